@@ -1,0 +1,190 @@
+/**
+ * The signaling relay: a libp2p node that browsers reach over WebSockets for
+ * bootstrap, circuit-relay-v2 signaling (limited, so peers upgrade to direct
+ * WebRTC) and pubsub peer discovery, plus a WebTorrent WebSocket tracker and a
+ * /health endpoint on an HTTP port. It never stores or carries user data.
+ */
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { identify } from '@libp2p/identify';
+import { ping } from '@libp2p/ping';
+import { floodsub } from '@libp2p/floodsub';
+import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { multiaddr } from '@multiformats/multiaddr';
+import { Server as TrackerServer } from 'bittorrent-tracker';
+import type { PrivateKey } from '@libp2p/interface';
+import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
+import { backoffDelay } from '../src/net/backoff.ts';
+import type { RelayConfig } from './config.ts';
+
+export type Log = (message: string) => void;
+
+export interface RelayHealth {
+  status: 'ok';
+  peerId: string;
+  uptimeSeconds: number;
+  connections: number;
+  reservations: number;
+  discoveryPeers: number;
+  tracker: { torrents: number };
+  listen: string[];
+}
+
+export interface Relay {
+  node: Libp2p<{ relay: CircuitRelayService }>;
+  httpUrl: string;
+  health(): RelayHealth;
+  stop(): Promise<void>;
+}
+
+function listenAddr(host: string, port: number): string {
+  const family = host.includes(':') ? 'ip6' : /^[\d.]+$/.test(host) ? 'ip4' : 'dns4';
+  return `/${family}/${host}/tcp/${port}/ws`;
+}
+
+function shortId(id: string): string {
+  return id.slice(-8);
+}
+
+export async function startRelay(config: RelayConfig, privateKey: PrivateKey, log: Log, now: () => number = Date.now): Promise<Relay> {
+  const startedAt = now();
+  const node = await createLibp2p({
+    privateKey,
+    addresses: {
+      listen: [listenAddr(config.host, config.p2pPort)],
+      ...(config.announce.length > 0 ? { announce: config.announce } : {}),
+    },
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { maxConnections: config.maxConnections },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: floodsub(),
+      relay: circuitRelayServer({
+        reservations: {
+          maxReservations: config.maxReservations,
+          applyDefaultLimit: true,
+          defaultDataLimit: BigInt(config.relayDataLimitBytes),
+          defaultDurationLimit: config.relayDurationLimitMs,
+        },
+      }),
+    },
+  });
+
+  // Subscribing makes the relay forward discovery announcements between the
+  // browsers connected to it (and to federated relays); it announces nothing itself.
+  node.services.pubsub.subscribe(DISCOVERY_TOPIC);
+
+  node.addEventListener('peer:connect', (evt) => log(`peer connected ${shortId(evt.detail.toString())} (${node.getConnections().length} connections)`));
+  node.addEventListener('peer:disconnect', (evt) => log(`peer disconnected ${shortId(evt.detail.toString())}`));
+  node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
+
+  const federation = federate(node, config.peers, log);
+
+  const tracker = new TrackerServer({ udp: false, http: false, stats: false, ws: { noServer: true }, trustProxy: false });
+  tracker.on('error', (err: Error) => log(`tracker error: ${err.message}`));
+  tracker.on('warning', (err: Error) => log(`tracker warning: ${err.message}`));
+
+  const health = (): RelayHealth => ({
+    status: 'ok',
+    peerId: node.peerId.toString(),
+    uptimeSeconds: Math.round((now() - startedAt) / 1000),
+    connections: node.getConnections().length,
+    reservations: node.services.relay.reservations.size,
+    discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
+    tracker: { torrents: Object.keys(tracker.torrents as object).length },
+    listen: node.getMultiaddrs().map((ma) => ma.toString()),
+  });
+
+  const http = createServer((req, res) => handleHttp(req, res, health));
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    tracker.ws.handleUpgrade(req, socket, head, (ws: unknown) => tracker.ws.emit('connection', ws, req));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.httpPort, config.host, () => resolve());
+  });
+  const address = http.address();
+  const httpPort = typeof address === 'object' && address !== null ? address.port : config.httpPort;
+  const httpUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${httpPort}`;
+
+  return {
+    node,
+    httpUrl,
+    health,
+    async stop() {
+      federation.stop();
+      await closeHttp(http);
+      await new Promise<void>((resolve) => tracker.close(() => resolve()));
+      await node.stop();
+    },
+  };
+}
+
+function handleHttp(req: IncomingMessage, res: ServerResponse, health: () => RelayHealth): void {
+  // The app may show relay health from another origin; nothing here is private.
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'GET' && path === '/health') {
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify(health()));
+    return;
+  }
+  res.statusCode = 404;
+  res.setHeader('Content-Type', 'text/plain');
+  res.end('Trustmesh relay: GET /health for status; WebSocket upgrades here reach the WebTorrent tracker.\n');
+}
+
+function closeHttp(http: HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    http.close(() => resolve());
+    http.closeAllConnections();
+  });
+}
+
+/** Keeps connections to other relays so pubsub discovery crosses relays. */
+function federate(node: Libp2p, peers: readonly string[], log: Log): { stop(): void } {
+  let stopped = false;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const keep = (addr: string, attempt: number): void => {
+    if (stopped) return;
+    node.dial(multiaddr(addr)).then(
+      (conn) => {
+        log(`federated with ${addr}`);
+        const onClose = (): void => {
+          if (conn.status !== 'open') {
+            node.removeEventListener('connection:close', onClose);
+            schedule(addr, 0);
+          }
+        };
+        node.addEventListener('connection:close', onClose);
+      },
+      (err: Error) => {
+        log(`cannot reach relay ${addr}: ${err.message}`);
+        schedule(addr, attempt + 1);
+      },
+    );
+  };
+  const schedule = (addr: string, attempt: number): void => {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      keep(addr, attempt);
+    }, backoffDelay(attempt, Math.random));
+    timers.add(timer);
+  };
+  for (const addr of peers) keep(addr, 0);
+  return {
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The composition root of a tab: takes the profile lock, loads the identity,
+ * starts the peer, and lets the UI follow along. Knows nothing of the UI.
+ */
+import { IdentityStore } from '../identity/identity-store.ts';
+import { decodeIdentityFile, encodeIdentityFile, identityFileName, type Identity } from '../identity/identity.ts';
+import { parseRelayAddress, resolveNetConfig, type NetConfig } from '../net/net-config.ts';
+import { PeerService } from '../net/peer-service.ts';
+import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
+
+export type AppPhase =
+  | { phase: 'starting' }
+  | { phase: 'active-elsewhere' }
+  | { phase: 'taken-over' }
+  | { phase: 'running'; identity: Identity; service: PeerService; config: NetConfig; identityCreated: boolean }
+  | { phase: 'failed'; error: string };
+
+/** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
+const RELAY_SETTING_KEY = 'trustmesh.relays';
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+export class AppSession {
+  private state: AppPhase = { phase: 'starting' };
+  private readonly listeners = new Set<(s: AppPhase) => void>();
+  private lock: HeldLock | null = null;
+  private waitForLock: AbortController | null = null;
+
+  get current(): AppPhase {
+    return this.state;
+  }
+
+  subscribe(listener: (s: AppPhase) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.state);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(next: AppPhase): void {
+    this.state = next;
+    for (const l of this.listeners) l(next);
+  }
+
+  async start(): Promise<void> {
+    try {
+      const lock = await tryAcquirePeerLock();
+      if (lock === null) {
+        this.set({ phase: 'active-elsewhere' });
+        this.waitUntilFree();
+        return;
+      }
+      await this.run(lock);
+    } catch (err) {
+      this.set({ phase: 'failed', error: (err as Error).message });
+    }
+  }
+
+  /** When the other tab closes, this one starts by itself. */
+  private waitUntilFree(): void {
+    this.waitForLock = new AbortController();
+    acquirePeerLockWhenFree(this.waitForLock.signal).then(
+      (lock) => this.run(lock),
+      () => undefined, // aborted because the user took over instead
+    );
+  }
+
+  async takeOver(): Promise<void> {
+    this.waitForLock?.abort();
+    this.waitForLock = null;
+    this.set({ phase: 'starting' });
+    try {
+      await this.run(await stealPeerLock());
+    } catch (err) {
+      this.set({ phase: 'failed', error: (err as Error).message });
+    }
+  }
+
+  private async run(lock: HeldLock): Promise<void> {
+    this.lock = lock;
+    const store = await IdentityStore.open();
+    const { identity, created } = await store.loadOrCreate();
+    store.close();
+    const config = this.netConfig();
+    const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
+    this.set({ phase: 'running', identity, service, config, identityCreated: created });
+    void lock.lost.then(async () => {
+      await service.stop();
+      this.lock = null;
+      this.set({ phase: 'taken-over' });
+    });
+  }
+
+  netConfig(): NetConfig {
+    return resolveNetConfig({
+      location: { protocol: location.protocol, hostname: location.hostname },
+      search: location.search,
+      savedRelays: localStorage.getItem(RELAY_SETTING_KEY) ?? undefined,
+      buildRelays: import.meta.env.VITE_TRUSTMESH_RELAYS as string | undefined,
+      buildTrackers: import.meta.env.VITE_TRUSTMESH_TRACKERS as string | undefined,
+    });
+  }
+
+  savedRelays(): string {
+    return localStorage.getItem(RELAY_SETTING_KEY) ?? '';
+  }
+
+  /** Saves relay addresses (empty = defaults). Invalid addresses are refused with the reason. */
+  saveRelays(text: string): void {
+    const entries = text.split(/[,\s]+/).filter((s) => s.length > 0);
+    for (const entry of entries) {
+      const parsed = parseRelayAddress(entry);
+      if (!parsed.ok) throw new SettingsError(parsed.error);
+    }
+    if (entries.length === 0) localStorage.removeItem(RELAY_SETTING_KEY);
+    else localStorage.setItem(RELAY_SETTING_KEY, entries.join(','));
+  }
+
+  exportIdentity(): { fileName: string; text: string } {
+    if (this.state.phase !== 'running') throw new Error('The peer is not running in this tab.');
+    return { fileName: identityFileName(this.state.identity), text: encodeIdentityFile(this.state.identity) };
+  }
+
+  /** Validates a backup and makes it this profile's identity. The caller reloads the page. */
+  async importIdentity(bytes: Uint8Array): Promise<Identity> {
+    const identity = decodeIdentityFile(bytes);
+    if (this.state.phase === 'running') await this.state.service.stop();
+    const store = await IdentityStore.open();
+    await store.save(identity);
+    store.close();
+    return identity;
+  }
+
+  async stop(): Promise<void> {
+    if (this.state.phase === 'running') await this.state.service.stop();
+    this.lock?.release();
+  }
+}

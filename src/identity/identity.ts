@@ -1,0 +1,97 @@
+/**
+ * A peer's identity: one Ed25519 key per browser profile. The same key is the
+ * libp2p PeerId and the owner of the TrustChain chain. Pure: creation takes
+ * injected randomness and clock; the backup file format lives here.
+ */
+import { fromBase64Url, toBase64Url, bytesEqual, utf8 } from '../codec/bytes.ts';
+import { fingerprint, publicKeyFromSeed, SEED_LENGTH } from '../crypto/ed25519.ts';
+
+export interface Identity {
+  /** 32-byte Ed25519 seed. Secret: never logged, never sent. */
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+}
+
+export function createIdentity(randomBytes: (n: number) => Uint8Array, now: () => number): Identity {
+  const seed = randomBytes(SEED_LENGTH);
+  return { seed, publicKey: publicKeyFromSeed(seed), createdAt: now() };
+}
+
+export function identityFingerprint(identity: Pick<Identity, 'publicKey'>): string {
+  return fingerprint(identity.publicKey);
+}
+
+/** Backup file format. */
+export const IDENTITY_FILE_FORMAT = 'trustmesh-identity';
+export const IDENTITY_FILE_VERSION = 1;
+/** A backup is a few hundred bytes; anything far larger is not one. */
+export const IDENTITY_FILE_MAX_BYTES = 16 * 1024;
+
+export const IDENTITY_FILE_WARNING =
+  'This file is your Trustmesh identity. Anyone who has it can spend your bandwidth tokens and sign in your name. ' +
+  'Keep it private. Never run the same identity in two browsers at once: both would extend your chain, ' +
+  'which the network treats as a double spend and bans for good.';
+
+export class IdentityFileError extends Error {
+  override name = 'IdentityFileError';
+}
+
+interface IdentityFileJson {
+  format: string;
+  version: number;
+  publicKey: string;
+  seed: string;
+  createdAt: string;
+  warning: string;
+}
+
+export function encodeIdentityFile(identity: Identity): string {
+  const file: IdentityFileJson = {
+    format: IDENTITY_FILE_FORMAT,
+    version: IDENTITY_FILE_VERSION,
+    publicKey: toBase64Url(identity.publicKey),
+    seed: toBase64Url(identity.seed),
+    createdAt: new Date(identity.createdAt).toISOString(),
+    warning: IDENTITY_FILE_WARNING,
+  };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+export function identityFileName(identity: Identity): string {
+  return `trustmesh-identity-${identityFingerprint(identity)}.json`;
+}
+
+/** Parses a backup file, checking that its secret and public key belong together. */
+export function decodeIdentityFile(bytes: Uint8Array): Identity {
+  if (bytes.length > IDENTITY_FILE_MAX_BYTES) {
+    throw new IdentityFileError('This file is too large to be a Trustmesh identity backup. Choose the .json file you exported.');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new IdentityFileError('This file is not a Trustmesh identity backup (it is not JSON). Choose the .json file you exported.');
+  }
+  const file = json as Partial<IdentityFileJson> | null;
+  if (typeof file !== 'object' || file === null || file.format !== IDENTITY_FILE_FORMAT) {
+    throw new IdentityFileError('This file is not a Trustmesh identity backup. Choose the .json file you exported.');
+  }
+  if (file.version !== IDENTITY_FILE_VERSION) {
+    throw new IdentityFileError(`This backup has format version ${String(file.version)}; this app reads version ${IDENTITY_FILE_VERSION}. Update the app and try again.`);
+  }
+  let seed: Uint8Array;
+  let publicKey: Uint8Array;
+  try {
+    seed = fromBase64Url(String(file.seed));
+    publicKey = fromBase64Url(String(file.publicKey));
+  } catch {
+    throw new IdentityFileError('This backup is damaged: its keys are not readable.');
+  }
+  if (seed.length !== SEED_LENGTH || !bytesEqual(publicKeyFromSeed(seed), publicKey)) {
+    throw new IdentityFileError('This backup is damaged: its secret key does not match its public key.');
+  }
+  const createdAt = Date.parse(String(file.createdAt));
+  return { seed, publicKey, createdAt: Number.isFinite(createdAt) ? createdAt : 0 };
+}

@@ -1,0 +1,10 @@
+import { mount } from 'svelte';
+import App from './ui/App.svelte';
+import { AppSession } from './app/app-session.ts';
+import { registerServiceWorker } from './ui/pwa.svelte.ts';
+import './ui/app.css';
+
+const session = new AppSession();
+mount(App, { target: document.getElementById('app')!, props: { session } });
+registerServiceWorker();
+void session.start();

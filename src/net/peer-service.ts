@@ -1,0 +1,212 @@
+/**
+ * The running peer: libp2p node, relay keeper, WebRTC dialer, peer exchange and
+ * the throughput probe, with a snapshot for the UI. One per tab that holds the
+ * profile's lock.
+ */
+import type { Connection } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Identity } from '../identity/identity.ts';
+import { identityFingerprint } from '../identity/identity.ts';
+import { createPeerNode, type PeerNode } from './node.ts';
+import type { NetConfig } from './net-config.ts';
+import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
+import { startPeerDialer, isWebRtcCircuitAddr, type PeerDialer } from './peer-dialer.ts';
+import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
+import { PERF_PROTOCOL, PEX_PROTOCOL } from './protocols.ts';
+import { answerPex, requestPex } from './pex/pex.ts';
+import { MAX_PEX_PEERS } from './pex/pex-wire.ts';
+import { handlePerfStream, runPerf, type PerfResult } from './perf/perf.ts';
+
+/** How often connected peers are asked for their neighbours, so the relay is not the only directory. */
+const PEX_INTERVAL_MS = 30_000;
+/** The snapshot is refreshed on events, and at least this often for RTT figures. */
+const SNAPSHOT_REFRESH_MS = 2_000;
+/** A probe may upload/download hundreds of MiB; two at once is plenty for diagnostics. */
+const MAX_INBOUND_PERF_STREAMS = 2;
+
+export interface PeerSnapshot {
+  peerId: string;
+  fingerprint: string;
+  relays: RelayStatus[];
+  peers: PeerRow[];
+  /** Our dialable addresses (circuit/WebRTC), once a relay reservation exists. */
+  addresses: string[];
+  /** True when a relay or at least one peer is reachable. */
+  online: boolean;
+}
+
+export class PeerNotConnectedError extends Error {
+  override name = 'PeerNotConnectedError';
+}
+
+export interface PeerServiceDeps {
+  now: () => number;
+  random: () => number;
+}
+
+export class PeerService {
+  private readonly listeners = new Set<(s: PeerSnapshot) => void>();
+  private current: PeerSnapshot;
+  private refreshQueued = false;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+
+  private constructor(
+    readonly node: PeerNode,
+    private readonly identity: Identity,
+    private readonly relays: RelayKeeper,
+    private readonly dialer: PeerDialer,
+  ) {
+    this.current = this.compute();
+  }
+
+  static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
+    const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
+    const node = await createPeerNode(identity, endpoints);
+    await node.handle(PERF_PROTOCOL, (stream) => handlePerfStream(stream), { maxInboundStreams: MAX_INBOUND_PERF_STREAMS });
+    await node.start();
+    // The service is assembled after start so the keeper and dialer see a running node.
+    let service: PeerService | undefined;
+    const changed = (): void => service?.refresh();
+    const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
+    const dialer = startPeerDialer(node, changed, deps.now, deps.random);
+    service = new PeerService(node, identity, relays, dialer);
+    await service.wire();
+    return service;
+  }
+
+  private async wire(): Promise<void> {
+    const node = this.node;
+    await node.handle(PEX_PROTOCOL, (stream, connection) => answerPex(stream, this.pexEntries(connection.remotePeer.toString())), { maxInboundStreams: 4 });
+    for (const event of ['connection:open', 'connection:close', 'peer:identify', 'self:peer:update'] as const) {
+      node.addEventListener(event, () => this.refresh());
+    }
+    node.addEventListener('connection:open', (evt) => {
+      if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
+    });
+    this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
+    this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), PEX_INTERVAL_MS));
+    if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
+  }
+
+  private readonly onOnline = (): void => this.relays.retryNow();
+
+  private isDirect(c: Connection): boolean {
+    return classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
+  }
+
+  private directConnections(): Connection[] {
+    return this.node.getConnections().filter((c) => this.isDirect(c));
+  }
+
+  /** Directly connected peers and their WebRTC addresses, for PEX answers. */
+  private pexEntries(exclude: string): { peerId: string; addrs: Uint8Array[] }[] {
+    const seen = new Set<string>([exclude]);
+    const entries: { peerId: string; addrs: Uint8Array[] }[] = [];
+    for (const c of this.directConnections()) {
+      const id = c.remotePeer.toString();
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const addrs = this.knownAddrs.get(id) ?? [];
+      if (addrs.length > 0) entries.push({ peerId: id, addrs: addrs.map((a) => a.bytes) });
+      if (entries.length >= MAX_PEX_PEERS) break;
+    }
+    return entries;
+  }
+
+  /** WebRTC addresses we have learned per peer (from discovery, identify and PEX). */
+  private readonly knownAddrs = new Map<string, Multiaddr[]>();
+
+  private async exchangePeers(connection: Connection): Promise<void> {
+    try {
+      const learned = await requestPex(connection);
+      for (const p of learned) {
+        const addrs = p.addrs.filter(isWebRtcCircuitAddr);
+        if (addrs.length === 0) continue;
+        this.knownAddrs.set(p.peerId.toString(), addrs);
+        this.dialer.offer(p.peerId, addrs);
+      }
+    } catch {
+      // The peer may not speak PEX or may have left; discovery still works.
+    }
+  }
+
+  private exchangeWithRandomPeer(): void {
+    const direct = this.directConnections();
+    const pick = direct[Math.floor(Math.random() * direct.length)];
+    if (pick !== undefined) void this.exchangePeers(pick);
+  }
+
+  private compute(): PeerSnapshot {
+    const node = this.node;
+    const connections = node.getConnections().map((c) => ({
+      remotePeer: c.remotePeer.toString(),
+      remoteAddr: c.remoteAddr.toString(),
+      limited: c.limits != null,
+      openedAt: c.timeline.open,
+      rttMs: c.rtt,
+    }));
+    const relays = this.relays.statuses();
+    const peers = buildPeerTable(connections, this.relays.relayPeerIds(), new Map());
+    return {
+      peerId: node.peerId.toString(),
+      fingerprint: identityFingerprint(this.identity),
+      relays,
+      peers,
+      addresses: node.getMultiaddrs().filter(isWebRtcCircuitAddr).map((ma) => ma.toString()),
+      online: relays.some((r) => r.state === 'connected') || peers.some((p) => p.role === 'peer'),
+    };
+  }
+
+  private refresh(): void {
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    queueMicrotask(() => {
+      this.refreshQueued = false;
+      this.recordAddrs();
+      this.current = this.compute();
+      for (const l of this.listeners) l(this.current);
+    });
+  }
+
+  /** Keeps the WebRTC addresses of connected peers, learned through identify. */
+  private recordAddrs(): void {
+    for (const c of this.directConnections()) {
+      const id = c.remotePeer.toString();
+      void this.node.peerStore.get(c.remotePeer).then(
+        (peer) => {
+          const addrs = peer.addresses.map((a) => a.multiaddr).filter(isWebRtcCircuitAddr);
+          if (addrs.length > 0) this.knownAddrs.set(id, addrs);
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  snapshot(): PeerSnapshot {
+    return this.current;
+  }
+
+  subscribe(listener: (s: PeerSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.current);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Measures throughput to a directly connected peer. */
+  async speedTest(peerId: string, uploadBytes: number, downloadBytes: number): Promise<PerfResult> {
+    const id = peerIdFromString(peerId);
+    const conn = this.directConnections().find((c) => c.remotePeer.equals(id));
+    if (conn === undefined) throw new PeerNotConnectedError(`No direct connection to ${peerId.slice(-8)}; wait until it shows as direct WebRTC.`);
+    return runPerf(conn, uploadBytes, downloadBytes, () => performance.now());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
+    this.relays.stop();
+    this.dialer.stop();
+    this.listeners.clear();
+    await this.node.stop();
+  }
+}

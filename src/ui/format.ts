@@ -1,0 +1,32 @@
+/** Display formatting. Pure. */
+
+export function shortId(peerId: string): string {
+  return peerId.length <= 12 ? peerId : `…${peerId.slice(-8)}`;
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+export function formatBytes(bytes: number): string {
+  const sign = bytes < 0 ? '−' : '';
+  let v = Math.abs(bytes);
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${sign}${u === 0 ? v.toFixed(0) : v.toFixed(v < 10 ? 2 : 1)} ${UNITS[u]}`;
+}
+
+export function formatRate(bytes: number, ms: number): string {
+  if (ms <= 0) return '—';
+  return `${(bytes / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`;
+}
+
+export function formatSecondsFromNow(targetMs: number, nowMs: number): string {
+  const s = Math.max(0, Math.ceil((targetMs - nowMs) / 1000));
+  return s < 60 ? `${s} s` : `${Math.ceil(s / 60)} min`;
+}
+
+export function formatDate(ms: number): string {
+  return ms > 0 ? new Date(ms).toLocaleString() : 'unknown';
+}

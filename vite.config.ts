@@ -1,0 +1,45 @@
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
+
+export default defineConfig({
+  plugins: [
+    svelte(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: false,
+      includeAssets: ['icon.svg', 'apple-touch-icon.png'],
+      manifest: {
+        name: 'Trustmesh',
+        short_name: 'Trustmesh',
+        description: 'Share files browser to browser and earn bandwidth tokens. No install, no account.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#0f1417',
+        theme_color: '#0f1417',
+        icons: [
+          { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest,wasm}'],
+        navigateFallback: 'index.html',
+        // The peer bundle (libp2p, WebTorrent) is large; the whole app shell must be precached to start offline.
+        maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // libp2p and (later) WebTorrent are needed at start, so the app is one ~700 kB chunk by design.
+    chunkSizeWarningLimit: 1500,
+  },
+  server: { port: 8080 },
+  preview: { port: 8080, strictPort: true },
+});
