@@ -31,6 +31,9 @@ export default defineConfig({
         // The peer bundle (libp2p, WebTorrent) is large; the whole app shell must be precached to start offline.
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
         cleanupOutdatedCaches: true,
+        // Control the first page load too, so the app works offline from the first visit on.
+        clientsClaim: true,
+        skipWaiting: true,
       },
     }),
   ],

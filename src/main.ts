@@ -7,4 +7,8 @@ import './ui/app.css';
 const session = new AppSession();
 mount(App, { target: document.getElementById('app')!, props: { session } });
 registerServiceWorker();
+if (import.meta.env.MODE === 'test') {
+  // Statically false in production builds, so the module is not bundled there.
+  void import('./app/test-hooks.ts').then((m) => m.installTestHooks(session));
+}
 void session.start();

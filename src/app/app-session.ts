@@ -99,6 +99,7 @@ export class AppSession {
       savedRelays: localStorage.getItem(RELAY_SETTING_KEY) ?? undefined,
       buildRelays: import.meta.env.VITE_TRUSTMESH_RELAYS as string | undefined,
       buildTrackers: import.meta.env.VITE_TRUSTMESH_TRACKERS as string | undefined,
+      buildIceServers: import.meta.env.VITE_TRUSTMESH_ICE_SERVERS as string | undefined,
     });
   }
 

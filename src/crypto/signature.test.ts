@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ed from '@noble/ed25519';
+import { sha512 } from '@noble/hashes/sha2.js';
 import { fromHex } from '../codec/bytes.ts';
 import { publicKeyFromSeed } from './ed25519.ts';
 import { CURVE_ORDER, signEd25519, verifyEd25519 } from './signature.ts';
@@ -66,7 +67,7 @@ describe('Trustmesh signature rule', () => {
     const r0 = 12345n;
     const R = ed.Point.BASE.multiply(r0).add(T);
     const Rb = R.toBytes();
-    const hk = ed.hashes.sha512(new Uint8Array([...Rb, ...pub, ...msg]));
+    const hk = sha512(new Uint8Array([...Rb, ...pub, ...msg]));
     let k = 0n;
     for (let i = 63; i >= 0; i--) k = (k << 8n) | BigInt(hk[i]!);
     k %= CURVE_ORDER;

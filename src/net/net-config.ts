@@ -21,6 +21,11 @@ export interface NetConfig {
   readonly relays: readonly RelayAddress[];
   /** WebTorrent WebSocket tracker URLs. */
   readonly trackers: readonly string[];
+  /**
+   * STUN/TURN servers for WebRTC (NAT traversal). Undefined: libp2p's defaults
+   * (public STUN servers); empty: host candidates only (one LAN or machine).
+   */
+  readonly iceServers: readonly string[] | undefined;
   /** Where the relays came from, for the settings page. */
   readonly relaySource: 'link' | 'settings' | 'build' | 'default';
 }
@@ -31,6 +36,14 @@ export interface NetConfigInput {
   savedRelays?: string | undefined;
   buildRelays?: string | undefined;
   buildTrackers?: string | undefined;
+  buildIceServers?: string | undefined;
+}
+
+/** `ice=none` in a link or build setting means "no STUN/TURN". */
+function parseIceServers(value: string | undefined | null): string[] | undefined {
+  if (value === undefined || value === null || value.trim() === '') return undefined;
+  if (value.trim() === 'none') return [];
+  return splitList(value).filter((u) => /^(stun|stuns|turn|turns):/.test(u));
 }
 
 function hostComponent(hostname: string): string {
@@ -88,6 +101,7 @@ export function resolveNetConfig(input: NetConfigInput): NetConfig {
   return {
     relays: texts.map(parseRelayAddress),
     trackers: trackers.length > 0 ? trackers : [defaultTracker],
+    iceServers: parseIceServers(params.get('ice')) ?? parseIceServers(input.buildIceServers),
     relaySource,
   };
 }

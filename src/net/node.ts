@@ -8,7 +8,7 @@ import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { ping, type Ping } from '@libp2p/ping';
 import { floodsub, type FloodSub } from '@libp2p/floodsub';
-import { pubsubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
+import { pubsubPeerDiscovery, type PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import type { Identity } from '../identity/identity.ts';
 import { DISCOVERY_TOPIC } from './protocols.ts';
@@ -21,32 +21,75 @@ export const NODE_LIMITS = {
   discoveryIntervalMs: 5_000,
   /** Relays plus direct peers plus their signaling circuits. */
   maxConnections: 128,
+  /**
+   * A WebRTC dial is relay signaling + ICE + DTLS + Noise: several round trips and
+   * CPU-heavy handshakes. libp2p's 6 s per address cuts off set-ups that would
+   * succeed on a busy phone or a 2-core machine with many tabs.
+   */
+  addressDialTimeoutMs: 15_000,
+  dialTimeoutMs: 20_000,
 } as const;
 
 export type PeerNode = Libp2p<{ ping: Ping; pubsub: FloodSub; identify: unknown }>;
 
-export async function createPeerNode(identity: Identity, relayEndpoints: ReadonlySet<string>): Promise<PeerNode> {
+export interface CreatedNode {
+  node: PeerNode;
+  /**
+   * Publishes our addresses on the discovery topic now, rather than at the next
+   * interval: when our relay address appears and when a new peer shows up, so
+   * that both sides learn of each other within a round trip.
+   */
+  announce(): void;
+}
+
+export interface NodeOptions {
+  relayEndpoints: ReadonlySet<string>;
+  /** Undefined: libp2p's default STUN servers. */
+  iceServers: readonly string[] | undefined;
+}
+
+export async function createPeerNode(identity: Identity, options: NodeOptions): Promise<CreatedNode> {
   const privateKey = await generateKeyPairFromSeed('Ed25519', identity.seed);
-  return createLibp2p({
+  let discovery: PubSubPeerDiscovery | undefined;
+  const discoveryFactory = pubsubPeerDiscovery({ interval: NODE_LIMITS.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] });
+  const node = await createLibp2p({
     privateKey,
     start: false,
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
     transports: [
       webSockets(),
-      webRTC({ dataChannel: { maxMessageSize: NODE_LIMITS.webRtcMaxMessageSize } }),
+      webRTC({
+        dataChannel: { maxMessageSize: NODE_LIMITS.webRtcMaxMessageSize },
+        ...(options.iceServers === undefined ? {} : { rtcConfiguration: { iceServers: options.iceServers.map((urls) => ({ urls })) } }),
+      }),
       circuitRelayTransport(),
     ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: {
-      denyDialMultiaddr: (ma) => !isDialAllowed(ma, relayEndpoints),
+      denyDialMultiaddr: (ma) => !isDialAllowed(ma, options.relayEndpoints),
     },
-    connectionManager: { maxConnections: NODE_LIMITS.maxConnections },
-    peerDiscovery: [pubsubPeerDiscovery({ interval: NODE_LIMITS.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] })],
+    connectionManager: {
+      maxConnections: NODE_LIMITS.maxConnections,
+      addressDialTimeout: NODE_LIMITS.addressDialTimeoutMs,
+      dialTimeout: NODE_LIMITS.dialTimeoutMs,
+    },
+    peerDiscovery: [
+      (components: Parameters<typeof discoveryFactory>[0]) => {
+        discovery = discoveryFactory(components) as PubSubPeerDiscovery;
+        return discovery;
+      },
+    ],
     services: {
       identify: identify(),
       ping: ping(),
       pubsub: floodsub(),
     },
-  }) as Promise<PeerNode>;
+  }) as PeerNode;
+  return {
+    node,
+    announce() {
+      if (discovery?.isStarted() === true) discovery._broadcast();
+    },
+  };
 }

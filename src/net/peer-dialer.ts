@@ -22,6 +22,8 @@ interface Candidate {
   lastFailureAt?: number;
   dialing: boolean;
   lastError?: string;
+  /** The last progress event of the current dial, e.g. "webrtc:read-sdp-answer". */
+  stage?: string;
 }
 
 export function isWebRtcCircuitAddr(ma: Multiaddr): boolean {
@@ -29,9 +31,29 @@ export function isWebRtcCircuitAddr(ma: Multiaddr): boolean {
   return names.includes('webrtc') && names.includes('p2p-circuit');
 }
 
+/**
+ * The address with `/p2p/<peerId>` as its last component. Addresses learned
+ * through identify or PEX may end at `/webrtc`; libp2p would then read the
+ * relay's id from them as the target.
+ */
+export function withPeerId(ma: Multiaddr, peerId: string): Multiaddr {
+  const last = ma.getComponents().at(-1);
+  if (last?.name === 'p2p') return last.value === peerId ? ma : ma.decapsulateCode(last.code).encapsulate(`/p2p/${peerId}`);
+  return ma.encapsulate(`/p2p/${peerId}`);
+}
+
+/** A peer we know of but have no direct connection to (yet). */
+export interface PendingPeer {
+  peerId: string;
+  dialing: boolean;
+  failures: number;
+  lastError?: string | undefined;
+  stage?: string | undefined;
+}
+
 export interface PeerDialer {
   offer(peerId: PeerId, addrs: readonly Multiaddr[]): void;
-  lastErrors(): Map<string, string>;
+  pending(): PendingPeer[];
   stop(): void;
 }
 
@@ -74,7 +96,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
 
   const dial = (c: Candidate): void => {
     c.dialing = true;
-    node.dial(c.addrs).then(
+    node.dial(c.addrs, { onProgress: (evt: { type: string }) => (c.stage = evt.type) }).then(
       () => {
         c.dialing = false;
         c.failures = 0;
@@ -99,7 +121,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
   const offer = (peerId: PeerId, addrs: readonly Multiaddr[]): void => {
     const key = peerId.toString();
     if (key === self) return;
-    const webrtc = addrs.filter(isWebRtcCircuitAddr);
+    const webrtc = addrs.filter(isWebRtcCircuitAddr).map((a) => withPeerId(a, key));
     const t = now();
     const existing = candidates.get(key);
     if (existing === undefined) {
@@ -116,7 +138,12 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
 
   return {
     offer,
-    lastErrors: () => new Map([...candidates].flatMap(([k, c]) => (c.lastError === undefined ? [] : [[k, c.lastError]]))),
+    pending() {
+      const direct = directPeers();
+      return [...candidates.values()]
+        .filter((c) => !direct.has(c.peerId.toString()) && c.addrs.length > 0)
+        .map((c) => ({ peerId: c.peerId.toString(), dialing: c.dialing, failures: c.failures, lastError: c.lastError, stage: c.stage }));
+    },
     stop() {
       clearInterval(timer);
       node.removeEventListener('peer:discovery', onDiscovery);

@@ -11,17 +11,22 @@ import { identityFingerprint } from '../identity/identity.ts';
 import { createPeerNode, type PeerNode } from './node.ts';
 import type { NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
-import { startPeerDialer, isWebRtcCircuitAddr, type PeerDialer } from './peer-dialer.ts';
+import { startPeerDialer, isWebRtcCircuitAddr, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
 import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
 import { PERF_PROTOCOL, PEX_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
 import { MAX_PEX_PEERS } from './pex/pex-wire.ts';
 import { handlePerfStream, runPerf, type PerfResult } from './perf/perf.ts';
+import { throttle } from './throttle.ts';
 
 /** How often connected peers are asked for their neighbours, so the relay is not the only directory. */
 const PEX_INTERVAL_MS = 30_000;
 /** The snapshot is refreshed on events, and at least this often for RTT figures. */
 const SNAPSHOT_REFRESH_MS = 2_000;
+/** Extra announcements (beyond the periodic one) at most this often, so a burst of joins costs little. */
+const ANNOUNCE_MIN_INTERVAL_MS = 1_000;
+/** Remembered announcers; clearing past this only costs one extra announcement each. */
+const MAX_SEEN_PEERS = 10_000;
 /** A probe may upload/download hundreds of MiB; two at once is plenty for diagnostics. */
 const MAX_INBOUND_PERF_STREAMS = 2;
 
@@ -30,6 +35,8 @@ export interface PeerSnapshot {
   fingerprint: string;
   relays: RelayStatus[];
   peers: PeerRow[];
+  /** Peers we know of and are trying to reach directly. */
+  pending: PendingPeer[];
   /** Our dialable addresses (circuit/WebRTC), once a relay reservation exists. */
   addresses: string[];
   /** True when a relay or at least one peer is reachable. */
@@ -56,13 +63,17 @@ export class PeerService {
     private readonly identity: Identity,
     private readonly relays: RelayKeeper,
     private readonly dialer: PeerDialer,
+    announce: () => void,
   ) {
     this.current = this.compute();
+    this.announcer = throttle(announce, ANNOUNCE_MIN_INTERVAL_MS);
   }
+
+  private readonly announcer: { call(): void; cancel(): void };
 
   static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
     const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
-    const node = await createPeerNode(identity, endpoints);
+    const { node, announce } = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers });
     await node.handle(PERF_PROTOCOL, (stream) => handlePerfStream(stream), { maxInboundStreams: MAX_INBOUND_PERF_STREAMS });
     await node.start();
     // The service is assembled after start so the keeper and dialer see a running node.
@@ -70,7 +81,7 @@ export class PeerService {
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
     const dialer = startPeerDialer(node, changed, deps.now, deps.random);
-    service = new PeerService(node, identity, relays, dialer);
+    service = new PeerService(node, identity, relays, dialer, announce);
     await service.wire();
     return service;
   }
@@ -81,6 +92,15 @@ export class PeerService {
     for (const event of ['connection:open', 'connection:close', 'peer:identify', 'self:peer:update'] as const) {
       node.addEventListener(event, () => this.refresh());
     }
+    // Announce as soon as we become dialable, and answer a newcomer's announcement with ours.
+    node.addEventListener('self:peer:update', () => this.announcer.call());
+    node.addEventListener('peer:discovery', (evt) => {
+      if (!this.seenPeers.has(evt.detail.id.toString())) {
+        if (this.seenPeers.size >= MAX_SEEN_PEERS) this.seenPeers.clear();
+        this.seenPeers.add(evt.detail.id.toString());
+        this.announcer.call();
+      }
+    });
     node.addEventListener('connection:open', (evt) => {
       if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
     });
@@ -113,6 +133,9 @@ export class PeerService {
     }
     return entries;
   }
+
+  /** Peers announced to us at least once. */
+  private readonly seenPeers = new Set<string>();
 
   /** WebRTC addresses we have learned per peer (from discovery, identify and PEX). */
   private readonly knownAddrs = new Map<string, Multiaddr[]>();
@@ -153,6 +176,7 @@ export class PeerService {
       fingerprint: identityFingerprint(this.identity),
       relays,
       peers,
+      pending: this.dialer.pending(),
       addresses: node.getMultiaddrs().filter(isWebRtcCircuitAddr).map((ma) => ma.toString()),
       online: relays.some((r) => r.state === 'connected') || peers.some((p) => p.role === 'peer'),
     };
@@ -204,6 +228,7 @@ export class PeerService {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
+    this.announcer.cancel();
     this.relays.stop();
     this.dialer.stop();
     this.listeners.clear();

@@ -1,0 +1,63 @@
+/** The shared benchmark environment: a test-mode build, the real relay, a static server and Chromium. */
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { build } from 'vite';
+import { resolve } from 'node:path';
+import { CHROMIUM_ARGS, findChromium } from '../e2e/support/chromium.ts';
+import { freePort } from '../e2e/support/ports.ts';
+import { startRelayProcess, startStaticServer, type RelayProcess, type StaticServer } from '../e2e/support/processes.ts';
+
+export interface BenchEnv {
+  browser: Browser;
+  relay: RelayProcess;
+  server: StaticServer;
+  appUrl: string;
+  /** A fresh profile running the app, once its peer is up. */
+  openPeer(): Promise<{ page: Page; peerId: string; close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+export async function startBenchEnv(): Promise<BenchEnv> {
+  const root = resolve(import.meta.dirname, '..');
+  await build({ root, mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test', emptyOutDir: true } });
+  const relay = await startRelayProcess(await freePort(), await freePort());
+  const server = await startStaticServer(resolve(root, 'dist-test'), await freePort());
+  const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+  const appUrl = `${server.url}/?relay=${encodeURIComponent(relay.multiaddr)}&tracker=${encodeURIComponent(relay.trackerUrl)}`;
+  return {
+    browser,
+    relay,
+    server,
+    appUrl,
+    async openPeer() {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(appUrl);
+      const fp = page.getByTestId('fingerprint');
+      await fp.waitFor();
+      const peerId = (await fp.getAttribute('data-peer-id')) ?? '';
+      return { page, peerId, close: () => context.close() };
+    },
+    async close() {
+      await browser.close();
+      await server.stop();
+      await relay.stop();
+    },
+  };
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export const MiB = 1024 * 1024;
+
+export interface Figure {
+  section: string;
+  name: string;
+  value: number;
+  unit: string;
+  /** e.g. "0.82 × raw datachannel" */
+  note?: string;
+}

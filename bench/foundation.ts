@@ -1,0 +1,112 @@
+/**
+ * Foundation figures: time from page load to the first direct peer, and libp2p
+ * stream throughput over direct WebRTC next to a raw RTCDataChannel baseline
+ * measured between the same kind of tabs in the same run.
+ */
+import type { Page } from '@playwright/test';
+import { median, MiB, type BenchEnv, type Figure } from './env.ts';
+
+const FIRST_PEER_RUNS = 5;
+const THROUGHPUT_BYTES = 100 * MiB;
+const THROUGHPUT_RUNS = 3;
+
+async function timeToFirstDirectPeer(env: BenchEnv): Promise<number[]> {
+  const anchor = await env.openPeer();
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < FIRST_PEER_RUNS; i++) {
+      const context = await env.browser.newContext();
+      const page = await context.newPage();
+      const start = Date.now();
+      await page.goto(env.appUrl);
+      await page.locator('[data-testid="peer-row"][data-transport="webrtc"]').first().waitFor({ timeout: 60_000 });
+      times.push(Date.now() - start);
+      await context.close();
+    }
+  } finally {
+    await anchor.close();
+  }
+  return times;
+}
+
+/** Raw RTCDataChannel between two contexts: SDP exchanged by the harness, 256 KiB messages, bufferedAmount flow control. */
+async function rawDataChannelMiBps(env: BenchEnv, bytes: number): Promise<number> {
+  const [ca, cb] = [await env.browser.newContext(), await env.browser.newContext()];
+  const [a, b] = [await ca.newPage(), await cb.newPage()];
+  // Any same-origin page will do; the raw test uses no app code.
+  await Promise.all([a.goto(`${env.server.url}/manifest.webmanifest`), b.goto(`${env.server.url}/manifest.webmanifest`)]);
+  const gather = `async (pc) => { if (pc.iceGatheringState !== 'complete') await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r())); return pc.localDescription.toJSON(); }`;
+  const offer = await a.evaluate(async (g) => {
+    const w = window as any;
+    w.pc = new RTCPeerConnection();
+    w.dc = w.pc.createDataChannel('bench', { ordered: true });
+    await w.pc.setLocalDescription(await w.pc.createOffer());
+    return (0, eval)(g)(w.pc);
+  }, gather);
+  const answer = await b.evaluate(async ([o, g]) => {
+    const w = window as any;
+    w.pc = new RTCPeerConnection();
+    w.received = new Promise((resolve) => {
+      w.pc.ondatachannel = (e: RTCDataChannelEvent) => {
+        let got = 0;
+        let start = 0;
+        e.channel.binaryType = 'arraybuffer';
+        e.channel.onmessage = (m: MessageEvent<ArrayBuffer>) => {
+          if (start === 0) start = performance.now();
+          got += m.data.byteLength;
+          if (got >= (w.expect as number)) resolve(performance.now() - start);
+        };
+      };
+    });
+    await w.pc.setRemoteDescription(o);
+    await w.pc.setLocalDescription(await w.pc.createAnswer());
+    return (0, eval)(g)(w.pc);
+  }, [offer, gather] as const);
+  await b.evaluate((n) => ((window as any).expect = n), bytes);
+  await a.evaluate(async (ans) => {
+    const w = window as any;
+    await w.pc.setRemoteDescription(ans);
+    if (w.dc.readyState !== 'open') await new Promise((r) => (w.dc.onopen = r));
+  }, answer);
+  const sending = a.evaluate(async (total) => {
+    const dc = (window as any).dc as RTCDataChannel;
+    const chunk = new Uint8Array(256 * 1024);
+    dc.bufferedAmountLowThreshold = 1024 * 1024;
+    for (let sent = 0; sent < total; sent += chunk.length) {
+      if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise((r) => (dc.onbufferedamountlow = r));
+      dc.send(chunk);
+    }
+  }, bytes);
+  const ms = (await b.evaluate(() => (window as any).received)) as number;
+  await sending;
+  await ca.close();
+  await cb.close();
+  return bytes / MiB / (ms / 1000);
+}
+
+async function libp2pMiBps(from: Page, toPeerId: string, bytes: number): Promise<number> {
+  const r = await from.evaluate(([id, n]) => (globalThis as any).__trustmesh.speedTest(id, 0, n), [toPeerId, bytes] as const);
+  return bytes / MiB / (r.downloadMs / 1000);
+}
+
+export async function benchFoundation(env: BenchEnv): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const times = await timeToFirstDirectPeer(env);
+  figures.push({ section: 'foundation', name: `page load → first direct WebRTC peer (median of ${times.length})`, value: median(times) / 1000, unit: 's', note: `runs: ${times.map((t) => (t / 1000).toFixed(2)).join(', ')} s` });
+
+  const raw: number[] = [];
+  for (let i = 0; i < THROUGHPUT_RUNS; i++) raw.push(await rawDataChannelMiBps(env, THROUGHPUT_BYTES));
+
+  const a = await env.openPeer();
+  const b = await env.openPeer();
+  await a.page.locator(`[data-testid="peer-row"][data-peer-id="${b.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
+  const ours: number[] = [];
+  for (let i = 0; i < THROUGHPUT_RUNS; i++) ours.push(await libp2pMiBps(a.page, b.peerId, THROUGHPUT_BYTES));
+  await a.close();
+  await b.close();
+
+  const rawMedian = median(raw);
+  figures.push({ section: 'foundation', name: `raw RTCDataChannel, ${THROUGHPUT_BYTES / MiB} MiB (baseline)`, value: rawMedian, unit: 'MiB/s', note: `runs: ${raw.map((v) => v.toFixed(1)).join(', ')}` });
+  figures.push({ section: 'foundation', name: `libp2p stream over direct WebRTC, ${THROUGHPUT_BYTES / MiB} MiB`, value: median(ours), unit: 'MiB/s', note: `${(median(ours) / rawMedian).toFixed(2)} × raw; runs: ${ours.map((v) => v.toFixed(1)).join(', ')}` });
+  return figures;
+}

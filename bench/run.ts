@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: measures in real Chromium tabs against the real relay and
+ * prints each figure next to a baseline measured in the same run.
+ * Select sections with BENCH=foundation,ledger (default: all).
+ */
+import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
+import { benchFoundation } from './foundation.ts';
+
+const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
+  foundation: benchFoundation,
+};
+
+const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = wanted.filter((w) => !(w in SECTIONS));
+if (unknown.length > 0) {
+  console.error(`unknown bench section(s): ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
+  process.exit(2);
+}
+
+const env = await startBenchEnv();
+const figures: Figure[] = [];
+try {
+  for (const name of wanted) {
+    console.log(`running ${name}…`);
+    const got = await SECTIONS[name]!(env);
+    for (const f of got) console.log(`  ${f.name}: ${f.value.toFixed(2)} ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+    figures.push(...got);
+  }
+} finally {
+  await env.close();
+}
+
+console.log('\nTrustmesh benchmark');
+console.log(`machine: ${(await import('node:os')).cpus().length} cores, node ${process.version}\n`);
+const width = Math.max(...figures.map((f) => f.name.length));
+for (const f of figures) console.log(`${f.section.padEnd(11)} ${f.name.padEnd(width)}  ${f.value.toFixed(2).padStart(9)} ${f.unit.padEnd(6)} ${f.note ?? ''}`);
+process.exit(0);

@@ -1,0 +1,8 @@
+/** Builds the app once, in test mode (with test hooks), into dist-test/. */
+import { build } from 'vite';
+import { resolve } from 'node:path';
+
+export default async function globalSetup(): Promise<void> {
+  const root = resolve(import.meta.dirname, '../..');
+  await build({ root, mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test', emptyOutDir: true } });
+}

@@ -1,0 +1,44 @@
+/** A tab running the app, with the reads and waits tests need. */
+import { expect, type BrowserContext, type Page } from '@playwright/test';
+
+export class PeerPage {
+  constructor(
+    readonly page: Page,
+    readonly context: BrowserContext,
+    readonly url: string,
+  ) {}
+
+  async open(): Promise<this> {
+    await this.page.goto(this.url);
+    await expect(this.page.getByTestId('fingerprint')).toBeVisible();
+    return this;
+  }
+
+  async fingerprint(): Promise<string> {
+    return (await this.page.getByTestId('fingerprint').textContent())?.trim() ?? '';
+  }
+
+  async peerId(): Promise<string> {
+    return (await this.page.getByTestId('fingerprint').getAttribute('data-peer-id')) ?? '';
+  }
+
+  directPeerRows() {
+    return this.page.locator('[data-testid="peer-row"][data-transport="webrtc"]');
+  }
+
+  async directPeerIds(): Promise<string[]> {
+    return this.directPeerRows().evaluateAll((els) => els.map((e) => e.getAttribute('data-peer-id') ?? ''));
+  }
+
+  /** Waits until each of `peerIds` shows as a direct WebRTC peer. */
+  async expectDirectPeers(peerIds: string[], timeout = 60_000): Promise<void> {
+    await expect.poll(async () => {
+      const direct = new Set(await this.directPeerIds());
+      return peerIds.filter((id) => !direct.has(id));
+    }, { timeout, message: 'peers not (yet) shown as direct WebRTC' }).toEqual([]);
+  }
+
+  async relayState(): Promise<string | null> {
+    return this.page.getByTestId('relay-status').first().getAttribute('data-state');
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Starts the real relay (a child process, as in production) and a static
+ * server for the built app, for e2e tests and benchmarks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { preview, type PreviewServer } from 'vite';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError === undefined ? '' : `: ${String(lastError)}`}`);
+}
+
+export interface RelayProcess {
+  readonly p2pPort: number;
+  readonly httpPort: number;
+  readonly multiaddr: string;
+  readonly trackerUrl: string;
+  readonly healthUrl: string;
+  health(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  output(): string;
+}
+
+export async function startRelayProcess(p2pPort: number, httpPort: number): Promise<RelayProcess> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'trustmesh-relay-'));
+  let child: ChildProcess | undefined;
+  let log = '';
+  const healthUrl = `http://127.0.0.1:${httpPort}/health`;
+
+  const health = async (): Promise<Record<string, unknown>> => {
+    const res = await fetch(healthUrl);
+    return (await res.json()) as Record<string, unknown>;
+  };
+
+  const start = async (): Promise<void> => {
+    child = spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts',
+      '--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`relay exited with ${code}:\n${log}`))));
+    await Promise.race([waitFor('relay health', async () => ((await health()).status === 'ok' ? true : undefined), 30_000), exited]);
+  };
+
+  const stop = async (): Promise<void> => {
+    const c = child;
+    if (c === undefined || c.exitCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    await exited;
+    child = undefined;
+  };
+
+  await start();
+  return {
+    p2pPort,
+    httpPort,
+    multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/ws`,
+    trackerUrl: `ws://127.0.0.1:${httpPort}`,
+    healthUrl,
+    health,
+    stop,
+    start,
+    output: () => log,
+  };
+}
+
+export interface StaticServer {
+  readonly url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Serves a built app directory (vite preview: SPA fallback, correct MIME types for the service worker). */
+export async function startStaticServer(outDir: string, port: number): Promise<StaticServer> {
+  let server: PreviewServer | undefined;
+  const start = async (): Promise<void> => {
+    server = await preview({
+      root: ROOT,
+      logLevel: 'silent',
+      configFile: join(ROOT, 'vite.config.ts'),
+      build: { outDir },
+      preview: { port, strictPort: true, host: '127.0.0.1', open: false },
+    });
+  };
+  await start();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      await server?.close();
+      server = undefined;
+    },
+    start,
+  };
+}
