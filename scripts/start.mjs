@@ -9,52 +9,52 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { build, preview } from 'vite';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const appPort = Number(process.env.APP_PORT ?? 8080);
 const host = process.env.APP_HOST ?? '127.0.0.1';
-const children = [];
 
-function run(name, command, args, opts = {}) {
-  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  children.push(child);
-  const prefix = (data) => data.toString().split('\n').filter((l) => l.length > 0).map((l) => `[${name}] ${l}`).join('\n') + '\n';
-  child.stdout.on('data', (d) => process.stdout.write(prefix(d)));
-  child.stderr.on('data', (d) => process.stderr.write(prefix(d)));
-  return child;
-}
-
-function waitExit(child) {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
-}
-
-function stopAll(signal) {
-  for (const c of children) if (c.exitCode === null) c.kill(signal);
-}
-
-process.on('SIGINT', () => stopAll('SIGTERM'));
-process.on('SIGTERM', () => stopAll('SIGTERM'));
-
-const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 console.log('Building the app…');
-const buildCode = await waitExit(run('build', npx, ['vite', 'build', '--logLevel', 'warn']));
-if (buildCode !== 0) {
-  console.error('The build failed; see the messages above.');
-  process.exit(buildCode);
+try {
+  await build({ root, logLevel: 'warn' });
+} catch (err) {
+  console.error(`The build failed: ${err.message}`);
+  process.exit(1);
 }
 
-const relay = run('relay', process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts']);
-const app = run('app', npx, ['vite', 'preview', '--host', host, '--port', String(appPort), '--strictPort']);
+const relay = spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts'], {
+  cwd: root,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const relayExited = new Promise((resolve) => relay.once('exit', (code) => resolve(code ?? 1)));
+
+let server;
+try {
+  server = await preview({ root, logLevel: 'warn', preview: { port: appPort, host, strictPort: true, open: false } });
+} catch (err) {
+  console.error(`Cannot serve the app on ${host}:${appPort}: ${err.message}. Set APP_PORT to use another port.`);
+  relay.kill('SIGTERM');
+  process.exit(1);
+}
 
 const shownHost = host === '0.0.0.0' || host === '127.0.0.1' ? 'localhost' : host;
-setTimeout(() => {
-  if (relay.exitCode === null && app.exitCode === null) {
-    console.log(`\n  Trustmesh is running: open http://${shownHost}:${appPort}/ (one tab per browser profile is one peer)\n  Press Ctrl-C to stop.\n`);
-  }
-}, 1500);
+console.log(`\n  Trustmesh is running: open http://${shownHost}:${appPort}/ (each browser profile is one peer)\n  Press Ctrl-C to stop.\n`);
 
-const first = await Promise.race([waitExit(relay).then((c) => ['relay', c]), waitExit(app).then((c) => ['app server', c])]);
-if (first[1] !== 0) console.error(`The ${first[0]} stopped (exit code ${first[1]}); stopping everything.`);
-stopAll('SIGTERM');
-await Promise.all(children.map(waitExit));
-process.exit(first[1]);
+let stopping = false;
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  if (relay.exitCode === null) relay.kill('SIGTERM');
+  await Promise.all([relayExited, server.close()]);
+  console.log('Stopped.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+const code = await relayExited;
+if (!stopping) {
+  console.error(`The relay stopped unexpectedly (exit code ${code}); stopping.`);
+  await stop(code === 0 ? 1 : code);
+}
