@@ -1,5 +1,7 @@
-// Node 20 lacks Promise.withResolvers, which js-libp2p v3 and its dependencies call.
-// Loaded with `node --import` before anything else; a no-op on Node 22+.
+// Node 20 gaps that js-libp2p v3 relies on. Loaded with `node --import` before
+// anything else (and by Vitest as a setup file); each is a no-op on Node 22+.
+
+// Promise.withResolvers is called throughout libp2p and its dependencies.
 if (typeof Promise.withResolvers !== 'function') {
   Promise.withResolvers = function withResolvers() {
     let resolve;
@@ -10,4 +12,11 @@ if (typeof Promise.withResolvers !== 'function') {
     });
     return { promise, resolve, reject };
   };
+}
+
+// @libp2p/websockets dials with the global WebSocket (Node 22+); relays dial
+// other relays (--peer), so Node 20 gets the `ws` implementation.
+if (typeof globalThis.WebSocket !== 'function') {
+  const { WebSocket } = await import('ws');
+  globalThis.WebSocket = WebSocket;
 }

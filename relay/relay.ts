@@ -12,7 +12,7 @@ import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
-import { floodsub } from '@libp2p/floodsub';
+import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import { multiaddr } from '@multiformats/multiaddr';
 import { Server as TrackerServer } from 'bittorrent-tracker';
@@ -35,7 +35,7 @@ export interface RelayHealth {
 }
 
 export interface Relay {
-  node: Libp2p<{ relay: CircuitRelayService }>;
+  node: Libp2p<{ relay: CircuitRelayService; pubsub: FloodSub }>;
   httpUrl: string;
   health(): RelayHealth;
   stop(): Promise<void>;

@@ -1,0 +1,75 @@
+/**
+ * Two relays federated with --peer forward discovery announcements, so a
+ * browser on one relay learns of browsers on the other.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { identify } from '@libp2p/identify';
+import { floodsub, type FloodSub } from '@libp2p/floodsub';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { RELAY_DEFAULTS, type RelayConfig } from './config.ts';
+import { startRelay, type Relay } from './relay.ts';
+import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
+
+const quiet = (m: string): void => { if (process.env.RELAY_LOG) console.log(m); };
+
+function config(peers: string[]): RelayConfig {
+  return { ...RELAY_DEFAULTS, host: '127.0.0.1', p2pPort: 0, httpPort: 0, announce: [], peers };
+}
+
+async function client(): Promise<Libp2p<{ pubsub: FloodSub }>> {
+  return createLibp2p({
+    transports: [webSockets()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: floodsub() },
+  });
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('relay federation', () => {
+  const stops: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('carries discovery messages from a peer on one relay to a peer on another', async () => {
+    const a: Relay = await startRelay(config([]), await generateKeyPair('Ed25519'), quiet);
+    stops.push(() => a.stop());
+    const aAddr = a.node.getMultiaddrs()[0]!.toString();
+    const b: Relay = await startRelay(config([aAddr]), await generateKeyPair('Ed25519'), quiet);
+    stops.push(() => b.stop());
+    await until('relays federated', () => a.node.getConnections(b.node.peerId).length > 0);
+
+    const x = await client();
+    const y = await client();
+    stops.push(() => x.stop(), () => y.stop());
+    x.services.pubsub.subscribe(DISCOVERY_TOPIC);
+    y.services.pubsub.subscribe(DISCOVERY_TOPIC);
+    await x.dial(a.node.getMultiaddrs()[0]!);
+    await y.dial(b.node.getMultiaddrs()[0]!);
+    // Subscriptions propagate hop by hop: y -> b -> a.
+    await until('subscriptions seen by the relays', () =>
+      a.node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length >= 2 && b.node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length >= 2);
+
+    const received = new Promise<Uint8Array>((resolve) => {
+      x.services.pubsub.addEventListener('message', (evt) => {
+        if (evt.detail.topic === DISCOVERY_TOPIC) resolve(evt.detail.data);
+      });
+    });
+    const payload = new TextEncoder().encode('hello from relay b');
+    await until('published to at least one peer', async () => (await y.services.pubsub.publish(DISCOVERY_TOPIC, payload)).recipients.length > 0);
+    expect(new TextDecoder().decode(await received)).toBe('hello from relay b');
+    expect(b.health().connections).toBeGreaterThanOrEqual(2);
+  });
+});
