@@ -95,7 +95,9 @@ export function resolveNetConfig(input: NetConfigInput): NetConfig {
         : fromBuild.length > 0 ? ['build', fromBuild]
           : ['default', [defaultRelay]];
 
-  const hostname = input.location.hostname.includes(':') ? `[${input.location.hostname}]` : input.location.hostname;
+  // Browsers report IPv6 hosts in brackets ("[::1]"); URLs need exactly one pair.
+  const bare = input.location.hostname.replace(/^\[|\]$/g, '');
+  const hostname = bare.includes(':') ? `[${bare}]` : bare;
   const defaultTracker = secure ? `wss://${hostname}` : `ws://${hostname}:${DEFAULT_RELAY_HTTP_PORT}`;
   const trackers = [...params.getAll('tracker').flatMap(splitList), ...splitList(input.buildTrackers ?? '')];
   return {

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { multiaddr } from '@multiformats/multiaddr';
+import { isWebRtcCircuitAddr, withPeerId } from './peer-dialer.ts';
+
+const R = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
+const B = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
+const base = `/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}/p2p-circuit/webrtc`;
+
+describe('dial addresses', () => {
+  it('recognises WebRTC circuit addresses', () => {
+    expect(isWebRtcCircuitAddr(multiaddr(base))).toBe(true);
+    expect(isWebRtcCircuitAddr(multiaddr(`/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}`))).toBe(false);
+  });
+
+  it('ends every dial address with the target peer, never the relay', () => {
+    expect(withPeerId(multiaddr(base), B).toString()).toBe(`${base}/p2p/${B}`);
+    expect(withPeerId(multiaddr(`${base}/p2p/${B}`), B).toString()).toBe(`${base}/p2p/${B}`);
+    // The relay's id alone must not be read as the target.
+    expect(withPeerId(multiaddr(`/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}/p2p-circuit/webrtc/p2p/${R}`), B).toString()).toBe(`${base}/p2p/${B}`);
+  });
+});
