@@ -58,6 +58,14 @@ export class BinaryWriter {
     return this;
   }
 
+  i32(value: number): this {
+    if (!Number.isInteger(value) || value < -0x8000_0000 || value > 0x7fff_ffff) throw new RangeError('i32 out of range');
+    this.ensure(4);
+    this.view.setInt32(this.len, value);
+    this.len += 4;
+    return this;
+  }
+
   u64(value: bigint): this {
     if (value < 0n || value > 0xffff_ffff_ffff_ffffn) throw new RangeError('u64 out of range');
     this.ensure(8);
@@ -127,6 +135,13 @@ export class BinaryReader {
   u32(what = 'u32'): number {
     this.need(4, what);
     const v = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  i32(what = 'i32'): number {
+    this.need(4, what);
+    const v = this.view.getInt32(this.offset);
     this.offset += 4;
     return v;
   }

@@ -1,0 +1,41 @@
+/** TrustChain constants and limits, each with the reason for its value. */
+
+/** The first block of every chain. */
+export const GENESIS_SEQ = 1;
+/** previousHash of a genesis block. */
+export const GENESIS_HASH = new Uint8Array(32);
+/** linkPublicKey of a block that any counterparty may link to (e.g. a market order). */
+export const ANY_COUNTERPARTY = new Uint8Array(32);
+/** linkSequenceNumber of a proposal: it links to nothing yet. */
+export const UNKNOWN_SEQ = 0;
+
+/** Ed25519 public keys, SHA-256 hashes and signatures. */
+export const KEY_BYTES = 32;
+export const HASH_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+
+/** Domain separation: block signatures can never be mistaken for anything else signed with the same key. */
+export const BLOCK_MAGIC = new Uint8Array([0x54, 0x4d, 0x48, 0x42]); // "TMHB"
+export const BLOCK_VERSION = 1;
+
+/** Type names are short identifiers ("bandwidth", "payout"). */
+export const MAX_TYPE_LENGTH = 32;
+/** Transactions are small records; 4 KiB bounds storage and validation work per block. */
+export const MAX_TRANSACTION_BYTES = 4096;
+/** A sequence number is a u32 on the wire. */
+export const MAX_SEQ = 0xffff_ffff;
+
+/** Largest possible block encoding (magic, version, fixed fields, type, transaction, signature). */
+export const MAX_BLOCK_BYTES =
+  BLOCK_MAGIC.length + 1 + KEY_BYTES + 4 + KEY_BYTES + 4 + HASH_BYTES + 8 + 1 + MAX_TYPE_LENGTH + 2 + MAX_TRANSACTION_BYTES + SIGNATURE_BYTES;
+
+/** Before countersigning, the proposer's preceding blocks we must know (py-ipv8's validation range). */
+export const CONTEXT_BLOCKS = 5;
+/** A crawl answer carries at most this many of the owner's blocks (plus their linked halves). */
+export const MAX_CRAWL_BLOCKS = 100;
+/** Gossip reaches a ~1,500-peer overlay of diameter 3-4 in three hops. */
+export const MAX_GOSSIP_TTL = 3;
+/** Random peers each gossip hop forwards to. */
+export const GOSSIP_FANOUT = 5;
+/** Walking back to the previous token block stops here; beyond it totals are "unknown" (partial). */
+export const MAX_TOTALS_WALK = 1000;

@@ -1,0 +1,154 @@
+/**
+ * Wire format of the ledger protocol, /trustmesh/ledger/1.0.0. Each stream
+ * carries one request frame and one response frame (length-prefixed by the
+ * stream reader, at most MAX_LEDGER_FRAME_BYTES). A frame is:
+ *
+ *   version u8 (1) | message type u8 | body
+ *
+ *   1 sign-request   proposal (u16 len + block), context: u8 count <= MAX_CONTEXT_BLOCKS of blocks
+ *   2 sign-response  agreement (u16 len + block)
+ *   3 sign-refused   code u8, reason (u16 len + UTF-8 <= 512)
+ *   4 crawl-request  publicKey 32, start i32, end i32 (negative: from the tail), limit u16 <= MAX_CRAWL_BLOCKS
+ *   5 crawl-response latestSeq u32, u16 count <= MAX_CRAWL_RESPONSE_BLOCKS of blocks
+ *   6 gossip         id 16, ttl u8 (1..MAX_GOSSIP_TTL), payload kind u8:
+ *                      1 block pair: proposal + agreement (blocks)
+ *                      2 fraud proof (u16 len + proof encoding)
+ */
+import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
+import type { HalfBlock } from './block.ts';
+import { encodeBlock, readBlock } from './block-codec.ts';
+import { CONTEXT_BLOCKS, KEY_BYTES, MAX_BLOCK_BYTES, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { encodeFraudProof, MAX_FRAUD_PROOF_BYTES, readFraudProof, type FraudProof } from './fraud.ts';
+import type { RefusalCode } from './chain.ts';
+
+export const LEDGER_PROTOCOL = '/trustmesh/ledger/1.0.0';
+export const LEDGER_WIRE_VERSION = 1;
+
+/** Context a proposer sends: its CONTEXT_BLOCKS preceding blocks, and their linked halves. */
+export const MAX_CONTEXT_BLOCKS = 2 * CONTEXT_BLOCKS;
+/** The owner's blocks plus one linked half each. */
+export const MAX_CRAWL_RESPONSE_BLOCKS = 2 * MAX_CRAWL_BLOCKS;
+export const MAX_REASON_BYTES = 512;
+export const GOSSIP_ID_BYTES = 16;
+/** Bounds what a reader buffers per frame: a full crawl response of maximal blocks fits. */
+export const MAX_LEDGER_FRAME_BYTES = 2 + 4 + 2 + MAX_CRAWL_RESPONSE_BLOCKS * (2 + MAX_BLOCK_BYTES);
+
+export type LedgerMessage =
+  | { type: 'sign-request'; proposal: HalfBlock; context: HalfBlock[] }
+  | { type: 'sign-response'; agreement: HalfBlock }
+  | { type: 'sign-refused'; code: RefusalCode; reason: string }
+  | { type: 'crawl-request'; publicKey: Uint8Array; start: number; end: number; limit: number }
+  | { type: 'crawl-response'; latestSeq: number; blocks: HalfBlock[] }
+  | { type: 'gossip'; id: Uint8Array; ttl: number; payload: GossipPayload };
+
+export type GossipPayload = { kind: 'pair'; proposal: HalfBlock; agreement: HalfBlock } | { kind: 'fraud'; proof: FraudProof };
+
+const TYPE_CODES = { 'sign-request': 1, 'sign-response': 2, 'sign-refused': 3, 'crawl-request': 4, 'crawl-response': 5, gossip: 6 } as const;
+const REFUSALS: readonly RefusalCode[] = ['fraudster', 'not-addressed', 'invalid', 'not-a-proposal', 'already-signed', 'policy', 'unknown-history'];
+
+const writeBlock = (w: BinaryWriter, b: HalfBlock): BinaryWriter => w.bytes(encodeBlock(b), MAX_BLOCK_BYTES);
+
+function readBoundedBlock(r: BinaryReader, what: string): HalfBlock {
+  const inner = new BinaryReader(r.bytes(MAX_BLOCK_BYTES, what));
+  const b = readBlock(inner);
+  inner.end(what);
+  return b;
+}
+
+export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
+  const w = new BinaryWriter(512).u8(LEDGER_WIRE_VERSION).u8(TYPE_CODES[m.type]);
+  switch (m.type) {
+    case 'sign-request':
+      writeBlock(w, m.proposal);
+      if (m.context.length > MAX_CONTEXT_BLOCKS) throw new RangeError(`at most ${MAX_CONTEXT_BLOCKS} context blocks`);
+      w.u8(m.context.length);
+      for (const b of m.context) writeBlock(w, b);
+      break;
+    case 'sign-response':
+      writeBlock(w, m.agreement);
+      break;
+    case 'sign-refused':
+      w.u8(REFUSALS.indexOf(m.code)).string(m.reason.slice(0, MAX_REASON_BYTES / 4), MAX_REASON_BYTES);
+      break;
+    case 'crawl-request':
+      if (m.limit < 1 || m.limit > MAX_CRAWL_BLOCKS) throw new RangeError(`crawl limit must be 1..${MAX_CRAWL_BLOCKS}`);
+      w.fixed(m.publicKey, KEY_BYTES).i32(m.start).i32(m.end).u16(m.limit);
+      break;
+    case 'crawl-response':
+      if (m.blocks.length > MAX_CRAWL_RESPONSE_BLOCKS) throw new RangeError(`at most ${MAX_CRAWL_RESPONSE_BLOCKS} blocks in a crawl response`);
+      w.u32(m.latestSeq).u16(m.blocks.length);
+      for (const b of m.blocks) writeBlock(w, b);
+      break;
+    case 'gossip':
+      if (m.ttl < 1 || m.ttl > MAX_GOSSIP_TTL) throw new RangeError(`gossip ttl must be 1..${MAX_GOSSIP_TTL}`);
+      w.fixed(m.id, GOSSIP_ID_BYTES).u8(m.ttl);
+      if (m.payload.kind === 'pair') writeBlock(writeBlock(w.u8(1), m.payload.proposal), m.payload.agreement);
+      else w.u8(2).bytes(encodeFraudProof(m.payload.proof), MAX_FRAUD_PROOF_BYTES);
+      break;
+  }
+  return w.finish();
+}
+
+export function decodeLedgerMessage(bytes: Uint8Array): LedgerMessage {
+  const r = new BinaryReader(bytes);
+  const version = r.u8('version');
+  if (version !== LEDGER_WIRE_VERSION) throw new DecodeError('unknown-version', `ledger wire version ${version} is not supported`);
+  const code = r.u8('message type');
+  let m: LedgerMessage;
+  switch (code) {
+    case 1: {
+      const proposal = readBoundedBlock(r, 'proposal');
+      const n = r.count(MAX_CONTEXT_BLOCKS, 'context blocks');
+      const context: HalfBlock[] = [];
+      for (let i = 0; i < n; i++) context.push(readBoundedBlock(r, 'context block'));
+      m = { type: 'sign-request', proposal, context };
+      break;
+    }
+    case 2:
+      m = { type: 'sign-response', agreement: readBoundedBlock(r, 'agreement') };
+      break;
+    case 3: {
+      const c = REFUSALS[r.u8('refusal code')];
+      if (c === undefined) throw new DecodeError('invalid-value', 'unknown refusal code');
+      m = { type: 'sign-refused', code: c, reason: r.string(MAX_REASON_BYTES, 'reason') };
+      break;
+    }
+    case 4: {
+      const publicKey = r.fixed(KEY_BYTES, 'public key');
+      const start = r.i32('start');
+      const end = r.i32('end');
+      const limit = r.u16('limit');
+      if (limit < 1 || limit > MAX_CRAWL_BLOCKS) throw new DecodeError('invalid-value', `crawl limit ${limit} outside 1..${MAX_CRAWL_BLOCKS}`);
+      m = { type: 'crawl-request', publicKey, start, end, limit };
+      break;
+    }
+    case 5: {
+      const latestSeq = r.u32('latest seq');
+      const n = r.count(MAX_CRAWL_RESPONSE_BLOCKS, 'crawled blocks');
+      const blocks: HalfBlock[] = [];
+      for (let i = 0; i < n; i++) blocks.push(readBoundedBlock(r, 'crawled block'));
+      m = { type: 'crawl-response', latestSeq, blocks };
+      break;
+    }
+    case 6: {
+      const id = r.fixed(GOSSIP_ID_BYTES, 'gossip id');
+      const ttl = r.u8('ttl');
+      if (ttl < 1 || ttl > MAX_GOSSIP_TTL) throw new DecodeError('invalid-value', `gossip ttl ${ttl} outside 1..${MAX_GOSSIP_TTL}`);
+      const kind = r.u8('gossip kind');
+      let payload: GossipPayload;
+      if (kind === 1) payload = { kind: 'pair', proposal: readBoundedBlock(r, 'proposal'), agreement: readBoundedBlock(r, 'agreement') };
+      else if (kind === 2) {
+        const inner = new BinaryReader(r.bytes(MAX_FRAUD_PROOF_BYTES, 'fraud proof'));
+        const proof = readFraudProof(inner);
+        inner.end('fraud proof');
+        payload = { kind: 'fraud', proof };
+      } else throw new DecodeError('unknown-type', `unknown gossip kind ${kind}`);
+      m = { type: 'gossip', id, ttl, payload };
+      break;
+    }
+    default:
+      throw new DecodeError('unknown-type', `unknown ledger message type ${code}`);
+  }
+  r.end('ledger message');
+  return m;
+}
