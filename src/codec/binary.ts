@@ -99,6 +99,14 @@ export class BinaryWriter {
     return this.bytes(utf8.encode(text), maxBytes);
   }
 
+  /** A count of items that follow, in the width BinaryReader.count reads for the same max. */
+  count(n: number, max: number): this {
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`count ${n} outside 0..${max}`);
+    if (max < 0x100) return this.u8(n);
+    if (max < 0x1_0000) return this.u16(n);
+    return this.u32(n);
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.len);
   }

@@ -9,7 +9,7 @@
  *   2 sign-response  agreement (u16 len + block)
  *   3 sign-refused   code u8, reason (u16 len + UTF-8 <= 512)
  *   4 crawl-request  publicKey 32, start i32, end i32 (negative: from the tail), limit u16 <= MAX_CRAWL_BLOCKS
- *   5 crawl-response latestSeq u32, u16 count <= MAX_CRAWL_RESPONSE_BLOCKS of blocks
+ *   5 crawl-response latestSeq u32, u8 count <= MAX_CRAWL_RESPONSE_BLOCKS (200) of blocks
  *   6 gossip         id 16, ttl u8 (1..MAX_GOSSIP_TTL), payload kind u8:
  *                      1 block pair: proposal + agreement (blocks)
  *                      2 fraud proof (u16 len + proof encoding)
@@ -60,8 +60,7 @@ export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
   switch (m.type) {
     case 'sign-request':
       writeBlock(w, m.proposal);
-      if (m.context.length > MAX_CONTEXT_BLOCKS) throw new RangeError(`at most ${MAX_CONTEXT_BLOCKS} context blocks`);
-      w.u8(m.context.length);
+      w.count(m.context.length, MAX_CONTEXT_BLOCKS);
       for (const b of m.context) writeBlock(w, b);
       break;
     case 'sign-response':
@@ -75,8 +74,7 @@ export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
       w.fixed(m.publicKey, KEY_BYTES).i32(m.start).i32(m.end).u16(m.limit);
       break;
     case 'crawl-response':
-      if (m.blocks.length > MAX_CRAWL_RESPONSE_BLOCKS) throw new RangeError(`at most ${MAX_CRAWL_RESPONSE_BLOCKS} blocks in a crawl response`);
-      w.u32(m.latestSeq).u16(m.blocks.length);
+      w.u32(m.latestSeq).count(m.blocks.length, MAX_CRAWL_RESPONSE_BLOCKS);
       for (const b of m.blocks) writeBlock(w, b);
       break;
     case 'gossip':

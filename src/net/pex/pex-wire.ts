@@ -27,11 +27,11 @@ export interface PexEntry {
 export function encodePexResponse(entries: readonly PexEntry[]): Uint8Array {
   const w = new BinaryWriter();
   const list = entries.slice(0, MAX_PEX_PEERS);
-  w.u8(list.length);
+  w.count(list.length, MAX_PEX_PEERS);
   for (const e of list) {
     w.string(e.peerId, MAX_PEER_ID_BYTES);
     const addrs = e.addrs.filter((a) => a.length <= MAX_ADDR_BYTES).slice(0, MAX_PEX_ADDRS);
-    w.u8(addrs.length);
+    w.count(addrs.length, MAX_PEX_ADDRS);
     for (const a of addrs) w.bytes(a, MAX_ADDR_BYTES);
   }
   return w.finish();

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { signBlock } from './block-codec.ts';
+import { MemoryBlockStore } from './memory-store.ts';
+import { testPeer, transfer } from './test-support.ts';
+
+describe('MemoryBlockStore', () => {
+  it('answers position, neighbour, range and link queries', async () => {
+    const alice = testPeer('alice', 1);
+    const bob = testPeer('bob', 2);
+    for (let i = 0; i < 5; i++) transfer(alice, bob, 1n);
+    const s = new MemoryBlockStore();
+    for (const b of [alice.chain[4]!, alice.chain[0]!, alice.chain[2]!, ...bob.chain]) await s.put(b);
+    expect((await s.latest(alice.publicKey))?.sequenceNumber).toBe(5);
+    expect((await s.before(alice.publicKey, 5))?.sequenceNumber).toBe(3);
+    expect((await s.after(alice.publicKey, 1))?.sequenceNumber).toBe(3);
+    expect(await s.after(alice.publicKey, 5)).toBeUndefined();
+    expect((await s.range(alice.publicKey, 2, 5)).map((b) => b.sequenceNumber)).toEqual([3, 5]);
+    expect((await s.agreementsFor(alice.publicKey, 3)).map((b) => b.sequenceNumber)).toEqual([3]);
+  });
+
+  it('reports duplicates and conflicts without overwriting', async () => {
+    const alice = testPeer('alice', 1);
+    const bob = testPeer('bob', 2);
+    transfer(alice, bob, 1n);
+    const s = new MemoryBlockStore();
+    const b = alice.chain[0]!;
+    expect(await s.put(b)).toBe('added');
+    expect(await s.put(b)).toBe('exists');
+    const { signature: _, ...rest } = { ...b, timestamp: 1 };
+    expect(await s.put(signBlock(rest, alice.seed))).toBe('conflict');
+    expect(s.getSync(alice.publicKey, 1)).toBe(b);
+  });
+});
