@@ -64,6 +64,18 @@ export function signingPayload(b: UnsignedBlock): Uint8Array {
   return write(b, EMPTY_SIGNATURE);
 }
 
+/**
+ * What a verifier needs from an encoded block, without decoding it: the owner
+ * key (bytes 5..37), the signature (the last 64 bytes) and the signed payload
+ * (the encoding with the signature zeroed). For worker pools.
+ */
+export function verifyItemFromEncoding(bytes: Uint8Array): { publicKey: Uint8Array; signature: Uint8Array; message: Uint8Array } {
+  const keyStart = BLOCK_MAGIC.length + 1;
+  const message = bytes.slice();
+  message.fill(0, message.length - SIGNATURE_BYTES);
+  return { publicKey: bytes.slice(keyStart, keyStart + KEY_BYTES), signature: bytes.slice(bytes.length - SIGNATURE_BYTES), message };
+}
+
 /** Reads one block from a reader (for containers of blocks); see decodeBlock. */
 export function readBlock(r: BinaryReader): HalfBlock {
   const magic = r.fixed(BLOCK_MAGIC.length, 'block magic');

@@ -38,6 +38,7 @@ export const bandwidthType: TransactionType<BandwidthTx> = {
     }
     return errors;
   },
+  agreementFor: (proposal, ownTotals) => nextBandwidth(ownTotals, proposal.down, proposal.up),
 };
 
 /** The owner's next transaction, its totals continuing from the previous ones. */

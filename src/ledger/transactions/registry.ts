@@ -31,6 +31,8 @@ export interface TransactionType<T = unknown> {
   tokens?(tx: T): TokenAmounts;
   /** Rules between an agreement's transaction and its proposal's. */
   checkAgreement?(agreement: T, proposal: T): string[];
+  /** The agreement's transaction for a proposal, given the agreeing owner's running totals. */
+  agreementFor?(proposal: T, ownTotals: TokenAmounts | undefined): T;
 }
 
 export class TransactionRegistry {

@@ -1,0 +1,410 @@
+/**
+ * The running ledger of a peer: its own chain, countersigning, crawling,
+ * gossip of block pairs and fraud proofs, a background crawler, and sanctions
+ * against fraudsters. Works over any LedgerTransport (libp2p in tabs, an
+ * in-memory hub in Node tests).
+ */
+import { bytesEqual, toHex } from '../codec/bytes.ts';
+import { isAgreement, isProposal, type HalfBlock } from './block.ts';
+import { encodeBlock } from './block-codec.ts';
+import { balanceOf, type Balance } from './balance.ts';
+import { checkProposal, createAgreement, createProposal, type RefusalCode, type Signer } from './chain.ts';
+import { CONTEXT_BLOCKS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { fitResponse, resolveCrawlRange } from './crawl.ts';
+import { verifyFraudProof, type FraudProof } from './fraud.ts';
+import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
+import type { IdbBlockStore, StorageBudget, StoredFraud } from './idb-store.ts';
+import { Ingestor, type IngestResult } from './ingest.ts';
+import { PeerUnreachableError, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
+import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LEDGER_FRAME_BYTES, type GossipPayload, type LedgerMessage } from './ledger-wire.ts';
+import { OwnChain } from './own-chain.ts';
+import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
+import type { SignatureVerifier } from './verifier.ts';
+
+export const LEDGER_TIMINGS = {
+  /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
+  signTimeoutMs: 10_000,
+  /** Sign requests are idempotent, so retrying after a timeout is safe. */
+  signAttempts: 3,
+  signRetryDelayMs: 1_000,
+  /** Crawls answer from the store: a few seconds even for a full page. */
+  crawlTimeoutMs: 15_000,
+  /** One random peer's chain sample this often, so forks meet without flooding anyone. */
+  crawlIntervalMs: 15_000,
+  /** Blocks per background crawl sample (the tail of a chain). */
+  crawlSampleBlocks: 20,
+  /** Eviction runs at most this often. */
+  evictIntervalMs: 60_000,
+} as const;
+
+/** Gossip ids remembered for deduplication. */
+const SEEN_GOSSIP = 4096;
+/** Chain owners remembered as background crawl targets. */
+const RECENT_OWNERS = 256;
+
+export class SignRefusedError extends Error {
+  override name = 'SignRefusedError';
+  constructor(
+    readonly code: RefusalCode,
+    readonly reason: string,
+  ) {
+    super(`The peer refused to countersign: ${reason}`);
+  }
+}
+
+export class FraudsterError extends Error {
+  override name = 'FraudsterError';
+  constructor() {
+    super('This peer is a proven fraudster (it signed a fork of its chain); Trustmesh does not transact with it.');
+  }
+}
+
+export type AcceptancePolicy = (request: { proposal: HalfBlock; from: PeerRef }) => Promise<true | string> | true | string;
+
+export type LedgerEvent =
+  | { type: 'own-chain'; block: HalfBlock }
+  | { type: 'fraud'; offender: Uint8Array; proof: FraudProof }
+  | { type: 'ingested'; added: number }
+  | { type: 'refused'; by: PeerRef; code: RefusalCode; reason: string };
+
+export interface LedgerServiceOptions {
+  signer: Signer;
+  store: IdbBlockStore;
+  registry: TransactionRegistry;
+  verifier: SignatureVerifier;
+  transport: LedgerTransport;
+  now: () => number;
+  random: () => number;
+  /** Background crawling and eviction (off in unit tests that drive crawls by hand). */
+  background?: boolean;
+  budget?: StorageBudget;
+}
+
+export class LedgerService {
+  private readonly ingestor: Ingestor;
+  private readonly seenGossip = new SeenSet(SEEN_GOSSIP);
+  private readonly recentOwners: string[] = [];
+  private readonly policies = new Map<string, AcceptancePolicy>();
+  private readonly listeners = new Set<(e: LedgerEvent) => void>();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private stopped = false;
+
+  private constructor(
+    private readonly o: LedgerServiceOptions,
+    readonly own: OwnChain,
+  ) {
+    this.ingestor = new Ingestor(o.store, o.registry, o.verifier);
+  }
+
+  static async start(o: LedgerServiceOptions): Promise<LedgerService> {
+    const service = new LedgerService(o, await OwnChain.load(o.store, o.signer.publicKey, o.registry));
+    o.transport.serve((from, m) => service.handle(from, m));
+    if (o.background !== false) {
+      service.timers.push(setInterval(() => void service.crawlSample(), LEDGER_TIMINGS.crawlIntervalMs * (0.75 + o.random() / 2)));
+      service.timers.push(setInterval(() => void o.store.evict(o.budget), LEDGER_TIMINGS.evictIntervalMs));
+    }
+    return service;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.o.signer.publicKey;
+  }
+
+  subscribe(listener: (e: LedgerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: LedgerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Who may countersign what: without a policy for a type, its proposals are refused. */
+  setAcceptancePolicy(type: string, policy: AcceptancePolicy | undefined): void {
+    if (policy === undefined) this.policies.delete(type);
+    else this.policies.set(type, policy);
+  }
+
+  isFraudster(publicKey: Uint8Array): boolean {
+    return this.o.store.isFraudster(publicKey);
+  }
+
+  fraudProofs(): Promise<StoredFraud[]> {
+    return this.o.store.fraudProofs();
+  }
+
+  balance(chain: readonly HalfBlock[]): Balance {
+    return balanceOf(chain, this.o.registry);
+  }
+
+  ownTotals(): TokenAmounts | undefined {
+    return this.own.tokenTotals;
+  }
+
+  usage(): ReturnType<IdbBlockStore['usage']> {
+    return this.o.store.usage();
+  }
+
+  /** The newest `limit` blocks of the own chain, newest first. */
+  async ownChain(limit = 100): Promise<HalfBlock[]> {
+    const head = this.own.latest;
+    if (head === undefined) return [];
+    return (await this.o.store.range(this.publicKey, Math.max(1, head.sequenceNumber - limit + 1), head.sequenceNumber)).reverse();
+  }
+
+  /** The linked half of a block, if known (a proposal's agreement, an agreement's proposal). */
+  async linkedHalf(block: HalfBlock): Promise<HalfBlock | undefined> {
+    if (isAgreement(block)) return this.o.store.get(block.linkPublicKey, block.linkSequenceNumber);
+    return (await this.o.store.agreementsFor(block.publicKey, block.sequenceNumber))[0];
+  }
+
+  // ---- proposing -------------------------------------------------------------
+
+  /**
+   * Signs a proposal to `peer` (committed durably first) and asks for its
+   * agreement, retrying on timeouts. `transaction` builds the bytes from our
+   * running totals. Resolves with the stored pair.
+   */
+  async propose(peer: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
+    if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
+    const [proposal] = await this.own.sign((head, totals) => [createProposal(this.o.signer, head, peer.publicKey, type, transaction(totals), this.o.now())]);
+    return this.requestAgreement(peer, proposal!);
+  }
+
+  /** Asks for (or again for) the agreement to one of our proposals. Idempotent on the other side. */
+  async requestAgreement(peer: PeerRef, proposal: HalfBlock): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
+    const context = await this.contextFor(proposal);
+    let lastError: Error = new PeerUnreachableError('no attempt made');
+    for (let attempt = 0; attempt < LEDGER_TIMINGS.signAttempts; attempt++) {
+      if (attempt > 0) await sleep(LEDGER_TIMINGS.signRetryDelayMs * attempt);
+      let res: LedgerMessage;
+      try {
+        res = await this.o.transport.request(peer, { type: 'sign-request', proposal, context }, LEDGER_TIMINGS.signTimeoutMs);
+      } catch (err) {
+        lastError = err as Error;
+        continue;
+      }
+      if (res.type === 'sign-refused') {
+        this.emit({ type: 'refused', by: peer, code: res.code, reason: res.reason });
+        throw new SignRefusedError(res.code, res.reason);
+      }
+      if (res.type !== 'sign-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
+      const agreement = res.agreement;
+      if (!bytesEqual(agreement.publicKey, peer.publicKey) || !bytesEqual(agreement.linkPublicKey, this.publicKey) || agreement.linkSequenceNumber !== proposal.sequenceNumber) {
+        throw new PeerUnreachableError('the answer is not an agreement to this proposal');
+      }
+      const { validated } = await this.ingestor.validateBatch([agreement]);
+      const verdict = validated.find((v) => v.block === agreement)?.result;
+      if (verdict === undefined || verdict.outcome === 'invalid') throw new PeerUnreachableError(`invalid agreement: ${verdict?.errors.join('; ') ?? 'unknown'}`);
+      await this.o.store.putMany([agreement], 'strict');
+      this.emit({ type: 'own-chain', block: proposal });
+      void this.broadcast({ kind: 'pair', proposal, agreement });
+      return { proposal, agreement };
+    }
+    throw new PeerUnreachableError(`no agreement after ${LEDGER_TIMINGS.signAttempts} attempts: ${lastError.message}`);
+  }
+
+  /** Our blocks before `proposal` (and their linked halves), so the counterparty can check our totals without crawling. */
+  private async contextFor(proposal: HalfBlock): Promise<HalfBlock[]> {
+    const own = await this.o.store.range(this.publicKey, Math.max(1, proposal.sequenceNumber - CONTEXT_BLOCKS), proposal.sequenceNumber - 1);
+    const context: HalfBlock[] = [...own];
+    for (const b of own) {
+      const half = await this.linkedHalf(b);
+      if (half !== undefined && context.length < MAX_CONTEXT_BLOCKS) context.push(half);
+    }
+    return context.slice(0, MAX_CONTEXT_BLOCKS);
+  }
+
+  // ---- serving ---------------------------------------------------------------
+
+  private async handle(from: PeerRef, m: LedgerMessage): Promise<LedgerMessage | undefined> {
+    if (this.stopped) return undefined;
+    switch (m.type) {
+      case 'sign-request':
+        return this.onSignRequest(from, m.proposal, m.context);
+      case 'crawl-request':
+        return this.onCrawlRequest(m.publicKey, m.start, m.end, m.limit);
+      case 'gossip':
+        await this.onGossip(from, m.id, m.ttl, m.payload);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private refuse(code: RefusalCode, reason: string): LedgerMessage {
+    return { type: 'sign-refused', code, reason };
+  }
+
+  private async onSignRequest(from: PeerRef, proposal: HalfBlock, context: HalfBlock[]): Promise<LedgerMessage> {
+    if (!bytesEqual(proposal.publicKey, from.publicKey)) return this.refuse('invalid', 'a peer can only ask to countersign its own proposals');
+    if (this.isFraudster(proposal.publicKey)) return this.refuse('fraudster', 'you are a proven fraudster');
+    const mine = (await this.o.store.agreementsFor(proposal.publicKey, proposal.sequenceNumber)).find((a) => bytesEqual(a.publicKey, this.publicKey));
+    if (mine !== undefined) return { type: 'sign-response', agreement: mine };
+
+    if (context.length > 0) await this.absorb(await this.ingestor.ingest(context));
+    let decision = await this.decide(proposal, false);
+    if (decision.action === 'crawl') {
+      await this.crawl(from, decision.publicKey, decision.fromSeq, decision.toSeq).catch(() => undefined);
+      decision = await this.decide(proposal, true);
+    }
+    if (decision.action === 'refuse') return this.refuse(decision.code, decision.reason);
+    if (decision.action === 'crawl') return this.refuse('unknown-history', 'your recent chain could not be checked');
+
+    const policy = this.policies.get(proposal.type);
+    const verdict = policy === undefined ? `this peer does not countersign ${proposal.type} transactions it did not ask for` : await policy({ proposal, from });
+    if (verdict !== true) return this.refuse('policy', verdict);
+
+    const type = this.o.registry.get(proposal.type);
+    let agreement: HalfBlock | undefined;
+    await this.own.sign(async (head, totals) => {
+      // Two requests for the same proposal may race: the second finds the first's agreement.
+      const again = (await this.o.store.agreementsFor(proposal.publicKey, proposal.sequenceNumber)).find((a) => bytesEqual(a.publicKey, this.publicKey));
+      if (again !== undefined) {
+        agreement = again;
+        return [];
+      }
+      const tx = type?.agreementFor !== undefined ? type.encode(type.agreementFor(type.decode(proposal.transaction), totals)) : proposal.transaction;
+      agreement = createAgreement(this.o.signer, head, proposal, tx, this.o.now());
+      return [agreement, proposal];
+    });
+    const signed = agreement!;
+    this.emit({ type: 'own-chain', block: signed });
+    void this.broadcast({ kind: 'pair', proposal, agreement: signed });
+    return { type: 'sign-response', agreement: signed };
+  }
+
+  private async decide(proposal: HalfBlock, crawled: boolean): Promise<ReturnType<typeof checkProposal>> {
+    const { validated, fraud } = await this.ingestor.validateBatch([proposal]);
+    for (const p of fraud) await this.recordFraud(p);
+    const validation = validated.find((v) => v.block === proposal)?.result ?? { outcome: 'invalid' as const, errors: ['not validated'] };
+    const knownContext = await this.o.store.range(proposal.publicKey, Math.max(1, proposal.sequenceNumber - CONTEXT_BLOCKS), proposal.sequenceNumber - 1);
+    return checkProposal(proposal, { me: this.publicKey, validation, isFraudster: this.isFraudster(proposal.publicKey), knownContext, crawled });
+  }
+
+  private async onCrawlRequest(publicKey: Uint8Array, start: number, end: number, limit: number): Promise<LedgerMessage> {
+    const latest = await this.o.store.latest(publicKey);
+    const range = latest === undefined ? undefined : resolveCrawlRange(start, end, latest.sequenceNumber, Math.min(limit, MAX_CRAWL_BLOCKS));
+    if (latest === undefined || range === undefined) return { type: 'crawl-response', latestSeq: latest?.sequenceNumber ?? 0, blocks: [] };
+    const owned = await this.o.store.range(publicKey, range.from, range.to);
+    const items: HalfBlock[] = [];
+    for (const b of owned) {
+      items.push(b);
+      const half = await this.linkedHalf(b);
+      if (half !== undefined) items.push(half);
+    }
+    const blocks = fitResponse(items, (b) => encodeBlock(b).length + 2, MAX_LEDGER_FRAME_BYTES - 64).slice(0, MAX_CRAWL_RESPONSE_BLOCKS);
+    return { type: 'crawl-response', latestSeq: latest.sequenceNumber, blocks };
+  }
+
+  // ---- crawling --------------------------------------------------------------
+
+  /** Fetches part of `publicKey`'s chain from `peer`, validates and stores it. */
+  async crawl(peer: PeerRef, publicKey: Uint8Array, start: number, end: number): Promise<IngestResult & { latestSeq: number }> {
+    const res = await this.o.transport.request(peer, { type: 'crawl-request', publicKey, start, end, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs);
+    if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
+    const result = await this.ingestor.ingest(res.blocks);
+    await this.absorb(result);
+    return { ...result, latestSeq: res.latestSeq };
+  }
+
+  /** Crawls a whole chain page by page; `onPage` reports progress. */
+  async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void): Promise<number> {
+    let next = 1;
+    let latest = Number.POSITIVE_INFINITY;
+    let fetched = 0;
+    while (next <= latest) {
+      const r = await this.crawl(peer, publicKey, next, next + MAX_CRAWL_BLOCKS - 1);
+      latest = r.latestSeq;
+      const owned = r.validated.filter((v) => bytesEqual(v.block.publicKey, publicKey)).map((v) => v.block.sequenceNumber);
+      if (owned.length === 0) break;
+      fetched += owned.length;
+      next = Math.max(...owned) + 1;
+      onPage?.(fetched, latest);
+    }
+    return fetched;
+  }
+
+  private async crawlSample(): Promise<void> {
+    if (this.stopped) return;
+    const peers = this.o.transport.peers();
+    const peer = peers[Math.floor(this.o.random() * peers.length)];
+    if (peer === undefined) return;
+    const owners = [toHex(peer.publicKey), ...this.recentOwners];
+    const target = owners[Math.floor(this.o.random() * owners.length)]!;
+    const key = Uint8Array.from(target.match(/../g)!.map((h) => Number.parseInt(h, 16)));
+    if (bytesEqual(key, this.publicKey)) return;
+    await this.crawl(peer, key, -LEDGER_TIMINGS.crawlSampleBlocks, -1).catch(() => undefined);
+  }
+
+  /** Follows up an ingest: fraud proofs are recorded and spread; owners become crawl targets. */
+  private async absorb(result: IngestResult): Promise<void> {
+    for (const p of result.fraud) await this.recordFraud(p);
+    for (const b of result.added) {
+      const owner = toHex(b.publicKey);
+      if (!this.recentOwners.includes(owner)) {
+        this.recentOwners.unshift(owner);
+        this.recentOwners.length = Math.min(this.recentOwners.length, RECENT_OWNERS);
+      }
+    }
+    if (result.added.length > 0) this.emit({ type: 'ingested', added: result.added.length });
+  }
+
+  // ---- gossip and sanctions ----------------------------------------------------
+
+  private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, from?: PeerRef): Promise<void> {
+    const gid = id ?? Uint8Array.from({ length: GOSSIP_ID_BYTES }, () => Math.floor(this.o.random() * 256));
+    this.seenGossip.add(toHex(gid));
+    const targets = pickGossipTargets(this.o.transport.peers(), (p) => from !== undefined && p.id === from.id, this.o.random);
+    await Promise.all(targets.map((t) => this.o.transport.send(t, { type: 'gossip', id: gid, ttl, payload }).catch(() => undefined)));
+  }
+
+  private async onGossip(from: PeerRef, id: Uint8Array, ttl: number, payload: GossipPayload): Promise<void> {
+    if (!this.seenGossip.add(toHex(id))) return;
+    if (payload.kind === 'pair') {
+      if (!isProposal(payload.proposal) || !isAgreement(payload.agreement)) return;
+      await this.absorb(await this.ingestor.ingest([payload.proposal, payload.agreement]));
+    } else if (!(await this.recordFraud(payload.proof, false))) {
+      return; // an invalid or known proof is not forwarded
+    }
+    const next = forwardTtl(ttl);
+    if (next !== undefined) await this.broadcast(payload, next, id, from);
+  }
+
+  /** Verifies and stores a fraud proof; returns whether it was new. New proofs are gossiped (unless forwarding is the caller's job). */
+  private async recordFraud(proof: FraudProof, spread = true): Promise<boolean> {
+    let offender: Uint8Array;
+    try {
+      offender = verifyFraudProof(proof);
+    } catch {
+      return false;
+    }
+    const fresh = await this.o.store.putFraud(proof, offender);
+    if (fresh) {
+      this.emit({ type: 'fraud', offender, proof });
+      if (spread) await this.broadcast({ kind: 'fraud', proof });
+    }
+    return fresh;
+  }
+
+  /** Test-only (test builds): signs two different blocks at the same position, to two peers. */
+  async forgeDoubleSign(a: PeerRef, b: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<void> {
+    let second: HalfBlock | undefined;
+    const [first] = await this.own.sign((head, totals) => {
+      // Both forks grow from the same head with the same totals; only the first is kept.
+      second = createProposal(this.o.signer, head, b.publicKey, type, transaction(totals), this.o.now() + 1);
+      return [createProposal(this.o.signer, head, a.publicKey, type, transaction(totals), this.o.now())];
+    });
+    await Promise.allSettled([this.requestAgreement(a, first!), this.requestAgreement(b, second!)]);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.o.transport.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,27 @@
+/** How the ledger talks to peers; libp2p streams in tabs, an in-memory hub in tests. */
+import type { LedgerMessage } from './ledger-wire.ts';
+
+export interface PeerRef {
+  /** libp2p PeerId (string form). */
+  id: string;
+  /** The peer's Ed25519 key: its chain owner key. */
+  publicKey: Uint8Array;
+}
+
+export type LedgerHandler = (from: PeerRef, message: LedgerMessage) => Promise<LedgerMessage | undefined>;
+
+export interface LedgerTransport {
+  /** Sends a request and waits for the one response. */
+  request(peer: PeerRef, message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
+  /** Sends a message that gets no response (gossip). */
+  send(peer: PeerRef, message: LedgerMessage): Promise<void>;
+  /** Peers reachable now over direct connections. */
+  peers(): PeerRef[];
+  /** Installs the handler for incoming messages; a returned message is the response. */
+  serve(handler: LedgerHandler): void;
+  stop(): void;
+}
+
+export class PeerUnreachableError extends Error {
+  override name = 'PeerUnreachableError';
+}

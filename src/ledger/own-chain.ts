@@ -1,0 +1,124 @@
+/**
+ * The owner's chain head and the only path by which we sign blocks.
+ *
+ * Signing is serialised (one head, one next sequence number). Every signed
+ * block is committed to IndexedDB with strict durability before the caller may
+ * send it; commits are grouped, so concurrent signers share one disk flush.
+ * If a commit fails, the in-memory head is reset from disk: nothing built on
+ * the lost blocks ever left the peer, so no sequence number is signed twice.
+ */
+import type { HalfBlock } from './block.ts';
+import type { IdbBlockStore } from './idb-store.ts';
+import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
+
+interface QueuedCommit {
+  blocks: HalfBlock[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class OwnChain {
+  private head: HalfBlock | undefined;
+  private totals: TokenAmounts | undefined;
+  private lock: Promise<void> = Promise.resolve();
+  private queue: QueuedCommit[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Test hook: called after a commit is durable, before its blocks may leave. */
+  afterCommit: ((blocks: readonly HalfBlock[]) => void) | undefined;
+
+  private constructor(
+    private readonly store: IdbBlockStore,
+    private readonly publicKey: Uint8Array,
+    private readonly registry: TransactionRegistry,
+  ) {}
+
+  static async load(store: IdbBlockStore, publicKey: Uint8Array, registry: TransactionRegistry): Promise<OwnChain> {
+    const chain = new OwnChain(store, publicKey, registry);
+    await chain.reload();
+    return chain;
+  }
+
+  /** Re-reads the head and running totals from disk. */
+  private async reload(): Promise<void> {
+    this.head = await this.store.latest(this.publicKey);
+    this.totals = undefined;
+    for (let b = this.head; b !== undefined; b = await this.store.before(this.publicKey, b.sequenceNumber)) {
+      const t = this.registry.tokensOf(b);
+      if (t !== undefined && t !== null) {
+        this.totals = t;
+        break;
+      }
+    }
+  }
+
+  get latest(): HalfBlock | undefined {
+    return this.head;
+  }
+
+  get tokenTotals(): TokenAmounts | undefined {
+    return this.totals;
+  }
+
+  /**
+   * Runs `build` with exclusive access to the head; `build` returns the blocks
+   * to commit (its new own block first, plus any others to store with it, e.g.
+   * the proposal being countersigned). Resolves once they are durable.
+   */
+  async sign(build: (head: HalfBlock | undefined, totals: TokenAmounts | undefined) => HalfBlock[] | Promise<HalfBlock[]>): Promise<HalfBlock[]> {
+    let release!: () => void;
+    const previous = this.lock;
+    this.lock = new Promise((r) => (release = r));
+    await previous;
+    let blocks: HalfBlock[];
+    try {
+      blocks = await build(this.head, this.totals);
+      const own = blocks[0];
+      if (own !== undefined) {
+        this.head = own;
+        const t = this.registry.tokensOf(own);
+        if (t !== undefined && t !== null) this.totals = t;
+      }
+    } finally {
+      release();
+    }
+    await this.commit(blocks);
+    return blocks;
+  }
+
+  private commit(blocks: HalfBlock[]): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ blocks, resolve, reject }));
+    this.flushing ??= this.flush();
+    return done;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.store.putMany(batch.flatMap((c) => c.blocks), 'strict');
+        for (const c of batch) this.afterCommit?.(c.blocks);
+        for (const c of batch) c.resolve();
+      } catch (err) {
+        // Nothing in this batch (or queued behind it) was sent: drop it and resume from disk.
+        const failed = [...batch, ...this.queue];
+        this.queue = [];
+        await this.reload().catch(() => undefined);
+        const error = new LedgerStorageError(err as Error);
+        for (const c of failed) c.reject(error);
+      }
+    }
+    this.flushing = null;
+  }
+}
+
+export class LedgerStorageError extends Error {
+  override name = 'LedgerStorageError';
+  constructor(cause: Error) {
+    super(
+      cause.name === 'QuotaExceededError'
+        ? 'The browser refused to store more ledger data (storage quota reached). Free some space for this site, then try again.'
+        : `Could not save to the ledger: ${cause.message}`,
+    );
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * A pool of verification workers (browser glue). A batch is split across the
+ * workers so verification uses every core and never blocks the page.
+ */
+import type { VerifyItem } from './verify-engine.ts';
+import type { VerifyCall, VerifyResponse } from './verify-protocol.ts';
+
+/** Below this, splitting a batch costs more in messaging than it saves. */
+const MIN_ITEMS_PER_WORKER = 64;
+/** More workers than this gain nothing for signature checks on phones and laptops. */
+const MAX_WORKERS = 4;
+
+type Pending = { resolve: (r: VerifyResponse) => void; reject: (e: Error) => void };
+
+export class VerifyPool {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private next = 0;
+
+  constructor(size: number = Math.min(MAX_WORKERS, Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1))) {
+    this.workers = Array.from({ length: size }, () => {
+      const w = new Worker(new URL('./verify.worker.ts', import.meta.url), { type: 'module', name: 'trustmesh-verify' });
+      w.onmessage = (e: MessageEvent<VerifyResponse>) => {
+        const p = this.pending.get(e.data.id);
+        if (p === undefined) return;
+        this.pending.delete(e.data.id);
+        if (e.data.op === 'error') p.reject(new Error(`signature worker failed: ${e.data.message}`));
+        else p.resolve(e.data);
+      };
+      w.onerror = (e) => {
+        for (const p of this.pending.values()) p.reject(new Error(`signature worker crashed: ${e.message}`));
+        this.pending.clear();
+      };
+      return w;
+    });
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private call(worker: Worker, req: VerifyCall): Promise<VerifyResponse> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...req, id });
+    });
+  }
+
+  private pick(): Worker {
+    const w = this.workers[this.next % this.workers.length]!;
+    this.next++;
+    return w;
+  }
+
+  async verifyMany(items: readonly VerifyItem[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const parts = Math.max(1, Math.min(this.workers.length, Math.floor(items.length / MIN_ITEMS_PER_WORKER)));
+    const per = Math.ceil(items.length / parts);
+    const chunks: Promise<VerifyResponse>[] = [];
+    for (let i = 0; i < items.length; i += per) chunks.push(this.call(this.pick(), { op: 'verify', items: items.slice(i, i + per) }));
+    return (await Promise.all(chunks)).flatMap((r) => (r.op === 'verify' ? r.results : []));
+  }
+
+  async engine(): Promise<string> {
+    const r = await this.call(this.workers[0]!, { op: 'engine' });
+    return r.op === 'engine' ? r.engine : 'unknown';
+  }
+
+  /** Forces an engine on every worker (benchmarks compare both in one run). */
+  async use(engine: 'webcrypto' | 'noble'): Promise<void> {
+    await Promise.all(this.workers.map((w) => this.call(w, { op: 'use', engine })));
+  }
+
+  /** Both engines' verdicts on the same items, for the engine-agreement test. */
+  async compare(items: VerifyItem[]): Promise<{ native: boolean[] | null; noble: boolean[] }> {
+    const r = await this.call(this.workers[0]!, { op: 'compare', items });
+    return r.op === 'compare' ? { native: r.native, noble: r.noble } : { native: null, noble: [] };
+  }
+
+  terminate(): void {
+    for (const w of this.workers) w.terminate();
+    for (const p of this.pending.values()) p.reject(new Error('signature workers stopped'));
+    this.pending.clear();
+  }
+}
