@@ -11,4 +11,9 @@ if (import.meta.env.MODE === 'test') {
   // Statically false in production builds, so the module is not bundled there.
   void import('./app/test-hooks.ts').then((m) => m.installTestHooks(session));
 }
+// Closing or reloading the tab closes its connections cleanly, so peers notice at
+// once instead of waiting for WebRTC's consent checks to time out.
+window.addEventListener('pagehide', (event) => {
+  if (!event.persisted) void session.stop();
+});
 void session.start();

@@ -6,13 +6,14 @@ import { IdentityStore } from '../identity/identity-store.ts';
 import { decodeIdentityFile, encodeIdentityFile, identityFileName, type Identity } from '../identity/identity.ts';
 import { parseRelayAddress, resolveNetConfig, type NetConfig } from '../net/net-config.ts';
 import { PeerService } from '../net/peer-service.ts';
+import { startLedger, type LedgerRuntime } from './ledger-runtime.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; config: NetConfig; identityCreated: boolean }
+  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; config: NetConfig; identityCreated: boolean }
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -84,8 +85,10 @@ export class AppSession {
     store.close();
     const config = this.netConfig();
     const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
-    this.set({ phase: 'running', identity, service, config, identityCreated: created });
+    const ledger = await startLedger(identity, service.node);
+    this.set({ phase: 'running', identity, service, ledger, config, identityCreated: created });
     void lock.lost.then(async () => {
+      ledger.stop();
       await service.stop();
       this.lock = null;
       this.set({ phase: 'taken-over' });
@@ -126,7 +129,10 @@ export class AppSession {
   /** Validates a backup and makes it this profile's identity. The caller reloads the page. */
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
     const identity = decodeIdentityFile(bytes);
-    if (this.state.phase === 'running') await this.state.service.stop();
+    if (this.state.phase === 'running') {
+      this.state.ledger.stop();
+      await this.state.service.stop();
+    }
     const store = await IdentityStore.open();
     await store.save(identity);
     store.close();
@@ -134,7 +140,10 @@ export class AppSession {
   }
 
   async stop(): Promise<void> {
-    if (this.state.phase === 'running') await this.state.service.stop();
+    if (this.state.phase === 'running') {
+      this.state.ledger.stop();
+      await this.state.service.stop();
+    }
     this.lock?.release();
   }
 }

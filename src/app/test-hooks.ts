@@ -2,23 +2,148 @@
  * Handles for Playwright tests and benchmarks, installed only in builds made
  * with `vite build --mode test` (see main.ts); production builds drop this module.
  */
+import { peerIdFromString } from '@libp2p/peer-id';
+import { fromHex, toHex } from '../codec/bytes.ts';
+import { EDGE_VECTORS } from '../crypto/ed25519-edge-vectors.ts';
+import { bestSigner } from '../crypto/signers.ts';
+import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
+import type { HalfBlock } from '../ledger/block.ts';
+import { signWith, unsignedAgreement, unsignedProposal } from '../ledger/chain.ts';
+import { Ingestor } from '../ledger/ingest.ts';
+import { peerRef } from '../ledger/libp2p-transport.ts';
+import type { PeerRef } from '../ledger/ledger-transport.ts';
+import { MemoryBlockStore } from '../ledger/memory-store.ts';
+import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import type { AppSession } from './app-session.ts';
+import type { LedgerRuntime } from './ledger-runtime.ts';
+
+function running(session: AppSession) {
+  const s = session.current;
+  if (s.phase !== 'running') throw new Error(`peer not running (${s.phase})`);
+  return s;
+}
+
+function ref(peerId: string): PeerRef {
+  const r = peerRef(peerIdFromString(peerId));
+  if (r === undefined) throw new Error(`not an Ed25519 peer: ${peerId}`);
+  return r;
+}
+
+const pay = (up: bigint) => (t: Parameters<typeof nextBandwidth>[0]) => bandwidthType.encode(nextBandwidth(t, up, 0n));
+
+function ledgerHooks(session: AppSession) {
+  const ledger = (): LedgerRuntime => running(session).ledger;
+  return {
+    publicKey: () => toHex(ledger().service.publicKey),
+    acceptAll: () => ledger().service.setAcceptancePolicy(BANDWIDTH, () => true),
+    async pay(peerId: string, bytes: number) {
+      const { proposal, agreement } = await ledger().service.propose(ref(peerId), BANDWIDTH, pay(BigInt(bytes)));
+      return { proposalSeq: proposal.sequenceNumber, agreementSeq: agreement.sequenceNumber };
+    },
+    async payError(peerId: string, bytes: number): Promise<string> {
+      try {
+        await ledger().service.propose(ref(peerId), BANDWIDTH, pay(BigInt(bytes)));
+        return 'accepted';
+      } catch (err) {
+        return `${(err as Error).name}: ${(err as Error).message}`;
+      }
+    },
+    forgeDoubleSign: (a: string, b: string) => ledger().service.forgeDoubleSign(ref(a), ref(b), BANDWIDTH, pay(1000n)),
+    /** The next commit reloads the page after the block is durable and before it is sent. */
+    crashAfterNextCommit() {
+      ledger().service.own.afterCommit = () => {
+        location.reload();
+        throw new Error('simulated crash');
+      };
+    },
+    crawlChain: (peerId: string, publicKeyHex: string) => ledger().service.crawlChain(ref(peerId), fromHex(publicKeyHex)),
+    async inspect(publicKeyHex: string, limit = 100) {
+      return (await ledger().service.inspectChain(fromHex(publicKeyHex), limit)).map((e) => ({
+        seq: e.block.sequenceNumber,
+        outcome: e.outcome,
+        linked: e.linked !== undefined,
+        up: e.tokens?.up.toString(),
+        down: e.tokens?.down.toString(),
+        counterparty: toHex(e.block.linkPublicKey),
+      }));
+    },
+    isFraudster: (publicKeyHex: string) => ledger().service.isFraudster(fromHex(publicKeyHex)),
+    engine: () => ledger().pool.engine(),
+    async compareEngines() {
+      const items = EDGE_VECTORS.map((v) => ({ message: fromHex(v.message), publicKey: fromHex(v.publicKey), signature: fromHex(v.signature) }));
+      return { ...(await ledger().pool.compare(items)), expected: EDGE_VECTORS.map((v) => v.valid) };
+    },
+  };
+}
+
+/** Benchmarks that run inside the tab (figures for `npm run bench`). */
+function benchHooks(session: AppSession) {
+  const ledger = (): LedgerRuntime => running(session).ledger;
+  return {
+    /** Verifies and validates encoded blocks (base64) against an in-memory store, with the chosen engine. */
+    async validate(encodedB64: string[], engine: 'webcrypto' | 'noble'): Promise<{ ms: number; valid: number }> {
+      const blocks: HalfBlock[] = encodedB64.map((b) => decodeBlock(Uint8Array.from(atob(b), (c) => c.charCodeAt(0))));
+      const { pool, registry } = ledger();
+      await pool.use(engine);
+      try {
+        const ingestor = new Ingestor(Object.assign(new MemoryBlockStore(), { putMany: async () => [] }), registry, pool);
+        const start = performance.now();
+        const { validated } = await ingestor.validateBatch(blocks);
+        const ms = performance.now() - start;
+        return { ms, valid: validated.filter((v) => v.result.outcome !== 'invalid').length };
+      } finally {
+        await pool.use('webcrypto');
+      }
+    },
+    /**
+     * Signs `pairs` proposal+agreement pairs (our proposals, agreements by an in-tab
+     * counterparty key) and commits each pair with strict durability, `concurrency`
+     * at a time, so group commit batches them. Also builds chains for the crawl bench.
+     */
+    async persistPairs(pairs: number, concurrency = 64): Promise<{ ms: number; seq: number }> {
+      const service = ledger().service;
+      const other = await bestSigner(crypto.getRandomValues(new Uint8Array(32)));
+      const me = await bestSigner(running(session).identity.seed);
+      let otherHead: HalfBlock | undefined;
+      let otherTotals: ReturnType<typeof nextBandwidth> | undefined;
+      const one = (): Promise<HalfBlock[]> =>
+        service.own.sign(async (head, totals) => {
+          const p = await signWith(me, unsignedProposal(me.publicKey, head, other.publicKey, BANDWIDTH, pay(1024n)(totals), Date.now()));
+          otherTotals = nextBandwidth(otherTotals, 0n, 1024n);
+          const a = await signWith(other, unsignedAgreement(other.publicKey, otherHead, p, bandwidthType.encode(otherTotals), Date.now()));
+          otherHead = a;
+          return [p, a];
+        });
+      const start = performance.now();
+      let started = 0;
+      const worker = async (): Promise<void> => {
+        while (started < pairs) {
+          started++;
+          await one();
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, pairs) }, worker));
+      return { ms: performance.now() - start, seq: service.own.latest?.sequenceNumber ?? 0 };
+    },
+    encodeOwnChainSample: async (n: number) => (await ledger().service.ownChain(n)).map((b) => btoa(String.fromCharCode(...encodeBlock(b)))),
+  };
+}
 
 export interface TestHooks {
   session: AppSession;
   phase(): string;
   speedTest(peerId: string, uploadBytes: number, downloadBytes: number): Promise<{ uploadMs: number; downloadMs: number }>;
+  ledger: ReturnType<typeof ledgerHooks>;
+  bench: ReturnType<typeof benchHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
   const hooks: TestHooks = {
     session,
     phase: () => session.current.phase,
-    async speedTest(peerId, uploadBytes, downloadBytes) {
-      const s = session.current;
-      if (s.phase !== 'running') throw new Error(`peer not running (${s.phase})`);
-      return s.service.speedTest(peerId, uploadBytes, downloadBytes);
-    },
+    speedTest: (peerId, up, down) => running(session).service.speedTest(peerId, up, down),
+    ledger: ledgerHooks(session),
+    bench: benchHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -5,7 +5,8 @@
  */
 import { bytesEqual } from '../codec/bytes.ts';
 import { isProposal, type HalfBlock, type UnsignedBlock } from './block.ts';
-import { blockHash, signBlock } from './block-codec.ts';
+import { blockHash, signBlock, signingPayload } from './block-codec.ts';
+import type { MessageSigner } from '../crypto/signers.ts';
 import { ANY_COUNTERPARTY, CONTEXT_BLOCKS, GENESIS_HASH, GENESIS_SEQ, UNKNOWN_SEQ } from './constants.ts';
 import type { ValidationResult } from './validation.ts';
 
@@ -20,17 +21,27 @@ function nextPosition(head: HalfBlock | undefined): Pick<UnsignedBlock, 'sequenc
     : { sequenceNumber: head.sequenceNumber + 1, previousHash: blockHash(head) };
 }
 
-/** A proposal on top of `head` (the signer's latest block, undefined for a new chain). */
-export function createProposal(signer: Signer, head: HalfBlock | undefined, counterparty: Uint8Array, type: string, transaction: Uint8Array, now: number): HalfBlock {
-  return signBlock({ publicKey: signer.publicKey, ...nextPosition(head), linkPublicKey: counterparty, linkSequenceNumber: UNKNOWN_SEQ, timestamp: now, type, transaction }, signer.seed);
+/** An unsigned proposal on top of `head` (the owner's latest block, undefined for a new chain). */
+export function unsignedProposal(owner: Uint8Array, head: HalfBlock | undefined, counterparty: Uint8Array, type: string, transaction: Uint8Array, now: number): UnsignedBlock {
+  return { publicKey: owner, ...nextPosition(head), linkPublicKey: counterparty, linkSequenceNumber: UNKNOWN_SEQ, timestamp: now, type, transaction };
 }
 
-/** The agreement to `proposal` on top of `head`. */
+/** The unsigned agreement to `proposal` on top of `head`. */
+export function unsignedAgreement(owner: Uint8Array, head: HalfBlock | undefined, proposal: HalfBlock, transaction: Uint8Array, now: number): UnsignedBlock {
+  return { publicKey: owner, ...nextPosition(head), linkPublicKey: proposal.publicKey, linkSequenceNumber: proposal.sequenceNumber, timestamp: now, type: proposal.type, transaction };
+}
+
+/** Signs with any signer (native WebCrypto in tabs). */
+export async function signWith(signer: MessageSigner, unsigned: UnsignedBlock): Promise<HalfBlock> {
+  return { ...unsigned, signature: await signer.sign(signingPayload(unsigned)) };
+}
+
+export function createProposal(signer: Signer, head: HalfBlock | undefined, counterparty: Uint8Array, type: string, transaction: Uint8Array, now: number): HalfBlock {
+  return signBlock(unsignedProposal(signer.publicKey, head, counterparty, type, transaction, now), signer.seed);
+}
+
 export function createAgreement(signer: Signer, head: HalfBlock | undefined, proposal: HalfBlock, transaction: Uint8Array, now: number): HalfBlock {
-  return signBlock(
-    { publicKey: signer.publicKey, ...nextPosition(head), linkPublicKey: proposal.publicKey, linkSequenceNumber: proposal.sequenceNumber, timestamp: now, type: proposal.type, transaction },
-    signer.seed,
-  );
+  return signBlock(unsignedAgreement(signer.publicKey, head, proposal, transaction, now), signer.seed);
 }
 
 export type ProposalDecision =

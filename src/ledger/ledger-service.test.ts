@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nobleEngine } from '../workers/verify-engine.ts';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { nobleSigner } from '../crypto/signers.ts';
 import { toHex } from '../codec/bytes.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { FraudsterError, LedgerService, SignRefusedError } from './ledger-service.ts';
@@ -31,7 +32,7 @@ async function node(hub: MemoryHub, name: string, seedByte: number, db = `svc-${
   const ref = { id: name, publicKey };
   const store = await IdbBlockStore.open(publicKey, Date.now, db);
   const ledger = await LedgerService.start({
-    signer: { seed, publicKey },
+    signer: nobleSigner(seed),
     store,
     registry: defaultRegistry(),
     verifier: nobleEngine,

@@ -8,7 +8,8 @@ import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { isAgreement, isProposal, type HalfBlock } from './block.ts';
 import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
-import { checkProposal, createAgreement, createProposal, type RefusalCode, type Signer } from './chain.ts';
+import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
+import type { MessageSigner } from '../crypto/signers.ts';
 import { CONTEXT_BLOCKS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { verifyFraudProof, type FraudProof } from './fraud.ts';
@@ -20,6 +21,7 @@ import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LED
 import { OwnChain } from './own-chain.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 import type { SignatureVerifier } from './verifier.ts';
+import { loadNeighbourhood, validateBlock, type ValidationOutcome } from './validation.ts';
 
 export const LEDGER_TIMINGS = {
   /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
@@ -59,6 +61,15 @@ export class FraudsterError extends Error {
   }
 }
 
+export interface ChainEntry {
+  block: HalfBlock;
+  outcome: ValidationOutcome;
+  errors: string[];
+  /** A proposal's agreement or an agreement's proposal, if stored. */
+  linked: HalfBlock | undefined;
+  tokens: TokenAmounts | undefined;
+}
+
 export type AcceptancePolicy = (request: { proposal: HalfBlock; from: PeerRef }) => Promise<true | string> | true | string;
 
 export type LedgerEvent =
@@ -68,7 +79,7 @@ export type LedgerEvent =
   | { type: 'refused'; by: PeerRef; code: RefusalCode; reason: string };
 
 export interface LedgerServiceOptions {
-  signer: Signer;
+  signer: MessageSigner;
   store: IdbBlockStore;
   registry: TransactionRegistry;
   verifier: SignatureVerifier;
@@ -158,6 +169,23 @@ export class LedgerService {
     return (await this.o.store.agreementsFor(block.publicKey, block.sequenceNumber))[0];
   }
 
+  /**
+   * The newest `limit` blocks of any stored chain, newest first, each with its
+   * validation against the store and its linked half (for the ledger page and tests).
+   */
+  async inspectChain(publicKey: Uint8Array, limit = 100): Promise<ChainEntry[]> {
+    const latest = await this.o.store.latest(publicKey);
+    if (latest === undefined) return [];
+    const blocks = await this.o.store.range(publicKey, Math.max(1, latest.sequenceNumber - limit + 1), latest.sequenceNumber);
+    const entries: ChainEntry[] = [];
+    for (const block of blocks.reverse()) {
+      // Stored blocks had their signatures verified on the way in.
+      const result = validateBlock(block, await loadNeighbourhood(this.o.store, block, this.o.registry), this.o.registry, () => true);
+      entries.push({ block, outcome: result.outcome, errors: result.errors, linked: await this.linkedHalf(block), tokens: this.o.registry.tokensOf(block) ?? undefined });
+    }
+    return entries;
+  }
+
   // ---- proposing -------------------------------------------------------------
 
   /**
@@ -167,41 +195,47 @@ export class LedgerService {
    */
   async propose(peer: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
     if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
-    const [proposal] = await this.own.sign((head, totals) => [createProposal(this.o.signer, head, peer.publicKey, type, transaction(totals), this.o.now())]);
+    const [proposal] = await this.own.sign(async (head, totals) => [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, peer.publicKey, type, transaction(totals), this.o.now()))]);
     return this.requestAgreement(peer, proposal!);
   }
 
   /** Asks for (or again for) the agreement to one of our proposals. Idempotent on the other side. */
   async requestAgreement(peer: PeerRef, proposal: HalfBlock): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
     const context = await this.contextFor(proposal);
+    const res = await this.requestWithRetries(peer, { type: 'sign-request', proposal, context }, LEDGER_TIMINGS.signTimeoutMs);
+    if (res.type === 'sign-refused') {
+      this.emit({ type: 'refused', by: peer, code: res.code, reason: res.reason });
+      throw new SignRefusedError(res.code, res.reason);
+    }
+    if (res.type !== 'sign-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
+    const agreement = res.agreement;
+    if (!bytesEqual(agreement.publicKey, peer.publicKey) || !bytesEqual(agreement.linkPublicKey, this.publicKey) || agreement.linkSequenceNumber !== proposal.sequenceNumber) {
+      throw new PeerUnreachableError('the answer is not an agreement to this proposal');
+    }
+    const { validated } = await this.ingestor.validateBatch([agreement]);
+    const verdict = validated.find((v) => v.block === agreement)?.result;
+    if (verdict === undefined || verdict.outcome === 'invalid') throw new PeerUnreachableError(`invalid agreement: ${verdict?.errors.join('; ') ?? 'unknown'}`);
+    await this.o.store.putMany([agreement], 'strict');
+    this.emit({ type: 'own-chain', block: proposal });
+    void this.broadcast({ kind: 'pair', proposal, agreement });
+    return { proposal, agreement };
+  }
+
+  /**
+   * A request, retried on timeouts and unreachable peers (a dead connection is
+   * dropped by the transport and the peer redials). Requests are idempotent.
+   */
+  private async requestWithRetries(peer: PeerRef, message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage> {
     let lastError: Error = new PeerUnreachableError('no attempt made');
     for (let attempt = 0; attempt < LEDGER_TIMINGS.signAttempts; attempt++) {
       if (attempt > 0) await sleep(LEDGER_TIMINGS.signRetryDelayMs * attempt);
-      let res: LedgerMessage;
       try {
-        res = await this.o.transport.request(peer, { type: 'sign-request', proposal, context }, LEDGER_TIMINGS.signTimeoutMs);
+        return await this.o.transport.request(peer, message, timeoutMs);
       } catch (err) {
         lastError = err as Error;
-        continue;
       }
-      if (res.type === 'sign-refused') {
-        this.emit({ type: 'refused', by: peer, code: res.code, reason: res.reason });
-        throw new SignRefusedError(res.code, res.reason);
-      }
-      if (res.type !== 'sign-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
-      const agreement = res.agreement;
-      if (!bytesEqual(agreement.publicKey, peer.publicKey) || !bytesEqual(agreement.linkPublicKey, this.publicKey) || agreement.linkSequenceNumber !== proposal.sequenceNumber) {
-        throw new PeerUnreachableError('the answer is not an agreement to this proposal');
-      }
-      const { validated } = await this.ingestor.validateBatch([agreement]);
-      const verdict = validated.find((v) => v.block === agreement)?.result;
-      if (verdict === undefined || verdict.outcome === 'invalid') throw new PeerUnreachableError(`invalid agreement: ${verdict?.errors.join('; ') ?? 'unknown'}`);
-      await this.o.store.putMany([agreement], 'strict');
-      this.emit({ type: 'own-chain', block: proposal });
-      void this.broadcast({ kind: 'pair', proposal, agreement });
-      return { proposal, agreement };
     }
-    throw new PeerUnreachableError(`no agreement after ${LEDGER_TIMINGS.signAttempts} attempts: ${lastError.message}`);
+    throw new PeerUnreachableError(`${peer.id.slice(-8)} did not answer after ${LEDGER_TIMINGS.signAttempts} attempts: ${lastError.message}`);
   }
 
   /** Our blocks before `proposal` (and their linked halves), so the counterparty can check our totals without crawling. */
@@ -265,7 +299,7 @@ export class LedgerService {
         return [];
       }
       const tx = type?.agreementFor !== undefined ? type.encode(type.agreementFor(type.decode(proposal.transaction), totals)) : proposal.transaction;
-      agreement = createAgreement(this.o.signer, head, proposal, tx, this.o.now());
+      agreement = await signWith(this.o.signer, unsignedAgreement(this.publicKey, head, proposal, tx, this.o.now()));
       return [agreement, proposal];
     });
     const signed = agreement!;
@@ -299,9 +333,9 @@ export class LedgerService {
 
   // ---- crawling --------------------------------------------------------------
 
-  /** Fetches part of `publicKey`'s chain from `peer`, validates and stores it. */
+  /** Fetches part of `publicKey`'s chain from `peer`, validates and stores it. Retries like sign requests. */
   async crawl(peer: PeerRef, publicKey: Uint8Array, start: number, end: number): Promise<IngestResult & { latestSeq: number }> {
-    const res = await this.o.transport.request(peer, { type: 'crawl-request', publicKey, start, end, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs);
+    const res = await this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start, end, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs);
     if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
     const result = await this.ingestor.ingest(res.blocks);
     await this.absorb(result);
@@ -390,10 +424,10 @@ export class LedgerService {
   /** Test-only (test builds): signs two different blocks at the same position, to two peers. */
   async forgeDoubleSign(a: PeerRef, b: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<void> {
     let second: HalfBlock | undefined;
-    const [first] = await this.own.sign((head, totals) => {
+    const [first] = await this.own.sign(async (head, totals) => {
       // Both forks grow from the same head with the same totals; only the first is kept.
-      second = createProposal(this.o.signer, head, b.publicKey, type, transaction(totals), this.o.now() + 1);
-      return [createProposal(this.o.signer, head, a.publicKey, type, transaction(totals), this.o.now())];
+      second = await signWith(this.o.signer, unsignedProposal(this.publicKey, head, b.publicKey, type, transaction(totals), this.o.now() + 1));
+      return [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, a.publicKey, type, transaction(totals), this.o.now()))];
     });
     await Promise.allSettled([this.requestAgreement(a, first!), this.requestAgreement(b, second!)]);
   }

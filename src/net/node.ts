@@ -28,6 +28,8 @@ export const NODE_LIMITS = {
    */
   addressDialTimeoutMs: 15_000,
   dialTimeoutMs: 20_000,
+  /** A peer whose tab vanished without closing is noticed (a ping fails) within about this long. */
+  connectionPingIntervalMs: 5_000,
 } as const;
 
 export type PeerNode = Libp2p<{ ping: Ping; pubsub: FloodSub; identify: unknown }>;
@@ -74,6 +76,7 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
       addressDialTimeout: NODE_LIMITS.addressDialTimeoutMs,
       dialTimeout: NODE_LIMITS.dialTimeoutMs,
     },
+    connectionMonitor: { pingInterval: NODE_LIMITS.connectionPingIntervalMs },
     peerDiscovery: [
       (components: Parameters<typeof discoveryFactory>[0]) => {
         discovery = discoveryFactory(components) as PubSubPeerDiscovery;

@@ -30,3 +30,15 @@ export function formatSecondsFromNow(targetMs: number, nowMs: number): string {
 export function formatDate(ms: number): string {
   return ms > 0 ? new Date(ms).toLocaleString() : 'unknown';
 }
+
+/** Token amounts are bytes; shown in binary units with a sign for balances. */
+export function formatTokens(bytes: bigint, signed = false): string {
+  const n = Number(bytes);
+  const text = formatBytes(Math.abs(n));
+  if (!signed) return text;
+  return n > 0 ? `+${text}` : n < 0 ? `−${text}` : text;
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}

@@ -1,6 +1,7 @@
 /** Hash routing: the app is one page that works offline, so routes never hit the server. */
 export const ROUTES = [
   { path: 'network', label: 'Network' },
+  { path: 'ledger', label: 'Ledger' },
   { path: 'identity', label: 'Identity' },
   { path: 'settings', label: 'Settings' },
 ] as const;

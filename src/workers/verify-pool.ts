@@ -18,7 +18,8 @@ export class VerifyPool {
   private nextId = 1;
   private next = 0;
 
-  constructor(size: number = Math.min(MAX_WORKERS, Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1))) {
+  /** One worker per core: the page thread mostly waits while they verify. */
+  constructor(size: number = Math.min(MAX_WORKERS, Math.max(1, navigator.hardwareConcurrency ?? 2))) {
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(new URL('./verify.worker.ts', import.meta.url), { type: 'module', name: 'trustmesh-verify' });
       w.onmessage = (e: MessageEvent<VerifyResponse>) => {

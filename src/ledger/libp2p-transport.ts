@@ -1,0 +1,114 @@
+/**
+ * The ledger protocol over libp2p streams (browser glue): one stream per
+ * exchange, one length-prefixed frame each way, on direct (non-relayed)
+ * connections only, so signaling relays never carry ledger data.
+ */
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import type { Libp2p } from 'libp2p';
+import { lpStream } from '@libp2p/utils';
+import { classifyConnection } from '../net/peer-table.ts';
+import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
+import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
+
+/** An incoming request must arrive whole within this; a slow sender cannot hold a stream open. */
+const INBOUND_READ_TIMEOUT_MS = 15_000;
+/** Handling may crawl the requester first; the requester's own timeout bounds it too. */
+const HANDLER_TIMEOUT_MS = 30_000;
+/** Concurrent inbound ledger streams per connection. */
+const MAX_INBOUND_STREAMS = 32;
+
+export function peerRef(id: PeerId): PeerRef | undefined {
+  const raw = id.publicKey?.raw;
+  return raw === undefined || raw.length !== 32 ? undefined : { id: id.toString(), publicKey: raw };
+}
+
+function isDirect(c: Connection): boolean {
+  return c.status === 'open' && classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
+}
+
+export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
+  /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
+  const connectionsTo = (peer: PeerRef): Connection[] =>
+    node.getConnections().filter((x) => x.remotePeer.toString() === peer.id && isDirect(x)).sort((a, b) => b.timeline.open - a.timeline.open);
+
+  const openStream = async (peer: PeerRef, signal: AbortSignal): Promise<Stream> => {
+    const candidates = connectionsTo(peer);
+    if (candidates.length === 0) throw new PeerUnreachableError(`no direct connection to ${peer.id.slice(-8)}`);
+    const failures: string[] = [];
+    for (const c of candidates) {
+      try {
+        return await c.newStream(LEDGER_PROTOCOL, { signal });
+      } catch (err) {
+        const e = err as Error | undefined;
+        failures.push(`${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`);
+        if (signal.aborted) break;
+        // A connection that cannot open a stream is dead: drop it so nothing else tries it.
+        await c.close().catch(() => c.abort(new Error('unusable connection')));
+      }
+    }
+    throw new PeerUnreachableError(`cannot reach ${peer.id.slice(-8)}: ${failures.join('; ')}`);
+  };
+
+  const exchange = async (peer: PeerRef, message: LedgerMessage, timeoutMs: number, expectReply: boolean): Promise<LedgerMessage | undefined> => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const stream = await openStream(peer, signal);
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
+      await lp.write(encodeLedgerMessage(message), { signal });
+      if (!expectReply) {
+        await stream.close({ signal });
+        return undefined;
+      }
+      const reply = decodeLedgerMessage((await lp.read({ signal })).subarray());
+      await stream.close({ signal }).catch(() => undefined);
+      return reply;
+    } catch (err) {
+      stream.abort(err as Error);
+      throw err instanceof PeerUnreachableError ? err : new PeerUnreachableError(`${peer.id.slice(-8)}: ${(err as Error).message}`);
+    }
+  };
+
+  return {
+    async request(peer, message, timeoutMs) {
+      return (await exchange(peer, message, timeoutMs, true))!;
+    },
+    async send(peer, message) {
+      await exchange(peer, message, INBOUND_READ_TIMEOUT_MS, false);
+    },
+    peers() {
+      const seen = new Map<string, PeerRef>();
+      for (const c of node.getConnections()) {
+        if (!isDirect(c)) continue;
+        const ref = peerRef(c.remotePeer);
+        if (ref !== undefined) seen.set(ref.id, ref);
+      }
+      return [...seen.values()];
+    },
+    serve(handler: LedgerHandler) {
+      void node.handle(
+        LEDGER_PROTOCOL,
+        async (stream, connection) => {
+          const from = peerRef(connection.remotePeer);
+          if (from === undefined || !isDirect(connection)) {
+            stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
+            return;
+          }
+          try {
+            const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
+            const message = decodeLedgerMessage((await lp.read({ signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) })).subarray());
+            const reply = await handler(from, message);
+            if (reply !== undefined) await lp.write(encodeLedgerMessage(reply), { signal: AbortSignal.timeout(HANDLER_TIMEOUT_MS) });
+            await stream.close();
+          } catch (err) {
+            // Malformed, oversized or slow input: drop this stream only.
+            stream.abort(err as Error);
+          }
+        },
+        { maxInboundStreams: MAX_INBOUND_STREAMS },
+      );
+    },
+    stop() {
+      void node.unhandle(LEDGER_PROTOCOL);
+    },
+  };
+}
