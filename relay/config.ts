@@ -76,14 +76,15 @@ function parseValue(spec: OptionSpec, raw: string): string | number | string[] {
     case 'list':
       return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     case 'port': {
-      const n = Number(raw);
+      // Decimal digits only: Number('') and Number(' ') are 0, which would silently mean "any free port".
+      const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
       if (!Number.isInteger(n) || n < 0 || n > 65535) {
         throw new RelayConfigError(`${spec.flag} must be a port number 0-65535, got "${raw}"`);
       }
       return n;
     }
     case 'count': {
-      const n = Number(raw);
+      const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
       if (!Number.isSafeInteger(n) || n <= 0) {
         throw new RelayConfigError(`${spec.flag} must be a positive integer, got "${raw}"`);
       }

@@ -17,6 +17,17 @@ export class DecodeError extends Error {
   }
 }
 
+/** DataView would silently wrap or truncate an out-of-range value, writing a different number. */
+function uint(value: number, max: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`${what} out of range: ${value}`);
+}
+
+/**
+ * Fatal on invalid UTF-8, and keeps a leading U+FEFF (TextDecoder drops it by
+ * default), so a string decodes to exactly what was encoded.
+ */
+const exactUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export class BinaryWriter {
   private buf: Uint8Array;
   private view: DataView;
@@ -29,7 +40,7 @@ export class BinaryWriter {
 
   private ensure(extra: number): void {
     if (this.len + extra <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(1, this.buf.length * 2);
     while (cap < this.len + extra) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));
@@ -38,6 +49,7 @@ export class BinaryWriter {
   }
 
   u8(value: number): this {
+    uint(value, 0xff, 'u8');
     this.ensure(1);
     this.view.setUint8(this.len, value);
     this.len += 1;
@@ -45,6 +57,7 @@ export class BinaryWriter {
   }
 
   u16(value: number): this {
+    uint(value, 0xffff, 'u16');
     this.ensure(2);
     this.view.setUint16(this.len, value);
     this.len += 2;
@@ -52,6 +65,7 @@ export class BinaryWriter {
   }
 
   u32(value: number): this {
+    uint(value, 0xffff_ffff, 'u32');
     this.ensure(4);
     this.view.setUint32(this.len, value);
     this.len += 4;
@@ -177,7 +191,7 @@ export class BinaryReader {
   string(maxBytes: number, what: string): string {
     const raw = this.bytes(maxBytes, what);
     try {
-      return utf8.decode(raw);
+      return exactUtf8.decode(raw);
     } catch {
       throw new DecodeError('invalid-value', `${what} is not valid UTF-8`);
     }

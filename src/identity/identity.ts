@@ -34,6 +34,9 @@ export const IDENTITY_FILE_WARNING =
   'Keep it private. Never run the same identity in two browsers at once: both would extend your chain, ' +
   'which the network treats as a double spend and bans for good.';
 
+/** What to do about a damaged backup; every refusal tells the user a next step. */
+const DAMAGED_ADVICE = 'Choose another copy of the file, or export the identity again from the browser that has it.';
+
 export class IdentityFileError extends Error {
   override name = 'IdentityFileError';
 }
@@ -87,10 +90,10 @@ export function decodeIdentityFile(bytes: Uint8Array): Identity {
     seed = fromBase64Url(String(file.seed));
     publicKey = fromBase64Url(String(file.publicKey));
   } catch {
-    throw new IdentityFileError('This backup is damaged: its keys are not readable.');
+    throw new IdentityFileError(`This backup is damaged: its keys are not readable. ${DAMAGED_ADVICE}`);
   }
   if (seed.length !== SEED_LENGTH || !bytesEqual(publicKeyFromSeed(seed), publicKey)) {
-    throw new IdentityFileError('This backup is damaged: its secret key does not match its public key.');
+    throw new IdentityFileError(`This backup is damaged: its secret key does not match its public key. ${DAMAGED_ADVICE}`);
   }
   const createdAt = Date.parse(String(file.createdAt));
   return { seed, publicKey, createdAt: Number.isFinite(createdAt) ? createdAt : 0 };

@@ -55,7 +55,8 @@ function hostComponent(hostname: string): string {
 /** host:port of a multiaddr's WebSocket endpoint, or undefined if it has none. */
 export function webSocketEndpoint(ma: Multiaddr): string | undefined {
   const components = ma.getComponents();
-  if (!components.some((c) => c.name === 'ws' || c.name === 'wss' || c.name === 'tls')) return undefined;
+  // `/tls/ws` is spelled with ws; `/tls` alone is raw TLS, which browsers cannot dial.
+  if (!components.some((c) => c.name === 'ws' || c.name === 'wss')) return undefined;
   const host = components.find((c) => ['ip4', 'ip6', 'dns', 'dns4', 'dns6', 'dnsaddr'].includes(c.name));
   const port = components.find((c) => c.name === 'tcp');
   if (host?.value === undefined || port?.value === undefined) return undefined;
@@ -83,10 +84,13 @@ function splitList(value: string): string[] {
 export function resolveNetConfig(input: NetConfigInput): NetConfig {
   const params = new URLSearchParams(input.search);
   const secure = input.location.protocol === 'https:';
-  const host = hostComponent(input.location.hostname || 'localhost');
+  // A page opened from a file has no hostname; its relay and tracker are then on this machine.
+  const pageHost = input.location.hostname || 'localhost';
+  const host = hostComponent(pageHost);
   const defaultRelay = secure ? `${host}/tcp/443/wss` : `${host}/tcp/${DEFAULT_RELAY_P2P_PORT}/ws`;
 
-  const fromLink = params.getAll('relay').flatMap(splitList);
+  // Each relay= parameter is capped by splitList; their union must be too.
+  const fromLink = params.getAll('relay').flatMap(splitList).slice(0, MAX_RELAYS);
   const fromSettings = splitList(input.savedRelays ?? '');
   const fromBuild = splitList(input.buildRelays ?? '');
   const [relaySource, texts]: [NetConfig['relaySource'], string[]] =
@@ -96,7 +100,7 @@ export function resolveNetConfig(input: NetConfigInput): NetConfig {
           : ['default', [defaultRelay]];
 
   // Browsers report IPv6 hosts in brackets ("[::1]"); URLs need exactly one pair.
-  const bare = input.location.hostname.replace(/^\[|\]$/g, '');
+  const bare = pageHost.replace(/^\[|\]$/g, '');
   const hostname = bare.includes(':') ? `[${bare}]` : bare;
   const defaultTracker = secure ? `wss://${hostname}` : `ws://${hostname}:${DEFAULT_RELAY_HTTP_PORT}`;
   const trackers = [...params.getAll('tracker').flatMap(splitList), ...splitList(input.buildTrackers ?? '')];

@@ -56,7 +56,10 @@ export function buildPeerTable(
       continue;
     }
     existing.connections += 1;
-    if (RANK[transport] < RANK[existing.transport]) existing.transport = transport;
+    // The row's RTT is that of the link it shows, not of whichever connection came first.
+    const better = RANK[transport] < RANK[existing.transport];
+    if (better || (transport === existing.transport && existing.rttMs === undefined)) existing.rttMs = measuredRtt.get(c.remotePeer) ?? c.rttMs;
+    if (better) existing.transport = transport;
     existing.since = Math.min(existing.since, c.openedAt);
   }
   return [...rows.values()].sort((a, b) =>
