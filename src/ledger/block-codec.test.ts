@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../codec/bytes.ts';
 import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
-import type { HalfBlock } from './block.ts';
+import { blockFieldErrors, blockId, isAgreement, isProposal, TYPE_NAME_PATTERN, type HalfBlock } from './block.ts';
 import { blockHash, decodeBlock, encodeBlock, InvalidBlockError, signBlock, signingPayload, verifyBlockSignature } from './block-codec.ts';
-import { GENESIS_HASH, MAX_BLOCK_BYTES, MAX_TRANSACTION_BYTES } from './constants.ts';
+import { GENESIS_HASH, MAX_BLOCK_BYTES, MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH } from './constants.ts';
 import { testPeer } from './test-support.ts';
 
 const alice = testPeer('alice', 1);
@@ -93,5 +93,60 @@ describe('half-block encoding', () => {
 
   it('decodes random and mutated bytes or refuses them with DecodeError', () => {
     checkDecoderProperties({ decode: decodeBlock, encode: encodeBlock, values: blocks, maxRandomBytes: 600 });
+  });
+});
+
+describe('half-block fields', () => {
+  const enc = encodeBlock(fixed);
+  /** Offsets inside the fixed encoding. */
+  const SEQ_AT = 4 + 1 + 32;
+  const TS_AT = SEQ_AT + 4 + 32 + 4 + 32;
+  const TYPE_AT = TS_AT + 8;
+
+  it('refuse, at decoding, seq 0, unsafe timestamps and empty or non-UTF-8 types', () => {
+    const seq0 = enc.slice();
+    seq0.set([0, 0, 0, 0], SEQ_AT);
+    expect(() => decodeBlock(seq0)).toThrow(/sequence number 0/);
+    const future = enc.slice();
+    future.set([0x00, 0x20, 0, 0, 0, 0, 0, 0], TS_AT); // 2^53
+    expect(() => decodeBlock(future)).toThrow(/timestamp/);
+    const emptyType = new Uint8Array([...enc.subarray(0, TYPE_AT), 0, ...enc.subarray(TYPE_AT + 1 + 9)]);
+    expect(() => decodeBlock(emptyType)).toThrow(DecodeError);
+    const notUtf8 = enc.slice();
+    notUtf8[TYPE_AT + 1] = 0xff;
+    expect(() => decodeBlock(notUtf8)).toThrow(DecodeError);
+  });
+
+  it('refuse a transaction length over the limit before reading it', () => {
+    const txAt = TYPE_AT + 1 + 9;
+    const long = enc.slice(0, txAt + 2);
+    long.set([(MAX_TRANSACTION_BYTES + 1) >> 8, (MAX_TRANSACTION_BYTES + 1) & 0xff], txAt);
+    expect(() => decodeBlock(long)).toThrow(expect.objectContaining({ reason: 'too-long' }));
+  });
+
+  it('report every unencodable field, and never throw from verifyBlockSignature', () => {
+    const bad = { ...fixed, publicKey: new Uint8Array(31), linkPublicKey: new Uint8Array(33), previousHash: new Uint8Array(0), sequenceNumber: 0, linkSequenceNumber: -1, timestamp: 1.5, type: '', transaction: new Uint8Array(MAX_TRANSACTION_BYTES + 1), signature: new Uint8Array(63) };
+    expect(blockFieldErrors(bad, true)).toHaveLength(9);
+    expect(blockFieldErrors(fixed, true)).toEqual([]);
+    expect(() => encodeBlock(bad)).toThrow(InvalidBlockError);
+    expect(verifyBlockSignature({ ...fixed, linkPublicKey: new Uint8Array(31) })).toBe(false);
+    expect(verifyBlockSignature({ ...fixed, signature: new Uint8Array(63) })).toBe(false);
+    expect(verifyBlockSignature({ ...fixed, sequenceNumber: 2 ** 32 })).toBe(false);
+  });
+
+  it('give forks of one position the same blockId, distinct hashes', () => {
+    const other = signBlock({ ...unsigned, timestamp: 1 }, alice.seed);
+    expect(blockId(other)).toBe(blockId(fixed));
+    expect(blockId(fixed)).toBe(`${toHex(alice.publicKey)}:1`);
+    expect(toHex(blockHash(other))).not.toBe(FIXED_HASH);
+    expect(isProposal(fixed) && !isAgreement(fixed)).toBe(true);
+  });
+
+  it('are validated by one type-name rule', () => {
+    expect(TYPE_NAME_PATTERN.test('bandwidth')).toBe(true);
+    expect(TYPE_NAME_PATTERN.test('x'.repeat(MAX_TYPE_LENGTH))).toBe(true);
+    expect(TYPE_NAME_PATTERN.test('x'.repeat(MAX_TYPE_LENGTH + 1))).toBe(false);
+    expect(TYPE_NAME_PATTERN.test('Bandwidth')).toBe(false);
+    expect(TYPE_NAME_PATTERN.test('band width')).toBe(false);
   });
 });

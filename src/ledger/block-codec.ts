@@ -20,26 +20,19 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { bytesEqual } from '../codec/bytes.ts';
 import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
-import type { HalfBlock, UnsignedBlock } from './block.ts';
-import { BLOCK_MAGIC, BLOCK_VERSION, HASH_BYTES, KEY_BYTES, MAX_SEQ, MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH, SIGNATURE_BYTES } from './constants.ts';
+import { blockFieldErrors, TYPE_NAME_PATTERN, type HalfBlock, type UnsignedBlock } from './block.ts';
+import { BLOCK_MAGIC, BLOCK_VERSION, HASH_BYTES, KEY_BYTES, MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH, SIGNATURE_BYTES } from './constants.ts';
 
-const TYPE_PATTERN = /^[a-z0-9_-]{1,32}$/;
 const EMPTY_SIGNATURE = new Uint8Array(SIGNATURE_BYTES);
 
+/** A block built in code whose fields cannot be encoded (out of range, wrong lengths). */
 export class InvalidBlockError extends Error {
   override name = 'InvalidBlockError';
 }
 
-function checkFields(b: UnsignedBlock): void {
-  if (!Number.isInteger(b.sequenceNumber) || b.sequenceNumber < 1 || b.sequenceNumber > MAX_SEQ) throw new InvalidBlockError(`sequence number ${b.sequenceNumber} out of range`);
-  if (!Number.isInteger(b.linkSequenceNumber) || b.linkSequenceNumber < 0 || b.linkSequenceNumber > MAX_SEQ) throw new InvalidBlockError(`link sequence number ${b.linkSequenceNumber} out of range`);
-  if (!Number.isSafeInteger(b.timestamp) || b.timestamp < 0) throw new InvalidBlockError(`timestamp ${b.timestamp} out of range`);
-  if (!TYPE_PATTERN.test(b.type)) throw new InvalidBlockError(`transaction type "${b.type}" is not 1-${MAX_TYPE_LENGTH} of [a-z0-9_-]`);
-  if (b.transaction.length > MAX_TRANSACTION_BYTES) throw new InvalidBlockError(`transaction of ${b.transaction.length} bytes exceeds ${MAX_TRANSACTION_BYTES}`);
-}
-
 function write(b: UnsignedBlock, signature: Uint8Array): Uint8Array {
-  checkFields(b);
+  const errors = blockFieldErrors({ ...b, signature }, true);
+  if (errors.length > 0) throw new InvalidBlockError(errors.join('; '));
   return new BinaryWriter(256 + b.transaction.length)
     .fixed(BLOCK_MAGIC, BLOCK_MAGIC.length)
     .u8(BLOCK_VERSION)
@@ -55,6 +48,7 @@ function write(b: UnsignedBlock, signature: Uint8Array): Uint8Array {
     .finish();
 }
 
+/** The canonical encoding; throws InvalidBlockError if a field is out of range. */
 export function encodeBlock(b: HalfBlock): Uint8Array {
   return write(b, b.signature);
 }
@@ -93,10 +87,11 @@ export function readBlock(r: BinaryReader): HalfBlock {
   const signature = r.fixed(SIGNATURE_BYTES, 'signature');
   if (sequenceNumber < 1) throw new DecodeError('invalid-value', 'sequence number 0');
   if (ts > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('invalid-value', 'timestamp out of range');
-  if (!TYPE_PATTERN.test(type)) throw new DecodeError('invalid-value', `transaction type "${type}" has characters outside [a-z0-9_-]`);
+  if (!TYPE_NAME_PATTERN.test(type)) throw new DecodeError('invalid-value', `transaction type "${type}" has characters outside [a-z0-9_-]`);
   return { publicKey, sequenceNumber, linkPublicKey, linkSequenceNumber, previousHash, timestamp: Number(ts), type, transaction, signature };
 }
 
+/** Strict decoding of one whole encoding: throws only DecodeError (bounds, magic, version, charset, trailing bytes). */
 export function decodeBlock(bytes: Uint8Array): HalfBlock {
   const r = new BinaryReader(bytes);
   const block = readBlock(r);
@@ -107,6 +102,7 @@ export function decodeBlock(bytes: Uint8Array): HalfBlock {
 /** Block hashes are looked up often (links, validation); blocks are immutable, so cache per object. */
 const hashCache = new WeakMap<HalfBlock, Uint8Array>();
 
+/** SHA-256 of the encoding (signature included): a block's identity and the next block's previousHash. */
 export function blockHash(b: HalfBlock): Uint8Array {
   let h = hashCache.get(b);
   if (h === undefined) {
@@ -116,10 +112,12 @@ export function blockHash(b: HalfBlock): Uint8Array {
   return h;
 }
 
+/** Signs with a raw Ed25519 seed (tests, Node); tabs sign through chain.signWith. */
 export function signBlock(unsigned: UnsignedBlock, seed: Uint8Array): HalfBlock {
   return { ...unsigned, signature: signEd25519(seed, signingPayload(unsigned)) };
 }
 
+/** The owner's signature under THE signature rule; false (never a throw) for unencodable blocks. */
 export function verifyBlockSignature(b: HalfBlock): boolean {
   try {
     return verifyEd25519(b.signature, signingPayload(b), b.publicKey);
@@ -129,6 +127,7 @@ export function verifyBlockSignature(b: HalfBlock): boolean {
   }
 }
 
+/** Same encoding, hence same block. */
 export function sameBlock(a: HalfBlock, b: HalfBlock): boolean {
   return bytesEqual(blockHash(a), blockHash(b));
 }

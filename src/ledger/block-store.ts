@@ -3,7 +3,7 @@
  * IndexedDB store (browser) and the in-memory store (tests, overlays)
  * implement it.
  */
-import type { HalfBlock } from './block.ts';
+import { isProposal, type HalfBlock } from './block.ts';
 
 export interface BlockStoreReader {
   get(publicKey: Uint8Array, sequenceNumber: number): Promise<HalfBlock | undefined>;
@@ -19,9 +19,23 @@ export interface BlockStoreReader {
   agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]>;
 }
 
-/** Result of storing a block. `conflict`: a different block holds that chain position. */
+/**
+ * Result of storing a block: `added` (new), `exists` (the same block was
+ * there), `conflict` (a different block holds that chain position; nothing
+ * is overwritten, the caller has a double sign on its hands).
+ */
 export type PutResult = 'added' | 'exists' | 'conflict';
 
 export interface BlockStoreWriter {
   put(block: HalfBlock): Promise<PutResult>;
+}
+
+/**
+ * The known other halves of `block`: for a proposal, the agreements answering
+ * it (several only if fraud or ANY_COUNTERPARTY); for an agreement, its proposal.
+ */
+export async function linkedTo(store: BlockStoreReader, block: HalfBlock): Promise<HalfBlock[]> {
+  if (isProposal(block)) return store.agreementsFor(block.publicKey, block.sequenceNumber);
+  const proposal = await store.get(block.linkPublicKey, block.linkSequenceNumber);
+  return proposal === undefined ? [] : [proposal];
 }

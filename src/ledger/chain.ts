@@ -8,6 +8,7 @@ import { isProposal, type HalfBlock, type UnsignedBlock } from './block.ts';
 import { blockHash, signBlock, signingPayload } from './block-codec.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
 import { ANY_COUNTERPARTY, CONTEXT_BLOCKS, GENESIS_HASH, GENESIS_SEQ, UNKNOWN_SEQ } from './constants.ts';
+import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 import type { ValidationResult } from './validation.ts';
 
 export interface Signer {
@@ -29,6 +30,18 @@ export function unsignedProposal(owner: Uint8Array, head: HalfBlock | undefined,
 /** The unsigned agreement to `proposal` on top of `head`. */
 export function unsignedAgreement(owner: Uint8Array, head: HalfBlock | undefined, proposal: HalfBlock, transaction: Uint8Array, now: number): UnsignedBlock {
   return { publicKey: owner, ...nextPosition(head), linkPublicKey: proposal.publicKey, linkSequenceNumber: proposal.sequenceNumber, timestamp: now, type: proposal.type, transaction };
+}
+
+/**
+ * The transaction bytes of my agreement to `proposal`: built by its type from
+ * my own running totals (`ownTotals`: my latest token-carrying block's amounts,
+ * undefined if none) when the type knows how, else the proposal's bytes as-is
+ * (py-ipv8 copies the transaction). Throws RangeError if the type refuses.
+ */
+export function agreementTransaction(registry: TransactionRegistry, proposal: HalfBlock, ownTotals: TokenAmounts | undefined): Uint8Array {
+  const type = registry.get(proposal.type);
+  if (type?.agreementFor === undefined) return proposal.transaction;
+  return type.encode(type.agreementFor(type.decode(proposal.transaction), ownTotals));
 }
 
 /** Signs with any signer (native WebCrypto in tabs). */
@@ -63,9 +76,13 @@ export interface ProposalContext {
 }
 
 /**
- * py-ipv8's rule, with sanctions: refuse fraudsters and invalid proposals;
- * make sure the proposer's recent chain is known (crawl it once) so its
- * running totals are checked against real history before we countersign.
+ * py-ipv8's rule, with sanctions: refuse fraudsters, proposals not addressed
+ * to me, agreements, invalid proposals (which includes running totals that do
+ * not continue the proposer's known chain) and unknown types; make sure the
+ * proposer's recent chain [seq - CONTEXT_BLOCKS, seq - 1] is known and the
+ * proposal validates at least partial-next against it (so its totals were
+ * checked against real history), crawling it once if not; refuse after that.
+ * The caller re-validates after the crawl and calls again with crawled: true.
  */
 export function checkProposal(proposal: HalfBlock, ctx: ProposalContext): ProposalDecision {
   if (ctx.isFraudster) return { action: 'refuse', code: 'fraudster', reason: 'the proposer is a known fraudster' };
@@ -74,14 +91,22 @@ export function checkProposal(proposal: HalfBlock, ctx: ProposalContext): Propos
     return { action: 'refuse', code: 'not-addressed', reason: 'the proposal is addressed to someone else' };
   }
   if (ctx.validation.outcome === 'invalid') return { action: 'refuse', code: 'invalid', reason: `invalid proposal: ${ctx.validation.errors.join('; ')}` };
+  // Countersigning is vouching for the content: never for a type whose rules we cannot apply.
+  if (ctx.validation.unknownType === true) return { action: 'refuse', code: 'policy', reason: `unknown transaction type "${proposal.type}"` };
 
   const from = Math.max(GENESIS_SEQ, proposal.sequenceNumber - CONTEXT_BLOCKS);
   const to = proposal.sequenceNumber - 1;
-  const have = new Set(ctx.knownContext.map((b) => b.sequenceNumber));
-  let missing = false;
-  for (let s = from; s <= to; s++) if (!have.has(s)) missing = true;
-  const historyKnown = !missing && (ctx.validation.outcome === 'valid' || ctx.validation.outcome === 'partial-next');
+  const have = new Set(ctx.knownContext.filter((b) => bytesEqual(b.publicKey, proposal.publicKey)).map((b) => b.sequenceNumber));
+  let firstMissing: number | undefined;
+  let lastMissing: number | undefined;
+  for (let s = from; s <= to; s++) {
+    if (have.has(s)) continue;
+    firstMissing ??= s;
+    lastMissing = s;
+  }
+  const historyKnown = firstMissing === undefined && (ctx.validation.outcome === 'valid' || ctx.validation.outcome === 'partial-next');
   if (historyKnown) return { action: 'sign' };
-  if (!ctx.crawled) return { action: 'crawl', publicKey: proposal.publicKey, fromSeq: from, toSeq: Math.max(from, to) };
+  // Crawl what is missing of the window (all of it if nothing is: the totals may still be unknown).
+  if (!ctx.crawled) return { action: 'crawl', publicKey: proposal.publicKey, fromSeq: firstMissing ?? from, toSeq: lastMissing ?? Math.max(from, to) };
   return { action: 'refuse', code: 'unknown-history', reason: `the proposer's recent chain (blocks ${from}-${to}) could not be retrieved and checked` };
 }

@@ -35,7 +35,11 @@ export const CONTEXT_BLOCKS = 5;
 export const MAX_CRAWL_BLOCKS = 100;
 /** Gossip reaches a ~1,500-peer overlay of diameter 3-4 in three hops. */
 export const MAX_GOSSIP_TTL = 3;
-/** Random peers each gossip hop forwards to. */
+/** Random peers each gossip hop forwards to: 5^3 = 125 deliveries reach a small overlay with margin. */
 export const GOSSIP_FANOUT = 5;
+/** Gossip ids remembered for dedup: far more than the messages alive within MAX_GOSSIP_TTL hops. */
+export const GOSSIP_SEEN_CAPACITY = 4096;
+/** Random id of a gossip message, for dedup: 128 bits never collide by chance. */
+export const GOSSIP_ID_BYTES = 16;
 /** Walking back to the previous token block stops here; beyond it totals are "unknown" (partial). */
 export const MAX_TOTALS_WALK = 1000;

@@ -1,4 +1,6 @@
-/** Crawl range logic: which of an owner's blocks a crawl request asks for. Pure. */
+/** Crawl range logic: which of an owner's blocks a crawl request asks for, and what fits in the answer. Pure. */
+import type { HalfBlock } from './block.ts';
+import { encodeBlock } from './block-codec.ts';
 import { GENESIS_SEQ, MAX_CRAWL_BLOCKS } from './constants.ts';
 
 export interface SeqRange {
@@ -13,7 +15,7 @@ export interface SeqRange {
  * (keeping the start), or undefined when nothing applies.
  */
 export function resolveCrawlRange(start: number, end: number, latestSeq: number, maxBlocks: number = MAX_CRAWL_BLOCKS): SeqRange | undefined {
-  if (latestSeq < GENESIS_SEQ || maxBlocks < 1) return undefined;
+  if (!Number.isInteger(latestSeq) || latestSeq < GENESIS_SEQ || !(maxBlocks >= 1)) return undefined;
   const abs = (n: number): number => (n < 0 ? latestSeq + 1 + n : n);
   let from = Math.max(GENESIS_SEQ, abs(start));
   let to = Math.min(latestSeq, abs(end));
@@ -36,6 +38,51 @@ export function fitResponse<T>(items: readonly T[], sizeOf: (item: T) => number,
     if (total + size > maxBytes) break;
     total += size;
     out.push(item);
+  }
+  return out;
+}
+
+/** One of the owner's blocks with the counterparty halves linking into it (its agreement, or the proposal it answers). */
+export interface CrawlEntry {
+  block: HalfBlock;
+  linked: readonly HalfBlock[];
+}
+
+export interface CrawlResponseLimits {
+  /** Most blocks in the answer, linked halves included. */
+  maxBlocks: number;
+  /** Byte budget for the blocks as they travel (see sizeOf). */
+  maxBytes: number;
+  /** A block's size on the wire; default: its encoding plus a u16 length prefix. */
+  sizeOf?: (b: HalfBlock) => number;
+}
+
+/** Length prefix of a block inside a ledger-wire container. */
+const BLOCK_PREFIX_BYTES = 2;
+const wireSize = (b: HalfBlock): number => encodeBlock(b).length + BLOCK_PREFIX_BYTES;
+
+/**
+ * The blocks of a crawl answer: the owner's blocks ascending by seq, each
+ * followed by its linked halves, within both limits. It stops at the first
+ * owner block that does not fit, so the owner's part is a contiguous prefix
+ * of what was asked (the requester re-crawls from where it ends); a linked
+ * half that does not fit is left out and ends the answer too.
+ */
+export function selectCrawlResponse(entries: readonly CrawlEntry[], limits: CrawlResponseLimits): HalfBlock[] {
+  const sizeOf = limits.sizeOf ?? wireSize;
+  const sorted = [...entries].sort((a, b) => a.block.sequenceNumber - b.block.sequenceNumber);
+  const out: HalfBlock[] = [];
+  let bytes = 0;
+  const take = (b: HalfBlock): boolean => {
+    const size = sizeOf(b);
+    if (out.length >= limits.maxBlocks || bytes + size > limits.maxBytes) return false;
+    out.push(b);
+    bytes += size;
+    return true;
+  };
+  for (const e of sorted) {
+    if (!take(e.block)) break;
+    if (!e.linked.every(take)) break;
   }
   return out;
 }

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../codec/bytes.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
 import type { HalfBlock } from './block.ts';
-import { signBlock } from './block-codec.ts';
+import { encodeBlock, signBlock } from './block-codec.ts';
+import { BinaryWriter, DecodeError } from '../codec/binary.ts';
+import { MAX_BLOCK_BYTES } from './constants.ts';
+import { arbitraryFraudProof } from './test-arbitraries.ts';
 import { decodeFraudProof, encodeFraudProof, fraudProofId, InvalidFraudProofError, makeFraudProof, verifyFraudProof } from './fraud.ts';
 import { testPeer, transfer } from './test-support.ts';
 
@@ -54,5 +57,62 @@ describe('fraud proofs', () => {
   it('decode random and mutated bytes or refuse them with DecodeError', () => {
     const proofs = fc.constantFrom(makeFraudProof('double-sign', a2, fork), makeFraudProof('broken-chain', a1, resign(a2, { previousHash: new Uint8Array(32) })));
     checkDecoderProperties({ decode: decodeFraudProof, encode: encodeFraudProof, values: proofs, runs: 200 });
+  });
+});
+
+describe('fraud proofs from anyone', () => {
+  const carol = testPeer('carol', 3);
+
+  it('double countersign: two agreements by one owner to one proposal', () => {
+    const p = alice.chain[0]!;
+    const again = resign(bob.chain[0]!, { sequenceNumber: 3, previousHash: new Uint8Array(32).fill(3) }, bob.seed);
+    const proof = makeFraudProof('double-countersign', again, bob.chain[0]!);
+    expect(verifyFraudProof(proof)).toEqual(bob.publicKey);
+    expect(p.sequenceNumber).toBe(again.linkSequenceNumber);
+  });
+
+  it('are refused when a block is tampered with after signing', () => {
+    const p = makeFraudProof('double-sign', a2, fork);
+    const flipped = p.second.signature.slice();
+    flipped[0] = flipped[0]! ^ 1;
+    const tampered = { ...p, second: { ...p.second, signature: flipped } };
+    expect(() => verifyFraudProof(tampered)).toThrow(InvalidFraudProofError);
+    // The same through the encoding: flip one bit inside the second block's transaction.
+    const bytes = encodeFraudProof(p);
+    for (const at of [bytes.length - 70, bytes.length - 1, 200]) {
+      const b = bytes.slice();
+      b[at] = b[at]! ^ 0x01;
+      let decoded;
+      try {
+        decoded = decodeFraudProof(b);
+      } catch (err) {
+        expect(err).toBeInstanceOf(DecodeError);
+        continue;
+      }
+      expect(() => verifyFraudProof(decoded)).toThrow(InvalidFraudProofError);
+    }
+  });
+
+  it('are refused when forged: blocks signed by someone else under the victim\'s key', () => {
+    const framed = resign(a2, { timestamp: 5 }, carol.seed); // carol signs, claims alice's key
+    expect(() => verifyFraudProof(makeFraudProof('double-sign', a2, framed))).toThrow(/not validly signed/);
+    // A verdict cache that says "no" is respected too.
+    expect(() => verifyFraudProof(makeFraudProof('double-sign', a2, fork), () => false)).toThrow(InvalidFraudProofError);
+  });
+
+  it('have one encoding: a non-canonical order does not decode, and encoding canonicalises', () => {
+    const p = makeFraudProof('double-sign', a2, fork);
+    const swapped = { ...p, first: p.second, second: p.first };
+    expect(encodeFraudProof(swapped)).toEqual(encodeFraudProof(p));
+    const e1 = encodeBlock(p.first);
+    const e2 = encodeBlock(p.second);
+    const w = new BinaryWriter().u8(1).bytes(e2, MAX_BLOCK_BYTES).bytes(e1, MAX_BLOCK_BYTES).finish();
+    expect(() => decodeFraudProof(w)).toThrow(/canonical order/);
+    expect(() => decodeFraudProof(new Uint8Array([9]))).toThrow(expect.objectContaining({ reason: 'unknown-type' }));
+    expect(() => decodeFraudProof(new Uint8Array([...encodeFraudProof(p), 0]))).toThrow(expect.objectContaining({ reason: 'trailing-bytes' }));
+  });
+
+  it('decode arbitrary proofs and their mutations or refuse them with DecodeError', () => {
+    checkDecoderProperties({ decode: decodeFraudProof, encode: encodeFraudProof, values: arbitraryFraudProof(), runs: 200 });
   });
 });

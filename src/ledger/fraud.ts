@@ -7,7 +7,13 @@
  *   broken-chain        a block at seq n + 1 whose previousHash is not the hash of the
  *                       owner's block at seq n: the owner signed two different seq-n blocks
  *
- * Encoding: kind u8, then each block as u16 length + block encoding.
+ * Canonical form: double-sign and double-countersign blocks ordered by hash
+ * (ascending), broken-chain blocks by sequence number; one fraud, one proof,
+ * one id (SHA-256 of the encoding).
+ *
+ * Encoding: kind u8 (1 double-sign, 2 double-countersign, 3 broken-chain), then
+ * each block as u16 length (<= MAX_BLOCK_BYTES) + block encoding. Decoding is
+ * strict: bounded, canonical order only, no trailing bytes.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
@@ -39,16 +45,20 @@ export function makeFraudProof(kind: FraudKind, a: HalfBlock, b: HalfBlock): Fra
   return compareBytes(blockHash(a), blockHash(b)) <= 0 ? { kind, first: a, second: b } : { kind, first: b, second: a };
 }
 
+/** Encodes the proof in canonical order, whatever order it holds. */
 export function encodeFraudProof(p: FraudProof): Uint8Array {
+  p = makeFraudProof(p.kind, p.first, p.second);
   return new BinaryWriter(2 * 256).u8(KIND_CODES[p.kind]).bytes(encodeBlock(p.first), MAX_BLOCK_BYTES).bytes(encodeBlock(p.second), MAX_BLOCK_BYTES).finish();
 }
 
+/** Reads one proof from a container's reader; see decodeFraudProof. */
 export function readFraudProof(r: BinaryReader): FraudProof {
   const code = r.u8('fraud kind');
   const kind = KINDS[code];
   if (kind === undefined) throw new DecodeError('unknown-type', `unknown fraud proof kind ${code}`);
   const first = decodeBlock(r.bytes(MAX_BLOCK_BYTES, 'first block'));
   const second = decodeBlock(r.bytes(MAX_BLOCK_BYTES, 'second block'));
+  if (makeFraudProof(kind, first, second).first !== first) throw new DecodeError('invalid-value', 'the blocks of the fraud proof are not in canonical order');
   return { kind, first, second };
 }
 
@@ -61,8 +71,7 @@ export function decodeFraudProof(bytes: Uint8Array): FraudProof {
 
 /** Same fraud, same id: the proof's blocks are in canonical order before hashing. */
 export function fraudProofId(p: FraudProof): Uint8Array {
-  const c = makeFraudProof(p.kind, p.first, p.second);
-  return sha256(encodeFraudProof(c));
+  return sha256(encodeFraudProof(p));
 }
 
 /** Returns the offender's public key, or throws InvalidFraudProofError saying why the proof proves nothing. */

@@ -1,15 +1,27 @@
-/** Gossip bookkeeping: deduplication and forwarding choices. Pure. */
-import { GOSSIP_FANOUT } from './constants.ts';
+/**
+ * Gossip bookkeeping: deduplication and forwarding choices. Pure: randomness
+ * is injected, the caller sends.
+ *
+ * A message arrives with ttl t (1..MAX_GOSSIP_TTL); it is forwarded with t - 1
+ * to a few random peers other than its sender, and dropped when t - 1 would be 0.
+ */
+import { GOSSIP_FANOUT, GOSSIP_SEEN_CAPACITY } from './constants.ts';
 
-/** Remembers recently seen message ids, forgetting the oldest beyond its capacity. */
+/** Remembers recently seen message ids; beyond its capacity it forgets the least recently seen. */
 export class SeenSet {
   private readonly seen = new Set<string>();
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number = GOSSIP_SEEN_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('a seen-set needs a capacity of at least 1');
+  }
 
-  /** True the first time an id is offered. */
+  /** True the first time an id is offered; a repeat refreshes it (LRU). */
   add(id: string): boolean {
-    if (this.seen.has(id)) return false;
+    if (this.seen.has(id)) {
+      this.seen.delete(id);
+      this.seen.add(id);
+      return false;
+    }
     this.seen.add(id);
     if (this.seen.size > this.capacity) {
       const oldest = this.seen.values().next().value as string;
@@ -21,19 +33,47 @@ export class SeenSet {
   has(id: string): boolean {
     return this.seen.has(id);
   }
+
+  get size(): number {
+    return this.seen.size;
+  }
 }
 
-/** Up to `fanout` random peers other than `from`, chosen with the injected randomness. */
+/** Up to `fanout` random peers not excluded (the sender), chosen with the injected randomness in [0, 1). */
 export function pickGossipTargets<P>(peers: readonly P[], exclude: (p: P) => boolean, random: () => number, fanout: number = GOSSIP_FANOUT): P[] {
   const pool = peers.filter((p) => !exclude(p));
+  // Fisher-Yates shuffle, then the first `fanout`: a uniform sample without repeats.
   for (let i = pool.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = Math.min(i, Math.floor(random() * (i + 1)));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
   }
-  return pool.slice(0, fanout);
+  return pool.slice(0, Math.max(0, fanout));
 }
 
 /** The TTL a forwarded message carries, or undefined when it must not be forwarded. */
 export function forwardTtl(ttl: number): number | undefined {
   return ttl > 1 ? ttl - 1 : undefined;
+}
+
+export interface GossipHop<P> {
+  /** The TTL the forwarded copies carry. */
+  ttl: number;
+  targets: P[];
+}
+
+/**
+ * Where and with which TTL to forward a received message: `fanout` random
+ * peers other than its sender. Undefined when the TTL is spent (or no peer is left).
+ */
+export function nextHop<P>(
+  message: { ttl: number; from?: P | undefined },
+  fanout: number,
+  peers: readonly P[],
+  random: () => number,
+  isSender: (p: P) => boolean = (p) => message.from !== undefined && p === message.from,
+): GossipHop<P> | undefined {
+  const ttl = forwardTtl(message.ttl);
+  if (ttl === undefined) return undefined;
+  const targets = pickGossipTargets(peers, isSender, random, fanout);
+  return targets.length === 0 ? undefined : { ttl, targets };
 }

@@ -4,7 +4,19 @@ import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
 import { makeFraudProof } from './fraud.ts';
 import { signBlock } from './block-codec.ts';
-import { decodeLedgerMessage, encodeLedgerMessage, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
+import { MAX_GOSSIP_TTL, MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH } from './constants.ts';
+import {
+  decodeLedgerMessage,
+  encodeLedgerMessage,
+  GOSSIP_ID_BYTES,
+  LEDGER_PROTOCOL,
+  MAX_CONTEXT_BLOCKS,
+  MAX_CRAWL_RESPONSE_BLOCKS,
+  MAX_LEDGER_FRAME_BYTES,
+  MAX_REASON_BYTES,
+  type LedgerMessage,
+} from './ledger-wire.ts';
+import { arbitraryLedgerMessage } from './test-arbitraries.ts';
 import { testPeer, transfer } from './test-support.ts';
 
 const alice = testPeer('alice', 1);
@@ -47,5 +59,48 @@ describe('ledger wire format', () => {
 
   it('decodes random and mutated bytes or refuses them with DecodeError', () => {
     checkDecoderProperties({ decode: decodeLedgerMessage, encode: encodeLedgerMessage, values: fc.constantFrom(...messages), runs: 400 });
+  });
+});
+
+describe('ledger wire limits', () => {
+  it('cuts long refusal reasons at a character boundary within MAX_REASON_BYTES', () => {
+    for (const reason of ['x'.repeat(1000), 'é'.repeat(300), '😀'.repeat(100), 'ab' + '€'.repeat(200)]) {
+      const m = decodeLedgerMessage(encodeLedgerMessage({ type: 'sign-refused', code: 'policy', reason })) as Extract<LedgerMessage, { type: 'sign-refused' }>;
+      expect(new TextEncoder().encode(m.reason).length).toBeLessThanOrEqual(MAX_REASON_BYTES);
+      expect(reason.startsWith(m.reason)).toBe(true);
+      expect(m.reason.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuse to encode out-of-format values', () => {
+    expect(() => encodeLedgerMessage({ type: 'crawl-response', latestSeq: -1, blocks: [] })).toThrow(RangeError);
+    expect(() => encodeLedgerMessage({ type: 'crawl-request', publicKey: alice.publicKey, start: 1, end: 2, limit: 1.5 })).toThrow(RangeError);
+    expect(() => encodeLedgerMessage({ type: 'sign-request', proposal: p1, context: new Array(MAX_CONTEXT_BLOCKS + 1).fill(p1) })).toThrow(RangeError);
+    expect(() => encodeLedgerMessage({ type: 'sign-refused', code: 'nope' as never, reason: '' })).toThrow(RangeError);
+    expect(() => encodeLedgerMessage({ type: 'gossip', id: new Uint8Array(15), ttl: 1, payload: { kind: 'pair', proposal: p1, agreement: a1 } })).toThrow(RangeError);
+  });
+
+  it('refuse counts over their limit before reading any block', () => {
+    const tooMany = new Uint8Array([1, 5, 0, 0, 0, 2, MAX_CRAWL_RESPONSE_BLOCKS + 1]);
+    expect(() => decodeLedgerMessage(tooMany)).toThrow(expect.objectContaining({ reason: 'too-long' }));
+    const ttl0 = encodeLedgerMessage(messages[5]!);
+    ttl0[2 + GOSSIP_ID_BYTES] = 0;
+    expect(() => decodeLedgerMessage(ttl0)).toThrow(/ttl/);
+    const ttlHigh = encodeLedgerMessage(messages[5]!);
+    ttlHigh[2 + GOSSIP_ID_BYTES] = MAX_GOSSIP_TTL + 1;
+    expect(() => decodeLedgerMessage(ttlHigh)).toThrow(/ttl/);
+    expect(() => decodeLedgerMessage(new Uint8Array([...encodeLedgerMessage(messages[1]!), 0]))).toThrow(expect.objectContaining({ reason: 'trailing-bytes' }));
+  });
+
+  it('fit the largest crawl response within MAX_LEDGER_FRAME_BYTES', () => {
+    const biggest = { ...p1, type: 'x'.repeat(MAX_TYPE_LENGTH), transaction: new Uint8Array(MAX_TRANSACTION_BYTES) };
+    const frame = encodeLedgerMessage({ type: 'crawl-response', latestSeq: 1, blocks: new Array(MAX_CRAWL_RESPONSE_BLOCKS).fill(biggest) });
+    expect(frame.length).toBeLessThanOrEqual(MAX_LEDGER_FRAME_BYTES);
+    expect(decodeLedgerMessage(frame).type).toBe('crawl-response');
+    expect(LEDGER_PROTOCOL).toBe('/trustmesh/ledger/1.0.0');
+  });
+
+  it('decode arbitrary messages and their mutations, or refuse them with DecodeError', () => {
+    checkDecoderProperties({ decode: decodeLedgerMessage, encode: encodeLedgerMessage, values: arbitraryLedgerMessage(), runs: 300 });
   });
 });

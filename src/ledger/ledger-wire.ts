@@ -6,18 +6,25 @@
  *   version u8 (1) | message type u8 | body
  *
  *   1 sign-request   proposal (u16 len + block), context: u8 count <= MAX_CONTEXT_BLOCKS of blocks
+ *                    (the proposer's preceding blocks and their linked halves, so the
+ *                    counterparty can check the running totals without a crawl)
  *   2 sign-response  agreement (u16 len + block)
- *   3 sign-refused   code u8, reason (u16 len + UTF-8 <= 512)
+ *   3 sign-refused   code u8, reason (u16 len + UTF-8 <= MAX_REASON_BYTES; longer reasons are cut)
  *   4 crawl-request  publicKey 32, start i32, end i32 (negative: from the tail), limit u16 <= MAX_CRAWL_BLOCKS
  *   5 crawl-response latestSeq u32, u8 count <= MAX_CRAWL_RESPONSE_BLOCKS (200) of blocks
  *   6 gossip         id 16, ttl u8 (1..MAX_GOSSIP_TTL), payload kind u8:
  *                      1 block pair: proposal + agreement (blocks)
  *                      2 fraud proof (u16 len + proof encoding)
+ *
+ * "block" is always u16 length + half-block encoding (block-codec.ts). Decoders
+ * trust nothing: every count and length is checked against its limit before
+ * anything is allocated, they throw only DecodeError, and refuse trailing bytes.
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
+import { utf8 } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
 import { encodeBlock, readBlock } from './block-codec.ts';
-import { CONTEXT_BLOCKS, KEY_BYTES, MAX_BLOCK_BYTES, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { CONTEXT_BLOCKS, GOSSIP_ID_BYTES, KEY_BYTES, MAX_BLOCK_BYTES, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL, MAX_SEQ } from './constants.ts';
 import { encodeFraudProof, MAX_FRAUD_PROOF_BYTES, readFraudProof, type FraudProof } from './fraud.ts';
 import type { RefusalCode } from './chain.ts';
 
@@ -28,8 +35,9 @@ export const LEDGER_WIRE_VERSION = 1;
 export const MAX_CONTEXT_BLOCKS = 2 * CONTEXT_BLOCKS;
 /** The owner's blocks plus one linked half each. */
 export const MAX_CRAWL_RESPONSE_BLOCKS = 2 * MAX_CRAWL_BLOCKS;
-export const MAX_REASON_BYTES = 512;
-export const GOSSIP_ID_BYTES = 16;
+/** A refusal reason is one or two sentences for a log or a toast. */
+export const MAX_REASON_BYTES = 256;
+export { GOSSIP_ID_BYTES };
 /** Bounds what a reader buffers per frame: a full crawl response of maximal blocks fits. */
 export const MAX_LEDGER_FRAME_BYTES = 2 + 4 + 2 + MAX_CRAWL_RESPONSE_BLOCKS * (2 + MAX_BLOCK_BYTES);
 
@@ -55,6 +63,16 @@ function readBoundedBlock(r: BinaryReader, what: string): HalfBlock {
   return b;
 }
 
+/** UTF-8 of `text`, cut to at most `maxBytes` at a character boundary. */
+function truncateUtf8(text: string, maxBytes: number): Uint8Array {
+  const bytes = utf8.encode(text);
+  if (bytes.length <= maxBytes) return bytes;
+  let end = maxBytes;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--; // do not split a multi-byte character
+  return bytes.subarray(0, end);
+}
+
+/** Encodes a message; throws RangeError for values outside the format's limits (a bug of the caller). */
 export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
   const w = new BinaryWriter(512).u8(LEDGER_WIRE_VERSION).u8(TYPE_CODES[m.type]);
   switch (m.type) {
@@ -67,18 +85,20 @@ export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
       writeBlock(w, m.agreement);
       break;
     case 'sign-refused':
-      w.u8(REFUSALS.indexOf(m.code)).string(m.reason.slice(0, MAX_REASON_BYTES / 4), MAX_REASON_BYTES);
+      if (!REFUSALS.includes(m.code)) throw new RangeError(`unknown refusal code ${m.code}`);
+      w.u8(REFUSALS.indexOf(m.code)).bytes(truncateUtf8(m.reason, MAX_REASON_BYTES), MAX_REASON_BYTES);
       break;
     case 'crawl-request':
-      if (m.limit < 1 || m.limit > MAX_CRAWL_BLOCKS) throw new RangeError(`crawl limit must be 1..${MAX_CRAWL_BLOCKS}`);
+      if (!Number.isInteger(m.limit) || m.limit < 1 || m.limit > MAX_CRAWL_BLOCKS) throw new RangeError(`crawl limit must be 1..${MAX_CRAWL_BLOCKS}`);
       w.fixed(m.publicKey, KEY_BYTES).i32(m.start).i32(m.end).u16(m.limit);
       break;
     case 'crawl-response':
+      if (!Number.isInteger(m.latestSeq) || m.latestSeq < 0 || m.latestSeq > MAX_SEQ) throw new RangeError(`latest seq ${m.latestSeq} is not a u32`);
       w.u32(m.latestSeq).count(m.blocks.length, MAX_CRAWL_RESPONSE_BLOCKS);
       for (const b of m.blocks) writeBlock(w, b);
       break;
     case 'gossip':
-      if (m.ttl < 1 || m.ttl > MAX_GOSSIP_TTL) throw new RangeError(`gossip ttl must be 1..${MAX_GOSSIP_TTL}`);
+      if (!Number.isInteger(m.ttl) || m.ttl < 1 || m.ttl > MAX_GOSSIP_TTL) throw new RangeError(`gossip ttl must be 1..${MAX_GOSSIP_TTL}`);
       w.fixed(m.id, GOSSIP_ID_BYTES).u8(m.ttl);
       if (m.payload.kind === 'pair') writeBlock(writeBlock(w.u8(1), m.payload.proposal), m.payload.agreement);
       else w.u8(2).bytes(encodeFraudProof(m.payload.proof), MAX_FRAUD_PROOF_BYTES);
@@ -87,6 +107,7 @@ export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
   return w.finish();
 }
 
+/** Decodes one frame; throws only DecodeError. */
 export function decodeLedgerMessage(bytes: Uint8Array): LedgerMessage {
   const r = new BinaryReader(bytes);
   const version = r.u8('version');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signBlock } from './block-codec.ts';
+import { linkedTo } from './block-store.ts';
 import { MemoryBlockStore } from './memory-store.ts';
 import { testPeer, transfer } from './test-support.ts';
 
@@ -29,5 +30,29 @@ describe('MemoryBlockStore', () => {
     const { signature: _, ...rest } = { ...b, timestamp: 1 };
     expect(await s.put(signBlock(rest, alice.seed))).toBe('conflict');
     expect(s.getSync(alice.publicKey, 1)).toBe(b);
+  });
+});
+
+describe('linkedTo', () => {
+  it('finds a proposal\'s agreements and an agreement\'s proposal', async () => {
+    const alice = testPeer('alice', 1);
+    const bob = testPeer('bob', 2);
+    const { proposal, agreement } = transfer(alice, bob, 1n);
+    const s = new MemoryBlockStore();
+    expect(await linkedTo(s, proposal)).toEqual([]);
+    expect(await linkedTo(s, agreement)).toEqual([]);
+    await s.put(proposal);
+    await s.put(agreement);
+    expect(await linkedTo(s, proposal)).toEqual([agreement]);
+    expect(await linkedTo(s, agreement)).toEqual([proposal]);
+  });
+
+  it('range and neighbours of an unknown owner are empty', async () => {
+    const s = new MemoryBlockStore();
+    const pk = new Uint8Array(32).fill(9);
+    expect(await s.latest(pk)).toBeUndefined();
+    expect(await s.before(pk, 5)).toBeUndefined();
+    expect(await s.after(pk, 0)).toBeUndefined();
+    expect(await s.range(pk, 1, 100)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /** Helpers for ledger tests: fixed identities and a two-party bandwidth transaction. */
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import type { HalfBlock } from './block.ts';
+import { signBlock } from './block-codec.ts';
 import { createAgreement, createProposal, type Signer } from './chain.ts';
 import { MemoryBlockStore } from './memory-store.ts';
 import { bandwidthType, BANDWIDTH, nextBandwidth, type BandwidthTx } from './transactions/bandwidth.ts';
@@ -45,4 +46,10 @@ export function storeWith(...blocks: HalfBlock[]): MemoryBlockStore {
   const s = new MemoryBlockStore();
   for (const b of blocks) s.putSync(b);
   return s;
+}
+
+/** `b` with `changes`, re-signed by `p`: what a cheating owner can produce. */
+export function resign(p: Pick<TestPeer, 'seed'>, b: HalfBlock, changes: Partial<HalfBlock>): HalfBlock {
+  const { signature: _, ...rest } = { ...b, ...changes };
+  return signBlock(rest, p.seed);
 }

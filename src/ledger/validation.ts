@@ -11,13 +11,30 @@
  *   no-info           nothing is known of this (non-genesis) block's chain
  *   invalid           a rule is broken
  *
+ * Unknown running totals (a gap, or an unknown type, before the block) lower
+ * the grade as a missing predecessor does: valid -> partial-previous,
+ * partial-next -> partial.
+ *
+ * A block is invalid when: a field is out of range (seq < 1, lengths, charset,
+ * sizes); the owner key is not a valid Ed25519 key, or the link key is neither
+ * one nor ANY_COUNTERPARTY; it links to its own chain; seq 1 and GENESIS_HASH
+ * do not go together; the signature does not verify; its transaction is
+ * malformed or breaks its type's rules; a different block holds its position
+ * (double sign); as an agreement, it names ANY_COUNTERPARTY, or its known
+ * proposal is not a proposal, was addressed to someone else, has another type
+ * or is not mirrored, or its owner already countersigned that proposal
+ * differently (double countersign); its known direct predecessor's hash is not
+ * its previousHash, or its known direct successor does not link to it; its
+ * running totals do not continue from the previous token block's, or the next
+ * token block's do not continue from its own.
+ *
  * Pure and synchronous over a pre-fetched Neighbourhood (loadNeighbourhood
  * fetches one from a store), with an injectable signature check so a worker
  * pool can verify in batches.
  */
 import { bytesEqual } from '../codec/bytes.ts';
 import { decodePublicKeyStrict } from '../crypto/signature.ts';
-import { isAgreement, isProposal, type HalfBlock } from './block.ts';
+import { blockFieldErrors, isAgreement, isProposal, type HalfBlock } from './block.ts';
 import { blockHash, verifyBlockSignature } from './block-codec.ts';
 import type { BlockStoreReader } from './block-store.ts';
 import { ANY_COUNTERPARTY, GENESIS_HASH, GENESIS_SEQ, MAX_TOTALS_WALK } from './constants.ts';
@@ -50,10 +67,19 @@ export interface Neighbourhood {
 
 export interface ValidationResult {
   outcome: ValidationOutcome;
+  /** Every broken rule, as a sentence; empty unless the outcome is invalid. */
   errors: string[];
+  /** Set when the block proves its owner forked (verifiable by anyone). */
   fraud?: FraudProof;
+  /** The type is not in the registry: structure, signature and chain were checked, its own rules were not. */
+  unknownType?: true;
 }
 
+/**
+ * Whether a block carries a valid signature by its owner. Injected so a
+ * worker pool can verify a batch first and answer from its verdicts;
+ * defaults to verifyBlockSignature.
+ */
 export type SignatureCheck = (block: HalfBlock) => boolean;
 
 const RANK: Record<ValidationOutcome, number> = { valid: 0, 'partial-next': 1, 'partial-previous': 1, partial: 2, 'no-info': 3, invalid: 4 };
@@ -83,41 +109,62 @@ function withUnknownTotals(outcome: ValidationOutcome): ValidationOutcome {
   return outcome;
 }
 
+/**
+ * Validates `block` against its pre-fetched neighbourhood. Pure and synchronous.
+ *
+ * Every broken rule is reported (not only the first), so the errors explain a
+ * refusal fully. A fraud proof is attached only when both conflicting blocks
+ * pass `checkSignature`: the proof must convince anyone, not just us.
+ * Proposals are not judged by the agreements that answer them: a bad
+ * agreement is the fault of its own owner, and is invalid when validated.
+ */
 export function validateBlock(
   block: HalfBlock,
   n: Neighbourhood,
   registry: TransactionRegistry,
   checkSignature: SignatureCheck = verifyBlockSignature,
 ): ValidationResult {
+  // Fields that cannot even be encoded: nothing else can be checked (no hash, no signed payload).
+  const fieldErrors = blockFieldErrors(block, true);
+  if (fieldErrors.length > 0) return { outcome: 'invalid', errors: fieldErrors };
+
   const errors: string[] = [];
   let fraud: FraudProof | undefined;
   const seq = block.sequenceNumber;
+  const hash = blockHash(block);
 
   // Invariants of the block itself.
-  if (decodePublicKeyStrict(block.publicKey) === null) errors.push('the owner key is not a valid Ed25519 public key');
+  const ownerKeyOk = decodePublicKeyStrict(block.publicKey) !== null;
+  if (!ownerKeyOk) errors.push('the owner key is not a valid Ed25519 public key');
+  if (!bytesEqual(block.linkPublicKey, ANY_COUNTERPARTY) && decodePublicKeyStrict(block.linkPublicKey) === null) {
+    errors.push('the link public key is neither a valid Ed25519 public key nor ANY_COUNTERPARTY');
+  }
   if (bytesEqual(block.publicKey, block.linkPublicKey)) errors.push('a block cannot link to its own chain');
   if (seq === GENESIS_SEQ && !bytesEqual(block.previousHash, GENESIS_HASH)) errors.push('a genesis block must carry the genesis hash');
   if (seq !== GENESIS_SEQ && bytesEqual(block.previousHash, GENESIS_HASH)) errors.push('only the genesis block may carry the genesis hash');
   if (isAgreement(block) && bytesEqual(block.linkPublicKey, ANY_COUNTERPARTY)) errors.push('an agreement must name the proposer');
-  const signed = errors.length === 0 && checkSignature(block);
-  if (errors.length === 0 && !signed) errors.push('the signature does not verify');
+  // Checked even when other rules fail: a signed block breaking a rule still proves what its owner signed.
+  const signed = ownerKeyOk && checkSignature(block);
+  if (ownerKeyOk && !signed) errors.push('the signature does not verify');
 
-  // The transaction.
+  // The transaction on its own.
   const type = registry.get(block.type);
   let tx: unknown;
+  let txDecoded = false;
   if (type !== undefined) {
     try {
       tx = type.decode(block.transaction);
-      errors.push(...type.check(tx, block));
+      txDecoded = true;
     } catch (err) {
       errors.push(`the ${block.type} transaction is malformed: ${(err as Error).message}`);
     }
+    if (txDecoded) errors.push(...type.check(tx, block));
   }
 
-  // Consistency with a stored block at the same position: two signed blocks there is a fork.
-  if (n.sameSeq !== undefined && !bytesEqual(blockHash(n.sameSeq), blockHash(block))) {
+  // A stored, different block at the same position: the owner signed two (a fork).
+  if (n.sameSeq !== undefined && signed && !bytesEqual(blockHash(n.sameSeq), hash)) {
     errors.push(`the owner signed a different block at sequence number ${seq} (double sign)`);
-    if (signed && checkSignature(n.sameSeq)) fraud = makeFraudProof('double-sign', n.sameSeq, block);
+    if (checkSignature(n.sameSeq)) fraud = makeFraudProof('double-sign', n.sameSeq, block);
   }
 
   // Consistency with the linked half.
@@ -128,32 +175,43 @@ export function validateBlock(
       if (!bytesEqual(p.publicKey, block.linkPublicKey) || p.sequenceNumber !== block.linkSequenceNumber) errors.push('the linked proposal is not the one this agreement names');
       if (!bytesEqual(p.linkPublicKey, block.publicKey) && !bytesEqual(p.linkPublicKey, ANY_COUNTERPARTY)) errors.push('the proposal was addressed to someone else');
       if (p.type !== block.type) errors.push(`the agreement's type ${block.type} differs from its proposal's ${p.type}`);
-      else if (type?.checkAgreement !== undefined && tx !== undefined) {
+      else if (type?.checkAgreement !== undefined && txDecoded) {
+        let proposalTx: unknown;
+        let proposalDecoded = false;
         try {
-          errors.push(...type.checkAgreement(tx, type.decode(p.transaction)));
+          proposalTx = type.decode(p.transaction);
+          proposalDecoded = true;
         } catch {
           // The proposal's own validation reports its malformed transaction.
         }
+        if (proposalDecoded) errors.push(...type.checkAgreement(tx, proposalTx));
       }
     }
-    for (const rival of n.rivalAgreements) {
-      if (bytesEqual(blockHash(rival), blockHash(block)) || !bytesEqual(rival.publicKey, block.publicKey)) continue;
-      errors.push('the owner already countersigned this proposal with a different agreement (double countersign)');
-      if (fraud === undefined && signed && checkSignature(rival)) fraud = makeFraudProof('double-countersign', rival, block);
+    if (signed) {
+      for (const rival of n.rivalAgreements) {
+        if (bytesEqual(blockHash(rival), hash) || !bytesEqual(rival.publicKey, block.publicKey)) continue;
+        if (!bytesEqual(rival.linkPublicKey, block.linkPublicKey) || rival.linkSequenceNumber !== block.linkSequenceNumber) continue;
+        errors.push('the owner already countersigned this proposal with a different agreement (double countersign)');
+        if (fraud === undefined && checkSignature(rival)) fraud = makeFraudProof('double-countersign', rival, block);
+        break;
+      }
     }
   }
 
-  // Hash links with the direct neighbours.
-  if (n.previous !== undefined && n.previous.sequenceNumber === seq - 1 && !bytesEqual(blockHash(n.previous), block.previousHash)) {
+  // Hash links with the direct neighbours (py-ipv8's chain consistency).
+  const { previous, next } = n;
+  if (previous !== undefined && (!bytesEqual(previous.publicKey, block.publicKey) || previous.sequenceNumber >= seq)) errors.push('the given previous block is not an earlier block of this chain');
+  else if (previous !== undefined && previous.sequenceNumber === seq - 1 && !bytesEqual(blockHash(previous), block.previousHash)) {
     errors.push('the previous hash does not match the owner\'s block before it (forked chain)');
-    if (fraud === undefined && signed && checkSignature(n.previous)) fraud = makeFraudProof('broken-chain', n.previous, block);
+    if (fraud === undefined && signed && checkSignature(previous)) fraud = makeFraudProof('broken-chain', previous, block);
   }
-  if (n.next !== undefined && n.next.sequenceNumber === seq + 1 && !bytesEqual(n.next.previousHash, blockHash(block))) {
+  if (next !== undefined && (!bytesEqual(next.publicKey, block.publicKey) || next.sequenceNumber <= seq)) errors.push('the given next block is not a later block of this chain');
+  else if (next !== undefined && next.sequenceNumber === seq + 1 && !bytesEqual(next.previousHash, hash)) {
     errors.push('the owner\'s next block does not link to this one (forked chain)');
-    if (fraud === undefined && signed && checkSignature(n.next)) fraud = makeFraudProof('broken-chain', block, n.next);
+    if (fraud === undefined && signed && checkSignature(next)) fraud = makeFraudProof('broken-chain', block, next);
   }
 
-  // Running totals of token-carrying types.
+  // Running totals of token-carrying types, across all of them.
   let totalsKnown = true;
   const tokens = registry.tokensOf(block);
   if (tokens !== undefined && tokens !== null) {
@@ -174,10 +232,14 @@ export function validateBlock(
     }
   }
 
-  if (errors.length > 0) return fraud === undefined ? { outcome: 'invalid', errors } : { outcome: 'invalid', errors, fraud };
-  let outcome = gradeByNeighbours(block, n.previous, n.next);
+  // The type's own neighbourhood rules.
+  if (type?.validate !== undefined && txDecoded) errors.push(...type.validate({ block, tx, neighbourhood: n, registry }));
+
+  const unknownType = type === undefined ? { unknownType: true as const } : {};
+  if (errors.length > 0) return fraud === undefined ? { outcome: 'invalid', errors, ...unknownType } : { outcome: 'invalid', errors, fraud, ...unknownType };
+  let outcome = gradeByNeighbours(block, previous, next);
   if (!totalsKnown) outcome = withUnknownTotals(outcome);
-  return { outcome, errors };
+  return { outcome, errors, ...unknownType };
 }
 
 /** True when the outcome is at least as good as `atLeast`. */
@@ -206,6 +268,11 @@ export async function loadNeighbourhood(store: BlockStoreReader, block: HalfBloc
     totalsBefore: await totalsBefore(store, block, registry, previous),
     nextTokenBlock: await nextTokenBlock(store, block, registry, next),
   };
+}
+
+/** loadNeighbourhood, then validateBlock. */
+export async function validateInStore(store: BlockStoreReader, block: HalfBlock, registry: TransactionRegistry, checkSignature: SignatureCheck = verifyBlockSignature): Promise<ValidationResult> {
+  return validateBlock(block, await loadNeighbourhood(store, block, registry), registry, checkSignature);
 }
 
 async function totalsBefore(store: BlockStoreReader, block: HalfBlock, registry: TransactionRegistry, previous: HalfBlock | undefined): Promise<TotalsBefore> {

@@ -38,10 +38,36 @@ export const bandwidthType: TransactionType<BandwidthTx> = {
     }
     return errors;
   },
-  agreementFor: (proposal, ownTotals) => nextBandwidth(ownTotals, proposal.down, proposal.up),
+  agreementFor: (proposal, ownTotals) => bandwidthAgreement(proposal, ownTotals),
 };
 
-/** The owner's next transaction, its totals continuing from the previous ones. */
-export function nextBandwidth(previousTotals: Pick<TokenAmounts, 'totalUp' | 'totalDown'> | undefined, up: bigint, down: bigint): BandwidthTx {
+/** The owner's running totals, as read from its latest token-carrying block (of any type). */
+export type RunningTotals = Pick<TokenAmounts, 'totalUp' | 'totalDown'>;
+
+/** Largest value of a u64 field. */
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+/** The owner's next transaction, its totals continuing from the previous ones (undefined: none yet). No checks. */
+export function nextBandwidth(previousTotals: RunningTotals | undefined, up: bigint, down: bigint): BandwidthTx {
   return { up, down, totalUp: (previousTotals?.totalUp ?? 0n) + up, totalDown: (previousTotals?.totalDown ?? 0n) + down };
+}
+
+/**
+ * A proposal's transaction: this owner provided `up` and consumed `down` bytes,
+ * totals continuing from `previousTotals` (the owner's latest token-carrying
+ * block; undefined for none). Throws RangeError for a transaction the rules
+ * would refuse (negative, both zero, totals beyond u64).
+ */
+export function bandwidthProposal(previousTotals: RunningTotals | undefined, amounts: { up: bigint; down: bigint }): BandwidthTx {
+  const { up, down } = amounts;
+  if (up < 0n || down < 0n) throw new RangeError('bandwidth amounts cannot be negative');
+  if (up === 0n && down === 0n) throw new RangeError('a bandwidth transaction must move some bytes');
+  const tx = nextBandwidth(previousTotals, up, down);
+  if (tx.totalUp > U64_MAX || tx.totalDown > U64_MAX) throw new RangeError('running totals would overflow u64');
+  return tx;
+}
+
+/** The agreement's transaction: mirrors the proposal (up = its down), totals continuing the agreeing owner's own. */
+export function bandwidthAgreement(proposal: BandwidthTx, ownTotals: RunningTotals | undefined): BandwidthTx {
+  return bandwidthProposal(ownTotals, { up: proposal.down, down: proposal.up });
 }

@@ -2,13 +2,25 @@
  * Transaction types are a registry: each type decodes its canonical bytes and
  * states its own rules. Token-carrying types (bandwidth now, relay payouts
  * later) expose their amounts; the ledger checks their running totals along
- * the owner's chain generically, across all token-carrying types.
+ * the owner's chain generically, across all token-carrying types, so an
+ * identity's balance is totalUp - totalDown of its latest token-carrying block
+ * whatever its type.
  *
- * Unknown types (from newer peers) are accepted as opaque: their blocks can be
- * valid, but a running-totals check that would have to step over one becomes
- * "unknown" (the block is partial, never wrongly invalid).
+ * A type's rules come in layers, all returning violations as sentences:
+ *   check(tx, block)            the transaction on its own (e.g. "moves some bytes")
+ *   checkAgreement(a, p)        an agreement's transaction against its proposal's (mirroring)
+ *   validate(ctx)               anything needing the neighbourhood (optional)
+ * and the generic running-totals rule for token-carrying types lives in validation.ts.
+ *
+ * Unknown types (from newer peers) are accepted as opaque: their blocks are
+ * checked structurally (encoding, signature, chain links, forks) and can be
+ * valid, with `unknownType: true` on the validation result, since their own
+ * rules were not applied. A running-totals check that would have to step over
+ * an unknown block becomes "unknown": the later token block is graded partial,
+ * never wrongly invalid.
  */
 import type { HalfBlock } from '../block.ts';
+import type { Neighbourhood } from '../validation.ts';
 
 export interface TokenAmounts {
   /** Bytes this chain's owner provided in this transaction. */
@@ -18,6 +30,16 @@ export interface TokenAmounts {
   /** Running totals along the owner's chain, this transaction included. */
   totalUp: bigint;
   totalDown: bigint;
+}
+
+/** What a type's validate() hook sees. */
+export interface TransactionContext<T> {
+  block: HalfBlock;
+  /** The decoded transaction of `block`. */
+  tx: T;
+  /** What the local store knows around the block (see validation.ts). */
+  neighbourhood: Neighbourhood;
+  registry: TransactionRegistry;
 }
 
 export interface TransactionType<T = unknown> {
@@ -31,6 +53,8 @@ export interface TransactionType<T = unknown> {
   tokens?(tx: T): TokenAmounts;
   /** Rules between an agreement's transaction and its proposal's. */
   checkAgreement?(agreement: T, proposal: T): string[];
+  /** Rules needing the neighbourhood (linked half, neighbours), beyond the generic running totals. */
+  validate?(ctx: TransactionContext<T>): string[];
   /** The agreement's transaction for a proposal, given the agreeing owner's running totals. */
   agreementFor?(proposal: T, ownTotals: TokenAmounts | undefined): T;
 }
