@@ -5,9 +5,11 @@
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
+import { benchLedger } from './ledger.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   foundation: benchFoundation,
+  ledger: benchLedger,
 };
 
 const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);

@@ -95,6 +95,21 @@ function benchHooks(session: AppSession) {
         await pool.use('webcrypto');
       }
     },
+    /** Where validation time goes: decoding, pool verification alone, validation alone. */
+    async validateBreakdown(encodedB64: string[]): Promise<Record<string, number>> {
+      const { pool, registry } = ledger();
+      let t = performance.now();
+      const blocks: HalfBlock[] = encodedB64.map((b) => decodeBlock(Uint8Array.from(atob(b), (c) => c.charCodeAt(0))));
+      const decodeMs = performance.now() - t;
+      t = performance.now();
+      await pool.verifyEncodedBlocks(blocks.map((b) => encodeBlock(b)));
+      const verifyMs = performance.now() - t;
+      const noCrypto = new Ingestor(Object.assign(new MemoryBlockStore(), { putMany: async () => [] }), registry, { verifyEncodedBlocks: async (xs) => xs.map(() => true) });
+      t = performance.now();
+      await noCrypto.validateBatch(blocks);
+      const validateMs = performance.now() - t;
+      return { decodeMs, verifyMs, validateMs, workers: pool.size };
+    },
     /**
      * Signs `pairs` proposal+agreement pairs (our proposals, agreements by an in-tab
      * counterparty key) and commits each pair with strict durability, `concurrency`

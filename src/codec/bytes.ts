@@ -1,9 +1,27 @@
 /** Byte helpers shared by every codec. Pure. */
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!];
   return out;
+}
+
+const keyCache = new WeakMap<Uint8Array, string>();
+
+/**
+ * A compact string key for bytes (one char per byte), for maps on hot paths;
+ * not for display. Cached per array: keys and hashes are looked up many times
+ * and never mutated.
+ */
+export function binaryKey(bytes: Uint8Array): string {
+  let k = keyCache.get(bytes);
+  if (k === undefined) {
+    k = String.fromCharCode.apply(null, bytes as unknown as number[]);
+    keyCache.set(bytes, k);
+  }
+  return k;
 }
 
 export function fromHex(hex: string): Uint8Array {

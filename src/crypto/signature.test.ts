@@ -3,7 +3,7 @@ import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { fromHex } from '../codec/bytes.ts';
 import { publicKeyFromSeed } from './ed25519.ts';
-import { CURVE_ORDER, signEd25519, verifyEd25519 } from './signature.ts';
+import { CURVE_ORDER, scalarIsCanonical, signEd25519, verifyEd25519 } from './signature.ts';
 
 // RFC 8032 section 7.1, TEST 2.
 const SEED = fromHex('4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb');
@@ -18,6 +18,14 @@ function le(n: bigint): Uint8Array {
 }
 
 describe('Trustmesh signature rule', () => {
+  it('checks S < L without BigInts, exactly at the boundary', () => {
+    expect(scalarIsCanonical(le(0n))).toBe(true);
+    expect(scalarIsCanonical(le(CURVE_ORDER - 1n))).toBe(true);
+    expect(scalarIsCanonical(le(CURVE_ORDER))).toBe(false);
+    expect(scalarIsCanonical(le(CURVE_ORDER + 1n))).toBe(false);
+    expect(scalarIsCanonical(le(2n ** 256n - 1n))).toBe(false);
+  });
+
   it('accepts the RFC 8032 test vector and signs it identically', () => {
     expect(publicKeyFromSeed(SEED)).toEqual(PUB);
     expect(signEd25519(SEED, MSG)).toEqual(SIG);

@@ -14,7 +14,7 @@
  */
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
-import { bytesEqual, concatBytes } from '../codec/bytes.ts';
+import { binaryKey, bytesEqual, concatBytes } from '../codec/bytes.ts';
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH } from './ed25519.ts';
 
 ed.hashes.sha512 = sha512;
@@ -33,9 +33,7 @@ const KEY_CACHE_LIMIT = 4096;
 const keyCache = new Map<string, ed.Point | null>();
 
 function keyCacheId(publicKey: Uint8Array): string {
-  let s = '';
-  for (const b of publicKey) s += String.fromCharCode(b);
-  return s;
+  return binaryKey(publicKey);
 }
 
 /** The strictly decoded public key, or null when the rule forbids it. */
@@ -56,13 +54,24 @@ export function decodePublicKeyStrict(publicKey: Uint8Array): ed.Point | null {
   return point;
 }
 
+/** L in little-endian bytes, for a BigInt-free S < L check on the hot path. */
+const ORDER_LE = Uint8Array.from({ length: 32 }, (_, i) => Number((CURVE_ORDER >> BigInt(8 * i)) & 0xffn));
+
+/** S (32 bytes, little-endian) < L. */
+export function scalarIsCanonical(s: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    if (s[i]! !== ORDER_LE[i]!) return s[i]! < ORDER_LE[i]!;
+  }
+  return false;
+}
+
 /**
  * The checks every engine applies before its equation: lengths, S < L, and
  * a canonical public key that is not of small order.
  */
 export function checkSignatureInputs(signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_LENGTH) return false;
-  if (scalarFromLE(signature.subarray(32)) >= CURVE_ORDER) return false;
+  if (!scalarIsCanonical(signature.subarray(32))) return false;
   return decodePublicKeyStrict(publicKey) !== null;
 }
 

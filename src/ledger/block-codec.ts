@@ -48,9 +48,21 @@ function write(b: UnsignedBlock, signature: Uint8Array): Uint8Array {
     .finish();
 }
 
+/**
+ * Blocks are immutable, and their encoding is needed again and again (hash,
+ * signature check, storage, wire): it is computed once per block object, and
+ * decoding primes it with the bytes it read. Callers must not mutate it.
+ */
+const encodingCache = new WeakMap<HalfBlock, Uint8Array>();
+
 /** The canonical encoding; throws InvalidBlockError if a field is out of range. */
 export function encodeBlock(b: HalfBlock): Uint8Array {
-  return write(b, b.signature);
+  let e = encodingCache.get(b);
+  if (e === undefined) {
+    e = write(b, b.signature);
+    encodingCache.set(b, e);
+  }
+  return e;
 }
 
 /** The bytes the owner signs. */
@@ -96,6 +108,7 @@ export function decodeBlock(bytes: Uint8Array): HalfBlock {
   const r = new BinaryReader(bytes);
   const block = readBlock(r);
   r.end('half-block');
+  encodingCache.set(block, bytes.slice());
   return block;
 }
 

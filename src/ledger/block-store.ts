@@ -17,6 +17,8 @@ export interface BlockStoreReader {
   range(publicKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]>;
   /** Agreements that link to the proposal (proposerKey, proposalSeq). */
   agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]>;
+  /** Agreements that link to any of proposerKey's blocks from..to (one query for a batch). */
+  agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]>;
 }
 
 /**

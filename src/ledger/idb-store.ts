@@ -127,6 +127,18 @@ export class IdbBlockStore implements BlockStoreReader {
     return (await this.db.getAllFromIndex('blocks', 'link', [toHex(proposerKey), proposalSeq])).map((r) => decodeBlock(r.bytes));
   }
 
+  async agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
+    if (from > to) return [];
+    const owner = toHex(proposerKey);
+    return (await this.db.getAllFromIndex('blocks', 'link', IDBKeyRange.bound([owner, from], [owner, to]))).map((r) => decodeBlock(r.bytes));
+  }
+
+  /** Several positions in one transaction, requests pipelined. */
+  async getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]> {
+    const store = this.db.transaction('blocks').store;
+    return Promise.all(positions.map(async (p) => this.decode(await store.get([toHex(p.publicKey), p.seq]))));
+  }
+
   /**
    * Stores blocks in one transaction. `strict` durability: the commit reaches
    * disk before the promise resolves (required before our own signatures leave).
@@ -134,29 +146,47 @@ export class IdbBlockStore implements BlockStoreReader {
    */
   async putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed'): Promise<PutResult[]> {
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite', { durability });
-    const usage = { ...((await tx.objectStore('meta').get('usage')) ?? this.usageCache) };
-    const results: PutResult[] = [];
-    const insertedAt = this.now();
+    const store = tx.objectStore('blocks');
+    // One key query per owner finds which positions are taken; requests are pipelined, not awaited one by one.
+    const byOwner = new Map<string, number[]>();
     for (const b of blocks) {
       const owner = toHex(b.publicKey);
-      const existing = await tx.objectStore('blocks').get([owner, b.sequenceNumber]);
-      if (existing !== undefined) {
-        results.push(sameBlock(decodeBlock(existing.bytes), b) ? 'exists' : 'conflict');
+      byOwner.set(owner, [...(byOwner.get(owner) ?? []), b.sequenceNumber]);
+    }
+    const taken = new Set<string>();
+    await Promise.all(
+      [...byOwner].map(async ([owner, seqs]) => {
+        const keys = await store.getAllKeys(IDBKeyRange.bound([owner, Math.min(...seqs)], [owner, Math.max(...seqs)]));
+        for (const [o, s] of keys) taken.add(`${o}:${s}`);
+      }),
+    );
+    const usage = { ...((await tx.objectStore('meta').get('usage')) ?? this.usageCache) };
+    const insertedAt = this.now();
+    const results: Promise<PutResult>[] = [];
+    const fresh = new Set<string>();
+    for (const b of blocks) {
+      const owner = toHex(b.publicKey);
+      const k = `${owner}:${b.sequenceNumber}`;
+      if (taken.has(k) || fresh.has(k)) {
+        // Requests run in order within the transaction, so this also sees a block added earlier in this batch.
+        results.push(store.get([owner, b.sequenceNumber]).then((existing) => (existing !== undefined && sameBlock(decodeBlock(existing.bytes), b) ? 'exists' : 'conflict')));
         continue;
       }
+      fresh.add(k);
       const bytes = encodeBlock(b);
       const linkOwner = toHex(b.linkPublicKey);
       const pinned = owner === this.me || linkOwner === this.me ? 1 : 0;
-      await tx.objectStore('blocks').add({ owner, seq: b.sequenceNumber, linkOwner, linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned });
+      void store.add({ owner, seq: b.sequenceNumber, linkOwner, linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned });
       usage.blocks += 1;
       usage.bytes += bytes.length;
       usage.pinnedBlocks += pinned;
-      results.push('added');
+      results.push(Promise.resolve('added'));
     }
-    await tx.objectStore('meta').put(usage, 'usage');
+    void tx.objectStore('meta').put(usage, 'usage');
+    const settled = await Promise.all(results);
     await tx.done;
     this.usageCache = usage;
-    return results;
+    return settled;
   }
 
   async put(block: HalfBlock): Promise<PutResult> {

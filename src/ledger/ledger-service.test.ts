@@ -1,6 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nobleEngine } from '../workers/verify-engine.ts';
+import { inlineVerifier } from './verifier.ts';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { nobleSigner } from '../crypto/signers.ts';
 import { toHex } from '../codec/bytes.ts';
@@ -35,7 +36,7 @@ async function node(hub: MemoryHub, name: string, seedByte: number, db = `svc-${
     signer: nobleSigner(seed),
     store,
     registry: defaultRegistry(),
-    verifier: nobleEngine,
+    verifier: inlineVerifier(nobleEngine),
     transport: hub.join(ref),
     now: Date.now,
     random: Math.random,

@@ -21,7 +21,8 @@ import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LED
 import { OwnChain } from './own-chain.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 import type { SignatureVerifier } from './verifier.ts';
-import { loadNeighbourhood, validateBlock, type ValidationOutcome } from './validation.ts';
+import { neighbourhoodIn, validateBlock, type ValidationOutcome } from './validation.ts';
+import { loadWindow } from './window.ts';
 
 export const LEDGER_TIMINGS = {
   /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
@@ -177,13 +178,14 @@ export class LedgerService {
     const latest = await this.o.store.latest(publicKey);
     if (latest === undefined) return [];
     const blocks = await this.o.store.range(publicKey, Math.max(1, latest.sequenceNumber - limit + 1), latest.sequenceNumber);
-    const entries: ChainEntry[] = [];
-    for (const block of blocks.reverse()) {
+    const view = await loadWindow(this.o.store, blocks);
+    return blocks.reverse().map((block) => {
       // Stored blocks had their signatures verified on the way in.
-      const result = validateBlock(block, await loadNeighbourhood(this.o.store, block, this.o.registry), this.o.registry, () => true);
-      entries.push({ block, outcome: result.outcome, errors: result.errors, linked: await this.linkedHalf(block), tokens: this.o.registry.tokensOf(block) ?? undefined });
-    }
-    return entries;
+      const stored = view.getSync(block.publicKey, block.sequenceNumber) ?? block;
+      const result = validateBlock(stored, neighbourhoodIn(view, stored, this.o.registry), this.o.registry, () => true);
+      const linked = isAgreement(block) ? view.getSync(block.linkPublicKey, block.linkSequenceNumber) : view.agreementsForSync(block.publicKey, block.sequenceNumber)[0];
+      return { block, outcome: result.outcome, errors: result.errors, linked, tokens: this.o.registry.tokensOf(block) ?? undefined };
+    });
   }
 
   // ---- proposing -------------------------------------------------------------
@@ -320,11 +322,15 @@ export class LedgerService {
     const latest = await this.o.store.latest(publicKey);
     const range = latest === undefined ? undefined : resolveCrawlRange(start, end, latest.sequenceNumber, Math.min(limit, MAX_CRAWL_BLOCKS));
     if (latest === undefined || range === undefined) return { type: 'crawl-response', latestSeq: latest?.sequenceNumber ?? 0, blocks: [] };
-    const owned = await this.o.store.range(publicKey, range.from, range.to);
+    // The owner's blocks and their linked halves, with range queries rather than one lookup per block.
+    const [owned, agreements] = await Promise.all([this.o.store.range(publicKey, range.from, range.to), this.o.store.agreementsInRange(publicKey, range.from, range.to)]);
+    const proposals = await this.o.store.getMany(owned.filter(isAgreement).map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber })));
+    const agreementTo = new Map(agreements.map((a) => [a.linkSequenceNumber, a]));
     const items: HalfBlock[] = [];
+    let p = 0;
     for (const b of owned) {
       items.push(b);
-      const half = await this.linkedHalf(b);
+      const half = isAgreement(b) ? proposals[p++] : agreementTo.get(b.sequenceNumber);
       if (half !== undefined) items.push(half);
     }
     const blocks = fitResponse(items, (b) => encodeBlock(b).length + 2, MAX_LEDGER_FRAME_BYTES - 64).slice(0, MAX_CRAWL_RESPONSE_BLOCKS);
@@ -342,21 +348,27 @@ export class LedgerService {
     return { ...result, latestSeq: res.latestSeq };
   }
 
-  /** Crawls a whole chain page by page; `onPage` reports progress. */
+  /**
+   * Crawls a whole chain page by page, fetching the next page while the
+   * current one is verified and stored; `onPage` reports progress.
+   */
   async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void): Promise<number> {
-    let next = 1;
-    let latest = Number.POSITIVE_INFINITY;
+    const page = (from: number): Promise<LedgerMessage> =>
+      this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs);
     let fetched = 0;
-    while (next <= latest) {
-      const r = await this.crawl(peer, publicKey, next, next + MAX_CRAWL_BLOCKS - 1);
-      latest = r.latestSeq;
-      const owned = r.validated.filter((v) => bytesEqual(v.block.publicKey, publicKey)).map((v) => v.block.sequenceNumber);
-      if (owned.length === 0) break;
-      fetched += owned.length;
-      next = Math.max(...owned) + 1;
-      onPage?.(fetched, latest);
+    let pending = page(1);
+    for (;;) {
+      const res = await pending;
+      if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
+      const owned = res.blocks.filter((b) => bytesEqual(b.publicKey, publicKey)).map((b) => b.sequenceNumber);
+      const next = owned.length === 0 ? Number.POSITIVE_INFINITY : Math.max(...owned) + 1;
+      if (next <= res.latestSeq) pending = page(next);
+      const result = await this.ingestor.ingest(res.blocks);
+      await this.absorb(result);
+      fetched += result.validated.filter((v) => v.result.outcome !== 'invalid' && bytesEqual(v.block.publicKey, publicKey)).length;
+      onPage?.(fetched, res.latestSeq);
+      if (next > res.latestSeq) return fetched;
     }
-    return fetched;
   }
 
   private async crawlSample(): Promise<void> {

@@ -1,8 +1,10 @@
 /** An in-memory block store: tests, and overlays of a crawled batch over the real store. */
-import { toHex } from '../codec/bytes.ts';
-import { blockKey, isAgreement, type HalfBlock } from './block.ts';
+import { binaryKey } from '../codec/bytes.ts';
+import { isAgreement, type HalfBlock } from './block.ts';
 import { sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, BlockStoreWriter, PutResult } from './block-store.ts';
+
+const key = (pk: Uint8Array, seq: number): string => `${binaryKey(pk)}:${seq}`;
 
 export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   private readonly blocks = new Map<string, HalfBlock>();
@@ -11,16 +13,16 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   private readonly agreements = new Map<string, HalfBlock[]>();
 
   putSync(block: HalfBlock): PutResult {
-    const key = blockKey(block.publicKey, block.sequenceNumber);
-    const existing = this.blocks.get(key);
+    const k = key(block.publicKey, block.sequenceNumber);
+    const existing = this.blocks.get(k);
     if (existing !== undefined) return sameBlock(existing, block) ? 'exists' : 'conflict';
-    this.blocks.set(key, block);
-    const owner = toHex(block.publicKey);
+    this.blocks.set(k, block);
+    const owner = binaryKey(block.publicKey);
     const list = this.seqs.get(owner) ?? [];
     list.splice(lowerBound(list, block.sequenceNumber), 0, block.sequenceNumber);
     this.seqs.set(owner, list);
     if (isAgreement(block)) {
-      const lk = blockKey(block.linkPublicKey, block.linkSequenceNumber);
+      const lk = key(block.linkPublicKey, block.linkSequenceNumber);
       this.agreements.set(lk, [...(this.agreements.get(lk) ?? []), block]);
     }
     return 'added';
@@ -31,11 +33,11 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   }
 
   getSync(publicKey: Uint8Array, seq: number): HalfBlock | undefined {
-    return this.blocks.get(blockKey(publicKey, seq));
+    return this.blocks.get(key(publicKey, seq));
   }
 
   private owner(publicKey: Uint8Array): { hex: string; list: number[] } {
-    const hex = toHex(publicKey);
+    const hex = binaryKey(publicKey);
     return { hex, list: this.seqs.get(hex) ?? [] };
   }
 
@@ -47,19 +49,35 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
     return this.getSync(publicKey, seq);
   }
 
-  async latest(publicKey: Uint8Array): Promise<HalfBlock | undefined> {
+  latestSync(publicKey: Uint8Array): HalfBlock | undefined {
     const { hex, list } = this.owner(publicKey);
     return this.at(hex, list.at(-1));
   }
 
-  async before(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
+  beforeSync(publicKey: Uint8Array, seq: number): HalfBlock | undefined {
     const { hex, list } = this.owner(publicKey);
     return this.at(hex, list[lowerBound(list, seq) - 1]);
   }
 
-  async after(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
+  afterSync(publicKey: Uint8Array, seq: number): HalfBlock | undefined {
     const { hex, list } = this.owner(publicKey);
     return this.at(hex, list[lowerBound(list, seq + 1)]);
+  }
+
+  agreementsForSync(proposerKey: Uint8Array, proposalSeq: number): readonly HalfBlock[] {
+    return this.agreements.get(key(proposerKey, proposalSeq)) ?? [];
+  }
+
+  async latest(publicKey: Uint8Array): Promise<HalfBlock | undefined> {
+    return this.latestSync(publicKey);
+  }
+
+  async before(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
+    return this.beforeSync(publicKey, seq);
+  }
+
+  async after(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
+    return this.afterSync(publicKey, seq);
   }
 
   async range(publicKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
@@ -70,7 +88,13 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   }
 
   async agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]> {
-    return [...(this.agreements.get(blockKey(proposerKey, proposalSeq)) ?? [])];
+    return [...(this.agreements.get(key(proposerKey, proposalSeq)) ?? [])];
+  }
+
+  async agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
+    const out: HalfBlock[] = [];
+    for (let s = from; s <= to; s++) out.push(...(this.agreements.get(key(proposerKey, s)) ?? []));
+    return out;
   }
 
   get size(): number {

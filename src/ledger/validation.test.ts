@@ -7,7 +7,7 @@ import { verifyFraudProof } from './fraud.ts';
 import type { MemoryBlockStore } from './memory-store.ts';
 import { registry, storeWith, testPeer, transfer, type TestPeer } from './test-support.ts';
 import { BANDWIDTH, bandwidthType } from './transactions/bandwidth.ts';
-import { loadNeighbourhood, validateBlock, validateInStore, type ValidationResult } from './validation.ts';
+import { loadNeighbourhood, neighbourhoodIn, validateBlock, validateInStore, type ValidationResult } from './validation.ts';
 import { balanceOf } from './balance.ts';
 import { MAX_TRANSACTION_BYTES } from './constants.ts';
 import { nextBandwidth, type BandwidthTx } from './transactions/bandwidth.ts';
@@ -18,7 +18,7 @@ let alice: TestPeer;
 let bob: TestPeer;
 
 async function validate(block: HalfBlock, store: MemoryBlockStore): Promise<ValidationResult> {
-  return validateBlock(block, await loadNeighbourhood(store, block, registry), registry);
+  return validateBlock(block, neighbourhoodIn(store, block, registry), registry);
 }
 
 /** Resigns a modified block with the owner's key, as a cheating owner would. */

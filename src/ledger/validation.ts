@@ -37,6 +37,8 @@ import { decodePublicKeyStrict } from '../crypto/signature.ts';
 import { blockFieldErrors, isAgreement, isProposal, type HalfBlock } from './block.ts';
 import { blockHash, verifyBlockSignature } from './block-codec.ts';
 import type { BlockStoreReader } from './block-store.ts';
+import type { MemoryBlockStore } from './memory-store.ts';
+import { loadWindow } from './window.ts';
 import { ANY_COUNTERPARTY, GENESIS_HASH, GENESIS_SEQ, MAX_TOTALS_WALK } from './constants.ts';
 import { makeFraudProof, type FraudProof } from './fraud.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
@@ -247,27 +249,13 @@ export function isAtLeast(outcome: ValidationOutcome, atLeast: ValidationOutcome
   return outcome !== 'invalid' && RANK[outcome] <= RANK[atLeast];
 }
 
-/** Fetches what validateBlock needs from a store. */
+/**
+ * What validateBlock needs for one block, read from any store (a few range
+ * queries via loadWindow). For batches, load one window for all of them and
+ * use neighbourhoodIn.
+ */
 export async function loadNeighbourhood(store: BlockStoreReader, block: HalfBlock, registry: TransactionRegistry): Promise<Neighbourhood> {
-  const pk = block.publicKey;
-  const seq = block.sequenceNumber;
-  const [sameSeq, previous, next] = await Promise.all([store.get(pk, seq), store.before(pk, seq), store.after(pk, seq)]);
-  let proposal: HalfBlock | undefined;
-  let rivalAgreements: HalfBlock[] = [];
-  if (isAgreement(block)) {
-    const [p, agreements] = await Promise.all([store.get(block.linkPublicKey, block.linkSequenceNumber), store.agreementsFor(block.linkPublicKey, block.linkSequenceNumber)]);
-    proposal = p;
-    rivalAgreements = agreements.filter((a) => bytesEqual(a.publicKey, pk));
-  }
-  return {
-    sameSeq,
-    previous,
-    next,
-    proposal,
-    rivalAgreements,
-    totalsBefore: await totalsBefore(store, block, registry, previous),
-    nextTokenBlock: await nextTokenBlock(store, block, registry, next),
-  };
+  return neighbourhoodIn(await loadWindow(store, [block]), block, registry);
 }
 
 /** loadNeighbourhood, then validateBlock. */
@@ -275,12 +263,38 @@ export async function validateInStore(store: BlockStoreReader, block: HalfBlock,
   return validateBlock(block, await loadNeighbourhood(store, block, registry), registry, checkSignature);
 }
 
-async function totalsBefore(store: BlockStoreReader, block: HalfBlock, registry: TransactionRegistry, previous: HalfBlock | undefined): Promise<TotalsBefore> {
+/**
+ * What validateBlock needs, read from an in-memory view of the store (see
+ * loadWindow): synchronous, so validating a batch of thousands of blocks costs
+ * no per-block round trips. Running totals that would need blocks outside the
+ * view come out "unknown", which only lowers the grade, never invalidates.
+ */
+export function neighbourhoodIn(view: MemoryBlockStore, block: HalfBlock, registry: TransactionRegistry): Neighbourhood {
+  const pk = block.publicKey;
+  const seq = block.sequenceNumber;
+  const previous = view.beforeSync(pk, seq);
+  const next = view.afterSync(pk, seq);
+  let proposal: HalfBlock | undefined;
+  let rivalAgreements: HalfBlock[] = [];
+  if (isAgreement(block)) {
+    proposal = view.getSync(block.linkPublicKey, block.linkSequenceNumber);
+    rivalAgreements = view.agreementsForSync(block.linkPublicKey, block.linkSequenceNumber).filter((a) => a !== block && bytesEqual(a.publicKey, pk));
+  }
+  return {
+    sameSeq: view.getSync(pk, seq),
+    previous,
+    next,
+    proposal,
+    rivalAgreements,
+    totalsBefore: totalsBefore(view, block, registry),
+    nextTokenBlock: nextTokenBlock(view, block, registry),
+  };
+}
+
+function totalsBefore(view: MemoryBlockStore, block: HalfBlock, registry: TransactionRegistry): TotalsBefore {
   let s = block.sequenceNumber - 1;
-  let candidate = previous;
   for (let steps = 0; s >= GENESIS_SEQ && steps < MAX_TOTALS_WALK; steps++, s--) {
-    const b = candidate !== undefined && candidate.sequenceNumber === s ? candidate : await store.get(block.publicKey, s);
-    candidate = undefined;
+    const b = view.getSync(block.publicKey, s);
     if (b === undefined || !registry.isKnown(b.type)) return { kind: 'unknown' };
     const tokens = registry.tokensOf(b);
     if (tokens === null) return { kind: 'unknown' };
@@ -289,11 +303,9 @@ async function totalsBefore(store: BlockStoreReader, block: HalfBlock, registry:
   return s < GENESIS_SEQ ? { kind: 'start' } : { kind: 'unknown' };
 }
 
-async function nextTokenBlock(store: BlockStoreReader, block: HalfBlock, registry: TransactionRegistry, next: HalfBlock | undefined): Promise<HalfBlock | undefined> {
-  let candidate = next;
+function nextTokenBlock(view: MemoryBlockStore, block: HalfBlock, registry: TransactionRegistry): HalfBlock | undefined {
   for (let s = block.sequenceNumber + 1, steps = 0; steps < MAX_TOTALS_WALK; steps++, s++) {
-    const b = candidate !== undefined && candidate.sequenceNumber === s ? candidate : await store.get(block.publicKey, s);
-    candidate = undefined;
+    const b = view.getSync(block.publicKey, s);
     if (b === undefined || !registry.isKnown(b.type)) return undefined;
     if (registry.isTokenType(b.type)) return b;
   }

@@ -19,7 +19,7 @@ export class VerifyPool {
   private next = 0;
 
   /** One worker per core: the page thread mostly waits while they verify. */
-  constructor(size: number = Math.min(MAX_WORKERS, Math.max(1, navigator.hardwareConcurrency ?? 2))) {
+  constructor(size: number = 2) {
     this.workers = Array.from({ length: size }, () => {
       const w = new Worker(new URL('./verify.worker.ts', import.meta.url), { type: 'module', name: 'trustmesh-verify' });
       w.onmessage = (e: MessageEvent<VerifyResponse>) => {
@@ -41,11 +41,11 @@ export class VerifyPool {
     return this.workers.length;
   }
 
-  private call(worker: Worker, req: VerifyCall): Promise<VerifyResponse> {
+  private call(worker: Worker, req: VerifyCall, transfer: Transferable[] = []): Promise<VerifyResponse> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...req, id });
+      worker.postMessage({ ...req, id }, transfer);
     });
   }
 
@@ -62,6 +62,23 @@ export class VerifyPool {
     const chunks: Promise<VerifyResponse>[] = [];
     for (let i = 0; i < items.length; i += per) chunks.push(this.call(this.pick(), { op: 'verify', items: items.slice(i, i + per) }));
     return (await Promise.all(chunks)).flatMap((r) => (r.op === 'verify' ? r.results : []));
+  }
+
+  /** Verdicts for encoded half-blocks, split across workers, each part sent as one transferred buffer. */
+  async verifyEncodedBlocks(encodings: readonly Uint8Array[]): Promise<boolean[]> {
+    if (encodings.length === 0) return [];
+    const parts = Math.max(1, Math.min(this.workers.length, Math.floor(encodings.length / MIN_ITEMS_PER_WORKER)));
+    const per = Math.ceil(encodings.length / parts);
+    const calls: Promise<VerifyResponse>[] = [];
+    for (let i = 0; i < encodings.length; i += per) {
+      const part = encodings.slice(i, i + per);
+      const offsets = new Uint32Array(part.length + 1);
+      for (let j = 0; j < part.length; j++) offsets[j + 1] = offsets[j]! + part[j]!.length;
+      const bytes = new Uint8Array(offsets[part.length]!);
+      part.forEach((e, j) => bytes.set(e, offsets[j]!));
+      calls.push(this.call(this.pick(), { op: 'verify-blocks', bytes: bytes.buffer, offsets }, [bytes.buffer]));
+    }
+    return (await Promise.all(calls)).flatMap((r) => (r.op === 'verify-blocks' ? r.results : []));
   }
 
   async engine(): Promise<string> {
