@@ -17,6 +17,7 @@ import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-re
 import { multiaddr } from '@multiformats/multiaddr';
 import { Server as TrackerServer } from 'bittorrent-tracker';
 import type { PrivateKey } from '@libp2p/interface';
+import type { WebSocket } from 'ws';
 import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
 import { backoffDelay } from '../src/net/backoff.ts';
 import type { RelayConfig } from './config.ts';
@@ -105,7 +106,10 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   const http = createServer((req, res) => handleHttp(req, res, health));
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    tracker.ws.handleUpgrade(req, socket, head, (ws: unknown) => tracker.ws.emit('connection', ws, req));
+    tracker.ws.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      guardTrackerSocket(ws);
+      tracker.ws.emit('connection', ws, req);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -140,6 +144,41 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, health: () => Rel
   res.statusCode = 404;
   res.setHeader('Content-Type', 'text/plain');
   res.end('Trustmesh relay: GET /health for status; WebSocket upgrades here reach the WebTorrent tracker.\n');
+}
+
+/**
+ * bittorrent-tracker trusts the shape of some fields outside its try/catch: a
+ * scrape whose info_hash is not a string or list (`.map` is not a function), or
+ * a null entry in `offers` once another peer is in the swarm. Either is an
+ * uncaught exception that stops the relay. Only requests whose fields have
+ * those shapes reach the tracker; the rest get a failure reply, as the tracker
+ * gives to other malformed requests.
+ */
+function isWellFormedTrackerRequest(data: unknown): boolean {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(String(data));
+  } catch {
+    return false;
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return false;
+  const { action, info_hash: infoHash, offers } = msg as Record<string, unknown>;
+  if (action === 'scrape') {
+    return infoHash === undefined || infoHash === null || typeof infoHash === 'string' || (Array.isArray(infoHash) && infoHash.every((h) => typeof h === 'string'));
+  }
+  if (action === 'announce') {
+    return offers === undefined || offers === null || (Array.isArray(offers) && offers.every((o) => typeof o === 'object' && o !== null));
+  }
+  return false;
+}
+
+function guardTrackerSocket(ws: WebSocket): void {
+  const emit = ws.emit.bind(ws);
+  ws.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event !== 'message' || isWellFormedTrackerRequest(args[0])) return emit(event, ...args);
+    ws.send(JSON.stringify({ 'failure reason': 'malformed tracker request' }));
+    return true;
+  }) as WebSocket['emit'];
 }
 
 function closeHttp(http: HttpServer): Promise<void> {
