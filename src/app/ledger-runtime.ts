@@ -20,7 +20,7 @@ export interface LedgerRuntime {
 export async function startLedger(identity: Identity, node: Libp2p): Promise<LedgerRuntime> {
   const registry = defaultRegistry();
   const store = await IdbBlockStore.open(identity.publicKey);
-  const pool = new VerifyPool();
+  const pool = await VerifyPool.start();
   const service = await LedgerService.start({
     signer: await bestSigner(identity.seed),
     store,

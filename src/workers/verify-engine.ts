@@ -3,7 +3,7 @@
  * (src/crypto/signature.ts): native WebCrypto Ed25519 where the platform has
  * it (Chromium, Node), @noble/ed25519 otherwise. Runs in workers, tabs and Node.
  */
-import { fromHex } from '../codec/bytes.ts';
+import { binaryKey, fromHex } from '../codec/bytes.ts';
 import { checkSignatureInputs, verifyEd25519 } from '../crypto/signature.ts';
 
 export interface VerifyItem {
@@ -24,14 +24,16 @@ export const nobleEngine: VerifyEngine = {
   },
 };
 
+/** Native verifications in flight per engine: enough to keep the browser's crypto thread busy. */
+const IN_FLIGHT = 256;
+
 /** Imported keys are reused: a batch usually holds few distinct owners. */
 const KEY_CACHE_LIMIT = 2048;
 
 export function webCryptoEngine(subtle: SubtleCrypto): VerifyEngine {
   const keys = new Map<string, Promise<CryptoKey>>();
   const importKey = (pk: Uint8Array): Promise<CryptoKey> => {
-    let id = '';
-    for (const b of pk) id += String.fromCharCode(b);
+    const id = binaryKey(pk);
     let k = keys.get(id);
     if (k === undefined) {
       if (keys.size >= KEY_CACHE_LIMIT) keys.clear();
@@ -40,20 +42,29 @@ export function webCryptoEngine(subtle: SubtleCrypto): VerifyEngine {
     }
     return k;
   };
+  const verifyOne = async (i: VerifyItem): Promise<boolean> => {
+    // The rule's key and scalar checks come first; the native equation is the cofactorless one.
+    if (!checkSignatureInputs(i.signature, i.publicKey)) return false;
+    try {
+      return await subtle.verify({ name: 'Ed25519' }, await importKey(i.publicKey), i.signature as BufferSource, i.message as BufferSource);
+    } catch {
+      return false;
+    }
+  };
   return {
     name: 'webcrypto',
-    verifyMany(items) {
-      return Promise.all(
-        items.map(async (i) => {
-          // The rule's key and scalar checks come first; the native equation is the cofactorless one.
-          if (!checkSignatureInputs(i.signature, i.publicKey)) return false;
-          try {
-            return await subtle.verify({ name: 'Ed25519' }, await importKey(i.publicKey), i.signature as BufferSource, i.message as BufferSource);
-          } catch {
-            return false;
-          }
-        }),
-      );
+    async verifyMany(items) {
+      // A bounded number in flight keeps the native queue busy without piling up promises.
+      const results = new Array<boolean>(items.length);
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < items.length) {
+          const i = next++;
+          results[i] = await verifyOne(items[i]!);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, items.length) }, lane));
+      return results;
     },
   };
 }
