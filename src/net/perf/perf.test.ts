@@ -1,20 +1,13 @@
 /** The throughput probe over in-memory libp2p streams (streamPair: [outbound, inbound]). */
 import { describe, expect, it } from 'vitest';
 import { streamPair } from '@libp2p/utils';
-import type { Connection, Stream } from '@libp2p/interface';
+import type { Stream } from '@libp2p/interface';
 import { PERF_PROTOCOL } from '../protocols.ts';
 import { handlePerfStream, PERF_CHUNK_BYTES, runPerf } from './perf.ts';
 import { decodePerfHeader, encodePerfHeader, MAX_PERF_DOWNLOAD_BYTES, PERF_HEADER_BYTES } from './perf-wire.ts';
 import { BinaryWriter } from '../../codec/binary.ts';
+import { connectionTo } from '../test-support.ts';
 
-function connectionTo(stream: Stream, protocols: string[] = []): Connection {
-  return {
-    newStream: async (protocol: string | string[]) => {
-      protocols.push(...[protocol].flat());
-      return stream;
-    },
-  } as unknown as Connection;
-}
 
 /** A clock that advances by `step` on every reading. */
 function ticking(step: number): () => number {

@@ -7,21 +7,13 @@ import { DecodeError } from '../../codec/binary.ts';
 import { PEX_PROTOCOL } from '../protocols.ts';
 import { answerPex, requestPex } from './pex.ts';
 import { decodePexResponse, encodePexResponse, MAX_PEER_ID_BYTES, MAX_PEX_FRAME_BYTES, MAX_PEX_PEERS, type PexEntry } from './pex-wire.ts';
+import { connectionTo } from '../test-support.ts';
 
 const RELAY = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const PEER_1 = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
 const PEER_2 = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
 const circuitTo = (peer: string): string => `/ip4/127.0.0.1/tcp/9090/ws/p2p/${RELAY}/p2p-circuit/webrtc/p2p/${peer}`;
 
-/** A Connection whose newStream hands out the given stream and records the protocol asked for. */
-function connectionTo(stream: Stream, protocols: string[] = []): Connection {
-  return {
-    newStream: async (protocol: string | string[]) => {
-      protocols.push(...[protocol].flat());
-      return stream;
-    },
-  } as unknown as Connection;
-}
 
 /** An unsigned varint, as lpStream writes lengths. */
 function varint(n: number): Uint8Array {
