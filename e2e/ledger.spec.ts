@@ -2,6 +2,7 @@
  * TrustChain in real tabs: dual-signed pairs in both chains, crawling,
  * fraud exposure and sanctions, crash safety, and one signature rule.
  */
+import { readFile } from 'node:fs/promises';
 import { expect, test } from './support/fixtures.ts';
 import { hooksReady, ledger } from './support/ledger.ts';
 import type { PeerPage } from './support/peer-page.ts';
@@ -98,4 +99,31 @@ test('native WebCrypto and noble give the same verdicts on Ed25519 edge cases in
   const { native, noble, expected } = await ledger<{ native: boolean[] | null; noble: boolean[]; expected: boolean[] }>(peer.page, 'compareEngines');
   expect(native).toEqual(expected);
   expect(noble).toEqual(expected);
+});
+
+test('an identity restored from its backup continues its chain instead of forking it', async ({ openPeer }) => {
+  const [alice, bob] = await Promise.all([openPeer(), openPeer()]);
+  const { ids, keys } = await mesh([alice, bob]);
+  await ledger(bob.page, 'acceptAll');
+  await ledger(alice.page, 'pay', ids[1], 100);
+  await ledger(alice.page, 'pay', ids[1], 200);
+
+  await alice.page.goto(`${alice.url}#/identity`);
+  await alice.page.getByTestId('export').click();
+  const downloading = alice.page.waitForEvent('download');
+  await alice.page.getByTestId('export-confirm').click();
+  const file = await readFile((await (await downloading).path())!);
+  await alice.context.close();
+
+  const restored = await openPeer();
+  await restored.page.goto(`${restored.url}#/identity`);
+  await restored.page.getByTestId('import-file').setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: file });
+  await expect(restored.page.getByTestId('fingerprint')).toHaveAttribute('data-peer-id', ids[0]!);
+  await restored.page.goto(`${restored.url}#/network`);
+  await hooksReady(restored.page);
+  await restored.expectDirectPeers([ids[1]!]);
+  const { proposalSeq } = await ledger<{ proposalSeq: number }>(restored.page, 'pay', ids[1], 300);
+  expect(proposalSeq).toBe(3);
+  expect((await ledger<Row[]>(restored.page, 'inspect', keys[0])).map((r) => [r.seq, r.linked])).toEqual([[3, true], [2, true], [1, true]]);
+  expect(await ledger<boolean>(bob.page, 'isFraudster', keys[0])).toBe(false);
 });

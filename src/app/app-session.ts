@@ -3,10 +3,10 @@
  * starts the peer, and lets the UI follow along. Knows nothing of the UI.
  */
 import { IdentityStore } from '../identity/identity-store.ts';
-import { decodeIdentityFile, encodeIdentityFile, identityFileName, type Identity } from '../identity/identity.ts';
+import { decodeBackup, encodeIdentityFile, identityFileName, type Identity } from '../identity/identity.ts';
 import { parseRelayAddress, resolveNetConfig, type NetConfig } from '../net/net-config.ts';
 import { PeerService } from '../net/peer-service.ts';
-import { startLedger, type LedgerRuntime } from './ledger-runtime.ts';
+import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-runtime.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export type AppPhase =
@@ -121,18 +121,22 @@ export class AppSession {
     else localStorage.setItem(RELAY_SETTING_KEY, entries.join(','));
   }
 
-  exportIdentity(): { fileName: string; text: string } {
+  /** The backup file: the key and the own chain, so a restore continues the chain rather than forking it. */
+  async exportIdentity(): Promise<{ fileName: string; text: string }> {
     if (this.state.phase !== 'running') throw new Error('The peer is not running in this tab.');
-    return { fileName: identityFileName(this.state.identity), text: encodeIdentityFile(this.state.identity) };
+    const records = await this.state.ledger.service.backupRecords();
+    return { fileName: identityFileName(this.state.identity), text: encodeIdentityFile(this.state.identity, records) };
   }
 
-  /** Validates a backup and makes it this profile's identity. The caller reloads the page. */
+  /** Validates a backup and makes it this profile's identity, with its chain. The caller reloads the page. */
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
-    const identity = decodeIdentityFile(bytes);
+    const { identity, records } = decodeBackup(bytes);
     if (this.state.phase === 'running') {
       this.state.ledger.stop();
       await this.state.service.stop();
     }
+    // The chain first: an identity without its chain would sign its next block at a used position.
+    await restoreLedgerRecords(identity, records);
     const store = await IdentityStore.open();
     await store.save(identity);
     store.close();

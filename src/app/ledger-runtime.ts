@@ -8,6 +8,11 @@ import { libp2pLedgerTransport } from '../ledger/libp2p-transport.ts';
 import { defaultRegistry } from '../ledger/transactions/default-registry.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import { VerifyPool } from '../workers/verify-pool.ts';
+import { bestEngine } from '../workers/verify-engine.ts';
+import { decodeBlock } from '../ledger/block-codec.ts';
+import { Ingestor } from '../ledger/ingest.ts';
+import { inlineVerifier } from '../ledger/verifier.ts';
+import type { HalfBlock } from '../ledger/block.ts';
 
 export interface LedgerRuntime {
   service: LedgerService;
@@ -41,4 +46,28 @@ export async function startLedger(identity: Identity, node: Libp2p): Promise<Led
       store.close();
     },
   };
+}
+
+/**
+ * Restores the ledger records of an identity backup (its own chain and the
+ * halves linked to it), validated like any crawl and committed durably, so the
+ * restored identity continues its chain. Returns how many blocks were kept.
+ */
+export async function restoreLedgerRecords(identity: Identity, records: readonly Uint8Array[]): Promise<number> {
+  if (records.length === 0) return 0;
+  const blocks: HalfBlock[] = [];
+  for (const r of records) {
+    try {
+      blocks.push(decodeBlock(r));
+    } catch {
+      // A damaged record is skipped; validation decides about the rest.
+    }
+  }
+  const store = await IdbBlockStore.open(identity.publicKey);
+  try {
+    const result = await new Ingestor(store, defaultRegistry(), inlineVerifier(await bestEngine())).ingest(blocks, 'strict');
+    return result.validated.filter((v) => v.result.outcome !== 'invalid').length;
+  } finally {
+    store.close();
+  }
 }

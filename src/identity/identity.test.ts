@@ -13,6 +13,7 @@ import {
   identityFingerprint,
   IdentityFileError,
   type Identity,
+  decodeBackup,
 } from './identity.ts';
 
 // RFC 8032, section 7.1, test 1.
@@ -212,5 +213,23 @@ describe('decodeIdentityFile refusals: each an IdentityFileError saying what to 
     const message = refusal(asFile({ ...exported(), ...change }));
     expect(message).toMatch(/^This backup is damaged: /);
     expect(message).toMatch(ACTIONABLE);
+  });
+});
+
+describe('backups with ledger records', () => {
+  const identity = createIdentity((n) => new Uint8Array(n).fill(4), () => 0);
+
+  it('carry the owner\'s records through export and import', () => {
+    const records = [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array(300).fill(9)];
+    const backup = decodeBackup(utf8.encode(encodeIdentityFile(identity, records)));
+    expect(backup.identity).toEqual(identity);
+    expect(backup.records).toEqual(records);
+    expect(decodeBackup(utf8.encode(encodeIdentityFile(identity))).records).toEqual([]);
+  });
+
+  it('refuse damaged records with advice', () => {
+    const file = JSON.parse(encodeIdentityFile(identity, [new Uint8Array([1, 2, 3])]));
+    file.records = file.records.slice(0, 5);
+    expect(() => decodeBackup(utf8.encode(JSON.stringify(file)))).toThrow(/ledger records are not readable.*export the identity again/);
   });
 });

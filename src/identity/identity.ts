@@ -3,6 +3,7 @@
  * libp2p PeerId and the owner of the TrustChain chain. Pure: creation takes
  * injected randomness and clock; the backup file format lives here.
  */
+import { BinaryReader, BinaryWriter } from '../codec/binary.ts';
 import { fromBase64Url, toBase64Url, bytesEqual, utf8 } from '../codec/bytes.ts';
 import { fingerprint, publicKeyFromSeed, SEED_LENGTH } from '../crypto/ed25519.ts';
 
@@ -26,8 +27,12 @@ export function identityFingerprint(identity: Pick<Identity, 'publicKey'>): stri
 /** Backup file format. */
 export const IDENTITY_FILE_FORMAT = 'trustmesh-identity';
 export const IDENTITY_FILE_VERSION = 1;
-/** A backup is a few hundred bytes; anything far larger is not one. */
-export const IDENTITY_FILE_MAX_BYTES = 16 * 1024;
+/**
+ * A backup is the key (a few hundred bytes) plus the owner's chain, so that a
+ * restored identity continues its chain instead of forking it: a long-used
+ * identity holds tens of thousands of ~200-byte blocks. Far larger is not a backup.
+ */
+export const IDENTITY_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 export const IDENTITY_FILE_WARNING =
   'This file is your Trustmesh identity. Anyone who has it can spend your bandwidth tokens and sign in your name. ' +
@@ -48,9 +53,31 @@ interface IdentityFileJson {
   seed: string;
   createdAt: string;
   warning: string;
+  /** Optional: the owner's ledger records (base64url of u32-length-prefixed entries). */
+  records?: string;
 }
 
-export function encodeIdentityFile(identity: Identity): string {
+/** A decoded backup: the identity and the ledger records that came with it. */
+export interface Backup {
+  identity: Identity;
+  records: Uint8Array[];
+}
+
+function packRecords(records: readonly Uint8Array[]): Uint8Array {
+  const w = new BinaryWriter(1024);
+  for (const r of records) w.bytes(r, 0xffff_ffff);
+  return w.finish();
+}
+
+function unpackRecords(bytes: Uint8Array): Uint8Array[] {
+  const r = new BinaryReader(bytes);
+  const out: Uint8Array[] = [];
+  while (r.remaining > 0) out.push(r.bytes(IDENTITY_FILE_MAX_BYTES, 'ledger record'));
+  return out;
+}
+
+/** The backup file; `records` are the owner's ledger blocks (opaque here), so a restore continues the chain. */
+export function encodeIdentityFile(identity: Identity, records: readonly Uint8Array[] = []): string {
   const file: IdentityFileJson = {
     format: IDENTITY_FILE_FORMAT,
     version: IDENTITY_FILE_VERSION,
@@ -58,6 +85,7 @@ export function encodeIdentityFile(identity: Identity): string {
     seed: toBase64Url(identity.seed),
     createdAt: new Date(identity.createdAt).toISOString(),
     warning: IDENTITY_FILE_WARNING,
+    ...(records.length > 0 ? { records: toBase64Url(packRecords(records)) } : {}),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
@@ -68,6 +96,11 @@ export function identityFileName(identity: Identity): string {
 
 /** Parses a backup file, checking that its secret and public key belong together. */
 export function decodeIdentityFile(bytes: Uint8Array): Identity {
+  return decodeBackup(bytes).identity;
+}
+
+/** Parses a backup file with the ledger records it carries. */
+export function decodeBackup(bytes: Uint8Array): Backup {
   if (bytes.length > IDENTITY_FILE_MAX_BYTES) {
     throw new IdentityFileError('This file is too large to be a Trustmesh identity backup. Choose the .json file you exported.');
   }
@@ -96,5 +129,13 @@ export function decodeIdentityFile(bytes: Uint8Array): Identity {
     throw new IdentityFileError(`This backup is damaged: its secret key does not match its public key. ${DAMAGED_ADVICE}`);
   }
   const createdAt = Date.parse(String(file.createdAt));
-  return { seed, publicKey, createdAt: Number.isFinite(createdAt) ? createdAt : 0 };
+  let records: Uint8Array[] = [];
+  if (file.records !== undefined) {
+    try {
+      records = unpackRecords(fromBase64Url(String(file.records)));
+    } catch {
+      throw new IdentityFileError(`This backup is damaged: its ledger records are not readable. ${DAMAGED_ADVICE}`);
+    }
+  }
+  return { identity: { seed, publicKey, createdAt: Number.isFinite(createdAt) ? createdAt : 0 }, records };
 }

@@ -82,10 +82,11 @@ export class Ingestor {
     return { validated, fraud: fraud.filter((p) => isVerified(p, checkSignature)) };
   }
 
-  async ingest(blocks: readonly HalfBlock[]): Promise<IngestResult> {
+  /** Validates and stores; `strict` when the blocks must survive a crash (a restored own chain). */
+  async ingest(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed' = 'relaxed'): Promise<IngestResult> {
     const { validated, fraud } = await this.validateBatch(blocks);
     const keep = validated.filter((v) => v.result.outcome !== 'invalid').map((v) => v.block);
-    const results = keep.length === 0 ? [] : await this.store.putMany(keep, 'relaxed');
+    const results = keep.length === 0 ? [] : await this.store.putMany(keep, durability);
     const added: HalfBlock[] = [];
     for (let i = 0; i < keep.length; i++) {
       const b = keep[i]!;

@@ -188,6 +188,18 @@ export class LedgerService {
     });
   }
 
+  /**
+   * The own chain and every half linked to it, encoded: what an identity backup
+   * must carry so that a restored identity continues its chain instead of forking it.
+   */
+  async backupRecords(): Promise<Uint8Array[]> {
+    const head = this.own.latest;
+    if (head === undefined) return [];
+    const [own, agreements] = await Promise.all([this.o.store.range(this.publicKey, 1, head.sequenceNumber), this.o.store.agreementsInRange(this.publicKey, 1, head.sequenceNumber)]);
+    const proposals = await this.o.store.getMany(own.filter(isAgreement).map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber })));
+    return [...own, ...agreements, ...proposals.filter((p): p is HalfBlock => p !== undefined)].map((b) => encodeBlock(b));
+  }
+
   // ---- proposing -------------------------------------------------------------
 
   /**
