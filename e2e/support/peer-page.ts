@@ -30,12 +30,28 @@ export class PeerPage {
     return this.directPeerRows().evaluateAll((els) => els.map((e) => e.getAttribute('data-peer-id') ?? ''));
   }
 
-  /** Waits until each of `peerIds` shows as a direct WebRTC peer. */
+  /** Waits until each of `peerIds` shows as a direct WebRTC peer; on failure, says what this tab saw. */
   async expectDirectPeers(peerIds: string[], timeout = 60_000): Promise<void> {
-    await expect.poll(async () => {
-      const direct = new Set(await this.directPeerIds());
-      return peerIds.filter((id) => !direct.has(id));
-    }, { timeout, message: 'peers not (yet) shown as direct WebRTC' }).toEqual([]);
+    try {
+      await expect.poll(async () => {
+        const direct = new Set(await this.directPeerIds());
+        return peerIds.filter((id) => !direct.has(id));
+      }, { timeout, message: 'peers not (yet) shown as direct WebRTC' }).toEqual([]);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- what this tab saw:\n${await this.diagnostics()}`);
+    }
+  }
+
+  /** Relay state, own addresses and pending dials, for failure messages. */
+  async diagnostics(): Promise<string> {
+    const text = (sel: string): Promise<string[]> => this.page.locator(sel).allInnerTexts().catch(() => []);
+    return [
+      `peer ${await this.peerId()}`,
+      `relay: ${(await text('[data-testid="relay-status"]')).join(' | ')}`,
+      `addresses: ${(await text('[data-testid="my-addresses"] li')).join(' | ') || 'none'}`,
+      `peers: ${(await text('[data-testid="peer-row"]')).join(' | ') || 'none'}`,
+      `pending: ${(await text('[data-testid="pending-peer"]')).join(' | ') || 'none'}`,
+    ].join('\n');
   }
 
   async relayState(): Promise<string | null> {
