@@ -80,6 +80,12 @@ export class BinaryWriter {
     return this;
   }
 
+  /** Signed 64-bit, two's complement (balances can be negative). */
+  i64(value: bigint): this {
+    if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new RangeError('i64 out of range');
+    return this.u64(BigInt.asUintN(64, value));
+  }
+
   u64(value: bigint): this {
     if (value < 0n || value > 0xffff_ffff_ffff_ffffn) throw new RangeError('u64 out of range');
     this.ensure(8);
@@ -166,6 +172,10 @@ export class BinaryReader {
     const v = this.view.getInt32(this.offset);
     this.offset += 4;
     return v;
+  }
+
+  i64(what = 'i64'): bigint {
+    return BigInt.asIntN(64, this.u64(what));
   }
 
   u64(what = 'u64'): bigint {

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { DownloadAccount, UploadAccount } from './accounting.ts';
+import { ACK_EVERY_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
+
+const big = (n: number): bigint => BigInt(n);
+
+describe('UploadAccount', () => {
+  it('proposes acknowledged bytes every half window, one proposal at a time', () => {
+    const u = new UploadAccount();
+    u.onSent(PROPOSE_EVERY_BYTES * 2);
+    u.onAck(big(PROPOSE_EVERY_BYTES - 1));
+    expect(u.nextProposal()).toBeUndefined();
+    u.onAck(big(PROPOSE_EVERY_BYTES + 100));
+    expect(u.nextProposal()).toBe(big(PROPOSE_EVERY_BYTES + 100));
+    u.onProposed(big(PROPOSE_EVERY_BYTES + 100));
+    u.onAck(big(PROPOSE_EVERY_BYTES * 2));
+    expect(u.nextProposal()).toBeUndefined(); // the first is still pending
+    u.onAgreed();
+    expect(u.agreed).toBe(big(PROPOSE_EVERY_BYTES + 100));
+    expect(u.nextProposal(true)).toBe(big(PROPOSE_EVERY_BYTES - 100));
+  });
+
+  it('never lets an ack claim more than was sent', () => {
+    const u = new UploadAccount();
+    u.onSent(1000);
+    u.onAck(10n ** 12n);
+    expect(u.acked).toBe(1000n);
+  });
+
+  it('settles a worthwhile remainder at the end, not crumbs', () => {
+    const u = new UploadAccount();
+    u.onSent(MIN_SETTLEMENT_BYTES - 1);
+    u.onAck(big(MIN_SETTLEMENT_BYTES - 1));
+    expect(u.nextProposal(true)).toBeUndefined();
+    u.onSent(1);
+    u.onAck(big(MIN_SETTLEMENT_BYTES));
+    expect(u.nextProposal(true)).toBe(big(MIN_SETTLEMENT_BYTES));
+  });
+
+  it('chokes a peer holding more than the unpaid window', () => {
+    const u = new UploadAccount();
+    u.onSent(UNPAID_WINDOW_BYTES);
+    expect(u.overWindow()).toBe(false);
+    u.onSent(1);
+    expect(u.overWindow()).toBe(true);
+    u.onAck(u.sent);
+    u.onProposed(u.sent);
+    u.onAgreed();
+    expect(u.overWindow()).toBe(false);
+  });
+
+  it('leaves a refused proposal unpaid', () => {
+    const u = new UploadAccount();
+    u.onSent(PROPOSE_EVERY_BYTES);
+    u.onAck(big(PROPOSE_EVERY_BYTES));
+    u.onProposed(big(PROPOSE_EVERY_BYTES));
+    u.onUnanswered();
+    expect(u.agreed).toBe(0n);
+    expect(u.pending).toBeUndefined();
+  });
+});
+
+describe('DownloadAccount', () => {
+  it('credits only pieces that pass their hash check', () => {
+    const d = new DownloadAccount();
+    d.onPiece(0, 16384);
+    d.onPiece(0, 16384);
+    d.onPiece(1, 16384);
+    d.onVerified(0);
+    d.onFailed(1);
+    d.onVerified(1); // nothing left to credit for the failed attempt
+    expect(d.verified).toBe(32768n);
+  });
+
+  it('agrees only to what was verified and not yet paid', () => {
+    const d = new DownloadAccount();
+    d.onPiece(3, 1000);
+    d.onVerified(3);
+    expect(d.canAgree(1001n)).toBe(false);
+    expect(d.canAgree(0n)).toBe(false);
+    expect(d.canAgree(1000n)).toBe(true);
+    d.onAgreed(600n);
+    expect(d.canAgree(401n)).toBe(false);
+    expect(d.canAgree(400n)).toBe(true);
+  });
+
+  it('acknowledges in steps, and everything at the end', () => {
+    const d = new DownloadAccount();
+    d.onPiece(0, ACK_EVERY_BYTES - 1);
+    d.onVerified(0);
+    expect(d.ackDue()).toBeUndefined();
+    expect(d.ackDue(true)).toBe(big(ACK_EVERY_BYTES - 1));
+    expect(d.ackDue(true)).toBeUndefined();
+    d.onPiece(1, ACK_EVERY_BYTES);
+    d.onVerified(1);
+    expect(d.ackDue()).toBe(big(2 * ACK_EVERY_BYTES - 1));
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { allocateSlots, newcomerSlots, standing, type PeerFacts } from './policy.ts';
+
+const MiB = 1024n * 1024n;
+const config: PolicyConfig = { ...DEFAULT_POLICY, thresholdBytes: -100n * MiB, uploadSlots: 4, newcomerShare: 0.25, newcomerChainLength: 5 };
+const peer = (id: string, over: Partial<PeerFacts> = {}): PeerFacts => ({
+  id,
+  interested: true,
+  hasExtension: true,
+  identified: true,
+  balance: 0n,
+  chainLength: 10,
+  fraudster: false,
+  unpaidBytes: 0n,
+  ...over,
+});
+let seed = 7;
+const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+
+describe('standing', () => {
+  it('refuses fraudsters always, even with a great balance', () => {
+    expect(standing(peer('a', { fraudster: true, balance: 10n ** 12n }), config)).toMatchObject({ kind: 'refused', reason: 'fraudster' });
+  });
+
+  it('refuses a verified balance below the threshold, saying both figures', () => {
+    expect(standing(peer('a', { balance: -101n * MiB }), config)).toEqual({ kind: 'refused', reason: 'balance', balance: -101n * MiB, threshold: -100n * MiB });
+    expect(standing(peer('a', { balance: -100n * MiB }), config).kind).toBe('member');
+  });
+
+  it('refuses a peer over its unpaid window until it pays', () => {
+    expect(standing(peer('a', { unpaidBytes: BigInt(UNPAID_WINDOW_BYTES) + 1n }), config)).toMatchObject({ reason: 'unpaid' });
+  });
+
+  it('treats short chains, unidentified and stock peers as newcomers, or refuses stock peers if configured', () => {
+    expect(standing(peer('a', { chainLength: 2 }), config).kind).toBe('newcomer');
+    expect(standing(peer('a', { identified: false }), config).kind).toBe('newcomer');
+    expect(standing(peer('a', { hasExtension: false, identified: false }), config).kind).toBe('newcomer');
+    expect(standing(peer('a', { hasExtension: false }), { ...config, stockPeers: 'refuse' })).toMatchObject({ reason: 'stock' });
+  });
+});
+
+describe('allocateSlots', () => {
+  it('gives newcomers at most their share, however many come', () => {
+    expect(newcomerSlots(config)).toBe(1);
+    const peers = [...Array.from({ length: 10 }, (_, i) => peer(`n${i}`, { chainLength: 1 })), peer('m1', { balance: 5n })];
+    const { unchoke } = allocateSlots(peers, config, new Set(), random);
+    expect([...unchoke].filter((id) => id.startsWith('n'))).toHaveLength(1);
+    expect(unchoke.has('m1')).toBe(true);
+  });
+
+  it('ranks members by balance and hands unused newcomer slots to members', () => {
+    const peers = ['a', 'b', 'c', 'd', 'e'].map((id, i) => peer(id, { balance: BigInt(i) * MiB }));
+    const { unchoke } = allocateSlots(peers, config, new Set(), random);
+    expect([...unchoke].sort()).toEqual(['b', 'c', 'd', 'e']);
+  });
+
+  it('never unchokes refused or uninterested peers', () => {
+    const peers = [peer('rich', { balance: 10n * MiB }), peer('broke', { balance: -200n * MiB }), peer('idle', { interested: false }), peer('cheat', { fraudster: true })];
+    const { unchoke, standings } = allocateSlots(peers, config, new Set(), random);
+    expect([...unchoke]).toEqual(['rich']);
+    expect(standings.get('broke')).toMatchObject({ kind: 'refused', reason: 'balance' });
+  });
+
+  it('keeps serving the newcomer it already serves rather than switching every round', () => {
+    const peers = Array.from({ length: 6 }, (_, i) => peer(`n${i}`, { chainLength: 0 }));
+    for (let round = 0; round < 5; round++) expect([...allocateSlots(peers, config, new Set(['n4']), random).unchoke]).toEqual(['n4']);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * The free-riding policy: which peers a seeder serves. Pure: peer facts in,
+ * standings and unchoke decisions out.
+ *
+ *   refused   proven fraudsters; peers whose verified balance is below the
+ *             threshold; peers over their unpaid window; stock clients if so configured
+ *   newcomer  short chains (possible Sybils or whitewashers) and stock clients:
+ *             served only from a bounded share of the upload slots
+ *   member    everyone else, ranked by balance for the remaining slots
+ */
+import { UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import type { RefusalReason } from './pay-wire.ts';
+
+export interface PeerFacts {
+  id: string;
+  /** Wants data from us. */
+  interested: boolean;
+  /** Speaks our payment extension. */
+  hasExtension: boolean;
+  /** Proved its key on this connection. */
+  identified: boolean;
+  /** Balance from its latest signed token block; undefined before it showed one. */
+  balance?: bigint | undefined;
+  /** Length of its chain (its latest block's sequence number). */
+  chainLength?: number | undefined;
+  fraudster: boolean;
+  /** Bytes we sent it that it has not paid for. */
+  unpaidBytes: bigint;
+}
+
+export type Standing =
+  | { kind: 'refused'; reason: RefusalReason; balance: bigint; threshold: bigint }
+  | { kind: 'newcomer' }
+  | { kind: 'member'; balance: bigint };
+
+export function standing(p: PeerFacts, c: PolicyConfig): Standing {
+  const balance = p.balance ?? 0n;
+  const refuse = (reason: RefusalReason): Standing => ({ kind: 'refused', reason, balance, threshold: c.thresholdBytes });
+  if (p.fraudster) return refuse('fraudster');
+  if (!p.hasExtension) return c.stockPeers === 'refuse' ? refuse('stock') : { kind: 'newcomer' };
+  if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
+  if (!p.identified) return { kind: 'newcomer' };
+  if (balance < c.thresholdBytes) return refuse('balance');
+  if ((p.chainLength ?? 0) < c.newcomerChainLength) return { kind: 'newcomer' };
+  return { kind: 'member', balance };
+}
+
+export function newcomerSlots(c: PolicyConfig): number {
+  if (c.newcomerShare <= 0 || c.uploadSlots <= 0) return 0;
+  return Math.min(c.uploadSlots, Math.max(1, Math.floor(c.uploadSlots * c.newcomerShare)));
+}
+
+export interface Allocation {
+  unchoke: Set<string>;
+  standings: Map<string, Standing>;
+}
+
+/**
+ * Fills upload slots among interested peers: members by balance (highest first)
+ * in the member slots, newcomers (random, keeping those already served) in at
+ * most their share. Unused newcomer slots go to members, never the other way.
+ */
+export function allocateSlots(peers: readonly PeerFacts[], c: PolicyConfig, servedBefore: ReadonlySet<string>, random: () => number): Allocation {
+  const standings = new Map(peers.map((p) => [p.id, standing(p, c)] as const));
+  const interested = peers.filter((p) => p.interested);
+  const tieBreak = new Map(interested.map((p) => [p.id, random()] as const));
+  const byStability = (a: PeerFacts, b: PeerFacts): number =>
+    (servedBefore.has(b.id) ? 1 : 0) - (servedBefore.has(a.id) ? 1 : 0) || tieBreak.get(a.id)! - tieBreak.get(b.id)!;
+
+  const members = interested
+    .filter((p) => standings.get(p.id)!.kind === 'member')
+    .sort((a, b) => {
+      const sa = standings.get(a.id) as { balance: bigint };
+      const sb = standings.get(b.id) as { balance: bigint };
+      return sa.balance === sb.balance ? byStability(a, b) : sa.balance > sb.balance ? -1 : 1;
+    });
+  const newcomers = interested.filter((p) => standings.get(p.id)!.kind === 'newcomer').sort(byStability);
+
+  const forNewcomers = Math.min(newcomerSlots(c), newcomers.length);
+  const forMembers = c.uploadSlots - forNewcomers;
+  const unchoke = new Set<string>([...members.slice(0, forMembers), ...newcomers.slice(0, forNewcomers)].map((p) => p.id));
+  return { unchoke, standings };
+}
