@@ -7,13 +7,14 @@ import { decodeBackup, encodeIdentityFile, identityFileName, type Identity } fro
 import { parseRelayAddress, resolveNetConfig, type NetConfig } from '../net/net-config.ts';
 import { PeerService } from '../net/peer-service.ts';
 import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-runtime.ts';
+import { SharingService } from '../sharing/sharing-service.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; config: NetConfig; identityCreated: boolean }
+  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; config: NetConfig; identityCreated: boolean }
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -86,8 +87,10 @@ export class AppSession {
     const config = this.netConfig();
     const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
     const ledger = await startLedger(identity, service.node);
-    this.set({ phase: 'running', identity, service, ledger, config, identityCreated: created });
+    const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random });
+    this.set({ phase: 'running', identity, service, ledger, sharing, config, identityCreated: created });
     void lock.lost.then(async () => {
+      sharing.stop();
       ledger.stop();
       await service.stop();
       this.lock = null;
@@ -132,6 +135,7 @@ export class AppSession {
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
     const { identity, records } = decodeBackup(bytes);
     if (this.state.phase === 'running') {
+      this.state.sharing.stop();
       this.state.ledger.stop();
       await this.state.service.stop();
     }
@@ -145,6 +149,7 @@ export class AppSession {
 
   async stop(): Promise<void> {
     if (this.state.phase === 'running') {
+      this.state.sharing.stop();
       this.state.ledger.stop();
       await this.state.service.stop();
     }

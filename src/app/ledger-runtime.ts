@@ -1,6 +1,6 @@
 /** Starts the ledger of a tab: IndexedDB store, verification workers, native signer, libp2p transport. */
 import type { Libp2p } from 'libp2p';
-import { bestSigner } from '../crypto/signers.ts';
+import { bestSigner, type MessageSigner } from '../crypto/signers.ts';
 import type { Identity } from '../identity/identity.ts';
 import { IdbBlockStore } from '../ledger/idb-store.ts';
 import { LedgerService } from '../ledger/ledger-service.ts';
@@ -16,6 +16,7 @@ import type { HalfBlock } from '../ledger/block.ts';
 
 export interface LedgerRuntime {
   service: LedgerService;
+  signer: MessageSigner;
   store: IdbBlockStore;
   pool: VerifyPool;
   registry: TransactionRegistry;
@@ -26,8 +27,9 @@ export async function startLedger(identity: Identity, node: Libp2p): Promise<Led
   const registry = defaultRegistry();
   const store = await IdbBlockStore.open(identity.publicKey);
   const pool = await VerifyPool.start();
+  const signer = await bestSigner(identity.seed);
   const service = await LedgerService.start({
-    signer: await bestSigner(identity.seed),
+    signer,
     store,
     registry,
     verifier: pool,
@@ -37,6 +39,7 @@ export async function startLedger(identity: Identity, node: Libp2p): Promise<Led
   });
   return {
     service,
+    signer,
     store,
     pool,
     registry,

@@ -76,6 +76,46 @@ function ledgerHooks(session: AppSession) {
   };
 }
 
+/** Deterministic pseudo-random bytes (xorshift32), so tests can generate the same file twice. */
+function generatedBytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const words = new Uint32Array(out.buffer, 0, Math.floor(size / 4));
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return out;
+}
+
+async function sha256Hex(blob: Blob): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())));
+}
+
+function sharingHooks(session: AppSession) {
+  const sharing = () => running(session).sharing;
+  return {
+    async seedGenerated(size: number, name: string, seed = 1): Promise<{ infoHash: string; magnet: string; sha256: string }> {
+      const file = new File([generatedBytes(size, seed) as BlobPart], name);
+      const infoHash = await sharing().seed([file]);
+      return { infoHash, magnet: sharing().views().find((v) => v.infoHash === infoHash)!.magnetURI, sha256: await sha256Hex(file) };
+    },
+    add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
+    views: () => sharing().views().map((v) => ({ ...v, earned: v.earned.toString(), paid: v.paid.toString(), refusals: v.refusals && { ...v.refusals, balance: v.refusals.balance.toString(), threshold: v.refusals.threshold.toString() } })),
+    fileSha256: async (infoHash: string, index = 0) => sha256Hex(await sharing().fileBlob(infoHash, index)),
+    setWithholdAgreements: (on: boolean) => {
+      sharing().withhold = on;
+    },
+    setPolicy: (s: Partial<import('../sharing/settings.ts').PolicySettings>) => sharing().saveSettings({ ...sharing().settings, ...s }),
+    balance: () => {
+      const t = running(session).ledger.service.ownTotals();
+      return { up: (t?.totalUp ?? 0n).toString(), down: (t?.totalDown ?? 0n).toString(), net: ((t?.totalUp ?? 0n) - (t?.totalDown ?? 0n)).toString() };
+    },
+  };
+}
+
 /** Benchmarks that run inside the tab (figures for `npm run bench`). */
 function benchHooks(session: AppSession) {
   const ledger = (): LedgerRuntime => running(session).ledger;
@@ -149,6 +189,7 @@ export interface TestHooks {
   phase(): string;
   speedTest(peerId: string, uploadBytes: number, downloadBytes: number): Promise<{ uploadMs: number; downloadMs: number }>;
   ledger: ReturnType<typeof ledgerHooks>;
+  sharing: ReturnType<typeof sharingHooks>;
   bench: ReturnType<typeof benchHooks>;
 }
 
@@ -158,6 +199,7 @@ export function installTestHooks(session: AppSession): void {
     phase: () => session.current.phase,
     speedTest: (peerId, up, down) => running(session).service.speedTest(peerId, up, down),
     ledger: ledgerHooks(session),
+    sharing: sharingHooks(session),
     bench: benchHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;

@@ -62,6 +62,15 @@ export class FraudsterError extends Error {
   }
 }
 
+/**
+ * Another way to reach a peer than the ledger's own transport: e.g. the
+ * BitTorrent wire, whose peers are not libp2p peers. Requests and answers are
+ * the same ledger messages.
+ */
+export interface LedgerChannel {
+  request(message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
+}
+
 export interface ChainEntry {
   block: HalfBlock;
   outcome: ValidationOutcome;
@@ -207,16 +216,16 @@ export class LedgerService {
    * agreement, retrying on timeouts. `transaction` builds the bytes from our
    * running totals. Resolves with the stored pair.
    */
-  async propose(peer: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
+  async propose(peer: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array, channel?: LedgerChannel): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
     if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
     const [proposal] = await this.own.sign(async (head, totals) => [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, peer.publicKey, type, transaction(totals), this.o.now()))]);
-    return this.requestAgreement(peer, proposal!);
+    return this.requestAgreement(peer, proposal!, channel);
   }
 
   /** Asks for (or again for) the agreement to one of our proposals. Idempotent on the other side. */
-  async requestAgreement(peer: PeerRef, proposal: HalfBlock): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
+  async requestAgreement(peer: PeerRef, proposal: HalfBlock, channel?: LedgerChannel): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
     const context = await this.contextFor(proposal);
-    const res = await this.requestWithRetries(peer, { type: 'sign-request', proposal, context }, LEDGER_TIMINGS.signTimeoutMs);
+    const res = await this.requestWithRetries(peer, { type: 'sign-request', proposal, context }, LEDGER_TIMINGS.signTimeoutMs, channel);
     if (res.type === 'sign-refused') {
       this.emit({ type: 'refused', by: peer, code: res.code, reason: res.reason });
       throw new SignRefusedError(res.code, res.reason);
@@ -239,12 +248,12 @@ export class LedgerService {
    * A request, retried on timeouts and unreachable peers (a dead connection is
    * dropped by the transport and the peer redials). Requests are idempotent.
    */
-  private async requestWithRetries(peer: PeerRef, message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage> {
+  private async requestWithRetries(peer: PeerRef, message: LedgerMessage, timeoutMs: number, channel?: LedgerChannel): Promise<LedgerMessage> {
     let lastError: Error = new PeerUnreachableError('no attempt made');
     for (let attempt = 0; attempt < LEDGER_TIMINGS.signAttempts; attempt++) {
       if (attempt > 0) await sleep(LEDGER_TIMINGS.signRetryDelayMs * attempt);
       try {
-        return await this.o.transport.request(peer, message, timeoutMs);
+        return await (channel === undefined ? this.o.transport.request(peer, message, timeoutMs) : channel.request(message, timeoutMs));
       } catch (err) {
         lastError = err as Error;
       }
@@ -265,11 +274,20 @@ export class LedgerService {
 
   // ---- serving ---------------------------------------------------------------
 
-  private async handle(from: PeerRef, m: LedgerMessage): Promise<LedgerMessage | undefined> {
+  /**
+   * Answers a ledger message from a peer. `channel` reaches that peer when it
+   * is not on the ledger's own transport (the BitTorrent wire), e.g. to crawl
+   * a proposer's history before countersigning.
+   */
+  async serve(from: PeerRef, m: LedgerMessage, channel?: LedgerChannel): Promise<LedgerMessage | undefined> {
+    return this.handle(from, m, channel);
+  }
+
+  private async handle(from: PeerRef, m: LedgerMessage, channel?: LedgerChannel): Promise<LedgerMessage | undefined> {
     if (this.stopped) return undefined;
     switch (m.type) {
       case 'sign-request':
-        return this.onSignRequest(from, m.proposal, m.context);
+        return this.onSignRequest(from, m.proposal, m.context, channel);
       case 'crawl-request':
         return this.onCrawlRequest(m.publicKey, m.start, m.end, m.limit);
       case 'gossip':
@@ -284,7 +302,7 @@ export class LedgerService {
     return { type: 'sign-refused', code, reason };
   }
 
-  private async onSignRequest(from: PeerRef, proposal: HalfBlock, context: HalfBlock[]): Promise<LedgerMessage> {
+  private async onSignRequest(from: PeerRef, proposal: HalfBlock, context: HalfBlock[], channel?: LedgerChannel): Promise<LedgerMessage> {
     if (!bytesEqual(proposal.publicKey, from.publicKey)) return this.refuse('invalid', 'a peer can only ask to countersign its own proposals');
     if (this.isFraudster(proposal.publicKey)) return this.refuse('fraudster', 'you are a proven fraudster');
     const mine = (await this.o.store.agreementsFor(proposal.publicKey, proposal.sequenceNumber)).find((a) => bytesEqual(a.publicKey, this.publicKey));
@@ -293,7 +311,7 @@ export class LedgerService {
     if (context.length > 0) await this.absorb(await this.ingestor.ingest(context));
     let decision = await this.decide(proposal, false);
     if (decision.action === 'crawl') {
-      await this.crawl(from, decision.publicKey, decision.fromSeq, decision.toSeq).catch(() => undefined);
+      await this.crawl(from, decision.publicKey, decision.fromSeq, decision.toSeq, channel).catch(() => undefined);
       decision = await this.decide(proposal, true);
     }
     if (decision.action === 'refuse') return this.refuse(decision.code, decision.reason);
@@ -349,11 +367,18 @@ export class LedgerService {
     return { type: 'crawl-response', latestSeq: latest.sequenceNumber, blocks };
   }
 
+  /** Validates and stores blocks that arrived some other way (e.g. a peer's balance proof on the BitTorrent wire). */
+  async ingestBlocks(blocks: readonly HalfBlock[]): Promise<IngestResult> {
+    const result = await this.ingestor.ingest(blocks);
+    await this.absorb(result);
+    return result;
+  }
+
   // ---- crawling --------------------------------------------------------------
 
   /** Fetches part of `publicKey`'s chain from `peer`, validates and stores it. Retries like sign requests. */
-  async crawl(peer: PeerRef, publicKey: Uint8Array, start: number, end: number): Promise<IngestResult & { latestSeq: number }> {
-    const res = await this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start, end, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs);
+  async crawl(peer: PeerRef, publicKey: Uint8Array, start: number, end: number, channel?: LedgerChannel): Promise<IngestResult & { latestSeq: number }> {
+    const res = await this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start, end, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
     if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
     const result = await this.ingestor.ingest(res.blocks);
     await this.absorb(result);

@@ -20,6 +20,7 @@ interface QueuedCommit {
 export class OwnChain {
   private head: HalfBlock | undefined;
   private totals: TokenAmounts | undefined;
+  private tokenHead: HalfBlock | undefined;
   private lock: Promise<void> = Promise.resolve();
   private queue: QueuedCommit[] = [];
   private flushing: Promise<void> | null = null;
@@ -42,10 +43,12 @@ export class OwnChain {
   private async reload(): Promise<void> {
     this.head = await this.store.latest(this.publicKey);
     this.totals = undefined;
+    this.tokenHead = undefined;
     for (let b = this.head; b !== undefined; b = await this.store.before(this.publicKey, b.sequenceNumber)) {
       const t = this.registry.tokensOf(b);
       if (t !== undefined && t !== null) {
         this.totals = t;
+        this.tokenHead = b;
         break;
       }
     }
@@ -57,6 +60,11 @@ export class OwnChain {
 
   get tokenTotals(): TokenAmounts | undefined {
     return this.totals;
+  }
+
+  /** The latest token-carrying own block: what proves our balance to others. */
+  get latestTokenBlock(): HalfBlock | undefined {
+    return this.tokenHead;
   }
 
   /**
@@ -76,7 +84,10 @@ export class OwnChain {
       if (own !== undefined) {
         this.head = own;
         const t = this.registry.tokensOf(own);
-        if (t !== undefined && t !== null) this.totals = t;
+        if (t !== undefined && t !== null) {
+          this.totals = t;
+          this.tokenHead = own;
+        }
       }
     } finally {
       release();

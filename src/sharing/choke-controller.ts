@@ -1,0 +1,106 @@
+/**
+ * Puts the free-riding policy in charge of WebTorrent's choking for one
+ * torrent: it replaces the torrent's rechoke with a policy allocation, and
+ * wraps each wire's unchoke so nothing else can unchoke a refused peer.
+ * Browser glue around policy.ts.
+ */
+import type { Torrent, Wire } from 'webtorrent';
+import type { PolicyConfig } from './constants.ts';
+import type { PeerLink } from './peer-link.ts';
+import { allocateSlots, type PeerFacts, type Standing } from './policy.ts';
+
+/** Rechoke often enough that payments and refusals take effect within a couple of seconds. */
+const RECHOKE_INTERVAL_MS = 2_000;
+/** A newly interested peer waits at most this long for its first decision. */
+const RECHOKE_SOON_MS = 100;
+
+export class ChokeController {
+  private allowed = new Set<Wire>();
+  private standings = new Map<Wire, Standing>();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private soonTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly torrent: Torrent,
+    private readonly links: Map<Wire, PeerLink>,
+    private readonly policy: () => PolicyConfig,
+    private readonly isFraudster: (key: Uint8Array) => boolean,
+    private readonly random: () => number,
+  ) {
+    torrent._rechoke = () => this.rechoke();
+    this.timer = setInterval(() => this.rechoke(), RECHOKE_INTERVAL_MS);
+  }
+
+  attach(wire: Wire): void {
+    const unchoke = wire.unchoke.bind(wire);
+    wire.unchoke = () => {
+      if (this.allowed.has(wire)) unchoke();
+    };
+    (wire as unknown as { policyUnchoke: () => void }).policyUnchoke = unchoke;
+    wire.on('interested', () => this.soon());
+    wire.on('uninterested', () => this.soon());
+  }
+
+  /** Decides now, batched with other triggers in the same instant. */
+  soon(): void {
+    this.soonTimer ??= setTimeout(() => {
+      this.soonTimer = undefined;
+      this.rechoke();
+    }, RECHOKE_SOON_MS);
+  }
+
+  standingOf(wire: Wire): Standing | undefined {
+    return this.standings.get(wire);
+  }
+
+  rechoke(): void {
+    const wires = this.torrent.wires;
+    const byId = new Map<string, Wire>();
+    const facts: PeerFacts[] = wires.map((wire, i) => {
+      const id = `${i}:${wire.peerId}`;
+      byId.set(id, wire);
+      const link = this.links.get(wire);
+      return {
+        id,
+        interested: wire.peerInterested,
+        hasExtension: link?.hasExtension === true,
+        identified: link?.identified === true,
+        balance: link?.balance,
+        chainLength: link?.head?.sequenceNumber,
+        fraudster: link?.remoteKey !== undefined && this.isFraudster(link.remoteKey),
+        unpaidBytes: link?.hasExtension === true ? link.upload.unpaid : 0n,
+      };
+    });
+    const served = new Set(facts.filter((f) => !byId.get(f.id)!.amChoking).map((f) => f.id));
+    const { unchoke, standings } = allocateSlots(facts, this.policy(), served, this.random);
+    this.allowed = new Set([...unchoke].map((id) => byId.get(id)!));
+    this.standings = new Map([...standings].map(([id, s]) => [byId.get(id)!, s]));
+    for (const [id, wire] of byId) {
+      const standingNow = standings.get(id)!;
+      if (unchoke.has(id)) {
+        if (wire.amChoking) (wire as unknown as { policyUnchoke: () => void }).policyUnchoke();
+      } else if (!wire.amChoking) {
+        wire.choke();
+      }
+      this.notify(wire, standingNow);
+    }
+  }
+
+  /** Tells a refused peer why (once per reason), so its user can act. */
+  private notify(wire: Wire, s: Standing): void {
+    const link = this.links.get(wire);
+    if (link === undefined || link.hasExtension !== true || !wire.peerInterested) return;
+    if (s.kind !== 'refused') {
+      link.lastNotice = undefined;
+      return;
+    }
+    if (link.lastNotice === s.reason) return;
+    link.lastNotice = s.reason;
+    link.notifyRefused(s.reason, s.balance, s.threshold);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.soonTimer !== undefined) clearTimeout(this.soonTimer);
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * One BitTorrent connection to a peer, as the payment extension sees it:
+ * who the peer is (a key proven on this connection), what it has shown of its
+ * balance, what it owes us and what we owe it, and the ledger exchanges that
+ * settle the difference. Browser glue around the pure accounting.
+ */
+import type { Wire } from 'webtorrent';
+import type { MessageSigner } from '../crypto/signers.ts';
+import type { HalfBlock } from '../ledger/block.ts';
+import { verifyBlockSignature } from '../ledger/block-codec.ts';
+import type { LedgerChannel, LedgerService } from '../ledger/ledger-service.ts';
+import type { PeerRef } from '../ledger/ledger-transport.ts';
+import type { LedgerMessage } from '../ledger/ledger-wire.ts';
+import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
+import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
+import { bytesEqual } from '../codec/bytes.ts';
+import { DownloadAccount, UploadAccount } from './accounting.ts';
+import { PAY_EXTENSION } from './constants.ts';
+import { identityChallenge, verifyIdentityProof } from './identity-proof.ts';
+import { decodePayMessage, encodePayMessage, NONCE_BYTES, payHandshakeFields, readPayHandshake, type PayMessage, type RefusalReason } from './pay-wire.ts';
+
+/** A ledger request over the wire that gets no answer within this is treated like a lost peer. */
+const WIRE_REQUEST_TIMEOUT_MS = 15_000;
+/** Malformed extension messages tolerated before the connection is dropped. */
+const MAX_BAD_MESSAGES = 8;
+
+export interface LinkContext {
+  ledger: LedgerService;
+  signer: MessageSigner;
+  registry: TransactionRegistry;
+  infoHash: string;
+  myPeerId: string;
+  /** Something a view shows changed. */
+  changed(): void;
+  /** A payment settled: `earned` true when we were paid, false when we paid. */
+  settled(link: PeerLink, bytes: bigint, earned: boolean): void;
+  /** Test hook: refuse every payment request (a leecher that stops paying). */
+  withholdAgreements(): boolean;
+}
+
+export class PeerLink {
+  readonly upload = new UploadAccount();
+  readonly download = new DownloadAccount();
+  /** Undefined until the peer's extended handshake: then whether it speaks our extension. */
+  hasExtension: boolean | undefined;
+  remoteKey: Uint8Array | undefined;
+  identified = false;
+  /** The peer's latest token-carrying block, proving its balance. */
+  head: HalfBlock | undefined;
+  /** Why this peer keeps us choked, as it told us. */
+  refusedUs: { reason: RefusalReason; balance: bigint; threshold: bigint } | undefined;
+  /** The refusal we last told this peer about (so we tell it once). */
+  lastNotice: RefusalReason | undefined;
+  private readonly nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+  private remoteNonce: Uint8Array | undefined;
+  private readonly pending = new Map<number, { resolve(m: LedgerMessage): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
+  private nextRequestId = 1;
+  private proposing = false;
+  private badMessages = 0;
+  private closed = false;
+
+  constructor(
+    readonly wire: Wire,
+    private readonly ctx: LinkContext,
+  ) {
+    Object.assign(wire.extendedHandshake, payHandshakeFields(ctx.signer.publicKey, this.nonce));
+    wire.on('upload', (bytes: number) => this.upload.onSent(bytes));
+    wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => this.download.onPiece(index, buffer.length));
+    wire.on('unchoke', () => {
+      if (this.refusedUs !== undefined) {
+        this.refusedUs = undefined;
+        ctx.changed();
+      }
+    });
+    wire.on('uninterested', () => this.settle(true));
+    wire.once('close', () => this.close());
+  }
+
+  get balance(): bigint | undefined {
+    const t = this.head === undefined ? undefined : this.ctx.registry.tokensOf(this.head);
+    return t === undefined || t === null ? undefined : t.totalUp - t.totalDown;
+  }
+
+  get peerRef(): PeerRef | undefined {
+    return this.remoteKey === undefined ? undefined : { id: `bt:${this.ctx.infoHash}:${this.wire.peerId}`, publicKey: this.remoteKey };
+  }
+
+  private send(m: PayMessage): void {
+    if (this.closed || this.hasExtension !== true) return;
+    try {
+      this.wire.extended(PAY_EXTENSION, encodePayMessage(m));
+    } catch {
+      // The wire closed under us; its close handler cleans up.
+    }
+  }
+
+  /** The ledger, spoken over this connection. */
+  readonly channel: LedgerChannel = {
+    request: (message, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        if (this.closed) return reject(new Error('the connection closed'));
+        const id = this.nextRequestId++;
+        const timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new Error('the peer did not answer on the BitTorrent wire'));
+        }, Math.min(timeoutMs, WIRE_REQUEST_TIMEOUT_MS));
+        this.pending.set(id, { resolve, reject, timer });
+        this.send({ type: 'ledger', requestId: id, message });
+      }),
+  };
+
+  async onExtendedHandshake(handshake: Record<string, unknown>): Promise<void> {
+    const fields = readPayHandshake(handshake);
+    this.hasExtension = fields !== undefined;
+    if (fields === undefined) return this.ctx.changed();
+    if (bytesEqual(fields.publicKey, this.ctx.signer.publicKey)) {
+      // Our own identity in another tab or a loop back to ourselves: nothing to pay.
+      this.hasExtension = false;
+      return this.ctx.changed();
+    }
+    this.remoteKey = fields.publicKey;
+    this.remoteNonce = fields.nonce;
+    const signature = await this.ctx.signer.sign(identityChallenge(this.ctx.infoHash, this.ctx.myPeerId, this.wire.peerId, fields.nonce));
+    this.send({ type: 'proof', signature });
+    this.ctx.changed();
+  }
+
+  onMessage(bytes: Uint8Array): void {
+    let m: PayMessage;
+    try {
+      m = decodePayMessage(bytes);
+    } catch {
+      if (++this.badMessages > MAX_BAD_MESSAGES) this.wire.destroy();
+      return;
+    }
+    void this.dispatch(m);
+  }
+
+  private async dispatch(m: PayMessage): Promise<void> {
+    switch (m.type) {
+      case 'proof':
+        if (this.remoteKey !== undefined && verifyIdentityProof(m.signature, this.remoteKey, this.ctx.infoHash, this.wire.peerId, this.ctx.myPeerId, this.nonce)) {
+          this.identified = true;
+          this.sendHead();
+          this.ctx.changed();
+        }
+        return;
+      case 'head':
+        return this.onHead(m.block);
+      case 'ack':
+        this.upload.onAck(m.verifiedBytes);
+        // A peer that lost interest is done with us: settle the remainder too.
+        this.settle(!this.wire.peerInterested);
+        return;
+      case 'refused':
+        this.refusedUs = { reason: m.reason, balance: m.balance, threshold: m.threshold };
+        this.ctx.changed();
+        return;
+      case 'ledger':
+        return this.onLedger(m.requestId, m.message);
+    }
+  }
+
+  private onHead(block: HalfBlock): void {
+    if (!this.identified || this.remoteKey === undefined || !bytesEqual(block.publicKey, this.remoteKey)) return;
+    if (this.head !== undefined && block.sequenceNumber <= this.head.sequenceNumber) return;
+    if (!verifyBlockSignature(block) || this.ctx.registry.tokensOf(block) == null) return;
+    this.head = block;
+    // Kept in the ledger too, so forks of this peer meet the rest of what we know.
+    void this.ctx.ledger.ingestBlocks([block]).catch(() => undefined);
+    this.ctx.changed();
+  }
+
+  private async onLedger(requestId: number, message: LedgerMessage): Promise<void> {
+    if (message.type === 'sign-response' || message.type === 'sign-refused' || message.type === 'crawl-response') {
+      const p = this.pending.get(requestId);
+      if (p === undefined) return;
+      this.pending.delete(requestId);
+      clearTimeout(p.timer);
+      p.resolve(message);
+      return;
+    }
+    const from = this.peerRef;
+    if (!this.identified || from === undefined) {
+      this.send({ type: 'ledger', requestId, message: { type: 'sign-refused', code: 'policy', reason: 'prove your key on this connection first' } });
+      return;
+    }
+    const reply = await this.ctx.ledger.serve(from, message, this.channel).catch((err: Error) => ({ type: 'sign-refused' as const, code: 'policy' as const, reason: err.message }));
+    if (reply !== undefined) this.send({ type: 'ledger', requestId, message: reply });
+  }
+
+  /** Tells the peer we keep it choked, and why. */
+  notifyRefused(reason: RefusalReason, balance: bigint, threshold: bigint): void {
+    this.send({ type: 'refused', reason, balance, threshold });
+  }
+
+  /** Sends our latest token block (our balance); again whenever our chain grows. */
+  sendHead(): void {
+    const head = this.ctx.ledger.own.latestTokenBlock;
+    if (head !== undefined && this.identified) this.send({ type: 'head', block: head });
+  }
+
+  onVerified(index: number): void {
+    this.download.onVerified(index);
+    this.sendAck(false);
+  }
+
+  onFailed(index: number): void {
+    this.download.onFailed(index);
+  }
+
+  sendAck(final: boolean): void {
+    const total = this.download.ackDue(final);
+    if (total !== undefined) this.send({ type: 'ack', verifiedBytes: total });
+  }
+
+  /** Proposes payment for acknowledged bytes when due; `final` settles the remainder at the end. */
+  settle(final: boolean): void {
+    const peer = this.peerRef;
+    if (!this.identified || peer === undefined || this.proposing || this.closed) return;
+    const amount = this.upload.nextProposal(final);
+    if (amount === undefined) return;
+    this.proposing = true;
+    this.upload.onProposed(amount);
+    this.ctx.ledger
+      .propose(peer, BANDWIDTH, (totals) => bandwidthType.encode(nextBandwidth(totals, amount, 0n)), this.channel)
+      .then(
+        () => {
+          this.upload.onAgreed();
+          this.ctx.settled(this, amount, true);
+        },
+        () => this.upload.onUnanswered(),
+      )
+      .finally(() => {
+        this.proposing = false;
+        this.ctx.changed();
+        this.settle(final);
+      });
+  }
+
+  /** Our answer to this peer's request to be paid `up` bytes: true, or why not. */
+  accept(up: bigint): true | string {
+    if (this.ctx.withholdAgreements()) return 'this peer withholds agreements (test hook)';
+    if (!this.identified) return 'the peer has not proven its key on this connection';
+    if (!this.download.canAgree(up)) {
+      return `you asked to be paid for ${up} bytes; ${this.download.verified - this.download.agreed} bytes from you passed their hash check and are unpaid`;
+    }
+    this.download.onAgreed(up);
+    this.ctx.settled(this, up, false);
+    return true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('the connection closed'));
+    }
+    this.pending.clear();
+  }
+}

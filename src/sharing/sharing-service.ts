@@ -1,0 +1,305 @@
+/**
+ * File sharing in the tab: a WebTorrent client whose every connection to a
+ * Trustmesh peer carries the payment extension, whose choking follows the
+ * free-riding policy, and whose torrents survive reloads. Browser glue.
+ */
+import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
+import type { MessageSigner } from '../crypto/signers.ts';
+import type { LedgerService } from '../ledger/ledger-service.ts';
+import { BANDWIDTH, bandwidthType } from '../ledger/transactions/bandwidth.ts';
+import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
+import { ChokeController } from './choke-controller.ts';
+import type { PolicyConfig } from './constants.ts';
+import { payExtension } from './pay-extension.ts';
+import { PeerLink, type LinkContext } from './peer-link.ts';
+import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
+import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
+
+/** Views refresh at most this often while transfers run. */
+const VIEW_REFRESH_MS = 1_000;
+const FAILED_PIECE = /Piece (\d+) failed verification/;
+
+export interface TorrentView {
+  infoHash: string;
+  name: string;
+  length: number;
+  progress: number;
+  downloaded: number;
+  uploaded: number;
+  downloadSpeed: number;
+  uploadSpeed: number;
+  peers: number;
+  /** Peers that speak the payment extension and proved their key. */
+  payingPeers: number;
+  timeRemaining: number;
+  state: 'loading' | 'downloading' | 'seeding' | 'error';
+  error?: string | undefined;
+  magnetURI: string;
+  files: { name: string; length: number; streamable: boolean }[];
+  earned: bigint;
+  paid: bigint;
+  /** Peers that keep us choked, and why (our balance, their threshold). */
+  refusals: { count: number; balance: bigint; threshold: bigint; reason: string } | undefined;
+}
+
+interface Entry {
+  torrent: Torrent;
+  record: TorrentRecord;
+  links: Map<Wire, PeerLink>;
+  choke: ChokeController | undefined;
+  error?: string;
+}
+
+export class SharingError extends Error {
+  override name = 'SharingError';
+}
+
+export interface SharingOptions {
+  ledger: LedgerService;
+  registry: TransactionRegistry;
+  signer: MessageSigner;
+  trackers: readonly string[];
+  iceServers?: readonly string[] | undefined;
+  random: () => number;
+}
+
+export class SharingService {
+  private readonly client: WebTorrent;
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<() => void>();
+  private policy: PolicyConfig = toPolicy(loadSettings());
+  private settingsNow: PolicySettings = loadSettings();
+  private refreshTimer: ReturnType<typeof setInterval>;
+  private unsubscribeLedger: () => void;
+  /** Test hook (test builds): refuse every payment request. */
+  withhold = false;
+
+  private constructor(
+    private readonly o: SharingOptions,
+    private readonly store: TorrentRegistry,
+  ) {
+    this.client = new WebTorrent({
+      dht: false,
+      lsd: false,
+      utp: false,
+      natUpnp: false,
+      natPmp: false,
+      tracker: o.iceServers === undefined ? {} : { rtcConfig: { iceServers: o.iceServers.map((urls) => ({ urls })) } },
+    });
+    this.client.on('error', (err: Error) => this.onClientError(err));
+    o.ledger.setAcceptancePolicy(BANDWIDTH, ({ proposal, from }) => {
+      const link = this.linkById(from.id);
+      if (link === undefined) return 'bandwidth is paid for on the BitTorrent connection that carried it';
+      return link.accept(bandwidthType.decode(proposal.transaction).up);
+    });
+    this.unsubscribeLedger = o.ledger.subscribe((e) => {
+      // Our balance changed: tell every connected Trustmesh peer.
+      if (e.type === 'own-chain') for (const entry of this.entries.values()) for (const l of entry.links.values()) l.sendHead();
+    });
+    this.refreshTimer = setInterval(() => this.changed(), VIEW_REFRESH_MS);
+  }
+
+  static async start(o: SharingOptions): Promise<SharingService> {
+    const service = new SharingService(o, await TorrentRegistry.open());
+    // Resume: re-add every kept torrent; WebTorrent re-checks the stored pieces and seeds what it has.
+    for (const record of await service.store.all()) service.attach(service.client.add(record.torrentFile, { announce: [...o.trackers] }), record);
+    return service;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  get settings(): PolicySettings {
+    return this.settingsNow;
+  }
+
+  saveSettings(s: PolicySettings): void {
+    saveSettings(s);
+    this.settingsNow = s;
+    this.policy = toPolicy(s);
+    for (const e of this.entries.values()) e.choke?.rechoke();
+  }
+
+  /** Shares files: hashes them, keeps them in the browser's storage, announces them. Resolves with the infohash. */
+  seed(files: File[]): Promise<string> {
+    if (files.length === 0) return Promise.reject(new SharingError('Choose at least one file to share.'));
+    return new Promise((resolve, reject) => {
+      const t = this.client.seed(files, { announce: [...this.o.trackers] }, (torrent) => {
+        void this.register(torrent).then(() => resolve(torrent.infoHash), reject);
+      });
+      t.once('error', (err: Error) => reject(new SharingError(describeError(err))));
+      this.attach(t);
+    });
+  }
+
+  /** Downloads a magnet link or a .torrent file. Resolves with the infohash once the metadata is known. */
+  add(input: string | Uint8Array): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let t: Torrent;
+      try {
+        t = this.client.add(input, { announce: [...this.o.trackers] });
+      } catch (err) {
+        return reject(new SharingError(`This is not a magnet link or .torrent file WebTorrent can open: ${(err as Error).message}`));
+      }
+      t.once('error', (err: Error) => reject(new SharingError(describeError(err))));
+      t.once('metadata', () => void this.register(t).then(() => resolve(t.infoHash), reject));
+      this.attach(t);
+    });
+  }
+
+  async remove(infoHash: string): Promise<void> {
+    const e = this.entries.get(infoHash);
+    e?.choke?.stop();
+    this.entries.delete(infoHash);
+    await this.store.remove(infoHash);
+    if (e !== undefined) await new Promise<void>((r) => e.torrent.destroy({ destroyStore: true }, () => r()));
+    this.changed();
+  }
+
+  private async register(torrent: Torrent): Promise<void> {
+    const entry = this.entries.get(torrent.infoHash);
+    const existing = (await this.store.all()).find((r) => r.infoHash === torrent.infoHash);
+    const record: TorrentRecord = existing ?? { infoHash: torrent.infoHash, name: torrent.name, torrentFile: torrent.torrentFile, addedAt: Date.now(), earned: '0', paid: '0' };
+    await this.store.put(record);
+    if (entry !== undefined) entry.record = record;
+    this.changed();
+  }
+
+  /** Hooks payments and policy into a torrent's connections. */
+  private attach(torrent: Torrent, record?: TorrentRecord): void {
+    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', torrentFile: new Uint8Array(), addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), choke: undefined };
+    const ready = (): void => {
+      if (this.entries.get(torrent.infoHash) === entry) return;
+      this.entries.set(torrent.infoHash, entry);
+      entry.choke ??= new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random);
+      for (const [wire] of entry.links) entry.choke.attach(wire);
+    };
+    torrent.once('infoHash', ready);
+    if (torrent.infoHash) ready();
+
+    const ctx = (): LinkContext => ({
+      ledger: this.o.ledger,
+      signer: this.o.signer,
+      registry: this.o.registry,
+      infoHash: torrent.infoHash,
+      myPeerId: this.client.peerId,
+      changed: () => this.changed(),
+      settled: (_link, bytes, earned) => {
+        const r = entry.record;
+        if (earned) r.earned = (BigInt(r.earned) + bytes).toString();
+        else r.paid = (BigInt(r.paid) + bytes).toString();
+        void this.store.addSettlement(torrent.infoHash, bytes, earned);
+      },
+      withholdAgreements: () => this.withhold,
+    });
+    const extension = payExtension((wire) => {
+      const link = new PeerLink(wire, ctx());
+      entry.links.set(wire, link);
+      wire.once('close', () => entry.links.delete(wire));
+      entry.choke?.attach(wire);
+      return link;
+    });
+    torrent.on('wire', (wire: Wire) => wire.use(extension));
+    torrent.on('verified', (index: number) => {
+      for (const l of entry.links.values()) l.onVerified(index);
+    });
+    torrent.on('warning', (err: Error) => {
+      const m = FAILED_PIECE.exec(err.message);
+      if (m !== null) for (const l of entry.links.values()) l.onFailed(Number(m[1]));
+    });
+    torrent.on('done', () => {
+      for (const l of entry.links.values()) l.sendAck(true);
+      this.changed();
+    });
+    torrent.on('error', (err: Error) => {
+      entry.error = describeError(err);
+      this.changed();
+    });
+  }
+
+  private linkById(id: string): PeerLink | undefined {
+    for (const e of this.entries.values()) for (const l of e.links.values()) if (l.peerRef?.id === id) return l;
+    return undefined;
+  }
+
+  private onClientError(err: Error): void {
+    // A duplicate add and similar per-torrent problems arrive here; they are reported on the torrent.
+    for (const e of this.entries.values()) if (err.message.includes(e.torrent.infoHash)) e.error = describeError(err);
+    this.changed();
+  }
+
+  views(): TorrentView[] {
+    return [...this.entries.values()].map(({ torrent: t, record, links, error }) => {
+      const refusing = [...links.values()].filter((l) => l.refusedUs !== undefined);
+      const worst = refusing[0]?.refusedUs;
+      return {
+        infoHash: t.infoHash,
+        name: t.name ?? record.name,
+        length: t.length ?? 0,
+        progress: t.progress ?? 0,
+        downloaded: t.downloaded ?? 0,
+        uploaded: t.uploaded ?? 0,
+        downloadSpeed: t.downloadSpeed ?? 0,
+        uploadSpeed: t.uploadSpeed ?? 0,
+        peers: t.numPeers ?? 0,
+        payingPeers: [...links.values()].filter((l) => l.identified).length,
+        timeRemaining: t.timeRemaining ?? Infinity,
+        state: error !== undefined ? 'error' : !t.ready ? 'loading' : t.done ? 'seeding' : 'downloading',
+        error,
+        magnetURI: t.magnetURI ?? '',
+        files: (t.files ?? []).map((f) => ({ name: f.name, length: f.length, streamable: /\.(mp4|webm|m4v|mkv|mp3|ogg|oga|m4a|wav|flac)$/i.test(f.name) })),
+        earned: BigInt(record.earned),
+        paid: BigInt(record.paid),
+        refusals: worst === undefined ? undefined : { count: refusing.length, balance: worst.balance, threshold: worst.threshold, reason: worst.reason },
+      };
+    });
+  }
+
+  torrentFile(infoHash: string): Uint8Array | undefined {
+    return this.entries.get(infoHash)?.torrent.torrentFile;
+  }
+
+  async fileBlob(infoHash: string, index: number): Promise<Blob> {
+    const f = this.entries.get(infoHash)?.torrent.files[index];
+    if (f === undefined) throw new SharingError('That file is no longer shared here.');
+    return f.blob();
+  }
+
+  /** A URL the page can play while the file downloads (served by our service worker). */
+  async streamUrl(infoHash: string, index: number): Promise<string> {
+    const f = this.entries.get(infoHash)?.torrent.files[index];
+    if (f === undefined) throw new SharingError('That file is no longer shared here.');
+    const registration = await navigator.serviceWorker?.ready;
+    if (registration === undefined) throw new SharingError('Streaming needs the service worker; reload the page once and try again.');
+    this.streamServer ??= this.client.createServer({ controller: registration });
+    return f.streamURL;
+  }
+
+  private streamServer: unknown;
+
+  stop(): void {
+    clearInterval(this.refreshTimer);
+    this.unsubscribeLedger();
+    for (const e of this.entries.values()) e.choke?.stop();
+    this.o.ledger.setAcceptancePolicy(BANDWIDTH, undefined);
+    this.client.destroy();
+    this.store.close();
+  }
+}
+
+/** Storage and network errors in words a user can act on. */
+export function describeError(err: Error): string {
+  const text = `${err.name} ${err.message}`;
+  if (/QuotaExceeded|quota/i.test(text)) {
+    return 'The browser has no more storage for this site, so this torrent stopped. Other torrents are unaffected. Free up space (remove finished torrents) and add it again.';
+  }
+  if (/duplicate|already/i.test(text)) return 'This torrent is already in your list.';
+  if (/Invalid torrent identifier|parse|magnet/i.test(text)) return `This is not a magnet link or .torrent file WebTorrent can open (${err.message}).`;
+  return err.message;
+}
