@@ -22,7 +22,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   const relay = await startRelayProcess(await freePort(), await freePort());
   const server = await startStaticServer(resolve(root, 'dist-test'), await freePort());
   const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
-  const appUrl = `${server.url}/?relay=${encodeURIComponent(relay.multiaddr)}&tracker=${encodeURIComponent(relay.trackerUrl)}`;
+  const appUrl = `${server.url}/?relay=${encodeURIComponent(relay.multiaddr)}&tracker=${encodeURIComponent(relay.trackerUrl)}#/network`;
   return {
     browser,
     relay,

@@ -397,3 +397,24 @@ describe('after all that garbage', () => {
     expect(relay.health().connections).toBe(0);
   });
 });
+
+describe('shutdown', () => {
+  it('stops while tracker and libp2p clients are still connected, closing their sockets', async () => {
+    const other = await startRelay(
+      { ...RELAY_DEFAULTS, host: '127.0.0.1', p2pPort: 0, httpPort: 0, announce: [], peers: [] },
+      await generateKeyPair('Ed25519'),
+      () => undefined,
+    );
+    const tracker = await openWebSocket(other.httpUrl.replace(/^http/, 'ws'));
+    const trackerClosed = new Promise<void>((resolve) => tracker.once('close', () => resolve()));
+    const client = await createLibp2p({ transports: [webSockets()], connectionEncrypters: [noise()], streamMuxers: [yamux()] });
+    cleanups.push(() => client.stop());
+    await client.dial(other.node.getMultiaddrs()[0]!);
+    const clientDropped = new Promise<void>((resolve) => client.addEventListener('peer:disconnect', () => resolve(), { once: true }));
+
+    await other.stop();
+    await trackerClosed;
+    await clientDropped;
+    expect(client.getConnections(other.node.peerId)).toHaveLength(0);
+  });
+});

@@ -103,11 +103,15 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     listen: node.getMultiaddrs().map((ma) => ma.toString()),
   });
 
+  // The tracker's WebSocket server does not track clients; shutdown needs them.
+  const trackerSockets = new Set<WebSocket>();
   const http = createServer((req, res) => handleHttp(req, res, health));
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     tracker.ws.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       guardTrackerSocket(ws);
+      trackerSockets.add(ws);
+      ws.once('close', () => trackerSockets.delete(ws));
       tracker.ws.emit('connection', ws, req);
     });
   });
@@ -125,8 +129,10 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     health,
     async stop() {
       federation.stop();
-      await closeHttp(http);
+      // Upgraded tracker sockets keep the HTTP server open until they end, so end them first.
+      for (const ws of trackerSockets) ws.terminate();
       await new Promise<void>((resolve) => tracker.close(() => resolve()));
+      await closeHttp(http);
       await node.stop();
     },
   };

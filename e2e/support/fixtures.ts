@@ -6,6 +6,7 @@ import { test as base } from '@playwright/test';
 import { resolve } from 'node:path';
 import { PeerPage } from './peer-page.ts';
 import { freePort } from './ports.ts';
+import { startStockClient } from './stock-webtorrent.ts';
 import { startRelayProcess, startStaticServer, type RelayProcess, type StaticServer } from './processes.ts';
 
 export interface Network {
@@ -17,6 +18,8 @@ export interface Network {
 
 interface Fixtures {
   net: Network;
+  /** A fresh profile running only the stock WebTorrent bundle (no Trustmesh code), as window.stock. */
+  openStock: () => Promise<import('@playwright/test').Page>;
   openPeer: (opts?: { /** Replaces the relay part of the link. */ query?: string; viewport?: { width: number; height: number } }) => Promise<PeerPage>;
 }
 
@@ -42,6 +45,19 @@ export const test = base.extend<Fixtures>({
       contexts.push(context);
       const page = await context.newPage();
       return new PeerPage(page, context, net.appUrl(opts.query)).open();
+    });
+    for (const c of contexts) await c.close().catch(() => undefined);
+  },
+  openStock: async ({ browser, net }, use) => {
+    const contexts: import('@playwright/test').BrowserContext[] = [];
+    await use(async () => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      // Any page of the origin will do: the client needs an http origin, not the app.
+      await page.goto(`${net.server.url}/manifest.webmanifest`);
+      await startStockClient(page);
+      return page;
     });
     for (const c of contexts) await c.close().catch(() => undefined);
   },

@@ -8,8 +8,9 @@ export class PeerPage {
     readonly url: string,
   ) {}
 
+  /** Opens the app on its Network page, where the peer table is. */
   async open(): Promise<this> {
-    await this.page.goto(this.url);
+    await this.page.goto(`${this.url}#/network`);
     await expect(this.page.getByTestId('fingerprint')).toBeVisible();
     return this;
   }

@@ -105,13 +105,14 @@ function sharingHooks(session: AppSession) {
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
     views: () => sharing().views().map((v) => ({ ...v, earned: v.earned.toString(), paid: v.paid.toString(), refusals: v.refusals && { ...v.refusals, balance: v.refusals.balance.toString(), threshold: v.refusals.threshold.toString() } })),
     fileSha256: async (infoHash: string, index = 0) => sha256Hex(await sharing().fileBlob(infoHash, index)),
+    accounts: (infoHash: string) => sharing().accounts(infoHash),
     setWithholdAgreements: (on: boolean) => {
       sharing().withhold = on;
     },
     setPolicy: (s: Partial<import('../sharing/settings.ts').PolicySettings>) => sharing().saveSettings({ ...sharing().settings, ...s }),
-    balance: () => {
-      const t = running(session).ledger.service.ownTotals();
-      return { up: (t?.totalUp ?? 0n).toString(), down: (t?.totalDown ?? 0n).toString(), net: ((t?.totalUp ?? 0n) - (t?.totalDown ?? 0n)).toString() };
+    balance: async () => {
+      const b = await sharing().ownBalance();
+      return { up: b.up.toString(), down: b.down.toString(), net: b.net.toString() };
     },
   };
 }

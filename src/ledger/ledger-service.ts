@@ -23,6 +23,7 @@ import type { TokenAmounts, TransactionRegistry } from './transactions/registry.
 import type { SignatureVerifier } from './verifier.ts';
 import { neighbourhoodIn, validateBlock, type ValidationOutcome } from './validation.ts';
 import { loadWindow } from './window.ts';
+import { EMPTY_TALLY, extendTally, type VerifiedTally } from './verified-balance.ts';
 
 export const LEDGER_TIMINGS = {
   /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
@@ -71,6 +72,16 @@ export interface LedgerChannel {
   request(message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
 }
 
+export interface VerifiedBalance {
+  up: bigint;
+  down: bigint;
+  net: bigint;
+  /** Blocks 1..through are counted. */
+  through: number;
+  head: number;
+  complete: boolean;
+}
+
 export interface ChainEntry {
   block: HalfBlock;
   outcome: ValidationOutcome;
@@ -106,6 +117,8 @@ export class LedgerService {
   private readonly seenGossip = new SeenSet(SEEN_GOSSIP);
   private readonly recentOwners: string[] = [];
   private readonly policies = new Map<string, AcceptancePolicy>();
+  /** Settled prefix tallies of verified balances, per chain. */
+  private readonly tallies = new Map<string, VerifiedTally>();
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
@@ -367,6 +380,27 @@ export class LedgerService {
     return { type: 'crawl-response', latestSeq: latest.sequenceNumber, blocks };
   }
 
+  /**
+   * The verified balance of any chain in the store: proposals count only with
+   * their agreement (see verified-balance.ts). Incremental: each chain's
+   * settled prefix is tallied once. `complete` is false while blocks 1..head
+   * are not all known.
+   */
+  async verifiedBalance(publicKey: Uint8Array): Promise<VerifiedBalance> {
+    const key = toHex(publicKey);
+    const tally = this.tallies.get(key) ?? EMPTY_TALLY;
+    const head = (await this.o.store.latest(publicKey))?.sequenceNumber ?? 0;
+    let total = tally;
+    if (head > tally.through) {
+      const [blocks, agreements] = await Promise.all([this.o.store.range(publicKey, tally.through + 1, head), this.o.store.agreementsInRange(publicKey, tally.through + 1, head)]);
+      const agreed = new Set(agreements.map((a) => a.linkSequenceNumber));
+      const extended = extendTally(tally, blocks, (seq) => agreed.has(seq), this.o.registry);
+      this.tallies.set(key, extended.resumable);
+      total = extended.total;
+    }
+    return { up: total.up, down: total.down, net: total.up - total.down, through: total.through, head, complete: total.through === head };
+  }
+
   /** Validates and stores blocks that arrived some other way (e.g. a peer's balance proof on the BitTorrent wire). */
   async ingestBlocks(blocks: readonly HalfBlock[]): Promise<IngestResult> {
     const result = await this.ingestor.ingest(blocks);
@@ -389,11 +423,11 @@ export class LedgerService {
    * Crawls a whole chain page by page, fetching the next page while the
    * current one is verified and stored; `onPage` reports progress.
    */
-  async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void): Promise<number> {
+  async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void, channel?: LedgerChannel, fromSeq = 1): Promise<number> {
     const page = (from: number): Promise<LedgerMessage> =>
-      this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs);
+      this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
     let fetched = 0;
-    let pending = page(1);
+    let pending = page(fromSeq);
     for (;;) {
       const res = await pending;
       if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);

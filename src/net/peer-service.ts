@@ -27,6 +27,14 @@ const SNAPSHOT_REFRESH_MS = 2_000;
 const ANNOUNCE_MIN_INTERVAL_MS = 1_000;
 /** Remembered announcers; clearing past this only costs one extra announcement each. */
 const MAX_SEEN_PEERS = 10_000;
+/**
+ * A relay connection without a reservation this long is stale state on the
+ * relay (seen when an identity reconnects right after its previous tab closed):
+ * we hang up and reconnect, which gives a fresh reservation and subscriptions.
+ */
+const RESERVATION_GRACE_MS = 10_000;
+/** How often the reservation watchdog looks. */
+const WATCHDOG_INTERVAL_MS = 5_000;
 /** A probe may upload/download hundreds of MiB; two at once is plenty for diagnostics. */
 const MAX_INBOUND_PERF_STREAMS = 2;
 
@@ -64,6 +72,7 @@ export class PeerService {
     private readonly relays: RelayKeeper,
     private readonly dialer: PeerDialer,
     announce: () => void,
+    private readonly deps: PeerServiceDeps,
   ) {
     this.current = this.compute();
     this.announcer = throttle(announce, ANNOUNCE_MIN_INTERVAL_MS);
@@ -81,7 +90,7 @@ export class PeerService {
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
     const dialer = startPeerDialer(node, changed, deps.now, deps.random);
-    service = new PeerService(node, identity, relays, dialer, announce);
+    service = new PeerService(node, identity, relays, dialer, announce, deps);
     await service.wire();
     return service;
   }
@@ -106,6 +115,7 @@ export class PeerService {
     });
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
     this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), PEX_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.checkReservation(), WATCHDOG_INTERVAL_MS));
     if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
   }
 
@@ -151,6 +161,16 @@ export class PeerService {
       }
     } catch {
       // The peer may not speak PEX or may have left; discovery still works.
+    }
+  }
+
+  private checkReservation(): void {
+    if (this.node.getMultiaddrs().some(isWebRtcCircuitAddr)) return;
+    const now = this.deps.now();
+    for (const r of this.relays.statuses()) {
+      if (r.state === 'connected' && now - r.since > RESERVATION_GRACE_MS) {
+        void this.node.hangUp(peerIdFromString(r.peerId)).catch(() => undefined);
+      }
     }
   }
 

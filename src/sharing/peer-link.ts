@@ -8,7 +8,7 @@ import type { Wire } from 'webtorrent';
 import type { MessageSigner } from '../crypto/signers.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import { verifyBlockSignature } from '../ledger/block-codec.ts';
-import type { LedgerChannel, LedgerService } from '../ledger/ledger-service.ts';
+import type { LedgerChannel, LedgerService, VerifiedBalance } from '../ledger/ledger-service.ts';
 import type { PeerRef } from '../ledger/ledger-transport.ts';
 import type { LedgerMessage } from '../ledger/ledger-wire.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
@@ -36,6 +36,8 @@ export interface LinkContext {
   settled(link: PeerLink, bytes: bigint, earned: boolean): void;
   /** Test hook: refuse every payment request (a leecher that stops paying). */
   withholdAgreements(): boolean;
+  /** Checks the peer's chain (fetching it over this connection if needed) and sets link.verified. */
+  verify(link: PeerLink): void;
 }
 
 export class PeerLink {
@@ -45,8 +47,10 @@ export class PeerLink {
   hasExtension: boolean | undefined;
   remoteKey: Uint8Array | undefined;
   identified = false;
-  /** The peer's latest token-carrying block, proving its balance. */
+  /** The peer's latest token-carrying block: where its chain ends. */
   head: HalfBlock | undefined;
+  /** The peer's balance as checked from its signed chain (undefined until checked). */
+  verified: VerifiedBalance | undefined;
   /** Why this peer keeps us choked, as it told us. */
   refusedUs: { reason: RefusalReason; balance: bigint; threshold: bigint } | undefined;
   /** The refusal we last told this peer about (so we tell it once). */
@@ -56,6 +60,8 @@ export class PeerLink {
   private readonly pending = new Map<number, { resolve(m: LedgerMessage): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
   private nextRequestId = 1;
   private proposing = false;
+  /** A final settlement was asked for; it outlives a proposal in flight. */
+  private finalDue = false;
   private badMessages = 0;
   private closed = false;
 
@@ -64,7 +70,11 @@ export class PeerLink {
     private readonly ctx: LinkContext,
   ) {
     Object.assign(wire.extendedHandshake, payHandshakeFields(ctx.signer.publicKey, this.nonce));
-    wire.on('upload', (bytes: number) => this.upload.onSent(bytes));
+    wire.on('upload', (bytes: number) => {
+      this.upload.onSent(bytes);
+      // The window is enforced at once, not at the next rechoke: a peer that stops paying gets no more.
+      if (this.hasExtension === true && !wire.amChoking && this.upload.overWindow()) wire.choke();
+    });
     wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => this.download.onPiece(index, buffer.length));
     wire.on('unchoke', () => {
       if (this.refusedUs !== undefined) {
@@ -76,9 +86,9 @@ export class PeerLink {
     wire.once('close', () => this.close());
   }
 
+  /** The peer's verified balance, once its whole chain up to its head has been checked. */
   get balance(): bigint | undefined {
-    const t = this.head === undefined ? undefined : this.ctx.registry.tokensOf(this.head);
-    return t === undefined || t === null ? undefined : t.totalUp - t.totalDown;
+    return this.verified?.complete === true ? this.verified.net : undefined;
   }
 
   get peerRef(): PeerRef | undefined {
@@ -166,8 +176,8 @@ export class PeerLink {
     if (this.head !== undefined && block.sequenceNumber <= this.head.sequenceNumber) return;
     if (!verifyBlockSignature(block) || this.ctx.registry.tokensOf(block) == null) return;
     this.head = block;
-    // Kept in the ledger too, so forks of this peer meet the rest of what we know.
-    void this.ctx.ledger.ingestBlocks([block]).catch(() => undefined);
+    // Its balance is never taken from the head's totals: its chain is checked, pair by pair.
+    this.ctx.verify(this);
     this.ctx.changed();
   }
 
@@ -216,9 +226,10 @@ export class PeerLink {
 
   /** Proposes payment for acknowledged bytes when due; `final` settles the remainder at the end. */
   settle(final: boolean): void {
+    this.finalDue ||= final;
     const peer = this.peerRef;
     if (!this.identified || peer === undefined || this.proposing || this.closed) return;
-    const amount = this.upload.nextProposal(final);
+    const amount = this.upload.nextProposal(this.finalDue);
     if (amount === undefined) return;
     this.proposing = true;
     this.upload.onProposed(amount);
@@ -234,7 +245,7 @@ export class PeerLink {
       .finally(() => {
         this.proposing = false;
         this.ctx.changed();
-        this.settle(final);
+        this.settle(false);
       });
   }
 

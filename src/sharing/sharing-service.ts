@@ -38,6 +38,8 @@ export interface TorrentView {
   files: { name: string; length: number; streamable: boolean }[];
   earned: bigint;
   paid: bigint;
+  /** Interested peers we keep choked by policy (refused). */
+  refusedPeers: number;
   /** Peers that keep us choked, and why (our balance, their threshold). */
   refusals: { count: number; balance: bigint; threshold: bigint; reason: string } | undefined;
 }
@@ -189,7 +191,11 @@ export class SharingService {
       registry: this.o.registry,
       infoHash: torrent.infoHash,
       myPeerId: this.client.peerId,
-      changed: () => this.changed(),
+      changed: () => {
+        // A new balance, key or payment may change who gets served.
+        entry.choke?.soon();
+        this.changed();
+      },
       settled: (_link, bytes, earned) => {
         const r = entry.record;
         if (earned) r.earned = (BigInt(r.earned) + bytes).toString();
@@ -197,6 +203,7 @@ export class SharingService {
         void this.store.addSettlement(torrent.infoHash, bytes, earned);
       },
       withholdAgreements: () => this.withhold,
+      verify: (link) => this.verifyPeer(link, entry),
     });
     const extension = payExtension((wire) => {
       const link = new PeerLink(wire, ctx());
@@ -223,6 +230,44 @@ export class SharingService {
     });
   }
 
+  private readonly verifying = new Set<PeerLink>();
+
+  /**
+   * Sets a peer's verified balance from its signed chain: blocks we lack (up to
+   * the head it showed) are fetched from the peer over the BitTorrent wire,
+   * validated like any crawl, then tallied. One check per link at a time; a
+   * newer head while checking triggers another.
+   */
+  private verifyPeer(link: PeerLink, entry: Entry): void {
+    const peer = link.peerRef;
+    if (peer === undefined || this.verifying.has(link)) return;
+    this.verifying.add(link);
+    void (async () => {
+      try {
+        const key = peer.publicKey;
+        let v = await this.o.ledger.verifiedBalance(key);
+        const target = link.head?.sequenceNumber ?? 0;
+        if (v.through < target) {
+          await this.o.ledger.crawlChain(peer, key, undefined, link.channel, v.through + 1);
+          v = await this.o.ledger.verifiedBalance(key);
+        }
+        link.verified = v;
+        entry.choke?.soon();
+        this.changed();
+      } catch {
+        // The peer did not answer; it stays unverified (a newcomer) until its next head.
+      } finally {
+        this.verifying.delete(link);
+        if ((link.head?.sequenceNumber ?? 0) > (link.verified?.through ?? 0) && link.verified !== undefined) this.verifyPeer(link, entry);
+      }
+    })();
+  }
+
+  /** Our own balance, verified like anyone else's. */
+  ownBalance(): ReturnType<LedgerService['verifiedBalance']> {
+    return this.o.ledger.verifiedBalance(this.o.ledger.publicKey);
+  }
+
   private linkById(id: string): PeerLink | undefined {
     for (const e of this.entries.values()) for (const l of e.links.values()) if (l.peerRef?.id === id) return l;
     return undefined;
@@ -235,7 +280,7 @@ export class SharingService {
   }
 
   views(): TorrentView[] {
-    return [...this.entries.values()].map(({ torrent: t, record, links, error }) => {
+    return [...this.entries.values()].map(({ torrent: t, record, links, error, choke }) => {
       const refusing = [...links.values()].filter((l) => l.refusedUs !== undefined);
       const worst = refusing[0]?.refusedUs;
       return {
@@ -249,6 +294,7 @@ export class SharingService {
         uploadSpeed: t.uploadSpeed ?? 0,
         peers: t.numPeers ?? 0,
         payingPeers: [...links.values()].filter((l) => l.identified).length,
+        refusedPeers: (t.wires ?? []).filter((w) => choke?.standingOf(w)?.kind === 'refused').length,
         timeRemaining: t.timeRemaining ?? Infinity,
         state: error !== undefined ? 'error' : !t.ready ? 'loading' : t.done ? 'seeding' : 'downloading',
         error,
@@ -259,6 +305,21 @@ export class SharingService {
         refusals: worst === undefined ? undefined : { count: refusing.length, balance: worst.balance, threshold: worst.threshold, reason: worst.reason },
       };
     });
+  }
+
+  /** Per-connection books of a torrent (diagnostics): what each peer owes us and we owe it. */
+  accounts(infoHash: string): Record<string, unknown>[] {
+    const e = this.entries.get(infoHash);
+    if (e === undefined) return [];
+    return [...e.links.values()].map((l) => ({
+      peer: l.wire.peerId,
+      extension: l.hasExtension,
+      identified: l.identified,
+      interested: l.wire.peerInterested,
+      choking: l.wire.amChoking,
+      upload: { sent: l.upload.sent.toString(), acked: l.upload.acked.toString(), proposed: l.upload.proposed.toString(), agreed: l.upload.agreed.toString(), pending: l.upload.pending?.toString() },
+      download: { verified: l.download.verified.toString(), agreed: l.download.agreed.toString() },
+    }));
   }
 
   torrentFile(infoHash: string): Uint8Array | undefined {

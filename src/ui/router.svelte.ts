@@ -1,5 +1,6 @@
 /** Hash routing: the app is one page that works offline, so routes never hit the server. */
 export const ROUTES = [
+  { path: 'files', label: 'Files' },
   { path: 'network', label: 'Network' },
   { path: 'ledger', label: 'Ledger' },
   { path: 'identity', label: 'Identity' },
@@ -10,7 +11,7 @@ export type Route = (typeof ROUTES)[number]['path'];
 
 function parse(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
-  return ROUTES.find((r) => r.path === path)?.path ?? 'network';
+  return ROUTES.find((r) => r.path === path)?.path ?? 'files';
 }
 
 export function createRouter(): { readonly route: Route } {

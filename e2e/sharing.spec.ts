@@ -1,0 +1,127 @@
+/**
+ * Paid file sharing between real tabs: WebTorrent over the real tracker, every
+ * upload paid on TrustChain, free-riders refused, stock clients per policy.
+ */
+import { expect, test } from './support/fixtures.ts';
+import { ledger } from './support/ledger.ts';
+import { balance, expectSeeding, hooksReady, sharing, torrent } from './support/sharing.ts';
+import { stockAdd, stockProgress, stockSeed } from './support/stock-webtorrent.ts';
+import type { PeerPage } from './support/peer-page.ts';
+
+const MiB = 1024 * 1024;
+const WINDOW = 8 * MiB; // UNPAID_WINDOW_BYTES
+
+interface Seeded {
+  infoHash: string;
+  magnet: string;
+  sha256: string;
+}
+
+async function ready(...peers: PeerPage[]): Promise<void> {
+  for (const p of peers) await hooksReady(p.page);
+}
+
+test('a leecher pays for a 20 MB download byte for byte; both chains hold the pair after reload', async ({ openPeer }) => {
+  const [seeder, leecher] = await Promise.all([openPeer(), openPeer()]);
+  await ready(seeder, leecher);
+  const file = await sharing<Seeded>(seeder.page, 'seedGenerated', 20_000_000, 'twenty.bin', 11);
+  await sharing(leecher.page, 'add', file.magnet);
+  await expectSeeding(leecher.page, file.infoHash);
+  expect(await sharing<string>(leecher.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+
+  // Settlement of the last part follows completion; wait for the books, then compare them.
+  await expect.poll(async () => (await balance(seeder.page)).up, { message: 'seeder paid for the whole file' }).toBe(20_000_000n);
+  const s = await balance(seeder.page);
+  const l = await balance(leecher.page);
+  expect(s.net).toBe(20_000_000n);
+  expect(l.net).toBe(-20_000_000n);
+  expect((await torrent(seeder.page, file.infoHash))!.earned).toBe('20000000');
+  expect((await torrent(leecher.page, file.infoHash))!.paid).toBe('20000000');
+
+  const [seederKey, leecherKey] = await Promise.all([ledger<string>(seeder.page, 'publicKey'), ledger<string>(leecher.page, 'publicKey')]);
+  for (const p of [seeder, leecher]) {
+    await p.page.reload();
+    await hooksReady(p.page);
+  }
+  const proposals = await ledger<{ seq: number; outcome: string; linked: boolean; up: string; counterparty: string }[]>(seeder.page, 'inspect', seederKey);
+  const agreements = await ledger<{ seq: number; outcome: string; linked: boolean; down: string }[]>(leecher.page, 'inspect', leecherKey);
+  expect(proposals.every((b) => b.linked && b.outcome !== 'invalid' && b.counterparty === leecherKey)).toBe(true);
+  expect(agreements.every((b) => b.linked && b.outcome !== 'invalid')).toBe(true);
+  expect(proposals.reduce((sum, b) => sum + BigInt(b.up), 0n)).toBe(20_000_000n);
+  expect(agreements.reduce((sum, b) => sum + BigInt(b.down), 0n)).toBe(20_000_000n);
+  expect((await ledger<unknown[]>(leecher.page, 'inspect', seederKey)).length).toBe(proposals.length);
+});
+
+test('a free-rider below the threshold is refused and told why; after it earns by seeding, it is served again', async ({ openPeer }) => {
+  const [seeder, freeRider, third] = await Promise.all([openPeer(), openPeer(), openPeer()]);
+  await ready(seeder, freeRider, third);
+  await sharing(seeder.page, 'setPolicy', { thresholdMiB: -1 });
+  const big = await sharing<Seeded>(seeder.page, 'seedGenerated', 20_000_000, 'wanted.bin', 21);
+  await sharing(freeRider.page, 'add', big.magnet);
+
+  // Once its first payment shows a balance below -1 MiB, the seeder stops serving it.
+  await expect.poll(async () => (await torrent(freeRider.page, big.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('balance');
+  const refusedAt = (await torrent(freeRider.page, big.infoHash))!;
+  expect(refusedAt.progress).toBeLessThan(1);
+  expect(refusedAt.downloaded).toBeLessThanOrEqual(4 * MiB + WINDOW);
+  await freeRider.page.goto(`${freeRider.url}#/files`);
+  // The first payment is for the first 4 MiB acknowledged (acks come in 1 MiB steps, so a little more).
+  await expect(freeRider.page.getByTestId('refused-notice')).toHaveText(/refused by 1 seeder: your balance −4\.\d\d MiB is below their threshold −1\.00 MiB; seed or mine to earn tokens/);
+
+  // It shares something a third peer downloads: its balance rises above the threshold.
+  const own = await sharing<Seeded>(freeRider.page, 'seedGenerated', 12 * MiB, 'gift.bin', 22);
+  await sharing(third.page, 'add', own.magnet);
+  await expectSeeding(third.page, own.infoHash);
+  await expect.poll(async () => (await balance(freeRider.page)).net).toBeGreaterThanOrEqual(-1n * BigInt(MiB));
+  await expectSeeding(freeRider.page, big.infoHash);
+  expect(await sharing<string>(freeRider.page, 'fileSha256', big.infoHash)).toBe(big.sha256);
+  await expect(freeRider.page.getByTestId('refused-notice')).toHaveCount(0);
+});
+
+test('a leecher that withholds agreements is choked within the unpaid window', async ({ openPeer }) => {
+  const [seeder, leecher] = await Promise.all([openPeer(), openPeer()]);
+  await ready(seeder, leecher);
+  await sharing(leecher.page, 'setWithholdAgreements', true);
+  const file = await sharing<Seeded>(seeder.page, 'seedGenerated', 30 * MiB, 'unpaid.bin', 31);
+  await sharing(leecher.page, 'add', file.magnet);
+  await expect.poll(async () => (await torrent(leecher.page, file.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('unpaid');
+  const t = (await torrent(leecher.page, file.infoHash))!;
+  expect(t.downloaded).toBeLessThanOrEqual(WINDOW + 256 * 1024);
+  expect((await balance(seeder.page)).up).toBe(0n);
+});
+
+test('stock WebTorrent interoperates both ways, and is served or refused per policy', async ({ openPeer, openStock, net }) => {
+  const seeder = await openPeer();
+  await ready(seeder);
+  const stockPage = await openStock();
+
+  // Ours opens a stock magnet link.
+  const stockMagnet = await stockSeed(stockPage, 3 * MiB, 'from-stock.bin', net.relay.trackerUrl);
+  const fromStock = await sharing<string>(seeder.page, 'add', stockMagnet);
+  await expectSeeding(seeder.page, fromStock);
+
+  // A stock client opens ours, and is served from the newcomer slots (default policy)...
+  const served = await sharing<Seeded>(seeder.page, 'seedGenerated', 4 * MiB, 'to-stock.bin', 41);
+  await stockAdd(stockPage, served.magnet, net.relay.trackerUrl);
+  await expect.poll(() => stockProgress(stockPage), { timeout: 60_000 }).toBe(1);
+
+  // ...or refused when the seeder's policy says so.
+  const stockRefused = await openStock();
+  await sharing(seeder.page, 'setPolicy', { stockPeers: 'refuse' });
+  const refused = await sharing<Seeded>(seeder.page, 'seedGenerated', 4 * MiB, 'not-for-stock.bin', 42);
+  await stockAdd(stockRefused, refused.magnet, net.relay.trackerUrl);
+  await expect.poll(async () => (await torrent(seeder.page, refused.infoHash))?.refusedPeers, { timeout: 60_000 }).toBe(1);
+  expect(await stockProgress(stockRefused)).toBe(0);
+});
+
+test('a reloaded seeder resumes seeding from its stored data', async ({ openPeer }) => {
+  const [seeder, leecher] = await Promise.all([openPeer(), openPeer()]);
+  await ready(seeder, leecher);
+  const file = await sharing<Seeded>(seeder.page, 'seedGenerated', 6 * MiB, 'kept.bin', 51);
+  await seeder.page.reload();
+  await hooksReady(seeder.page);
+  await expect.poll(async () => (await torrent(seeder.page, file.infoHash))?.state, { timeout: 60_000 }).toBe('seeding');
+  await sharing(leecher.page, 'add', file.magnet);
+  await expectSeeding(leecher.page, file.infoHash);
+  expect(await sharing<string>(leecher.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+});
