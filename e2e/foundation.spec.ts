@@ -150,7 +150,7 @@ test('malformed or unreachable relay addresses give a clear status and retries, 
   // An unreachable relay is retried with backoff.
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${net.server.url}/?relay=${encodeURIComponent('/ip4/127.0.0.1/tcp/1/ws')}`);
+  await page.goto(`${net.server.url}/?relay=${encodeURIComponent('/ip4/127.0.0.1/tcp/1/ws')}#/network`);
   const status = page.getByTestId('relay-status');
   await expect(status).toHaveAttribute('data-state', 'retrying');
   await expect(status).toContainText('retrying in');

@@ -41,3 +41,19 @@ export async function stockSeed(page: Page, size: number, name: string, tracker:
     [name, size, tracker] as const,
   );
 }
+
+/** Downloads `magnet` with the stock client; resolves with the time from add to done, in ms. */
+export async function stockDownloadTimed(page: Page, magnet: string, tracker: string): Promise<number> {
+  return page.evaluate(
+    ([m, t]) =>
+      new Promise<number>((res) => {
+        const start = performance.now();
+        (globalThis as unknown as { stock: Stock }).stock.add(m!, { announce: [t] }, (torrent) => {
+          const t2 = torrent as StockTorrent & { once(e: 'done', f: () => void): void };
+          if (t2.done) res(performance.now() - start);
+          else t2.once('done', () => res(performance.now() - start));
+        });
+      }),
+    [magnet, tracker] as const,
+  );
+}

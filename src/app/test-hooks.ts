@@ -103,11 +103,32 @@ function sharingHooks(session: AppSession) {
       return { infoHash, magnet: sharing().views().find((v) => v.infoHash === infoHash)!.magnetURI, sha256: await sha256Hex(file) };
     },
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
+    /** Adds a download and resolves when it is complete, with the time from add to done (bench). */
+    async downloadTimed(magnet: string): Promise<{ infoHash: string; ms: number }> {
+      const start = performance.now();
+      const infoHash = await sharing().add(magnet);
+      const isDone = (): boolean => sharing().views().find((v) => v.infoHash === infoHash)?.state === 'seeding';
+      if (!isDone()) {
+        await new Promise<void>((resolve) => {
+          const off = sharing().subscribe(() => {
+            if (isDone()) {
+              off();
+              resolve();
+            }
+          });
+        });
+      }
+      return { infoHash, ms: performance.now() - start };
+    },
+    ownChainLength: () => running(session).ledger.service.own.latest?.sequenceNumber ?? 0,
     views: () => sharing().views().map((v) => ({ ...v, earned: v.earned.toString(), paid: v.paid.toString(), refusals: v.refusals && { ...v.refusals, balance: v.refusals.balance.toString(), threshold: v.refusals.threshold.toString() } })),
     fileSha256: async (infoHash: string, index = 0) => sha256Hex(await sharing().fileBlob(infoHash, index)),
     accounts: (infoHash: string) => sharing().accounts(infoHash),
     setWithholdAgreements: (on: boolean) => {
       sharing().withhold = on;
+    },
+    setPreferDirect: (on: boolean) => {
+      sharing().preferDirect = on;
     },
     setPolicy: (s: Partial<import('../sharing/settings.ts').PolicySettings>) => sharing().saveSettings({ ...sharing().settings, ...s }),
     balance: async () => {

@@ -8,7 +8,7 @@ import { toHex } from '../codec/bytes.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { FraudsterError, LedgerService, SignRefusedError } from './ledger-service.ts';
 import { MemoryHub } from './memory-transport.ts';
-import type { PeerRef } from './ledger-transport.ts';
+import { PeerUnreachableError, type PeerRef } from './ledger-transport.ts';
 import { LedgerStorageError } from './own-chain.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from './transactions/bandwidth.ts';
 import { defaultRegistry } from './transactions/default-registry.ts';
@@ -84,6 +84,28 @@ describe('LedgerService', () => {
     const again = await alice.ledger.requestAgreement(bob.ref, first.proposal);
     expect(again.agreement).toEqual(first.agreement);
     expect((await bob.ledger.ownChain()).length).toBe(1);
+  });
+
+  it('asks for the same proposal over the next route when a route is silent, and stops at a refusal', async () => {
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    hub.connect('alice', 'bob');
+    expect(alice.ledger.directPeer(bob.ref.publicKey)).toEqual(bob.ref);
+    expect(alice.ledger.directPeer(alice.ref.publicKey)).toBeUndefined();
+
+    const silent = { request: () => Promise.reject(new PeerUnreachableError('gone')) };
+    const { proposal } = await alice.ledger.propose(bob.ref, BANDWIDTH, pay(100n), silent, [{ peer: bob.ref }]);
+    expect(proposal.sequenceNumber).toBe(1);
+    expect((await alice.ledger.ownChain()).length).toBe(1);
+    expect((await bob.ledger.ownChain()).length).toBe(1);
+
+    let fallbackAsked = false;
+    const refusing = { request: async () => ({ type: 'sign-refused' as const, code: 'policy' as const, reason: 'no' }) };
+    const counting = { request: () => ((fallbackAsked = true), Promise.reject(new PeerUnreachableError('unused'))) };
+    await expect(alice.ledger.propose(bob.ref, BANDWIDTH, pay(1n), refusing, [{ peer: bob.ref, channel: counting }])).rejects.toBeInstanceOf(SignRefusedError);
+    expect(fallbackAsked).toBe(false);
+    await expect(alice.ledger.propose(bob.ref, BANDWIDTH, pay(1n), undefined, [{ peer: alice.ref }])).rejects.toThrow(/same key/);
   });
 
   it('refuses proposals without an acceptance policy, saying why', async () => {

@@ -72,6 +72,12 @@ export interface LedgerChannel {
   request(message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
 }
 
+/** One way to ask a peer: over the ledger's own transport (no channel) or over a channel. */
+export interface LedgerRoute {
+  peer: PeerRef;
+  channel?: LedgerChannel | undefined;
+}
+
 export interface VerifiedBalance {
   up: bigint;
   down: bigint;
@@ -227,12 +233,35 @@ export class LedgerService {
   /**
    * Signs a proposal to `peer` (committed durably first) and asks for its
    * agreement, retrying on timeouts. `transaction` builds the bytes from our
-   * running totals. Resolves with the stored pair.
+   * running totals. Resolves with the stored pair. When the peer does not
+   * answer, the same proposal is asked for again over each of `otherRoutes`
+   * (the same key, reached another way), so no proposal is left dangling
+   * because one connection was slow or gone.
    */
-  async propose(peer: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array, channel?: LedgerChannel): Promise<{ proposal: HalfBlock; agreement: HalfBlock }> {
+  async propose(
+    peer: PeerRef,
+    type: string,
+    transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array,
+    channel?: LedgerChannel,
+    otherRoutes: readonly LedgerRoute[] = [],
+  ): Promise<{ proposal: HalfBlock; agreement: HalfBlock; /** 0: the first route, 1..: otherRoutes[i - 1]. */ routeIndex: number }> {
     if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
+    if (otherRoutes.some((r) => !bytesEqual(r.peer.publicKey, peer.publicKey))) throw new Error('every route of a proposal must lead to the same key');
     const [proposal] = await this.own.sign(async (head, totals) => [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, peer.publicKey, type, transaction(totals), this.o.now()))]);
-    return this.requestAgreement(peer, proposal!, channel);
+    const routes: LedgerRoute[] = [{ peer, channel }, ...otherRoutes];
+    for (let i = 0; ; i++) {
+      try {
+        return { ...(await this.requestAgreement(routes[i]!.peer, proposal!, routes[i]!.channel)), routeIndex: i };
+      } catch (err) {
+        // A refusal is an answer; only silence moves on to the next route.
+        if (err instanceof SignRefusedError || i === routes.length - 1) throw err;
+      }
+    }
+  }
+
+  /** The peer with this key on a direct connection of the ledger's own transport, if any. */
+  directPeer(publicKey: Uint8Array): PeerRef | undefined {
+    return this.o.transport.peers().find((p) => bytesEqual(p.publicKey, publicKey));
   }
 
   /** Asks for (or again for) the agreement to one of our proposals. Idempotent on the other side. */

@@ -2,13 +2,17 @@
 
 const MiB = 1024 * 1024;
 
-/** A peer may hold at most this many bytes it has not paid for; beyond it, it is choked. */
-export const UNPAID_WINDOW_BYTES = 8 * MiB;
 /**
- * An uploader proposes a payment every time this much is acknowledged: half the
- * window, so one payment is settled while the next half flows (~256 pairs per GB).
+ * A peer may hold at most this many bytes it has not paid for; beyond it, it is
+ * choked. This bounds what a seeder risks per peer; 16 MiB is ~1.5 s of a fast
+ * tab-to-tab link, enough that a payment round trip never stalls the data.
  */
-export const PROPOSE_EVERY_BYTES = UNPAID_WINDOW_BYTES / 2;
+export const UNPAID_WINDOW_BYTES = 16 * MiB;
+/**
+ * An uploader proposes a payment every time this much is acknowledged: a quarter
+ * of the window, so a payment settles while the rest flows (~256 pairs per GB).
+ */
+export const PROPOSE_EVERY_BYTES = UNPAID_WINDOW_BYTES / 4;
 /** Below this, a final settlement is not worth a block pair (a few small pieces). */
 export const MIN_SETTLEMENT_BYTES = 64 * 1024;
 /** A downloader acknowledges verified bytes at least this often, so proposals follow the data. */

@@ -19,6 +19,9 @@ import { PAY_EXTENSION } from './constants.ts';
 import { identityChallenge, verifyIdentityProof } from './identity-proof.ts';
 import { decodePayMessage, encodePayMessage, NONCE_BYTES, payHandshakeFields, readPayHandshake, type PayMessage, type RefusalReason } from './pay-wire.ts';
 
+/** Ledger peer ids of BitTorrent connections start with this (libp2p ids never do). */
+export const WIRE_PEER_PREFIX = 'bt:';
+
 /** A ledger request over the wire that gets no answer within this is treated like a lost peer. */
 const WIRE_REQUEST_TIMEOUT_MS = 15_000;
 /** Malformed extension messages tolerated before the connection is dropped. */
@@ -36,6 +39,8 @@ export interface LinkContext {
   settled(link: PeerLink, bytes: bigint, earned: boolean): void;
   /** Test hook: refuse every payment request (a leecher that stops paying). */
   withholdAgreements(): boolean;
+  /** Whether payments may go over a direct libp2p connection to the peer (else only the wire). */
+  preferDirect(): boolean;
   /** Checks the peer's chain (fetching it over this connection if needed) and sets link.verified. */
   verify(link: PeerLink): void;
 }
@@ -53,6 +58,8 @@ export class PeerLink {
   verified: VerifiedBalance | undefined;
   /** Why this peer keeps us choked, as it told us. */
   refusedUs: { reason: RefusalReason; balance: bigint; threshold: bigint } | undefined;
+  /** How our last settled payment request reached the peer (diagnostics). */
+  lastPaymentRoute: 'direct' | 'wire' | undefined;
   /** The refusal we last told this peer about (so we tell it once). */
   lastNotice: RefusalReason | undefined;
   private readonly nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
@@ -92,7 +99,7 @@ export class PeerLink {
   }
 
   get peerRef(): PeerRef | undefined {
-    return this.remoteKey === undefined ? undefined : { id: `bt:${this.ctx.infoHash}:${this.wire.peerId}`, publicKey: this.remoteKey };
+    return this.remoteKey === undefined ? undefined : { id: `${WIRE_PEER_PREFIX}${this.ctx.infoHash}:${this.wire.peerId}`, publicKey: this.remoteKey };
   }
 
   private send(m: PayMessage): void {
@@ -233,10 +240,17 @@ export class PeerLink {
     if (amount === undefined) return;
     this.proposing = true;
     this.upload.onProposed(amount);
+    // Over the BitTorrent wire a proposal queues behind up to a second of piece
+    // data; a direct libp2p connection to the same key carries it at once. The
+    // wire stays the fallback, for the same proposal.
+    const direct = this.ctx.preferDirect() ? this.ctx.ledger.directPeer(peer.publicKey) : undefined;
+    const wire = { peer, channel: this.channel };
+    const [first, ...rest] = direct === undefined ? [wire] : [{ peer: direct }, wire];
     this.ctx.ledger
-      .propose(peer, BANDWIDTH, (totals) => bandwidthType.encode(nextBandwidth(totals, amount, 0n)), this.channel)
+      .propose(first!.peer, BANDWIDTH, (totals) => bandwidthType.encode(nextBandwidth(totals, amount, 0n)), first!.channel, rest)
       .then(
-        () => {
+        ({ routeIndex }) => {
+          this.lastPaymentRoute = direct !== undefined && routeIndex === 0 ? 'direct' : 'wire';
           this.upload.onAgreed();
           this.ctx.settled(this, amount, true);
         },

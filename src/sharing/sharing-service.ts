@@ -4,14 +4,16 @@
  * free-riding policy, and whose torrents survive reloads. Browser glue.
  */
 import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
+import { bytesEqual } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
+import type { PeerRef } from '../ledger/ledger-transport.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
 import { BANDWIDTH, bandwidthType } from '../ledger/transactions/bandwidth.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import { ChokeController } from './choke-controller.ts';
 import type { PolicyConfig } from './constants.ts';
 import { payExtension } from './pay-extension.ts';
-import { PeerLink, type LinkContext } from './peer-link.ts';
+import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
 
@@ -75,6 +77,8 @@ export class SharingService {
   private unsubscribeLedger: () => void;
   /** Test hook (test builds): refuse every payment request. */
   withhold = false;
+  /** Payments go over a direct libp2p connection to the peer when there is one (false: only over the wire; tests). */
+  preferDirect = true;
 
   private constructor(
     private readonly o: SharingOptions,
@@ -90,9 +94,10 @@ export class SharingService {
     });
     this.client.on('error', (err: Error) => this.onClientError(err));
     o.ledger.setAcceptancePolicy(BANDWIDTH, ({ proposal, from }) => {
-      const link = this.linkById(from.id);
-      if (link === undefined) return 'bandwidth is paid for on the BitTorrent connection that carried it';
-      return link.accept(bandwidthType.decode(proposal.transaction).up);
+      const up = bandwidthType.decode(proposal.transaction).up;
+      const link = this.linkFor(from, up);
+      if (link === undefined) return 'bandwidth is paid for to a peer we exchange pieces with, and you are not one';
+      return link.accept(up);
     });
     this.unsubscribeLedger = o.ledger.subscribe((e) => {
       // Our balance changed: tell every connected Trustmesh peer.
@@ -203,6 +208,7 @@ export class SharingService {
         void this.store.addSettlement(torrent.infoHash, bytes, earned);
       },
       withholdAgreements: () => this.withhold,
+      preferDirect: () => this.preferDirect,
       verify: (link) => this.verifyPeer(link, entry),
     });
     const extension = payExtension((wire) => {
@@ -268,9 +274,16 @@ export class SharingService {
     return this.o.ledger.verifiedBalance(this.o.ledger.publicKey);
   }
 
-  private linkById(id: string): PeerLink | undefined {
-    for (const e of this.entries.values()) for (const l of e.links.values()) if (l.peerRef?.id === id) return l;
-    return undefined;
+  /**
+   * The connection a payment request is for: the BitTorrent wire it came over,
+   * or, for a request over libp2p (authenticated as the same key), the wire to
+   * that key with enough unpaid verified bytes to cover it.
+   */
+  private linkFor(from: PeerRef, up: bigint): PeerLink | undefined {
+    const links = [...this.entries.values()].flatMap((e) => [...e.links.values()]);
+    if (from.id.startsWith(WIRE_PEER_PREFIX)) return links.find((l) => l.peerRef?.id === from.id);
+    const same = links.filter((l) => l.identified && l.remoteKey !== undefined && bytesEqual(l.remoteKey, from.publicKey));
+    return same.find((l) => l.download.canAgree(up)) ?? same[0];
   }
 
   private onClientError(err: Error): void {
@@ -317,6 +330,7 @@ export class SharingService {
       identified: l.identified,
       interested: l.wire.peerInterested,
       choking: l.wire.amChoking,
+      paymentRoute: l.lastPaymentRoute,
       upload: { sent: l.upload.sent.toString(), acked: l.upload.acked.toString(), proposed: l.upload.proposed.toString(), agreed: l.upload.agreed.toString(), pending: l.upload.pending?.toString() },
       download: { verified: l.download.verified.toString(), agreed: l.download.agreed.toString() },
     }));
