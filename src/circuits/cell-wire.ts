@@ -1,0 +1,149 @@
+/**
+ * Wire format of /trustmesh/circuits/1.0.0. Two layers:
+ *
+ * Link frames, between neighbours (one length-prefixed frame per message):
+ *   type u8 | circuit id u32 | body
+ *     create    1  X (32)                     originator's ephemeral key for this hop
+ *     created   2  Y (32) | auth (32)
+ *     relay     3  onion bytes                 one encrypted layer per remaining hop
+ *     destroy   4  reason u8
+ *     keepalive 5  (empty)                     forwarded along the circuit
+ *   Circuit ids are per link and chosen by the side that sends `create`, with
+ *   the top bit set when that side's key sorts below the other's, so the two
+ *   sides never pick the same id.
+ *
+ * Relay commands, the plaintext inside the innermost layer:
+ *   command u8 | body
+ *     extend        1  next hop's Ed25519 key (32) | X (32)
+ *     extended      2  Y (32) | auth (32)
+ *     data          3  bytes (≤ MAX_DATA_BYTES)
+ *     extend-failed 4  reason (UTF-8, ≤ 200 bytes)
+ *
+ * Decoders take untrusted bytes: bounded lengths, DecodeError only.
+ */
+import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
+import { MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
+import { AUTH_BYTES, X25519_KEY_BYTES } from './handshake.ts';
+
+const FRAME_HEADER_BYTES = 5;
+const MAX_REASON_BYTES = 200;
+const KEY_BYTES = 32;
+
+export type DestroyReason = 'requested' | 'protocol' | 'limit' | 'unpaid' | 'refused' | 'hop-lost' | 'timeout';
+const DESTROY_REASONS: readonly DestroyReason[] = ['requested', 'protocol', 'limit', 'unpaid', 'refused', 'hop-lost', 'timeout'];
+
+export type LinkFrame =
+  | { type: 'create'; circuitId: number; X: Uint8Array }
+  | { type: 'created'; circuitId: number; Y: Uint8Array; auth: Uint8Array }
+  | { type: 'relay'; circuitId: number; onion: Uint8Array }
+  | { type: 'destroy'; circuitId: number; reason: DestroyReason }
+  | { type: 'keepalive'; circuitId: number };
+
+const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', 'keepalive'] as const;
+
+export function encodeFrame(f: LinkFrame): Uint8Array {
+  const w = new BinaryWriter(f.type === 'relay' ? FRAME_HEADER_BYTES + f.onion.length : 80);
+  w.u8(FRAME_TYPES.indexOf(f.type) + 1).u32(f.circuitId);
+  switch (f.type) {
+    case 'create':
+      w.fixed(f.X, X25519_KEY_BYTES);
+      break;
+    case 'created':
+      w.fixed(f.Y, X25519_KEY_BYTES).fixed(f.auth, AUTH_BYTES);
+      break;
+    case 'relay':
+      if (f.onion.length > MAX_FRAME_BYTES - FRAME_HEADER_BYTES) throw new RangeError(`an onion of ${f.onion.length} bytes does not fit a frame`);
+      w.fixed(f.onion, f.onion.length);
+      break;
+    case 'destroy':
+      w.u8(DESTROY_REASONS.indexOf(f.reason));
+      break;
+    case 'keepalive':
+      break;
+  }
+  return w.finish();
+}
+
+export function decodeFrame(bytes: Uint8Array): LinkFrame {
+  if (bytes.length > MAX_FRAME_BYTES) throw new DecodeError('too-long', `a frame of ${bytes.length} bytes is over ${MAX_FRAME_BYTES}`);
+  const r = new BinaryReader(bytes);
+  const type = FRAME_TYPES[r.u8('frame type') - 1];
+  if (type === undefined) throw new DecodeError('unknown-type', `unknown frame type ${bytes[0]}`);
+  const circuitId = r.u32('circuit id');
+  let f: LinkFrame;
+  switch (type) {
+    case 'create':
+      f = { type, circuitId, X: r.fixed(X25519_KEY_BYTES, 'X') };
+      break;
+    case 'created':
+      f = { type, circuitId, Y: r.fixed(X25519_KEY_BYTES, 'Y'), auth: r.fixed(AUTH_BYTES, 'auth') };
+      break;
+    case 'relay':
+      f = { type, circuitId, onion: r.fixed(r.remaining, 'onion') };
+      break;
+    case 'destroy': {
+      const reason = DESTROY_REASONS[r.u8('destroy reason')];
+      if (reason === undefined) throw new DecodeError('invalid-value', 'unknown destroy reason');
+      f = { type, circuitId, reason };
+      break;
+    }
+    case 'keepalive':
+      f = { type, circuitId };
+      break;
+  }
+  r.end(`${type} frame`);
+  return f;
+}
+
+export type RelayCommand =
+  | { command: 'extend'; next: Uint8Array; X: Uint8Array }
+  | { command: 'extended'; Y: Uint8Array; auth: Uint8Array }
+  | { command: 'data'; data: Uint8Array }
+  | { command: 'extend-failed'; reason: string };
+
+const COMMANDS = ['extend', 'extended', 'data', 'extend-failed'] as const;
+
+export function encodeCommand(c: RelayCommand): Uint8Array {
+  const w = new BinaryWriter(c.command === 'data' ? 1 + c.data.length : 96);
+  w.u8(COMMANDS.indexOf(c.command) + 1);
+  switch (c.command) {
+    case 'extend':
+      w.fixed(c.next, KEY_BYTES).fixed(c.X, X25519_KEY_BYTES);
+      break;
+    case 'extended':
+      w.fixed(c.Y, X25519_KEY_BYTES).fixed(c.auth, AUTH_BYTES);
+      break;
+    case 'data':
+      if (c.data.length > MAX_DATA_BYTES) throw new RangeError(`a data cell carries at most ${MAX_DATA_BYTES} bytes`);
+      w.fixed(c.data, c.data.length);
+      break;
+    case 'extend-failed':
+      w.string(c.reason.slice(0, MAX_REASON_BYTES / 4), MAX_REASON_BYTES);
+      break;
+  }
+  return w.finish();
+}
+
+export function decodeCommand(bytes: Uint8Array): RelayCommand {
+  const r = new BinaryReader(bytes);
+  const command = COMMANDS[r.u8('command') - 1];
+  if (command === undefined) throw new DecodeError('unknown-type', `unknown relay command ${bytes[0]}`);
+  let c: RelayCommand;
+  switch (command) {
+    case 'extend':
+      c = { command, next: r.fixed(KEY_BYTES, 'next hop key'), X: r.fixed(X25519_KEY_BYTES, 'X') };
+      break;
+    case 'extended':
+      c = { command, Y: r.fixed(X25519_KEY_BYTES, 'Y'), auth: r.fixed(AUTH_BYTES, 'auth') };
+      break;
+    case 'data':
+      if (r.remaining > MAX_DATA_BYTES) throw new DecodeError('too-long', `a data cell of ${r.remaining} bytes is over ${MAX_DATA_BYTES}`);
+      c = { command, data: r.fixed(r.remaining, 'data') };
+      break;
+    case 'extend-failed':
+      c = { command, reason: r.string(MAX_REASON_BYTES, 'reason') };
+      break;
+  }
+  r.end(`${command} command`);
+  return c;
+}

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { webcrypto } from 'node:crypto';
+import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { toHex } from '../codec/bytes.ts';
+import { CircuitNode, type CircuitEnd, type RelayEvent } from './circuit-node.ts';
+import { encodeFrame } from './cell-wire.ts';
+import { staticKeyFromSeed } from './handshake.ts';
+import { MemoryNetwork } from './memory-link.ts';
+import { MAX_CIRCUITS_PER_LINK, MAX_DATA_BYTES } from './constants.ts';
+import { CircuitError } from './errors.ts';
+
+const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+
+/** Deterministic randomness per node, so failures replay. */
+function rng(seed: number): (n: number) => Uint8Array {
+  let s = seed >>> 0 || 1;
+  return (n) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      out[i] = s & 0xff;
+    }
+    return out;
+  };
+}
+
+interface Peer {
+  key: Uint8Array;
+  node: CircuitNode;
+  received: Uint8Array[];
+  ends: CircuitEnd[];
+  events: RelayEvent[];
+  relaying: boolean;
+}
+
+function mesh(count: number, opts: { connect?: (from: Uint8Array, to: Uint8Array) => Uint8Array } = {}) {
+  const net = new MemoryNetwork();
+  let clock = 1_000;
+  const peers: Peer[] = [];
+  for (let i = 0; i < count; i++) {
+    const seed = new Uint8Array(32).fill(i + 1);
+    const key = publicKeyFromSeed(seed);
+    const peer: Peer = { key, node: undefined as unknown as CircuitNode, received: [], ends: [], events: [], relaying: true };
+    peer.node = new CircuitNode({
+      publicKey: key,
+      staticKey: staticKeyFromSeed(seed),
+      subtle,
+      random: rng(i + 7),
+      now: () => clock,
+      connect: async (to) => net.link(key, opts.connect ? opts.connect(key, to) : to),
+      relaying: () => peer.relaying,
+      onEndpointData: (end, data) => {
+        peer.received.push(data);
+        if (!peer.ends.includes(end) && !peer.ends.some((e) => e.id === end.id)) peer.ends.push(end);
+      },
+      onRelayEvent: (e) => peer.events.push(e),
+    });
+    net.add(key, peer.node);
+    peers.push(peer);
+  }
+  return { net, peers, advance: (ms: number) => (clock += ms) };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+
+describe('circuits', () => {
+  it.each([1, 2, 3])('carries data both ways over %i hop(s), each relay seeing only its neighbours', async (hops) => {
+    const { peers } = mesh(hops + 1);
+    const [origin, ...path] = peers;
+    const replies: Uint8Array[] = [];
+    const circuit = await origin!.node.build(path.map((p) => p.key), (d) => replies.push(d));
+    expect(circuit.state).toBe('ready');
+    expect(circuit.pathHex()).toEqual(path.map((p) => toHex(p.key)));
+
+    const payload = rng(99)(3 * MAX_DATA_BYTES + 123);
+    await circuit.send(payload);
+    const last = path[path.length - 1]!;
+    await until(() => last.received.reduce((n, d) => n + d.length, 0) === payload.length, 'data at the last hop');
+    expect(concat(last.received)).toEqual(payload);
+
+    await last.ends[0]!.reply(new TextEncoder().encode('pong'));
+    await until(() => replies.length === 1, 'the reply');
+    expect(new TextDecoder().decode(replies[0])).toBe('pong');
+
+    // Each relay knows only who handed it the circuit.
+    path.forEach((p, i) => expect(p.node.relayedCircuits()[0]!.from).toBe(toHex((i === 0 ? origin! : path[i - 1]!).key)));
+    for (const p of path.slice(0, -1)) expect(p.received).toEqual([]);
+  });
+
+  it('refuses to build through a peer that cannot prove the identity we chose', async () => {
+    // Whoever asks for peer 2 is connected to peer 3 instead (a man in the middle).
+    const { peers } = mesh(4, { connect: (_from, to) => (toHex(to) === toHex(publicKeyFromSeed(new Uint8Array(32).fill(3))) ? publicKeyFromSeed(new Uint8Array(32).fill(4)) : to) });
+    await expect(peers[0]!.node.build([peers[1]!.key, peers[2]!.key])).rejects.toThrow(/prove/);
+  });
+
+  it('drops malformed, forged and replayed cells without disturbing the circuit', async () => {
+    const { peers, net } = mesh(3);
+    const [origin, r1, r2] = peers;
+    const circuit = await origin!.node.build([r1!.key, r2!.key]);
+    await circuit.send(new Uint8Array([1, 2, 3]));
+    await until(() => r2!.received.length === 1, 'first cell');
+
+    const link = net.link(origin!.key, r1!.key);
+    const lastRelay = link.sent[link.sent.length - 1]!;
+    const flipped = lastRelay.slice();
+    flipped[flipped.length - 1]! ^= 1;
+    await link.inject(lastRelay); // replay
+    await link.inject(flipped); // corrupted
+    await link.inject(rng(5)(200)); // garbage
+    await link.inject(encodeFrame({ type: 'relay', circuitId: circuit.firstHop.circuitId, onion: rng(6)(100) })); // forged
+    await link.inject(new Uint8Array([3, 0, 0])); // truncated
+
+    await circuit.send(new Uint8Array([4, 5, 6]));
+    await until(() => r2!.received.length === 2, 'the next genuine cell');
+    expect(r2!.received.map((d) => [...d])).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(circuit.state).toBe('ready');
+  });
+
+  it('reports a broken hop to the originator and frees every relay', async () => {
+    const { peers, net } = mesh(4);
+    const [origin, r1, r2, r3] = peers;
+    const circuit = await origin!.node.build([r1!.key, r2!.key, r3!.key]);
+    const broken = new Promise<string>((resolve) => (circuit.onBroken = resolve));
+    net.link(r2!.key, r3!.key).close();
+    expect(await broken).toBe('hop-lost');
+    await until(() => r1!.node.relayedCount === 0 && r2!.node.relayedCount === 0 && r3!.node.relayedCount === 0, 'relays to forget the circuit');
+    await expect(circuit.send(new Uint8Array(1))).rejects.toBeInstanceOf(CircuitError);
+  });
+
+  it('tears circuits down on request, and counts what each relay carried', async () => {
+    const { peers } = mesh(3);
+    const [origin, r1, r2] = peers;
+    const circuit = await origin!.node.build([r1!.key, r2!.key]);
+    await circuit.send(new Uint8Array(10_000));
+    await until(() => r2!.received.length === 1, 'data');
+    await circuit.close();
+    await until(() => r1!.node.relayedCount === 0 && r2!.node.relayedCount === 0, 'teardown');
+    const closed = r1!.events.find((e) => e.type === 'closed');
+    expect(closed).toMatchObject({ reason: 'requested' });
+    expect((closed as { bytes: number }).bytes).toBeGreaterThan(10_000);
+  });
+
+  it('refuses circuits when relaying is off, and past the per-link limit', async () => {
+    const { peers } = mesh(2);
+    peers[1]!.relaying = false;
+    await expect(peers[0]!.node.build([peers[1]!.key])).rejects.toThrow(/refused/);
+    peers[1]!.relaying = true;
+    const built = [];
+    for (let i = 0; i < MAX_CIRCUITS_PER_LINK; i++) built.push(await peers[0]!.node.build([peers[1]!.key]));
+    await expect(peers[0]!.node.build([peers[1]!.key])).rejects.toThrow(/limit/);
+    expect(peers[1]!.node.relayedCount).toBe(MAX_CIRCUITS_PER_LINK);
+  });
+
+  it('expires idle circuits, while keepalives hold busy ones open', async () => {
+    const { peers, advance } = mesh(3);
+    const [origin, r1, r2] = peers;
+    const kept = await origin!.node.build([r1!.key, r2!.key]);
+    const idle = await origin!.node.build([r1!.key, r2!.key]);
+    await idle.close();
+    await until(() => r1!.node.relayedCount === 1, 'closed one to go');
+    for (let i = 0; i < 6; i++) {
+      advance(5_000);
+      await origin!.node.sweep();
+      await r1!.node.sweep();
+      await r2!.node.sweep();
+    }
+    expect(kept.state).toBe('ready');
+    expect(r2!.node.relayedCount).toBe(1);
+
+    // An originator that vanishes stops sending keepalives: the relays let go.
+    advance(60_000);
+    await r1!.node.sweep();
+    await r2!.node.sweep();
+    await until(() => r1!.node.relayedCount === 0 && r2!.node.relayedCount === 0, 'expiry');
+  });
+
+  it('rejects paths of no hops or more than three', async () => {
+    const { peers } = mesh(5);
+    await expect(peers[0]!.node.build([])).rejects.toThrow(/1 to 3 hops/);
+    await expect(peers[0]!.node.build(peers.slice(1).map((p) => p.key))).rejects.toThrow(/1 to 3 hops/);
+  });
+});

@@ -1,0 +1,504 @@
+/**
+ * A peer's circuit machinery: the relay side (create, extend, forward, tear
+ * down, with limits) and the originator side (build a circuit hop by hop,
+ * send and receive through its layers), over any CircuitLinks. Pure protocol
+ * logic: clock, randomness and WebCrypto are injected; the libp2p glue feeds
+ * it frames and opens links.
+ */
+import { bytesEqual, compareBytes, toHex } from '../codec/bytes.ts';
+import { DecodeError } from '../codec/binary.ts';
+import type { CircuitLink } from './circuit-link.ts';
+import { decodeCommand, decodeFrame, encodeCommand, encodeFrame, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import {
+  CIRCUIT_LIFETIME_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
+  MAX_BAD_CELLS_PER_CIRCUIT,
+  MAX_CIRCUIT_BYTES,
+  MAX_CIRCUITS_PER_LINK,
+  MAX_DATA_BYTES,
+  MAX_HOPS,
+  MAX_RELAYED_CIRCUITS,
+} from './constants.ts';
+import { CircuitError } from './errors.ts';
+import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicKeyOf, type HopKeys, type StaticKey } from './handshake.ts';
+import { DELIVER, FORWARD, LayerCipher } from './layer.ts';
+
+export interface CircuitNodeOptions {
+  /** Our Ed25519 identity (what neighbours see) and its X25519 form (what handshakes prove). */
+  publicKey: Uint8Array;
+  staticKey: StaticKey;
+  subtle: SubtleCrypto;
+  random: (n: number) => Uint8Array;
+  now: () => number;
+  /** Opens, or reuses, a link to the peer with this identity. */
+  connect(peerKey: Uint8Array): Promise<CircuitLink>;
+  /** Whether we relay circuits for others now (a setting). */
+  relaying(): boolean;
+  /** Data arriving at the end of a circuit that someone built to us. */
+  onEndpointData?(end: CircuitEnd, data: Uint8Array): void;
+  /** A relay circuit opened or closed, or carried bytes (for the UI and payouts). */
+  onRelayEvent?(e: RelayEvent): void;
+}
+
+export type RelayEvent =
+  | { type: 'opened'; id: string; from: Uint8Array }
+  | { type: 'bytes'; id: string; bytes: number }
+  | { type: 'closed'; id: string; reason: DestroyReason; bytes: number };
+
+/** The far end of a circuit someone else built to us: we can answer along it. */
+export interface CircuitEnd {
+  readonly id: string;
+  reply(data: Uint8Array): Promise<void>;
+}
+
+interface Hop {
+  link: CircuitLink;
+  circuitId: number;
+}
+
+interface Relayed {
+  id: string;
+  prev: Hop;
+  next: Hop | undefined;
+  forward: LayerCipher;
+  backward: LayerCipher;
+  extending: boolean;
+  bytes: number;
+  openedAt: number;
+  lastActive: number;
+  badCells: number;
+}
+
+type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
+
+export class CircuitNode {
+  private readonly linkIds = new WeakMap<CircuitLink, number>();
+  private nextLinkId = 1;
+  /** Relayed circuits by the side they came from, and by the side we extended them to. */
+  private readonly byPrev = new Map<string, Relayed>();
+  private readonly byNext = new Map<string, Relayed>();
+  /** Circuits we built, by their first hop. */
+  private readonly originated = new Map<string, OriginCircuit>();
+  /** Our `create`s waiting for `created`, by link and id. */
+  private readonly pendingCreates = new Map<string, Pending>();
+
+  constructor(private readonly o: CircuitNodeOptions) {}
+
+  private slot(link: CircuitLink, circuitId: number): string {
+    let id = this.linkIds.get(link);
+    if (id === undefined) {
+      id = this.nextLinkId++;
+      this.linkIds.set(link, id);
+    }
+    return `${id}:${circuitId}`;
+  }
+
+  /** A fresh circuit id for a `create` we send on `link`, from our half of the id space. */
+  private freshId(link: CircuitLink): number {
+    const top = compareBytes(this.o.publicKey, link.remoteKey) < 0 ? 0x8000_0000 : 0;
+    for (;;) {
+      const r = this.o.random(4);
+      const id = ((((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) & 0x7fff_ffff) | top) >>> 0;
+      const s = this.slot(link, id);
+      if (id !== 0 && !this.byNext.has(s) && !this.originated.has(s) && !this.pendingCreates.has(s)) return id;
+    }
+  }
+
+  get relayedCount(): number {
+    return this.byPrev.size;
+  }
+
+  relayedCircuits(): { id: string; from: string; extended: boolean; bytes: number; ageMs: number }[] {
+    return [...this.byPrev.values()].map((r) => ({ id: r.id, from: toHex(r.prev.link.remoteKey), extended: r.next !== undefined, bytes: r.bytes, ageMs: this.o.now() - r.openedAt }));
+  }
+
+  // ---- incoming frames ---------------------------------------------------------
+
+  /** One frame from a neighbour. Malformed frames are dropped; nothing here throws. */
+  async receive(link: CircuitLink, bytes: Uint8Array): Promise<void> {
+    let f: LinkFrame;
+    try {
+      f = decodeFrame(bytes);
+    } catch (err) {
+      if (err instanceof DecodeError) return;
+      throw err;
+    }
+    const s = this.slot(link, f.circuitId);
+    switch (f.type) {
+      case 'create':
+        return this.onCreate(link, f.circuitId, f.X);
+      case 'created': {
+        const p = this.pendingCreates.get(s);
+        if (p === undefined) return;
+        this.pendingCreates.delete(s);
+        clearTimeout(p.timer);
+        p.resolve({ Y: f.Y, auth: f.auth });
+        return;
+      }
+      case 'relay': {
+        const prev = this.byPrev.get(s);
+        if (prev !== undefined) return this.onForwardCell(prev, f.onion);
+        const next = this.byNext.get(s);
+        if (next !== undefined) return this.onBackwardCell(next, f.onion);
+        await this.originated.get(s)?.onCell(f.onion);
+        return;
+      }
+      case 'destroy': {
+        const prev = this.byPrev.get(s);
+        if (prev !== undefined) return this.teardown(prev, f.reason, 'next');
+        const next = this.byNext.get(s);
+        if (next !== undefined) return this.teardown(next, f.reason === 'requested' ? 'hop-lost' : f.reason, 'prev');
+        this.originated.get(s)?.broken(f.reason);
+        const p = this.pendingCreates.get(s);
+        if (p !== undefined) {
+          this.pendingCreates.delete(s);
+          clearTimeout(p.timer);
+          p.reject(new CircuitError('refused', `the hop refused the circuit (${f.reason})`));
+        }
+        return;
+      }
+      case 'keepalive': {
+        const r = this.byPrev.get(s);
+        if (r === undefined) return;
+        r.lastActive = this.o.now();
+        if (r.next !== undefined) await this.sendFrame(r.next, { type: 'keepalive', circuitId: r.next.circuitId });
+        return;
+      }
+    }
+  }
+
+  /** The link went away: every circuit through it is gone. */
+  linkClosed(link: CircuitLink): void {
+    for (const r of [...this.byPrev.values()]) {
+      if (r.prev.link === link) void this.teardown(r, 'hop-lost', 'next');
+      else if (r.next?.link === link) void this.teardown(r, 'hop-lost', 'prev');
+    }
+    for (const c of [...this.originated.values()]) if (c.firstHop.link === link) c.broken('hop-lost');
+  }
+
+  private async onCreate(link: CircuitLink, circuitId: number, X: Uint8Array): Promise<void> {
+    const s = this.slot(link, circuitId);
+    if (this.byPrev.has(s)) return;
+    const refuse = (reason: DestroyReason) => this.sendFrame({ link, circuitId }, { type: 'destroy', circuitId, reason });
+    if (!this.o.relaying()) return refuse('refused');
+    const onLink = [...this.byPrev.values()].filter((r) => r.prev.link === link).length;
+    if (onLink >= MAX_CIRCUITS_PER_LINK || this.byPrev.size >= MAX_RELAYED_CIRCUITS) return refuse('limit');
+    let answer: ReturnType<typeof serverRespond>;
+    try {
+      answer = serverRespond(this.o.staticKey, X, this.o.random);
+    } catch (err) {
+      if (err instanceof HandshakeError) return refuse('protocol');
+      throw err;
+    }
+    const [forward, backward] = await layersOf(this.o.subtle, answer.keys);
+    const now = this.o.now();
+    const r: Relayed = { id: toHex(this.o.random(8)), prev: { link, circuitId }, next: undefined, forward, backward, extending: false, bytes: 0, openedAt: now, lastActive: now, badCells: 0 };
+    this.byPrev.set(s, r);
+    this.o.onRelayEvent?.({ type: 'opened', id: r.id, from: link.remoteKey });
+    await this.sendFrame(r.prev, { type: 'created', circuitId, Y: answer.Y, auth: answer.auth });
+  }
+
+  private async onForwardCell(r: Relayed, onion: Uint8Array): Promise<void> {
+    const layer = await r.forward.open(onion);
+    if (layer === undefined || (layer.kind !== FORWARD && layer.kind !== DELIVER)) return this.badCell(r);
+    r.lastActive = this.o.now();
+    if (!this.count(r, onion.length)) return;
+    if (layer.kind === FORWARD) {
+      if (r.next === undefined) return this.badCell(r);
+      return this.sendFrame(r.next, { type: 'relay', circuitId: r.next.circuitId, onion: layer.body });
+    }
+    let c: RelayCommand;
+    try {
+      c = decodeCommand(layer.body);
+    } catch {
+      return this.badCell(r);
+    }
+    if (c.command === 'extend') return this.onExtend(r, c.next, c.X);
+    if (c.command === 'data' && r.next === undefined) this.o.onEndpointData?.(this.endOf(r), c.data);
+  }
+
+  private endOf(r: Relayed): CircuitEnd {
+    return { id: r.id, reply: (data) => this.replyFromEnd(r, data) };
+  }
+
+  private async replyFromEnd(r: Relayed, data: Uint8Array): Promise<void> {
+    if (!this.byPrev.has(this.slot(r.prev.link, r.prev.circuitId))) throw new CircuitError('closed', 'the circuit is closed');
+    for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
+      const cell = await r.backward.seal(DELIVER, encodeCommand({ command: 'data', data: data.subarray(i, i + MAX_DATA_BYTES) }));
+      await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    }
+  }
+
+  private async onExtend(r: Relayed, nextKey: Uint8Array, X: Uint8Array): Promise<void> {
+    const fail = async (reason: string) => {
+      const cell = await r.backward.seal(DELIVER, encodeCommand({ command: 'extend-failed', reason }));
+      await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    };
+    if (r.next !== undefined || r.extending) return fail('this hop is already extended');
+    if (bytesEqual(nextKey, r.prev.link.remoteKey) || bytesEqual(nextKey, this.o.publicKey)) return fail('a circuit cannot turn back on itself');
+    r.extending = true;
+    try {
+      const link = await this.o.connect(nextKey);
+      const circuitId = this.freshId(link);
+      const next = { link, circuitId };
+      const { Y, auth } = await this.create(next, X);
+      if (!this.byPrev.has(this.slot(r.prev.link, r.prev.circuitId))) {
+        void this.sendFrame(next, { type: 'destroy', circuitId, reason: 'requested' });
+        return;
+      }
+      r.next = next;
+      this.byNext.set(this.slot(link, circuitId), r);
+      const cell = await r.backward.seal(DELIVER, encodeCommand({ command: 'extended', Y, auth }));
+      await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    } catch (err) {
+      await fail(err instanceof Error ? err.message : 'the next hop could not be reached');
+    } finally {
+      r.extending = false;
+    }
+  }
+
+  private async onBackwardCell(r: Relayed, onion: Uint8Array): Promise<void> {
+    r.lastActive = this.o.now();
+    if (!this.count(r, onion.length)) return;
+    const cell = await r.backward.seal(FORWARD, onion);
+    await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+  }
+
+  /** Counts relayed bytes; a circuit past its byte limit is torn down. */
+  private count(r: Relayed, bytes: number): boolean {
+    r.bytes += bytes;
+    this.o.onRelayEvent?.({ type: 'bytes', id: r.id, bytes });
+    if (r.bytes <= MAX_CIRCUIT_BYTES) return true;
+    void this.teardown(r, 'limit', 'both');
+    return false;
+  }
+
+  private async badCell(r: Relayed): Promise<void> {
+    if (++r.badCells > MAX_BAD_CELLS_PER_CIRCUIT) await this.teardown(r, 'protocol', 'both');
+  }
+
+  private async teardown(r: Relayed, reason: DestroyReason, notify: 'prev' | 'next' | 'both'): Promise<void> {
+    const s = this.slot(r.prev.link, r.prev.circuitId);
+    if (this.byPrev.get(s) !== r) return;
+    this.byPrev.delete(s);
+    if (r.next !== undefined) this.byNext.delete(this.slot(r.next.link, r.next.circuitId));
+    this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
+    const sends: Promise<void>[] = [];
+    if (notify !== 'next') sends.push(this.sendFrame(r.prev, { type: 'destroy', circuitId: r.prev.circuitId, reason }));
+    if (notify !== 'prev' && r.next !== undefined) sends.push(this.sendFrame(r.next, { type: 'destroy', circuitId: r.next.circuitId, reason }));
+    await Promise.all(sends);
+  }
+
+  /** Drops relayed circuits past their lifetime or idle too long; call periodically. */
+  async sweep(): Promise<void> {
+    const now = this.o.now();
+    for (const r of [...this.byPrev.values()]) {
+      if (now - r.openedAt > CIRCUIT_LIFETIME_MS || now - r.lastActive > IDLE_TIMEOUT_MS) await this.teardown(r, 'timeout', 'both');
+    }
+    for (const c of [...this.originated.values()]) await c.keepalive(now);
+  }
+
+  private async sendFrame(hop: Hop, f: LinkFrame): Promise<void> {
+    try {
+      await hop.link.send(encodeFrame(f));
+    } catch {
+      // The link is gone; its close handler tears its circuits down.
+    }
+  }
+
+  /** Sends `create` on a hop and waits for `created`. */
+  private create(hop: Hop, X: Uint8Array): Promise<{ Y: Uint8Array; auth: Uint8Array }> {
+    const s = this.slot(hop.link, hop.circuitId);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingCreates.delete(s);
+        reject(new CircuitError('timeout', 'the next hop did not answer in time'));
+      }, HANDSHAKE_TIMEOUT_MS);
+      this.pendingCreates.set(s, { resolve, reject, timer });
+      void this.sendFrame(hop, { type: 'create', circuitId: hop.circuitId, X });
+    });
+  }
+
+  // ---- originating ---------------------------------------------------------------
+
+  /**
+   * Builds a circuit through `path` (1..MAX_HOPS peer identities, in order),
+   * proving each hop's identity with a handshake against its key.
+   */
+  async build(path: readonly Uint8Array[], onData: (data: Uint8Array) => void = () => undefined): Promise<OriginCircuit> {
+    if (path.length < 1 || path.length > MAX_HOPS) throw new CircuitError('limit', `a circuit has 1 to ${MAX_HOPS} hops`);
+    const link = await this.o.connect(path[0]!);
+    const first = { link, circuitId: this.freshId(link) };
+    const eph = clientStart(this.o.random);
+    const circuit = new OriginCircuit(this.o, first, onData, () => this.originated.delete(this.slot(link, first.circuitId)), (h, f) => this.sendFrame(h, f));
+    const { Y, auth } = await this.create(first, eph.publicKey);
+    await circuit.addHop(path[0]!, clientFinish(eph, staticPublicKeyOf(path[0]!), Y, auth));
+    this.originated.set(this.slot(link, first.circuitId), circuit);
+    try {
+      for (const next of path.slice(1)) await circuit.extend(next);
+      circuit.state = 'ready';
+    } catch (err) {
+      await circuit.close();
+      throw err;
+    }
+    return circuit;
+  }
+}
+
+/** A hop's two layers: forward (originator → hop) and backward; both ends build the same pair. */
+async function layersOf(subtle: SubtleCrypto, k: HopKeys): Promise<[LayerCipher, LayerCipher]> {
+  return Promise.all([LayerCipher.create(subtle, k.forwardKey, k.forwardNonce), LayerCipher.create(subtle, k.backwardKey, k.backwardNonce)]);
+}
+
+/** A circuit we built: our end of the onion. */
+export class OriginCircuit {
+  private readonly hops: { key: Uint8Array; forward: LayerCipher; backward: LayerCipher }[] = [];
+  private waiting: { resolve(c: RelayCommand): void; reject(e: Error): void } | undefined;
+  private sendQueue: Promise<void> = Promise.resolve();
+  private lastSent: number;
+  state: 'building' | 'ready' | 'broken' | 'closed' = 'building';
+  brokenReason: DestroyReason | undefined;
+  bytesSent = 0;
+  bytesReceived = 0;
+  /** Called when a hop or the path goes away (not when we close it). */
+  onBroken: (reason: DestroyReason) => void = () => undefined;
+
+  constructor(
+    private readonly o: CircuitNodeOptions,
+    readonly firstHop: Hop,
+    private readonly onData: (data: Uint8Array) => void,
+    private readonly forget: () => void,
+    private readonly sendFrame: (h: Hop, f: LinkFrame) => Promise<void>,
+  ) {
+    this.lastSent = o.now();
+  }
+
+  get path(): Uint8Array[] {
+    return this.hops.map((h) => h.key);
+  }
+
+  async addHop(key: Uint8Array, keys: HopKeys): Promise<void> {
+    const [forward, backward] = await layersOf(this.o.subtle, keys);
+    this.hops.push({ key, forward, backward });
+  }
+
+  /** Onion-wraps a command for hop `target` (0-based); nonces are taken now, in call order. */
+  private wrap(target: number, command: Uint8Array): Promise<Uint8Array> {
+    // Take every layer's nonce synchronously, innermost first, then encrypt outwards.
+    const inner = this.hops[target]!.forward.seal(DELIVER, command);
+    const outer: ((body: Uint8Array) => Promise<Uint8Array>)[] = [];
+    for (let i = target - 1; i >= 0; i--) outer.push(this.hops[i]!.forward.reserveSeal(FORWARD));
+    return outer.reduce((p, seal) => p.then(seal), inner);
+  }
+
+  private enqueue(cell: Promise<Uint8Array>): Promise<void> {
+    const sent = this.sendQueue.then(async () => {
+      const onion = await cell;
+      if (this.state === 'broken' || this.state === 'closed') throw new CircuitError('broken', 'the circuit is gone; build a new one');
+      this.lastSent = this.o.now();
+      await this.sendFrame(this.firstHop, { type: 'relay', circuitId: this.firstHop.circuitId, onion });
+    });
+    this.sendQueue = sent.catch(() => undefined);
+    return sent;
+  }
+
+  async extend(next: Uint8Array): Promise<void> {
+    const eph = clientStart(this.o.random);
+    const answer = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'extend', next, X: eph.publicKey })));
+    const c = await answer;
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not extend the circuit: ${c.reason}`);
+    if (c.command !== 'extended') throw new CircuitError('handshake', 'the hop answered an extend with something else');
+    await this.addHop(next, clientFinish(eph, staticPublicKeyOf(next), c.Y, c.auth));
+  }
+
+  private nextCommand(): Promise<RelayCommand> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new CircuitError('timeout', 'the circuit did not answer in time'));
+      }, HANDSHAKE_TIMEOUT_MS);
+      this.waiting = {
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  /** Sends data to the circuit's last hop, in cells; resolves once the first hop's link took them. */
+  send(data: Uint8Array): Promise<void> {
+    if (this.state === 'broken' || this.state === 'closed') return Promise.reject(new CircuitError('broken', 'the circuit is gone; build a new one'));
+    const last = this.hops.length - 1;
+    let done: Promise<void> = Promise.resolve();
+    for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
+      const chunk = data.subarray(i, i + MAX_DATA_BYTES);
+      done = this.enqueue(this.wrap(last, encodeCommand({ command: 'data', data: chunk })));
+      this.bytesSent += chunk.length;
+    }
+    return done;
+  }
+
+  /** A backward cell: peel layers from the first hop until one says it is for us. */
+  async onCell(onion: Uint8Array): Promise<void> {
+    let body = onion;
+    for (const hop of this.hops) {
+      const layer = await hop.backward.open(body);
+      if (layer === undefined) return; // forged or corrupted: dropped
+      if (layer.kind === FORWARD) {
+        body = layer.body;
+        continue;
+      }
+      if (layer.kind !== DELIVER) return;
+      let c: RelayCommand;
+      try {
+        c = decodeCommand(layer.body);
+      } catch {
+        return;
+      }
+      if (c.command === 'data' && hop === this.hops[this.hops.length - 1]) {
+        this.bytesReceived += c.data.length;
+        this.onData(c.data);
+      } else if (this.waiting !== undefined) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w.resolve(c);
+      }
+      return;
+    }
+  }
+
+  async keepalive(now: number): Promise<void> {
+    if (this.state === 'broken' || this.state === 'closed' || now - this.lastSent < IDLE_TIMEOUT_MS / 3) return;
+    this.lastSent = now;
+    await this.sendFrame(this.firstHop, { type: 'keepalive', circuitId: this.firstHop.circuitId });
+  }
+
+  broken(reason: DestroyReason): void {
+    if (this.state === 'broken' || this.state === 'closed') return;
+    this.state = 'broken';
+    this.brokenReason = reason;
+    this.forget();
+    this.waiting?.reject(new CircuitError('broken', `the circuit broke (${reason})`));
+    this.onBroken(reason);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasUsable = this.state !== 'broken';
+    this.state = 'closed';
+    this.forget();
+    if (wasUsable) await this.sendFrame(this.firstHop, { type: 'destroy', circuitId: this.firstHop.circuitId, reason: 'requested' });
+  }
+
+  /** For tests: the fingerprint of each hop. */
+  pathHex(): string[] {
+    return this.hops.map((h) => toHex(h.key));
+  }
+}

@@ -1,0 +1,85 @@
+/** Links between CircuitNodes in one process (tests): ordered delivery, with a tap to inspect or inject frames. */
+import type { CircuitLink } from './circuit-link.ts';
+import type { CircuitNode } from './circuit-node.ts';
+import { toHex } from '../codec/bytes.ts';
+
+export class MemoryLink implements CircuitLink {
+  peer!: MemoryLink;
+  closed = false;
+  private delivery: Promise<void> = Promise.resolve();
+  /** Every frame this side sent, in order. */
+  readonly sent: Uint8Array[] = [];
+
+  constructor(
+    readonly remoteKey: Uint8Array,
+    private readonly owner: CircuitNode,
+  ) {}
+
+  send(frame: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('link closed'));
+    this.sent.push(frame);
+    return this.deliver(frame);
+  }
+
+  /** Delivers a frame to the other side as if this side had sent it (an attacker on the link). */
+  inject(frame: Uint8Array): Promise<void> {
+    return this.deliver(frame);
+  }
+
+  private deliver(frame: Uint8Array): Promise<void> {
+    const other = this.peer;
+    this.delivery = this.delivery.then(() => (other.closed ? undefined : other.owner.receive(other, frame)));
+    return Promise.resolve();
+  }
+
+  /** Resolves when every frame sent so far has been handled on the other side. */
+  drained(): Promise<void> {
+    return this.delivery;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.peer.closed = true;
+    this.owner.linkClosed(this);
+    this.peer.owner.linkClosed(this.peer);
+  }
+}
+
+/** Connects nodes by key: `connect` of each node looks its peers up here, one link per pair. */
+export class MemoryNetwork {
+  private readonly nodes = new Map<string, { key: Uint8Array; node: CircuitNode }>();
+  private readonly links = new Map<string, MemoryLink>();
+
+  add(key: Uint8Array, node: CircuitNode): void {
+    this.nodes.set(toHex(key), { key, node });
+  }
+
+  /** The link `from` uses to reach `to`, made on first use. */
+  link(from: Uint8Array, to: Uint8Array): MemoryLink {
+    const k = `${toHex(from)}>${toHex(to)}`;
+    const existing = this.links.get(k);
+    if (existing !== undefined && !existing.closed) return existing;
+    const a = this.nodes.get(toHex(from));
+    const b = this.nodes.get(toHex(to));
+    if (a === undefined || b === undefined) throw new Error('no such peer');
+    const ab = new MemoryLink(to, a.node);
+    const ba = new MemoryLink(from, b.node);
+    ab.peer = ba;
+    ba.peer = ab;
+    this.links.set(k, ab);
+    this.links.set(`${toHex(to)}>${toHex(from)}`, ba);
+    return ab;
+  }
+
+  /** Waits until no frame is in flight anywhere. */
+  async settle(): Promise<void> {
+    for (let round = 0; round < 50; round++) {
+      const before = [...this.links.values()].reduce((n, l) => n + l.sent.length, 0);
+      await Promise.all([...this.links.values()].map((l) => l.drained()));
+      await new Promise((r) => setTimeout(r, 0));
+      const after = [...this.links.values()].reduce((n, l) => n + l.sent.length, 0);
+      if (after === before) return;
+    }
+  }
+}
