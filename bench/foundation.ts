@@ -30,7 +30,7 @@ async function timeToFirstDirectPeer(env: BenchEnv): Promise<number[]> {
 }
 
 /** Raw RTCDataChannel between two contexts: SDP exchanged by the harness, 256 KiB messages, flow control at 8 MiB / 2 MiB buffered (the best of a sweep on this machine). */
-async function rawDataChannelMiBps(env: BenchEnv, bytes: number): Promise<number> {
+export async function rawDataChannelMiBps(env: BenchEnv, bytes: number): Promise<number> {
   const [ca, cb] = [await env.browser.newContext(), await env.browser.newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
   // Any same-origin page will do; the raw test uses no app code.
