@@ -8,13 +8,14 @@ import { parseRelayAddress, resolveNetConfig, type NetConfig } from '../net/net-
 import { PeerService } from '../net/peer-service.ts';
 import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-runtime.ts';
 import { SharingService } from '../sharing/sharing-service.ts';
+import { CircuitService } from '../circuits/circuit-service.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; config: NetConfig; identityCreated: boolean }
+  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; config: NetConfig; identityCreated: boolean }
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -88,8 +89,10 @@ export class AppSession {
     const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
     const ledger = await startLedger(identity, service.node);
     const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random });
-    this.set({ phase: 'running', identity, service, ledger, sharing, config, identityCreated: created });
+    const circuits = await CircuitService.start(service.node, identity);
+    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, config, identityCreated: created });
     void lock.lost.then(async () => {
+      circuits.stop();
       sharing.stop();
       ledger.stop();
       await service.stop();
@@ -135,6 +138,7 @@ export class AppSession {
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
     const { identity, records } = decodeBackup(bytes);
     if (this.state.phase === 'running') {
+      this.state.circuits.stop();
       this.state.sharing.stop();
       this.state.ledger.stop();
       await this.state.service.stop();
@@ -149,6 +153,7 @@ export class AppSession {
 
   async stop(): Promise<void> {
     if (this.state.phase === 'running') {
+      this.state.circuits.stop();
       this.state.sharing.stop();
       this.state.ledger.stop();
       await this.state.service.stop();

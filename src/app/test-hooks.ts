@@ -206,6 +206,24 @@ function benchHooks(session: AppSession) {
   };
 }
 
+/** Circuits: probes through chosen peers, and what this tab relays. */
+function circuitHooks(session: AppSession) {
+  const circuits = () => running(session).circuits;
+  const keyOf = (peerId: string): Uint8Array => peerIdFromString(peerId).publicKey!.raw;
+  return {
+    publicKey: () => toHex(running(session).identity.publicKey),
+    /** Probes `farEnd` through `relays` (peer ids) or, given a number, through that many random relays. */
+    probe: (farEnd: string, relays: string[] | number, bytes: number) =>
+      typeof relays === 'number' ? circuits().probe(keyOf(farEnd), relays, bytes) : circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) }),
+    currentPath: () => circuits().currentPath,
+    relayed: () => circuits().relayed(),
+    relayedBytes: () => circuits().relayedBytes,
+    setRelaying: (on: boolean) => {
+      circuits().relaying = on;
+    },
+  };
+}
+
 export interface TestHooks {
   session: AppSession;
   phase(): string;
@@ -213,6 +231,7 @@ export interface TestHooks {
   ledger: ReturnType<typeof ledgerHooks>;
   sharing: ReturnType<typeof sharingHooks>;
   bench: ReturnType<typeof benchHooks>;
+  circuits: ReturnType<typeof circuitHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -223,6 +242,7 @@ export function installTestHooks(session: AppSession): void {
     ledger: ledgerHooks(session),
     sharing: sharingHooks(session),
     bench: benchHooks(session),
+    circuits: circuitHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

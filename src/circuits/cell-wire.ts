@@ -8,6 +8,8 @@
  *     relay     3  onion bytes                 one encrypted layer per remaining hop
  *     destroy   4  reason u8
  *     keepalive 5  (empty)                     forwarded along the circuit
+ *     credit    6  bytes u32                   link flow control (circuit id 0): the
+ *                                              sender of this frame processed that much
  *   Circuit ids are per link and chosen by the side that sends `create`, with
  *   the top bit set when that side's key sorts below the other's, so the two
  *   sides never pick the same id.
@@ -37,9 +39,12 @@ export type LinkFrame =
   | { type: 'created'; circuitId: number; Y: Uint8Array; auth: Uint8Array }
   | { type: 'relay'; circuitId: number; onion: Uint8Array }
   | { type: 'destroy'; circuitId: number; reason: DestroyReason }
-  | { type: 'keepalive'; circuitId: number };
+  | { type: 'keepalive'; circuitId: number }
+  | { type: 'credit'; circuitId: number; bytes: number };
 
-const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', 'keepalive'] as const;
+const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', 'keepalive', 'credit'] as const;
+/** The first byte of a credit frame, so a link can pick its own frames out cheaply. */
+export const CREDIT_FRAME_TYPE = FRAME_TYPES.indexOf('credit') + 1;
 
 export function encodeFrame(f: LinkFrame): Uint8Array {
   const w = new BinaryWriter(f.type === 'relay' ? FRAME_HEADER_BYTES + f.onion.length : 80);
@@ -59,6 +64,9 @@ export function encodeFrame(f: LinkFrame): Uint8Array {
       w.u8(DESTROY_REASONS.indexOf(f.reason));
       break;
     case 'keepalive':
+      break;
+    case 'credit':
+      w.u32(f.bytes);
       break;
   }
   return w.finish();
@@ -89,6 +97,9 @@ export function decodeFrame(bytes: Uint8Array): LinkFrame {
     }
     case 'keepalive':
       f = { type, circuitId };
+      break;
+    case 'credit':
+      f = { type, circuitId, bytes: r.u32('credit') };
       break;
   }
   r.end(`${type} frame`);

@@ -84,7 +84,7 @@ const concat = (parts: Uint8Array[]) => {
 };
 
 describe('circuits', () => {
-  it.each([1, 2, 3])('carries data both ways over %i hop(s), each relay seeing only its neighbours', async (hops) => {
+  it.each([1, 2, 3, 4])('carries data both ways through %i peer(s), each relay seeing only its neighbours', async (hops) => {
     const { peers } = mesh(hops + 1);
     const [origin, ...path] = peers;
     const replies: Uint8Array[] = [];
@@ -197,9 +197,9 @@ describe('circuits', () => {
     await until(() => r1!.node.relayedCount === 0 && r2!.node.relayedCount === 0, 'expiry');
   });
 
-  it('rejects paths of no hops or more than three', async () => {
-    const { peers } = mesh(5);
-    await expect(peers[0]!.node.build([])).rejects.toThrow(/1 to 3 hops/);
-    await expect(peers[0]!.node.build(peers.slice(1).map((p) => p.key))).rejects.toThrow(/1 to 3 hops/);
+  it('rejects empty paths and paths of more than three relays before the far end', async () => {
+    const { peers } = mesh(6);
+    await expect(peers[0]!.node.build([])).rejects.toThrow(/1 to 4 peers/);
+    await expect(peers[0]!.node.build(peers.slice(1).map((p) => p.key))).rejects.toThrow(/1 to 4 peers/);
   });
 });

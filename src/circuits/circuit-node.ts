@@ -18,6 +18,7 @@ import {
   MAX_CIRCUITS_PER_LINK,
   MAX_DATA_BYTES,
   MAX_HOPS,
+  MAX_PATH_LENGTH,
   MAX_RELAYED_CIRCUITS,
 } from './constants.ts';
 import { CircuitError } from './errors.ts';
@@ -158,6 +159,8 @@ export class CircuitNode {
         }
         return;
       }
+      case 'credit':
+        return; // the link's own flow control, consumed by the link
       case 'keepalive': {
         const r = this.byPrev.get(s);
         if (r === undefined) return;
@@ -323,11 +326,12 @@ export class CircuitNode {
   // ---- originating ---------------------------------------------------------------
 
   /**
-   * Builds a circuit through `path` (1..MAX_HOPS peer identities, in order),
-   * proving each hop's identity with a handshake against its key.
+   * Builds a circuit through `path` (up to MAX_HOPS relays, then the far end:
+   * peer identities, in order), proving each hop's identity with a handshake
+   * against its key.
    */
   async build(path: readonly Uint8Array[], onData: (data: Uint8Array) => void = () => undefined): Promise<OriginCircuit> {
-    if (path.length < 1 || path.length > MAX_HOPS) throw new CircuitError('limit', `a circuit has 1 to ${MAX_HOPS} hops`);
+    if (path.length < 1 || path.length > MAX_PATH_LENGTH) throw new CircuitError('limit', `a circuit runs through 1 to ${MAX_PATH_LENGTH} peers (up to ${MAX_HOPS} relays and the far end)`);
     const link = await this.o.connect(path[0]!);
     const first = { link, circuitId: this.freshId(link) };
     const eph = clientStart(this.o.random);

@@ -6,7 +6,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { classifyConnection } from '../net/peer-table.ts';
+import { isDirectConnection } from '../net/direct.ts';
 import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
@@ -22,9 +22,7 @@ export function peerRef(id: PeerId): PeerRef | undefined {
   return raw === undefined || raw.length !== 32 ? undefined : { id: id.toString(), publicKey: raw };
 }
 
-function isDirect(c: Connection): boolean {
-  return c.status === 'open' && classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
-}
+const isDirect = isDirectConnection;
 
 export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
   /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */

@@ -1,0 +1,67 @@
+/**
+ * Circuit figures: throughput of 0 (a direct libp2p stream), 1, 2 and 3 relay
+ * hops between two tabs, in the same run, each as a ratio to direct. Every
+ * hop is its own tab (browser profile); all links are direct WebRTC.
+ */
+import type { Page } from '@playwright/test';
+import { median, MiB, type BenchEnv, type Figure } from './env.ts';
+
+const BYTES = 32 * MiB;
+const RUNS = 3;
+
+type Hooks = { circuits: Record<string, (...a: unknown[]) => Promise<unknown>> };
+
+/** Probes the last peer of `path` through the others. */
+function probe(page: Page, path: string[], bytes: number): Promise<{ ms: number }> {
+  return page.evaluate(
+    ([p, n]) => (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh.circuits.probe!(p[p.length - 1], p.slice(0, -1), n) as Promise<{ ms: number }>,
+    [path, bytes] as const,
+  );
+}
+
+async function directMiBps(from: Page, toPeerId: string, bytes: number): Promise<number> {
+  const r = await from.evaluate(([id, n]) => (globalThis as any).__trustmesh.speedTest(id, 0, n), [toPeerId, bytes] as const);
+  return bytes / MiB / (r.downloadMs / 1000);
+}
+
+export async function benchCircuits(env: BenchEnv): Promise<Figure[]> {
+  const peers = [];
+  for (let i = 0; i < 5; i++) peers.push(await env.openPeer());
+  try {
+    const [origin, r1, r2, r3, sink] = peers;
+    // Each consecutive pair must be directly connected.
+    const chain = [origin!, r1!, r2!, r3!, sink!];
+    for (let i = 0; i + 1 < chain.length; i++) {
+      await chain[i]!.page.locator(`[data-testid="peer-row"][data-peer-id="${chain[i + 1]!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
+    }
+    await origin!.page.locator(`[data-testid="peer-row"][data-peer-id="${sink!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
+    await origin!.page.waitForFunction(() => (globalThis as any).__trustmesh?.phase() === 'running');
+
+    const paths: Record<number, string[]> = {
+      1: [r1!.peerId, sink!.peerId],
+      2: [r1!.peerId, r2!.peerId, sink!.peerId],
+      3: [r1!.peerId, r2!.peerId, r3!.peerId, sink!.peerId],
+    };
+    // Warm up: WebCrypto, streams, JIT.
+    await probe(origin!.page, paths[3]!, 4 * MiB);
+
+    const direct: number[] = [];
+    const byHops: Record<number, number[]> = { 1: [], 2: [], 3: [] };
+    for (let run = 0; run < RUNS; run++) {
+      direct.push(await directMiBps(origin!.page, sink!.peerId, BYTES));
+      for (const h of [1, 2, 3]) {
+        const r = await probe(origin!.page, paths[h]!, BYTES);
+        byHops[h]!.push(BYTES / MiB / (r.ms / 1000));
+      }
+    }
+    const d = median(direct);
+    const figures: Figure[] = [{ section: 'circuits', name: `0 hops: direct libp2p stream, ${BYTES / MiB} MiB (baseline)`, value: d, unit: 'MiB/s', note: `runs: ${direct.map((v) => v.toFixed(1)).join(', ')}` }];
+    for (const h of [1, 2, 3]) {
+      const v = median(byHops[h]!);
+      figures.push({ section: 'circuits', name: `${h} relay hop${h > 1 ? 's' : ''} to the far end, ${BYTES / MiB} MiB`, value: v, unit: 'MiB/s', note: `${(v / d).toFixed(2)} × direct; runs: ${byHops[h]!.map((x) => x.toFixed(1)).join(', ')}` });
+    }
+    return figures;
+  } finally {
+    for (const p of peers) await p.close();
+  }
+}

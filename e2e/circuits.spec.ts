@@ -1,0 +1,76 @@
+/**
+ * Onion circuits between real tabs over direct WebRTC: layered data through
+ * up to three relays, relays that know only their neighbours, refusal when
+ * relaying is off, and a rebuild when a relay leaves mid-transfer.
+ */
+import { expect, test } from './support/fixtures.ts';
+import { hooksReady } from './support/ledger.ts';
+import type { PeerPage } from './support/peer-page.ts';
+
+const MiB = 1024 * 1024;
+
+type Hooks = Record<string, (...args: unknown[]) => unknown>;
+
+function circuits<T>(page: PeerPage['page'], method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    ([m, a]) => (globalThis as unknown as { __trustmesh: { circuits: Hooks } }).__trustmesh.circuits[m as string]!(...(a as unknown[])) as Promise<T>,
+    [method, args] as const,
+  );
+}
+
+/** Opens `n` peers, each directly connected to every other. */
+async function mesh(openPeer: () => Promise<PeerPage>, n: number): Promise<{ peers: PeerPage[]; ids: string[] }> {
+  const peers = await Promise.all(Array.from({ length: n }, () => openPeer()));
+  const ids = await Promise.all(peers.map((p) => p.peerId()));
+  for (const [i, p] of peers.entries()) {
+    await hooksReady(p.page);
+    await p.expectDirectPeers(ids.filter((_, j) => j !== i));
+  }
+  return { peers, ids };
+}
+
+interface Probe {
+  bytes: number;
+  rebuilds: number;
+  path: string[];
+}
+
+test('data crosses three relays intact; each relay knows only its neighbours; a peer that does not relay is routed around', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 5);
+  const [origin, r1, r2, r3, sink] = peers;
+  const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
+
+  const probing = circuits<Probe>(origin!.page, 'probe', ids[4], [ids[1], ids[2], ids[3]], 24 * MiB);
+  // While it runs, the middle relay sees the circuit as coming from the first relay, not the origin.
+  await expect.poll(async () => (await circuits<{ from: string }[]>(r2!.page, 'relayed'))[0]?.from).toBe(keys[1]);
+  expect((await circuits<{ from: string }[]>(r3!.page, 'relayed'))[0]?.from).toBe(keys[2]);
+  const result = await probing;
+  expect(result.bytes).toBe(24 * MiB);
+  for (const r of [r1!, r2!, r3!]) expect(await circuits<number>(r.page, 'relayedBytes')).toBeGreaterThan(24 * MiB);
+  expect(await circuits<number>(sink!.page, 'relayedBytes')).toBeGreaterThan(24 * MiB); // the far end is the last hop
+
+  // A peer that stopped relaying refuses; the circuit goes around it.
+  await circuits(r1!.page, 'setRelaying', false);
+  const around = await circuits<Probe>(origin!.page, 'probe', ids[4], [ids[1]], MiB);
+  expect(around.rebuilds).toBe(1);
+  expect(around.path).not.toContain(keys[1]);
+  expect(around.bytes).toBe(MiB);
+});
+
+test('when a relay leaves mid-transfer, the circuit is rebuilt through another and the transfer completes', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 4);
+  const [origin, , , sink] = peers;
+  const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
+  const probing = circuits<Probe>(origin!.page, 'probe', ids[3], 1, 64 * MiB);
+  await expect.poll(() => circuits<string[] | undefined>(origin!.page, 'currentPath')).toBeDefined();
+  const [relayKey] = (await circuits<string[]>(origin!.page, 'currentPath'))!;
+  const leaving = peers[keys.indexOf(relayKey!)]!;
+  expect([peers[1], peers[2]]).toContain(leaving);
+  await leaving.context.close();
+
+  const result = await probing;
+  expect(result.bytes).toBe(64 * MiB);
+  expect(result.rebuilds).toBeGreaterThanOrEqual(1);
+  expect(result.path).not.toContain(relayKey);
+  expect(sink).toBeDefined();
+});

@@ -1,0 +1,207 @@
+/**
+ * Circuits in the tab: a CircuitNode over libp2p links, relaying for others
+ * when the user allows it, building circuits for this tab, and answering
+ * circuit probes at the far end. Browser glue; the protocol is in circuit-node.
+ */
+import type { Libp2p } from 'libp2p';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
+import type { Identity } from '../identity/identity.ts';
+import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
+import { KEEPALIVE_MS, MAX_DATA_BYTES } from './constants.ts';
+import { CircuitError } from './errors.ts';
+import { staticKeyFromSeed } from './handshake.ts';
+import { Libp2pCircuitLinks } from './libp2p-links.ts';
+import { decodeProbe, encodeProbe } from './probe-wire.ts';
+
+/** Where the relay setting is kept (not secret). */
+const RELAYING_KEY = 'trustmesh.relaying';
+/** Circuits a probe rebuilds after relays leave before it gives up. */
+const MAX_PROBE_REBUILDS = 3;
+/** Cells a probe keeps in flight: enough to keep every hop busy, few enough to bound memory. */
+const PROBE_CELLS_IN_FLIGHT = 16;
+
+export interface ProbeResult {
+  bytes: number;
+  ms: number;
+  hops: number;
+  /** Circuits rebuilt because a relay left. */
+  rebuilds: number;
+  /** The relays of the last circuit. */
+  path: string[];
+}
+
+/** A probe's circuit broke; nothing of its share is confirmed (the far end only counts at `fin`). */
+class ProbeBrokenError extends CircuitError {
+  constructor(
+    reason: string,
+    readonly confirmed: number,
+  ) {
+    super('broken', `the circuit broke (${reason})`);
+  }
+}
+
+export class CircuitService {
+  readonly node: CircuitNode;
+  private readonly links: Libp2pCircuitLinks;
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+  private readonly probeCounts = new Map<string, bigint>();
+  private readonly listeners = new Set<() => void>();
+  relayedBytes = 0;
+
+  private constructor(libp2p: Libp2p, identity: Identity) {
+    this.links = new Libp2pCircuitLinks(libp2p, () => this.node);
+    this.node = new CircuitNode({
+      publicKey: identity.publicKey,
+      staticKey: staticKeyFromSeed(identity.seed),
+      subtle: crypto.subtle,
+      random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      now: Date.now,
+      connect: (key) => this.links.connect(key),
+      relaying: () => this.relaying,
+      onEndpointData: (end, data) => void this.onEndpointData(end, data),
+      onRelayEvent: (e) => this.onRelayEvent(e),
+    });
+    this.sweepTimer = setInterval(() => void this.node.sweep(), KEEPALIVE_MS / 2);
+  }
+
+  static async start(libp2p: Libp2p, identity: Identity): Promise<CircuitService> {
+    const s = new CircuitService(libp2p, identity);
+    await s.links.start();
+    return s;
+  }
+
+  get relaying(): boolean {
+    return localStorage.getItem(RELAYING_KEY) !== 'off';
+  }
+
+  set relaying(on: boolean) {
+    localStorage.setItem(RELAYING_KEY, on ? 'on' : 'off');
+    this.changed();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private onRelayEvent(e: RelayEvent): void {
+    if (e.type === 'bytes') this.relayedBytes += e.bytes;
+    else this.changed();
+  }
+
+  /** The far end of someone's probe: count filler, answer `fin` with the count. */
+  private async onEndpointData(end: CircuitEnd, data: Uint8Array): Promise<void> {
+    let m;
+    try {
+      m = decodeProbe(data);
+    } catch {
+      return;
+    }
+    if (m.kind === 'fill') this.probeCounts.set(end.id, (this.probeCounts.get(end.id) ?? 0n) + BigInt(m.bytes.length));
+    else if (m.kind === 'fin') {
+      const received = this.probeCounts.get(end.id) ?? 0n;
+      this.probeCounts.delete(end.id);
+      await end.reply(encodeProbe({ kind: 'count', received })).catch(() => undefined);
+    }
+  }
+
+  /** Builds a circuit through the peers with these keys (the last one is the far end). */
+  build(path: Uint8Array[], onData?: (data: Uint8Array) => void): Promise<OriginCircuit> {
+    return this.node.build(path, onData);
+  }
+
+  /**
+   * Relays for a new circuit: `count` random directly connected peers, none
+   * of them in `exclude`. Relays are whoever we meet in the peer network; one
+   * that does not relay refuses the circuit and another is tried.
+   */
+  pickRelays(count: number, exclude: readonly Uint8Array[]): Uint8Array[] {
+    const candidates = this.links.directPeerKeys().filter((k) => !exclude.some((e) => bytesEqual(e, k)));
+    for (let i = candidates.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    }
+    if (candidates.length < count) throw new CircuitError('no-relays', `a ${count}-hop circuit needs ${count} connected peers willing to relay; ${candidates.length} are available`);
+    return candidates.slice(0, count);
+  }
+
+  /**
+   * Sends `bytes` of probe filler to `farEnd` through `hops` random relays and
+   * times it until the far end confirms every byte. A circuit that breaks
+   * (a relay left) is rebuilt through other relays and the transfer goes on
+   * from the last confirmed byte.
+   */
+  async probe(farEnd: Uint8Array, hops: number, bytes: number, opts: { relays?: Uint8Array[] } = {}): Promise<ProbeResult> {
+    const start = performance.now();
+    let confirmed = 0;
+    let rebuilds = 0;
+    const lost: Uint8Array[] = [];
+    for (;;) {
+      const relays = opts.relays !== undefined && rebuilds === 0 ? opts.relays : this.pickRelays(hops, [farEnd, ...lost]);
+      try {
+        confirmed += await this.probeOnce([...relays, farEnd], bytes - confirmed);
+        return { bytes, ms: performance.now() - start, hops, rebuilds, path: relays.map(toHex) };
+      } catch (err) {
+        if (!(err instanceof CircuitError) || rebuilds >= MAX_PROBE_REBUILDS) throw err;
+        if (err instanceof ProbeBrokenError) confirmed += err.confirmed;
+        // A refusal could come from any of them: avoid them all. Otherwise the relay no longer connected is the one that left.
+        if (err.code === 'refused') lost.push(...relays);
+        else for (const r of relays) if (!this.links.directPeerKeys().some((k) => bytesEqual(k, r))) lost.push(r);
+        rebuilds++;
+        this.currentPath = undefined;
+      }
+    }
+  }
+
+  /** The relays of the probe under way (diagnostics, tests). */
+  currentPath: string[] | undefined;
+
+  /** One circuit's share of a probe: returns the bytes the far end confirmed. */
+  private async probeOnce(path: Uint8Array[], bytes: number): Promise<number> {
+    let answered: (received: bigint) => void = () => undefined;
+    const count = new Promise<bigint>((resolve) => (answered = resolve));
+    const circuit = await this.build(path, (data) => {
+      try {
+        const m = decodeProbe(data);
+        if (m.kind === 'count') answered(m.received);
+      } catch {
+        // not a probe answer
+      }
+    });
+    this.currentPath = path.slice(0, -1).map(toHex);
+    let checkpoint = 0;
+    const broken = new Promise<never>((_, reject) => (circuit.onBroken = (reason) => reject(new ProbeBrokenError(reason, checkpoint))));
+    broken.catch(() => undefined);
+    try {
+      const chunk = MAX_DATA_BYTES - 1;
+      const filler = encodeProbe({ kind: 'fill', bytes: new Uint8Array(chunk) });
+      const inFlight: Promise<void>[] = [];
+      for (let sent = 0; sent < bytes; sent += chunk) {
+        const n = Math.min(chunk, bytes - sent);
+        inFlight.push(circuit.send(n === chunk ? filler : filler.subarray(0, n + 1)));
+        if (inFlight.length >= PROBE_CELLS_IN_FLIGHT) await Promise.race([inFlight.shift()!, broken]);
+      }
+      await Promise.race([Promise.all(inFlight), broken]);
+      await circuit.send(encodeProbe({ kind: 'fin' }));
+      const received = await Promise.race([count, broken]);
+      checkpoint = Number(received);
+      if (received !== BigInt(bytes)) throw new CircuitError('broken', `the far end received ${received} of ${bytes} bytes`);
+      return bytes;
+    } finally {
+      await circuit.close();
+    }
+  }
+
+  relayed(): ReturnType<CircuitNode['relayedCircuits']> {
+    return this.node.relayedCircuits();
+  }
+
+  stop(): void {
+    clearInterval(this.sweepTimer);
+    this.links.stop();
+  }
+}
