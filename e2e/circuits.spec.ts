@@ -4,7 +4,8 @@
  * relaying is off, and a rebuild when a relay leaves mid-transfer.
  */
 import { expect, test } from './support/fixtures.ts';
-import { hooksReady } from './support/ledger.ts';
+import { hooksReady, ledger } from './support/ledger.ts';
+import { balance } from './support/sharing.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
 const MiB = 1024 * 1024;
@@ -49,6 +50,22 @@ test('data crosses three relays intact; each relay knows only its neighbours; a 
   for (const r of [r1!, r2!, r3!]) expect(await circuits<number>(r.page, 'relayedBytes')).toBeGreaterThan(24 * MiB);
   expect(await circuits<number>(sink!.page, 'relayedBytes')).toBeGreaterThan(24 * MiB); // the far end is the last hop
 
+  // Every hop was paid at least what it carried, hop by hop: the origin's chain names only the first relay,
+  // and no block links the two ends.
+  const hops = [r1!, r2!, r3!, sink!];
+  for (const hop of hops) {
+    const carried = BigInt(await circuits<number>(hop.page, 'relayedBytes'));
+    await expect.poll(async () => (await balance(hop.page)).net >= carried, { message: 'hop paid for what it carried' }).toBe(true);
+  }
+  const originChain = await ledger<{ type: string; counterparty: string; down: string }[]>(origin!.page, 'inspect', keys[0]);
+  expect(originChain.length).toBeGreaterThan(0);
+  expect(originChain.every((b) => b.type === 'payout' && b.counterparty === keys[1])).toBe(true);
+  const sinkChain = await ledger<{ counterparty: string }[]>(sink!.page, 'inspect', keys[4]);
+  expect(sinkChain.some((b) => b.counterparty === keys[0])).toBe(false);
+  const paidByOrigin = -(await balance(origin!.page)).net;
+  const earned = (await Promise.all(hops.map((h) => balance(h.page)))).reduce((n, b) => n + b.net, 0n);
+  expect(earned).toBe(paidByOrigin);
+
   // A peer that stopped relaying refuses; the circuit goes around it.
   await circuits(r1!.page, 'setRelaying', false);
   const around = await circuits<Probe>(origin!.page, 'probe', ids[4], [ids[1]], MiB);
@@ -73,4 +90,14 @@ test('when a relay leaves mid-transfer, the circuit is rebuilt through another a
   expect(result.rebuilds).toBeGreaterThanOrEqual(1);
   expect(result.path).not.toContain(relayKey);
   expect(sink).toBeDefined();
+});
+
+test('a relay cuts the circuit of an originator that stops paying, within the unpaid window', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 3);
+  const [origin, relay] = peers;
+  await circuits(origin!.page, 'setWithholdPayments', true);
+  await expect(circuits(origin!.page, 'probe', ids[2], [ids[1]], 96 * MiB)).rejects.toThrow(/unpaid/);
+  const carried = await circuits<number>(relay!.page, 'relayedBytes');
+  expect(carried).toBeLessThanOrEqual(32 * MiB + 2 * MiB); // RELAY_UNPAID_WINDOW_BYTES and a link window in flight
+  expect((await balance(relay!.page)).net).toBe(0n);
 });

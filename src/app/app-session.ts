@@ -89,7 +89,7 @@ export class AppSession {
     const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
     const ledger = await startLedger(identity, service.node);
     const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random });
-    const circuits = await CircuitService.start(service.node, identity);
+    const circuits = await CircuitService.start(service.node, identity, ledger.service);
     this.set({ phase: 'running', identity, service, ledger, sharing, circuits, config, identityCreated: created });
     void lock.lost.then(async () => {
       circuits.stop();

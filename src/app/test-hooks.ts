@@ -65,6 +65,7 @@ function ledgerHooks(session: AppSession) {
         up: e.tokens?.up.toString(),
         down: e.tokens?.down.toString(),
         counterparty: toHex(e.block.linkPublicKey),
+        type: e.block.type,
       }));
     },
     isFraudster: (publicKeyHex: string) => ledger().service.isFraudster(fromHex(publicKeyHex)),
@@ -221,6 +222,10 @@ function circuitHooks(session: AppSession) {
     setRelaying: (on: boolean) => {
       circuits().relaying = on;
     },
+    setWithholdPayments: (on: boolean) => {
+      circuits().withholdPayments = on;
+    },
+    earned: () => circuits().earnings.earned.toString(),
   };
 }
 

@@ -10,6 +10,8 @@
  *     keepalive 5  (empty)                     forwarded along the circuit
  *     credit    6  bytes u32                   link flow control (circuit id 0): the
  *                                              sender of this frame processed that much
+ *     payout    7  amount u64                  the sender is about to propose a TrustChain
+ *                                              payout of this amount for this circuit
  *   Circuit ids are per link and chosen by the side that sends `create`, with
  *   the top bit set when that side's key sorts below the other's, so the two
  *   sides never pick the same id.
@@ -40,9 +42,10 @@ export type LinkFrame =
   | { type: 'relay'; circuitId: number; onion: Uint8Array }
   | { type: 'destroy'; circuitId: number; reason: DestroyReason }
   | { type: 'keepalive'; circuitId: number }
-  | { type: 'credit'; circuitId: number; bytes: number };
+  | { type: 'credit'; circuitId: number; bytes: number }
+  | { type: 'payout'; circuitId: number; amount: bigint };
 
-const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', 'keepalive', 'credit'] as const;
+const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', 'keepalive', 'credit', 'payout'] as const;
 /** The first byte of a credit frame, so a link can pick its own frames out cheaply. */
 export const CREDIT_FRAME_TYPE = FRAME_TYPES.indexOf('credit') + 1;
 
@@ -67,6 +70,9 @@ export function encodeFrame(f: LinkFrame): Uint8Array {
       break;
     case 'credit':
       w.u32(f.bytes);
+      break;
+    case 'payout':
+      w.u64(f.amount);
       break;
   }
   return w.finish();
@@ -100,6 +106,9 @@ export function decodeFrame(bytes: Uint8Array): LinkFrame {
       break;
     case 'credit':
       f = { type, circuitId, bytes: r.u32('credit') };
+      break;
+    case 'payout':
+      f = { type, circuitId, amount: r.u64('payout amount') };
       break;
   }
   r.end(`${type} frame`);

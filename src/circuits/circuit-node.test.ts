@@ -1,87 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { webcrypto } from 'node:crypto';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { toHex } from '../codec/bytes.ts';
-import { CircuitNode, type CircuitEnd, type RelayEvent } from './circuit-node.ts';
 import { encodeFrame } from './cell-wire.ts';
-import { staticKeyFromSeed } from './handshake.ts';
-import { MemoryNetwork } from './memory-link.ts';
 import { MAX_CIRCUITS_PER_LINK, MAX_DATA_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
-
-const subtle = webcrypto.subtle as unknown as SubtleCrypto;
-
-/** Deterministic randomness per node, so failures replay. */
-function rng(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
-}
-
-interface Peer {
-  key: Uint8Array;
-  node: CircuitNode;
-  received: Uint8Array[];
-  ends: CircuitEnd[];
-  events: RelayEvent[];
-  relaying: boolean;
-}
-
-function mesh(count: number, opts: { connect?: (from: Uint8Array, to: Uint8Array) => Uint8Array } = {}) {
-  const net = new MemoryNetwork();
-  let clock = 1_000;
-  const peers: Peer[] = [];
-  for (let i = 0; i < count; i++) {
-    const seed = new Uint8Array(32).fill(i + 1);
-    const key = publicKeyFromSeed(seed);
-    const peer: Peer = { key, node: undefined as unknown as CircuitNode, received: [], ends: [], events: [], relaying: true };
-    peer.node = new CircuitNode({
-      publicKey: key,
-      staticKey: staticKeyFromSeed(seed),
-      subtle,
-      random: rng(i + 7),
-      now: () => clock,
-      connect: async (to) => net.link(key, opts.connect ? opts.connect(key, to) : to),
-      relaying: () => peer.relaying,
-      onEndpointData: (end, data) => {
-        peer.received.push(data);
-        if (!peer.ends.includes(end) && !peer.ends.some((e) => e.id === end.id)) peer.ends.push(end);
-      },
-      onRelayEvent: (e) => peer.events.push(e),
-    });
-    net.add(key, peer.node);
-    peers.push(peer);
-  }
-  return { net, peers, advance: (ms: number) => (clock += ms) };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+import { concat, mesh, rng, until } from './test-support.ts';
 
 describe('circuits', () => {
   it.each([1, 2, 3, 4])('carries data both ways through %i peer(s), each relay seeing only its neighbours', async (hops) => {

@@ -19,7 +19,14 @@ import {
   MAX_DATA_BYTES,
   MAX_HOPS,
   MAX_PATH_LENGTH,
+  MAX_PENDING_PAYOUTS,
   MAX_RELAYED_CIRCUITS,
+  PAYOUT_ANNOUNCE_WAIT_MS,
+  PAYOUT_EVERY_BYTES,
+  PAYOUT_GRACE_MS,
+  PAYOUT_JITTER,
+  PASS_ON_DELAY_MAX_MS,
+  RELAY_UNPAID_WINDOW_BYTES,
 } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicKeyOf, type HopKeys, type StaticKey } from './handshake.ts';
@@ -40,12 +47,25 @@ export interface CircuitNodeOptions {
   onEndpointData?(end: CircuitEnd, data: Uint8Array): void;
   /** A relay circuit opened or closed, or carried bytes (for the UI and payouts). */
   onRelayEvent?(e: RelayEvent): void;
+  /**
+   * Pays the neighbour with this key `amount` tokens (a TrustChain payout it
+   * countersigns); rejects when it did not. Without it, circuits are unpaid
+   * and relays enforce nothing (tests of routing alone).
+   */
+  pay?(peerKey: Uint8Array, amount: bigint): Promise<void>;
+  /** Test hook: an originator that stops paying. */
+  withholdPayments?(): boolean;
+  /** Longest random pause before passing a payment on (tests shorten it). */
+  passOnDelayMaxMs?: number;
+  /** Whether to relay for this neighbour now (fraudsters never); a refusal says why. */
+  admit?(fromKey: Uint8Array, relayed: number): true | DestroyReason;
 }
 
 export type RelayEvent =
   | { type: 'opened'; id: string; from: Uint8Array }
   | { type: 'bytes'; id: string; bytes: number }
-  | { type: 'closed'; id: string; reason: DestroyReason; bytes: number };
+  | { type: 'closed'; id: string; reason: DestroyReason; bytes: number }
+  | { type: 'paid'; id: string; amount: bigint; direction: 'in' | 'out' };
 
 /** The far end of a circuit someone else built to us: we can answer along it. */
 export interface CircuitEnd {
@@ -69,6 +89,11 @@ interface Relayed {
   openedAt: number;
   lastActive: number;
   badCells: number;
+  /** Tokens the previous hop paid us for this circuit, and what we passed on to the next. */
+  paidIn: bigint;
+  paidOut: bigint;
+  forwarding: boolean;
+  open: boolean;
 }
 
 type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
@@ -83,6 +108,12 @@ export class CircuitNode {
   private readonly originated = new Map<string, OriginCircuit>();
   /** Our `create`s waiting for `created`, by link and id. */
   private readonly pendingCreates = new Map<string, Pending>();
+  /** Torn-down circuits that may still receive their final payment, until the time given. */
+  private readonly closing = new Map<string, { r: Relayed; until: number }>();
+  /** Payments announced by each neighbour (by key), waiting for their TrustChain proposal. */
+  private readonly announced = new Map<string, { r: Relayed; amount: bigint }[]>();
+  /** Payout proposals that arrived before their announcement. */
+  private readonly announceWaiters = new Set<{ key: string; amount: bigint; wake(): void }>();
 
   constructor(private readonly o: CircuitNodeOptions) {}
 
@@ -104,6 +135,12 @@ export class CircuitNode {
       const s = this.slot(link, id);
       if (id !== 0 && !this.byNext.has(s) && !this.originated.has(s) && !this.pendingCreates.has(s)) return id;
     }
+  }
+
+  /** The next payment's trigger: PAYOUT_EVERY_BYTES plus a random share, so timing does not mark a flow. */
+  nextPayThreshold(): number {
+    const r = this.o.random(2);
+    return Math.round(PAYOUT_EVERY_BYTES * (1 + (PAYOUT_JITTER * ((r[0]! << 8) | r[1]!)) / 0x1_0000));
   }
 
   get relayedCount(): number {
@@ -161,6 +198,17 @@ export class CircuitNode {
       }
       case 'credit':
         return; // the link's own flow control, consumed by the link
+      case 'payout': {
+        const r = this.byPrev.get(s) ?? this.closing.get(s)?.r;
+        if (r === undefined || r.prev.link !== link) return;
+        const key = toHex(link.remoteKey);
+        const list = this.announced.get(key) ?? [];
+        if (list.length >= MAX_PENDING_PAYOUTS) list.shift();
+        list.push({ r, amount: f.amount });
+        this.announced.set(key, list);
+        for (const w of [...this.announceWaiters]) if (w.key === key && w.amount === f.amount) w.wake();
+        return;
+      }
       case 'keepalive': {
         const r = this.byPrev.get(s);
         if (r === undefined) return;
@@ -185,6 +233,8 @@ export class CircuitNode {
     if (this.byPrev.has(s)) return;
     const refuse = (reason: DestroyReason) => this.sendFrame({ link, circuitId }, { type: 'destroy', circuitId, reason });
     if (!this.o.relaying()) return refuse('refused');
+    const admitted = this.o.admit?.(link.remoteKey, this.byPrev.size) ?? true;
+    if (admitted !== true) return refuse(admitted);
     const onLink = [...this.byPrev.values()].filter((r) => r.prev.link === link).length;
     if (onLink >= MAX_CIRCUITS_PER_LINK || this.byPrev.size >= MAX_RELAYED_CIRCUITS) return refuse('limit');
     let answer: ReturnType<typeof serverRespond>;
@@ -196,7 +246,22 @@ export class CircuitNode {
     }
     const [forward, backward] = await layersOf(this.o.subtle, answer.keys);
     const now = this.o.now();
-    const r: Relayed = { id: toHex(this.o.random(8)), prev: { link, circuitId }, next: undefined, forward, backward, extending: false, bytes: 0, openedAt: now, lastActive: now, badCells: 0 };
+    const r: Relayed = {
+      id: toHex(this.o.random(8)),
+      prev: { link, circuitId },
+      next: undefined,
+      forward,
+      backward,
+      extending: false,
+      bytes: 0,
+      openedAt: now,
+      lastActive: now,
+      badCells: 0,
+      paidIn: 0n,
+      paidOut: 0n,
+      forwarding: false,
+      open: true,
+    };
     this.byPrev.set(s, r);
     this.o.onRelayEvent?.({ type: 'opened', id: r.id, from: link.remoteKey });
     await this.sendFrame(r.prev, { type: 'created', circuitId, Y: answer.Y, auth: answer.auth });
@@ -268,13 +333,90 @@ export class CircuitNode {
     await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
   }
 
-  /** Counts relayed bytes; a circuit past its byte limit is torn down. */
+  /**
+   * Counts relayed bytes. A circuit past its byte limit is torn down, and so
+   * is one whose previous hop lets its unpaid bytes pass the window.
+   */
   private count(r: Relayed, bytes: number): boolean {
     r.bytes += bytes;
     this.o.onRelayEvent?.({ type: 'bytes', id: r.id, bytes });
-    if (r.bytes <= MAX_CIRCUIT_BYTES) return true;
-    void this.teardown(r, 'limit', 'both');
-    return false;
+    if (r.bytes > MAX_CIRCUIT_BYTES) {
+      void this.teardown(r, 'limit', 'both');
+      return false;
+    }
+    if (this.o.pay !== undefined && BigInt(r.bytes) - r.paidIn > BigInt(RELAY_UNPAID_WINDOW_BYTES)) {
+      void this.teardown(r, 'unpaid', 'both');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The ledger asks whether to countersign a payout of `amount` from the
+   * neighbour with this key: yes if that neighbour announced it for a circuit
+   * it runs through us. The payment is credited to that circuit.
+   */
+  async acceptPayout(fromKey: Uint8Array, amount: bigint): Promise<boolean> {
+    const key = toHex(fromKey);
+    // The announcement travels on the circuit link, the proposal on a ledger stream: it may come second.
+    if (!this.announced.get(key)?.some((a) => a.amount === amount)) await this.announcement(key, amount);
+    const list = this.announced.get(key);
+    const i = list?.findIndex((a) => a.amount === amount) ?? -1;
+    if (list === undefined || i < 0) return false;
+    const [{ r }] = list.splice(i, 1) as [{ r: Relayed; amount: bigint }];
+    r.paidIn += amount;
+    this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
+    void this.passOn(r);
+    return true;
+  }
+
+  /** Resolves when `key` announces a payout of `amount`, or after PAYOUT_ANNOUNCE_WAIT_MS. */
+  private announcement(key: string, amount: bigint): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = {
+        key,
+        amount,
+        wake: () => {
+          clearTimeout(timer);
+          this.announceWaiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.wake, PAYOUT_ANNOUNCE_WAIT_MS);
+      this.announceWaiters.add(waiter);
+    });
+  }
+
+  /**
+   * Pays the next hop what the previous one paid beyond our own share (one
+   * token per byte we carried): the originator pays for the whole path at
+   * the first hop and each relay passes the rest on, after a random pause.
+   * The aggregation is the originator's: it pays in jittered steps.
+   */
+  private async passOn(r: Relayed): Promise<void> {
+    const pay = this.o.pay;
+    const next = r.next;
+    if (pay === undefined || next === undefined || r.forwarding) return;
+    if (r.paidIn - r.paidOut - BigInt(r.bytes) <= 0n) return;
+    r.forwarding = true;
+    let ok = false;
+    try {
+      // A random pause, so the two payments are not matched by their timing alone.
+      await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
+      const surplus = r.paidIn - r.paidOut - BigInt(r.bytes);
+      if (surplus <= 0n) return;
+      await this.sendFrame(next, { type: 'payout', circuitId: next.circuitId, amount: surplus });
+      await pay(next.link.remoteKey, surplus);
+      r.paidOut += surplus;
+      this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount: surplus, direction: 'out' });
+      ok = true;
+    } catch {
+      // Not countersigned: the surplus stays due and goes with the next payment.
+    } finally {
+      r.forwarding = false;
+    }
+    // Payments that arrived while this one was under way.
+    if (ok) await this.passOn(r);
   }
 
   private async badCell(r: Relayed): Promise<void> {
@@ -286,7 +428,10 @@ export class CircuitNode {
     if (this.byPrev.get(s) !== r) return;
     this.byPrev.delete(s);
     if (r.next !== undefined) this.byNext.delete(this.slot(r.next.link, r.next.circuitId));
+    r.open = false;
+    this.closing.set(s, { r, until: this.o.now() + PAYOUT_GRACE_MS });
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
+    void this.passOn(r);
     const sends: Promise<void>[] = [];
     if (notify !== 'next') sends.push(this.sendFrame(r.prev, { type: 'destroy', circuitId: r.prev.circuitId, reason }));
     if (notify !== 'prev' && r.next !== undefined) sends.push(this.sendFrame(r.next, { type: 'destroy', circuitId: r.next.circuitId, reason }));
@@ -300,6 +445,12 @@ export class CircuitNode {
       if (now - r.openedAt > CIRCUIT_LIFETIME_MS || now - r.lastActive > IDLE_TIMEOUT_MS) await this.teardown(r, 'timeout', 'both');
     }
     for (const c of [...this.originated.values()]) await c.keepalive(now);
+    for (const [s, c] of this.closing) if (c.until < now) this.closing.delete(s);
+    for (const [k, list] of this.announced) {
+      const live = list.filter((a) => a.r.open || [...this.closing.values()].some((c) => c.r === a.r));
+      if (live.length === 0) this.announced.delete(k);
+      else this.announced.set(k, live);
+    }
   }
 
   private async sendFrame(hop: Hop, f: LinkFrame): Promise<void> {
@@ -335,7 +486,7 @@ export class CircuitNode {
     const link = await this.o.connect(path[0]!);
     const first = { link, circuitId: this.freshId(link) };
     const eph = clientStart(this.o.random);
-    const circuit = new OriginCircuit(this.o, first, onData, () => this.originated.delete(this.slot(link, first.circuitId)), (h, f) => this.sendFrame(h, f));
+    const circuit = new OriginCircuit(this.o, first, onData, () => this.originated.delete(this.slot(link, first.circuitId)), (h, f) => this.sendFrame(h, f), () => this.nextPayThreshold());
     const { Y, auth } = await this.create(first, eph.publicKey);
     await circuit.addHop(path[0]!, clientFinish(eph, staticPublicKeyOf(path[0]!), Y, auth));
     this.originated.set(this.slot(link, first.circuitId), circuit);
@@ -365,6 +516,12 @@ export class OriginCircuit {
   brokenReason: DestroyReason | undefined;
   bytesSent = 0;
   bytesReceived = 0;
+  /** Cell bytes through our first link, both ways: each hop carried about this much. */
+  onionBytes = 0;
+  /** Tokens paid to the first hop for the whole path. */
+  paid = 0n;
+  private paying = false;
+  private payThreshold: number;
   /** Called when a hop or the path goes away (not when we close it). */
   onBroken: (reason: DestroyReason) => void = () => undefined;
 
@@ -374,9 +531,45 @@ export class OriginCircuit {
     private readonly onData: (data: Uint8Array) => void,
     private readonly forget: () => void,
     private readonly sendFrame: (h: Hop, f: LinkFrame) => Promise<void>,
+    private readonly nextThreshold: () => number,
   ) {
     this.lastSent = o.now();
+    this.payThreshold = nextThreshold();
   }
+
+  /** Tokens owed for the path so far: every hop carried about `onionBytes`. */
+  get due(): bigint {
+    return BigInt(this.onionBytes) * BigInt(this.hops.length) - this.paid;
+  }
+
+  /**
+   * Pays the first hop for the whole path, deferred and aggregated: when what
+   * is due passes a jittered threshold, and once more at the end (`final`).
+   */
+  async settle(final: boolean): Promise<void> {
+    this.finalDue ||= final;
+    const pay = this.o.pay;
+    if (pay === undefined || this.paying || this.o.withholdPayments?.() === true || this.hops.length === 0) return;
+    const due = this.due;
+    if (due <= 0n || (!this.finalDue && due < BigInt(this.payThreshold))) return;
+    this.paying = true;
+    let ok = false;
+    try {
+      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount: due });
+      await pay(this.hops[0]!.key, due);
+      this.paid += due;
+      this.payThreshold = this.nextThreshold();
+      ok = true;
+    } catch {
+      // Not countersigned now: it stays due.
+    } finally {
+      this.paying = false;
+    }
+    // Bytes that moved while this payment was under way, or the final settlement asked for meanwhile.
+    if (ok && this.due > 0n) await this.settle(false);
+  }
+
+  private finalDue = false;
 
   get path(): Uint8Array[] {
     return this.hops.map((h) => h.key);
@@ -401,7 +594,9 @@ export class OriginCircuit {
       const onion = await cell;
       if (this.state === 'broken' || this.state === 'closed') throw new CircuitError('broken', 'the circuit is gone; build a new one');
       this.lastSent = this.o.now();
+      this.onionBytes += onion.length;
       await this.sendFrame(this.firstHop, { type: 'relay', circuitId: this.firstHop.circuitId, onion });
+      void this.settle(false);
     });
     this.sendQueue = sent.catch(() => undefined);
     return sent;
@@ -451,6 +646,8 @@ export class OriginCircuit {
 
   /** A backward cell: peel layers from the first hop until one says it is for us. */
   async onCell(onion: Uint8Array): Promise<void> {
+    this.onionBytes += onion.length;
+    void this.settle(false);
     let body = onion;
     for (const hop of this.hops) {
       const layer = await hop.backward.open(body);
@@ -491,6 +688,8 @@ export class OriginCircuit {
     this.forget();
     this.waiting?.reject(new CircuitError('broken', `the circuit broke (${reason})`));
     this.onBroken(reason);
+    // Hops that carried our cells before it broke are still owed.
+    void this.settle(true);
   }
 
   async close(): Promise<void> {
@@ -499,6 +698,7 @@ export class OriginCircuit {
     this.state = 'closed';
     this.forget();
     if (wasUsable) await this.sendFrame(this.firstHop, { type: 'destroy', circuitId: this.firstHop.circuitId, reason: 'requested' });
+    await this.settle(true);
   }
 
   /** For tests: the fingerprint of each hop. */

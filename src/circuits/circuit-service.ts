@@ -6,6 +6,9 @@
 import type { Libp2p } from 'libp2p';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { Identity } from '../identity/identity.ts';
+import type { LedgerService } from '../ledger/ledger-service.ts';
+import { nextBandwidth } from '../ledger/transactions/bandwidth.ts';
+import { PAYOUT, payoutType } from '../ledger/transactions/payout.ts';
 import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
 import { KEEPALIVE_MS, MAX_DATA_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
@@ -33,7 +36,7 @@ export interface ProbeResult {
 /** A probe's circuit broke; nothing of its share is confirmed (the far end only counts at `fin`). */
 class ProbeBrokenError extends CircuitError {
   constructor(
-    reason: string,
+    readonly reason: string,
     readonly confirmed: number,
   ) {
     super('broken', `the circuit broke (${reason})`);
@@ -48,7 +51,10 @@ export class CircuitService {
   private readonly listeners = new Set<() => void>();
   relayedBytes = 0;
 
-  private constructor(libp2p: Libp2p, identity: Identity) {
+  /** Test hook: stop paying relays (an originator that stops paying). */
+  withholdPayments = false;
+
+  private constructor(libp2p: Libp2p, identity: Identity, private readonly ledger: LedgerService) {
     this.links = new Libp2pCircuitLinks(libp2p, () => this.node);
     this.node = new CircuitNode({
       publicKey: identity.publicKey,
@@ -60,12 +66,28 @@ export class CircuitService {
       relaying: () => this.relaying,
       onEndpointData: (end, data) => void this.onEndpointData(end, data),
       onRelayEvent: (e) => this.onRelayEvent(e),
+      pay: (key, amount) => this.pay(key, amount),
+      withholdPayments: () => this.withholdPayments,
+      admit: (key) => (ledger.isFraudster(key) ? 'refused' : true),
     });
+    ledger.setAcceptancePolicy(PAYOUT, async ({ proposal, from }) =>
+      (await this.node.acceptPayout(from.publicKey, payoutType.decode(proposal.transaction).down)) ? true : 'no payout was announced for a circuit you run through us',
+    );
     this.sweepTimer = setInterval(() => void this.node.sweep(), KEEPALIVE_MS / 2);
   }
 
-  static async start(libp2p: Libp2p, identity: Identity): Promise<CircuitService> {
-    const s = new CircuitService(libp2p, identity);
+  /** A payout to a neighbour, over the ledger's direct connection to it. */
+  private async pay(key: Uint8Array, amount: bigint): Promise<void> {
+    const peer = this.ledger.directPeer(key);
+    if (peer === undefined) throw new CircuitError('broken', 'the hop to pay is no longer connected');
+    await this.ledger.propose(peer, PAYOUT, (totals) => payoutType.encode(nextBandwidth(totals, 0n, amount)));
+  }
+
+  /** Tokens this tab kept from relaying (paid in minus passed on), this session. */
+  readonly earnings = { earned: 0n };
+
+  static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService): Promise<CircuitService> {
+    const s = new CircuitService(libp2p, identity, ledger);
     await s.links.start();
     return s;
   }
@@ -90,7 +112,10 @@ export class CircuitService {
 
   private onRelayEvent(e: RelayEvent): void {
     if (e.type === 'bytes') this.relayedBytes += e.bytes;
-    else this.changed();
+    else {
+      if (e.type === 'paid') this.earnings.earned += e.direction === 'in' ? e.amount : -e.amount;
+      this.changed();
+    }
   }
 
   /** The far end of someone's probe: count filler, answer `fin` with the count. */
@@ -146,7 +171,8 @@ export class CircuitService {
         confirmed += await this.probeOnce([...relays, farEnd], bytes - confirmed);
         return { bytes, ms: performance.now() - start, hops, rebuilds, path: relays.map(toHex) };
       } catch (err) {
-        if (!(err instanceof CircuitError) || rebuilds >= MAX_PROBE_REBUILDS) throw err;
+        // A relay that cut us for not paying would cut a new circuit too.
+        if (!(err instanceof CircuitError) || rebuilds >= MAX_PROBE_REBUILDS || (err instanceof ProbeBrokenError && err.reason === 'unpaid')) throw err;
         if (err instanceof ProbeBrokenError) confirmed += err.confirmed;
         // A refusal could come from any of them: avoid them all. Otherwise the relay no longer connected is the one that left.
         if (err.code === 'refused') lost.push(...relays);
@@ -201,6 +227,7 @@ export class CircuitService {
   }
 
   stop(): void {
+    this.ledger.setAcceptancePolicy(PAYOUT, undefined);
     clearInterval(this.sweepTimer);
     this.links.stop();
   }

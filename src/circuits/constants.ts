@@ -40,3 +40,26 @@ export const MAX_BAD_CELLS_PER_CIRCUIT = 64;
 export const LINK_WINDOW_BYTES = 1024 * 1024;
 /** The receiver returns credit after processing this much (a quarter window keeps the pipe full). */
 export const LINK_CREDIT_EVERY_BYTES = LINK_WINDOW_BYTES / 4;
+
+/** Each hop is paid one token per byte it carried (both directions); the originator pays for its whole path. */
+export const PAYOUT_EVERY_BYTES = 4 * 1024 * 1024;
+/**
+ * Each payment waits for a random extra share of PAYOUT_EVERY_BYTES up to this
+ * fraction, so payment timing does not mark out a flow.
+ */
+export const PAYOUT_JITTER = 0.5;
+/**
+ * A relay carries at most this many bytes of a circuit beyond what it was paid
+ * for, then cuts the circuit. Payments reach the last hop of a 3-relay path
+ * through three countersigned payouts in turn (~2 s measured in tabs), so at
+ * ~15 MiB/s this is what is in flight, and no more.
+ */
+export const RELAY_UNPAID_WINDOW_BYTES = 32 * 1024 * 1024;
+/** A torn-down circuit still accepts its final payment for this long. */
+export const PAYOUT_GRACE_MS = 30_000;
+/** Payment notices a neighbour may have outstanding with us. */
+export const MAX_PENDING_PAYOUTS = 64;
+/** A payout proposal waits this long for its announcement, which travels behind up to a link window of cells. */
+export const PAYOUT_ANNOUNCE_WAIT_MS = 5_000;
+/** A relay passes a payment on after a random pause of up to this, so the two are not matched by timing alone. */
+export const PASS_ON_DELAY_MAX_MS = 250;

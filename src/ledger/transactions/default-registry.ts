@@ -1,7 +1,8 @@
 import { bandwidthType } from './bandwidth.ts';
+import { payoutType } from './payout.ts';
 import { TransactionRegistry } from './registry.ts';
 
 /** The transaction types this version of Trustmesh understands. */
 export function defaultRegistry(): TransactionRegistry {
-  return new TransactionRegistry().register(bandwidthType);
+  return new TransactionRegistry().register(bandwidthType).register(payoutType);
 }
