@@ -252,18 +252,18 @@ describe('running totals across gaps and types', () => {
     const seen: number[] = [];
     const payout: TransactionType<BandwidthTx> = {
       ...bandwidthType,
-      name: 'payout',
+      name: 'test-spend',
       checkAgreement: undefined,
       agreementFor: undefined,
       validate: (ctx) => {
         seen.push(ctx.block.sequenceNumber);
-        return ctx.tx.up > 0n ? ['a payout only spends'] : [];
+        return ctx.tx.up > 0n ? ['a test spend only spends'] : [];
       },
     };
     const withPayout = defaultRegistry().register(payout);
     const carol = testPeer('carol', 3);
     // alice: seq 1-3 bandwidth up 1000 each (totals 3000/0); seq 4 payout of 500 to carol.
-    const spend = createProposal(alice, alice.chain.at(-1), carol.publicKey, 'payout', bandwidthType.encode(nextBandwidth({ totalUp: 3000n, totalDown: 0n }, 0n, 500n)), 9);
+    const spend = createProposal(alice, alice.chain.at(-1), carol.publicKey, 'test-spend', bandwidthType.encode(nextBandwidth({ totalUp: 3000n, totalDown: 0n }, 0n, 500n)), 9);
     const store = storeWith(...alice.chain, spend);
     const check = async (b: HalfBlock): Promise<ValidationResult> => validateBlock(b, await loadNeighbourhood(store, b, withPayout), withPayout);
     expect((await check(spend)).outcome).toBe('partial-next');
@@ -273,7 +273,7 @@ describe('running totals across gaps and types', () => {
     expect(validateBlock(restart, await loadNeighbourhood(storeWith(...alice.chain), restart, withPayout), withPayout).errors.join()).toMatch(/running totals/);
     // ...and so is the hook's own rule.
     const earn = forge(alice, spend, { transaction: bandwidthType.encode(nextBandwidth({ totalUp: 3000n, totalDown: 0n }, 5n, 0n)) });
-    expect(validateBlock(earn, await loadNeighbourhood(storeWith(...alice.chain), earn, withPayout), withPayout).errors).toContain('a payout only spends');
+    expect(validateBlock(earn, await loadNeighbourhood(storeWith(...alice.chain), earn, withPayout), withPayout).errors).toContain('a test spend only spends');
     // The balance reads the latest token block of any type.
     expect(balanceOf([...alice.chain, spend], withPayout)).toMatchObject({ net: 2500n, sequenceNumber: 4 });
   });
