@@ -66,8 +66,12 @@ test('data crosses three relays intact; each relay knows only its neighbours; a 
   const earned = (await Promise.all(hops.map((h) => balance(h.page)))).reduce((n, b) => n + b.net, 0n);
   expect(earned).toBe(paidByOrigin);
 
-  // A peer that stopped relaying refuses; the circuit goes around it.
-  await circuits(r1!.page, 'setRelaying', false);
+  // The relay's Circuits page shows what it earned; there it stops relaying. It then refuses, and the circuit goes around it.
+  await r1!.page.goto(`${r1!.url}#/circuits`);
+  await expect(r1!.page.getByTestId('relay-earned')).not.toHaveAttribute('data-bytes', '0');
+  await r1!.page.getByTestId('relaying-toggle').uncheck();
+  await r1!.page.getByTestId('relaying-save').click();
+  await expect(r1!.page.getByTestId('relaying-saved')).toBeVisible();
   const around = await circuits<Probe>(origin!.page, 'probe', ids[4], [ids[1]], MiB);
   expect(around.rebuilds).toBe(1);
   expect(around.path).not.toContain(keys[1]);

@@ -55,6 +55,8 @@ export interface CircuitNodeOptions {
   pay?(peerKey: Uint8Array, amount: bigint): Promise<void>;
   /** Test hook: an originator that stops paying. */
   withholdPayments?(): boolean;
+  /** Waits until `bytes` of relayed traffic fit the user's upload cap. */
+  throttle?(bytes: number): Promise<void>;
   /** Longest random pause before passing a payment on (tests shorten it). */
   passOnDelayMaxMs?: number;
   /** Whether to relay for this neighbour now (fraudsters never); a refusal says why. */
@@ -274,6 +276,7 @@ export class CircuitNode {
     if (!this.count(r, onion.length)) return;
     if (layer.kind === FORWARD) {
       if (r.next === undefined) return this.badCell(r);
+      await this.o.throttle?.(layer.body.length);
       return this.sendFrame(r.next, { type: 'relay', circuitId: r.next.circuitId, onion: layer.body });
     }
     let c: RelayCommand;
@@ -330,6 +333,7 @@ export class CircuitNode {
     r.lastActive = this.o.now();
     if (!this.count(r, onion.length)) return;
     const cell = await r.backward.seal(FORWARD, onion);
+    await this.o.throttle?.(cell.length);
     await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
   }
 

@@ -14,10 +14,10 @@ import { KEEPALIVE_MS, MAX_DATA_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { staticKeyFromSeed } from './handshake.ts';
 import { Libp2pCircuitLinks } from './libp2p-links.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { loadRelaySettings, saveRelaySettings, type RelaySettings } from './settings.ts';
 import { decodeProbe, encodeProbe } from './probe-wire.ts';
 
-/** Where the relay setting is kept (not secret). */
-const RELAYING_KEY = 'trustmesh.relaying';
 /** Circuits a probe rebuilds after relays leave before it gives up. */
 const MAX_PROBE_REBUILDS = 3;
 /** Cells a probe keeps in flight: enough to keep every hop busy, few enough to bound memory. */
@@ -69,6 +69,7 @@ export class CircuitService {
       pay: (key, amount) => this.pay(key, amount),
       withholdPayments: () => this.withholdPayments,
       admit: (key) => (ledger.isFraudster(key) ? 'refused' : true),
+      throttle: (bytes) => this.limiter.take(bytes),
     });
     ledger.setAcceptancePolicy(PAYOUT, async ({ proposal, from }) =>
       (await this.node.acceptPayout(from.publicKey, payoutType.decode(proposal.transaction).down)) ? true : 'no payout was announced for a circuit you run through us',
@@ -92,14 +93,35 @@ export class CircuitService {
     return s;
   }
 
+  private settingsNow: RelaySettings = loadRelaySettings();
+  private readonly limiter = new RateLimiter(this.settingsNow.capKiBps * 1024, Date.now, (ms) => new Promise((r) => setTimeout(r, ms)));
+
+  get settings(): RelaySettings {
+    return this.settingsNow;
+  }
+
+  /** Saves and applies relay settings; throws RelaySettingsError saying what is wrong. */
+  saveSettings(s: RelaySettings): void {
+    saveRelaySettings(s);
+    this.settingsNow = { ...s };
+    this.limiter.setRate(s.capKiBps * 1024);
+    this.changed();
+  }
+
   get relaying(): boolean {
-    return localStorage.getItem(RELAYING_KEY) !== 'off';
+    return this.settingsNow.relaying;
   }
 
   set relaying(on: boolean) {
-    localStorage.setItem(RELAYING_KEY, on ? 'on' : 'off');
-    this.changed();
+    this.saveSettings({ ...this.settingsNow, relaying: on });
   }
+
+  /** Circuits this tab built that are still open (hops as keys, bytes, state). */
+  ownCircuits(): { path: string[]; sent: number; received: number; paid: bigint; state: OriginCircuit['state'] }[] {
+    return [...this.own].map((c) => ({ path: c.pathHex(), sent: c.bytesSent, received: c.bytesReceived, paid: c.paid, state: c.state }));
+  }
+
+  private readonly own = new Set<OriginCircuit>();
 
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -135,8 +157,17 @@ export class CircuitService {
   }
 
   /** Builds a circuit through the peers with these keys (the last one is the far end). */
-  build(path: Uint8Array[], onData?: (data: Uint8Array) => void): Promise<OriginCircuit> {
-    return this.node.build(path, onData);
+  async build(path: Uint8Array[], onData?: (data: Uint8Array) => void): Promise<OriginCircuit> {
+    const c = await this.node.build(path, onData);
+    this.own.add(c);
+    const close = c.close.bind(c);
+    c.close = async () => {
+      this.own.delete(c);
+      this.changed();
+      await close();
+    };
+    this.changed();
+    return c;
   }
 
   /**
