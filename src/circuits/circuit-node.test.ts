@@ -97,6 +97,14 @@ describe('circuits', () => {
     expect(peers[1]!.node.relayedCount).toBe(MAX_CIRCUITS_PER_LINK);
   });
 
+  it('refuses to relay for a proven fraudster', async () => {
+    const fraudster = toHex(publicKeyFromSeed(new Uint8Array(32).fill(1)));
+    const { peers } = mesh(3, { fraudsters: new Set([fraudster]) });
+    await expect(peers[0]!.node.build([peers[1]!.key, peers[2]!.key])).rejects.toThrow(/refused/);
+    expect(peers[1]!.node.relayedCount).toBe(0);
+    await expect(peers[2]!.node.build([peers[1]!.key])).resolves.toBeDefined();
+  });
+
   it('expires idle circuits, while keepalives hold busy ones open', async () => {
     const { peers, advance } = mesh(3);
     const [origin, r1, r2] = peers;

@@ -26,11 +26,17 @@ import {
   PAYOUT_GRACE_MS,
   PAYOUT_JITTER,
   PASS_ON_DELAY_MAX_MS,
+  RELAY_NEWCOMER_CHAIN_LENGTH,
+  RELAY_NEWCOMER_SHARE,
   RELAY_UNPAID_WINDOW_BYTES,
 } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicKeyOf, type HopKeys, type StaticKey } from './handshake.ts';
 import { DELIVER, FORWARD, LayerCipher } from './layer.ts';
+import { admit, type AdmissionConfig, type Requester } from './admission.ts';
+
+/** Relay admission: capacity and newcomer share (Tribler kept 5 of 20 places random). */
+const ADMISSION: AdmissionConfig = { capacity: MAX_RELAYED_CIRCUITS, newcomerShare: RELAY_NEWCOMER_SHARE, newcomerChainLength: RELAY_NEWCOMER_CHAIN_LENGTH };
 
 export interface CircuitNodeOptions {
   /** Our Ed25519 identity (what neighbours see) and its X25519 form (what handshakes prove). */
@@ -59,8 +65,8 @@ export interface CircuitNodeOptions {
   throttle?(bytes: number): Promise<void>;
   /** Longest random pause before passing a payment on (tests shorten it). */
   passOnDelayMaxMs?: number;
-  /** Whether to relay for this neighbour now (fraudsters never); a refusal says why. */
-  admit?(fromKey: Uint8Array, relayed: number): true | DestroyReason;
+  /** What we know of a neighbour asking us to relay: fraud, verified balance, chain length (for admission). */
+  requester?(fromKey: Uint8Array): Promise<Requester>;
 }
 
 export type RelayEvent =
@@ -96,6 +102,9 @@ interface Relayed {
   paidOut: bigint;
   forwarding: boolean;
   open: boolean;
+  /** How the requester ranked at admission. */
+  newcomer: boolean;
+  balance: bigint;
 }
 
 type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
@@ -235,10 +244,17 @@ export class CircuitNode {
     if (this.byPrev.has(s)) return;
     const refuse = (reason: DestroyReason) => this.sendFrame({ link, circuitId }, { type: 'destroy', circuitId, reason });
     if (!this.o.relaying()) return refuse('refused');
-    const admitted = this.o.admit?.(link.remoteKey, this.byPrev.size) ?? true;
-    if (admitted !== true) return refuse(admitted);
     const onLink = [...this.byPrev.values()].filter((r) => r.prev.link === link).length;
-    if (onLink >= MAX_CIRCUITS_PER_LINK || this.byPrev.size >= MAX_RELAYED_CIRCUITS) return refuse('limit');
+    if (onLink >= MAX_CIRCUITS_PER_LINK) return refuse('limit');
+    const facts = (await this.o.requester?.(link.remoteKey)) ?? { fraudster: false, balance: undefined, chainLength: 0 };
+    const holders = [...this.byPrev.values()].map((h) => ({ id: h.id, newcomer: h.newcomer, balance: h.balance }));
+    const decision = admit(facts, holders, ADMISSION, () => this.o.random(1)[0]! / 256);
+    if (!decision.admit) return refuse(decision.reason);
+    if (this.byPrev.has(s)) return;
+    if (decision.evict !== undefined) {
+      const evicted = [...this.byPrev.values()].find((h) => h.id === decision.evict);
+      if (evicted !== undefined) await this.teardown(evicted, 'limit', 'both');
+    }
     let answer: ReturnType<typeof serverRespond>;
     try {
       answer = serverRespond(this.o.staticKey, X, this.o.random);
@@ -263,6 +279,8 @@ export class CircuitNode {
       paidOut: 0n,
       forwarding: false,
       open: true,
+      newcomer: decision.newcomer,
+      balance: decision.balance,
     };
     this.byPrev.set(s, r);
     this.o.onRelayEvent?.({ type: 'opened', id: r.id, from: link.remoteKey });

@@ -68,7 +68,10 @@ export class CircuitService {
       onRelayEvent: (e) => this.onRelayEvent(e),
       pay: (key, amount) => this.pay(key, amount),
       withholdPayments: () => this.withholdPayments,
-      admit: (key) => (ledger.isFraudster(key) ? 'refused' : true),
+      requester: async (key) => {
+        const v = await ledger.verifiedBalance(key).catch(() => undefined);
+        return { fraudster: ledger.isFraudster(key), balance: v !== undefined && v.through > 0 ? v.net : undefined, chainLength: v?.through ?? 0 };
+      },
       throttle: (bytes) => this.limiter.take(bytes),
     });
     ledger.setAcceptancePolicy(PAYOUT, async ({ proposal, from }) =>

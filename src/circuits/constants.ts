@@ -63,3 +63,7 @@ export const MAX_PENDING_PAYOUTS = 64;
 export const PAYOUT_ANNOUNCE_WAIT_MS = 5_000;
 /** A relay passes a payment on after a random pause of up to this, so the two are not matched by timing alone. */
 export const PASS_ON_DELAY_MAX_MS = 250;
+/** When full, newcomers (unverified or short chains: possible Sybils) may hold this share of relay places. */
+export const RELAY_NEWCOMER_SHARE = 0.25;
+/** A requester whose chain is shorter than this is a newcomer. */
+export const RELAY_NEWCOMER_CHAIN_LENGTH = 5;

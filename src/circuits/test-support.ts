@@ -43,6 +43,8 @@ export interface MeshOptions {
   connect?: (from: Uint8Array, to: Uint8Array) => Uint8Array;
   /** Payments between neighbours: a payout succeeds when the payee's node accepts it (a stand-in for the ledger). */
   payments?: boolean;
+  /** Keys (hex) every node knows to be fraudsters. */
+  fraudsters?: Set<string>;
 }
 
 export function mesh(count: number, opts: MeshOptions = {}) {
@@ -66,6 +68,7 @@ export function mesh(count: number, opts: MeshOptions = {}) {
         if (!peer.ends.includes(end) && !peer.ends.some((e) => e.id === end.id)) peer.ends.push(end);
       },
       onRelayEvent: (e) => peer.events.push(e),
+      requester: async (from: Uint8Array) => ({ fraudster: opts.fraudsters?.has(toHex(from)) ?? false, balance: undefined, chainLength: 0 }),
       ...(opts.payments
         ? {
             withholdPayments: () => peer.withholding,
