@@ -23,6 +23,8 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constant('extended' as const), Y: key, auth: key }),
   fc.record({ command: fc.constant('data' as const), data: fc.uint8Array({ maxLength: 4096 }) }),
   fc.record({ command: fc.constant('extend-failed' as const), reason: fc.string({ maxLength: 50 }) }),
+  fc.record({ command: fc.constantFrom('rendezvous' as const, 'join' as const), cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }) }),
+  fc.constant({ command: 'joined' as const }),
 );
 
 describe('circuit wire format', () => {

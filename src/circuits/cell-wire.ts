@@ -22,6 +22,9 @@
  *     extended      2  Y (32) | auth (32)
  *     data          3  bytes (≤ MAX_DATA_BYTES)
  *     extend-failed 4  reason (UTF-8, ≤ 200 bytes)
+ *     rendezvous    5  cookie (20)             make this hop the rendezvous point for cookie
+ *     join          6  cookie (20)             splice this circuit to the one waiting on cookie
+ *     joined        7  (empty)                 the rendezvous point spliced the two circuits
  *
  * Decoders take untrusted bytes: bounded lengths, DecodeError only.
  */
@@ -119,9 +122,14 @@ export type RelayCommand =
   | { command: 'extend'; next: Uint8Array; X: Uint8Array }
   | { command: 'extended'; Y: Uint8Array; auth: Uint8Array }
   | { command: 'data'; data: Uint8Array }
-  | { command: 'extend-failed'; reason: string };
+  | { command: 'extend-failed'; reason: string }
+  | { command: 'rendezvous'; cookie: Uint8Array }
+  | { command: 'join'; cookie: Uint8Array }
+  | { command: 'joined' };
 
-const COMMANDS = ['extend', 'extended', 'data', 'extend-failed'] as const;
+const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined'] as const;
+/** A rendezvous cookie: random, known only to the two ends that meet. */
+export const COOKIE_BYTES = 20;
 
 export function encodeCommand(c: RelayCommand): Uint8Array {
   const w = new BinaryWriter(c.command === 'data' ? 1 + c.data.length : 96);
@@ -139,6 +147,12 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       break;
     case 'extend-failed':
       w.string(c.reason.slice(0, MAX_REASON_BYTES / 4), MAX_REASON_BYTES);
+      break;
+    case 'rendezvous':
+    case 'join':
+      w.fixed(c.cookie, COOKIE_BYTES);
+      break;
+    case 'joined':
       break;
   }
   return w.finish();
@@ -162,6 +176,13 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       break;
     case 'extend-failed':
       c = { command, reason: r.string(MAX_REASON_BYTES, 'reason') };
+      break;
+    case 'rendezvous':
+    case 'join':
+      c = { command, cookie: r.fixed(COOKIE_BYTES, 'cookie') };
+      break;
+    case 'joined':
+      c = { command };
       break;
   }
   r.end(`${command} command`);

@@ -12,6 +12,7 @@ import { decodeCommand, decodeFrame, encodeCommand, encodeFrame, type DestroyRea
 import {
   CIRCUIT_LIFETIME_MS,
   HANDSHAKE_TIMEOUT_MS,
+  RENDEZVOUS_WAIT_MS,
   IDLE_TIMEOUT_MS,
   MAX_BAD_CELLS_PER_CIRCUIT,
   MAX_CIRCUIT_BYTES,
@@ -21,6 +22,7 @@ import {
   MAX_PATH_LENGTH,
   MAX_PENDING_PAYOUTS,
   MAX_RELAYED_CIRCUITS,
+  MAX_RENDEZVOUS,
   PAYOUT_ANNOUNCE_WAIT_MS,
   PAYOUT_EVERY_BYTES,
   PAYOUT_GRACE_MS,
@@ -105,6 +107,8 @@ interface Relayed {
   /** How the requester ranked at admission. */
   newcomer: boolean;
   balance: bigint;
+  /** At a rendezvous point: the circuit this one is spliced to. */
+  spliced?: Relayed;
 }
 
 type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
@@ -123,6 +127,8 @@ export class CircuitNode {
   private readonly closing = new Map<string, { r: Relayed; until: number }>();
   /** Payments announced by each neighbour (by key), waiting for their TrustChain proposal. */
   private readonly announced = new Map<string, { r: Relayed; amount: bigint }[]>();
+  /** Circuits waiting at this rendezvous point, by cookie (hex). */
+  private readonly rendezvous = new Map<string, Relayed>();
   /** Payout proposals that arrived before their announcement. */
   private readonly announceWaiters = new Set<{ key: string; amount: bigint; wake(): void }>();
 
@@ -304,7 +310,37 @@ export class CircuitNode {
       return this.badCell(r);
     }
     if (c.command === 'extend') return this.onExtend(r, c.next, c.X);
-    if (c.command === 'data' && r.next === undefined) this.o.onEndpointData?.(this.endOf(r), c.data);
+    if (r.next !== undefined) return;
+    if (c.command === 'data') {
+      // At a rendezvous point, what one end sends is the other end's to receive.
+      if (r.spliced !== undefined) return this.replyFromEnd(r.spliced, c.data);
+      this.o.onEndpointData?.(this.endOf(r), c.data);
+    } else if (c.command === 'rendezvous') return this.onRendezvous(r, c.cookie);
+    else if (c.command === 'join') return this.onJoin(r, c.cookie);
+  }
+
+  /** One end asks us to be its rendezvous point: its circuit waits, under the cookie, for the other end. */
+  private onRendezvous(r: Relayed, cookie: Uint8Array): void {
+    const key = toHex(cookie);
+    if (r.spliced !== undefined || this.rendezvous.has(key) || this.rendezvous.size >= MAX_RENDEZVOUS) return;
+    this.rendezvous.set(key, r);
+  }
+
+  /** The other end arrives with the cookie: splice the two circuits and tell both. */
+  private async onJoin(r: Relayed, cookie: Uint8Array): Promise<void> {
+    const key = toHex(cookie);
+    const waiting = this.rendezvous.get(key);
+    if (waiting === undefined || waiting === r || !waiting.open || r.spliced !== undefined) {
+      const cell = await r.backward.seal(DELIVER, encodeCommand({ command: 'extend-failed', reason: 'no circuit waits for that cookie here' }));
+      return this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    }
+    this.rendezvous.delete(key);
+    waiting.spliced = r;
+    r.spliced = waiting;
+    for (const end of [waiting, r]) {
+      const cell = await end.backward.seal(DELIVER, encodeCommand({ command: 'joined' }));
+      await this.sendFrame(end.prev, { type: 'relay', circuitId: end.prev.circuitId, onion: cell });
+    }
   }
 
   private endOf(r: Relayed): CircuitEnd {
@@ -452,6 +488,9 @@ export class CircuitNode {
     if (r.next !== undefined) this.byNext.delete(this.slot(r.next.link, r.next.circuitId));
     r.open = false;
     this.closing.set(s, { r, until: this.o.now() + PAYOUT_GRACE_MS });
+    for (const [k, w] of this.rendezvous) if (w === r) this.rendezvous.delete(k);
+    // A spliced pair lives and dies together: the other end learns its partner left.
+    if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
     void this.passOn(r);
     const sends: Promise<void>[] = [];
@@ -634,12 +673,12 @@ export class OriginCircuit {
     await this.addHop(next, clientFinish(eph, staticPublicKeyOf(next), c.Y, c.auth));
   }
 
-  private nextCommand(): Promise<RelayCommand> {
+  private nextCommand(timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<RelayCommand> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
         reject(new CircuitError('timeout', 'the circuit did not answer in time'));
-      }, HANDSHAKE_TIMEOUT_MS);
+      }, timeoutMs);
       this.waiting = {
         resolve: (c) => {
           clearTimeout(timer);
@@ -651,6 +690,23 @@ export class OriginCircuit {
         },
       };
     });
+  }
+
+  /** Makes the last hop our rendezvous point for `cookie`: data from whoever joins arrives as ours. */
+  async waitAt(cookie: Uint8Array): Promise<void> {
+    const joined = this.nextCommand(RENDEZVOUS_WAIT_MS);
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'rendezvous', cookie })));
+    const c = await joined;
+    if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
+  }
+
+  /** Joins the circuit waiting at our last hop under `cookie`; from then on, data goes to its originator. */
+  async join(cookie: Uint8Array): Promise<void> {
+    const joined = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'join', cookie })));
+    const c = await joined;
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not join: ${c.reason}`);
+    if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
   }
 
   /** Sends data to the circuit's last hop, in cells; resolves once the first hop's link took them. */

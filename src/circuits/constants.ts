@@ -67,3 +67,7 @@ export const PASS_ON_DELAY_MAX_MS = 250;
 export const RELAY_NEWCOMER_SHARE = 0.25;
 /** A requester whose chain is shorter than this is a newcomer. */
 export const RELAY_NEWCOMER_CHAIN_LENGTH = 5;
+/** Circuits a rendezvous point holds waiting for their other end: bounds state a stranger can park here. */
+export const MAX_RENDEZVOUS = 64;
+/** How long one end waits at a rendezvous point for the other. */
+export const RENDEZVOUS_WAIT_MS = 60_000;

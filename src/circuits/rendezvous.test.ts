@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { toHex } from '../codec/bytes.ts';
+import { mesh, rng, until } from './test-support.ts';
+
+describe('rendezvous', () => {
+  it('splices two circuits at a point neither end reaches directly; data flows both ways', async () => {
+    const { peers } = mesh(5);
+    const [downloader, r1, rp, r2, seeder] = peers;
+    const cookie = rng(42)(20);
+    const atSeeder: Uint8Array[] = [];
+    const atDownloader: Uint8Array[] = [];
+    const seederSide = await seeder!.node.build([r2!.key, rp!.key], (d) => atSeeder.push(d));
+    const waiting = seederSide.waitAt(cookie);
+    const downloaderSide = await downloader!.node.build([r1!.key, rp!.key], (d) => atDownloader.push(d));
+    await downloaderSide.join(cookie);
+    await waiting;
+
+    await downloaderSide.send(new TextEncoder().encode('request'));
+    await until(() => atSeeder.length === 1, 'the request at the seeder');
+    expect(new TextDecoder().decode(atSeeder[0])).toBe('request');
+    const piece = rng(7)(300_000);
+    await seederSide.send(piece);
+    await until(() => atDownloader.reduce((n, d) => n + d.length, 0) === piece.length, 'the piece at the downloader');
+
+    // The rendezvous point knows only the two relays, and passes nothing to its own application.
+    expect(rp!.node.relayedCircuits().map((c) => c.from).sort()).toEqual([toHex(r1!.key), toHex(r2!.key)].sort());
+    expect(rp!.received).toEqual([]);
+  });
+
+  it('refuses a join with an unknown cookie, and tears the pair down together', async () => {
+    const { peers } = mesh(4);
+    const [a, rp, b] = peers;
+    const stranger = await a!.node.build([rp!.key]);
+    await expect(stranger.join(rng(1)(20))).rejects.toThrow(/no circuit waits/);
+
+    const cookie = rng(2)(20);
+    const bSide = await b!.node.build([rp!.key]);
+    const waiting = bSide.waitAt(cookie);
+    const aSide = await a!.node.build([rp!.key]);
+    await aSide.join(cookie);
+    await waiting;
+    const broken = new Promise<string>((resolve) => (bSide.onBroken = resolve));
+    await aSide.close();
+    expect(await broken).toBe('hop-lost');
+  });
+});
