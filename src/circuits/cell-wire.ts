@@ -25,6 +25,12 @@
  *     rendezvous    5  cookie (20)             make this hop the rendezvous point for cookie
  *     join          6  cookie (20)             splice this circuit to the one waiting on cookie
  *     joined        7  (empty)                 the rendezvous point spliced the two circuits
+ *     establish-intro 8  service key (32)      make this hop an introduction point for it
+ *     intro-established 9 (empty)
+ *     introduce     10 service key (32) | cookie (20) | rendezvous point (32) | X (32)
+ *                                              to an introduction point, which passes it on
+ *                                              (without the service key) to the service
+ *     introduce-ack 11 ok u8                   1: passed on; 0: no such service here
  *
  * Decoders take untrusted bytes: bounded lengths, DecodeError only.
  */
@@ -125,9 +131,13 @@ export type RelayCommand =
   | { command: 'extend-failed'; reason: string }
   | { command: 'rendezvous'; cookie: Uint8Array }
   | { command: 'join'; cookie: Uint8Array }
-  | { command: 'joined' };
+  | { command: 'joined' }
+  | { command: 'establish-intro'; service: Uint8Array }
+  | { command: 'intro-established' }
+  | { command: 'introduce'; service: Uint8Array; cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }
+  | { command: 'introduce-ack'; ok: boolean };
 
-const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined'] as const;
+const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack'] as const;
 /** A rendezvous cookie: random, known only to the two ends that meet. */
 export const COOKIE_BYTES = 20;
 
@@ -153,6 +163,16 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       w.fixed(c.cookie, COOKIE_BYTES);
       break;
     case 'joined':
+    case 'intro-established':
+      break;
+    case 'establish-intro':
+      w.fixed(c.service, KEY_BYTES);
+      break;
+    case 'introduce':
+      w.fixed(c.service, KEY_BYTES).fixed(c.cookie, COOKIE_BYTES).fixed(c.rendezvous, KEY_BYTES).fixed(c.X, X25519_KEY_BYTES);
+      break;
+    case 'introduce-ack':
+      w.u8(c.ok ? 1 : 0);
       break;
   }
   return w.finish();
@@ -182,8 +202,21 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command, cookie: r.fixed(COOKIE_BYTES, 'cookie') };
       break;
     case 'joined':
+    case 'intro-established':
       c = { command };
       break;
+    case 'establish-intro':
+      c = { command, service: r.fixed(KEY_BYTES, 'service key') };
+      break;
+    case 'introduce':
+      c = { command, service: r.fixed(KEY_BYTES, 'service key'), cookie: r.fixed(COOKIE_BYTES, 'cookie'), rendezvous: r.fixed(KEY_BYTES, 'rendezvous point'), X: r.fixed(X25519_KEY_BYTES, 'X') };
+      break;
+    case 'introduce-ack': {
+      const ok = r.u8('ok');
+      if (ok > 1) throw new DecodeError('invalid-value', 'introduce-ack is 0 or 1');
+      c = { command, ok: ok === 1 };
+      break;
+    }
   }
   r.end(`${command} command`);
   return c;

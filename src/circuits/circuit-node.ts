@@ -23,6 +23,7 @@ import {
   MAX_PENDING_PAYOUTS,
   MAX_RELAYED_CIRCUITS,
   MAX_RENDEZVOUS,
+  MAX_INTROS,
   PAYOUT_ANNOUNCE_WAIT_MS,
   PAYOUT_EVERY_BYTES,
   PAYOUT_GRACE_MS,
@@ -127,6 +128,8 @@ export class CircuitNode {
   private readonly closing = new Map<string, { r: Relayed; until: number }>();
   /** Payments announced by each neighbour (by key), waiting for their TrustChain proposal. */
   private readonly announced = new Map<string, { r: Relayed; amount: bigint }[]>();
+  /** Hidden services we introduce, by service key (hex): the circuit to reach each. */
+  private readonly intros = new Map<string, Relayed>();
   /** Circuits waiting at this rendezvous point, by cookie (hex). */
   private readonly rendezvous = new Map<string, Relayed>();
   /** Payout proposals that arrived before their announcement. */
@@ -317,6 +320,30 @@ export class CircuitNode {
       this.o.onEndpointData?.(this.endOf(r), c.data);
     } else if (c.command === 'rendezvous') return this.onRendezvous(r, c.cookie);
     else if (c.command === 'join') return this.onJoin(r, c.cookie);
+    else if (c.command === 'establish-intro') return this.onEstablishIntro(r, c.service);
+    else if (c.command === 'introduce') return this.onIntroduce(r, c);
+  }
+
+  /** Sends a relay command back along a circuit we end. */
+  private async answer(r: Relayed, c: RelayCommand): Promise<void> {
+    const cell = await r.backward.seal(DELIVER, encodeCommand(c));
+    await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+  }
+
+  /** A hidden service makes us one of its introduction points: we learn its service key, never who runs it. */
+  private async onEstablishIntro(r: Relayed, service: Uint8Array): Promise<void> {
+    const key = toHex(service);
+    if (this.intros.size >= MAX_INTROS && !this.intros.has(key)) return;
+    this.intros.set(key, r);
+    await this.answer(r, { command: 'intro-established' });
+  }
+
+  /** A downloader asks us to introduce it: pass its rendezvous offer to the service's circuit. */
+  private async onIntroduce(r: Relayed, c: Extract<RelayCommand, { command: 'introduce' }>): Promise<void> {
+    const service = this.intros.get(toHex(c.service));
+    if (service === undefined || !service.open || service === r) return this.answer(r, { command: 'introduce-ack', ok: false });
+    await this.answer(service, c);
+    await this.answer(r, { command: 'introduce-ack', ok: true });
   }
 
   /** One end asks us to be its rendezvous point: its circuit waits, under the cookie, for the other end. */
@@ -489,6 +516,7 @@ export class CircuitNode {
     r.open = false;
     this.closing.set(s, { r, until: this.o.now() + PAYOUT_GRACE_MS });
     for (const [k, w] of this.rendezvous) if (w === r) this.rendezvous.delete(k);
+    for (const [k, w] of this.intros) if (w === r) this.intros.delete(k);
     // A spliced pair lives and dies together: the other end learns its partner left.
     if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
@@ -585,6 +613,8 @@ export class OriginCircuit {
   private payThreshold: number;
   /** Called when a hop or the path goes away (not when we close it). */
   onBroken: (reason: DestroyReason) => void = () => undefined;
+  /** On a hidden service's introduction circuit: a downloader's rendezvous offer. */
+  onIntroduce: (offer: Extract<RelayCommand, { command: 'introduce' }>) => void = () => undefined;
 
   constructor(
     private readonly o: CircuitNodeOptions,
@@ -692,6 +722,21 @@ export class OriginCircuit {
     });
   }
 
+  /** Makes the last hop an introduction point for our hidden service `service`. */
+  async establishIntro(service: Uint8Array): Promise<void> {
+    const answer = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', service })));
+    if ((await answer).command !== 'intro-established') throw new CircuitError('refused', 'the introduction point refused');
+  }
+
+  /** Asks our last hop, an introduction point of `service`, to pass a rendezvous offer on. */
+  async introduce(offer: Omit<Extract<RelayCommand, { command: 'introduce' }>, 'command'>): Promise<void> {
+    const answer = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'introduce', ...offer })));
+    const c = await answer;
+    if (c.command !== 'introduce-ack' || !c.ok) throw new CircuitError('refused', 'that introduction point does not introduce this swarm (any more)');
+  }
+
   /** Makes the last hop our rendezvous point for `cookie`: data from whoever joins arrives as ours. */
   async waitAt(cookie: Uint8Array): Promise<void> {
     const joined = this.nextCommand(RENDEZVOUS_WAIT_MS);
@@ -744,6 +789,8 @@ export class OriginCircuit {
       if (c.command === 'data' && hop === this.hops[this.hops.length - 1]) {
         this.bytesReceived += c.data.length;
         this.onData(c.data);
+      } else if (c.command === 'introduce') {
+        this.onIntroduce(c);
       } else if (this.waiting !== undefined) {
         const w = this.waiting;
         this.waiting = undefined;

@@ -71,3 +71,5 @@ export const RELAY_NEWCOMER_CHAIN_LENGTH = 5;
 export const MAX_RENDEZVOUS = 64;
 /** How long one end waits at a rendezvous point for the other. */
 export const RENDEZVOUS_WAIT_MS = 60_000;
+/** Hidden services one introduction point serves at once. */
+export const MAX_INTROS = 64;

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { webcrypto } from 'node:crypto';
+import { toHex } from '../codec/bytes.ts';
+import { staticKeyFromSeed } from './handshake.ts';
+import { connectHiddenService, publishHiddenService, type EndToEnd } from './hidden-service.ts';
+import { concat, mesh, rng, until } from './test-support.ts';
+
+const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+
+describe('hidden services', () => {
+  it('a downloader reaches a hidden seeder through an introduction point and meets it at a rendezvous point; neither learns the other', async () => {
+    // 0 downloader, 1-2 its relays, 3 introduction point, 4 rendezvous point, 5 the seeder's relay, 6 seeder
+    const { peers } = mesh(7);
+    const [downloader, d1, d2, intro, rp, s1, seeder] = peers;
+    const service = staticKeyFromSeed(rng(77)(32));
+    const sessions: EndToEnd[] = [];
+    await publishHiddenService({
+      node: seeder!.node,
+      subtle,
+      random: rng(5),
+      service,
+      introPaths: [[s1!.key, intro!.key]],
+      relaysTo: () => [s1!.key],
+      onSession: (s) => sessions.push(s),
+    });
+
+    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(6), service: service.publicKey, introPath: [d1!.key, intro!.key], rendezvousPath: [d2!.key, rp!.key] });
+    await until(() => sessions.length === 1, 'the seeder side of the session');
+    const atSeeder: Uint8Array[] = [];
+    sessions[0]!.onData = (d) => atSeeder.push(d);
+    const atDownloader: Uint8Array[] = [];
+    session.onData = (d) => atDownloader.push(d);
+
+    await session.send(new TextEncoder().encode('piece 0, please'));
+    await until(() => atSeeder.length === 1, 'the request');
+    expect(new TextDecoder().decode(atSeeder[0])).toBe('piece 0, please');
+    const piece = rng(9)(500_000);
+    await sessions[0]!.send(piece);
+    await until(() => atDownloader.reduce((n, d) => n + d.length, 0) === piece.length, 'the piece');
+    expect(concat(atDownloader)).toEqual(piece);
+
+    // Who knows whom: each end's circuits start at its own relays; the introduction and rendezvous points see relays only.
+    const seen = (p: (typeof peers)[number]) => p.node.relayedCircuits().map((c) => c.from);
+    const hex = (p: (typeof peers)[number]) => toHex(p.key);
+    expect(seen(intro!)).toEqual([hex(s1!)]); // the downloader's introduction circuit (from d1) is closed once used
+    expect(seen(rp!).sort()).toEqual([hex(d2!), hex(s1!)].sort());
+    // Only each end's own first relays know it.
+    for (const p of peers) {
+      if (p !== s1) expect(seen(p)).not.toContain(hex(seeder!));
+      if (p !== d1 && p !== d2) expect(seen(p)).not.toContain(hex(downloader!));
+    }
+    expect(rp!.received).toEqual([]);
+  });
+
+  it('fails clearly when the introduction point does not know the service', async () => {
+    const { peers } = mesh(4);
+    const [downloader, intro, rp] = peers;
+    await expect(
+      connectHiddenService({ node: downloader!.node, subtle, random: rng(1), service: staticKeyFromSeed(rng(2)(32)).publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] }),
+    ).rejects.toThrow(/does not introduce/);
+  });
+
+  it('drops a message tampered with on the way, and keeps the session', async () => {
+    const { peers } = mesh(4);
+    const [downloader, intro, rp, seeder] = peers;
+    const service = staticKeyFromSeed(rng(3)(32));
+    const sessions: EndToEnd[] = [];
+    await publishHiddenService({ node: seeder!.node, subtle, random: rng(4), service, introPaths: [[intro!.key]], relaysTo: () => [], onSession: (s) => sessions.push(s) });
+    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(8), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    await until(() => sessions.length === 1, 'session');
+    const got: string[] = [];
+    sessions[0]!.onData = (d) => got.push(new TextDecoder().decode(d));
+    await session.circuit.send(rng(10)(64)); // not sealed with the session keys
+    await session.send(new TextEncoder().encode('genuine'));
+    await until(() => got.length === 1, 'the genuine message');
+    expect(got).toEqual(['genuine']);
+    expect(sessions[0]!.rejected).toBe(1);
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Hidden services over circuits: a seeder reachable through introduction
+ * points without revealing itself, and downloaders that meet it at a
+ * rendezvous point of their choosing. Pure orchestration over CircuitNode.
+ *
+ *   seeder      builds circuits to its introduction points (establish-intro)
+ *   downloader  builds a circuit to a rendezvous point and waits there under
+ *               a random cookie, then asks an introduction point to pass the
+ *               offer (cookie, rendezvous point, X) to the seeder
+ *   seeder      answers with an ntor handshake against its service key,
+ *               builds its own circuit to the rendezvous point and joins
+ *   both        talk end to end: each message sealed with the handshake's
+ *               keys, so neither relays nor the rendezvous point read it
+ *
+ * Neither end ever learns the other's identity or address: each sees only
+ * the first relay of its own circuits.
+ */
+import { concatBytes } from '../codec/bytes.ts';
+import type { CircuitNode, OriginCircuit } from './circuit-node.ts';
+import { COOKIE_BYTES } from './cell-wire.ts';
+import { MAX_DATA_BYTES, RENDEZVOUS_WAIT_MS } from './constants.ts';
+import { CircuitError } from './errors.ts';
+import { AUTH_BYTES, clientFinish, clientStart, serverRespond, X25519_KEY_BYTES, type HopKeys, type StaticKey } from './handshake.ts';
+import { DELIVER, LAYER_OVERHEAD, LayerCipher } from './layer.ts';
+
+/** Largest message one end-to-end cell carries. */
+export const MAX_E2E_BYTES = MAX_DATA_BYTES - LAYER_OVERHEAD;
+
+/** A channel between the two ends of a spliced circuit, sealed end to end. */
+export class EndToEnd {
+  onData: (data: Uint8Array) => void = () => undefined;
+  /** Messages that failed to open (tampering on the way): dropped. */
+  rejected = 0;
+
+  private constructor(
+    readonly circuit: OriginCircuit,
+    private readonly tx: LayerCipher,
+    private readonly rx: LayerCipher,
+  ) {}
+
+  static async create(subtle: SubtleCrypto, circuit: OriginCircuit, keys: HopKeys, side: 'downloader' | 'seeder'): Promise<EndToEnd> {
+    const forward = await LayerCipher.create(subtle, keys.forwardKey, keys.forwardNonce);
+    const backward = await LayerCipher.create(subtle, keys.backwardKey, keys.backwardNonce);
+    return side === 'downloader' ? new EndToEnd(circuit, forward, backward) : new EndToEnd(circuit, backward, forward);
+  }
+
+  /** Sends `data` in sealed cells; resolves once the circuit took them. */
+  send(data: Uint8Array): Promise<void> {
+    let last: Promise<void> = Promise.resolve();
+    for (let i = 0; i < data.length || i === 0; i += MAX_E2E_BYTES) {
+      // Sealing takes its nonce now, so cells stay in order however the encryptions finish.
+      const sealed = this.tx.seal(DELIVER, data.subarray(i, i + MAX_E2E_BYTES));
+      last = sealed.then((cell) => this.circuit.send(cell));
+    }
+    return last;
+  }
+
+  async receive(cell: Uint8Array): Promise<void> {
+    const opened = await this.rx.open(cell);
+    if (opened === undefined || opened.kind !== DELIVER) {
+      this.rejected++;
+      return;
+    }
+    this.onData(opened.body);
+  }
+
+  close(): Promise<void> {
+    return this.circuit.close();
+  }
+}
+
+export interface HiddenServiceOptions {
+  node: CircuitNode;
+  subtle: SubtleCrypto;
+  random: (n: number) => Uint8Array;
+  /** The service's key pair (X25519): downloaders learn the public half from the lookup. */
+  service: StaticKey;
+  /** One path per introduction point, each ending at it. */
+  introPaths: Uint8Array[][];
+  /** Our relays towards a rendezvous point a downloader chose (the point itself is appended). */
+  relaysTo(rendezvous: Uint8Array): Uint8Array[];
+  onSession(session: EndToEnd): void;
+}
+
+/** Makes a hidden service reachable through its introduction points. */
+export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ intros: OriginCircuit[]; close(): Promise<void> }> {
+  const intros: OriginCircuit[] = [];
+  for (const path of o.introPaths) {
+    const intro = await o.node.build(path);
+    await intro.establishIntro(o.service.publicKey);
+    intro.onIntroduce = (offer) => void answerOffer(o, offer).catch(() => undefined);
+    intros.push(intro);
+  }
+  return { intros, close: async () => void (await Promise.all(intros.map((c) => c.close()))) };
+}
+
+async function answerOffer(o: HiddenServiceOptions, offer: { cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }): Promise<void> {
+  const { Y, auth, keys } = serverRespond(o.service, offer.X, o.random);
+  let session: EndToEnd | undefined;
+  const circuit = await o.node.build([...o.relaysTo(offer.rendezvous), offer.rendezvous], (cell) => void session?.receive(cell));
+  session = await EndToEnd.create(o.subtle, circuit, keys, 'seeder');
+  await circuit.join(offer.cookie);
+  // The handshake answer is public (Y and the proof); everything after it is sealed.
+  await circuit.send(concatBytes(Y, auth));
+  o.onSession(session);
+}
+
+export interface ConnectOptions {
+  node: CircuitNode;
+  subtle: SubtleCrypto;
+  random: (n: number) => Uint8Array;
+  /** The service's public key, from the lookup. */
+  service: Uint8Array;
+  /** Our path to one of its introduction points (ending at it). */
+  introPath: Uint8Array[];
+  /** Our path to the rendezvous point we chose (ending at it). */
+  rendezvousPath: Uint8Array[];
+}
+
+/** Reaches a hidden service: meets it at our rendezvous point and returns the sealed channel. */
+export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd> {
+  const cookie = o.random(COOKIE_BYTES);
+  const ephemeral = clientStart(o.random);
+  let session: EndToEnd | undefined;
+  let answered: (cell: Uint8Array) => void = () => undefined;
+  const answer = new Promise<Uint8Array>((resolve) => (answered = resolve));
+  const circuit = await o.node.build(o.rendezvousPath, (cell) => (session === undefined ? answered(cell) : void session.receive(cell)));
+  try {
+    const joined = circuit.waitAt(cookie);
+    const intro = await o.node.build(o.introPath);
+    try {
+      await intro.introduce({ service: o.service, cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]!, X: ephemeral.publicKey });
+    } finally {
+      await intro.close();
+    }
+    await joined;
+    const first = await withTimeout(answer, RENDEZVOUS_WAIT_MS);
+    if (first.length !== X25519_KEY_BYTES + AUTH_BYTES) throw new CircuitError('handshake', 'the service sent no handshake answer');
+    const keys = clientFinish(ephemeral, o.service, first.subarray(0, X25519_KEY_BYTES), first.subarray(X25519_KEY_BYTES));
+    session = await EndToEnd.create(o.subtle, circuit, keys, 'downloader');
+    return session;
+  } catch (err) {
+    await circuit.close();
+    throw err;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CircuitError('timeout', 'the service did not answer in time')), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e as Error);
+      },
+    );
+  });
+}
