@@ -5,7 +5,7 @@
  */
 import { expect, test } from './support/fixtures.ts';
 import { hooksReady, ledger } from './support/ledger.ts';
-import { balance } from './support/sharing.ts';
+import { balance, expectSeeding, sharing } from './support/sharing.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
 const MiB = 1024 * 1024;
@@ -104,4 +104,32 @@ test('a relay cuts the circuit of an originator that stops paying, within the un
   const carried = await circuits<number>(relay!.page, 'relayedBytes');
   expect(carried).toBeLessThanOrEqual(32 * MiB + 2 * MiB); // RELAY_UNPAID_WINDOW_BYTES and a link window in flight
   expect((await balance(relay!.page)).net).toBe(0n);
+});
+
+test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met at a rendezvous point; the two never connect and no block links them', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 7);
+  const [seeder, downloader, ...relays] = peers;
+  const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
+  // The two ends must never hold a connection to each other.
+  await circuits(seeder!.page, 'block', ids[1]);
+  await circuits(downloader!.page, 'block', ids[0]);
+  await expect.poll(async () => (await circuits<string[]>(seeder!.page, 'directPeerIds')).includes(ids[1]!)).toBe(false);
+  await expect.poll(async () => (await circuits<string[]>(downloader!.page, 'directPeerIds')).includes(ids[0]!)).toBe(false);
+
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 10_000_000, 'hidden.bin', 71, { hidden: true });
+  await circuits(seeder!.page, 'hide', file.infoHash, 1);
+  await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
+  await expectSeeding(downloader!.page, file.infoHash);
+  expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+
+  // Never connected, on either side.
+  expect(await circuits<string[]>(seeder!.page, 'directPeerIds')).not.toContain(ids[1]);
+  expect(await circuits<string[]>(downloader!.page, 'directPeerIds')).not.toContain(ids[0]);
+  // No block links the two ends; relays were paid for what they carried.
+  for (const [me, other] of [[0, 1], [1, 0]] as const) {
+    const chain = await ledger<{ counterparty: string }[]>(peers[me]!.page, 'inspect', keys[me]);
+    expect(chain.some((b) => b.counterparty === keys[other])).toBe(false);
+  }
+  await expect.poll(async () => (await Promise.all(relays.map((r) => balance(r.page)))).reduce((n, b) => n + b.net, 0n), { message: 'relays paid' }).toBeGreaterThan(0n);
+  expect((await balance(downloader!.page)).net).toBeLessThan(0n);
 });

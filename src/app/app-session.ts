@@ -9,13 +9,14 @@ import { PeerService } from '../net/peer-service.ts';
 import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-runtime.ts';
 import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
+import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; config: NetConfig; identityCreated: boolean }
+  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; hidden: HiddenSwarms; config: NetConfig; identityCreated: boolean }
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -90,8 +91,11 @@ export class AppSession {
     const ledger = await startLedger(identity, service.node);
     const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random });
     const circuits = await CircuitService.start(service.node, identity, ledger.service);
-    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, config, identityCreated: created });
+    const hidden = new HiddenSwarms(service.node, circuits, sharing);
+    await hidden.start();
+    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, config, identityCreated: created });
     void lock.lost.then(async () => {
+      hidden.stop();
       circuits.stop();
       sharing.stop();
       ledger.stop();
@@ -138,6 +142,7 @@ export class AppSession {
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
     const { identity, records } = decodeBackup(bytes);
     if (this.state.phase === 'running') {
+      this.state.hidden.stop();
       this.state.circuits.stop();
       this.state.sharing.stop();
       this.state.ledger.stop();
@@ -153,6 +158,7 @@ export class AppSession {
 
   async stop(): Promise<void> {
     if (this.state.phase === 'running') {
+      this.state.hidden.stop();
       this.state.circuits.stop();
       this.state.sharing.stop();
       this.state.ledger.stop();

@@ -98,9 +98,9 @@ async function sha256Hex(blob: Blob): Promise<string> {
 function sharingHooks(session: AppSession) {
   const sharing = () => running(session).sharing;
   return {
-    async seedGenerated(size: number, name: string, seed = 1): Promise<{ infoHash: string; magnet: string; sha256: string }> {
+    async seedGenerated(size: number, name: string, seed = 1, opts: { hidden?: boolean } = {}): Promise<{ infoHash: string; magnet: string; sha256: string }> {
       const file = new File([generatedBytes(size, seed) as BlobPart], name);
-      const infoHash = await sharing().seed([file]);
+      const infoHash = await sharing().seed([file], opts);
       return { infoHash, magnet: sharing().views().find((v) => v.infoHash === infoHash)!.magnetURI, sha256: await sha256Hex(file) };
     },
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
@@ -217,6 +217,16 @@ function circuitHooks(session: AppSession) {
     probe: (farEnd: string, relays: string[] | number, bytes: number) =>
       typeof relays === 'number' ? circuits().probe(keyOf(farEnd), relays, bytes) : circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) }),
     currentPath: () => circuits().currentPath,
+    hide: (infoHash: string, hops: number) => running(session).hidden.hide(infoHash, hops),
+    /** Adds the magnet as a hidden download and reaches its seeder over `hops` relays. */
+    async downloadHidden(magnet: string, hops: number): Promise<string> {
+      const infoHash = await running(session).sharing.addHidden(magnet);
+      await running(session).hidden.reach(infoHash, hops);
+      return infoHash;
+    },
+    /** Never connect to this peer (two ends of an anonymous transfer must not meet directly). */
+    block: (peerId: string) => running(session).service.block(peerId),
+    directPeerIds: () => running(session).service.node.getConnections().map((c) => c.remotePeer.toString()),
     relayed: () => circuits().relayed(),
     relayedBytes: () => circuits().relayedBytes,
     setRelaying: (on: boolean) => {

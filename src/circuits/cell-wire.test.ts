@@ -26,7 +26,7 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constantFrom('rendezvous' as const, 'join' as const), cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }) }),
   fc.constant({ command: 'joined' as const }),
   fc.constant({ command: 'intro-established' as const }),
-  fc.record({ command: fc.constant('establish-intro' as const), service: key }),
+  fc.record({ command: fc.constant('establish-intro' as const), service: key, lookup: key }),
   fc.record({ command: fc.constant('introduce' as const), service: key, cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }), rendezvous: key, X: key }),
   fc.record({ command: fc.constant('introduce-ack' as const), ok: fc.boolean() }),
 );

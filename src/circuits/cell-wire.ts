@@ -25,7 +25,9 @@
  *     rendezvous    5  cookie (20)             make this hop the rendezvous point for cookie
  *     join          6  cookie (20)             splice this circuit to the one waiting on cookie
  *     joined        7  (empty)                 the rendezvous point spliced the two circuits
- *     establish-intro 8  service key (32)      make this hop an introduction point for it
+ *     establish-intro 8  service key (32) | lookup key (32)
+ *                                              make this hop an introduction point for it,
+ *                                              answering lookups of that key
  *     intro-established 9 (empty)
  *     introduce     10 service key (32) | cookie (20) | rendezvous point (32) | X (32)
  *                                              to an introduction point, which passes it on
@@ -132,7 +134,7 @@ export type RelayCommand =
   | { command: 'rendezvous'; cookie: Uint8Array }
   | { command: 'join'; cookie: Uint8Array }
   | { command: 'joined' }
-  | { command: 'establish-intro'; service: Uint8Array }
+  | { command: 'establish-intro'; service: Uint8Array; lookup: Uint8Array }
   | { command: 'intro-established' }
   | { command: 'introduce'; service: Uint8Array; cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }
   | { command: 'introduce-ack'; ok: boolean };
@@ -166,7 +168,7 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
     case 'intro-established':
       break;
     case 'establish-intro':
-      w.fixed(c.service, KEY_BYTES);
+      w.fixed(c.service, KEY_BYTES).fixed(c.lookup, KEY_BYTES);
       break;
     case 'introduce':
       w.fixed(c.service, KEY_BYTES).fixed(c.cookie, COOKIE_BYTES).fixed(c.rendezvous, KEY_BYTES).fixed(c.X, X25519_KEY_BYTES);
@@ -206,7 +208,7 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command };
       break;
     case 'establish-intro':
-      c = { command, service: r.fixed(KEY_BYTES, 'service key') };
+      c = { command, service: r.fixed(KEY_BYTES, 'service key'), lookup: r.fixed(KEY_BYTES, 'lookup key') };
       break;
     case 'introduce':
       c = { command, service: r.fixed(KEY_BYTES, 'service key'), cookie: r.fixed(COOKIE_BYTES, 'cookie'), rendezvous: r.fixed(KEY_BYTES, 'rendezvous point'), X: r.fixed(X25519_KEY_BYTES, 'X') };

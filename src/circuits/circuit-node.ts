@@ -130,6 +130,13 @@ export class CircuitNode {
   private readonly announced = new Map<string, { r: Relayed; amount: bigint }[]>();
   /** Hidden services we introduce, by service key (hex): the circuit to reach each. */
   private readonly intros = new Map<string, Relayed>();
+  /** The service key we introduce for each lookup key (hex). */
+  private readonly introLookups = new Map<string, Uint8Array>();
+
+  /** The service we introduce under this lookup key, if any (answers lookups). */
+  introducedService(lookup: Uint8Array): Uint8Array | undefined {
+    return this.introLookups.get(toHex(lookup));
+  }
   /** Circuits waiting at this rendezvous point, by cookie (hex). */
   private readonly rendezvous = new Map<string, Relayed>();
   /** Payout proposals that arrived before their announcement. */
@@ -320,7 +327,7 @@ export class CircuitNode {
       this.o.onEndpointData?.(this.endOf(r), c.data);
     } else if (c.command === 'rendezvous') return this.onRendezvous(r, c.cookie);
     else if (c.command === 'join') return this.onJoin(r, c.cookie);
-    else if (c.command === 'establish-intro') return this.onEstablishIntro(r, c.service);
+    else if (c.command === 'establish-intro') return this.onEstablishIntro(r, c.service, c.lookup);
     else if (c.command === 'introduce') return this.onIntroduce(r, c);
   }
 
@@ -331,10 +338,11 @@ export class CircuitNode {
   }
 
   /** A hidden service makes us one of its introduction points: we learn its service key, never who runs it. */
-  private async onEstablishIntro(r: Relayed, service: Uint8Array): Promise<void> {
+  private async onEstablishIntro(r: Relayed, service: Uint8Array, lookup: Uint8Array): Promise<void> {
     const key = toHex(service);
     if (this.intros.size >= MAX_INTROS && !this.intros.has(key)) return;
     this.intros.set(key, r);
+    this.introLookups.set(toHex(lookup), service);
     await this.answer(r, { command: 'intro-established' });
   }
 
@@ -516,7 +524,11 @@ export class CircuitNode {
     r.open = false;
     this.closing.set(s, { r, until: this.o.now() + PAYOUT_GRACE_MS });
     for (const [k, w] of this.rendezvous) if (w === r) this.rendezvous.delete(k);
-    for (const [k, w] of this.intros) if (w === r) this.intros.delete(k);
+    for (const [k, w] of this.intros) {
+      if (w !== r) continue;
+      this.intros.delete(k);
+      for (const [l, svc] of this.introLookups) if (toHex(svc) === k) this.introLookups.delete(l);
+    }
     // A spliced pair lives and dies together: the other end learns its partner left.
     if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
@@ -723,9 +735,9 @@ export class OriginCircuit {
   }
 
   /** Makes the last hop an introduction point for our hidden service `service`. */
-  async establishIntro(service: Uint8Array): Promise<void> {
+  async establishIntro(service: Uint8Array, lookup: Uint8Array): Promise<void> {
     const answer = this.nextCommand();
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', service })));
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', service, lookup })));
     if ((await answer).command !== 'intro-established') throw new CircuitError('refused', 'the introduction point refused');
   }
 

@@ -54,7 +54,10 @@ export class CircuitService {
   /** Test hook: stop paying relays (an originator that stops paying). */
   withholdPayments = false;
 
+  readonly publicKey: Uint8Array;
+
   private constructor(libp2p: Libp2p, identity: Identity, private readonly ledger: LedgerService) {
+    this.publicKey = identity.publicKey;
     this.links = new Libp2pCircuitLinks(libp2p, () => this.node);
     this.node = new CircuitNode({
       publicKey: identity.publicKey,

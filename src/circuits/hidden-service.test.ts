@@ -19,11 +19,14 @@ describe('hidden services', () => {
       subtle,
       random: rng(5),
       service,
+      lookup: rng(11)(32),
       introPaths: [[s1!.key, intro!.key]],
       relaysTo: () => [s1!.key],
       onSession: (s) => sessions.push(s),
     });
 
+    // The introduction point answers lookups of the swarm's lookup key with the service key.
+    expect(intro!.node.introducedService(rng(11)(32))).toEqual(service.publicKey);
     const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(6), service: service.publicKey, introPath: [d1!.key, intro!.key], rendezvousPath: [d2!.key, rp!.key] });
     await until(() => sessions.length === 1, 'the seeder side of the session');
     const atSeeder: Uint8Array[] = [];
@@ -65,7 +68,7 @@ describe('hidden services', () => {
     const [downloader, intro, rp, seeder] = peers;
     const service = staticKeyFromSeed(rng(3)(32));
     const sessions: EndToEnd[] = [];
-    await publishHiddenService({ node: seeder!.node, subtle, random: rng(4), service, introPaths: [[intro!.key]], relaysTo: () => [], onSession: (s) => sessions.push(s) });
+    await publishHiddenService({ node: seeder!.node, subtle, random: rng(4), service, lookup: rng(12)(32), introPaths: [[intro!.key]], relaysTo: () => [], onSession: (s) => sessions.push(s) });
     const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(8), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
     await until(() => sessions.length === 1, 'session');
     const got: string[] = [];

@@ -15,6 +15,7 @@
  * Neither end ever learns the other's identity or address: each sees only
  * the first relay of its own circuits.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '../codec/bytes.ts';
 import type { CircuitNode, OriginCircuit } from './circuit-node.ts';
 import { COOKIE_BYTES } from './cell-wire.ts';
@@ -22,6 +23,12 @@ import { MAX_DATA_BYTES, RENDEZVOUS_WAIT_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { AUTH_BYTES, clientFinish, clientStart, serverRespond, X25519_KEY_BYTES, type HopKeys, type StaticKey } from './handshake.ts';
 import { DELIVER, LAYER_OVERHEAD, LayerCipher } from './layer.ts';
+
+/** The key a hidden swarm is looked up by: derived from its infohash, so only those who know the torrent can ask. */
+export function lookupKeyOf(infoHash: Uint8Array): Uint8Array {
+  return sha256(concatBytes(LOOKUP_DOMAIN, infoHash));
+}
+const LOOKUP_DOMAIN = new TextEncoder().encode('trustmesh hidden swarm v1');
 
 /** Largest message one end-to-end cell carries. */
 export const MAX_E2E_BYTES = MAX_DATA_BYTES - LAYER_OVERHEAD;
@@ -75,6 +82,8 @@ export interface HiddenServiceOptions {
   random: (n: number) => Uint8Array;
   /** The service's key pair (X25519): downloaders learn the public half from the lookup. */
   service: StaticKey;
+  /** What downloaders look the service up by (see lookupKeyOf). */
+  lookup: Uint8Array;
   /** One path per introduction point, each ending at it. */
   introPaths: Uint8Array[][];
   /** Our relays towards a rendezvous point a downloader chose (the point itself is appended). */
@@ -87,7 +96,7 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
   const intros: OriginCircuit[] = [];
   for (const path of o.introPaths) {
     const intro = await o.node.build(path);
-    await intro.establishIntro(o.service.publicKey);
+    await intro.establishIntro(o.service.publicKey, o.lookup);
     intro.onIntroduce = (offer) => void answerOffer(o, offer).catch(() => undefined);
     intros.push(intro);
   }

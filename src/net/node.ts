@@ -48,6 +48,8 @@ export interface NodeOptions {
   relayEndpoints: ReadonlySet<string>;
   /** Undefined: libp2p's default STUN servers. */
   iceServers: readonly string[] | undefined;
+  /** Peers (ids) never to connect to, either way; may change while running. */
+  blockedPeers?: ReadonlySet<string>;
 }
 
 export async function createPeerNode(identity: Identity, options: NodeOptions): Promise<CreatedNode> {
@@ -70,6 +72,9 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
     streamMuxers: [yamux()],
     connectionGater: {
       denyDialMultiaddr: (ma) => !isDialAllowed(ma, options.relayEndpoints),
+      denyDialPeer: (peerId) => options.blockedPeers?.has(peerId.toString()) ?? false,
+      denyInboundEncryptedConnection: (peerId) => options.blockedPeers?.has(peerId.toString()) ?? false,
+      denyInboundUpgradedConnection: (peerId) => options.blockedPeers?.has(peerId.toString()) ?? false,
     },
     connectionManager: {
       maxConnections: NODE_LIMITS.maxConnections,

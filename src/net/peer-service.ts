@@ -73,6 +73,7 @@ export class PeerService {
     private readonly dialer: PeerDialer,
     announce: () => void,
     private readonly deps: PeerServiceDeps,
+    private readonly blockedPeers: Set<string>,
   ) {
     this.current = this.compute();
     this.announcer = throttle(announce, ANNOUNCE_MIN_INTERVAL_MS);
@@ -82,7 +83,8 @@ export class PeerService {
 
   static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
     const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
-    const { node, announce } = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers });
+    const blockedPeers = new Set<string>();
+    const { node, announce } = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers, blockedPeers });
     await node.handle(PERF_PROTOCOL, (stream) => handlePerfStream(stream), { maxInboundStreams: MAX_INBOUND_PERF_STREAMS });
     await node.start();
     // The service is assembled after start so the keeper and dialer see a running node.
@@ -90,9 +92,15 @@ export class PeerService {
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
     const dialer = startPeerDialer(node, changed, deps.now, deps.random);
-    service = new PeerService(node, identity, relays, dialer, announce, deps);
+    service = new PeerService(node, identity, relays, dialer, announce, deps, blockedPeers);
     await service.wire();
     return service;
+  }
+
+  /** Never connects to this peer again, and hangs up on it now (tests of anonymity, where two ends must not meet). */
+  block(peerId: string): void {
+    this.blockedPeers.add(peerId);
+    void this.node.hangUp(peerIdFromString(peerId)).catch(() => undefined);
   }
 
   private async wire(): Promise<void> {

@@ -14,6 +14,7 @@ import { ChokeController } from './choke-controller.ts';
 import type { PolicyConfig } from './constants.ts';
 import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
+import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
 
@@ -109,7 +110,7 @@ export class SharingService {
   static async start(o: SharingOptions): Promise<SharingService> {
     const service = new SharingService(o, await TorrentRegistry.open());
     // Resume: re-add every kept torrent; WebTorrent re-checks the stored pieces and seeds what it has.
-    for (const record of await service.store.all()) service.attach(service.client.add(record.torrentFile, { announce: [...o.trackers] }), record);
+    for (const record of await service.store.all()) service.attach(service.client.add(record.torrentFile, { announce: record.hidden === true ? [] : [...o.trackers] }), record);
     return service;
   }
 
@@ -134,11 +135,11 @@ export class SharingService {
   }
 
   /** Shares files: hashes them, keeps them in the browser's storage, announces them. Resolves with the infohash. */
-  seed(files: File[]): Promise<string> {
+  seed(files: File[], opts: { hidden?: boolean } = {}): Promise<string> {
     if (files.length === 0) return Promise.reject(new SharingError('Choose at least one file to share.'));
     return new Promise((resolve, reject) => {
-      const t = this.client.seed(files, { announce: [...this.o.trackers] }, (torrent) => {
-        void this.register(torrent).then(() => resolve(torrent.infoHash), reject);
+      const t = this.client.seed(files, { announce: opts.hidden === true ? [] : [...this.o.trackers] }, (torrent) => {
+        void this.register(torrent, opts.hidden).then(() => resolve(torrent.infoHash), reject);
       });
       t.once('error', (err: Error) => reject(new SharingError(describeError(err))));
       this.attach(t);
@@ -160,6 +161,38 @@ export class SharingService {
     });
   }
 
+  /**
+   * Downloads a magnet link from hidden seeders only: no tracker hears of it
+   * (the link's own trackers are dropped); peers come over circuits through
+   * addConnection. Resolves with the infohash at once; the metadata follows.
+   */
+  addHidden(magnet: string): Promise<string> {
+    const url = magnet.replace(/&tr=[^&]*/g, '');
+    return new Promise((resolve, reject) => {
+      let t: Torrent;
+      try {
+        t = this.client.add(url, { announce: [] });
+      } catch (err) {
+        return reject(new SharingError(`This is not a magnet link WebTorrent can open: ${(err as Error).message}`));
+      }
+      t.once('error', (err: Error) => reject(new SharingError(describeError(err))));
+      t.once('metadata', () => void this.register(t, true));
+      this.attach(t);
+      if (t.infoHash) resolve(t.infoHash);
+      else t.once('infoHash', () => resolve(t.infoHash));
+    });
+  }
+
+  /** A peer connection that came over a circuit (a hidden swarm): it joins the torrent like any other peer. */
+  addConnection(infoHash: string, connection: CircuitConnection): void {
+    const e = this.entries.get(infoHash);
+    if (e === undefined) {
+      connection.destroy();
+      return;
+    }
+    e.torrent.addPeer(connection as never);
+  }
+
   async remove(infoHash: string): Promise<void> {
     const e = this.entries.get(infoHash);
     e?.choke?.stop();
@@ -169,10 +202,10 @@ export class SharingService {
     this.changed();
   }
 
-  private async register(torrent: Torrent): Promise<void> {
+  private async register(torrent: Torrent, hidden?: boolean): Promise<void> {
     const entry = this.entries.get(torrent.infoHash);
     const existing = (await this.store.all()).find((r) => r.infoHash === torrent.infoHash);
-    const record: TorrentRecord = existing ?? { infoHash: torrent.infoHash, name: torrent.name, torrentFile: torrent.torrentFile, addedAt: Date.now(), earned: '0', paid: '0' };
+    const record: TorrentRecord = existing ?? { infoHash: torrent.infoHash, name: torrent.name, torrentFile: torrent.torrentFile, addedAt: Date.now(), earned: '0', paid: '0', ...(hidden === true ? { hidden } : {}) };
     await this.store.put(record);
     if (entry !== undefined) entry.record = record;
     this.changed();
@@ -218,7 +251,11 @@ export class SharingService {
       entry.choke?.attach(wire);
       return link;
     });
-    torrent.on('wire', (wire: Wire) => wire.use(extension));
+    torrent.on('wire', (wire: Wire, addr?: string) => {
+      // A wire over a circuit stays anonymous: no keys, no payments between its two ends (relays are paid by payouts).
+      if (addr?.startsWith(`${CIRCUIT_ADDRESS}:`)) return;
+      wire.use(extension);
+    });
     torrent.on('verified', (index: number) => {
       for (const l of entry.links.values()) l.onVerified(index);
     });

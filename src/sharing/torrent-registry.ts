@@ -13,6 +13,8 @@ export interface TorrentRecord {
   /** Bytes we were paid for uploading this torrent, and paid others for downloading it (decimal strings: u64). */
   earned: string;
   paid: string;
+  /** Shared or fetched only over circuits: never announced to trackers. */
+  hidden?: boolean;
 }
 
 interface SharingSchema extends DBSchema {

@@ -1,0 +1,31 @@
+/**
+ * An end-to-end circuit session as a duplex byte stream, the shape WebTorrent
+ * takes for a peer connection (browser glue): written bytes go out sealed over
+ * the circuit, received ones come out in order. A broken circuit ends it.
+ */
+import { Duplex } from 'streamx';
+import { toHex } from '../codec/bytes.ts';
+import type { EndToEnd } from './hidden-service.ts';
+
+/** What WebTorrent reads off a connection: an id, that it is up, and an address to show. */
+export const CIRCUIT_ADDRESS = 'circuit';
+
+export type CircuitConnection = Duplex & { id: string; connected: true; remoteAddress: string; remotePort: number };
+
+export function connectionOver(session: EndToEnd): CircuitConnection {
+  const d = new Duplex({
+    write(data: unknown, cb: (err: Error | null) => void) {
+      session.send(data as Uint8Array).then(
+        () => cb(null),
+        (err: Error) => cb(err),
+      );
+    },
+    destroy(cb: (err: Error | null) => void) {
+      void session.close().catch(() => undefined);
+      cb(null);
+    },
+  });
+  session.onData = (data) => void d.push(data);
+  session.circuit.onBroken = (reason) => d.destroy(new Error(`the circuit broke (${reason})`));
+  return Object.assign(d, { id: `circuit:${toHex(crypto.getRandomValues(new Uint8Array(8)))}`, connected: true as const, remoteAddress: CIRCUIT_ADDRESS, remotePort: 1 });
+}

@@ -1,0 +1,147 @@
+/**
+ * Hidden swarms in the tab (browser glue): a seeder hides a torrent behind
+ * introduction points; a downloader looks it up among peers and meets the
+ * seeder at a rendezvous point; the WebTorrent wire then runs over the
+ * end-to-end circuit. The protocol is in hidden-service.ts; the lookup
+ * (/trustmesh/hidden-lookup/1.0.0) asks direct peers, who ask theirs while
+ * the ttl lasts: no central index.
+ */
+import type { Libp2p } from 'libp2p';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { bytesEqual, fromHex, toHex } from '../codec/bytes.ts';
+import { isDirectConnection } from '../net/direct.ts';
+import type { CircuitService } from './circuit-service.ts';
+import { connectionOver, type CircuitConnection } from './circuit-connection.ts';
+import { CircuitError } from './errors.ts';
+import { staticKeyFromSeed } from './handshake.ts';
+import { connectHiddenService, lookupKeyOf, publishHiddenService } from './hidden-service.ts';
+import { decodeLookupRequest, decodeLookupResponse, encodeLookupRequest, encodeLookupResponse, LOOKUP_PROTOCOL, MAX_LOOKUP_ANSWERS, MAX_LOOKUP_TTL, type LookupAnswer } from './lookup-wire.ts';
+
+/** A lookup that gets no answer within this moves on. */
+const LOOKUP_TIMEOUT_MS = 5_000;
+/** Neighbours a peer asks at once when it does not know the answer. */
+const LOOKUP_FANOUT = 6;
+/** Introduction points per hidden swarm: one more keeps it reachable when one leaves. */
+const INTRO_POINTS = 2;
+
+/** Where hidden connections go: the sharing service's torrents. */
+export interface SwarmAccess {
+  addConnection(infoHash: string, connection: CircuitConnection): void;
+}
+
+export class HiddenSwarms {
+  private readonly published = new Map<string, { close(): Promise<void> }>();
+
+  constructor(
+    private readonly libp2p: Libp2p,
+    private readonly circuits: CircuitService,
+    private readonly swarms: SwarmAccess,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.libp2p.handle(
+      LOOKUP_PROTOCOL,
+      async (stream, connection) => {
+        try {
+          const lp = lpStream(stream, { maxDataLength: 64 });
+          const req = decodeLookupRequest((await lp.read({ signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })).subarray());
+          const answers = await this.answer(req.lookup, req.ttl, connection.remotePeer.toString());
+          await lp.write(encodeLookupResponse(answers));
+          await stream.close();
+        } catch (err) {
+          stream.abort(err as Error);
+        }
+      },
+      { maxInboundStreams: 16 },
+    );
+  }
+
+  private directPeers(except: string[] = []): string[] {
+    const ids = new Set<string>();
+    for (const c of this.libp2p.getConnections()) if (isDirectConnection(c) && !except.includes(c.remotePeer.toString())) ids.add(c.remotePeer.toString());
+    return [...ids];
+  }
+
+  /** Our own introductions first; otherwise what our neighbours find, while the ttl lasts. */
+  private async answer(lookup: Uint8Array, ttl: number, from?: string): Promise<LookupAnswer[]> {
+    const own = this.circuits.node.introducedService(lookup);
+    if (own !== undefined) return [{ service: own, introPoint: this.circuits.publicKey }];
+    if (ttl <= 0) return [];
+    const peers = this.directPeers(from === undefined ? [] : [from]).slice(0, LOOKUP_FANOUT);
+    const found = await Promise.all(peers.map((p) => this.ask(p, lookup, ttl - 1).catch(() => [] as LookupAnswer[])));
+    const out: LookupAnswer[] = [];
+    for (const a of found.flat()) if (out.length < MAX_LOOKUP_ANSWERS && !out.some((o) => bytesEqual(o.introPoint, a.introPoint))) out.push(a);
+    return out;
+  }
+
+  private async ask(peerId: string, lookup: Uint8Array, ttl: number): Promise<LookupAnswer[]> {
+    const connection = this.libp2p.getConnections(peerIdFromString(peerId)).find(isDirectConnection);
+    if (connection === undefined) return [];
+    const signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS);
+    const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal });
+    try {
+      const lp = lpStream(stream, { maxDataLength: 1 + MAX_LOOKUP_ANSWERS * 64 });
+      await lp.write(encodeLookupRequest({ lookup, ttl }), { signal });
+      const answers = decodeLookupResponse((await lp.read({ signal })).subarray());
+      await stream.close().catch(() => undefined);
+      return answers;
+    } catch (err) {
+      stream.abort(err as Error);
+      return [];
+    }
+  }
+
+  /** Finds the introduction points of the hidden swarm of `infoHash` (hex). */
+  lookup(infoHash: string): Promise<LookupAnswer[]> {
+    return this.answer(lookupKeyOf(fromHex(infoHash)), MAX_LOOKUP_TTL);
+  }
+
+  /** Hides our seeding of `infoHash` behind introduction points reached over `hops` relays. */
+  async hide(infoHash: string, hops: number): Promise<void> {
+    if (this.published.has(infoHash)) return;
+    const service = staticKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
+    const intros = this.circuits.pickRelays(Math.min(INTRO_POINTS, this.directPeers().length - hops), []);
+    const published = await publishHiddenService({
+      node: this.circuits.node,
+      subtle: crypto.subtle,
+      random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      service,
+      lookup: lookupKeyOf(fromHex(infoHash)),
+      introPaths: intros.map((intro) => [...this.circuits.pickRelays(hops, [intro]), intro]),
+      relaysTo: (rp) => this.circuits.pickRelays(hops, [rp]),
+      onSession: (session) => this.swarms.addConnection(infoHash, connectionOver(session)),
+    });
+    this.published.set(infoHash, published);
+  }
+
+  /** Reaches the hidden seeder of `infoHash` over `hops` relays on our side and adds it as a peer. */
+  async reach(infoHash: string, hops: number): Promise<void> {
+    const answers = await this.lookup(infoHash);
+    if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet; try again in a moment');
+    const failures: string[] = [];
+    for (const a of answers) {
+      try {
+        const rp = this.circuits.pickRelays(1, [a.introPoint])[0]!;
+        const session = await connectHiddenService({
+          node: this.circuits.node,
+          subtle: crypto.subtle,
+          random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+          service: a.service,
+          introPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), a.introPoint],
+          rendezvousPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), rp],
+        });
+        this.swarms.addConnection(infoHash, connectionOver(session));
+        return;
+      } catch (err) {
+        failures.push(`${toHex(a.introPoint).slice(0, 8)}: ${(err as Error).message}`);
+      }
+    }
+    throw new CircuitError('broken', `could not reach the hidden seeder (${failures.join('; ')})`);
+  }
+
+  stop(): void {
+    void this.libp2p.unhandle(LOOKUP_PROTOCOL);
+    for (const p of this.published.values()) void p.close();
+  }
+}
