@@ -119,7 +119,13 @@ test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met 
   const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 10_000_000, 'hidden.bin', 71, { hidden: true });
   await circuits(seeder!.page, 'hide', file.infoHash, 1);
   await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
-  await expectSeeding(downloader!.page, file.infoHash);
+  try {
+    await expectSeeding(downloader!.page, file.infoHash);
+  } catch (err) {
+    // Say where it stood: the download, and each side's circuits.
+    const state = { torrent: await sharing(downloader!.page, 'views'), downloader: await circuits(downloader!.page, 'ownCircuits'), seeder: await circuits(seeder!.page, 'ownCircuits') };
+    throw new Error(`${(err as Error).message}\n${JSON.stringify(state, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  }
   expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 
   // Never connected, on either side.
@@ -132,4 +138,28 @@ test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met 
   }
   await expect.poll(async () => (await Promise.all(relays.map((r) => balance(r.page)))).reduce((n, b) => n + b.net, 0n), { message: 'relays paid' }).toBeGreaterThan(0n);
   expect((await balance(downloader!.page)).net).toBeLessThan(0n);
+});
+
+test('a hidden download survives a relay leaving mid-transfer: it reaches the seeder again over new circuits', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 7);
+  const [seeder, downloader] = peers;
+  const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
+  await circuits(seeder!.page, 'block', ids[1]);
+  await circuits(downloader!.page, 'block', ids[0]);
+  await expect.poll(async () => (await circuits<string[]>(downloader!.page, 'directPeerIds')).includes(ids[0]!)).toBe(false);
+
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 40 * 1024 * 1024, 'hidden-long.bin', 72, { hidden: true });
+  await circuits(seeder!.page, 'hide', file.infoHash, 1);
+  await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
+  await expect.poll(async () => (await sharing<{ infoHash: string; progress: number }[]>(downloader!.page, 'views')).find((t) => t.infoHash === file.infoHash)?.progress ?? 0).toBeGreaterThan(0.1);
+  // The relay on the downloader's side of the rendezvous leaves.
+  const own = await circuits<{ path: string[]; received: number }[]>(downloader!.page, 'ownCircuits');
+  // The circuit the data comes over (the rendezvous one), not an idle introduction circuit.
+  const busiest = own.reduce((a, b) => (b.received > a.received ? b : a));
+  const leaving = peers[keys.indexOf(busiest.path[0]!)]!;
+  expect([seeder, downloader]).not.toContain(leaving);
+  await leaving.context.close();
+
+  await expectSeeding(downloader!.page, file.infoHash, 150_000);
+  expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 });

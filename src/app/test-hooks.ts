@@ -217,6 +217,7 @@ function circuitHooks(session: AppSession) {
     probe: (farEnd: string, relays: string[] | number, bytes: number) =>
       typeof relays === 'number' ? circuits().probe(keyOf(farEnd), relays, bytes) : circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) }),
     currentPath: () => circuits().currentPath,
+    ownCircuits: () => circuits().ownCircuits().map((c) => ({ ...c, paid: c.paid.toString() })),
     hide: (infoHash: string, hops: number) => running(session).hidden.hide(infoHash, hops),
     /** Adds the magnet as a hidden download and reaches its seeder over `hops` relays. */
     async downloadHidden(magnet: string, hops: number): Promise<string> {

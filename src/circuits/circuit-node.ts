@@ -170,6 +170,11 @@ export class CircuitNode {
     return Math.round(PAYOUT_EVERY_BYTES * (1 + (PAYOUT_JITTER * ((r[0]! << 8) | r[1]!)) / 0x1_0000));
   }
 
+  /** Circuits we built that are open. */
+  originatedCircuits(): OriginCircuit[] {
+    return [...this.originated.values()];
+  }
+
   get relayedCount(): number {
     return this.byPrev.size;
   }

@@ -124,10 +124,8 @@ export class CircuitService {
 
   /** Circuits this tab built that are still open (hops as keys, bytes, state). */
   ownCircuits(): { path: string[]; sent: number; received: number; paid: bigint; state: OriginCircuit['state'] }[] {
-    return [...this.own].map((c) => ({ path: c.pathHex(), sent: c.bytesSent, received: c.bytesReceived, paid: c.paid, state: c.state }));
+    return this.node.originatedCircuits().map((c) => ({ path: c.pathHex(), sent: c.bytesSent, received: c.bytesReceived, paid: c.paid, state: c.state }));
   }
-
-  private readonly own = new Set<OriginCircuit>();
 
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -163,17 +161,8 @@ export class CircuitService {
   }
 
   /** Builds a circuit through the peers with these keys (the last one is the far end). */
-  async build(path: Uint8Array[], onData?: (data: Uint8Array) => void): Promise<OriginCircuit> {
-    const c = await this.node.build(path, onData);
-    this.own.add(c);
-    const close = c.close.bind(c);
-    c.close = async () => {
-      this.own.delete(c);
-      this.changed();
-      await close();
-    };
-    this.changed();
-    return c;
+  build(path: Uint8Array[], onData?: (data: Uint8Array) => void): Promise<OriginCircuit> {
+    return this.node.build(path, onData);
   }
 
   /**

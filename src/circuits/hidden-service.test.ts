@@ -55,6 +55,30 @@ describe('hidden services', () => {
     expect(rp!.received).toEqual([]);
   });
 
+  it('keeps what the other end sent before anyone listened', async () => {
+    const { peers } = mesh(4);
+    const [downloader, intro, rp, seeder] = peers;
+    const service = staticKeyFromSeed(rng(13)(32));
+    await publishHiddenService({
+      node: seeder!.node,
+      subtle,
+      random: rng(14),
+      service,
+      lookup: rng(15)(32),
+      introPaths: [[intro!.key]],
+      relaysTo: () => [],
+      // The seeder speaks first, at once (as a BitTorrent handshake does).
+      onSession: (s) => void s.send(new TextEncoder().encode('hello first')),
+    });
+    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(16), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    // The message arrives (after the 64-byte handshake answer) before anyone listens: the case under test.
+    await until(() => session.circuit.bytesReceived > 64, 'the early message to arrive unheard');
+    const got: string[] = [];
+    session.onData = (d) => got.push(new TextDecoder().decode(d));
+    await until(() => got.length === 1, 'the early message');
+    expect(got).toEqual(['hello first']);
+  });
+
   it('fails clearly when the introduction point does not know the service', async () => {
     const { peers } = mesh(4);
     const [downloader, intro, rp] = peers;

@@ -35,7 +35,18 @@ export const MAX_E2E_BYTES = MAX_DATA_BYTES - LAYER_OVERHEAD;
 
 /** A channel between the two ends of a spliced circuit, sealed end to end. */
 export class EndToEnd {
-  onData: (data: Uint8Array) => void = () => undefined;
+  /** Messages that arrived before anyone listened: the other end may start talking first. */
+  private early: Uint8Array[] | undefined = [];
+  private handler: (data: Uint8Array) => void = (d) => void this.early?.push(d);
+
+  /** Where opened messages go; setting it first delivers what arrived before. */
+  set onData(handler: (data: Uint8Array) => void) {
+    this.handler = handler;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const d of early) handler(d);
+  }
+
   /** Messages that failed to open (tampering on the way): dropped. */
   rejected = 0;
 
@@ -68,7 +79,7 @@ export class EndToEnd {
       this.rejected++;
       return;
     }
-    this.onData(opened.body);
+    this.handler(opened.body);
   }
 
   close(): Promise<void> {
@@ -131,9 +142,17 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
   const cookie = o.random(COOKIE_BYTES);
   const ephemeral = clientStart(o.random);
   let session: EndToEnd | undefined;
-  let answered: (cell: Uint8Array) => void = () => undefined;
+  let answered: ((cell: Uint8Array) => void) | undefined;
   const answer = new Promise<Uint8Array>((resolve) => (answered = resolve));
-  const circuit = await o.node.build(o.rendezvousPath, (cell) => (session === undefined ? answered(cell) : void session.receive(cell)));
+  /** Cells after the handshake answer that arrive while the session keys are being set up. */
+  const pending: Uint8Array[] = [];
+  const circuit = await o.node.build(o.rendezvousPath, (cell) => {
+    if (session !== undefined) return void session.receive(cell);
+    if (answered !== undefined) {
+      answered(cell);
+      answered = undefined;
+    } else pending.push(cell);
+  });
   try {
     const joined = circuit.waitAt(cookie);
     const intro = await o.node.build(o.introPath);
@@ -146,7 +165,10 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
     const first = await withTimeout(answer, RENDEZVOUS_WAIT_MS);
     if (first.length !== X25519_KEY_BYTES + AUTH_BYTES) throw new CircuitError('handshake', 'the service sent no handshake answer');
     const keys = clientFinish(ephemeral, o.service, first.subarray(0, X25519_KEY_BYTES), first.subarray(X25519_KEY_BYTES));
-    session = await EndToEnd.create(o.subtle, circuit, keys, 'downloader');
+    const created = await EndToEnd.create(o.subtle, circuit, keys, 'downloader');
+    // In order: the cells that came early first, then the live ones.
+    while (pending.length > 0) await created.receive(pending.shift()!);
+    session = created;
     return session;
   } catch (err) {
     await circuit.close();

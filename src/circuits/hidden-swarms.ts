@@ -28,7 +28,14 @@ const INTRO_POINTS = 2;
 /** Where hidden connections go: the sharing service's torrents. */
 export interface SwarmAccess {
   addConnection(infoHash: string, connection: CircuitConnection): void;
+  /** Whether we still want peers for this torrent (it is here and not complete). */
+  wantsPeers(infoHash: string): boolean;
 }
+
+/** After a hidden connection drops mid-download, wait this long (doubling) before reaching again. */
+const REACH_RETRY_MS = 1_000;
+/** Times a download reaches its hidden seeder again before it gives up and says so. */
+const MAX_REACH_RETRIES = 5;
 
 export class HiddenSwarms {
   private readonly published = new Map<string, { close(): Promise<void> }>();
@@ -115,8 +122,25 @@ export class HiddenSwarms {
     this.published.set(infoHash, published);
   }
 
-  /** Reaches the hidden seeder of `infoHash` over `hops` relays on our side and adds it as a peer. */
+  /**
+   * Reaches the hidden seeder of `infoHash` over `hops` relays on our side and
+   * adds it as a peer; when that connection drops (a relay left, a circuit was
+   * cut) while the download still needs peers, reaches it again over new circuits.
+   */
   async reach(infoHash: string, hops: number): Promise<void> {
+    const connection = await this.reachOnce(infoHash, hops);
+    let retries = 0;
+    const again = (): void => {
+      if (!this.swarms.wantsPeers(infoHash) || retries >= MAX_REACH_RETRIES) return;
+      const delay = REACH_RETRY_MS * 2 ** retries++;
+      setTimeout(() => {
+        this.reachOnce(infoHash, hops).then((c) => c.once('close', again), again);
+      }, delay);
+    };
+    connection.once('close', again);
+  }
+
+  private async reachOnce(infoHash: string, hops: number): Promise<CircuitConnection> {
     const answers = await this.lookup(infoHash);
     if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet; try again in a moment');
     const failures: string[] = [];
@@ -131,8 +155,9 @@ export class HiddenSwarms {
           introPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), a.introPoint],
           rendezvousPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), rp],
         });
-        this.swarms.addConnection(infoHash, connectionOver(session));
-        return;
+        const connection = connectionOver(session);
+        this.swarms.addConnection(infoHash, connection);
+        return connection;
       } catch (err) {
         failures.push(`${toHex(a.introPoint).slice(0, 8)}: ${(err as Error).message}`);
       }

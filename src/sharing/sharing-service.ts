@@ -183,6 +183,11 @@ export class SharingService {
     });
   }
 
+  wantsPeers(infoHash: string): boolean {
+    const t = this.entries.get(infoHash)?.torrent;
+    return t !== undefined && !t.done;
+  }
+
   /** A peer connection that came over a circuit (a hidden swarm): it joins the torrent like any other peer. */
   addConnection(infoHash: string, connection: CircuitConnection): void {
     const e = this.entries.get(infoHash);
