@@ -3,6 +3,7 @@
  * up to three relays, relays that know only their neighbours, refusal when
  * relaying is off, and a rebuild when a relay leaves mid-transfer.
  */
+import { createHash } from 'node:crypto';
 import { expect, test } from './support/fixtures.ts';
 import { hooksReady, ledger } from './support/ledger.ts';
 import { balance, expectSeeding, sharing } from './support/sharing.ts';
@@ -116,9 +117,23 @@ test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met 
   await expect.poll(async () => (await circuits<string[]>(seeder!.page, 'directPeerIds')).includes(ids[1]!)).toBe(false);
   await expect.poll(async () => (await circuits<string[]>(downloader!.page, 'directPeerIds')).includes(ids[0]!)).toBe(false);
 
-  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 10_000_000, 'hidden.bin', 71, { hidden: true });
-  await circuits(seeder!.page, 'hide', file.infoHash, 1);
-  await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
+  // Through the UI: the seeder shares anonymously; the downloader pastes the magnet link with the default anonymity (1 hop).
+  const bytes = Buffer.alloc(10_000_000);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+  await seeder!.page.goto(`${seeder!.url}#/files`);
+  await seeder!.page.getByTestId('share-hidden').check();
+  await seeder!.page.getByTestId('share-input').setInputFiles({ name: 'hidden.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await expect(seeder!.page.getByTestId('share-busy')).toHaveCount(0, { timeout: 60_000 });
+  await expect(seeder!.page.getByTestId('share-error')).toHaveCount(0);
+  const [seeded] = await sharing<{ infoHash: string; magnetURI: string }[]>(seeder!.page, 'views');
+  const file = { infoHash: seeded!.infoHash, magnet: seeded!.magnetURI, sha256: createHash('sha256').update(bytes).digest('hex') };
+  expect(file.magnet).not.toContain('tr='); // hidden: no tracker hears of it
+
+  await downloader!.page.goto(`${downloader!.url}#/files`);
+  await expect(downloader!.page.getByTestId('anonymity')).toHaveValue('1');
+  await downloader!.page.getByTestId('magnet-input').fill(file.magnet);
+  await downloader!.page.getByTestId('magnet-add').click();
+  await expect(downloader!.page.getByTestId('share-error')).toHaveCount(0);
   try {
     await expectSeeding(downloader!.page, file.infoHash);
   } catch (err) {

@@ -169,6 +169,7 @@ test('through the UI: share a file, copy its magnet link, download, play it from
   expect(magnet).toMatch(/^magnet:\?xt=urn:btih:[0-9a-f]{40}/);
 
   await leecher.page.goto(`${leecher.url}#/files`);
+  await leecher.page.getByTestId('anonymity').selectOption({ label: 'Direct (public, fastest)' });
   await leecher.page.getByTestId('magnet-input').fill(magnet);
   await leecher.page.getByTestId('magnet-add').click();
   const row = leecher.page.getByTestId('torrent');
