@@ -104,6 +104,7 @@ function sharingHooks(session: AppSession) {
       return { infoHash, magnet: sharing().views().find((v) => v.infoHash === infoHash)!.magnetURI, sha256: await sha256Hex(file) };
     },
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
+    remove: (infoHash: string) => sharing().remove(infoHash),
     /** Adds a download and resolves when it is complete, with the time from add to done (bench). */
     async downloadTimed(magnet: string): Promise<{ infoHash: string; ms: number }> {
       const start = performance.now();
