@@ -45,6 +45,19 @@ export async function benchCircuits(env: BenchEnv): Promise<Figure[]> {
     // Warm up: WebCrypto, streams, JIT.
     await probe(origin!.page, paths[3]!, 4 * MiB);
 
+    // Does cell processing make the page stutter? Record main-thread long tasks (> 50 ms) in the origin and a middle relay.
+    const watch = async (page: Page) =>
+      page.evaluate(() => {
+        const w = window as unknown as { __longTasks: number[] };
+        w.__longTasks = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+        }).observe({ type: 'longtask' });
+      });
+    const longTasks = (page: Page) => page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
+    await watch(origin!.page);
+    await watch(r2!.page);
+
     const direct: number[] = [];
     const byHops: Record<number, number[]> = { 1: [], 2: [], 3: [] };
     for (let run = 0; run < RUNS; run++) {
@@ -55,11 +68,19 @@ export async function benchCircuits(env: BenchEnv): Promise<Figure[]> {
       }
     }
     const d = median(direct);
+    const tasks = [...(await longTasks(origin!.page)), ...(await longTasks(r2!.page))];
     const figures: Figure[] = [{ section: 'circuits', name: `0 hops: direct libp2p stream, ${BYTES / MiB} MiB (baseline)`, value: d, unit: 'MiB/s', note: `runs: ${direct.map((v) => v.toFixed(1)).join(', ')}` }];
     for (const h of [1, 2, 3]) {
       const v = median(byHops[h]!);
       figures.push({ section: 'circuits', name: `${h} relay hop${h > 1 ? 's' : ''} to the far end, ${BYTES / MiB} MiB`, value: v, unit: 'MiB/s', note: `${(v / d).toFixed(2)} × direct; runs: ${byHops[h]!.map((x) => x.toFixed(1)).join(', ')}` });
     }
+    figures.push({
+      section: 'circuits',
+      name: 'longest main-thread task during the transfers (origin and a relay)',
+      value: tasks.length === 0 ? 0 : Math.max(...tasks),
+      unit: 'ms',
+      note: `${tasks.length} tasks over 50 ms, ${Math.round(tasks.reduce((a, b) => a + b, 0))} ms in total`,
+    });
     return figures;
   } finally {
     for (const p of peers) await p.close();
