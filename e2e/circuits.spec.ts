@@ -185,3 +185,23 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   await expectSeeding(downloader!.page, file.infoHash, 150_000);
   expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 });
+
+test('a hidden seeder that reloads hides its swarm again, and is reached', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 5);
+  const [seeder, downloader] = peers;
+  await circuits(seeder!.page, 'block', ids[1]);
+  await circuits(downloader!.page, 'block', ids[0]);
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 4 * 1024 * 1024, 'kept-hidden.bin', 73, { hidden: true });
+  await circuits(seeder!.page, 'hide', file.infoHash, 1);
+
+  await seeder!.page.reload();
+  await hooksReady(seeder!.page);
+  await circuits(seeder!.page, 'block', ids[1]);
+  await expect.poll(() => circuits<string[]>(seeder!.page, 'hiddenSeeds'), { timeout: 60_000 }).toEqual([file.infoHash]);
+  // Once its data is verified and relays are connected, it publishes again; the downloader finds it.
+  await expect.poll(() => circuits<number>(downloader!.page, 'lookup', file.infoHash), { timeout: 90_000 }).toBeGreaterThan(0);
+  await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
+  await expectSeeding(downloader!.page, file.infoHash);
+  expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+  expect(await circuits<string[]>(downloader!.page, 'directPeerIds')).not.toContain(ids[0]);
+});

@@ -93,6 +93,7 @@ export class AppSession {
     const circuits = await CircuitService.start(service.node, identity, ledger.service);
     const hidden = new HiddenSwarms(service.node, circuits, sharing);
     await hidden.start();
+    hidden.resume();
     this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, config, identityCreated: created });
     void lock.lost.then(async () => {
       hidden.stop();

@@ -220,6 +220,8 @@ function circuitHooks(session: AppSession) {
     currentPath: () => circuits().currentPath,
     ownCircuits: () => circuits().ownCircuits().map((c) => ({ ...c, paid: c.paid.toString() })),
     hide: (infoHash: string, hops: number) => running(session).hidden.hide(infoHash, hops),
+    lookup: async (infoHash: string) => (await running(session).hidden.lookup(infoHash)).length,
+    hiddenSeeds: () => running(session).sharing.hiddenSeeds(),
     /** Adds the magnet as a hidden download and reaches its seeder over `hops` relays. */
     async downloadHidden(magnet: string, hops: number): Promise<string> {
       const infoHash = await running(session).sharing.addHidden(magnet);

@@ -30,7 +30,16 @@ export interface SwarmAccess {
   addConnection(infoHash: string, connection: CircuitConnection): void;
   /** Whether we still want peers for this torrent (it is here and not complete). */
   wantsPeers(infoHash: string): boolean;
+  /** Hidden torrents we hold complete (to publish again after a reload). */
+  hiddenSeeds(): string[];
 }
+
+/** Relay hops for swarms hidden again after a reload (the Files page's default). */
+const RESUME_HOPS = 1;
+/** After a reload, how often we try to hide our hidden seeds again (peers and stored data take a moment). */
+const RESUME_EVERY_MS = 3_000;
+/** Tries before resuming gives up (about two minutes). */
+const MAX_RESUME_TRIES = 40;
 
 /** After a hidden connection drops mid-download, wait this long (doubling) before reaching again. */
 const REACH_RETRY_MS = 1_000;
@@ -45,6 +54,20 @@ export class HiddenSwarms {
     private readonly circuits: CircuitService,
     private readonly swarms: SwarmAccess,
   ) {}
+
+  private resumeTimer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Hides again, once they are verified and enough peers are connected to
+   * relay, the hidden torrents we seeded before a reload.
+   */
+  resume(): void {
+    let tries = 0;
+    this.resumeTimer = setInterval(() => {
+      if (++tries > MAX_RESUME_TRIES) return clearInterval(this.resumeTimer);
+      for (const infoHash of this.swarms.hiddenSeeds()) void this.hide(infoHash, RESUME_HOPS).catch(() => undefined); // tried again next round
+    }, RESUME_EVERY_MS);
+  }
 
   async start(): Promise<void> {
     await this.libp2p.handle(
@@ -106,9 +129,23 @@ export class HiddenSwarms {
 
   /** Hides our seeding of `infoHash` behind introduction points reached over `hops` relays. */
   async hide(infoHash: string, hops: number): Promise<void> {
-    if (this.published.has(infoHash)) return;
+    if (this.published.has(infoHash) || this.hiding.has(infoHash)) return;
+    this.hiding.add(infoHash);
+    try {
+      await this.publish(infoHash, hops);
+    } finally {
+      this.hiding.delete(infoHash);
+    }
+  }
+
+  private readonly hiding = new Set<string>();
+
+  private async publish(infoHash: string, hops: number): Promise<void> {
     const service = staticKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
-    const intros = this.circuits.pickRelays(Math.min(INTRO_POINTS, this.directPeers().length - hops), []);
+    // Each introduction point needs `hops` other relays in front of it.
+    const count = Math.min(INTRO_POINTS, this.directPeers().length - hops);
+    if (count < 1) throw new CircuitError('no-relays', `hiding a swarm behind ${hops} ${hops === 1 ? 'hop' : 'hops'} needs at least ${hops + 1} connected peers; wait for more peers and try again`);
+    const intros = this.circuits.pickRelays(count, []);
     const published = await publishHiddenService({
       node: this.circuits.node,
       subtle: crypto.subtle,
@@ -166,6 +203,7 @@ export class HiddenSwarms {
   }
 
   stop(): void {
+    clearInterval(this.resumeTimer);
     void this.libp2p.unhandle(LOOKUP_PROTOCOL);
     for (const p of this.published.values()) void p.close();
   }

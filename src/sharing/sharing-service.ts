@@ -41,6 +41,8 @@ export interface TorrentView {
   files: { name: string; length: number; streamable: boolean }[];
   earned: bigint;
   paid: bigint;
+  /** Shared or fetched only over circuits (never announced to trackers). */
+  hidden: boolean;
   /** Interested peers we keep choked by policy (refused). */
   refusedPeers: number;
   /** Peers that keep us choked, and why (our balance, their threshold). */
@@ -181,6 +183,13 @@ export class SharingService {
       if (t.infoHash) resolve(t.infoHash);
       else t.once('infoHash', () => resolve(t.infoHash));
     });
+  }
+
+  /** Hidden torrents we hold complete: after a reload they must be hidden (published) again. */
+  hiddenSeeds(): string[] {
+    return this.views()
+      .filter((v) => v.hidden && v.state === 'seeding')
+      .map((v) => v.infoHash);
   }
 
   wantsPeers(infoHash: string): boolean {
@@ -357,6 +366,7 @@ export class SharingService {
         files: (t.files ?? []).map((f) => ({ name: f.name, length: f.length, streamable: /\.(mp4|webm|m4v|mkv|mp3|ogg|oga|m4a|wav|flac)$/i.test(f.name) })),
         earned: BigInt(record.earned),
         paid: BigInt(record.paid),
+        hidden: record.hidden === true,
         refusals: worst === undefined ? undefined : { count: refusing.length, balance: worst.balance, threshold: worst.threshold, reason: worst.reason },
       };
     });
