@@ -5,18 +5,15 @@
  */
 import type { Page } from '@playwright/test';
 import { median, MiB, type BenchEnv, type Figure } from './env.ts';
+import { circuits, hooksReady } from '../e2e/support/ledger.ts';
 
 const BYTES = 32 * MiB;
 const RUNS = 3;
 
-type Hooks = { circuits: Record<string, (...a: unknown[]) => Promise<unknown>> };
 
 /** Probes the last peer of `path` through the others. */
 function probe(page: Page, path: string[], bytes: number): Promise<{ ms: number }> {
-  return page.evaluate(
-    ([p, n]) => (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh.circuits.probe!(p[p.length - 1], p.slice(0, -1), n) as Promise<{ ms: number }>,
-    [path, bytes] as const,
-  );
+  return circuits(page, 'probe', path[path.length - 1], path.slice(0, -1), bytes);
 }
 
 async function directMiBps(from: Page, toPeerId: string, bytes: number): Promise<number> {
@@ -35,7 +32,7 @@ export async function benchCircuits(env: BenchEnv): Promise<Figure[]> {
       await chain[i]!.page.locator(`[data-testid="peer-row"][data-peer-id="${chain[i + 1]!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
     }
     await origin!.page.locator(`[data-testid="peer-row"][data-peer-id="${sink!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
-    await origin!.page.waitForFunction(() => (globalThis as any).__trustmesh?.phase() === 'running');
+    await hooksReady(origin!.page);
 
     const paths: Record<number, string[]> = {
       1: [r1!.peerId, sink!.peerId],

@@ -8,6 +8,8 @@
  */
 import type { Page } from '@playwright/test';
 import { startStockClient, stockDownloadTimed, stockSeed } from '../e2e/support/stock-webtorrent.ts';
+import { hooksReady } from '../e2e/support/ledger.ts';
+import { sharing } from '../e2e/support/sharing.ts';
 import { median, MiB, type BenchEnv, type Figure } from './env.ts';
 import { rawDataChannelMiBps } from './foundation.ts';
 
@@ -15,20 +17,10 @@ const BYTES = 100_000_000;
 const RUNS = 3;
 const GB = 1e9;
 
-type Hooks = Record<string, (...a: unknown[]) => Promise<unknown>>;
-
-function sharing<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(([m, a]) => (globalThis as unknown as { __trustmesh: { sharing: Hooks } }).__trustmesh.sharing[m as string]!(...(a as unknown[])) as Promise<T>, [method, args] as const);
-}
-
-async function ready(page: Page): Promise<void> {
-  await page.waitForFunction(() => (globalThis as unknown as { __trustmesh?: { phase(): string } }).__trustmesh?.phase() === 'running');
-}
-
 async function paidDownload(env: BenchEnv, seed: number): Promise<{ mibps: number; blocks: number }> {
   const [seeder, leecher] = [await env.openPeer(), await env.openPeer()];
   try {
-    await Promise.all([ready(seeder.page), ready(leecher.page)]);
+    await Promise.all([hooksReady(seeder.page), hooksReady(leecher.page)]);
     const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', BYTES, `bench-${seed}.bin`, seed);
     const before = (await sharing<number>(seeder.page, 'ownChainLength')) + (await sharing<number>(leecher.page, 'ownChainLength'));
     const { ms } = await sharing<{ ms: number }>(leecher.page, 'downloadTimed', file.magnet);

@@ -5,20 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { expect, test } from './support/fixtures.ts';
-import { hooksReady, ledger } from './support/ledger.ts';
+import { circuits, hooksReady, ledger } from './support/ledger.ts';
 import { balance, expectSeeding, sharing } from './support/sharing.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
 const MiB = 1024 * 1024;
-
-type Hooks = Record<string, (...args: unknown[]) => unknown>;
-
-function circuits<T>(page: PeerPage['page'], method: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(
-    ([m, a]) => (globalThis as unknown as { __trustmesh: { circuits: Hooks } }).__trustmesh.circuits[m as string]!(...(a as unknown[])) as Promise<T>,
-    [method, args] as const,
-  );
-}
 
 /** Opens `n` peers, each directly connected to every other. */
 async function mesh(openPeer: () => Promise<PeerPage>, n: number): Promise<{ peers: PeerPage[]; ids: string[] }> {
@@ -163,6 +154,8 @@ test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met 
 });
 
 test('a hidden download survives a relay leaving mid-transfer: it reaches the seeder again over new circuits', async ({ openPeer }) => {
+  // Seven profiles, a dead relay noticed only when its connection times out, then new circuits: slow on 2 cores under load.
+  test.setTimeout(300_000);
   const { peers, ids } = await mesh(openPeer, 7);
   const [seeder, downloader] = peers;
   const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
@@ -182,7 +175,7 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   expect([seeder, downloader]).not.toContain(leaving);
   await leaving.context.close();
 
-  await expectSeeding(downloader!.page, file.infoHash, 150_000);
+  await expectSeeding(downloader!.page, file.infoHash, 240_000);
   expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 });
 

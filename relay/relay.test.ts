@@ -19,6 +19,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { RELAY_DEFAULTS } from './config.ts';
 import { startRelay, type Relay, type RelayHealth } from './relay.ts';
+import { seededBytes } from '../src/codec/seeded-bytes.ts';
 
 let relay: Relay;
 const logs: string[] = [];
@@ -49,21 +50,10 @@ async function health(): Promise<RelayHealth> {
   return (await res.json()) as RelayHealth;
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so a failure can be replayed. */
+/** Deterministic pseudo-random bytes, so a failure can be replayed. */
 function randomBytes(seed: number): (n: number) => Buffer {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    const out = Buffer.alloc(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
+  const next = seededBytes(seed);
+  return (n) => Buffer.from(next(n));
 }
 
 async function openWebSocket(url: string): Promise<WebSocket> {

@@ -1,14 +1,19 @@
-/** Ledger test-hook calls from Playwright (test builds expose window.__trustmesh). */
+/** Test-hook calls from Playwright (test builds expose window.__trustmesh, a group of hooks per capability). */
 import type { Page } from '@playwright/test';
 
-type Hooks = Record<string, (...args: unknown[]) => unknown>;
+type Hooks = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 
-export async function ledger<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(
-    ([m, a]) => ((globalThis as unknown as { __trustmesh: { ledger: Hooks } }).__trustmesh.ledger[m as string]!(...(a as unknown[])) as Promise<T>),
-    [method, args] as const,
-  );
+/** Calls for one group of hooks: `hooks('ledger')(page, 'publicKey')`. */
+export function hooks(group: 'ledger' | 'sharing' | 'circuits' | 'bench') {
+  return <T>(page: Page, method: string, ...args: unknown[]): Promise<T> =>
+    page.evaluate(
+      ([g, m, a]) => (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh[g as string]![m as string]!(...(a as unknown[])) as Promise<T>,
+      [group, method, args] as const,
+    );
 }
+
+export const ledger = hooks('ledger');
+export const circuits = hooks('circuits');
 
 export async function hooksReady(page: Page): Promise<void> {
   await page.waitForFunction(() => (globalThis as unknown as { __trustmesh?: { phase(): string } }).__trustmesh?.phase() === 'running');

@@ -1,6 +1,6 @@
 /** Sharing test-hook calls and waits (test builds expose window.__trustmesh.sharing). */
 import { expect, type Page } from '@playwright/test';
-import { hooksReady } from './ledger.ts';
+import { hooks, hooksReady } from './ledger.ts';
 
 export interface TorrentState {
   infoHash: string;
@@ -14,14 +14,7 @@ export interface TorrentState {
   refusals?: { count: number; balance: string; threshold: string; reason: string };
 }
 
-type Hooks = Record<string, (...args: unknown[]) => unknown>;
-
-export async function sharing<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(
-    ([m, a]) => ((globalThis as unknown as { __trustmesh: { sharing: Hooks } }).__trustmesh.sharing[m as string]!(...(a as unknown[])) as Promise<T>),
-    [method, args] as const,
-  );
-}
+export const sharing = hooks('sharing');
 
 export async function torrent(page: Page, infoHash: string): Promise<TorrentState | undefined> {
   return (await sharing<TorrentState[]>(page, 'views')).find((t) => t.infoHash === infoHash);

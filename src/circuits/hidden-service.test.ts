@@ -7,6 +7,33 @@ import { concat, mesh, rng, until } from './test-support.ts';
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
+/**
+ * The smallest hidden meeting: a seeder with one introduction point and no
+ * relays, a downloader meeting it at a rendezvous point. Returns the
+ * downloader's session and the seeder's sessions as they open.
+ */
+async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () => undefined) {
+  const { peers } = mesh(4);
+  const [downloader, intro, rp, seeder] = peers;
+  const service = staticKeyFromSeed(rng(seed)(32));
+  const sessions: EndToEnd[] = [];
+  await publishHiddenService({
+    node: seeder!.node,
+    subtle,
+    random: rng(seed + 1),
+    service,
+    lookup: rng(seed + 2)(32),
+    introPaths: [[intro!.key]],
+    relaysTo: () => [],
+    onSession: (s) => {
+      sessions.push(s);
+      onSession(s);
+    },
+  });
+  const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(seed + 3), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+  return { session, sessions };
+}
+
 describe('hidden services', () => {
   it('a downloader reaches a hidden seeder through an introduction point and meets it at a rendezvous point; neither learns the other', async () => {
     // 0 downloader, 1-2 its relays, 3 introduction point, 4 rendezvous point, 5 the seeder's relay, 6 seeder
@@ -56,21 +83,8 @@ describe('hidden services', () => {
   });
 
   it('keeps what the other end sent before anyone listened', async () => {
-    const { peers } = mesh(4);
-    const [downloader, intro, rp, seeder] = peers;
-    const service = staticKeyFromSeed(rng(13)(32));
-    await publishHiddenService({
-      node: seeder!.node,
-      subtle,
-      random: rng(14),
-      service,
-      lookup: rng(15)(32),
-      introPaths: [[intro!.key]],
-      relaysTo: () => [],
-      // The seeder speaks first, at once (as a BitTorrent handshake does).
-      onSession: (s) => void s.send(new TextEncoder().encode('hello first')),
-    });
-    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(16), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    // The seeder speaks first, at once (as a BitTorrent handshake does).
+    const { session } = await meetDirectly(13, (s) => void s.send(new TextEncoder().encode('hello first')));
     // The message arrives (after the 64-byte handshake answer) before anyone listens: the case under test.
     await until(() => session.circuit.bytesReceived > 64, 'the early message to arrive unheard');
     const got: string[] = [];
@@ -88,12 +102,7 @@ describe('hidden services', () => {
   });
 
   it('drops a message tampered with on the way, and keeps the session', async () => {
-    const { peers } = mesh(4);
-    const [downloader, intro, rp, seeder] = peers;
-    const service = staticKeyFromSeed(rng(3)(32));
-    const sessions: EndToEnd[] = [];
-    await publishHiddenService({ node: seeder!.node, subtle, random: rng(4), service, lookup: rng(12)(32), introPaths: [[intro!.key]], relaysTo: () => [], onSession: (s) => sessions.push(s) });
-    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(8), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    const { session, sessions } = await meetDirectly(3);
     await until(() => sessions.length === 1, 'session');
     const got: string[] = [];
     sessions[0]!.onData = (d) => got.push(new TextDecoder().decode(d));

@@ -10,7 +10,7 @@ import type { Libp2p } from 'libp2p';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
 import { bytesEqual, fromHex, toHex } from '../codec/bytes.ts';
-import { isDirectConnection } from '../net/direct.ts';
+import { directPeers, isDirectConnection } from '../net/direct.ts';
 import type { CircuitService } from './circuit-service.ts';
 import { connectionOver, type CircuitConnection } from './circuit-connection.ts';
 import { CircuitError } from './errors.ts';
@@ -88,9 +88,9 @@ export class HiddenSwarms {
   }
 
   private directPeers(except: string[] = []): string[] {
-    const ids = new Set<string>();
-    for (const c of this.libp2p.getConnections()) if (isDirectConnection(c) && !except.includes(c.remotePeer.toString())) ids.add(c.remotePeer.toString());
-    return [...ids];
+    return directPeers(this.libp2p)
+      .map((p) => p.id)
+      .filter((id) => !except.includes(id));
   }
 
   /** Our own introductions first; otherwise what our neighbours find, while the ttl lasts. */

@@ -9,7 +9,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { bytesEqual } from '../codec/bytes.ts';
-import { isDirectConnection } from '../net/direct.ts';
+import { directPeers, isDirectConnection, keyedPeer } from '../net/direct.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { CircuitNode } from './circuit-node.ts';
 import { CIRCUIT_PROTOCOL, LINK_CREDIT_EVERY_BYTES, LINK_WINDOW_BYTES, MAX_FRAME_BYTES } from './constants.ts';
@@ -22,10 +22,7 @@ const OPEN_TIMEOUT_MS = 10_000;
 /** Links one neighbour may open to us (normally one; a reload leaves a stale one for a while). */
 const MAX_INBOUND_LINKS = 4;
 
-function remoteKeyOf(connection: Connection): Uint8Array | undefined {
-  const raw = connection.remotePeer.publicKey?.raw;
-  return raw?.length === 32 ? raw : undefined;
-}
+const remoteKeyOf = (connection: Connection): Uint8Array | undefined => keyedPeer(connection.remotePeer)?.publicKey;
 
 class StreamLink implements CircuitLink {
   private readonly lp;
@@ -95,12 +92,7 @@ export class Libp2pCircuitLinks {
 
   /** Keys of the peers we hold direct WebRTC connections to: the relays we can build through. */
   directPeerKeys(): Uint8Array[] {
-    const keys = new Map<string, Uint8Array>();
-    for (const c of this.node.getConnections()) {
-      const k = remoteKeyOf(c);
-      if (k !== undefined && isDirectConnection(c)) keys.set(c.remotePeer.toString(), k);
-    }
-    return [...keys.values()];
+    return directPeers(this.node).map((p) => p.publicKey);
   }
 
   /** A link to the peer with this key: an open one, or a new stream on our newest direct connection to it. */

@@ -24,6 +24,8 @@ export class RateLimiter {
 
   /** Waits (in call order) until `bytes` may be sent. */
   take(bytes: number): Promise<void> {
+    // No cap (the default): relayed cells pass without queueing behind each other here.
+    if (this.bytesPerSecond <= 0) return this.queue;
     const turn = this.queue.then(async () => {
       if (this.bytesPerSecond <= 0) return;
       const t = this.now();

@@ -2,6 +2,7 @@
 import { webcrypto } from 'node:crypto';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { toHex } from '../codec/bytes.ts';
+import { seededBytes } from '../codec/seeded-bytes.ts';
 import { CircuitNode, type CircuitEnd, type RelayEvent } from './circuit-node.ts';
 import { staticKeyFromSeed } from './handshake.ts';
 import { MemoryNetwork } from './memory-link.ts';
@@ -9,21 +10,7 @@ import { MemoryNetwork } from './memory-link.ts';
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
 /** Deterministic randomness per node, so failures replay. */
-export function rng(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      out[i] = s & 0xff;
-    }
-    return out;
-  };
-}
+export const rng = seededBytes;
 
 export interface Peer {
   key: Uint8Array;

@@ -6,7 +6,7 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { isDirectConnection } from '../net/direct.ts';
+import { directPeers, isDirectConnection, keyedPeer } from '../net/direct.ts';
 import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
@@ -17,17 +17,13 @@ const HANDLER_TIMEOUT_MS = 30_000;
 /** Concurrent inbound ledger streams per connection. */
 const MAX_INBOUND_STREAMS = 32;
 
-export function peerRef(id: PeerId): PeerRef | undefined {
-  const raw = id.publicKey?.raw;
-  return raw === undefined || raw.length !== 32 ? undefined : { id: id.toString(), publicKey: raw };
-}
-
-const isDirect = isDirectConnection;
+/** A ledger peer is a keyed libp2p peer. */
+export const peerRef: (id: PeerId) => PeerRef | undefined = keyedPeer;
 
 export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
   /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
   const connectionsTo = (peer: PeerRef): Connection[] =>
-    node.getConnections().filter((x) => x.remotePeer.toString() === peer.id && isDirect(x)).sort((a, b) => b.timeline.open - a.timeline.open);
+    node.getConnections().filter((x) => x.remotePeer.toString() === peer.id && isDirectConnection(x)).sort((a, b) => b.timeline.open - a.timeline.open);
 
   const openStream = async (peer: PeerRef, signal: AbortSignal): Promise<Stream> => {
     const candidates = connectionsTo(peer);
@@ -73,21 +69,13 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
     async send(peer, message) {
       await exchange(peer, message, INBOUND_READ_TIMEOUT_MS, false);
     },
-    peers() {
-      const seen = new Map<string, PeerRef>();
-      for (const c of node.getConnections()) {
-        if (!isDirect(c)) continue;
-        const ref = peerRef(c.remotePeer);
-        if (ref !== undefined) seen.set(ref.id, ref);
-      }
-      return [...seen.values()];
-    },
+    peers: () => directPeers(node),
     serve(handler: LedgerHandler) {
       void node.handle(
         LEDGER_PROTOCOL,
         async (stream, connection) => {
           const from = peerRef(connection.remotePeer);
-          if (from === undefined || !isDirect(connection)) {
+          if (from === undefined || !isDirectConnection(connection)) {
             stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
             return;
           }

@@ -15,6 +15,7 @@ import type { PolicyConfig } from './constants.ts';
 import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
+import { withoutTrackers } from './magnet.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
 
@@ -169,7 +170,7 @@ export class SharingService {
    * addConnection. Resolves with the infohash at once; the metadata follows.
    */
   addHidden(magnet: string): Promise<string> {
-    const url = magnet.replace(/&tr=[^&]*/g, '');
+    const url = withoutTrackers(magnet);
     return new Promise((resolve, reject) => {
       let t: Torrent;
       try {
