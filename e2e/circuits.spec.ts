@@ -1,7 +1,8 @@
 /**
  * Onion circuits between real tabs over direct WebRTC: layered data through
  * up to three relays, relays that know only their neighbours, refusal when
- * relaying is off, and a rebuild when a relay leaves mid-transfer.
+ * relaying is off, hostile frames dropped without harm to the circuit, and a
+ * rebuild when a relay leaves mid-transfer.
  */
 import { createHash } from 'node:crypto';
 import { expect, test } from './support/fixtures.ts';
@@ -68,6 +69,28 @@ test('data crosses three relays intact; each relay knows only its neighbours; a 
   expect(around.rebuilds).toBe(1);
   expect(around.path).not.toContain(keys[1]);
   expect(around.bytes).toBe(MiB);
+});
+
+test('malformed, replayed or unauthenticated cells are dropped without breaking the circuit or its link', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 4);
+  const [origin, r1, r2] = peers;
+  const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
+  type Relayed = { from: string; badCells: number };
+  const relayedFrom = async (relay: PeerPage, key: string) => (await circuits<Relayed[]>(relay.page, 'relayed')).filter((c) => c.from === key).map((c) => c.badCells);
+
+  // Mid-probe, the origin slips hostile frames onto its link to the first relay, then holds the next genuine cell back.
+  const probing = circuits<Probe & { injected: string[]; links: number; linksOpen: boolean }>(origin!.page, 'probeUnderAttack', ids[3], [ids[1], ids[2]], 16 * MiB);
+  const hostile = ['garbage', 'malformed credit', 'truncated', 'empty', 'replayed', 'corrupted', 'forged', 'unknown circuit'];
+  await expect.poll(() => circuits(origin!.page, 'attackState')).toEqual({ injected: hostile, held: true });
+  // The first relay judged the three cells that named the circuit bad (replayed, corrupted, forged), dropped the rest
+  // (no circuit, or no frame at all), and still holds the circuit; nothing of it went further.
+  await expect.poll(() => relayedFrom(r1!, keys[0]!)).toEqual([3]);
+  expect(await relayedFrom(r2!, keys[1]!)).toEqual([0]);
+  await circuits(origin!.page, 'releaseAttack');
+
+  // The held cell, and every one after it, went through: the far end confirmed every byte, on the first circuit, over the same link.
+  const result = await probing;
+  expect(result).toMatchObject({ bytes: 16 * MiB, rebuilds: 0, path: [keys[1], keys[2]], injected: hostile, links: 1, linksOpen: true });
 });
 
 test('when a relay leaves mid-transfer, the circuit is rebuilt through another and the transfer completes', async ({ openPeer }) => {

@@ -14,6 +14,8 @@ import { peerRef } from '../ledger/libp2p-transport.ts';
 import type { PeerRef } from '../ledger/ledger-transport.ts';
 import { MemoryBlockStore } from '../ledger/memory-store.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
+import { CREDIT_FRAME_TYPE, decodeFrame, encodeFrame, type LinkFrame } from '../circuits/cell-wire.ts';
+import { tapLinksTo } from '../circuits/libp2p-links.ts';
 import type { AppSession } from './app-session.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
@@ -208,16 +210,90 @@ function benchHooks(session: AppSession) {
   };
 }
 
+/** Random bytes of any length (getRandomValues gives at most 64 KiB a call). */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65_536)));
+  return out;
+}
+
+type RelayFrame = Extract<LinkFrame, { type: 'relay' }>;
+
+/**
+ * What a hostile first link slips in ahead of a genuine relay cell `next` of a
+ * circuit (`earlier`: a cell it already sent on that circuit), by name.
+ */
+function hostileFrames(next: RelayFrame, earlier: RelayFrame): [string, Uint8Array][] {
+  const corrupted = next.onion.slice();
+  corrupted[corrupted.length >> 1]! ^= 0x10;
+  return [
+    ['garbage', randomBytes(64 * 1024)],
+    ['malformed credit', new Uint8Array([CREDIT_FRAME_TYPE, 0, 0, 0, 0, 1])],
+    ['truncated', encodeFrame(next).subarray(0, 3)],
+    ['empty', new Uint8Array(0)],
+    ['replayed', encodeFrame(earlier)],
+    ['corrupted', encodeFrame({ ...next, onion: corrupted })],
+    ['forged', encodeFrame({ ...next, onion: randomBytes(next.onion.length) })],
+    ['unknown circuit', encodeFrame({ ...next, circuitId: (next.circuitId ^ 1) >>> 0 })],
+  ];
+}
+
 /** Circuits: probes through chosen peers, and what this tab relays. */
 function circuitHooks(session: AppSession) {
   const circuits = () => running(session).circuits;
   const keyOf = (peerId: string): Uint8Array => peerIdFromString(peerId).publicKey!.raw;
+  let attack: { injected: string[]; held: boolean; release(): void } | undefined;
   return {
     publicKey: () => toHex(running(session).identity.publicKey),
     /** Probes `farEnd` through `relays` (peer ids) or, given a number, through that many random relays. */
     probe: (farEnd: string, relays: string[] | number, bytes: number) =>
       typeof relays === 'number' ? circuits().probe(keyOf(farEnd), relays, bytes) : circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) }),
     currentPath: () => circuits().currentPath,
+    /**
+     * Probes `farEnd` through `relays` while this tab is hostile on its link to
+     * the first relay: ahead of the relay cell after the first `afterCells`, it
+     * sends the frames of hostileFrames, then holds that cell back until
+     * `releaseAttack()` (so a test can look at the relays meanwhile). Returns
+     * the probe's result, the links to the first relay it saw, and whether they are open.
+     */
+    async probeUnderAttack(farEnd: string, relays: string[], bytes: number, afterCells = 8) {
+      const firstHop = keyOf(relays[0]!);
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const state = { injected: [] as string[], held: false, release };
+      attack = state;
+      const sent: RelayFrame[] = [];
+      const links = new Set<{ readonly closed: boolean }>();
+      let struck = false;
+      tapLinksTo(firstHop, async (frame, link, inject) => {
+        links.add(link);
+        if (struck) return;
+        const f = decodeFrame(frame);
+        if (f.type !== 'relay') return;
+        const earlier = sent.findLast((s) => s.circuitId === f.circuitId);
+        if (sent.length < afterCells || earlier === undefined) {
+          sent.push(f);
+          return;
+        }
+        struck = true;
+        for (const [what, hostile] of hostileFrames(f, earlier)) {
+          await inject(hostile);
+          state.injected.push(what);
+        }
+        state.held = true;
+        await released;
+        state.held = false;
+      });
+      try {
+        const result = await circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) });
+        return { ...result, injected: state.injected, links: links.size, linksOpen: [...links].every((l) => !l.closed) };
+      } finally {
+        tapLinksTo(firstHop, undefined);
+        attack = undefined;
+      }
+    },
+    attackState: () => attack && { injected: attack.injected, held: attack.held },
+    releaseAttack: () => attack?.release(),
     ownCircuits: () => circuits().ownCircuits().map((c) => ({ ...c, paid: c.paid.toString() })),
     hide: (infoHash: string, hops: number) => running(session).hidden.hide(infoHash, hops),
     lookup: async (infoHash: string) => (await running(session).hidden.lookup(infoHash)).length,

@@ -60,6 +60,9 @@ describe('circuits', () => {
       [4, 5, 6],
     ]);
     expect(circuit.state).toBe('ready');
+    // The relay judged the three that named the circuit (replay, corrupted, forged); the rest named none.
+    expect(r1!.node.relayedCircuits()[0]!.badCells).toBe(3);
+    expect(r2!.node.relayedCircuits()[0]!.badCells).toBe(0);
   });
 
   it('reports a broken hop to the originator and frees every relay', async () => {

@@ -179,8 +179,9 @@ export class CircuitNode {
     return this.byPrev.size;
   }
 
-  relayedCircuits(): { id: string; from: string; extended: boolean; bytes: number; ageMs: number }[] {
-    return [...this.byPrev.values()].map((r) => ({ id: r.id, from: toHex(r.prev.link.remoteKey), extended: r.next !== undefined, bytes: r.bytes, ageMs: this.o.now() - r.openedAt }));
+  /** Circuits we relay; `badCells`: cells on it dropped as forged, replayed, corrupted or senseless. */
+  relayedCircuits(): { id: string; from: string; extended: boolean; bytes: number; ageMs: number; badCells: number }[] {
+    return [...this.byPrev.values()].map((r) => ({ id: r.id, from: toHex(r.prev.link.remoteKey), extended: r.next !== undefined, bytes: r.bytes, ageMs: this.o.now() - r.openedAt, badCells: r.badCells }));
   }
 
   // ---- incoming frames ---------------------------------------------------------

@@ -4,11 +4,15 @@
  * connections only, so the signaling relay never carries circuit traffic.
  * A link's reader hands each frame to the CircuitNode and waits for it, so a
  * slow next hop slows the previous one down (back-pressure along the path).
+ * A frame that does not decode is dropped there, never fatal to the link and
+ * the other circuits on it; only a frame over MAX_FRAME_BYTES (the length
+ * prefix cannot be trusted after it) or a broken stream ends a link.
  */
 import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { bytesEqual } from '../codec/bytes.ts';
+import { DecodeError } from '../codec/binary.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { directPeers, isDirectConnection, keyedPeer } from '../net/direct.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { CircuitNode } from './circuit-node.ts';
@@ -24,7 +28,35 @@ const MAX_INBOUND_LINKS = 4;
 
 const remoteKeyOf = (connection: Connection): Uint8Array | undefined => keyedPeer(connection.remotePeer)?.publicKey;
 
-class StreamLink implements CircuitLink {
+/**
+ * Test hook (e2e tests of a hostile neighbour): sees each frame a link to a
+ * tapped peer is about to send, and may first write frames of its own with
+ * `inject` (through the link's window, in order). Nothing is tapped unless a
+ * test asks; production builds never do.
+ */
+export type LinkTap = (frame: Uint8Array, link: { readonly closed: boolean }, inject: (frame: Uint8Array) => Promise<void>) => Promise<void>;
+const taps = new Map<string, LinkTap>();
+
+/** Taps the links to the peer with this key (undefined: stops tapping them). */
+export function tapLinksTo(peerKey: Uint8Array, tap: LinkTap | undefined): void {
+  if (tap === undefined) taps.delete(toHex(peerKey));
+  else taps.set(toHex(peerKey), tap);
+}
+
+/** The credit of a well-formed credit frame; undefined for any other frame, malformed ones included. */
+function creditOf(frame: Uint8Array): number | undefined {
+  if (frame[0] !== CREDIT_FRAME_TYPE) return undefined;
+  try {
+    const f = decodeFrame(frame);
+    return f.type === 'credit' ? f.bytes : undefined;
+  } catch (err) {
+    if (err instanceof DecodeError) return undefined;
+    throw err;
+  }
+}
+
+/** Exported for tests; the app makes these through Libp2pCircuitLinks. */
+export class StreamLink implements CircuitLink {
   private readonly lp;
   readonly window = new LinkWindow(LINK_WINDOW_BYTES, LINK_CREDIT_EVERY_BYTES);
   private writing: Promise<void> = Promise.resolve();
@@ -40,6 +72,12 @@ class StreamLink implements CircuitLink {
   /** Waits for window, then writes; writes go out one at a time, in call order. */
   async send(frame: Uint8Array): Promise<void> {
     if (this.closed) throw new CircuitError('closed', 'the link is closed');
+    const tap = taps.size === 0 ? undefined : taps.get(toHex(this.remoteKey));
+    if (tap !== undefined) await tap(frame, this, (f) => this.transmit(f));
+    await this.transmit(frame);
+  }
+
+  private async transmit(frame: Uint8Array): Promise<void> {
     await this.window.reserve(frame.length);
     await this.write(frame);
   }
@@ -55,8 +93,31 @@ class StreamLink implements CircuitLink {
     return done;
   }
 
-  read() {
-    return this.lp.read();
+  /**
+   * Reads frames until the stream ends or breaks, or one is over
+   * MAX_FRAME_BYTES; then closes the link. Credit feeds the window; every
+   * other frame goes to the circuits, which drop what does not decode (a
+   * malformed credit frame too): one bad frame must not cut every circuit on
+   * the link.
+   */
+  async readFrames(circuits: () => Pick<CircuitNode, 'receive'>): Promise<void> {
+    try {
+      for (;;) {
+        const frame = (await this.lp.read()).subarray();
+        const credit = creditOf(frame);
+        if (credit !== undefined) {
+          this.window.credit(credit);
+          continue;
+        }
+        await circuits().receive(this, frame);
+        const back = this.window.consumed(frame.length);
+        if (back !== undefined) this.sendCredit(back);
+      }
+    } catch {
+      // The stream ended or broke, or a frame was oversized: the link is gone.
+    } finally {
+      this.close();
+    }
   }
 
   close(): void {
@@ -114,27 +175,10 @@ export class Libp2pCircuitLinks {
 
   private attach(link: StreamLink): StreamLink {
     this.links.add(link);
-    void (async () => {
-      try {
-        for (;;) {
-          const frame = (await link.read()).subarray();
-          if (frame[0] === CREDIT_FRAME_TYPE) {
-            const f = decodeFrame(frame);
-            if (f.type === 'credit') link.window.credit(f.bytes);
-            continue;
-          }
-          await this.circuits().receive(link, frame);
-          const credit = link.window.consumed(frame.length);
-          if (credit !== undefined) link.sendCredit(credit);
-        }
-      } catch {
-        // The stream ended or broke, or a frame was oversized: the link is gone.
-      } finally {
-        link.close();
-        this.links.delete(link);
-        this.circuits().linkClosed(link);
-      }
-    })();
+    void link.readFrames(this.circuits).finally(() => {
+      this.links.delete(link);
+      this.circuits().linkClosed(link);
+    });
     return link;
   }
 
