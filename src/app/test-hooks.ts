@@ -316,6 +316,7 @@ function circuitHooks(session: AppSession) {
       circuits().withholdPayments = on;
     },
     earned: () => circuits().earnings.earned.toString(),
+    relayCounts: () => circuits().relayCounts(),
   };
 }
 

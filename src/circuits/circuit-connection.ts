@@ -10,7 +10,23 @@ import type { EndToEnd } from './hidden-service.ts';
 /** What WebTorrent reads off a connection: an id, that it is up, and an address to show. */
 export const CIRCUIT_ADDRESS = 'circuit';
 
-export type CircuitConnection = Duplex & { id: string; connected: true; remoteAddress: string; remotePort: number };
+export type CircuitConnection = Duplex & {
+  id: string;
+  connected: true;
+  remoteAddress: string;
+  /** Unique per connection, so `circuit:<port>` (WebTorrent's address for it) names this one. */
+  remotePort: number;
+  /** Peers on our side's circuit (relays and the rendezvous point): each one we pay per byte. */
+  pathLength: number;
+  /** Pays the other end through the circuits (see OriginCircuit.payThrough). */
+  payThrough(amount: bigint): void;
+  /** Calls back when the other end's payment reaches us. */
+  onPaid(listener: (amount: bigint) => void): void;
+};
+
+/** Ports 1..65535 in turn: a tab never holds that many circuit connections at once. */
+let lastPort = 0;
+const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
 
 export function connectionOver(session: EndToEnd): CircuitConnection {
   const d = new Duplex({
@@ -27,5 +43,13 @@ export function connectionOver(session: EndToEnd): CircuitConnection {
   });
   session.onData = (data) => void d.push(data);
   session.circuit.onBroken = (reason) => d.destroy(new Error(`the circuit broke (${reason})`));
-  return Object.assign(d, { id: `circuit:${toHex(crypto.getRandomValues(new Uint8Array(8)))}`, connected: true as const, remoteAddress: CIRCUIT_ADDRESS, remotePort: 1 });
+  return Object.assign(d, {
+    id: `circuit:${toHex(crypto.getRandomValues(new Uint8Array(8)))}`,
+    connected: true as const,
+    remoteAddress: CIRCUIT_ADDRESS,
+    remotePort: nextPort(),
+    pathLength: session.circuit.path.length,
+    payThrough: (amount: bigint) => session.circuit.payThrough(amount),
+    onPaid: (listener: (amount: bigint) => void) => (session.circuit.onPaidFromFarSide = listener),
+  });
 }

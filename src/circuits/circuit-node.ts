@@ -56,6 +56,8 @@ export interface CircuitNodeOptions {
   onEndpointData?(end: CircuitEnd, data: Uint8Array): void;
   /** A relay circuit opened or closed, or carried bytes (for the UI and payouts). */
   onRelayEvent?(e: RelayEvent): void;
+  /** A circuit we built broke: its path (relays, then the far end) and why. */
+  onOriginBroken?(path: Uint8Array[], reason: DestroyReason): void;
   /**
    * Pays the neighbour with this key `amount` tokens (a TrustChain payout it
    * countersigns); rejects when it did not. Without it, circuits are unpaid
@@ -104,12 +106,27 @@ interface Relayed {
   paidIn: bigint;
   paidOut: bigint;
   forwarding: boolean;
+  /**
+   * Tokens coming back from the far side toward the originator (a downloader
+   * paying a hidden seeder through the rendezvous point): all of it passes on.
+   */
+  backIn: bigint;
+  backOut: bigint;
+  backwarding: boolean;
   open: boolean;
   /** How the requester ranked at admission. */
   newcomer: boolean;
   balance: bigint;
   /** At a rendezvous point: the circuit this one is spliced to. */
   spliced?: Relayed;
+}
+
+/** A payout a neighbour announced on a circuit link, waiting for its TrustChain proposal. */
+interface Announced {
+  amount: bigint;
+  /** Whether the circuit it is for may still be paid. */
+  live(): boolean;
+  credit(amount: bigint): void;
 }
 
 type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
@@ -127,7 +144,9 @@ export class CircuitNode {
   /** Torn-down circuits that may still receive their final payment, until the time given. */
   private readonly closing = new Map<string, { r: Relayed; until: number }>();
   /** Payments announced by each neighbour (by key), waiting for their TrustChain proposal. */
-  private readonly announced = new Map<string, { r: Relayed; amount: bigint }[]>();
+  private readonly announced = new Map<string, Announced[]>();
+  /** Circuits we built that closed lately: payments passed back to us may still arrive (until the time given). */
+  private readonly closedOrigins = new Map<string, { c: OriginCircuit; until: number }>();
   /** Hidden services we introduce, by service key (hex): the circuit to reach each. */
   private readonly intros = new Map<string, Relayed>();
   /** The service key we introduce for each lookup key (hex). */
@@ -232,12 +251,12 @@ export class CircuitNode {
       case 'credit':
         return; // the link's own flow control, consumed by the link
       case 'payout': {
-        const r = this.byPrev.get(s) ?? this.closing.get(s)?.r;
-        if (r === undefined || r.prev.link !== link) return;
+        const target = this.payoutTarget(link, s);
+        if (target === undefined) return;
         const key = toHex(link.remoteKey);
         const list = this.announced.get(key) ?? [];
         if (list.length >= MAX_PENDING_PAYOUTS) list.shift();
-        list.push({ r, amount: f.amount });
+        list.push({ ...target, amount: f.amount });
         this.announced.set(key, list);
         for (const w of [...this.announceWaiters]) if (w.key === key && w.amount === f.amount) w.wake();
         return;
@@ -300,6 +319,9 @@ export class CircuitNode {
       paidIn: 0n,
       paidOut: 0n,
       forwarding: false,
+      backIn: 0n,
+      backOut: 0n,
+      backwarding: false,
       open: true,
       newcomer: decision.newcomer,
       balance: decision.balance,
@@ -443,7 +465,8 @@ export class CircuitNode {
       void this.teardown(r, 'limit', 'both');
       return false;
     }
-    if (this.o.pay !== undefined && BigInt(r.bytes) - r.paidIn > BigInt(RELAY_UNPAID_WINDOW_BYTES)) {
+    // What we kept is what paid for our own bytes; the rest was passed on for others.
+    if (this.o.pay !== undefined && BigInt(r.bytes) - (r.paidIn - r.paidOut) > BigInt(RELAY_UNPAID_WINDOW_BYTES)) {
       void this.teardown(r, 'unpaid', 'both');
       return false;
     }
@@ -462,11 +485,45 @@ export class CircuitNode {
     const list = this.announced.get(key);
     const i = list?.findIndex((a) => a.amount === amount) ?? -1;
     if (list === undefined || i < 0) return false;
-    const [{ r }] = list.splice(i, 1) as [{ r: Relayed; amount: bigint }];
-    r.paidIn += amount;
-    this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
-    void this.passOn(r);
+    const [entry] = list.splice(i, 1) as [Announced];
+    entry.credit(amount);
     return true;
+  }
+
+  /**
+   * Whom a payout announced on (link, circuit) is for: a circuit we relay,
+   * paid from its originator's side (forward) or passed back from the far
+   * side (backward), or a circuit we built, paid from the far side.
+   */
+  private payoutTarget(link: CircuitLink, s: string): Omit<Announced, 'amount'> | undefined {
+    const r = this.byPrev.get(s) ?? this.byNext.get(s) ?? this.closing.get(s)?.r;
+    if (r !== undefined && r.prev.link === link && this.slot(link, r.prev.circuitId) === s) {
+      return {
+        live: () => this.mayBePaid(r),
+        credit: (amount) => {
+          r.paidIn += amount;
+          this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
+          void this.passOn(r);
+        },
+      };
+    }
+    if (r !== undefined && r.next !== undefined && r.next.link === link && this.slot(link, r.next.circuitId) === s) {
+      return {
+        live: () => this.mayBePaid(r),
+        credit: (amount) => {
+          r.backIn += amount;
+          this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
+          void this.passBack(r);
+        },
+      };
+    }
+    const c = this.originated.get(s) ?? this.closedOrigins.get(s)?.c;
+    if (c === undefined) return undefined;
+    return { live: () => this.originated.has(s) || this.closedOrigins.has(s), credit: (amount) => c.creditFromFarSide(amount) };
+  }
+
+  private mayBePaid(r: Relayed): boolean {
+    return r.open || [...this.closing.values()].some((c) => c.r === r);
   }
 
   /** Resolves when `key` announces a payout of `amount`, or after PAYOUT_ANNOUNCE_WAIT_MS. */
@@ -494,7 +551,8 @@ export class CircuitNode {
    */
   private async passOn(r: Relayed): Promise<void> {
     const pay = this.o.pay;
-    const next = r.next;
+    // At a rendezvous point the rest goes to the spliced circuit, back toward the other end.
+    const next = r.next ?? r.spliced?.prev;
     if (pay === undefined || next === undefined || r.forwarding) return;
     if (r.paidIn - r.paidOut - BigInt(r.bytes) <= 0n) return;
     r.forwarding = true;
@@ -518,6 +576,28 @@ export class CircuitNode {
     if (ok) await this.passOn(r);
   }
 
+  /** Passes a payment from the far side on toward the originator, whole, after a random pause. */
+  private async passBack(r: Relayed): Promise<void> {
+    const pay = this.o.pay;
+    if (pay === undefined || r.backwarding || r.backIn - r.backOut <= 0n) return;
+    r.backwarding = true;
+    let ok = false;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
+      const amount = r.backIn - r.backOut;
+      await this.sendFrame(r.prev, { type: 'payout', circuitId: r.prev.circuitId, amount });
+      await pay(r.prev.link.remoteKey, amount);
+      r.backOut += amount;
+      this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'out' });
+      ok = true;
+    } catch {
+      // Not countersigned: it goes with the next payment back.
+    } finally {
+      r.backwarding = false;
+    }
+    if (ok) await this.passBack(r);
+  }
+
   private async badCell(r: Relayed): Promise<void> {
     if (++r.badCells > MAX_BAD_CELLS_PER_CIRCUIT) await this.teardown(r, 'protocol', 'both');
   }
@@ -526,9 +606,14 @@ export class CircuitNode {
     const s = this.slot(r.prev.link, r.prev.circuitId);
     if (this.byPrev.get(s) !== r) return;
     this.byPrev.delete(s);
-    if (r.next !== undefined) this.byNext.delete(this.slot(r.next.link, r.next.circuitId));
     r.open = false;
     this.closing.set(s, { r, until: this.o.now() + PAYOUT_GRACE_MS });
+    if (r.next !== undefined) {
+      const n = this.slot(r.next.link, r.next.circuitId);
+      this.byNext.delete(n);
+      // Payments passed back from the far side may still be on their way.
+      this.closing.set(n, { r, until: this.o.now() + PAYOUT_GRACE_MS });
+    }
     for (const [k, w] of this.rendezvous) if (w === r) this.rendezvous.delete(k);
     for (const [k, w] of this.intros) {
       if (w !== r) continue;
@@ -553,8 +638,9 @@ export class CircuitNode {
     }
     for (const c of [...this.originated.values()]) await c.keepalive(now);
     for (const [s, c] of this.closing) if (c.until < now) this.closing.delete(s);
+    for (const [s, c] of this.closedOrigins) if (c.until < now) this.closedOrigins.delete(s);
     for (const [k, list] of this.announced) {
-      const live = list.filter((a) => a.r.open || [...this.closing.values()].some((c) => c.r === a.r));
+      const live = list.filter((a) => a.live());
       if (live.length === 0) this.announced.delete(k);
       else this.announced.set(k, live);
     }
@@ -593,7 +679,13 @@ export class CircuitNode {
     const link = await this.o.connect(path[0]!);
     const first = { link, circuitId: this.freshId(link) };
     const eph = clientStart(this.o.random);
-    const circuit = new OriginCircuit(this.o, first, onData, () => this.originated.delete(this.slot(link, first.circuitId)), (h, f) => this.sendFrame(h, f), () => this.nextPayThreshold());
+    const slot = this.slot(link, first.circuitId);
+    const forget = (): void => {
+      if (this.originated.get(slot) !== circuit) return;
+      this.originated.delete(slot);
+      this.closedOrigins.set(slot, { c: circuit, until: this.o.now() + PAYOUT_GRACE_MS });
+    };
+    const circuit: OriginCircuit = new OriginCircuit(this.o, first, onData, forget, (h, f) => this.sendFrame(h, f), () => this.nextPayThreshold());
     const { Y, auth } = await this.create(first, eph.publicKey);
     await circuit.addHop(path[0]!, clientFinish(eph, staticPublicKeyOf(path[0]!), Y, auth));
     this.originated.set(this.slot(link, first.circuitId), circuit);
@@ -625,8 +717,14 @@ export class OriginCircuit {
   bytesReceived = 0;
   /** Cell bytes through our first link, both ways: each hop carried about this much. */
   onionBytes = 0;
-  /** Tokens paid to the first hop for the whole path. */
+  /** Tokens paid to the first hop for the whole path, and for the far side (see payThrough). */
   paid = 0n;
+  /** Tokens asked for by the far side of a spliced circuit (a hidden seeder), paid along with the path. */
+  private through = 0n;
+  /** Tokens the far side paid us back along this circuit. */
+  receivedFromFarSide = 0n;
+  /** Called when the far side's payment reaches us. */
+  onPaidFromFarSide: (amount: bigint) => void = () => undefined;
   private paying = false;
   private payThreshold: number;
   /** Called when a hop or the path goes away (not when we close it). */
@@ -648,7 +746,23 @@ export class OriginCircuit {
 
   /** Tokens owed for the path so far: every hop carried about `onionBytes`. */
   get due(): bigint {
-    return BigInt(this.onionBytes) * BigInt(this.hops.length) - this.paid;
+    return BigInt(this.onionBytes) * BigInt(this.hops.length) + this.through - this.paid;
+  }
+
+  /**
+   * Pays `amount` to the other end of a spliced circuit (a hidden seeder for
+   * its data): it goes with the path's payments, hop by hop to the rendezvous
+   * point and back along the other end's circuit, so no block names both ends.
+   */
+  payThrough(amount: bigint): void {
+    if (amount <= 0n) return;
+    this.through += amount;
+    void this.settle(false);
+  }
+
+  creditFromFarSide(amount: bigint): void {
+    this.receivedFromFarSide += amount;
+    this.onPaidFromFarSide(amount);
   }
 
   /**
@@ -831,6 +945,7 @@ export class OriginCircuit {
     this.forget();
     this.waiting?.reject(new CircuitError('broken', `the circuit broke (${reason})`));
     this.onBroken(reason);
+    this.o.onOriginBroken?.(this.hops.map((h) => h.key), reason);
     // Hops that carried our cells before it broke are still owed.
     void this.settle(true);
   }

@@ -10,13 +10,17 @@ import type { LedgerService } from '../ledger/ledger-service.ts';
 import { nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { PAYOUT, payoutType } from '../ledger/transactions/payout.ts';
 import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
-import { KEEPALIVE_MS, MAX_DATA_BYTES } from './constants.ts';
+import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
+import { KEEPALIVE_MS, MAX_DATA_BYTES, SUSPECT_RELAY_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { staticKeyFromSeed } from './handshake.ts';
 import { Libp2pCircuitLinks } from './libp2p-links.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { loadRelaySettings, saveRelaySettings, type RelaySettings } from './settings.ts';
 import { decodeProbe, encodeProbe } from './probe-wire.ts';
+import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
+import { RelayGossip } from './relay-gossip.ts';
+import { pickAvoiding } from './relay-choice.ts';
 
 /** Circuits a probe rebuilds after relays leave before it gives up. */
 const MAX_PROBE_REBUILDS = 3;
@@ -49,6 +53,12 @@ export class CircuitService {
   private readonly sweepTimer: ReturnType<typeof setInterval>;
   private readonly probeCounts = new Map<string, bigint>();
   private readonly listeners = new Set<() => void>();
+  /** Relays whose circuit lost a hop lately (key hex → until when): a dead tab's connection lingers for a while. */
+  private readonly suspects = new Map<string, number>();
+  /** Signed relay announcements heard from the peer network. */
+  readonly directory = new RelayDirectory({ now: Date.now, verify: verifyEd25519 });
+  private readonly gossip: RelayGossip;
+  private lastAnnounced = 0;
   relayedBytes = 0;
 
   /** Test hook: stop paying relays (an originator that stops paying). */
@@ -69,6 +79,9 @@ export class CircuitService {
       relaying: () => this.relaying,
       onEndpointData: (end, data) => void this.onEndpointData(end, data),
       onRelayEvent: (e) => this.onRelayEvent(e),
+      onOriginBroken: (path, reason) => {
+        if (reason === 'hop-lost') for (const k of path) this.suspects.set(toHex(k), Date.now() + SUSPECT_RELAY_MS);
+      },
       pay: (key, amount) => this.pay(key, amount),
       withholdPayments: () => this.withholdPayments,
       requester: async (key) => {
@@ -81,6 +94,12 @@ export class CircuitService {
       (await this.node.acceptPayout(from.publicKey, payoutType.decode(proposal.transaction).down)) ? true : 'no payout was announced for a circuit you run through us',
     );
     this.sweepTimer = setInterval(() => void this.node.sweep(), KEEPALIVE_MS / 2);
+    this.gossip = new RelayGossip(libp2p, this.directory, () => {
+      // Strictly increasing, so a quick off-and-on still replaces the last announcement everywhere.
+      this.lastAnnounced = Math.max(Date.now(), this.lastAnnounced + 1);
+      const body = { publicKey: identity.publicKey, issuedAt: BigInt(this.lastAnnounced), relaying: this.relaying, capKiBps: this.settingsNow.capKiBps };
+      return signAnnouncement(body, (m) => signEd25519(identity.seed, m));
+    });
   }
 
   /** A payout to a neighbour, over the ledger's direct connection to it. */
@@ -96,6 +115,7 @@ export class CircuitService {
   static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService): Promise<CircuitService> {
     const s = new CircuitService(libp2p, identity, ledger);
     await s.links.start();
+    await s.gossip.start();
     return s;
   }
 
@@ -111,6 +131,7 @@ export class CircuitService {
     saveRelaySettings(s);
     this.settingsNow = { ...s };
     this.limiter.setRate(s.capKiBps * 1024);
+    void this.gossip.announce();
     this.changed();
   }
 
@@ -165,19 +186,35 @@ export class CircuitService {
     return this.node.build(path, onData);
   }
 
+  /** Directly connected peers that announce relaying and are not proven fraudsters: who we can build through. */
+  relayCandidates(exclude: readonly Uint8Array[] = []): Uint8Array[] {
+    return this.links.directPeerKeys().filter((k) => this.directory.isRelay(k) && !this.ledger.isFraudster(k) && !exclude.some((e) => bytesEqual(e, k)));
+  }
+
+  /** Relays we know of from announcements, and how many of them we can build through now. */
+  relayCounts(): { known: number; connected: number } {
+    return { known: this.directory.relays().filter((a) => !bytesEqual(a.publicKey, this.publicKey)).length, connected: this.relayCandidates().length };
+  }
+
+  /** Waits briefly until every direct peer has told us whether it relays (right after peers connect). */
+  relaysKnown(): Promise<void> {
+    return this.gossip.settled();
+  }
+
   /**
-   * Relays for a new circuit: `count` random directly connected peers, none
-   * of them in `exclude`. Relays are whoever we meet in the peer network; one
-   * that does not relay refuses the circuit and another is tried.
+   * Relays for a new circuit: `count` random relay candidates, none of them
+   * in `exclude`, avoiding relays of circuits that lost a hop lately while
+   * there are others. One that refuses anyway is routed around.
    */
   pickRelays(count: number, exclude: readonly Uint8Array[]): Uint8Array[] {
-    const candidates = this.links.directPeerKeys().filter((k) => !exclude.some((e) => bytesEqual(e, k)));
-    for (let i = candidates.length - 1; i > 0; i--) {
-      const j = Math.floor(Math.random() * (i + 1));
-      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    const candidates = this.relayCandidates(exclude);
+    if (candidates.length < count) {
+      const direct = this.links.directPeerKeys().length;
+      throw new CircuitError('no-relays', `a ${count}-hop circuit needs ${count} connected relays; ${candidates.length} of your ${direct} connected peers relay now. Wait for more peers, or use fewer hops`);
     }
-    if (candidates.length < count) throw new CircuitError('no-relays', `a ${count}-hop circuit needs ${count} connected peers willing to relay; ${candidates.length} are available`);
-    return candidates.slice(0, count);
+    const now = Date.now();
+    for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
+    return pickAvoiding(candidates, count, (k) => this.suspects.has(toHex(k)), Math.random);
   }
 
   /**
@@ -191,6 +228,7 @@ export class CircuitService {
     let confirmed = 0;
     let rebuilds = 0;
     const lost: Uint8Array[] = [];
+    if (opts.relays === undefined) await this.relaysKnown();
     for (;;) {
       const relays = opts.relays !== undefined && rebuilds === 0 ? opts.relays : this.pickRelays(hops, [farEnd, ...lost]);
       try {
@@ -253,6 +291,7 @@ export class CircuitService {
   }
 
   stop(): void {
+    this.gossip.stop();
     this.ledger.setAcceptancePolicy(PAYOUT, undefined);
     clearInterval(this.sweepTimer);
     this.links.stop();

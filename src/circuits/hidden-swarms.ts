@@ -143,8 +143,9 @@ export class HiddenSwarms {
   private async publish(infoHash: string, hops: number): Promise<void> {
     const service = staticKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
     // Each introduction point needs `hops` other relays in front of it.
-    const count = Math.min(INTRO_POINTS, this.directPeers().length - hops);
-    if (count < 1) throw new CircuitError('no-relays', `hiding a swarm behind ${hops} ${hops === 1 ? 'hop' : 'hops'} needs at least ${hops + 1} connected peers; wait for more peers and try again`);
+    await this.circuits.relaysKnown();
+    const count = Math.min(INTRO_POINTS, this.circuits.relayCandidates().length - hops);
+    if (count < 1) throw new CircuitError('no-relays', `hiding a swarm behind ${hops} ${hops === 1 ? 'hop' : 'hops'} needs at least ${hops + 1} connected relays; wait for more peers and try again`);
     const intros = this.circuits.pickRelays(count, []);
     const published = await publishHiddenService({
       node: this.circuits.node,
@@ -180,6 +181,7 @@ export class HiddenSwarms {
   private async reachOnce(infoHash: string, hops: number): Promise<CircuitConnection> {
     const answers = await this.lookup(infoHash);
     if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet; try again in a moment');
+    await this.circuits.relaysKnown();
     const failures: string[] = [];
     for (const a of answers) {
       try {

@@ -43,4 +43,31 @@ describe('rendezvous', () => {
     await aSide.close();
     expect(await broken).toBe('hop-lost');
   });
+
+  it('a downloader pays the other end through the rendezvous point: hop by hop, no payment between the two ends', async () => {
+    const { peers } = mesh(5, { payments: true });
+    const [downloader, r1, rp, r2, seeder] = peers;
+    const cookie = rng(3)(20);
+    const seederSide = await seeder!.node.build([r2!.key, rp!.key]);
+    const waiting = seederSide.waitAt(cookie);
+    const downloaderSide = await downloader!.node.build([r1!.key, rp!.key]);
+    await downloaderSide.join(cookie);
+    await waiting;
+    const credited: bigint[] = [];
+    seederSide.onPaidFromFarSide = (amount) => credited.push(amount);
+
+    await downloaderSide.send(new TextEncoder().encode('request'));
+    downloaderSide.payThrough(1_000_000n);
+    await downloaderSide.close(); // the final settlement pays what is due at once
+    await until(() => seederSide.receivedFromFarSide >= 1_000_000n, 'the payment at the other end');
+    // It also carries the difference between the layers the downloader paid for and what the relays carried.
+    expect(seederSide.receivedFromFarSide).toBeLessThan(1_001_000n);
+    expect(credited.reduce((a, b) => a + b, 0n)).toBe(seederSide.receivedFromFarSide);
+    // Each relay kept no more than its share for the bytes it carried; the rest went on.
+    for (const relay of [r1!, rp!, r2!]) expect(relay.paidIn - relay.paidOut).toBeLessThan(2_000n);
+    // In ledger terms (neighbours only): the downloader paid r1, the seeder was paid by r2.
+    expect(downloader!.paidOut).toBeGreaterThan(1_000_000n);
+    expect(seeder!.paidIn).toBe(seederSide.receivedFromFarSide);
+  });
 });
+

@@ -6,6 +6,7 @@
  */
 import type { Torrent, Wire } from 'webtorrent';
 import type { PolicyConfig } from './constants.ts';
+import type { CircuitWireAccount } from './circuit-wire-account.ts';
 import type { PeerLink } from './peer-link.ts';
 import { allocateSlots, type PeerFacts, type Standing } from './policy.ts';
 
@@ -26,6 +27,8 @@ export class ChokeController {
     private readonly policy: () => PolicyConfig,
     private readonly isFraudster: (key: Uint8Array) => boolean,
     private readonly random: () => number,
+    /** Wires over circuits: anonymous peers that pay through the circuits. */
+    private readonly anonymous: ReadonlyMap<Wire, CircuitWireAccount> = new Map(),
   ) {
     torrent._rechoke = () => this.rechoke();
     this.timer = setInterval(() => this.rechoke(), RECHOKE_INTERVAL_MS);
@@ -60,6 +63,9 @@ export class ChokeController {
       const id = `${i}:${wire.peerId}`;
       byId.set(id, wire);
       const link = this.links.get(wire);
+      const anonymous = this.anonymous.get(wire);
+      // An anonymous peer shows no key or balance: it is a newcomer, refused once it stops paying.
+      if (anonymous !== undefined) return { id, interested: wire.peerInterested, hasExtension: true, identified: false, fraudster: false, unpaidBytes: anonymous.unpaidBytes };
       return {
         id,
         interested: wire.peerInterested,

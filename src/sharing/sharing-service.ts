@@ -16,12 +16,15 @@ import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import { withoutTrackers } from './magnet.ts';
+import { circuitRate, CircuitWireAccount, CIRCUIT_RATE_FIELD, peerCircuitRate } from './circuit-wire-account.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
 
 /** Views refresh at most this often while transfers run. */
 const VIEW_REFRESH_MS = 1_000;
 const FAILED_PIECE = /Piece (\d+) failed verification/;
+/** Payments over circuits come per block; their totals are stored this often. */
+const CIRCUIT_SETTLEMENT_SAVE_MS = 1_000;
 
 export interface TorrentView {
   infoHash: string;
@@ -54,6 +57,8 @@ interface Entry {
   torrent: Torrent;
   record: TorrentRecord;
   links: Map<Wire, PeerLink>;
+  /** Wires over circuits (hidden swarms), paid through the circuits. */
+  anonymous: Map<Wire, CircuitWireAccount>;
   choke: ChokeController | undefined;
   error?: string;
 }
@@ -198,6 +203,9 @@ export class SharingService {
     return t !== undefined && !t.done;
   }
 
+  /** Connections over circuits by the address WebTorrent gives their wires. */
+  private readonly circuitConnections = new Map<string, CircuitConnection>();
+
   /** A peer connection that came over a circuit (a hidden swarm): it joins the torrent like any other peer. */
   addConnection(infoHash: string, connection: CircuitConnection): void {
     const e = this.entries.get(infoHash);
@@ -205,7 +213,55 @@ export class SharingService {
       connection.destroy();
       return;
     }
+    const addr = `${connection.remoteAddress}:${connection.remotePort}`;
+    this.circuitConnections.set(addr, connection);
+    connection.once('close', () => this.circuitConnections.delete(addr));
     e.torrent.addPeer(connection as never);
+  }
+
+  /**
+   * Payments on a wire over circuits: we ask our rate in the extended
+   * handshake and pay the other end's for what we download, through the
+   * circuits; what it pays us is credited as it arrives, and the choke
+   * policy refuses it once its unpaid bytes pass the window.
+   */
+  private payOverCircuit(wire: Wire, connection: CircuitConnection, entry: Entry): void {
+    const account = new CircuitWireAccount(circuitRate(connection.pathLength));
+    (wire.extendedHandshake as Record<string, unknown>)[CIRCUIT_RATE_FIELD] = account.rate;
+    entry.anonymous.set(wire, account);
+    wire.once('close', () => entry.anonymous.delete(wire));
+    entry.choke?.attach(wire);
+    // Totals are stored once a second, not per 16 KiB block.
+    const unsaved = { earned: 0n, paid: 0n };
+    let saveTimer: ReturnType<typeof setTimeout> | undefined;
+    const save = (): void => {
+      saveTimer = undefined;
+      for (const earned of [true, false]) {
+        const tokens = earned ? unsaved.earned : unsaved.paid;
+        if (tokens > 0n) void this.store.addSettlement(entry.torrent.infoHash, tokens, earned);
+      }
+      unsaved.earned = unsaved.paid = 0n;
+    };
+    wire.once('close', save);
+    const settle = (tokens: bigint, earned: boolean): void => {
+      const r = entry.record;
+      if (earned) r.earned = (BigInt(r.earned) + tokens).toString();
+      else r.paid = (BigInt(r.paid) + tokens).toString();
+      unsaved[earned ? 'earned' : 'paid'] += tokens;
+      saveTimer ??= setTimeout(save, CIRCUIT_SETTLEMENT_SAVE_MS);
+    };
+    wire.on('upload', (bytes: number) => account.uploaded(bytes));
+    wire.on('download', (bytes: number) => {
+      if (this.withhold) return;
+      const tokens = BigInt(bytes) * BigInt(peerCircuitRate(wire.peerExtendedHandshake as Record<string, unknown> | undefined));
+      connection.payThrough(tokens);
+      settle(tokens, false);
+    });
+    connection.onPaid((tokens) => {
+      account.paid(tokens);
+      settle(tokens, true);
+      entry.choke?.soon();
+    });
   }
 
   async remove(infoHash: string): Promise<void> {
@@ -228,12 +284,12 @@ export class SharingService {
 
   /** Hooks payments and policy into a torrent's connections. */
   private attach(torrent: Torrent, record?: TorrentRecord): void {
-    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', torrentFile: new Uint8Array(), addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), choke: undefined };
+    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', torrentFile: new Uint8Array(), addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), anonymous: new Map(), choke: undefined };
     const ready = (): void => {
       if (this.entries.get(torrent.infoHash) === entry) return;
       this.entries.set(torrent.infoHash, entry);
-      entry.choke ??= new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random);
-      for (const [wire] of entry.links) entry.choke.attach(wire);
+      entry.choke ??= new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random, entry.anonymous);
+      for (const wire of [...entry.links.keys(), ...entry.anonymous.keys()]) entry.choke.attach(wire);
     };
     torrent.once('infoHash', ready);
     if (torrent.infoHash) ready();
@@ -267,8 +323,13 @@ export class SharingService {
       return link;
     });
     torrent.on('wire', (wire: Wire, addr?: string) => {
-      // A wire over a circuit stays anonymous: no keys, no payments between its two ends (relays are paid by payouts).
-      if (addr?.startsWith(`${CIRCUIT_ADDRESS}:`)) return;
+      // A wire over a circuit stays anonymous: no keys and no block between its two ends; it pays through the circuits.
+      if (addr?.startsWith(`${CIRCUIT_ADDRESS}:`)) {
+        const connection = this.circuitConnections.get(addr);
+        if (connection === undefined) wire.destroy();
+        else this.payOverCircuit(wire, connection, entry);
+        return;
+      }
       wire.use(extension);
     });
     torrent.on('verified', (index: number) => {

@@ -1,0 +1,81 @@
+/**
+ * What this peer knows of relays: the newest valid signed announcement of each
+ * (pure; clock and signature check injected). Announcements arrive from any
+ * neighbour, so each is checked on its own: signature, age, and that it is
+ * newer than what we hold. Only a new one is passed on, so gossip floods end.
+ */
+import { binaryKey } from '../codec/bytes.ts';
+import { ANNOUNCEMENT_MAX_SKEW_MS, ANNOUNCEMENT_TTL_MS, MAX_KNOWN_RELAYS } from './constants.ts';
+import { announcementSigningBytes, MAX_ANNOUNCEMENTS_PER_FRAME, type RelayAnnouncement, type RelayAnnouncementBody } from './relay-announcement-wire.ts';
+
+export type OfferResult = 'new' | 'known' | 'stale' | 'expired' | 'future' | 'bad-signature';
+
+export interface RelayDirectoryDeps {
+  now(): number;
+  /** The project's one signature rule (strict RFC 8032). */
+  verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  maxKnown?: number;
+}
+
+export class RelayDirectory {
+  private readonly known = new Map<string, RelayAnnouncement>();
+
+  constructor(private readonly deps: RelayDirectoryDeps) {}
+
+  /** Takes an announcement from the network; 'new' means it replaced what we knew and should be passed on. */
+  offer(a: RelayAnnouncement): OfferResult {
+    const now = BigInt(this.deps.now());
+    if (a.issuedAt + BigInt(ANNOUNCEMENT_TTL_MS) <= now) return 'expired';
+    if (a.issuedAt > now + BigInt(ANNOUNCEMENT_MAX_SKEW_MS)) return 'future';
+    const id = binaryKey(a.publicKey);
+    const held = this.known.get(id);
+    if (held !== undefined && held.issuedAt >= a.issuedAt) return held.issuedAt === a.issuedAt ? 'known' : 'stale';
+    // Checked last: the cheap tests above turn away replays without a signature check.
+    if (!this.deps.verify(a.signature, announcementSigningBytes(a), a.publicKey)) return 'bad-signature';
+    this.known.delete(id);
+    this.known.set(id, a);
+    this.evict();
+    return 'new';
+  }
+
+  /** The relay with this key announced relaying and has not withdrawn or expired. */
+  isRelay(publicKey: Uint8Array): boolean {
+    const a = this.known.get(binaryKey(publicKey));
+    return a !== undefined && a.relaying && !this.expired(a);
+  }
+
+  /** Current relays (announcing relaying, unexpired). */
+  relays(): RelayAnnouncement[] {
+    return [...this.known.values()].filter((a) => a.relaying && !this.expired(a));
+  }
+
+  /** What to tell a neighbour: the newest unexpired announcements, withdrawals included so they spread too. */
+  forGossip(limit = MAX_ANNOUNCEMENTS_PER_FRAME): RelayAnnouncement[] {
+    return [...this.known.values()]
+      .filter((a) => !this.expired(a))
+      .sort((x, y) => (x.issuedAt === y.issuedAt ? 0 : x.issuedAt > y.issuedAt ? -1 : 1))
+      .slice(0, limit);
+  }
+
+  get size(): number {
+    return this.known.size;
+  }
+
+  private expired(a: RelayAnnouncement): boolean {
+    return a.issuedAt + BigInt(ANNOUNCEMENT_TTL_MS) <= BigInt(this.deps.now());
+  }
+
+  /** Drops expired announcements, then the oldest ones beyond the bound. */
+  private evict(): void {
+    const max = this.deps.maxKnown ?? MAX_KNOWN_RELAYS;
+    if (this.known.size <= max) return;
+    for (const [id, a] of this.known) if (this.expired(a)) this.known.delete(id);
+    const oldestFirst = [...this.known.entries()].sort(([, x], [, y]) => (x.issuedAt === y.issuedAt ? 0 : x.issuedAt < y.issuedAt ? -1 : 1));
+    for (const [id] of oldestFirst.slice(0, Math.max(0, this.known.size - max))) this.known.delete(id);
+  }
+}
+
+/** Signs an announcement of our own. */
+export async function signAnnouncement(body: RelayAnnouncementBody, sign: (message: Uint8Array) => Promise<Uint8Array> | Uint8Array): Promise<RelayAnnouncement> {
+  return { ...body, signature: await sign(announcementSigningBytes(body)) };
+}

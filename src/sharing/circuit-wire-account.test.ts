@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { circuitRate, CircuitWireAccount, MAX_CIRCUIT_RATE, peerCircuitRate, CIRCUIT_RATE_FIELD } from './circuit-wire-account.ts';
+
+describe('paying over an anonymous wire', () => {
+  it('asks one token per byte for each paid peer on our circuit, plus one for the data, within bounds', () => {
+    expect(circuitRate(2)).toBe(3);
+    expect(circuitRate(10)).toBe(MAX_CIRCUIT_RATE);
+  });
+
+  it('pays what the other end asked only when it is a sane rate', () => {
+    expect(peerCircuitRate({ [CIRCUIT_RATE_FIELD]: 3 })).toBe(3);
+    for (const odd of [0, -1, 2.5, MAX_CIRCUIT_RATE + 1, '3', undefined]) expect(peerCircuitRate({ [CIRCUIT_RATE_FIELD]: odd })).toBe(1);
+    expect(peerCircuitRate(undefined)).toBe(1);
+  });
+
+  it('counts unpaid bytes at the asked rate; overpayment is no debt', () => {
+    const a = new CircuitWireAccount(3);
+    a.uploaded(1000);
+    expect(a.unpaidBytes).toBe(1000n);
+    a.paid(1500n);
+    expect(a.unpaidBytes).toBe(500n);
+    a.paid(3000n);
+    expect(a.unpaidBytes).toBe(0n);
+    expect(a.received).toBe(4500n);
+  });
+});
