@@ -414,6 +414,9 @@ export class CircuitNode {
     if (!this.byPrev.has(this.slot(r.prev.link, r.prev.circuitId))) throw new CircuitError('closed', 'the circuit is closed');
     for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
       const cell = await r.backward.seal(DELIVER, encodeCommand({ command: 'data', data: data.subarray(i, i + MAX_DATA_BYTES) }));
+      // What we send down a circuit we end is carried like any cell: its originator pays for it (at a
+      // rendezvous point, each end pays for what crossed to it, so no payment for it passes the splice).
+      if (!this.count(r, cell.length)) throw new CircuitError('broken', 'the circuit was cut');
       await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
     }
   }
