@@ -128,7 +128,9 @@ export class BinaryWriter {
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    // Exactly full (a writer sized up front, as for 180 KiB cells): hand the buffer over without a copy.
+    // Safe, since a later write would grow into a new buffer first.
+    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
   }
 }
 

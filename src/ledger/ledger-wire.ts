@@ -29,6 +29,12 @@ import { encodeFraudProof, MAX_FRAUD_PROOF_BYTES, readFraudProof, type FraudProo
 import type { RefusalCode } from './chain.ts';
 
 export const LEDGER_PROTOCOL = '/trustmesh/ledger/1.0.0';
+/**
+ * The same frames, one way and many per stream: one long-lived stream per
+ * connection carries gossip, since a stream per message is a WebRTC data
+ * channel opened and closed per message (most of a busy tab's main thread).
+ */
+export const LEDGER_PUSH_PROTOCOL = '/trustmesh/ledger-push/1.0.0';
 export const LEDGER_WIRE_VERSION = 1;
 
 /** Context a proposer sends: its CONTEXT_BLOCKS preceding blocks, and their linked halves. */

@@ -1,13 +1,14 @@
 /**
  * The ledger protocol over libp2p streams (browser glue): one stream per
- * exchange, one length-prefixed frame each way, on direct (non-relayed)
+ * request and its reply, and one long-lived push stream per connection for
+ * one-way messages (gossip), length-prefixed frames, on direct (non-relayed)
  * connections only, so signaling relays never carry ledger data.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { directPeers, isDirectConnection, keyedPeer } from '../net/direct.ts';
-import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
+import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, LEDGER_PUSH_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
 /** An incoming request must arrive whole within this; a slow sender cannot hold a stream open. */
@@ -16,6 +17,13 @@ const INBOUND_READ_TIMEOUT_MS = 15_000;
 const HANDLER_TIMEOUT_MS = 30_000;
 /** Concurrent inbound ledger streams per connection. */
 const MAX_INBOUND_STREAMS = 32;
+/** Push streams per connection: one, and room for a replacement while a broken one is noticed. */
+const MAX_INBOUND_PUSH_STREAMS = 2;
+
+/** Pushed messages one connection may have us handling at once. */
+const MAX_PUSH_HANDLING = 8;
+
+type LpStream = ReturnType<typeof lpStream>;
 
 /** A ledger peer is a keyed libp2p peer. */
 export const peerRef: (id: PeerId) => PeerRef | undefined = keyedPeer;
@@ -62,13 +70,45 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
     }
   };
 
+  /** Our push stream on each connection (by connection id), opened on first use; writes go one at a time. */
+  const pushes = new Map<string, { lp: Promise<LpStream>; writing: Promise<void> }>();
+
+  const push = async (peer: PeerRef, message: LedgerMessage): Promise<void> => {
+    const c = connectionsTo(peer)[0];
+    if (c === undefined) throw new PeerUnreachableError(`no direct connection to ${peer.id.slice(-8)}`);
+    let p = pushes.get(c.id);
+    if (p === undefined) {
+      const opened = c.newStream(LEDGER_PUSH_PROTOCOL, { signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) }).then((stream) => {
+        const drop = (): void => {
+          if (pushes.get(c.id) === entry) pushes.delete(c.id);
+        };
+        stream.addEventListener('close', drop);
+        return lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
+      });
+      const entry = { lp: opened, writing: Promise.resolve() };
+      pushes.set(c.id, entry);
+      opened.catch(() => pushes.get(c.id) === entry && pushes.delete(c.id));
+      p = entry;
+    }
+    const entry = p;
+    const frame = encodeLedgerMessage(message);
+    const done = entry.writing.then(async () => (await entry.lp).write(frame, { signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) }));
+    entry.writing = done.catch(() => undefined);
+    try {
+      await done;
+    } catch (err) {
+      // A push stream that failed once is not trusted again; the next message opens a new one.
+      if (pushes.get(c.id) === entry) pushes.delete(c.id);
+      void entry.lp.then((lp) => lp.unwrap().abort(err as Error)).catch(() => undefined);
+      throw new PeerUnreachableError(`${peer.id.slice(-8)}: ${(err as Error).message}`);
+    }
+  };
+
   return {
     async request(peer, message, timeoutMs) {
       return (await exchange(peer, message, timeoutMs, true))!;
     },
-    async send(peer, message) {
-      await exchange(peer, message, INBOUND_READ_TIMEOUT_MS, false);
-    },
+    send: push,
     peers: () => directPeers(node),
     serve(handler: LedgerHandler) {
       void node.handle(
@@ -92,9 +132,40 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
         },
         { maxInboundStreams: MAX_INBOUND_STREAMS },
       );
+      void node.handle(
+        LEDGER_PUSH_PROTOCOL,
+        async (stream, connection) => {
+          const from = peerRef(connection.remotePeer);
+          if (from === undefined || !isDirectConnection(connection)) {
+            stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
+            return;
+          }
+          try {
+            const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
+            // A few messages at once (handling one may send on to others, whose handling may send back to us);
+            // beyond that, a sender that outpaces us waits (back-pressure): nothing queues without bound.
+            const handling = new Set<Promise<unknown>>();
+            for (;;) {
+              const message = decodeLedgerMessage((await lp.read()).subarray());
+              const h = handler(from, message)
+                .catch(() => undefined)
+                .finally(() => handling.delete(h));
+              handling.add(h);
+              if (handling.size >= MAX_PUSH_HANDLING) await Promise.race(handling);
+            }
+          } catch (err) {
+            // The stream ended, or a frame was malformed or oversized: drop this stream (the sender opens another).
+            stream.abort(err as Error);
+          }
+        },
+        { maxInboundStreams: MAX_INBOUND_PUSH_STREAMS },
+      );
     },
     stop() {
       void node.unhandle(LEDGER_PROTOCOL);
+      void node.unhandle(LEDGER_PUSH_PROTOCOL);
+      for (const p of pushes.values()) void p.lp.then((lp) => lp.unwrap().abort(new Error('ledger stopped'))).catch(() => undefined);
+      pushes.clear();
     },
   };
 }
