@@ -108,9 +108,11 @@ function sharingHooks(session: AppSession) {
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
     remove: (infoHash: string) => sharing().remove(infoHash),
     /** Adds a download and resolves when it is complete, with the time from add to done (bench). */
-    async downloadTimed(magnet: string): Promise<{ infoHash: string; ms: number }> {
+    /** Downloads a magnet (directly, or hidden over `hops` relays on our side) and times it from add to done. */
+    async downloadTimed(magnet: string, hiddenHops?: number): Promise<{ infoHash: string; ms: number }> {
       const start = performance.now();
-      const infoHash = await sharing().add(magnet);
+      const infoHash = hiddenHops === undefined ? await sharing().add(magnet) : await sharing().addHidden(magnet);
+      if (hiddenHops !== undefined) await running(session).hidden.reach(infoHash, hiddenHops);
       const isDone = (): boolean => sharing().views().find((v) => v.infoHash === infoHash)?.state === 'seeding';
       if (!isDone()) {
         await new Promise<void>((resolve) => {

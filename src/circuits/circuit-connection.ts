@@ -4,7 +4,7 @@
  * the circuit, received ones come out in order. A broken circuit ends it.
  */
 import { Duplex } from 'streamx';
-import { toHex } from '../codec/bytes.ts';
+import { concatBytes, toHex } from '../codec/bytes.ts';
 import type { EndToEnd } from './hidden-service.ts';
 
 /** What WebTorrent reads off a connection: an id, that it is up, and an address to show. */
@@ -30,8 +30,11 @@ const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
 
 export function connectionOver(session: EndToEnd): CircuitConnection {
   const d = new Duplex({
-    write(data: unknown, cb: (err: Error | null) => void) {
-      session.send(data as Uint8Array).then(
+    // Writes that queue while a cell is on its way go out together, in as few cells as they fill: the BitTorrent
+    // wire writes each 16 KiB block and every small message on its own, and a cell each would cost a WebCrypto
+    // call per layer, a link frame and a data channel message apiece.
+    writev(batch: unknown[], cb: (err: Error | null) => void) {
+      session.send(batch.length === 1 ? (batch[0] as Uint8Array) : concatBytes(...(batch as Uint8Array[]))).then(
         () => cb(null),
         (err: Error) => cb(err),
       );

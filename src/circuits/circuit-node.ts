@@ -777,13 +777,17 @@ export class OriginCircuit {
     const pay = this.o.pay;
     if (pay === undefined || this.paying || this.o.withholdPayments?.() === true || this.hops.length === 0) return;
     const due = this.due;
-    if (due <= 0n || (!this.finalDue && due < BigInt(this.payThreshold))) return;
+    const carried = this.onionBytes;
+    // The step is in bytes carried, whatever the path's length or the far side's rate: one payment per step
+    // (and its pass-ons) however many tokens it holds, since each costs block pairs all along the path.
+    if (due <= 0n || (!this.finalDue && carried - this.paidThrough < this.payThreshold)) return;
     this.paying = true;
     let ok = false;
     try {
       await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount: due });
       await pay(this.hops[0]!.key, due);
       this.paid += due;
+      this.paidThrough = carried;
       this.payThreshold = this.nextThreshold();
       ok = true;
     } catch {
@@ -796,6 +800,8 @@ export class OriginCircuit {
   }
 
   private finalDue = false;
+  /** Cell bytes through our first link when we last paid. */
+  private paidThrough = 0;
 
   get path(): Uint8Array[] {
     return this.hops.map((h) => h.key);

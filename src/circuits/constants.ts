@@ -41,7 +41,11 @@ export const LINK_WINDOW_BYTES = 1024 * 1024;
 /** The receiver returns credit after processing this much (a quarter window keeps the pipe full). */
 export const LINK_CREDIT_EVERY_BYTES = LINK_WINDOW_BYTES / 4;
 
-/** Each hop is paid one token per byte it carried (both directions); the originator pays for its whole path. */
+/**
+ * Each hop is paid one token per byte it carried (both directions); the
+ * originator pays for its whole path, in one payment each time the circuit
+ * has carried this many more bytes.
+ */
 export const PAYOUT_EVERY_BYTES = 4 * 1024 * 1024;
 /**
  * Each payment waits for a random extra share of PAYOUT_EVERY_BYTES up to this

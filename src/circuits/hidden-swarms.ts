@@ -22,6 +22,10 @@ import { decodeLookupRequest, decodeLookupResponse, encodeLookupRequest, encodeL
 const LOOKUP_TIMEOUT_MS = 5_000;
 /** Neighbours a peer asks at once when it does not know the answer. */
 const LOOKUP_FANOUT = 6;
+/** Lookups a reach makes before it says no one knows the swarm (about 7 s of asking in all). */
+const LOOKUP_ATTEMPTS = 4;
+/** The first pause between lookups; it doubles. */
+const LOOKUP_RETRY_MS = 1_000;
 /** Introduction points per hidden swarm: one more keeps it reachable when one leaves. */
 const INTRO_POINTS = 2;
 
@@ -179,7 +183,12 @@ export class HiddenSwarms {
   }
 
   private async reachOnce(infoHash: string, hops: number): Promise<CircuitConnection> {
-    const answers = await this.lookup(infoHash);
+    let answers = await this.lookup(infoHash);
+    // A seeder that just hid its swarm, or a lookup lost on a busy peer: ask again a few times before giving up.
+    for (let attempt = 1; answers.length === 0 && attempt < LOOKUP_ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, LOOKUP_RETRY_MS * 2 ** (attempt - 1)));
+      answers = await this.lookup(infoHash);
+    }
     if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet; try again in a moment');
     await this.circuits.relaysKnown();
     const failures: string[] = [];
