@@ -213,7 +213,7 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 });
 
-test('a hidden seeder that reloads hides its swarm again, and is reached', async ({ openPeer }) => {
+test('a hidden seeder that reloads hides its swarm again, and is reached from its .torrent file', async ({ openPeer }) => {
   const { peers, ids } = await mesh(openPeer, 5);
   const [seeder, downloader] = peers;
   await circuits(seeder!.page, 'block', ids[1]);
@@ -227,7 +227,13 @@ test('a hidden seeder that reloads hides its swarm again, and is reached', async
   await expect.poll(() => circuits<string[]>(seeder!.page, 'hiddenSeeds'), { timeout: 60_000 }).toEqual([file.infoHash]);
   // Once its data is verified and relays are connected, it publishes again; the downloader finds it.
   await expect.poll(() => circuits<number>(downloader!.page, 'lookup', file.infoHash), { timeout: 90_000 }).toBeGreaterThan(0);
-  await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
+  // This time through the Files page, from the .torrent file: anonymously, as downloads are by default.
+  const torrentFile = Buffer.from((await sharing<string>(seeder!.page, 'torrentFileBase64', file.infoHash))!, 'base64');
+  await downloader!.page.goto(`${downloader!.url}#/files`);
+  await expect(downloader!.page.getByTestId('anonymity')).toHaveValue('1');
+  await downloader!.page.getByTestId('torrent-input').setInputFiles({ name: 'kept-hidden.torrent', mimeType: 'application/x-bittorrent', buffer: torrentFile });
+  await expect(downloader!.page.getByTestId('share-busy')).toHaveCount(0, { timeout: 60_000 });
+  await expect(downloader!.page.getByTestId('share-error')).toHaveCount(0);
   await expectSeeding(downloader!.page, file.infoHash);
   expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
   expect(await circuits<string[]>(downloader!.page, 'directPeerIds')).not.toContain(ids[0]);

@@ -127,6 +127,11 @@ function sharingHooks(session: AppSession) {
       return { infoHash, ms: performance.now() - start };
     },
     ownChainLength: () => running(session).ledger.service.own.latest?.sequenceNumber ?? 0,
+    /** The .torrent file of a torrent we hold, base64. */
+    torrentFileBase64: (infoHash: string) => {
+      const file = sharing().torrentFile(infoHash);
+      return file === undefined ? undefined : btoa(Array.from(file, (b) => String.fromCharCode(b)).join(''));
+    },
     views: () => sharing().views().map((v) => ({ ...v, earned: v.earned.toString(), paid: v.paid.toString(), refusals: v.refusals && { ...v.refusals, balance: v.refusals.balance.toString(), threshold: v.refusals.threshold.toString() } })),
     fileSha256: async (infoHash: string, index = 0) => sha256Hex(await sharing().fileBlob(infoHash, index)),
     accounts: (infoHash: string) => sharing().accounts(infoHash),

@@ -15,7 +15,7 @@ import type { PolicyConfig } from './constants.ts';
 import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
-import { withoutTrackers } from './magnet.ts';
+import { anonymousMagnet, magnetOfTorrentFile } from './magnet.ts';
 import { circuitRate, CircuitWireAccount, CIRCUIT_RATE_FIELD, peerCircuitRate } from './circuit-wire-account.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
@@ -170,12 +170,18 @@ export class SharingService {
   }
 
   /**
-   * Downloads a magnet link from hidden seeders only: no tracker hears of it
-   * (the link's own trackers are dropped); peers come over circuits through
-   * addConnection. Resolves with the infohash at once; the metadata follows.
+   * Downloads a magnet link or .torrent file from hidden seeders only: only
+   * its infohash and name are kept, so no tracker, web seed or source hears of
+   * it; peers come over circuits through addConnection. Resolves with the
+   * infohash at once; the metadata follows from the seeder.
    */
-  addHidden(magnet: string): Promise<string> {
-    const url = withoutTrackers(magnet);
+  addHidden(input: string | Uint8Array): Promise<string> {
+    let url: string;
+    try {
+      url = typeof input === 'string' ? anonymousMagnet(input) : magnetOfTorrentFile(input);
+    } catch (err) {
+      return Promise.reject(new SharingError((err as Error).message));
+    }
     return new Promise((resolve, reject) => {
       let t: Torrent;
       try {
@@ -450,6 +456,7 @@ export class SharingService {
     }));
   }
 
+  /** The .torrent file of a torrent we hold (once its metadata is known). */
   torrentFile(infoHash: string): Uint8Array | undefined {
     return this.entries.get(infoHash)?.torrent.torrentFile;
   }

@@ -10,3 +10,17 @@ declare module 'bittorrent-tracker' {
     close(cb?: () => void): void;
   }
 }
+
+declare module 'bencode' {
+  const bencode: {
+    /** Decodes bencoded bytes; strings come out as Uint8Array. Throws on malformed input. */
+    decode(data: Uint8Array): unknown;
+    encode(value: unknown): Uint8Array;
+  };
+  export default bencode;
+}
+
+declare module 'parse-torrent' {
+  /** Parses a .torrent file or magnet link (tests cross-check our infohash against it). */
+  export default function parseTorrent(torrentId: Uint8Array | string): Promise<{ infoHash: string; name?: string }>;
+}
