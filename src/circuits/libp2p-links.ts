@@ -19,6 +19,7 @@ import type { CircuitNode } from './circuit-node.ts';
 import { CIRCUIT_PROTOCOL, LINK_CREDIT_EVERY_BYTES, LINK_WINDOW_BYTES, MAX_FRAME_BYTES } from './constants.ts';
 import { CREDIT_FRAME_TYPE, decodeFrame, encodeFrame } from './cell-wire.ts';
 import { LinkWindow } from './link-window.ts';
+import { TaskSlicer, yieldToMain } from '../net/task-slicer.ts';
 import { CircuitError } from './errors.ts';
 
 /** Opening a link's stream must not hang a circuit build. */
@@ -55,6 +56,11 @@ function creditOf(frame: Uint8Array): number | undefined {
   }
 }
 
+/** Cell work in one task stops after this and yields: well under the 50 ms of a long task, even on a busy machine. */
+const SLICE_MS = 8;
+/** One per tab: every link's reading and writing share the main thread. */
+const slicer = new TaskSlicer(SLICE_MS, () => performance.now(), yieldToMain);
+
 /** Exported for tests; the app makes these through Libp2pCircuitLinks. */
 export class StreamLink implements CircuitLink {
   private readonly lp;
@@ -88,7 +94,11 @@ export class StreamLink implements CircuitLink {
   }
 
   private write(frame: Uint8Array): Promise<void> {
-    const done = this.writing.then(() => this.lp.write(frame));
+    // A credit frame can release a window's worth of queued cells at once: their copies and sends are spread over tasks.
+    const done = this.writing.then(async () => {
+      await slicer.maybeYield();
+      await this.lp.write(frame);
+    });
     this.writing = done.catch(() => undefined);
     return done;
   }
@@ -112,6 +122,7 @@ export class StreamLink implements CircuitLink {
         await circuits().receive(this, frame);
         const back = this.window.consumed(frame.length);
         if (back !== undefined) this.sendCredit(back);
+        await slicer.maybeYield();
       }
     } catch {
       // The stream ended or broke, or a frame was oversized: the link is gone.
