@@ -64,8 +64,7 @@ export class ChokeController {
       byId.set(id, wire);
       const link = this.links.get(wire);
       const anonymous = this.anonymous.get(wire);
-      // An anonymous peer shows no key or balance: it is a newcomer, refused once it stops paying.
-      if (anonymous !== undefined) return { id, interested: wire.peerInterested, hasExtension: true, identified: false, fraudster: false, unpaidBytes: anonymous.unpaidBytes };
+      if (anonymous !== undefined) return { id, interested: wire.peerInterested, hasExtension: true, identified: false, fraudster: false, unpaidBytes: anonymous.unpaidBytes, anonymous: true };
       return {
         id,
         interested: wire.peerInterested,

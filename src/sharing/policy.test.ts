@@ -40,6 +40,21 @@ describe('standing', () => {
   });
 });
 
+describe('anonymous peers (over circuits)', () => {
+  const anon = (id: string, over: Partial<PeerFacts> = {}) => peer(id, { identified: false, balance: undefined, chainLength: undefined, anonymous: true, ...over });
+
+  it('rank as members with balance 0 while they pay, are refused past the unpaid window or a threshold above 0', () => {
+    expect(standing(anon('a'), config)).toEqual({ kind: 'member', balance: 0n });
+    expect(standing(anon('a', { unpaidBytes: BigInt(UNPAID_WINDOW_BYTES) + 1n }), config)).toMatchObject({ reason: 'unpaid' });
+    expect(standing(anon('a'), { ...config, thresholdBytes: 1n })).toMatchObject({ reason: 'balance' });
+  });
+
+  it('all get served at a hidden seeder, not just the newcomer share', () => {
+    const { unchoke } = allocateSlots(['a', 'b', 'c', 'd'].map((id) => anon(id)), config, new Set(), random);
+    expect(unchoke.size).toBe(4);
+  });
+});
+
 describe('allocateSlots', () => {
   it('gives newcomers at most their share, however many come', () => {
     expect(newcomerSlots(config)).toBe(1);

@@ -6,7 +6,9 @@
  *             threshold; peers over their unpaid window; stock clients if so configured
  *   newcomer  short chains (possible Sybils or whitewashers) and stock clients:
  *             served only from a bounded share of the upload slots
- *   member    everyone else, ranked by balance for the remaining slots
+ *   member    everyone else, ranked by balance for the remaining slots; an
+ *             anonymous peer (over circuits) that keeps paying ranks as a
+ *             member with balance 0, since it shows no balance but cannot free-ride
  */
 import { UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import type { RefusalReason } from './pay-wire.ts';
@@ -26,6 +28,8 @@ export interface PeerFacts {
   fraudster: boolean;
   /** Bytes we sent it that it has not paid for. */
   unpaidBytes: bigint;
+  /** Reached over circuits: no key or chain to check; it pays as it goes, through the circuits. */
+  anonymous?: boolean;
 }
 
 export type Standing =
@@ -39,6 +43,8 @@ export function standing(p: PeerFacts, c: PolicyConfig): Standing {
   if (p.fraudster) return refuse('fraudster');
   if (!p.hasExtension) return c.stockPeers === 'refuse' ? refuse('stock') : { kind: 'newcomer' };
   if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
+  // Every peer of a hidden seeder is anonymous: as newcomers they would share a quarter of the slots among them.
+  if (p.anonymous === true) return 0n < c.thresholdBytes ? refuse('balance') : { kind: 'member', balance: 0n };
   if (!p.identified) return { kind: 'newcomer' };
   if (balance < c.thresholdBytes) return refuse('balance');
   if ((p.chainLength ?? 0) < c.newcomerChainLength) return { kind: 'newcomer' };
