@@ -65,6 +65,22 @@ describe('circuits', () => {
     expect(r2!.node.relayedCircuits()[0]!.badCells).toBe(0);
   });
 
+  it('cuts a circuit whose cells cannot move on, and the link that brought them keeps serving other circuits', async () => {
+    const { peers, net } = mesh(5, { forwardStallMs: 50 });
+    const [origin, r1, r2, far, other] = peers;
+    const stuck = await origin!.node.build([r1!.key, r2!.key, far!.key]);
+    const fine = await origin!.node.build([r1!.key, other!.key]);
+    const broken = new Promise<string>((resolve) => (stuck.onBroken = resolve));
+    // r2 stops taking frames from r1 (a ring of full windows looks the same from r1).
+    net.link(r1!.key, r2!.key).send = () => new Promise<void>(() => undefined);
+    await stuck.send(new Uint8Array([1]));
+    expect(await broken).toBe('timeout');
+    expect(r1!.events.some((e) => e.type === 'closed' && e.reason === 'timeout')).toBe(true);
+    // r1's reader of the origin's link went on: the other circuit over the same link still carries data.
+    await fine.send(new Uint8Array([2]));
+    await until(() => other!.received.length === 1, 'data on the other circuit');
+  });
+
   it('reports a broken hop to the originator and frees every relay', async () => {
     const { peers, net } = mesh(4);
     const [origin, r1, r2, r3] = peers;

@@ -29,6 +29,7 @@ import {
   PAYOUT_GRACE_MS,
   PAYOUT_JITTER,
   PASS_ON_DELAY_MAX_MS,
+  FORWARD_STALL_MS,
   RELAY_NEWCOMER_CHAIN_LENGTH,
   RELAY_NEWCOMER_SHARE,
   RELAY_UNPAID_WINDOW_BYTES,
@@ -70,6 +71,8 @@ export interface CircuitNodeOptions {
   throttle?(bytes: number): Promise<void>;
   /** Longest random pause before passing a payment on (tests shorten it). */
   passOnDelayMaxMs?: number;
+  /** How long a relayed cell may wait for the next link before its circuit is cut (tests shorten it). */
+  forwardStallMs?: number;
   /** What we know of a neighbour asking us to relay: fraud, verified balance, chain length (for admission). */
   requester?(fromKey: Uint8Array): Promise<Requester>;
 }
@@ -339,7 +342,7 @@ export class CircuitNode {
     if (layer.kind === FORWARD) {
       if (r.next === undefined) return this.badCell(r);
       await this.o.throttle?.(layer.body.length);
-      return this.sendFrame(r.next, { type: 'relay', circuitId: r.next.circuitId, onion: layer.body });
+      return this.relayOn(r, r.next, { type: 'relay', circuitId: r.next.circuitId, onion: layer.body });
     }
     let c: RelayCommand;
     try {
@@ -417,7 +420,7 @@ export class CircuitNode {
       // What we send down a circuit we end is carried like any cell: its originator pays for it (at a
       // rendezvous point, each end pays for what crossed to it, so no payment for it passes the splice).
       if (!this.count(r, cell.length)) throw new CircuitError('broken', 'the circuit was cut');
-      await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+      await this.relayOn(r, r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
     }
   }
 
@@ -454,7 +457,22 @@ export class CircuitNode {
     if (!this.count(r, onion.length)) return;
     const cell = await r.backward.seal(FORWARD, onion);
     await this.o.throttle?.(cell.length);
-    await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    await this.relayOn(r, r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+  }
+
+  /**
+   * Passes a cell on. The link reader that brought it waits for this (so a
+   * slow hop slows the path down), and circuits crossing the same relays in
+   * a ring could wait on each other's windows for ever: a write stuck this
+   * long cuts its circuit, so the reader goes on and the links drain.
+   */
+  private async relayOn(r: Relayed, hop: Hop, f: LinkFrame): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.o.forwardStallMs ?? FORWARD_STALL_MS)));
+    const outcome = await Promise.race([this.sendFrame(hop, f), stalled]);
+    clearTimeout(timer);
+    // Not awaited: its destroy frames may queue behind the stuck cell.
+    if (outcome === 'stalled') void this.teardown(r, 'timeout', 'both');
   }
 
   /**

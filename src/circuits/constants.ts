@@ -92,3 +92,9 @@ export const ANNOUNCEMENT_FORWARD_DELAY_MS = 500;
 export const ANNOUNCEMENT_SETTLE_MS = 5_000;
 /** After a circuit loses a hop, its relays are avoided this long: a closed tab's connection can take ~30 s to time out. */
 export const SUSPECT_RELAY_MS = 60_000;
+/**
+ * A relayed cell that waits this long for the next link cuts its circuit: the path is stuck (a ring of
+ * circuits waiting on each other's link windows, or a hop that stopped reading). As long as the idle
+ * timeout, so a slow but moving hop (a low upload cap) is never cut for it.
+ */
+export const FORWARD_STALL_MS = IDLE_TIMEOUT_MS;

@@ -32,6 +32,8 @@ export interface MeshOptions {
   payments?: boolean;
   /** Keys (hex) every node knows to be fraudsters. */
   fraudsters?: Set<string>;
+  /** How long a relayed cell may wait for the next link (CircuitNodeOptions.forwardStallMs). */
+  forwardStallMs?: number;
 }
 
 export function mesh(count: number, opts: MeshOptions = {}) {
@@ -55,6 +57,7 @@ export function mesh(count: number, opts: MeshOptions = {}) {
         if (!peer.ends.includes(end) && !peer.ends.some((e) => e.id === end.id)) peer.ends.push(end);
       },
       onRelayEvent: (e) => peer.events.push(e),
+      ...(opts.forwardStallMs === undefined ? {} : { forwardStallMs: opts.forwardStallMs }),
       requester: async (from: Uint8Array) => ({ fraudster: opts.fraudsters?.has(toHex(from)) ?? false, balance: undefined, chainLength: 0 }),
       ...(opts.payments
         ? {
