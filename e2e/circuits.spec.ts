@@ -209,7 +209,13 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   expect([seeder, downloader]).not.toContain(leaving);
   await leaving.context.close();
 
-  await expectSeeding(downloader!.page, file.infoHash, 240_000);
+  try {
+    await expectSeeding(downloader!.page, file.infoHash, 180_000);
+  } catch (err) {
+    // Say where it stood: the download, each side's circuits, and the seeder's view of its peers.
+    const state = { torrent: await sharing(downloader!.page, 'views'), downloader: await circuits(downloader!.page, 'ownCircuits'), seeder: await circuits(seeder!.page, 'ownCircuits'), seederTorrent: await sharing(seeder!.page, 'views') };
+    throw new Error(`${(err as Error).message}\n${JSON.stringify(state, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  }
   expect(await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 });
 

@@ -112,4 +112,27 @@ describe('hidden services', () => {
     expect(got).toEqual(['genuine']);
     expect(sessions[0]!.rejected).toBe(1);
   });
+
+  it('a seeder whose first way to the rendezvous point fails (a relay just left) tries another', async () => {
+    const { peers } = mesh(5);
+    const [downloader, intro, rp, seeder] = peers;
+    const gone = rng(99)(32); // a relay no longer there: building through it fails
+    const service = staticKeyFromSeed(rng(31)(32));
+    const sessions: EndToEnd[] = [];
+    let tries = 0;
+    await publishHiddenService({
+      node: seeder!.node,
+      subtle,
+      random: rng(32),
+      service,
+      lookup: rng(33)(32),
+      introPaths: [[intro!.key]],
+      relaysTo: () => (tries++ === 0 ? [gone] : []),
+      onSession: (s) => sessions.push(s),
+    });
+    await connectHiddenService({ node: downloader!.node, subtle, random: rng(34), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    await until(() => sessions.length === 1, 'the seeder side of the session');
+    expect(tries).toBe(2);
+  });
 });
+

@@ -114,10 +114,20 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
   return { intros, close: async () => void (await Promise.all(intros.map((c) => c.close()))) };
 }
 
+/** Circuits a seeder tries towards a downloader's rendezvous point: a relay it picks may have just left. */
+const RENDEZVOUS_BUILD_TRIES = 3;
+
 async function answerOffer(o: HiddenServiceOptions, offer: { cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }): Promise<void> {
   const { Y, auth, keys } = serverRespond(o.service, offer.X, o.random);
   let session: EndToEnd | undefined;
-  const circuit = await o.node.build([...o.relaysTo(offer.rendezvous), offer.rendezvous], (cell) => void session?.receive(cell));
+  let circuit: OriginCircuit | undefined;
+  for (let attempt = 1; circuit === undefined; attempt++) {
+    try {
+      circuit = await o.node.build([...o.relaysTo(offer.rendezvous), offer.rendezvous], (cell) => void session?.receive(cell));
+    } catch (err) {
+      if (attempt >= RENDEZVOUS_BUILD_TRIES) throw err;
+    }
+  }
   session = await EndToEnd.create(o.subtle, circuit, keys, 'seeder');
   await circuit.join(offer.cookie);
   // The handshake answer is public (Y and the proof); everything after it is sealed.

@@ -47,8 +47,13 @@ const MAX_RESUME_TRIES = 40;
 
 /** After a hidden connection drops mid-download, wait this long (doubling) before reaching again. */
 const REACH_RETRY_MS = 1_000;
-/** Times a download reaches its hidden seeder again before it gives up and says so. */
-const MAX_REACH_RETRIES = 5;
+/**
+ * The longest pause between tries: a download keeps reaching for its seeder as
+ * long as it wants peers (a torrent client never stops looking for peers), but
+ * a dead relay's connection lingers ~30 s and a rendezvous waits 60 s, so early
+ * tries may all fail.
+ */
+const REACH_RETRY_MAX_MS = 30_000;
 
 export class HiddenSwarms {
   private readonly published = new Map<string, { close(): Promise<void> }>();
@@ -162,7 +167,24 @@ export class HiddenSwarms {
       onSession: (session) => this.swarms.addConnection(infoHash, connectionOver(session)),
     });
     this.published.set(infoHash, published);
+    // An introduction point that leaves (or a relay on the way to it) takes the swarm's reachability with it: publish anew.
+    for (const intro of published.intros) intro.onBroken = () => this.republish(infoHash, hops, published);
   }
+
+  /** Closes what is left of a publication and publishes the swarm again, retrying while we still seed it hidden. */
+  private republish(infoHash: string, hops: number, broken: { close(): Promise<void> }): void {
+    if (this.published.get(infoHash) !== broken) return;
+    this.published.delete(infoHash);
+    void broken.close();
+    let tries = 0;
+    const attempt = (): void => {
+      if (this.stopped || this.published.has(infoHash) || !this.swarms.hiddenSeeds().includes(infoHash)) return;
+      this.hide(infoHash, hops).catch(() => setTimeout(attempt, Math.min(REACH_RETRY_MAX_MS, REACH_RETRY_MS * 2 ** tries++)));
+    };
+    attempt();
+  }
+
+  private stopped = false;
 
   /**
    * Reaches the hidden seeder of `infoHash` over `hops` relays on our side and
@@ -173,8 +195,8 @@ export class HiddenSwarms {
     const connection = await this.reachOnce(infoHash, hops);
     let retries = 0;
     const again = (): void => {
-      if (!this.swarms.wantsPeers(infoHash) || retries >= MAX_REACH_RETRIES) return;
-      const delay = REACH_RETRY_MS * 2 ** retries++;
+      if (!this.swarms.wantsPeers(infoHash)) return;
+      const delay = Math.min(REACH_RETRY_MAX_MS, REACH_RETRY_MS * 2 ** retries++);
       setTimeout(() => {
         this.reachOnce(infoHash, hops).then((c) => c.once('close', again), again);
       }, delay);
@@ -214,6 +236,7 @@ export class HiddenSwarms {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.resumeTimer);
     void this.libp2p.unhandle(LOOKUP_PROTOCOL);
     for (const p of this.published.values()) void p.close();
