@@ -79,12 +79,13 @@ export function mesh(count: number, opts: MeshOptions = {}) {
   return { net, peers, advance: (ms: number) => (clock += ms) };
 }
 
-export async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
+/** Waits for a condition; the deadline is generous, so a machine busy with other work (CI) does not fail the test. */
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 export const concat = (parts: Uint8Array[]) => {
