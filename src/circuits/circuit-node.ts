@@ -518,23 +518,16 @@ export class CircuitNode {
    */
   private payoutTarget(link: CircuitLink, s: string): Omit<Announced, 'amount'> | undefined {
     const r = this.byPrev.get(s) ?? this.byNext.get(s) ?? this.closing.get(s)?.r;
-    if (r !== undefined && r.prev.link === link && this.slot(link, r.prev.circuitId) === s) {
+    const from = (hop: Hop | undefined): boolean => hop !== undefined && hop.link === link && this.slot(link, hop.circuitId) === s;
+    if (r !== undefined && (from(r.prev) || from(r.next))) {
+      const forward = from(r.prev);
       return {
         live: () => this.mayBePaid(r),
         credit: (amount) => {
-          r.paidIn += amount;
+          if (forward) r.paidIn += amount;
+          else r.backIn += amount;
           this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
-          void this.passOn(r);
-        },
-      };
-    }
-    if (r !== undefined && r.next !== undefined && r.next.link === link && this.slot(link, r.next.circuitId) === s) {
-      return {
-        live: () => this.mayBePaid(r),
-        credit: (amount) => {
-          r.backIn += amount;
-          this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
-          void this.passBack(r);
+          void (forward ? this.passOn(r) : this.passBack(r));
         },
       };
     }
@@ -566,57 +559,46 @@ export class CircuitNode {
 
   /**
    * Pays the next hop what the previous one paid beyond our own share (one
-   * token per byte we carried): the originator pays for the whole path at
-   * the first hop and each relay passes the rest on, after a random pause.
-   * The aggregation is the originator's: it pays in jittered steps.
+   * token per byte we carried): the originator pays for its whole path at
+   * the first hop and each relay passes the rest on. At a rendezvous point
+   * the rest goes to the spliced circuit, back toward the other end. The
+   * aggregation is the originator's: it pays in jittered steps.
    */
-  private async passOn(r: Relayed): Promise<void> {
-    const pay = this.o.pay;
-    // At a rendezvous point the rest goes to the spliced circuit, back toward the other end.
-    const next = r.next ?? r.spliced?.prev;
-    if (pay === undefined || next === undefined || r.forwarding) return;
-    if (r.paidIn - r.paidOut - BigInt(r.bytes) <= 0n) return;
-    r.forwarding = true;
-    let ok = false;
-    try {
-      // A random pause, so the two payments are not matched by their timing alone.
-      await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
-      const surplus = r.paidIn - r.paidOut - BigInt(r.bytes);
-      if (surplus <= 0n) return;
-      await this.sendFrame(next, { type: 'payout', circuitId: next.circuitId, amount: surplus });
-      await pay(next.link.remoteKey, surplus);
-      r.paidOut += surplus;
-      this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount: surplus, direction: 'out' });
-      ok = true;
-    } catch {
-      // Not countersigned: the surplus stays due and goes with the next payment.
-    } finally {
-      r.forwarding = false;
-    }
-    // Payments that arrived while this one was under way.
-    if (ok) await this.passOn(r);
+  private passOn(r: Relayed): Promise<void> {
+    return this.passPayment(r, 'forwarding', r.next ?? r.spliced?.prev, () => r.paidIn - r.paidOut - BigInt(r.bytes), (a) => (r.paidOut += a));
   }
 
-  /** Passes a payment from the far side on toward the originator, whole, after a random pause. */
-  private async passBack(r: Relayed): Promise<void> {
+  /** Passes a payment from the far side on toward the originator, whole. */
+  private passBack(r: Relayed): Promise<void> {
+    return this.passPayment(r, 'backwarding', r.prev, () => r.backIn - r.backOut, (a) => (r.backOut += a));
+  }
+
+  /**
+   * Pays `hop` what is owed on one of a circuit's payment flows, after a
+   * random pause so the payment in and the payment out are not matched by
+   * their timing alone; one payment at a time per flow, then again for what
+   * arrived meanwhile. One not countersigned stays owed and goes with the next.
+   */
+  private async passPayment(r: Relayed, busy: 'forwarding' | 'backwarding', hop: Hop | undefined, owed: () => bigint, paidOut: (amount: bigint) => void): Promise<void> {
     const pay = this.o.pay;
-    if (pay === undefined || r.backwarding || r.backIn - r.backOut <= 0n) return;
-    r.backwarding = true;
+    if (pay === undefined || hop === undefined || r[busy] || owed() <= 0n) return;
+    r[busy] = true;
     let ok = false;
     try {
       await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
-      const amount = r.backIn - r.backOut;
-      await this.sendFrame(r.prev, { type: 'payout', circuitId: r.prev.circuitId, amount });
-      await pay(r.prev.link.remoteKey, amount);
-      r.backOut += amount;
+      const amount = owed();
+      if (amount <= 0n) return;
+      await this.sendFrame(hop, { type: 'payout', circuitId: hop.circuitId, amount });
+      await pay(hop.link.remoteKey, amount);
+      paidOut(amount);
       this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'out' });
       ok = true;
     } catch {
-      // Not countersigned: it goes with the next payment back.
+      // Not countersigned: it stays owed.
     } finally {
-      r.backwarding = false;
+      r[busy] = false;
     }
-    if (ok) await this.passBack(r);
+    if (ok) await this.passPayment(r, busy, hop, owed, paidOut);
   }
 
   private async badCell(r: Relayed): Promise<void> {

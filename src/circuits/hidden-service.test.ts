@@ -12,7 +12,7 @@ const subtle = webcrypto.subtle as unknown as SubtleCrypto;
  * relays, a downloader meeting it at a rendezvous point. Returns the
  * downloader's session and the seeder's sessions as they open.
  */
-async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () => undefined) {
+async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () => undefined, relaysTo: () => Uint8Array[] = () => []) {
   const { peers } = mesh(4);
   const [downloader, intro, rp, seeder] = peers;
   const service = staticKeyFromSeed(rng(seed)(32));
@@ -24,7 +24,7 @@ async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () 
     service,
     lookup: rng(seed + 2)(32),
     introPaths: [[intro!.key]],
-    relaysTo: () => [],
+    relaysTo,
     onSession: (s) => {
       sessions.push(s);
       onSession(s);
@@ -116,25 +116,12 @@ describe('hidden services', () => {
   });
 
   it('a seeder whose first way to the rendezvous point fails (a relay just left) tries another', async () => {
-    const { peers } = mesh(5);
-    const [downloader, intro, rp, seeder] = peers;
     const gone = rng(99)(32); // a relay no longer there: building through it fails
-    const service = staticKeyFromSeed(rng(31)(32));
-    const sessions: EndToEnd[] = [];
     let tries = 0;
-    await publishHiddenService({
-      node: seeder!.node,
-      subtle,
-      random: rng(32),
-      service,
-      lookup: rng(33)(32),
-      introPaths: [[intro!.key]],
-      relaysTo: () => (tries++ === 0 ? [gone] : []),
-      onSession: (s) => sessions.push(s),
-    });
-    await connectHiddenService({ node: downloader!.node, subtle, random: rng(34), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    const { sessions } = await meetDirectly(31, undefined, () => (tries++ === 0 ? [gone] : []));
     await until(() => sessions.length === 1, 'the seeder side of the session');
     expect(tries).toBe(2);
   });
+
 });
 

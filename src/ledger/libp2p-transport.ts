@@ -28,6 +28,14 @@ type LpStream = ReturnType<typeof lpStream>;
 /** A ledger peer is a keyed libp2p peer. */
 export const peerRef: (id: PeerId) => PeerRef | undefined = keyedPeer;
 
+/** Who sent an inbound ledger stream; undefined (and the stream aborted) unless a keyed peer on a direct connection. */
+function directSender(stream: Stream, connection: Connection): PeerRef | undefined {
+  const from = peerRef(connection.remotePeer);
+  if (from !== undefined && isDirectConnection(connection)) return from;
+  stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
+  return undefined;
+}
+
 export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
   /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
   const connectionsTo = (peer: PeerRef): Connection[] =>
@@ -114,11 +122,8 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
       void node.handle(
         LEDGER_PROTOCOL,
         async (stream, connection) => {
-          const from = peerRef(connection.remotePeer);
-          if (from === undefined || !isDirectConnection(connection)) {
-            stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
-            return;
-          }
+          const from = directSender(stream, connection);
+          if (from === undefined) return;
           try {
             const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
             const message = decodeLedgerMessage((await lp.read({ signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) })).subarray());
@@ -135,11 +140,8 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
       void node.handle(
         LEDGER_PUSH_PROTOCOL,
         async (stream, connection) => {
-          const from = peerRef(connection.remotePeer);
-          if (from === undefined || !isDirectConnection(connection)) {
-            stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
-            return;
-          }
+          const from = directSender(stream, connection);
+          if (from === undefined) return;
           try {
             const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
             // A few messages at once (handling one may send on to others, whose handling may send back to us);

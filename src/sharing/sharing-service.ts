@@ -18,7 +18,7 @@ import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-con
 import { anonymousMagnet, magnetOfTorrentFile } from './magnet.ts';
 import { circuitRate, CircuitWireAccount, CIRCUIT_RATE_FIELD, peerCircuitRate } from './circuit-wire-account.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
-import { TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
+import { addSettlement, TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
 
 /** Views refresh at most this often while transfers run. */
 const VIEW_REFRESH_MS = 1_000;
@@ -250,9 +250,7 @@ export class SharingService {
     };
     wire.once('close', save);
     const settle = (tokens: bigint, earned: boolean): void => {
-      const r = entry.record;
-      if (earned) r.earned = (BigInt(r.earned) + tokens).toString();
-      else r.paid = (BigInt(r.paid) + tokens).toString();
+      addSettlement(entry.record, tokens, earned);
       unsaved[earned ? 'earned' : 'paid'] += tokens;
       saveTimer ??= setTimeout(save, CIRCUIT_SETTLEMENT_SAVE_MS);
     };
@@ -312,9 +310,7 @@ export class SharingService {
         this.changed();
       },
       settled: (_link, bytes, earned) => {
-        const r = entry.record;
-        if (earned) r.earned = (BigInt(r.earned) + bytes).toString();
-        else r.paid = (BigInt(r.paid) + bytes).toString();
+        addSettlement(entry.record, bytes, earned);
         void this.store.addSettlement(torrent.infoHash, bytes, earned);
       },
       withholdAgreements: () => this.withhold,

@@ -21,6 +21,12 @@ interface SharingSchema extends DBSchema {
   torrents: { key: string; value: TorrentRecord };
 }
 
+/** Adds a settled payment to a torrent's totals. */
+export function addSettlement(r: TorrentRecord, tokens: bigint, earned: boolean): void {
+  if (earned) r.earned = (BigInt(r.earned) + tokens).toString();
+  else r.paid = (BigInt(r.paid) + tokens).toString();
+}
+
 export class TorrentRegistry {
   private constructor(private readonly db: IDBPDatabase<SharingSchema>) {}
 
@@ -51,8 +57,7 @@ export class TorrentRegistry {
     const tx = this.db.transaction('torrents', 'readwrite');
     const r = await tx.store.get(infoHash);
     if (r !== undefined) {
-      if (earned) r.earned = (BigInt(r.earned) + bytes).toString();
-      else r.paid = (BigInt(r.paid) + bytes).toString();
+      addSettlement(r, bytes, earned);
       await tx.store.put(r);
     }
     await tx.done;
