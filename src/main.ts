@@ -1,10 +1,12 @@
 import { mount } from 'svelte';
 import App from './ui/App.svelte';
 import { AppSession } from './app/app-session.ts';
+import { emptySeams } from './app/fault-seams.ts';
 import { registerServiceWorker } from './ui/pwa.svelte.ts';
 import './ui/app.css';
 
-const session = new AppSession();
+// Fault seams exist only in test builds (statically undefined in production), for test-hooks.ts to fill.
+const session = new AppSession(import.meta.env.MODE === 'test' ? emptySeams() : undefined);
 mount(App, { target: document.getElementById('app')!, props: { session } });
 registerServiceWorker();
 if (import.meta.env.MODE === 'test') {

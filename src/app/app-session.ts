@@ -10,6 +10,7 @@ import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-
 import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
+import type { FaultSeams } from './fault-seams.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export type AppPhase =
@@ -31,6 +32,9 @@ export class AppSession {
   private readonly listeners = new Set<(s: AppPhase) => void>();
   private lock: HeldLock | null = null;
   private waitForLock: AbortController | null = null;
+
+  /** `seams`: only test builds pass them (hostile behaviour injected by test code). */
+  constructor(readonly seams?: FaultSeams) {}
 
   get current(): AppPhase {
     return this.state;
@@ -88,9 +92,9 @@ export class AppSession {
     store.close();
     const config = this.netConfig();
     const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
-    const ledger = await startLedger(identity, service.node);
-    const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random });
-    const circuits = await CircuitService.start(service.node, identity, ledger.service);
+    const ledger = await startLedger(identity, service.node, this.seams?.ledger);
+    const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, seams: this.seams?.sharing });
+    const circuits = await CircuitService.start(service.node, identity, ledger.service, this.seams?.circuits);
     const hidden = new HiddenSwarms(service.node, circuits, sharing);
     await hidden.start();
     hidden.resume();

@@ -13,6 +13,7 @@ import { decodeBlock } from '../ledger/block-codec.ts';
 import { Ingestor } from '../ledger/ingest.ts';
 import { inlineVerifier } from '../ledger/verifier.ts';
 import type { HalfBlock } from '../ledger/block.ts';
+import type { LedgerSeams } from '../ledger/seams.ts';
 
 export interface LedgerRuntime {
   service: LedgerService;
@@ -23,7 +24,7 @@ export interface LedgerRuntime {
   stop(): void;
 }
 
-export async function startLedger(identity: Identity, node: Libp2p): Promise<LedgerRuntime> {
+export async function startLedger(identity: Identity, node: Libp2p, seams?: LedgerSeams): Promise<LedgerRuntime> {
   const registry = defaultRegistry();
   const store = await IdbBlockStore.open(identity.publicKey);
   const pool = await VerifyPool.start();
@@ -36,6 +37,7 @@ export async function startLedger(identity: Identity, node: Libp2p): Promise<Led
     transport: libp2pLedgerTransport(node),
     now: Date.now,
     random: Math.random,
+    seams,
   });
   return {
     service,

@@ -21,6 +21,7 @@ import { decodeProbe, encodeProbe } from './probe-wire.ts';
 import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
 import { RelayGossip } from './relay-gossip.ts';
 import { pickAvoiding } from './relay-choice.ts';
+import type { CircuitSeams } from './seams.ts';
 
 /** Circuits a probe rebuilds after relays leave before it gives up. */
 const MAX_PROBE_REBUILDS = 3;
@@ -66,7 +67,7 @@ export class CircuitService {
 
   readonly publicKey: Uint8Array;
 
-  private constructor(libp2p: Libp2p, identity: Identity, private readonly ledger: LedgerService) {
+  private constructor(libp2p: Libp2p, identity: Identity, private readonly ledger: LedgerService, private readonly seams: CircuitSeams = {}) {
     this.publicKey = identity.publicKey;
     this.links = new Libp2pCircuitLinks(libp2p, () => this.node);
     this.node = new CircuitNode({
@@ -112,8 +113,8 @@ export class CircuitService {
   /** Tokens this tab kept from relaying (paid in minus passed on), this session. */
   readonly earnings = { earned: 0n };
 
-  static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService): Promise<CircuitService> {
-    const s = new CircuitService(libp2p, identity, ledger);
+  static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams): Promise<CircuitService> {
+    const s = new CircuitService(libp2p, identity, ledger, seams);
     await s.links.start();
     await s.gossip.start();
     return s;

@@ -21,6 +21,7 @@ import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LED
 import { OwnChain } from './own-chain.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 import type { SignatureVerifier } from './verifier.ts';
+import type { LedgerSeams } from './seams.ts';
 import { neighbourhoodIn, validateBlock, type ValidationOutcome } from './validation.ts';
 import { loadWindow } from './window.ts';
 import { EMPTY_TALLY, extendTally, type VerifiedTally } from './verified-balance.ts';
@@ -116,6 +117,8 @@ export interface LedgerServiceOptions {
   /** Background crawling and eviction (off in unit tests that drive crawls by hand). */
   background?: boolean;
   budget?: StorageBudget;
+  /** Test builds only: where hostile behaviour is injected (see seams.ts). */
+  seams?: LedgerSeams | undefined;
 }
 
 export class LedgerService {

@@ -17,6 +17,7 @@ import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import { anonymousMagnet, magnetOfTorrentFile } from './magnet.ts';
 import { circuitRate, CircuitWireAccount, CIRCUIT_RATE_FIELD, peerCircuitRate } from './circuit-wire-account.ts';
+import type { SharingSeams } from './seams.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { addSettlement, TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
 
@@ -74,6 +75,8 @@ export interface SharingOptions {
   trackers: readonly string[];
   iceServers?: readonly string[] | undefined;
   random: () => number;
+  /** Test builds only: where hostile behaviour is injected (see seams.ts). */
+  seams?: SharingSeams | undefined;
 }
 
 export class SharingService {

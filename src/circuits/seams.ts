@@ -1,0 +1,5 @@
+/**
+ * Interception points of the circuits that only a test build fills in (see
+ * src/app/fault-seams.ts). Empty in production: every field is optional and unset.
+ */
+export interface CircuitSeams {}
