@@ -1,7 +1,8 @@
 /**
  * Ledger figures, in Chromium tabs: blocks verified and validated per second
  * (native WebCrypto vs noble, same run), signed pairs persisted per second with
- * strict durability, and crawling a 10,000-block chain between two tabs.
+ * strict durability, crawling a 10,000-block chain between two tabs, and how
+ * long a fork proof takes to reach every tab of a 6-tab network.
  */
 import type { Page } from '@playwright/test';
 import { buildPairs } from './chain-fixture.ts';
@@ -12,10 +13,14 @@ const NATIVE_BLOCKS = 20_000;
 const NOBLE_BLOCKS = 4_000;
 const PERSIST_PAIRS = 3_000;
 const CRAWL_CHAIN_BLOCKS = 10_000;
+/** The issue's network for fork-proof spread, and its bound. */
+const PROOF_TABS = 6;
+const PROOF_SPREAD_TARGET_MS = 10_000;
 
-type Hooks = { bench: Record<string, (...a: unknown[]) => Promise<unknown>>; ledger: Record<string, (...a: unknown[]) => Promise<unknown>> };
+type Group = 'bench' | 'ledger' | 'money';
+type Hooks = Record<Group, Record<string, (...a: unknown[]) => Promise<unknown>>>;
 
-function call<T>(page: Page, group: 'bench' | 'ledger', method: string, ...args: unknown[]): Promise<T> {
+function call<T>(page: Page, group: Group, method: string, ...args: unknown[]): Promise<T> {
   return page.evaluate(([g, m, a]) => (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh[g as 'bench'][m as string]!(...(a as unknown[])) as Promise<T>, [group, method, args] as const);
 }
 
@@ -56,5 +61,34 @@ export async function benchLedger(env: BenchEnv): Promise<Figure[]> {
   figures.push({ section: 'ledger', name: `crawl of a ${fetched}-block chain (+ linked halves) tab to tab`, value: crawlMs / 1000, unit: 's', note: `${Math.round((2 * fetched) / (crawlMs / 1000))} blocks/s verified, validated and stored` });
   await a.close();
   await b.close();
+  figures.push(await benchProofSpread(env));
   return figures;
+}
+
+/**
+ * A tab signs two blocks at one position, to two peers (test code), in a mesh
+ * of PROOF_TABS tabs; the figure is the time from the first honest tab that
+ * holds the proof to the last (each tab's own arrival time, same clock).
+ */
+async function benchProofSpread(env: BenchEnv): Promise<Figure> {
+  const tabs = await Promise.all(Array.from({ length: PROOF_TABS }, () => env.openPeer()));
+  for (const t of tabs) await ready(t.page);
+  for (const t of tabs) {
+    for (const o of tabs) if (o !== t) await t.page.locator(`[data-testid="peer-row"][data-peer-id="${o.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 90_000 });
+  }
+  const [mallory, ...honest] = tabs as [(typeof tabs)[0], ...typeof tabs];
+  for (const t of honest) await call(t.page, 'ledger', 'acceptAll');
+  const key = await call<string>(mallory.page, 'ledger', 'publicKey');
+  await call(mallory.page, 'ledger', 'forgeDoubleSign', honest[0]!.peerId, honest[1]!.peerId);
+  const arrivals = async (): Promise<(number | undefined)[]> => Promise.all(honest.map((t) => call<number | undefined>(t.page, 'money', 'fraudReceivedAt', key)));
+  const deadline = Date.now() + 60_000;
+  let times = await arrivals();
+  while (times.some((t) => t === undefined)) {
+    if (Date.now() > deadline) throw new Error(`the fork proof reached ${times.filter((t) => t !== undefined).length} of ${honest.length} honest tabs in 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+    times = await arrivals();
+  }
+  const spreadMs = Math.max(...(times as number[])) - Math.min(...(times as number[]));
+  for (const t of tabs) await t.close();
+  return { section: 'ledger', name: `fork proof reaches every honest tab of ${PROOF_TABS} (first holder to last)`, value: spreadMs / 1000, unit: 's', note: `bound ${PROOF_SPREAD_TARGET_MS / 1000} s; gossip TTL 3, fan-out 5` };
 }

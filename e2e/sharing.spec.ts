@@ -7,9 +7,10 @@ import { ledger } from './support/ledger.ts';
 import { balance, expectSeeding, hooksReady, sharing, torrent } from './support/sharing.ts';
 import { stockAdd, stockProgress, stockSeed } from './support/stock-webtorrent.ts';
 import type { PeerPage } from './support/peer-page.ts';
+import { ACK_EVERY_BYTES, BLOCK_LENGTH, UNPAID_WINDOW_BYTES } from '../src/sharing/constants.ts';
 
 const MiB = 1024 * 1024;
-const WINDOW = 16 * MiB; // UNPAID_WINDOW_BYTES
+const WINDOW = UNPAID_WINDOW_BYTES;
 
 interface Seeded {
   infoHash: string;
@@ -62,25 +63,33 @@ test('a free-rider below the threshold is refused and told why; after it earns b
   const [seeder, freeRider, third] = await Promise.all([openPeer(), openPeer(), openPeer()]);
   await ready(seeder, freeRider, third);
   await sharing(seeder.page, 'setPolicy', { thresholdMiB: -1 });
-  const big = await sharing<Seeded>(seeder.page, 'seedGenerated', 20_000_000, 'wanted.bin', 21);
+  const size = 6 * MiB; // 16 KiB pieces: one block each
+  const big = await sharing<Seeded>(seeder.page, 'seedGenerated', size, 'wanted.bin', 21);
   await sharing(freeRider.page, 'add', big.magnet);
 
-  // Once its first payment shows a balance below -1 MiB, the seeder stops serving it.
+  // Its balance less what it owes passes −1 MiB with the block after the first MiB: choked at that block, and told why.
+  const refusedAt = MiB + BLOCK_LENGTH;
   await expect.poll(async () => (await torrent(freeRider.page, big.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('balance');
-  const refusedAt = (await torrent(freeRider.page, big.infoHash))!;
-  expect(refusedAt.progress).toBeLessThan(1);
-  expect(refusedAt.downloaded).toBeLessThanOrEqual(4 * MiB + WINDOW);
+  const at = (await torrent(freeRider.page, big.infoHash))!;
+  expect(at.downloaded).toBe(refusedAt);
+  expect(at.refusals!.balance).toBe(String(-refusedAt));
+  // What it acknowledged (in ACK_EVERY_BYTES steps) is settled as it is refused: its debt becomes a signed pair.
+  await expect.poll(async () => (await balance(freeRider.page)).net).toBe(-BigInt(ACK_EVERY_BYTES));
   await freeRider.page.goto(`${freeRider.url}#/files`);
-  // The first payment is for the first 4 MiB acknowledged (acks come in 1 MiB steps, so a little more).
-  await expect(freeRider.page.getByTestId('refused-notice')).toHaveText(/refused by 1 seeder: your balance −4\.\d\d MiB is below their threshold −1\.00 MiB; seed or mine to earn tokens/);
+  const shown = (refusedAt / MiB).toFixed(2).replace('.', '\\.');
+  await expect(freeRider.page.getByTestId('refused-notice')).toHaveText(new RegExp(`refused by 1 seeder: your balance −${shown} MiB is below their threshold −1\\.00 MiB; seed or mine to earn tokens`));
 
   // It shares something a third peer downloads: its balance rises above the threshold.
-  const own = await sharing<Seeded>(freeRider.page, 'seedGenerated', 12 * MiB, 'gift.bin', 22);
+  const own = await sharing<Seeded>(freeRider.page, 'seedGenerated', size, 'gift.bin', 22);
   await sharing(third.page, 'add', own.magnet);
   await expectSeeding(third.page, own.infoHash);
-  await expect.poll(async () => (await balance(freeRider.page)).net).toBeGreaterThanOrEqual(-1n * BigInt(MiB));
+  // (Its balance passes the threshold with the first payment, and the seeder serves it again at once: watch what it earned.)
+  await expect.poll(async () => (await torrent(freeRider.page, own.infoHash))?.earned).toBe(String(size));
   await expectSeeding(freeRider.page, big.infoHash);
   expect(await sharing<string>(freeRider.page, 'fileSha256', big.infoHash)).toBe(big.sha256);
+  // It paid for every byte it got: what it earned, no more, went on the file.
+  await expect.poll(async () => (await balance(seeder.page)).up).toBe(BigInt(size));
+  expect((await balance(freeRider.page)).net).toBe(0n);
   await expect(freeRider.page.getByTestId('refused-notice')).toHaveCount(0);
 });
 
@@ -92,7 +101,8 @@ test('a leecher that withholds agreements is choked within the unpaid window', a
   await sharing(leecher.page, 'add', file.magnet);
   await expect.poll(async () => (await torrent(leecher.page, file.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('unpaid');
   const t = (await torrent(leecher.page, file.infoHash))!;
-  expect(t.downloaded).toBeLessThanOrEqual(WINDOW + 256 * 1024);
+  // Choked at the block that crossed the window (the key's, checked as each block goes out).
+  expect(t.downloaded).toBe(WINDOW + BLOCK_LENGTH);
   expect((await balance(seeder.page)).up).toBe(0n);
 });
 

@@ -156,7 +156,8 @@ export class AppSession {
     // The chain first: an identity without its chain would sign its next block at a used position.
     await restoreLedgerRecords(identity, records);
     const store = await IdentityStore.open();
-    await store.save(identity);
+    // Flagged: the next start asks peers for the chain head before signing (the backup may be behind).
+    await store.save(identity, { restored: true });
     store.close();
     return identity;
   }

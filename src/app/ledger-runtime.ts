@@ -14,6 +14,8 @@ import { Ingestor } from '../ledger/ingest.ts';
 import { inlineVerifier } from '../ledger/verifier.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import type { LedgerSeams } from '../ledger/seams.ts';
+import { IdentityStore } from '../identity/identity-store.ts';
+import type { LedgerTransport } from '../ledger/ledger-transport.ts';
 
 export interface LedgerRuntime {
   service: LedgerService;
@@ -21,6 +23,8 @@ export interface LedgerRuntime {
   store: IdbBlockStore;
   pool: VerifyPool;
   registry: TransactionRegistry;
+  /** The ledger's own transport (test code sends hand-made frames over it). */
+  transport: LedgerTransport;
   stop(): void;
 }
 
@@ -29,28 +33,47 @@ export async function startLedger(identity: Identity, node: Libp2p, seams?: Ledg
   const store = await IdbBlockStore.open(identity.publicKey);
   const pool = await VerifyPool.start();
   const signer = await bestSigner(identity.seed);
+  const transport = libp2pLedgerTransport(node);
   const service = await LedgerService.start({
     signer,
     store,
     registry,
     verifier: pool,
-    transport: libp2pLedgerTransport(node),
+    transport,
     now: Date.now,
     random: Math.random,
     seams,
   });
+  void syncIfRestored(service);
   return {
     service,
     signer,
     store,
     pool,
     registry,
+    transport,
     stop() {
       service.stop();
       pool.terminate();
       store.close();
     },
   };
+}
+
+/**
+ * A restored identity asks its first peers for its own chain head before it
+ * signs anything (the backup may be older than what its other copy signed);
+ * the restore flag is cleared once a peer answered, so a start that reached
+ * nobody tries again next time.
+ */
+async function syncIfRestored(service: LedgerService): Promise<void> {
+  const identities = await IdentityStore.open();
+  try {
+    if (!(await identities.restoredUnsynced())) return;
+    if (await service.syncOwnHeadBeforeSigning()) await identities.markSynced();
+  } finally {
+    identities.close();
+  }
 }
 
 /**
@@ -70,7 +93,7 @@ export async function restoreLedgerRecords(identity: Identity, records: readonly
   }
   const store = await IdbBlockStore.open(identity.publicKey);
   try {
-    const result = await new Ingestor(store, defaultRegistry(), inlineVerifier(await bestEngine())).ingest(blocks, 'strict');
+    const result = await new Ingestor(store, defaultRegistry(), inlineVerifier(await bestEngine()), identity.publicKey).ingest(blocks, 'strict');
     return result.validated.filter((v) => v.result.outcome !== 'invalid').length;
   } finally {
     store.close();

@@ -13,17 +13,17 @@ import { Ingestor } from '../ledger/ingest.ts';
 import { peerRef } from '../ledger/libp2p-transport.ts';
 import type { PeerRef } from '../ledger/ledger-transport.ts';
 import { MemoryBlockStore } from '../ledger/memory-store.ts';
+import { forgeDoubleSign } from '../ledger/test-support.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
-import { CREDIT_FRAME_TYPE, decodeFrame, encodeFrame, type LinkFrame } from '../circuits/cell-wire.ts';
-import { tapLinksTo } from '../circuits/libp2p-links.ts';
 import type { AppSession } from './app-session.ts';
+import { running } from './hooks/running.ts';
+import { circuitHooks } from './hooks/circuits.ts';
+import { moneyHooks } from './hooks/money.ts';
+import { sharingJunkHooks } from './hooks/sharing-junk.ts';
+import { ledgerFloodHooks } from './hooks/ledger-flood.ts';
+import { sharingDebtHooks } from './hooks/sharing-debt.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
-function running(session: AppSession) {
-  const s = session.current;
-  if (s.phase !== 'running') throw new Error(`peer not running (${s.phase})`);
-  return s;
-}
 
 function ref(peerId: string): PeerRef {
   const r = peerRef(peerIdFromString(peerId));
@@ -50,10 +50,10 @@ function ledgerHooks(session: AppSession) {
         return `${(err as Error).name}: ${(err as Error).message}`;
       }
     },
-    forgeDoubleSign: (a: string, b: string) => ledger().service.forgeDoubleSign(ref(a), ref(b), BANDWIDTH, pay(1000n)),
+    forgeDoubleSign: (a: string, b: string) => forgeDoubleSign(ledger().service, ledger().signer, ref(a), ref(b), BANDWIDTH, pay(1000n), Date.now()),
     /** The next commit reloads the page after the block is durable and before it is sent. */
     crashAfterNextCommit() {
-      ledger().service.own.afterCommit = () => {
+      session.seams!.ledger.afterCommit = () => {
         location.reload();
         throw new Error('simulated crash');
       };
@@ -64,6 +64,7 @@ function ledgerHooks(session: AppSession) {
         seq: e.block.sequenceNumber,
         outcome: e.outcome,
         linked: e.linked !== undefined,
+        unconfirmed: e.unconfirmed,
         up: e.tokens?.up.toString(),
         down: e.tokens?.down.toString(),
         counterparty: toHex(e.block.linkPublicKey),
@@ -135,8 +136,11 @@ function sharingHooks(session: AppSession) {
     views: () => sharing().views().map((v) => ({ ...v, earned: v.earned.toString(), paid: v.paid.toString(), refusals: v.refusals && { ...v.refusals, balance: v.refusals.balance.toString(), threshold: v.refusals.threshold.toString() } })),
     fileSha256: async (infoHash: string, index = 0) => sha256Hex(await sharing().fileBlob(infoHash, index)),
     accounts: (infoHash: string) => sharing().accounts(infoHash),
+    /** A leecher that stops paying: refuses every payment request, and pays nothing over circuits. */
     setWithholdAgreements: (on: boolean) => {
-      sharing().withhold = on;
+      const seams = session.seams!.sharing;
+      seams.refuseAgreement = on ? () => 'this peer withholds agreements (test hook)' : undefined;
+      seams.beforeCircuitPay = on ? () => false : undefined;
     },
     setPreferDirect: (on: boolean) => {
       sharing().preferDirect = on;
@@ -217,116 +221,6 @@ function benchHooks(session: AppSession) {
   };
 }
 
-/** Random bytes of any length (getRandomValues gives at most 64 KiB a call). */
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65_536) crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65_536)));
-  return out;
-}
-
-type RelayFrame = Extract<LinkFrame, { type: 'relay' }>;
-
-/**
- * What a hostile first link slips in ahead of a genuine relay cell `next` of a
- * circuit (`earlier`: a cell it already sent on that circuit), by name.
- */
-function hostileFrames(next: RelayFrame, earlier: RelayFrame): [string, Uint8Array][] {
-  const corrupted = next.onion.slice();
-  corrupted[corrupted.length >> 1]! ^= 0x10;
-  return [
-    ['garbage', randomBytes(64 * 1024)],
-    ['malformed credit', new Uint8Array([CREDIT_FRAME_TYPE, 0, 0, 0, 0, 1])],
-    ['truncated', encodeFrame(next).subarray(0, 3)],
-    ['empty', new Uint8Array(0)],
-    ['replayed', encodeFrame(earlier)],
-    ['corrupted', encodeFrame({ ...next, onion: corrupted })],
-    ['forged', encodeFrame({ ...next, onion: randomBytes(next.onion.length) })],
-    ['unknown circuit', encodeFrame({ ...next, circuitId: (next.circuitId ^ 1) >>> 0 })],
-  ];
-}
-
-/** Circuits: probes through chosen peers, and what this tab relays. */
-function circuitHooks(session: AppSession) {
-  const circuits = () => running(session).circuits;
-  const keyOf = (peerId: string): Uint8Array => peerIdFromString(peerId).publicKey!.raw;
-  let attack: { injected: string[]; held: boolean; release(): void } | undefined;
-  return {
-    publicKey: () => toHex(running(session).identity.publicKey),
-    /** Probes `farEnd` through `relays` (peer ids) or, given a number, through that many random relays. */
-    probe: (farEnd: string, relays: string[] | number, bytes: number) =>
-      typeof relays === 'number' ? circuits().probe(keyOf(farEnd), relays, bytes) : circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) }),
-    currentPath: () => circuits().currentPath,
-    /**
-     * Probes `farEnd` through `relays` while this tab is hostile on its link to
-     * the first relay: ahead of the relay cell after the first `afterCells`, it
-     * sends the frames of hostileFrames, then holds that cell back until
-     * `releaseAttack()` (so a test can look at the relays meanwhile). Returns
-     * the probe's result, the links to the first relay it saw, and whether they are open.
-     */
-    async probeUnderAttack(farEnd: string, relays: string[], bytes: number, afterCells = 8) {
-      const firstHop = keyOf(relays[0]!);
-      let release = (): void => undefined;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const state = { injected: [] as string[], held: false, release };
-      attack = state;
-      const sent: RelayFrame[] = [];
-      const links = new Set<{ readonly closed: boolean }>();
-      let struck = false;
-      tapLinksTo(firstHop, async (frame, link, inject) => {
-        links.add(link);
-        if (struck) return;
-        const f = decodeFrame(frame);
-        if (f.type !== 'relay') return;
-        const earlier = sent.findLast((s) => s.circuitId === f.circuitId);
-        if (sent.length < afterCells || earlier === undefined) {
-          sent.push(f);
-          return;
-        }
-        struck = true;
-        for (const [what, hostile] of hostileFrames(f, earlier)) {
-          await inject(hostile);
-          state.injected.push(what);
-        }
-        state.held = true;
-        await released;
-        state.held = false;
-      });
-      try {
-        const result = await circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) });
-        return { ...result, injected: state.injected, links: links.size, linksOpen: [...links].every((l) => !l.closed) };
-      } finally {
-        tapLinksTo(firstHop, undefined);
-        attack = undefined;
-      }
-    },
-    attackState: () => attack && { injected: attack.injected, held: attack.held },
-    releaseAttack: () => attack?.release(),
-    ownCircuits: () => circuits().ownCircuits().map((c) => ({ ...c, paid: c.paid.toString() })),
-    hide: (infoHash: string, hops: number) => running(session).hidden.hide(infoHash, hops),
-    lookup: async (infoHash: string) => (await running(session).hidden.lookup(infoHash)).length,
-    hiddenSeeds: () => running(session).sharing.hiddenSeeds(),
-    /** Adds the magnet as a hidden download and reaches its seeder over `hops` relays. */
-    async downloadHidden(magnet: string, hops: number): Promise<string> {
-      const infoHash = await running(session).sharing.addHidden(magnet);
-      await running(session).hidden.reach(infoHash, hops);
-      return infoHash;
-    },
-    /** Never connect to this peer (two ends of an anonymous transfer must not meet directly). */
-    block: (peerId: string) => running(session).service.block(peerId),
-    directPeerIds: () => running(session).service.node.getConnections().map((c) => c.remotePeer.toString()),
-    relayed: () => circuits().relayed(),
-    relayedBytes: () => circuits().relayedBytes,
-    setRelaying: (on: boolean) => {
-      circuits().relaying = on;
-    },
-    setWithholdPayments: (on: boolean) => {
-      circuits().withholdPayments = on;
-    },
-    earned: () => circuits().earnings.earned.toString(),
-    relayCounts: () => circuits().relayCounts(),
-  };
-}
-
 export interface TestHooks {
   session: AppSession;
   phase(): string;
@@ -335,6 +229,10 @@ export interface TestHooks {
   sharing: ReturnType<typeof sharingHooks>;
   bench: ReturnType<typeof benchHooks>;
   circuits: ReturnType<typeof circuitHooks>;
+  money: ReturnType<typeof moneyHooks>;
+  sharingJunk: ReturnType<typeof sharingJunkHooks>;
+  ledgerFlood: ReturnType<typeof ledgerFloodHooks>;
+  sharingDebt: ReturnType<typeof sharingDebtHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -346,6 +244,10 @@ export function installTestHooks(session: AppSession): void {
     sharing: sharingHooks(session),
     bench: benchHooks(session),
     circuits: circuitHooks(session),
+    money: moneyHooks(session),
+    sharingJunk: sharingJunkHooks(session),
+    ledgerFlood: ledgerFloodHooks(session),
+    sharingDebt: sharingDebtHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -29,6 +29,9 @@ import {
   PAYOUT_GRACE_MS,
   PAYOUT_JITTER,
   PASS_ON_DELAY_MAX_MS,
+  PAYOUT_STEP_MAX_BYTES,
+  FINAL_PAYMENT_WAIT_MS,
+  RELAY_LIABLE_AFTER_MS,
   FORWARD_STALL_MS,
   RELAY_NEWCOMER_CHAIN_LENGTH,
   RELAY_NEWCOMER_SHARE,
@@ -38,6 +41,8 @@ import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicKeyOf, type HopKeys, type StaticKey } from './handshake.ts';
 import { DELIVER, FORWARD, LayerCipher } from './layer.ts';
 import { admit, type AdmissionConfig, type Requester } from './admission.ts';
+import { RelayDebts } from './relay-debt.ts';
+import type { CircuitSeams } from './seams.ts';
 
 /** Relay admission: capacity and newcomer share (Tribler kept 5 of 20 places random). */
 const ADMISSION: AdmissionConfig = { capacity: MAX_RELAYED_CIRCUITS, newcomerShare: RELAY_NEWCOMER_SHARE, newcomerChainLength: RELAY_NEWCOMER_CHAIN_LENGTH };
@@ -65,12 +70,16 @@ export interface CircuitNodeOptions {
    * and relays enforce nothing (tests of routing alone).
    */
   pay?(peerKey: Uint8Array, amount: bigint): Promise<void>;
-  /** Test hook: an originator that stops paying. */
-  withholdPayments?(): boolean;
+  /** What neighbours owe us for relaying, by key, as loaded from storage (default: in memory, from zero). */
+  debts?: RelayDebts;
+  /** Test builds only: where test code intercepts (a payer that keeps its tokens). */
+  seams?: CircuitSeams;
   /** Waits until `bytes` of relayed traffic fit the user's upload cap. */
   throttle?(bytes: number): Promise<void>;
   /** Longest random pause before passing a payment on (tests shorten it). */
   passOnDelayMaxMs?: number;
+  /** How long after a relayed circuit closes we pay its next hop what the previous one did not (tests shorten it). */
+  liableAfterMs?: number;
   /** How long a relayed cell may wait for the next link before its circuit is cut (tests shorten it). */
   forwardStallMs?: number;
   /** What we know of a neighbour asking us to relay: fraud, verified balance, chain length (for admission). */
@@ -97,6 +106,8 @@ interface Hop {
 interface Relayed {
   id: string;
   prev: Hop;
+  /** The previous hop's key (hex): who pays us for this circuit, and owes us while it does not. */
+  debtor: string;
   next: Hop | undefined;
   forward: LayerCipher;
   backward: LayerCipher;
@@ -117,6 +128,10 @@ interface Relayed {
   backOut: bigint;
   backwarding: boolean;
   open: boolean;
+  /** Closed, and past the time for its final payment: we owe the next hop for what we carried, paid or not. */
+  liable: boolean;
+  /** Closed: until when its step still counts toward its key's window (its final payment may be on its way). */
+  excusedUntil: number;
   /** How the requester ranked at admission. */
   newcomer: boolean;
   balance: bigint;
@@ -163,8 +178,12 @@ export class CircuitNode {
   private readonly rendezvous = new Map<string, Relayed>();
   /** Payout proposals that arrived before their announcement. */
   private readonly announceWaiters = new Set<{ key: string; amount: bigint; wake(): void }>();
+  /** What each neighbour owes us over all its circuits (relay-debt.ts). */
+  private readonly debts: RelayDebts;
 
-  constructor(private readonly o: CircuitNodeOptions) {}
+  constructor(private readonly o: CircuitNodeOptions) {
+    this.debts = o.debts ?? RelayDebts.empty(o.now);
+  }
 
   private slot(link: CircuitLink, circuitId: number): string {
     let id = this.linkIds.get(link);
@@ -247,7 +266,11 @@ export class CircuitNode {
         if (p !== undefined) {
           this.pendingCreates.delete(s);
           clearTimeout(p.timer);
-          p.reject(new CircuitError('refused', `the hop refused the circuit (${f.reason})`));
+          p.reject(
+            f.reason === 'unpaid'
+              ? new CircuitError('unpaid', 'that relay refuses new circuits from you until you pay what you owe it for relaying (unpaid)')
+              : new CircuitError('refused', `the hop refused the circuit (${f.reason})`),
+          );
         }
         return;
       }
@@ -290,6 +313,8 @@ export class CircuitNode {
     if (!this.o.relaying()) return refuse('refused');
     const onLink = [...this.byPrev.values()].filter((r) => r.prev.link === link).length;
     if (onLink >= MAX_CIRCUITS_PER_LINK) return refuse('limit');
+    // A key over its window is refused until it pays, however many circuits or connections it starts afresh.
+    if (this.overWindow(toHex(link.remoteKey))) return refuse('unpaid');
     const facts = (await this.o.requester?.(link.remoteKey)) ?? { fraudster: false, balance: undefined, chainLength: 0 };
     const holders = [...this.byPrev.values()].map((h) => ({ id: h.id, newcomer: h.newcomer, balance: h.balance }));
     const decision = admit(facts, holders, ADMISSION, () => this.o.random(1)[0]! / 256);
@@ -311,6 +336,7 @@ export class CircuitNode {
     const r: Relayed = {
       id: toHex(this.o.random(8)),
       prev: { link, circuitId },
+      debtor: toHex(link.remoteKey),
       next: undefined,
       forward,
       backward,
@@ -326,6 +352,8 @@ export class CircuitNode {
       backOut: 0n,
       backwarding: false,
       open: true,
+      liable: false,
+      excusedUntil: 0,
       newcomer: decision.newcomer,
       balance: decision.balance,
     };
@@ -477,7 +505,11 @@ export class CircuitNode {
 
   /**
    * Counts relayed bytes. A circuit past its byte limit is torn down, and so
-   * is one whose previous hop lets its unpaid bytes pass the window.
+   * is one whose previous hop lets its unpaid bytes pass the window. When the
+   * previous hop's key owes more than its window over all its circuits, its
+   * circuits more than a payment step behind go, and it may build no more
+   * until it pays; those within a step stay (a relay's honest traffic, while
+   * a free rider it carries, now cut, costs it its window until it settles).
    */
   private count(r: Relayed, bytes: number): boolean {
     r.bytes += bytes;
@@ -486,12 +518,41 @@ export class CircuitNode {
       void this.teardown(r, 'limit', 'both');
       return false;
     }
-    // What we kept is what paid for our own bytes; the rest was passed on for others.
-    if (this.o.pay !== undefined && BigInt(r.bytes) - (r.paidIn - r.paidOut) > BigInt(RELAY_UNPAID_WINDOW_BYTES)) {
-      void this.teardown(r, 'unpaid', 'both');
-      return false;
-    }
-    return true;
+    if (this.o.pay === undefined) return true;
+    this.debts.add(r.debtor, BigInt(bytes));
+    let cut: Relayed[];
+    if (unpaidOn(r) > BigInt(RELAY_UNPAID_WINDOW_BYTES)) cut = [r];
+    else if (this.overWindow(r.debtor)) cut = [...this.byPrev.values()].filter((c) => c.debtor === r.debtor && unpaidOn(c) > BigInt(PAYOUT_STEP_MAX_BYTES));
+    else return true;
+    for (const c of cut) void this.teardown(c, 'unpaid', 'both');
+    // A cut is stored at once, not with the next batch: a reload right after must not forgive it.
+    if (cut.length > 0) void this.debts.flush();
+    return !cut.includes(r);
+  }
+
+  /**
+   * Whether the key owes more than it may: RELAY_UNPAID_WINDOW_BYTES, plus a
+   * payment step for each of its circuits that may still be paying (open, or
+   * closed lately, not for debt, and awaiting its final payment); see constants.ts.
+   */
+  private overWindow(debtor: string): boolean {
+    const debt = this.debts.of(debtor);
+    if (debt <= BigInt(RELAY_UNPAID_WINDOW_BYTES)) return false; // the common case, without walking the circuits
+    const now = this.o.now();
+    const paying = new Set<Relayed>();
+    for (const r of this.byPrev.values()) if (r.debtor === debtor) paying.add(r);
+    for (const { r } of this.closing.values()) if (r.debtor === debtor && r.excusedUntil > now) paying.add(r);
+    return debt > BigInt(RELAY_UNPAID_WINDOW_BYTES) + BigInt(PAYOUT_STEP_MAX_BYTES) * BigInt(paying.size);
+  }
+
+  /** What the neighbour with this key owes us for relaying, over all its circuits (diagnostics, tests). */
+  owedBy(key: Uint8Array): bigint {
+    return this.debts.of(toHex(key));
+  }
+
+  /** Writes what neighbours owe to storage now (before the tab goes). */
+  flushDebts(): Promise<void> {
+    return this.debts.flush();
   }
 
   /**
@@ -524,8 +585,10 @@ export class CircuitNode {
       return {
         live: () => this.mayBePaid(r),
         credit: (amount) => {
-          if (forward) r.paidIn += amount;
-          else r.backIn += amount;
+          if (forward) {
+            r.paidIn += amount;
+            this.debts.add(r.debtor, -amount);
+          } else r.backIn += amount;
           this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
           void (forward ? this.passOn(r) : this.passBack(r));
         },
@@ -563,9 +626,26 @@ export class CircuitNode {
    * the first hop and each relay passes the rest on. At a rendezvous point
    * the rest goes to the spliced circuit, back toward the other end. The
    * aggregation is the originator's: it pays in jittered steps.
+   *
+   * Debt is hop by hop: the next hop holds us to what we handed it, whoever
+   * built the circuit. So a while after a circuit we extended closed (its
+   * final payment had its time), we pay the next hop at least one token per
+   * byte we carried on it, from our own tokens if the previous hop paid too
+   * little: what a non-paying originator costs stays with its first hop
+   * (bounded by that key's window) and never marks an honest relay down the
+   * path as a debtor.
    */
   private passOn(r: Relayed): Promise<void> {
-    return this.passPayment(r, 'forwarding', r.next ?? r.spliced?.prev, () => r.paidIn - r.paidOut - BigInt(r.bytes), (a) => (r.paidOut += a));
+    const owed = (): bigint => {
+      const rest = r.paidIn - r.paidOut - BigInt(r.bytes);
+      const liable = r.liable && r.next !== undefined ? BigInt(r.bytes) - r.paidOut : 0n;
+      return rest > liable ? rest : liable;
+    };
+    return this.passPayment(r, 'forwarding', r.next ?? r.spliced?.prev, owed, (a) => {
+      r.paidOut += a;
+      // It was the next hop's, not ours: it no longer pays off the previous hop's debt.
+      this.debts.add(r.debtor, a);
+    });
   }
 
   /** Passes a payment from the far side on toward the originator, whole. */
@@ -587,7 +667,7 @@ export class CircuitNode {
     try {
       await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
       const amount = owed();
-      if (amount <= 0n) return;
+      if (amount <= 0n || this.o.seams?.beforePay?.(hop.link.remoteKey, amount) === false) return;
       await this.sendFrame(hop, { type: 'payout', circuitId: hop.circuitId, amount });
       await pay(hop.link.remoteKey, amount);
       paidOut(amount);
@@ -610,6 +690,7 @@ export class CircuitNode {
     if (this.byPrev.get(s) !== r) return;
     this.byPrev.delete(s);
     r.open = false;
+    if (reason !== 'unpaid') r.excusedUntil = this.o.now() + FINAL_PAYMENT_WAIT_MS;
     this.closing.set(s, { r, until: this.o.now() + PAYOUT_GRACE_MS });
     if (r.next !== undefined) {
       const n = this.slot(r.next.link, r.next.circuitId);
@@ -627,6 +708,12 @@ export class CircuitNode {
     if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
     void this.passOn(r);
+    if (r.next !== undefined && this.o.pay !== undefined) {
+      setTimeout(() => {
+        r.liable = true;
+        void this.passOn(r);
+      }, this.o.liableAfterMs ?? RELAY_LIABLE_AFTER_MS);
+    }
     const sends: Promise<void>[] = [];
     if (notify !== 'next') sends.push(this.sendFrame(r.prev, { type: 'destroy', circuitId: r.prev.circuitId, reason }));
     if (notify !== 'prev' && r.next !== undefined) sends.push(this.sendFrame(r.next, { type: 'destroy', circuitId: r.next.circuitId, reason }));
@@ -703,6 +790,11 @@ export class CircuitNode {
   }
 }
 
+/** Bytes of a relayed circuit its previous hop has not paid for: what we kept paid for our own bytes, the rest was passed on for others. */
+function unpaidOn(r: Relayed): bigint {
+  return BigInt(r.bytes) - (r.paidIn - r.paidOut);
+}
+
 /** A hop's two layers: forward (originator → hop) and backward; both ends build the same pair. */
 async function layersOf(subtle: SubtleCrypto, k: HopKeys): Promise<[LayerCipher, LayerCipher]> {
   return Promise.all([LayerCipher.create(subtle, k.forwardKey, k.forwardNonce), LayerCipher.create(subtle, k.backwardKey, k.backwardNonce)]);
@@ -775,12 +867,13 @@ export class OriginCircuit {
   async settle(final: boolean): Promise<void> {
     this.finalDue ||= final;
     const pay = this.o.pay;
-    if (pay === undefined || this.paying || this.o.withholdPayments?.() === true || this.hops.length === 0) return;
+    if (pay === undefined || this.paying || this.hops.length === 0) return;
     const due = this.due;
     const carried = this.onionBytes;
     // The step is in bytes carried, whatever the path's length or the far side's rate: one payment per step
     // (and its pass-ons) however many tokens it holds, since each costs block pairs all along the path.
     if (due <= 0n || (!this.finalDue && carried - this.paidThrough < this.payThreshold)) return;
+    if (this.o.seams?.beforePay?.(this.hops[0]!.key, due) === false) return;
     this.paying = true;
     let ok = false;
     try {

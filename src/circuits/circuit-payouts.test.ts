@@ -1,18 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DATA_BYTES, PAYOUT_EVERY_BYTES, PAYOUT_JITTER, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
-import { mesh, until } from './test-support.ts';
+import { toHex } from '../codec/bytes.ts';
+import type { OriginCircuit } from './circuit-node.ts';
+import { MAX_DATA_BYTES, PAYOUT_EVERY_BYTES, PAYOUT_JITTER, PAYOUT_STEP_MAX_BYTES, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { CircuitError } from './errors.ts';
+import { mesh, until, type Peer } from './test-support.ts';
 
 const MiB = 1024 * 1024;
 
 /** Sends `bytes` in full cells, a MiB at a time, each once the far end has the previous one (memory links have no flow control). */
 async function push(circuit: { send(d: Uint8Array): Promise<void>; state: string }, bytes: number, far: { received: Uint8Array[] }): Promise<void> {
   const cell = new Uint8Array(MAX_DATA_BYTES);
+  const before = far.received.length;
   let cells = 0;
   for (let sent = 0; sent < bytes; sent += cell.length) {
     await circuit.send(cell);
     cells++;
-    if (cells % 16 === 0) await until(() => far.received.length >= cells || circuit.state !== 'ready', 'the far end to catch up');
+    if (cells % 16 === 0) await until(() => far.received.length - before >= cells || circuit.state !== 'ready', 'the far end to catch up');
   }
+}
+
+/** Bytes a relay carried, on every circuit, open or closed. */
+const carriedBy = (p: Peer): number => p.events.reduce((n, e) => n + (e.type === 'bytes' ? e.bytes : 0), 0);
+
+/** Builds a circuit and pushes `bytes` through it until it is cut; 'refused' if the first hop refuses the key for its debt. */
+async function rideUntilCut(origin: Peer, path: Uint8Array[], far: Peer, bytes: number): Promise<string> {
+  let circuit: OriginCircuit;
+  try {
+    circuit = await origin.node.build(path);
+  } catch (err) {
+    if (err instanceof CircuitError && err.code === 'unpaid') return 'refused';
+    throw err;
+  }
+  const broken = new Promise<string>((resolve) => (circuit.onBroken = resolve));
+  await push(circuit, bytes, far).catch(() => undefined);
+  return broken;
 }
 
 describe('relay payouts', () => {
@@ -60,6 +81,92 @@ describe('relay payouts', () => {
     expect(await broken).toBe('unpaid');
     expect((r2!.events.find((e) => e.type === 'closed') as { reason: string }).reason).toBe('unpaid');
     expect(r1!.paidIn).toBeGreaterThan(0n); // the originator did pay
+  });
+
+  it('holds a non-payer that rebuilds its circuits through the same relay to one window in total', async () => {
+    const { peers } = mesh(3, { payments: true });
+    const [origin, r1, far] = peers;
+    origin!.withholding = true;
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) outcomes.push(await rideUntilCut(origin!, [r1!.key, far!.key], far!, 40 * MiB));
+    // Cut once, past the window; from then on its key is refused, whatever circuit it builds.
+    expect(outcomes).toEqual(['unpaid', ...Array(4).fill('refused')]);
+    expect(carriedBy(r1!)).toBeLessThanOrEqual(RELAY_UNPAID_WINDOW_BYTES + PAYOUT_STEP_MAX_BYTES + 2 * MAX_DATA_BYTES);
+    expect(r1!.node.owedBy(origin!.key)).toBe(BigInt(carriedBy(r1!)));
+  });
+
+  it("keeps a non-payer's debt across a restart of the relay, written in batches, not per cell", async () => {
+    const { peers, restart } = mesh(3, { payments: true });
+    const [origin, r1, far] = peers;
+    origin!.withholding = true;
+    expect(await rideUntilCut(origin!, [r1!.key, far!.key], far!, 40 * MiB)).toBe('unpaid');
+    const owed = r1!.node.owedBy(origin!.key);
+    expect(owed).toBeGreaterThan(BigInt(RELAY_UNPAID_WINDOW_BYTES));
+
+    const reloaded = await restart(1);
+    expect(reloaded.owedBy(origin!.key)).toBe(owed);
+    expect(r1!.debtStore.saved.get(toHex(origin!.key))?.debt).toBe(owed);
+    expect(r1!.debtStore.writes).toBeLessThanOrEqual(3); // ~180 cells counted, stored in a write or two
+    await expect(origin!.node.build([r1!.key, far!.key])).rejects.toMatchObject({ code: 'unpaid' });
+  });
+
+  it('never cuts an honest payer whose many circuits through one relay are each up to a step behind', async () => {
+    const { peers } = mesh(3, { payments: true });
+    const [origin, r1, far] = peers;
+    const circuits = await Promise.all(Array.from({ length: 10 }, () => origin!.node.build([r1!.key, far!.key])));
+    // Round-robin, so every circuit nears its payment step together: the key is then more than a window behind.
+    const cell = new Uint8Array(MAX_DATA_BYTES);
+    let sent = 0;
+    let mostOwed = 0n;
+    for (let round = 0; round * MAX_DATA_BYTES < 8 * MiB; round++) {
+      for (const c of circuits) await c.send(cell);
+      sent += circuits.length;
+      await until(() => far!.received.length >= sent, 'the far end to catch up');
+      const owed = r1!.node.owedBy(origin!.key);
+      if (owed > mostOwed) mostOwed = owed;
+    }
+    expect(mostOwed).toBeGreaterThan(BigInt(RELAY_UNPAID_WINDOW_BYTES));
+    expect(circuits.every((c) => c.state === 'ready')).toBe(true);
+    expect([...r1!.events, ...far!.events].filter((e) => e.type === 'closed')).toEqual([]);
+    await Promise.all(circuits.map((c) => c.close()));
+    await until(() => r1!.node.owedBy(origin!.key) <= 0n, 'the final payments');
+  });
+
+  it('a relay pays the next hop for what it carried for a non-payer, so it stays welcome there', async () => {
+    const { peers } = mesh(5, { payments: true, liableAfterMs: 50 });
+    const [r1, far, freeRider1, freeRider2, honest] = peers;
+    for (const freeRider of [freeRider1!, freeRider2!]) {
+      freeRider.withholding = true;
+      expect(await rideUntilCut(freeRider, [r1!.key, far!.key], far!, 40 * MiB)).toBe('unpaid');
+      // The relay settles with the far end out of its own tokens.
+      await until(() => far!.node.owedBy(r1!.key) <= 0n, 'the relay to pay the far end');
+    }
+    expect(r1!.paidOut).toBeGreaterThan(BigInt(2 * RELAY_UNPAID_WINDOW_BYTES) - BigInt(4 * MAX_DATA_BYTES));
+    // Two free riders later, the far end still takes the relay's circuits.
+    const circuit = await honest!.node.build([r1!.key, far!.key]);
+    await push(circuit, MiB, far!);
+    expect(circuit.state).toBe('ready');
+  });
+
+  it("cuts the free riders a relay carries at the next hop, not the relay's paying circuits", async () => {
+    const { peers } = mesh(5, { payments: true });
+    const [r1, far, freeRider1, freeRider2, honest] = peers;
+    freeRider1!.withholding = true;
+    freeRider2!.withholding = true;
+    const [c1, c2, paying] = await Promise.all([freeRider1!, freeRider2!, honest!].map((p) => p.node.build([r1!.key, far!.key])));
+    // Side by side, the two free riders put the relay more than its window behind at the far end before the relay cuts either.
+    const cell = new Uint8Array(MAX_DATA_BYTES);
+    let delivered = far!.received.length;
+    for (let round = 0; round * MAX_DATA_BYTES < 40 * MiB && paying!.state === 'ready'; round++) {
+      const live = [c1!, c2!, paying!].filter((c) => c.state === 'ready');
+      for (const c of live) await c.send(cell).catch(() => undefined);
+      delivered += live.length;
+      await until(() => far!.received.length >= delivered || live.some((c) => c.state !== 'ready'), 'the far end to catch up');
+      delivered = far!.received.length;
+    }
+    expect([c1!.state, c2!.state, paying!.state]).toEqual(['broken', 'broken', 'ready']);
+    await push(paying!, 4 * MiB, far!);
+    expect(paying!.state).toBe('ready');
   });
 
   it('countersigns only payouts a neighbour announced for a circuit it runs through us', async () => {

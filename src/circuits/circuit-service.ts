@@ -22,6 +22,8 @@ import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
 import { RelayGossip } from './relay-gossip.ts';
 import { pickAvoiding } from './relay-choice.ts';
 import type { CircuitSeams } from './seams.ts';
+import { IdbDebtStore } from './idb-debt-store.ts';
+import { RelayDebts } from './relay-debt.ts';
 
 /** Circuits a probe rebuilds after relays leave before it gives up. */
 const MAX_PROBE_REBUILDS = 3;
@@ -61,15 +63,21 @@ export class CircuitService {
   private readonly gossip: RelayGossip;
   private lastAnnounced = 0;
   relayedBytes = 0;
-
-  /** Test hook: stop paying relays (an originator that stops paying). */
-  withholdPayments = false;
+  /** Writes what neighbours owe us now (a handler, so it can be removed). */
+  private readonly flushDebts = (): void => void this.node.flushDebts();
 
   readonly publicKey: Uint8Array;
 
-  private constructor(libp2p: Libp2p, identity: Identity, private readonly ledger: LedgerService, private readonly seams: CircuitSeams = {}) {
+  private constructor(
+    libp2p: Libp2p,
+    identity: Identity,
+    private readonly ledger: LedgerService,
+    debts: RelayDebts,
+    private readonly debtStore: IdbDebtStore | undefined,
+    seams: CircuitSeams | undefined,
+  ) {
     this.publicKey = identity.publicKey;
-    this.links = new Libp2pCircuitLinks(libp2p, () => this.node);
+    this.links = new Libp2pCircuitLinks(libp2p, () => this.node, seams);
     this.node = new CircuitNode({
       publicKey: identity.publicKey,
       staticKey: staticKeyFromSeed(identity.seed),
@@ -84,7 +92,8 @@ export class CircuitService {
         if (reason === 'hop-lost') for (const k of path) this.suspects.set(toHex(k), Date.now() + SUSPECT_RELAY_MS);
       },
       pay: (key, amount) => this.pay(key, amount),
-      withholdPayments: () => this.withholdPayments,
+      debts,
+      ...(seams === undefined ? {} : { seams }),
       requester: async (key) => {
         const v = await ledger.verifiedBalance(key).catch(() => undefined);
         return { fraudster: ledger.isFraudster(key), balance: v !== undefined && v.through > 0 ? v.net : undefined, chainLength: v?.through ?? 0 };
@@ -95,6 +104,8 @@ export class CircuitService {
       (await this.node.acceptPayout(from.publicKey, payoutType.decode(proposal.transaction).down)) ? true : 'no payout was announced for a circuit you run through us',
     );
     this.sweepTimer = setInterval(() => void this.node.sweep(), KEEPALIVE_MS / 2);
+    // Debts are written in batches; the last one goes as the tab does, where the browser lets it.
+    addEventListener('pagehide', this.flushDebts);
     this.gossip = new RelayGossip(libp2p, this.directory, () => {
       // Strictly increasing, so a quick off-and-on still replaces the last announcement everywhere.
       this.lastAnnounced = Math.max(Date.now(), this.lastAnnounced + 1);
@@ -114,7 +125,10 @@ export class CircuitService {
   readonly earnings = { earned: 0n };
 
   static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams): Promise<CircuitService> {
-    const s = new CircuitService(libp2p, identity, ledger, seams);
+    // Without storage (a private window may refuse it) debts still count, for this session only.
+    const store = await IdbDebtStore.open().catch(() => undefined);
+    const debts = store === undefined ? RelayDebts.empty(Date.now) : await RelayDebts.open(Date.now, store).catch(() => RelayDebts.empty(Date.now));
+    const s = new CircuitService(libp2p, identity, ledger, debts, store, seams);
     await s.links.start();
     await s.gossip.start();
     return s;
@@ -236,8 +250,8 @@ export class CircuitService {
         confirmed += await this.probeOnce([...relays, farEnd], bytes - confirmed);
         return { bytes, ms: performance.now() - start, hops, rebuilds, path: relays.map(toHex) };
       } catch (err) {
-        // A relay that cut us for not paying would cut a new circuit too.
-        if (!(err instanceof CircuitError) || rebuilds >= MAX_PROBE_REBUILDS || (err instanceof ProbeBrokenError && err.reason === 'unpaid')) throw err;
+        // A relay that cut us for not paying would cut a new circuit too, or refuses it.
+        if (!(err instanceof CircuitError) || rebuilds >= MAX_PROBE_REBUILDS || err.code === 'unpaid' || (err instanceof ProbeBrokenError && err.reason === 'unpaid')) throw err;
         if (err instanceof ProbeBrokenError) confirmed += err.confirmed;
         // A refusal could come from any of them: avoid them all. Otherwise the relay no longer connected is the one that left.
         if (err.code === 'refused') lost.push(...relays);
@@ -296,5 +310,7 @@ export class CircuitService {
     this.ledger.setAcceptancePolicy(PAYOUT, undefined);
     clearInterval(this.sweepTimer);
     this.links.stop();
+    removeEventListener('pagehide', this.flushDebts);
+    void this.node.flushDebts().finally(() => this.debtStore?.close());
   }
 }

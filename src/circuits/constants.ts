@@ -61,6 +61,47 @@ export const PAYOUT_JITTER = 0.5;
 export const RELAY_UNPAID_WINDOW_BYTES = 32 * 1024 * 1024;
 /** A torn-down circuit still accepts its final payment for this long. */
 export const PAYOUT_GRACE_MS = 30_000;
+/**
+ * The most a paying originator's circuit is behind between two of its steps:
+ * it pays once PAYOUT_EVERY_BYTES plus up to PAYOUT_JITTER of it have passed.
+ */
+export const PAYOUT_STEP_MAX_BYTES = PAYOUT_EVERY_BYTES * (1 + PAYOUT_JITTER);
+/**
+ * An honest circuit's final payment, passed on hop by hop, arrives within this
+ * of its close (~2 s measured in tabs); well inside PAYOUT_GRACE_MS.
+ */
+export const FINAL_PAYMENT_WAIT_MS = 10_000;
+/*
+ * Debt follows the key (relay-debt.ts): a relay adds up what each neighbour
+ * owes over all its circuits, closed ones too, and across reloads. An honest
+ * payer is behind by up to a step on every circuit at once (each circuit pays
+ * on its own count, and an idle one stays a step behind until it closes),
+ * plus what is in flight while payments travel, which the link's throughput
+ * bounds whatever the number of circuits. So a key may owe
+ * RELAY_UNPAID_WINDOW_BYTES plus PAYOUT_STEP_MAX_BYTES for each of its
+ * circuits that is open, or closed (not cut for debt) within
+ * FINAL_PAYMENT_WAIT_MS, as its final payment may be on its way. A key that
+ * never pays gets that once (a step per circuit it holds at once, which
+ * MAX_CIRCUITS_PER_LINK bounds), then is cut and refused until it pays,
+ * whatever it rebuilds.
+ */
+/**
+ * A relay pays the next hop of a closed circuit for what it carried, paid or
+ * not (debt is hop by hop), once the final payment had its time, and still
+ * inside the next hop's PAYOUT_GRACE_MS.
+ */
+export const RELAY_LIABLE_AFTER_MS = FINAL_PAYMENT_WAIT_MS;
+/**
+ * A key's debt is forgiven at one RELAY_UNPAID_WINDOW_BYTES per this: a final
+ * payment lost when a relay reloads or a link drops (it finds no circuit to
+ * credit) must not mark an honest payer for ever; a key that never pays gets
+ * ~390 B/s from it, once its window is used up.
+ */
+export const RELAY_DEBT_FORGIVEN_MS = 24 * 60 * 60 * 1000;
+/** A key's debt is written to storage this long after it changes, so one write carries many cells' counts. */
+export const RELAY_DEBT_FLUSH_MS = 1_000;
+/** Keys whose debt a relay keeps: bounds storage a flood of fresh keys can take; the smallest debts go first. */
+export const MAX_RELAY_DEBTORS = 4096;
 /** Payment notices a neighbour may have outstanding with us. */
 export const MAX_PENDING_PAYOUTS = 64;
 /** A payout proposal waits this long for its announcement, which travels behind up to a link window of cells. */

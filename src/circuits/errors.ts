@@ -2,7 +2,7 @@
 export class CircuitError extends Error {
   override name = 'CircuitError';
   constructor(
-    readonly code: 'no-relays' | 'handshake' | 'timeout' | 'refused' | 'broken' | 'closed' | 'limit',
+    readonly code: 'no-relays' | 'handshake' | 'timeout' | 'refused' | 'unpaid' | 'broken' | 'closed' | 'limit',
     message: string,
   ) {
     super(message);

@@ -3,15 +3,17 @@ import { lpStream, streamPair } from '@libp2p/utils';
 import { describe, expect, it } from 'vitest';
 import { CREDIT_FRAME_TYPE, encodeFrame } from './cell-wire.ts';
 import { MAX_FRAME_BYTES } from './constants.ts';
-import { StreamLink, tapLinksTo } from './libp2p-links.ts';
+import { toHex } from '../codec/bytes.ts';
+import { StreamLink } from './libp2p-links.ts';
+import type { CircuitSeams } from './seams.ts';
 import { rng, until } from './test-support.ts';
 
 const KEY = new Uint8Array(32).fill(9);
 
 /** A link reading one end of a stream pair into `received`; `peer` writes raw frames at the other end and reads what the link sends. */
-async function link() {
+async function link(seams?: CircuitSeams) {
   const [outbound, inbound] = await streamPair();
-  const l = new StreamLink(KEY, inbound);
+  const l = new StreamLink(KEY, inbound, seams);
   const received: Uint8Array[] = [];
   const ended = l.readFrames(() => ({
     receive: async (_link, frame) => {
@@ -62,20 +64,21 @@ describe('StreamLink', () => {
     expect(received).toEqual([]);
   });
 
-  it('lets a test tap see each frame before it goes and slip others in ahead, through the window', async () => {
-    const { link: l, peer } = await link();
+  it('lets a test tap, through the seam, see each frame before it goes and slip others in ahead, through the window', async () => {
+    const seams: CircuitSeams = {};
+    const { link: l, peer } = await link(seams);
     const seen: Uint8Array[] = [];
-    tapLinksTo(KEY, async (frame, tapped, inject) => {
-      seen.push(frame);
-      expect(tapped.closed).toBe(false);
-      await inject(new Uint8Array([0xee]));
-    });
+    seams.linkTap = (keyHex) =>
+      keyHex !== toHex(KEY)
+        ? undefined
+        : async (frame, tapped, inject) => {
+            seen.push(frame);
+            expect(tapped.closed).toBe(false);
+            await inject(new Uint8Array([0xee]));
+          };
     const genuine = encodeFrame({ type: 'relay', circuitId: 7, onion: new Uint8Array([1, 2, 3]) });
-    try {
-      await l.send(genuine);
-    } finally {
-      tapLinksTo(KEY, undefined);
-    }
+    await l.send(genuine);
+    seams.linkTap = undefined;
     expect(seen).toEqual([genuine]);
     expect((await peer.read()).subarray()).toEqual(new Uint8Array([0xee]));
     expect((await peer.read()).subarray()).toEqual(genuine);

@@ -21,6 +21,7 @@ import { CREDIT_FRAME_TYPE, decodeFrame, encodeFrame } from './cell-wire.ts';
 import { LinkWindow } from './link-window.ts';
 import { TaskSlicer, yieldToMain } from '../net/task-slicer.ts';
 import { CircuitError } from './errors.ts';
+import type { CircuitSeams } from './seams.ts';
 
 /** Opening a link's stream must not hang a circuit build. */
 const OPEN_TIMEOUT_MS = 10_000;
@@ -28,21 +29,6 @@ const OPEN_TIMEOUT_MS = 10_000;
 const MAX_INBOUND_LINKS = 4;
 
 const remoteKeyOf = (connection: Connection): Uint8Array | undefined => keyedPeer(connection.remotePeer)?.publicKey;
-
-/**
- * Test hook (e2e tests of a hostile neighbour): sees each frame a link to a
- * tapped peer is about to send, and may first write frames of its own with
- * `inject` (through the link's window, in order). Nothing is tapped unless a
- * test asks; production builds never do.
- */
-export type LinkTap = (frame: Uint8Array, link: { readonly closed: boolean }, inject: (frame: Uint8Array) => Promise<void>) => Promise<void>;
-const taps = new Map<string, LinkTap>();
-
-/** Taps the links to the peer with this key (undefined: stops tapping them). */
-export function tapLinksTo(peerKey: Uint8Array, tap: LinkTap | undefined): void {
-  if (tap === undefined) taps.delete(toHex(peerKey));
-  else taps.set(toHex(peerKey), tap);
-}
 
 /** The credit of a well-formed credit frame; undefined for any other frame, malformed ones included. */
 function creditOf(frame: Uint8Array): number | undefined {
@@ -66,19 +52,22 @@ export class StreamLink implements CircuitLink {
   private readonly lp;
   readonly window = new LinkWindow(LINK_WINDOW_BYTES, LINK_CREDIT_EVERY_BYTES);
   private writing: Promise<void> = Promise.resolve();
+  private readonly remoteKeyHex: string;
   closed = false;
 
   constructor(
     readonly remoteKey: Uint8Array,
     private readonly stream: Stream,
+    private readonly seams?: CircuitSeams,
   ) {
     this.lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
+    this.remoteKeyHex = toHex(remoteKey);
   }
 
   /** Waits for window, then writes; writes go out one at a time, in call order. */
   async send(frame: Uint8Array): Promise<void> {
     if (this.closed) throw new CircuitError('closed', 'the link is closed');
-    const tap = taps.size === 0 ? undefined : taps.get(toHex(this.remoteKey));
+    const tap = this.seams?.linkTap?.(this.remoteKeyHex);
     if (tap !== undefined) await tap(frame, this, (f) => this.transmit(f));
     await this.transmit(frame);
   }
@@ -145,6 +134,8 @@ export class Libp2pCircuitLinks {
   constructor(
     private readonly node: Libp2p,
     private readonly circuits: () => CircuitNode,
+    /** Test builds only: taps on links (a hostile neighbour). */
+    private readonly seams?: CircuitSeams,
   ) {}
 
   async start(): Promise<void> {
@@ -156,7 +147,7 @@ export class Libp2pCircuitLinks {
           stream.abort(new Error('circuits run over direct connections between Ed25519 peers only'));
           return;
         }
-        this.attach(new StreamLink(key, stream));
+        this.attach(new StreamLink(key, stream, this.seams));
       },
       { maxInboundStreams: MAX_INBOUND_LINKS },
     );
@@ -177,7 +168,7 @@ export class Libp2pCircuitLinks {
     if (connections.length === 0) throw new CircuitError('no-relays', 'that peer is not directly connected; circuits use direct connections only');
     try {
       const stream = await connections[0]!.newStream(CIRCUIT_PROTOCOL, { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) });
-      return this.attach(new StreamLink(peerKey, stream));
+      return this.attach(new StreamLink(peerKey, stream, this.seams));
     } catch (err) {
       // The connection is closing (the peer left) or too slow: to a circuit, the hop is lost.
       throw new CircuitError('broken', `could not open a link to that peer: ${(err as Error).message}`);

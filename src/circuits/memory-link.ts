@@ -72,6 +72,13 @@ export class MemoryNetwork {
     return ab;
   }
 
+  /** Takes a node off the network (a reload): its links close, and `add` may put a new node under its key. */
+  drop(key: Uint8Array): void {
+    const hex = toHex(key);
+    for (const [k, l] of this.links) if (k.startsWith(`${hex}>`) || k.endsWith(`>${hex}`)) l.close();
+    this.nodes.delete(hex);
+  }
+
   /** Waits until no frame is in flight anywhere. */
   async settle(): Promise<void> {
     for (let round = 0; round < 50; round++) {

@@ -2,4 +2,16 @@
  * Interception points of the circuits that only a test build fills in (see
  * src/app/fault-seams.ts). Empty in production: every field is optional and unset.
  */
-export interface CircuitSeams {}
+
+/**
+ * Sees a frame a link is about to send, and may first write frames of its
+ * own with `inject` (through the link's window, in order): a hostile neighbour.
+ */
+export type LinkTap = (frame: Uint8Array, link: { readonly closed: boolean }, inject: (frame: Uint8Array) => Promise<void>) => Promise<void>;
+
+export interface CircuitSeams {
+  /** Asked before we pay a neighbour (as originator or passing a payment on); false keeps the tokens. */
+  beforePay?(peerKey: Uint8Array, amount: bigint): boolean;
+  /** The tap for links to the peer with this key (hex), if any. */
+  linkTap?(peerKeyHex: string): LinkTap | undefined;
+}

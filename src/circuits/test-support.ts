@@ -6,6 +6,7 @@ import { seededBytes } from '../codec/seeded-bytes.ts';
 import { CircuitNode, type CircuitEnd, type RelayEvent } from './circuit-node.ts';
 import { staticKeyFromSeed } from './handshake.ts';
 import { MemoryNetwork } from './memory-link.ts';
+import { MemoryDebtStore, RelayDebts } from './relay-debt.ts';
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
@@ -19,8 +20,10 @@ export interface Peer {
   ends: CircuitEnd[];
   events: RelayEvent[];
   relaying: boolean;
-  /** Stops paying (an originator or relay that keeps the tokens). */
+  /** Stops paying (an originator or relay that keeps the tokens), through the circuits' fault seam. */
   withholding: boolean;
+  /** Where this peer's relay debts persist: the same object outlives a restart. */
+  debtStore: MemoryDebtStore;
   /** Payouts this peer made and received, as the ledger would record them. */
   paidOut: bigint;
   paidIn: bigint;
@@ -34,17 +37,18 @@ export interface MeshOptions {
   fraudsters?: Set<string>;
   /** How long a relayed cell may wait for the next link (CircuitNodeOptions.forwardStallMs). */
   forwardStallMs?: number;
+  /** When a relay pays the next hop of a closed circuit what it was not paid (CircuitNodeOptions.liableAfterMs). */
+  liableAfterMs?: number;
 }
 
 export function mesh(count: number, opts: MeshOptions = {}) {
   const net = new MemoryNetwork();
   let clock = 1_000;
   const peers: Peer[] = [];
-  for (let i = 0; i < count; i++) {
+  const nodeOf = (i: number, peer: Peer, debts: RelayDebts): CircuitNode => {
     const seed = new Uint8Array(32).fill(i + 1);
-    const key = publicKeyFromSeed(seed);
-    const peer: Peer = { key, node: undefined as unknown as CircuitNode, received: [], ends: [], events: [], relaying: true, withholding: false, paidOut: 0n, paidIn: 0n };
-    peer.node = new CircuitNode({
+    const key = peer.key;
+    return new CircuitNode({
       publicKey: key,
       staticKey: staticKeyFromSeed(seed),
       subtle,
@@ -58,13 +62,14 @@ export function mesh(count: number, opts: MeshOptions = {}) {
       },
       onRelayEvent: (e) => peer.events.push(e),
       ...(opts.forwardStallMs === undefined ? {} : { forwardStallMs: opts.forwardStallMs }),
+      ...(opts.liableAfterMs === undefined ? {} : { liableAfterMs: opts.liableAfterMs }),
       requester: async (from: Uint8Array) => ({ fraudster: opts.fraudsters?.has(toHex(from)) ?? false, balance: undefined, chainLength: 0 }),
       ...(opts.payments
         ? {
-            withholdPayments: () => peer.withholding,
+            debts,
+            seams: { beforePay: () => !peer.withholding },
             passOnDelayMaxMs: 0,
             pay: async (to: Uint8Array, amount: bigint) => {
-              if (peer.withholding) throw new Error('withheld');
               const payee = peers.find((p) => toHex(p.key) === toHex(to));
               if (payee === undefined || !(await payee.node.acceptPayout(key, amount))) throw new Error('refused');
               peer.paidOut += amount;
@@ -73,10 +78,27 @@ export function mesh(count: number, opts: MeshOptions = {}) {
           }
         : {}),
     });
+  };
+  for (let i = 0; i < count; i++) {
+    const key = publicKeyFromSeed(new Uint8Array(32).fill(i + 1));
+    const peer: Peer = { key, node: undefined as unknown as CircuitNode, received: [], ends: [], events: [], relaying: true, withholding: false, debtStore: new MemoryDebtStore(), paidOut: 0n, paidIn: 0n };
+    peer.node = nodeOf(i, peer, RelayDebts.empty(() => clock, peer.debtStore));
     net.add(key, peer.node);
     peers.push(peer);
   }
-  return { net, peers, advance: (ms: number) => (clock += ms) };
+  /**
+   * Restarts peer `i` as a reload would: its links and circuits are gone, and
+   * its new node loads what the old one last wrote to its debt store.
+   */
+  const restart = async (i: number): Promise<CircuitNode> => {
+    const peer = peers[i]!;
+    await peer.node.flushDebts();
+    net.drop(peer.key);
+    peer.node = nodeOf(i, peer, await RelayDebts.open(() => clock, peer.debtStore));
+    net.add(peer.key, peer.node);
+    return peer.node;
+  };
+  return { net, peers, advance: (ms: number) => (clock += ms), restart };
 }
 
 /** Waits for a condition; the deadline is generous, so a machine busy with other work (CI) does not fail the test. */

@@ -11,6 +11,11 @@ interface StoredIdentity {
   seed: Uint8Array;
   publicKey: Uint8Array;
   createdAt: number;
+  /**
+   * Restored from a backup, and its chain head not yet asked of peers: its
+   * other copy may have signed past the backup, so it must sync before signing.
+   */
+  restoredUnsynced?: boolean;
 }
 
 interface IdentitySchema extends DBSchema {
@@ -43,9 +48,26 @@ export class IdentityStore {
     return { identity, created: true };
   }
 
-  async save(identity: Identity): Promise<void> {
+  /** `restored`: the identity comes from a backup (see StoredIdentity.restoredUnsynced). */
+  async save(identity: Identity, opts: { restored?: boolean } = {}): Promise<void> {
     const tx = this.db.transaction(STORE, 'readwrite', { durability: 'strict' });
-    await tx.store.put({ seed: identity.seed, publicKey: identity.publicKey, createdAt: identity.createdAt }, SELF);
+    await tx.store.put({ seed: identity.seed, publicKey: identity.publicKey, createdAt: identity.createdAt, ...(opts.restored === true ? { restoredUnsynced: true } : {}) }, SELF);
+    await tx.done;
+  }
+
+  /** Whether the identity was restored and has not yet learnt its chain head from a peer. */
+  async restoredUnsynced(): Promise<boolean> {
+    return (await this.db.get(STORE, SELF))?.restoredUnsynced === true;
+  }
+
+  /** The restored identity synced its head with a peer: later starts sign at once. */
+  async markSynced(): Promise<void> {
+    const tx = this.db.transaction(STORE, 'readwrite', { durability: 'strict' });
+    const stored = await tx.store.get(SELF);
+    if (stored?.restoredUnsynced === true) {
+      const { restoredUnsynced: _, ...rest } = stored;
+      await tx.store.put(rest, SELF);
+    }
     await tx.done;
   }
 

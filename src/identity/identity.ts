@@ -39,6 +39,12 @@ export const IDENTITY_FILE_WARNING =
   'Keep it private. Never run the same identity in two browsers at once: both would extend your chain, ' +
   'which the network treats as a double spend and bans for good.';
 
+/** Shown before a restore: the one mistake a restore invites is running the identity in two places. */
+export const IDENTITY_RESTORE_WARNING =
+  'Use an identity in one browser at a time. If the browser this backup came from still runs Trustmesh, close it there ' +
+  'and do not use it there again: two browsers signing as one identity fork its chain, and every peer then refuses ' +
+  'that identity for good. After the restore, this browser first asks its peers for your latest blocks, then signs.';
+
 /** What to do about a damaged backup; every refusal tells the user a next step. */
 const DAMAGED_ADVICE = 'Choose another copy of the file, or export the identity again from the browser that has it.';
 

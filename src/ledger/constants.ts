@@ -43,3 +43,24 @@ export const GOSSIP_SEEN_CAPACITY = 4096;
 export const GOSSIP_ID_BYTES = 16;
 /** Walking back to the previous token block stops here; beyond it totals are "unknown" (partial). */
 export const MAX_TOTALS_WALK = 1000;
+
+/** Other peers' blocks kept beyond our own pairs: ~50k blocks is ~10 MB, enough to check every recent partner. */
+export const GENERAL_BUDGET_BLOCKS = 50_000;
+export const GENERAL_BUDGET_BYTES = 32 * 1024 * 1024;
+/**
+ * Blocks of unknown types and of chains with no verified link to us: enough to
+ * validate a few newcomers' recent history (a sign request's context, a crawl
+ * sample), small enough that a flood of fresh keys costs us at most ~1 MiB.
+ */
+export const STRANGER_BUDGET_BLOCKS = 2_000;
+export const STRANGER_BUDGET_BYTES = 1024 * 1024;
+/**
+ * Blocks one sender may make us store per minute through gossip, crawl answers
+ * and sign-request context: an honest neighbour relays its share of the
+ * overlay's payments (a few pairs a second at most), a flooder gets no further.
+ */
+export const SENDER_BLOCKS_PER_MINUTE = 600;
+/** A sender's bucket starts full with this many: a crawl page plus context and a burst of gossip. */
+export const SENDER_BURST_BLOCKS = 300;
+/** Senders whose buckets are remembered; the least recently seen is forgotten (it restarts full, bounded by the burst). */
+export const MAX_TRACKED_SENDERS = 1024;

@@ -3,28 +3,52 @@
  * fake-indexeddb). Blocks are kept as their canonical bytes, keyed by
  * [owner hex, seq], with a link index for agreements and an eviction index.
  *
- * Growth is bounded: the own chain and every block linked to it are pinned;
- * other chains' blocks are evicted oldest-first beyond the budget. Fraud
- * proofs are kept for good.
+ * Storage only for what we have reason to keep. Every block sits in one tier,
+ * chosen by whoever stores it:
+ *   pinned    our own blocks and the other halves of pairs we signed; never evicted
+ *   general   chains linked to us, and what we asked for; bounded by the general budget
+ *   stranger  unknown types, chains with no verified link to us; a small budget
+ * Budgets are enforced in the transaction that inserts, oldest first, so the
+ * store never holds more than pinned + general + stranger budgets. A block
+ * stored again in a tier with more reason to keep it moves up (never down).
+ * Fraud proofs are kept for good.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
 import { decodeBlock, encodeBlock, sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
-import { MAX_SEQ } from './constants.ts';
+import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES } from './constants.ts';
 import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudKind, type FraudProof } from './fraud.ts';
 
 export const LEDGER_DB_NAME = 'trustmesh-ledger';
-const DB_VERSION = 1;
-
-/** Default budget for other peers' blocks: ~50k blocks is ~10 MB, enough to check every recent partner. */
-export const DEFAULT_STORAGE_BUDGET: StorageBudget = { maxBlocks: 50_000, maxBytes: 32 * 1024 * 1024 };
+/** 2: tiers (pinning needs our signature on the pair; strangers get their own budget). */
+const DB_VERSION = 2;
 
 export interface StorageBudget {
   maxBlocks: number;
   maxBytes: number;
 }
+
+export interface StorageBudgets {
+  general: StorageBudget;
+  stranger: StorageBudget;
+}
+
+export const DEFAULT_STORAGE_BUDGET: StorageBudget = { maxBlocks: GENERAL_BUDGET_BLOCKS, maxBytes: GENERAL_BUDGET_BYTES };
+export const DEFAULT_STRANGER_BUDGET: StorageBudget = { maxBlocks: STRANGER_BUDGET_BLOCKS, maxBytes: STRANGER_BUDGET_BYTES };
+export const DEFAULT_BUDGETS: StorageBudgets = { general: DEFAULT_STORAGE_BUDGET, stranger: DEFAULT_STRANGER_BUDGET };
+
+export type Tier = 'pinned' | 'general' | 'stranger';
+/** Where a caller puts the blocks it stores: one tier for all, or one per block. Our own blocks are always pinned. */
+export type Placement = Tier | ((block: HalfBlock) => Tier);
+
+/** A record's `pinned` field holds its tier, so the [pinned, insertedAt] index orders each tier oldest first. */
+const TIER_CODE = { general: 0, pinned: 1, stranger: 2 } as const satisfies Record<Tier, number>;
+type TierCode = (typeof TIER_CODE)[Tier];
+const TIER_OF: readonly Tier[] = ['general', 'pinned', 'stranger'];
+/** Which tier wins when a stored block is offered again. */
+const KEEP_RANK: Record<Tier, number> = { stranger: 0, general: 1, pinned: 2 };
 
 interface BlockRecord {
   owner: string;
@@ -34,8 +58,8 @@ interface BlockRecord {
   bytes: Uint8Array;
   size: number;
   insertedAt: number;
-  /** 1: own chain or linked to it, never evicted. */
-  pinned: 0 | 1;
+  /** The tier (TIER_CODE); named `pinned` since version 1, when it was 0 or 1. */
+  pinned: TierCode;
 }
 
 interface FraudRecord {
@@ -46,17 +70,28 @@ interface FraudRecord {
   receivedAt: number;
 }
 
-interface Usage {
+export interface TierUsage {
+  blocks: number;
+  bytes: number;
+}
+
+type Tiers = Record<Tier, TierUsage>;
+
+export interface Usage {
   blocks: number;
   bytes: number;
   pinnedBlocks: number;
+  tiers: Tiers;
 }
 
 interface LedgerSchema extends DBSchema {
   blocks: { key: [string, number]; value: BlockRecord; indexes: { link: [string, number]; evictable: [number, number] } };
   fraud: { key: string; value: FraudRecord; indexes: { offender: string } };
-  meta: { key: string; value: Usage };
+  /** 'usage': per-tier counters (version 1 kept {blocks, bytes, pinnedBlocks} there). */
+  meta: { key: string; value: Tiers };
 }
+
+type UpgradeTx = IDBPTransaction<LedgerSchema, ('blocks' | 'fraud' | 'meta')[], 'versionchange'>;
 
 export interface StoredFraud {
   id: string;
@@ -65,29 +100,44 @@ export interface StoredFraud {
   receivedAt: number;
 }
 
+const emptyTiers = (): Tiers => ({ pinned: { blocks: 0, bytes: 0 }, general: { blocks: 0, bytes: 0 }, stranger: { blocks: 0, bytes: 0 } });
+const copyTiers = (t: Tiers): Tiers => ({ pinned: { ...t.pinned }, general: { ...t.general }, stranger: { ...t.stranger } });
+const ALL_OF_TIER = (code: TierCode): IDBKeyRange => IDBKeyRange.bound([code, -Infinity], [code, Infinity]);
+
 export class IdbBlockStore implements BlockStoreReader {
-  private usageCache: Usage = { blocks: 0, bytes: 0, pinnedBlocks: 0 };
+  private tiers: Tiers = emptyTiers();
   private readonly fraudsters = new Set<string>();
+  /** Owners of pinned blocks other than us: the counterparties of pairs we signed. */
+  private readonly partners = new Set<string>();
 
   private constructor(
     private readonly db: IDBPDatabase<LedgerSchema>,
     private readonly me: string,
     private readonly now: () => number,
+    readonly budgets: StorageBudgets,
   ) {}
 
-  static async open(me: Uint8Array, now: () => number = Date.now, name: string = LEDGER_DB_NAME): Promise<IdbBlockStore> {
+  static async open(me: Uint8Array, now: () => number = Date.now, name: string = LEDGER_DB_NAME, budgets: StorageBudgets = DEFAULT_BUDGETS): Promise<IdbBlockStore> {
+    const meHex = toHex(me);
     const db = await openDB<LedgerSchema>(name, DB_VERSION, {
-      upgrade(database) {
-        const blocks = database.createObjectStore('blocks', { keyPath: ['owner', 'seq'] });
-        blocks.createIndex('link', ['linkOwner', 'linkSeq']);
-        blocks.createIndex('evictable', ['pinned', 'insertedAt']);
-        database.createObjectStore('fraud', { keyPath: 'id' }).createIndex('offender', 'offender');
-        database.createObjectStore('meta');
+      async upgrade(database, oldVersion, _newVersion, tx) {
+        if (oldVersion < 1) {
+          const blocks = database.createObjectStore('blocks', { keyPath: ['owner', 'seq'] });
+          blocks.createIndex('link', ['linkOwner', 'linkSeq']);
+          blocks.createIndex('evictable', ['pinned', 'insertedAt']);
+          database.createObjectStore('fraud', { keyPath: 'id' }).createIndex('offender', 'offender');
+          database.createObjectStore('meta');
+        }
+        if (oldVersion === 1) await migrateToTiers(tx, meHex);
       },
     });
-    const store = new IdbBlockStore(db, toHex(me), now);
-    store.usageCache = (await db.get('meta', 'usage')) ?? store.usageCache;
+    const store = new IdbBlockStore(db, meHex, now, budgets);
+    const stored = await db.get('meta', 'usage');
+    if (stored?.pinned !== undefined) store.tiers = copyTiers(stored);
     for (const r of await db.getAll('fraud')) store.fraudsters.add(r.offender);
+    for (const [owner] of await db.getAllKeysFromIndex('blocks', 'evictable', ALL_OF_TIER(TIER_CODE.pinned))) if (owner !== meHex) store.partners.add(owner);
+    // A migrated database (or smaller budgets than last time) may start over budget.
+    await store.evict();
     return store;
   }
 
@@ -139,12 +189,27 @@ export class IdbBlockStore implements BlockStoreReader {
     return Promise.all(positions.map(async (p) => this.decode(await store.get([toHex(p.publicKey), p.seq]))));
   }
 
+  /** The tier a stored block is kept in. */
+  async tierOf(publicKey: Uint8Array, seq: number): Promise<Tier | undefined> {
+    const r = await this.db.get('blocks', [toHex(publicKey), seq]);
+    return r === undefined ? undefined : TIER_OF[r.pinned];
+  }
+
+  /** Whether `publicKey` is the counterparty of a pair we signed (its chain has a verified link to us). */
+  isPartner(publicKey: Uint8Array): boolean {
+    return this.partners.has(toHex(publicKey));
+  }
+
   /**
-   * Stores blocks in one transaction. `strict` durability: the commit reaches
-   * disk before the promise resolves (required before our own signatures leave).
-   * A block whose position already holds a different block is not stored.
+   * Stores blocks in one transaction, in the tiers `placement` chooses, and
+   * evicts what the budgets no longer hold in the same transaction. `strict`
+   * durability: the commit reaches disk before the promise resolves (required
+   * before our own signatures leave). A block whose position already holds a
+   * different block is not stored; the same block moves up to a tier with
+   * more reason to keep it (e.g. the other half of a pair we just signed).
    */
-  async putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed'): Promise<PutResult[]> {
+  async putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed', placement: Placement = 'general'): Promise<PutResult[]> {
+    const tierOf = (b: HalfBlock, owner: string): Tier => (owner === this.me ? 'pinned' : typeof placement === 'function' ? placement(b) : placement);
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite', { durability });
     const store = tx.objectStore('blocks');
     // One key query per owner finds which positions are taken; requests are pipelined, not awaited one by one.
@@ -160,60 +225,82 @@ export class IdbBlockStore implements BlockStoreReader {
         for (const [o, s] of keys) taken.add(`${o}:${s}`);
       }),
     );
-    const usage = { ...((await tx.objectStore('meta').get('usage')) ?? this.usageCache) };
+    const tiers = await this.countersIn(tx);
     const insertedAt = this.now();
     const results: Promise<PutResult>[] = [];
     const fresh = new Set<string>();
+    const newPartners = new Set<string>();
     for (const b of blocks) {
       const owner = toHex(b.publicKey);
+      const tier = tierOf(b, owner);
       const k = `${owner}:${b.sequenceNumber}`;
       if (taken.has(k) || fresh.has(k)) {
         // Requests run in order within the transaction, so this also sees a block added earlier in this batch.
-        results.push(store.get([owner, b.sequenceNumber]).then((existing) => (existing !== undefined && sameBlock(decodeBlock(existing.bytes), b) ? 'exists' : 'conflict')));
+        results.push(
+          store.get([owner, b.sequenceNumber]).then((existing) => {
+            if (existing === undefined || !sameBlock(decodeBlock(existing.bytes), b)) return 'conflict';
+            const was = TIER_OF[existing.pinned]!;
+            if (KEEP_RANK[tier] > KEEP_RANK[was]) {
+              void store.put({ ...existing, pinned: TIER_CODE[tier], insertedAt });
+              move(tiers, was, tier, existing.size);
+              if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
+            }
+            return 'exists';
+          }),
+        );
         continue;
       }
       fresh.add(k);
       const bytes = encodeBlock(b);
-      const linkOwner = toHex(b.linkPublicKey);
-      const pinned = owner === this.me || linkOwner === this.me ? 1 : 0;
-      void store.add({ owner, seq: b.sequenceNumber, linkOwner, linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned });
-      usage.blocks += 1;
-      usage.bytes += bytes.length;
-      usage.pinnedBlocks += pinned;
+      void store.add({ owner, seq: b.sequenceNumber, linkOwner: toHex(b.linkPublicKey), linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] });
+      tiers[tier].blocks += 1;
+      tiers[tier].bytes += bytes.length;
+      if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
       results.push(Promise.resolve('added'));
     }
-    void tx.objectStore('meta').put(usage, 'usage');
     const settled = await Promise.all(results);
+    await evictOver(tx, tiers, 'stranger', this.budgets.stranger);
+    await evictOver(tx, tiers, 'general', this.budgets.general);
+    void tx.objectStore('meta').put(tiers, 'usage');
     await tx.done;
-    this.usageCache = usage;
+    this.tiers = tiers;
+    for (const p of newPartners) this.partners.add(p);
     return settled;
+  }
+
+  /** The counters as committed (another instance on the same database, e.g. a restore, may have moved them). */
+  private async countersIn(tx: IDBPTransaction<LedgerSchema, ('blocks' | 'meta')[], 'readwrite'>): Promise<Tiers> {
+    const stored = await tx.objectStore('meta').get('usage');
+    return copyTiers(stored?.pinned !== undefined ? stored : this.tiers);
   }
 
   async put(block: HalfBlock): Promise<PutResult> {
     return (await this.putMany([block], 'relaxed'))[0]!;
   }
 
-  /** Evicts unpinned blocks, oldest first, until the unpinned part fits the budget. Returns how many went. */
-  async evict(budget: StorageBudget = DEFAULT_STORAGE_BUDGET): Promise<number> {
+  /**
+   * Evicts general and stranger blocks, oldest first, until each tier fits its
+   * budget (`general` overrides the general one). Inserts already do this;
+   * it matters after a migration or when budgets shrink. Returns how many went.
+   */
+  async evict(general: StorageBudget = this.budgets.general): Promise<number> {
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite');
-    const usage = { ...((await tx.objectStore('meta').get('usage')) ?? this.usageCache) };
-    let removed = 0;
-    let cursor = await tx.objectStore('blocks').index('evictable').openCursor(IDBKeyRange.bound([0, 0], [0, Number.MAX_SAFE_INTEGER]));
-    while (cursor !== null && (usage.blocks - usage.pinnedBlocks > budget.maxBlocks || usage.bytes > budget.maxBytes)) {
-      usage.blocks -= 1;
-      usage.bytes -= cursor.value.size;
-      removed += 1;
-      await cursor.delete();
-      cursor = await cursor.continue();
-    }
-    await tx.objectStore('meta').put(usage, 'usage');
+    const tiers = await this.countersIn(tx);
+    const removed = (await evictOver(tx, tiers, 'stranger', this.budgets.stranger)) + (await evictOver(tx, tiers, 'general', general));
+    if (removed > 0) void tx.objectStore('meta').put(tiers, 'usage');
     await tx.done;
-    this.usageCache = usage;
+    this.tiers = tiers;
     return removed;
   }
 
   usage(): Usage {
-    return { ...this.usageCache };
+    const t = this.tiers;
+    return {
+      blocks: t.pinned.blocks + t.general.blocks + t.stranger.blocks,
+      bytes: t.pinned.bytes + t.general.bytes + t.stranger.bytes,
+      pinnedBlocks: t.pinned.blocks,
+      tiers: copyTiers(t),
+    };
   }
 
   async putFraud(proof: FraudProof, offender: Uint8Array): Promise<boolean> {
@@ -240,4 +327,69 @@ export class IdbBlockStore implements BlockStoreReader {
   close(): void {
     this.db.close();
   }
+}
+
+function move(tiers: Tiers, from: Tier, to: Tier, size: number): void {
+  tiers[from].blocks -= 1;
+  tiers[from].bytes -= size;
+  tiers[to].blocks += 1;
+  tiers[to].bytes += size;
+}
+
+/** Blocks read per eviction step: deletes are pipelined, not awaited one by one. */
+const EVICT_STEP = 512;
+
+/** Deletes a tier's oldest blocks until it fits `budget`, in the caller's transaction; returns how many went. */
+async function evictOver(tx: IDBPTransaction<LedgerSchema, ('blocks' | 'meta')[], 'readwrite'>, tiers: Tiers, tier: Exclude<Tier, 'pinned'>, budget: StorageBudget): Promise<number> {
+  const t = tiers[tier];
+  const over = (): boolean => t.blocks > budget.maxBlocks || t.bytes > budget.maxBytes;
+  const blocks = tx.objectStore('blocks');
+  let removed = 0;
+  while (over()) {
+    // The oldest few (enough for the block budget, at least a step for the byte budget), then delete from the front.
+    const oldest = await blocks.index('evictable').getAll(ALL_OF_TIER(TIER_CODE[tier]), Math.max(EVICT_STEP, t.blocks - budget.maxBlocks));
+    if (oldest.length === 0) break;
+    for (const r of oldest) {
+      if (!over()) break;
+      void blocks.delete([r.owner, r.seq]);
+      t.blocks -= 1;
+      t.bytes -= r.size;
+      removed += 1;
+    }
+  }
+  return removed;
+}
+
+/**
+ * Version 1 pinned every block that named us. Now a block is pinned only if
+ * it is ours or the other half of a pair we signed: an agreement to our
+ * proposal from the key it was addressed to, or a proposal we agreed to.
+ * Blocks that merely named us go to the stranger tier, unless their owner is
+ * a real counterparty; counters are recounted.
+ */
+async function migrateToTiers(tx: UpgradeTx, me: string): Promise<void> {
+  const blocks = tx.objectStore('blocks');
+  // Our own blocks say which other halves are real: `owner|linkSeq` of agreements to our proposals, `owner:seq` of proposals we agreed to.
+  const answers = new Set<string>();
+  const agreedTo = new Set<string>();
+  for (let c = await blocks.openCursor(IDBKeyRange.bound([me, 0], [me, MAX_SEQ])); c !== null; c = await c.continue()) {
+    const r = c.value;
+    if (r.linkSeq === 0) answers.add(`${r.linkOwner}|${r.seq}`);
+    else agreedTo.add(`${r.linkOwner}:${r.linkSeq}`);
+  }
+  const isRealHalf = (r: BlockRecord): boolean => r.linkOwner === me && (r.linkSeq === 0 ? agreedTo.has(`${r.owner}:${r.seq}`) : answers.has(`${r.owner}|${r.linkSeq}`));
+  const partners = new Set<string>();
+  for (let c = await blocks.openCursor(); c !== null; c = await c.continue()) if (c.value.owner !== me && isRealHalf(c.value)) partners.add(c.value.owner);
+  const tiers = emptyTiers();
+  for (let c = await blocks.openCursor(); c !== null; c = await c.continue()) {
+    const r = c.value;
+    let tier: Tier;
+    if (r.owner === me || isRealHalf(r)) tier = 'pinned';
+    else if (r.pinned === TIER_CODE.pinned) tier = partners.has(r.owner) ? 'general' : 'stranger';
+    else tier = 'general';
+    if (TIER_CODE[tier] !== r.pinned) void c.update({ ...r, pinned: TIER_CODE[tier] });
+    tiers[tier].blocks += 1;
+    tiers[tier].bytes += r.size;
+  }
+  await tx.objectStore('meta').put(tiers, 'usage');
 }

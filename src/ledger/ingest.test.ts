@@ -1,11 +1,14 @@
+import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { createProposal } from './chain.ts';
+import { IdbBlockStore } from './idb-store.ts';
 import { nobleEngine } from '../workers/verify-engine.ts';
 import { inlineVerifier } from './verifier.ts';
 import type { HalfBlock } from './block.ts';
 import { signBlock } from './block-codec.ts';
 import { Ingestor } from './ingest.ts';
 import { MemoryBlockStore } from './memory-store.ts';
-import { registry, testPeer, transfer } from './test-support.ts';
+import { head, registry, testPeer, transfer } from './test-support.ts';
 
 function ingestor(store = new MemoryBlockStore()): { ing: Ingestor; store: MemoryBlockStore } {
   const s = Object.assign(store, { putMany: async (bs: readonly HalfBlock[]) => bs.map((b) => store.putSync(b)) });
@@ -48,5 +51,36 @@ describe('Ingestor', () => {
     expect((await ing.ingest([fork])).fraud.map((p) => p.kind)).toEqual(['double-sign']);
     const fresh = ingestor().ing;
     expect((await fresh.ingest([alice.chain[1]!, fork])).fraud.map((p) => p.kind)).toEqual(['double-sign']);
+  });
+
+  it('keeps each block in the tier we have reason for: pinned only with our signature on the pair, strangers apart', async () => {
+    const [alice, bob, carol, dave, erin, mallory] = (['alice', 'bob', 'carol', 'dave', 'erin', 'mallory'] as const).map((n, i) => testPeer(n, i + 1));
+    const store = await IdbBlockStore.open(alice!.publicKey, () => 1, `ingest-tiers-${Date.now()}`);
+    const ing = new Ingestor(store, registry, inlineVerifier(nobleEngine), alice!.publicKey);
+    const ours = transfer(alice!, bob!, 10n);
+    await store.putMany([ours.proposal, ours.agreement], 'strict', 'pinned'); // bob is now a partner
+    const partners = transfer(bob!, carol!, 5n); // a partner's chain and the half it pairs with
+    const strangers = transfer(dave!, erin!, 5n); // no link to us
+    const spam = createProposal(bob!, head(bob!), carol!.publicKey, 'spam', new Uint8Array(8), 1); // an unknown type, even from a partner
+    bob!.chain.push(spam);
+    const namesUs = createProposal(mallory!, undefined, alice!.publicKey, 'bandwidth', transfer(mallory!, carol!, 1n).proposal.transaction, 1);
+    const late = transfer(alice!, carol!, 3n); // our proposal, stored; its agreement arrives by gossip
+    await store.putMany([late.proposal], 'strict', 'pinned');
+    const r = await ing.ingest([partners.proposal, partners.agreement, strangers.proposal, strangers.agreement, spam, namesUs, late.agreement]);
+    expect(r.validated.filter((v) => v.result.outcome === 'invalid')).toEqual([]);
+    const tier = (b: HalfBlock) => store.tierOf(b.publicKey, b.sequenceNumber);
+    expect(await tier(partners.proposal)).toBe('general');
+    expect(await tier(partners.agreement)).toBe('general');
+    expect(await tier(strangers.proposal)).toBe('stranger');
+    expect(await tier(strangers.agreement)).toBe('stranger');
+    expect(await tier(spam)).toBe('stranger');
+    expect(await tier(namesUs)).toBe('stranger'); // names us, but we never signed its pair
+    expect(await tier(late.agreement)).toBe('pinned');
+    expect(store.isPartner(carol!.publicKey)).toBe(true);
+    // What we asked for (a crawl of ours) is kept in the general tier, unknown types still apart.
+    const asked = transfer(dave!, erin!, 1n);
+    await ing.ingest([asked.proposal, asked.agreement], { requested: true });
+    expect(await tier(asked.proposal)).toBe('general');
+    store.close();
   });
 });

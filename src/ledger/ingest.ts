@@ -3,11 +3,19 @@
  * their signatures in one batch, validates each against the batch overlaid on
  * the store, stores what is not invalid in one transaction, and turns every
  * fork it meets into a verified fraud proof.
+ *
+ * Each stored block gets the tier we have reason for (see idb-store.ts):
+ * pinned if it is ours or the other half of a pair we signed (our signature
+ * on the linked half, in the batch or the store); general if we asked for it
+ * or its chain is linked to us (its owner, or the half it pairs with, is a
+ * partner's); stranger otherwise, and always for types we do not know.
  */
-import { binaryKey, compareBytes } from '../codec/bytes.ts';
-import type { HalfBlock } from './block.ts';
+import { binaryKey, bytesEqual, compareBytes } from '../codec/bytes.ts';
+import { isAgreement, type HalfBlock } from './block.ts';
 import { blockHash, encodeBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
+import type { Placement, Tier } from './idb-store.ts';
+import { isLinkedPair } from './intake-limits.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import type { MemoryBlockStore } from './memory-store.ts';
 import { loadWindow } from './window.ts';
@@ -16,7 +24,18 @@ import { neighbourhoodIn, validateBlock, type ValidationResult } from './validat
 import type { SignatureVerifier } from './verifier.ts';
 
 export interface IngestStore extends BlockStoreReader {
-  putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed'): Promise<PutResult[]>;
+  putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed', placement?: Placement): Promise<PutResult[]>;
+  /** Whether a chain has a verified link to us; a store without partners treats every other chain as a stranger's. */
+  isPartner?(publicKey: Uint8Array): boolean;
+}
+
+export interface IngestOptions {
+  /** `strict` when the blocks must survive a crash (a restored own chain). */
+  durability?: 'strict' | 'relaxed';
+  /** We asked for these blocks (a crawl of ours): known types are kept in the general tier. */
+  requested?: boolean;
+  /** Store all or nothing: a gossiped pair with an invalid half is not kept in part. */
+  whole?: boolean;
 }
 
 
@@ -39,6 +58,8 @@ export class Ingestor {
     private readonly store: IngestStore,
     private readonly registry: TransactionRegistry,
     private readonly verifier: SignatureVerifier,
+    /** Our key: blocks pairing with our own are pinned. */
+    private readonly me?: Uint8Array,
   ) {}
 
   /**
@@ -82,11 +103,14 @@ export class Ingestor {
     return { validated, fraud: fraud.filter((p) => isVerified(p, checkSignature)) };
   }
 
-  /** Validates and stores; `strict` when the blocks must survive a crash (a restored own chain). */
-  async ingest(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed' = 'relaxed'): Promise<IngestResult> {
+  /** Validates and stores, each block in the tier we have reason for. */
+  async ingest(blocks: readonly HalfBlock[], options: IngestOptions | 'strict' | 'relaxed' = {}): Promise<IngestResult> {
+    const { durability = 'relaxed', requested = false, whole = false } = typeof options === 'string' ? { durability: options } : options;
     const { validated, fraud } = await this.validateBatch(blocks);
-    const keep = validated.filter((v) => v.result.outcome !== 'invalid').map((v) => v.block);
-    const results = keep.length === 0 ? [] : await this.store.putMany(keep, durability);
+    const valid = validated.filter((v) => v.result.outcome !== 'invalid').map((v) => v.block);
+    const keep = whole && valid.length < validated.length ? [] : valid;
+    const tiers = await this.tiers(keep, requested);
+    const results = keep.length === 0 ? [] : await this.store.putMany(keep, durability, (b) => tiers.get(b) ?? 'stranger');
     const added: HalfBlock[] = [];
     for (let i = 0; i < keep.length; i++) {
       const b = keep[i]!;
@@ -102,6 +126,48 @@ export class Ingestor {
       }
     }
     return { validated, added, fraud: uniqueProofs(fraud) };
+  }
+
+  private isMe(key: Uint8Array): boolean {
+    return this.me !== undefined && bytesEqual(key, this.me);
+  }
+
+  private isPartner(key: Uint8Array): boolean {
+    return this.store.isPartner?.(key) ?? false;
+  }
+
+  /**
+   * The tier of each block. Only blocks that name us or a partner are looked
+   * up (their other half, in the batch or the store), so a flood of fresh keys
+   * costs no reads.
+   */
+  private async tiers(blocks: readonly HalfBlock[], requested: boolean): Promise<Map<HalfBlock, Tier>> {
+    const inBatch = new Map(blocks.map((b) => [`${binaryKey(b.publicKey)}:${b.sequenceNumber}`, b]));
+    const out = new Map<HalfBlock, Tier>();
+    await Promise.all(
+      blocks.map(async (b) => {
+        if (this.isMe(b.publicKey)) return out.set(b, 'pinned');
+        const linksToUs = this.isMe(b.linkPublicKey);
+        const linksToPartner = !linksToUs && this.isPartner(b.linkPublicKey);
+        const halves = linksToUs || linksToPartner ? await this.otherHalves(b, inBatch) : [];
+        if (linksToUs && halves.some((h) => this.isMe(h.publicKey))) return out.set(b, 'pinned');
+        if (!this.registry.isKnown(b.type)) return out.set(b, 'stranger');
+        const linked = requested || this.isPartner(b.publicKey) || (linksToPartner && halves.some((h) => this.isPartner(h.publicKey)));
+        return out.set(b, linked ? 'general' : 'stranger');
+      }),
+    );
+    return out;
+  }
+
+  /** The blocks `b` forms a pair with: an agreement's proposal, or a proposal's agreements (batch first, then the store). */
+  private async otherHalves(b: HalfBlock, inBatch: Map<string, HalfBlock>): Promise<HalfBlock[]> {
+    if (isAgreement(b)) {
+      const p = inBatch.get(`${binaryKey(b.linkPublicKey)}:${b.linkSequenceNumber}`) ?? (await this.store.get(b.linkPublicKey, b.linkSequenceNumber));
+      return p !== undefined && isLinkedPair(p, b) ? [p] : [];
+    }
+    const batchAgreements = [...inBatch.values()].filter((a) => bytesEqual(a.publicKey, b.linkPublicKey) && isLinkedPair(b, a));
+    if (batchAgreements.length > 0) return batchAgreements;
+    return (await this.store.agreementsFor(b.publicKey, b.sequenceNumber)).filter((a) => isLinkedPair(b, a));
   }
 }
 

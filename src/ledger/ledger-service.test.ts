@@ -2,16 +2,19 @@ import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nobleEngine } from '../workers/verify-engine.ts';
 import { inlineVerifier } from './verifier.ts';
-import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { nobleSigner } from '../crypto/signers.ts';
 import { toHex } from '../codec/bytes.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { FraudsterError, LedgerService, SignRefusedError } from './ledger-service.ts';
 import { MemoryHub } from './memory-transport.ts';
-import { PeerUnreachableError, type PeerRef } from './ledger-transport.ts';
+import { PeerUnreachableError } from './ledger-transport.ts';
 import { LedgerStorageError } from './own-chain.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from './transactions/bandwidth.ts';
 import { defaultRegistry } from './transactions/default-registry.ts';
+import { forgeDoubleSign, mintAgreementIn, testPeer, transfer } from './test-support.ts';
+import { decodeBlock } from './block-codec.ts';
+import { Ingestor } from './ingest.ts';
+import { startTestLedger, type TestLedger } from './test-ledger.ts';
 
 let dbSeq = 0;
 const services: LedgerService[] = [];
@@ -19,32 +22,14 @@ afterEach(() => {
   for (const s of services.splice(0)) s.stop();
 });
 
-interface Node {
-  ref: PeerRef;
-  seed: Uint8Array;
+interface Node extends TestLedger {
   db: string;
-  store: IdbBlockStore;
-  ledger: LedgerService;
 }
 
 async function node(hub: MemoryHub, name: string, seedByte: number, db = `svc-${++dbSeq}`): Promise<Node> {
-  const seed = new Uint8Array(32).fill(seedByte);
-  const publicKey = publicKeyFromSeed(seed);
-  const ref = { id: name, publicKey };
-  const store = await IdbBlockStore.open(publicKey, Date.now, db);
-  const ledger = await LedgerService.start({
-    signer: nobleSigner(seed),
-    store,
-    registry: defaultRegistry(),
-    verifier: inlineVerifier(nobleEngine),
-    transport: hub.join(ref),
-    now: Date.now,
-    random: Math.random,
-    background: false,
-  });
-  ledger.setAcceptancePolicy(BANDWIDTH, () => true);
-  services.push(ledger);
-  return { ref, seed, db, store, ledger };
+  const started = await startTestLedger(hub, name, new Uint8Array(32).fill(seedByte), db);
+  services.push(started.ledger);
+  return { ...started, db };
 }
 
 const pay = (up: bigint) => (totals: Parameters<typeof nextBandwidth>[0]) => bandwidthType.encode(nextBandwidth(totals, up, 0n));
@@ -127,7 +112,7 @@ describe('LedgerService', () => {
     hub.connect('alice', 'bob');
     await alice.ledger.propose(bob.ref, BANDWIDTH, pay(10n));
     // Crash: the proposal is committed, then the tab dies before sending it.
-    alice.ledger.own.afterCommit = () => {
+    alice.seams.afterCommit = () => {
       throw new Error('tab crashed');
     };
     await expect(alice.ledger.propose(bob.ref, BANDWIDTH, pay(20n))).rejects.toThrow();
@@ -187,12 +172,129 @@ describe('LedgerService', () => {
     hub.connect('bob', 'dave');
     hub.connect('carol', 'dave');
     await mallory.ledger.propose(bob.ref, BANDWIDTH, pay(5n));
-    await mallory.ledger.forgeDoubleSign(bob.ref, carol.ref, BANDWIDTH, pay(7n));
+    await forgeDoubleSign(mallory.ledger, nobleSigner(mallory.seed), bob.ref, carol.ref, BANDWIDTH, pay(7n), Date.now());
     // The two pairs meet at dave (or at bob/carol via gossip); the proof then reaches everyone.
     for (const n of [bob, carol, dave]) await until(() => n.ledger.isFraudster(mallory.ref.publicKey), `${n.ref.id} learns of the fraud`);
     const proofs = await dave.ledger.fraudProofs();
     expect(toHex(proofs[0]!.offender)).toBe(toHex(mallory.ref.publicKey));
     await expect(mallory.ledger.propose(bob.ref, BANDWIDTH, pay(1n))).rejects.toBeInstanceOf(SignRefusedError);
     await expect(bob.ledger.propose(mallory.ref, BANDWIDTH, pay(1n))).rejects.toBeInstanceOf(FraudsterError);
+  });
+
+  it('catches one identity on two devices: the seeder keeps the proof of the second agreement at one position, gossips it, and everyone refuses the key', async () => {
+    const hub = new MemoryHub();
+    const seeder = await node(hub, 'seeder', 5);
+    const third = await node(hub, 'third', 3);
+    // Two "devices" with the same key and separate stores, neither knowing of the other.
+    const phone = await node(hub, 'phone', 7);
+    const laptop = await node(hub, 'laptop', 7);
+    for (const id of ['phone', 'laptop', 'third']) hub.connect('seeder', id);
+    const first = await seeder.ledger.propose(phone.ref, BANDWIDTH, pay(100n));
+    expect(first.agreement.sequenceNumber).toBe(1);
+    // The laptop signs its own block 1 too: the seeder is the one peer holding both.
+    await expect(seeder.ledger.propose(laptop.ref, BANDWIDTH, pay(200n))).rejects.toBeInstanceOf(FraudsterError);
+    const key = phone.ref.publicKey;
+    expect(seeder.ledger.isFraudster(key)).toBe(true);
+    expect((await seeder.ledger.fraudProofs()).map((f) => toHex(f.offender))).toEqual([toHex(key)]);
+    await until(() => third.ledger.isFraudster(key), 'the proof reaches the third peer by gossip');
+    // Refused both ways, on either device, by the seeder and the third.
+    await expect(laptop.ledger.propose(seeder.ref, BANDWIDTH, pay(1n))).rejects.toMatchObject({ name: 'SignRefusedError', code: 'fraudster' });
+    await expect(seeder.ledger.propose(phone.ref, BANDWIDTH, pay(1n))).rejects.toBeInstanceOf(FraudsterError);
+    hub.connect('third', 'phone');
+    await expect(phone.ledger.propose(third.ref, BANDWIDTH, pay(1n))).rejects.toMatchObject({ name: 'SignRefusedError', code: 'fraudster' });
+    await expect(third.ledger.propose(phone.ref, BANDWIDTH, pay(1n))).rejects.toBeInstanceOf(FraudsterError);
+  });
+
+  it('a restored identity with an old backup learns its newer head from a peer before it signs, and signs after it', async () => {
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    hub.connect('alice', 'bob');
+    await alice.ledger.propose(bob.ref, BANDWIDTH, pay(10n));
+    const oldBackup = await alice.ledger.backupRecords();
+    await bob.ledger.propose(alice.ref, BANDWIDTH, pay(20n));
+    await alice.ledger.propose(bob.ref, BANDWIDTH, pay(30n));
+    alice.ledger.stop();
+    alice.store.close();
+
+    // The backup from block 1 is restored into a fresh profile; the chain went on to block 3 meanwhile.
+    const db = `svc-${++dbSeq}`;
+    const fresh = await IdbBlockStore.open(alice.ref.publicKey, Date.now, db);
+    await new Ingestor(fresh, defaultRegistry(), inlineVerifier(nobleEngine)).ingest(oldBackup.map((r) => decodeBlock(r)), 'strict');
+    fresh.close();
+    const restored = await node(hub, 'alice', 1, db);
+    expect(restored.ledger.own.latest?.sequenceNumber).toBe(1);
+    const synced = restored.ledger.syncOwnHeadBeforeSigning();
+    // Asked before any peer is connected: the signature waits for the head sync.
+    const proposing = restored.ledger.propose(bob.ref, BANDWIDTH, pay(40n));
+    hub.connect('alice', 'bob');
+    expect(await synced).toBe(true);
+    const { proposal } = await proposing;
+    expect(proposal.sequenceNumber).toBe(4);
+    expect(bob.ledger.isFraudster(alice.ref.publicKey)).toBe(false);
+    expect(restored.ledger.ownTotals()).toMatchObject({ totalUp: 80n, totalDown: 20n });
+    // The block learnt from bob is durable: a restart keeps signing after it.
+    restored.ledger.stop();
+    restored.store.close();
+    const again = await node(hub, 'alice', 1, db);
+    expect(again.ledger.own.latest?.sequenceNumber).toBe(4);
+  });
+
+  it('signs on after the bounded wait when a restored identity reaches nobody', async () => {
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    alice.ledger.own.holdSigning(new Promise(() => undefined), 50);
+    const proposing = alice.ledger.propose(bob.ref, BANDWIDTH, pay(1n));
+    hub.connect('alice', 'bob');
+    expect((await proposing).proposal.sequenceNumber).toBe(1);
+  });
+
+  it('counts a peer\'s agreements to proposals that never existed as nothing, and shows them unconfirmed', async () => {
+    const hub = new MemoryHub();
+    const mallory = await node(hub, 'mallory', 6);
+    const bob = await node(hub, 'bob', 2);
+    hub.connect('mallory', 'bob');
+    await bob.ledger.propose(mallory.ref, BANDWIDTH, pay(1000n)); // mallory downloaded 1000
+    const before = await bob.ledger.verifiedBalance(mallory.ref.publicKey);
+    for (let i = 0; i < 3; i++) await mintAgreementIn(mallory.ledger, nobleSigner(mallory.seed), testPeer(`ghost${i}`, 40 + i).publicKey, 1n << 40n, Date.now());
+    await bob.ledger.crawlChain(mallory.ref, mallory.ref.publicKey);
+    const after = await bob.ledger.verifiedBalance(mallory.ref.publicKey);
+    expect(before).toMatchObject({ net: -1000n, complete: true });
+    expect(after).toMatchObject({ up: 0n, net: -1000n, unconfirmedUp: 3n << 40n, through: 4, head: 4, complete: true });
+    // Asked again (the incremental tally resumes before the unconfirmed halves): the same.
+    expect(await bob.ledger.verifiedBalance(mallory.ref.publicKey)).toEqual(after);
+    expect((await bob.ledger.inspectChain(mallory.ref.publicKey)).map((e) => [e.block.sequenceNumber, e.unconfirmed])).toEqual([[4, true], [3, true], [2, true], [1, false]]);
+  });
+
+  it('credits a proposal once its agreement arrives; until then its upload shows as unconfirmed and counts nothing', async () => {
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    const carol = await node(hub, 'carol', 3);
+    hub.connect('alice', 'bob');
+    const { proposal, agreement } = await alice.ledger.propose(bob.ref, BANDWIDTH, pay(700n));
+    await carol.ledger.ingestBlocks([proposal]);
+    expect(await carol.ledger.verifiedBalance(alice.ref.publicKey)).toMatchObject({ up: 0n, unconfirmedUp: 700n, through: 1, complete: true });
+    await carol.ledger.ingestBlocks([agreement]);
+    expect(await carol.ledger.verifiedBalance(alice.ref.publicKey)).toMatchObject({ up: 700n, net: 700n, unconfirmedUp: 0n });
+  });
+
+  it('keeps and gossips the proof when a crawl meets a fork', async () => {
+    const hub = new MemoryHub();
+    const [bob, carol, dave, erin] = await Promise.all([node(hub, 'bob', 2), node(hub, 'carol', 3), node(hub, 'dave', 4), node(hub, 'erin', 5)]);
+    // Mallory signed block 1 twice, once with each of two strangers; bob holds one version, carol the other.
+    const mallory = testPeer('mallory', 6);
+    const one = transfer(mallory, testPeer('x', 40), 10n);
+    mallory.chain.length = 0;
+    const other = transfer(mallory, testPeer('y', 41), 20n);
+    await bob.store.putMany([one.proposal, one.agreement], 'strict');
+    await carol.store.putMany([other.proposal, other.agreement], 'strict');
+    for (const id of ['bob', 'carol', 'erin']) hub.connect('dave', id);
+    await dave.ledger.crawl(bob.ref, mallory.publicKey, 1, 1);
+    expect(dave.ledger.isFraudster(mallory.publicKey)).toBe(false);
+    await dave.ledger.crawl(carol.ref, mallory.publicKey, 1, 1);
+    expect(dave.ledger.isFraudster(mallory.publicKey)).toBe(true);
+    await until(() => erin.ledger.isFraudster(mallory.publicKey), 'the proof reaches erin by gossip');
   });
 });

@@ -14,8 +14,9 @@ import { CONTEXT_BLOCKS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
-import type { IdbBlockStore, StorageBudget, StoredFraud } from './idb-store.ts';
+import type { IdbBlockStore, StoredFraud } from './idb-store.ts';
 import { Ingestor, type IngestResult } from './ingest.ts';
+import { isLinkedPair, ownAndLinked, SenderBuckets } from './intake-limits.ts';
 import { PeerUnreachableError, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LEDGER_FRAME_BYTES, type GossipPayload, type LedgerMessage } from './ledger-wire.ts';
 import { OwnChain } from './own-chain.ts';
@@ -24,7 +25,7 @@ import type { SignatureVerifier } from './verifier.ts';
 import type { LedgerSeams } from './seams.ts';
 import { neighbourhoodIn, validateBlock, type ValidationOutcome } from './validation.ts';
 import { loadWindow } from './window.ts';
-import { EMPTY_TALLY, extendTally, type VerifiedTally } from './verified-balance.ts';
+import { EMPTY_TALLY, extendTally, isConfirmed, unconfirmedUp, type PairLookup, type VerifiedTally } from './verified-balance.ts';
 
 export const LEDGER_TIMINGS = {
   /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
@@ -38,8 +39,14 @@ export const LEDGER_TIMINGS = {
   crawlIntervalMs: 15_000,
   /** Blocks per background crawl sample (the tail of a chain). */
   crawlSampleBlocks: 20,
-  /** Eviction runs at most this often. */
-  evictIntervalMs: 60_000,
+  /**
+   * A restored identity asks peers for its own head before it signs; if none
+   * answers within this, it signs on (a peer with no neighbours must still work,
+   * and a sign request waits no longer than a requester's own timeout).
+   */
+  ownHeadSyncMs: 10_000,
+  /** How often a restored identity looks for its first peers to ask for its head. */
+  ownHeadPeerPollMs: 250,
 } as const;
 
 /** Gossip ids remembered for deduplication. */
@@ -80,12 +87,22 @@ export interface LedgerRoute {
 }
 
 export interface VerifiedBalance {
+  /** Credits from complete pairs only (both parties signed the amount). */
   up: bigint;
+  /** Every debit the owner signed, whether or not the other half is known. */
   down: bigint;
   net: bigint;
+  /** Credits whose other half is missing or does not match: counted as zero. */
+  unconfirmedUp: bigint;
   /** Blocks 1..through are counted. */
   through: number;
   head: number;
+  /**
+   * Every block 1..head is known and tallied. Unconfirmed credits do not make
+   * a balance incomplete: they count as zero, so `net` can only understate,
+   * and a debtor must not escape a refusal (as an unverified newcomer) by
+   * adding one unmatched half to its chain.
+   */
   complete: boolean;
 }
 
@@ -96,6 +113,8 @@ export interface ChainEntry {
   /** A proposal's agreement or an agreement's proposal, if stored. */
   linked: HalfBlock | undefined;
   tokens: TokenAmounts | undefined;
+  /** A credit whose other half is missing or does not match: it counts for nothing. */
+  unconfirmed: boolean;
 }
 
 export type AcceptancePolicy = (request: { proposal: HalfBlock; from: PeerRef }) => Promise<true | string> | true | string;
@@ -114,15 +133,16 @@ export interface LedgerServiceOptions {
   transport: LedgerTransport;
   now: () => number;
   random: () => number;
-  /** Background crawling and eviction (off in unit tests that drive crawls by hand). */
+  /** Background crawling (off in unit tests that drive crawls by hand). */
   background?: boolean;
-  budget?: StorageBudget;
   /** Test builds only: where hostile behaviour is injected (see seams.ts). */
   seams?: LedgerSeams | undefined;
 }
 
 export class LedgerService {
   private readonly ingestor: Ingestor;
+  /** Blocks each sender may still make us store (gossip, unasked crawl answers, sign-request context). */
+  private readonly intake: SenderBuckets;
   private readonly seenGossip = new SeenSet(SEEN_GOSSIP);
   private readonly recentOwners: string[] = [];
   private readonly policies = new Map<string, AcceptancePolicy>();
@@ -136,15 +156,15 @@ export class LedgerService {
     private readonly o: LedgerServiceOptions,
     readonly own: OwnChain,
   ) {
-    this.ingestor = new Ingestor(o.store, o.registry, o.verifier);
+    this.ingestor = new Ingestor(o.store, o.registry, o.verifier, o.signer.publicKey);
+    this.intake = new SenderBuckets(o.now);
   }
 
   static async start(o: LedgerServiceOptions): Promise<LedgerService> {
-    const service = new LedgerService(o, await OwnChain.load(o.store, o.signer.publicKey, o.registry));
+    const service = new LedgerService(o, await OwnChain.load(o.store, o.signer.publicKey, o.registry, o.seams));
     o.transport.serve((from, m) => service.handle(from, m));
     if (o.background !== false) {
       service.timers.push(setInterval(() => void service.crawlSample(), LEDGER_TIMINGS.crawlIntervalMs * (0.75 + o.random() / 2)));
-      service.timers.push(setInterval(() => void o.store.evict(o.budget), LEDGER_TIMINGS.evictIntervalMs));
     }
     return service;
   }
@@ -215,7 +235,10 @@ export class LedgerService {
       const stored = view.getSync(block.publicKey, block.sequenceNumber) ?? block;
       const result = validateBlock(stored, neighbourhoodIn(view, stored, this.o.registry), this.o.registry, () => true);
       const linked = isAgreement(block) ? view.getSync(block.linkPublicKey, block.linkSequenceNumber) : view.agreementsForSync(block.publicKey, block.sequenceNumber)[0];
-      return { block, outcome: result.outcome, errors: result.errors, linked, tokens: this.o.registry.tokensOf(block) ?? undefined };
+      const tokens = this.o.registry.tokensOf(block) ?? undefined;
+      const lookup: PairLookup = { agreementsTo: (seq) => view.agreementsForSync(publicKey, seq), proposalOf: (a) => view.getSync(a.linkPublicKey, a.linkSequenceNumber) };
+      const unconfirmed = tokens !== undefined && tokens.up > 0n && !isConfirmed(stored, lookup, this.o.registry);
+      return { block, outcome: result.outcome, errors: result.errors, linked, tokens, unconfirmed };
     });
   }
 
@@ -280,10 +303,13 @@ export class LedgerService {
     if (!bytesEqual(agreement.publicKey, peer.publicKey) || !bytesEqual(agreement.linkPublicKey, this.publicKey) || agreement.linkSequenceNumber !== proposal.sequenceNumber) {
       throw new PeerUnreachableError('the answer is not an agreement to this proposal');
     }
-    const { validated } = await this.ingestor.validateBatch([agreement]);
+    const { validated, fraud } = await this.ingestor.validateBatch([agreement]);
+    // A second agreement at one position (one identity on two devices) is caught here, by the only peer that sees both.
+    for (const p of fraud) await this.recordFraud(p);
     const verdict = validated.find((v) => v.block === agreement)?.result;
+    if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
     if (verdict === undefined || verdict.outcome === 'invalid') throw new PeerUnreachableError(`invalid agreement: ${verdict?.errors.join('; ') ?? 'unknown'}`);
-    await this.o.store.putMany([agreement], 'strict');
+    await this.o.store.putMany([agreement], 'strict', 'pinned');
     this.emit({ type: 'own-chain', block: proposal });
     void this.broadcast({ kind: 'pair', proposal, agreement });
     return { proposal, agreement };
@@ -353,7 +379,9 @@ export class LedgerService {
     const mine = (await this.o.store.agreementsFor(proposal.publicKey, proposal.sequenceNumber)).find((a) => bytesEqual(a.publicKey, this.publicKey));
     if (mine !== undefined) return { type: 'sign-response', agreement: mine };
 
-    if (context.length > 0) await this.absorb(await this.ingestor.ingest(context));
+    // Context is the proposer's own history and the halves linked to it; anything else is dropped.
+    const ownContext = this.admit(from, ownAndLinked(proposal.publicKey, context));
+    if (ownContext.length > 0) await this.absorb(await this.ingestor.ingest(ownContext));
     let decision = await this.decide(proposal, false);
     if (decision.action === 'crawl') {
       await this.crawl(from, decision.publicKey, decision.fromSeq, decision.toSeq, channel).catch(() => undefined);
@@ -413,24 +441,38 @@ export class LedgerService {
   }
 
   /**
-   * The verified balance of any chain in the store: proposals count only with
-   * their agreement (see verified-balance.ts). Incremental: each chain's
-   * settled prefix is tallied once. `complete` is false while blocks 1..head
-   * are not all known.
+   * The verified balance of any chain in the store: credits count only from
+   * complete pairs, debits always (see verified-balance.ts). Incremental: each
+   * chain's settled prefix is tallied once; a credit awaiting its other half
+   * is looked at again on every call until it arrives. `complete` is false
+   * while blocks 1..head are not all known.
    */
   async verifiedBalance(publicKey: Uint8Array): Promise<VerifiedBalance> {
     const key = toHex(publicKey);
-    const tally = this.tallies.get(key) ?? EMPTY_TALLY;
+    let tally = this.tallies.get(key) ?? EMPTY_TALLY;
     const head = (await this.o.store.latest(publicKey))?.sequenceNumber ?? 0;
-    let total = tally;
-    if (head > tally.through) {
-      const [blocks, agreements] = await Promise.all([this.o.store.range(publicKey, tally.through + 1, head), this.o.store.agreementsInRange(publicKey, tally.through + 1, head)]);
-      const agreed = new Set(agreements.map((a) => a.linkSequenceNumber));
-      const extended = extendTally(tally, blocks, (seq) => agreed.has(seq), this.o.registry);
-      this.tallies.set(key, extended.resumable);
-      total = extended.total;
+    if (head > tally.through || tally.pending.length > 0) {
+      const blocks = head > tally.through ? await this.o.store.range(publicKey, tally.through + 1, head) : [];
+      tally = extendTally(tally, blocks, await this.pairLookup(publicKey, tally, blocks), this.o.registry);
+      this.tallies.set(key, tally);
     }
-    return { up: total.up, down: total.down, net: total.up - total.down, through: total.through, head, complete: total.through === head };
+    return { up: tally.up, down: tally.down, net: tally.up - tally.down, unconfirmedUp: unconfirmedUp(tally, this.o.registry), through: tally.through, head, complete: tally.through === head };
+  }
+
+  /** The stored other halves of a chain's pending credits and of its blocks after the tally, in a few queries. */
+  private async pairLookup(publicKey: Uint8Array, tally: VerifiedTally, blocks: readonly HalfBlock[]): Promise<PairLookup> {
+    const last = blocks.at(-1)?.sequenceNumber ?? tally.through;
+    const answered = [...tally.pending, ...blocks].filter(isAgreement);
+    const [fresh, proposals, ...again] = await Promise.all([
+      last > tally.through ? this.o.store.agreementsInRange(publicKey, tally.through + 1, last) : [],
+      this.o.store.getMany(answered.map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber }))),
+      ...tally.pending.filter(isProposal).map((p) => this.o.store.agreementsFor(publicKey, p.sequenceNumber)),
+    ]);
+    const agreementsTo = new Map<number, HalfBlock[]>();
+    for (const a of [...fresh!, ...again.flat()]) agreementsTo.set(a.linkSequenceNumber, [...(agreementsTo.get(a.linkSequenceNumber) ?? []), a]);
+    const position = (b: HalfBlock): string => `${toHex(b.linkPublicKey)}:${b.linkSequenceNumber}`;
+    const proposalOf = new Map(answered.map((a, i) => [position(a), (proposals as (HalfBlock | undefined)[])[i]]));
+    return { agreementsTo: (seq) => agreementsTo.get(seq) ?? [], proposalOf: (a) => proposalOf.get(position(a)) };
   }
 
   /** Validates and stores blocks that arrived some other way (e.g. a peer's balance proof on the BitTorrent wire). */
@@ -442,11 +484,54 @@ export class LedgerService {
 
   // ---- crawling --------------------------------------------------------------
 
+  /**
+   * Asks `peers` for the tail of our own chain and adopts a later own block
+   * (stored durably) as our head: a restored identity must not sign at a
+   * position its other copy already used. Returns how many peers answered and
+   * the head we sign after.
+   */
+  async syncOwnHead(peers: readonly PeerRef[]): Promise<{ answered: number; head: number }> {
+    let answered = 0;
+    await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          const res = await this.o.transport.request(peer, { type: 'crawl-request', publicKey: this.publicKey, start: -1, end: -1, limit: 1 }, LEDGER_TIMINGS.ownHeadSyncMs);
+          if (res.type !== 'crawl-response') return;
+          answered++;
+          if (res.latestSeq > (this.own.latest?.sequenceNumber ?? 0)) await this.absorb(await this.ingestor.ingest(ownAndLinked(this.publicKey, res.blocks), { durability: 'strict', requested: true }));
+        } catch {
+          // A peer that does not answer knows nothing we can use.
+        }
+      }),
+    );
+    const head = await this.own.adoptStoredHead();
+    return { answered, head: head?.sequenceNumber ?? 0 };
+  }
+
+  /**
+   * For a restored identity: holds every signature until our own head was
+   * asked of the first peers we reach, or LEDGER_TIMINGS.ownHeadSyncMs passed.
+   * Resolves whether a peer answered (then the restore is settled).
+   */
+  syncOwnHeadBeforeSigning(): Promise<boolean> {
+    const deadline = this.o.now() + LEDGER_TIMINGS.ownHeadSyncMs;
+    const synced = (async (): Promise<boolean> => {
+      while (!this.stopped && this.o.transport.peers().length === 0 && this.o.now() < deadline) await sleep(LEDGER_TIMINGS.ownHeadPeerPollMs);
+      const peers = this.o.transport.peers();
+      return peers.length > 0 && (await this.syncOwnHead(peers)).answered > 0;
+    })();
+    this.own.holdSigning(synced, LEDGER_TIMINGS.ownHeadSyncMs);
+    return synced;
+  }
+
   /** Fetches part of `publicKey`'s chain from `peer`, validates and stores it. Retries like sign requests. */
   async crawl(peer: PeerRef, publicKey: Uint8Array, start: number, end: number, channel?: LedgerChannel): Promise<IngestResult & { latestSeq: number }> {
     const res = await this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start, end, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
     if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
-    const result = await this.ingestor.ingest(res.blocks);
+    // Only what we asked for is kept, and a part of a chain counts against its sender's limit.
+    const range = resolveCrawlRange(start, end, res.latestSeq, MAX_CRAWL_BLOCKS);
+    const asked = range === undefined ? [] : ownAndLinked(publicKey, res.blocks, (seq) => seq >= range.from && seq <= range.to);
+    const result = await this.ingestor.ingest(this.admit(peer, asked), { requested: true });
     await this.absorb(result);
     return { ...result, latestSeq: res.latestSeq };
   }
@@ -459,14 +544,17 @@ export class LedgerService {
     const page = (from: number): Promise<LedgerMessage> =>
       this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
     let fetched = 0;
-    let pending = page(fromSeq);
+    let pageFrom = fromSeq;
+    let pending = page(pageFrom);
     for (;;) {
       const res = await pending;
       if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
-      const owned = res.blocks.filter((b) => bytesEqual(b.publicKey, publicKey)).map((b) => b.sequenceNumber);
+      // We asked for the whole chain, so it is not held to the sender's limit; anything else in the answer is dropped.
+      const asked = ownAndLinked(publicKey, res.blocks, (seq) => seq >= pageFrom && seq < pageFrom + MAX_CRAWL_BLOCKS);
+      const owned = asked.filter((b) => bytesEqual(b.publicKey, publicKey)).map((b) => b.sequenceNumber);
       const next = owned.length === 0 ? Number.POSITIVE_INFINITY : Math.max(...owned) + 1;
-      if (next <= res.latestSeq) pending = page(next);
-      const result = await this.ingestor.ingest(res.blocks);
+      if (next <= res.latestSeq) pending = page((pageFrom = next));
+      const result = await this.ingestor.ingest(asked, { requested: true });
       await this.absorb(result);
       fetched += result.validated.filter((v) => v.result.outcome !== 'invalid' && bytesEqual(v.block.publicKey, publicKey)).length;
       onPage?.(fetched, res.latestSeq);
@@ -510,14 +598,23 @@ export class LedgerService {
 
   private async onGossip(from: PeerRef, id: Uint8Array, ttl: number, payload: GossipPayload): Promise<void> {
     if (!this.seenGossip.add(toHex(id))) return;
+    // Over its limit, a sender's messages are neither stored nor forwarded.
+    if (this.intake.take(from.id, 2) < 2) return;
     if (payload.kind === 'pair') {
-      if (!isProposal(payload.proposal) || !isAgreement(payload.agreement)) return;
-      await this.absorb(await this.ingestor.ingest([payload.proposal, payload.agreement]));
+      if (!isLinkedPair(payload.proposal, payload.agreement)) return;
+      const result = await this.ingestor.ingest([payload.proposal, payload.agreement], { whole: true });
+      await this.absorb(result);
+      if (result.validated.length !== 2 || result.validated.some((v) => v.result.outcome === 'invalid')) return; // only what validated travels on
     } else if (!(await this.recordFraud(payload.proof, false))) {
       return; // an invalid or known proof is not forwarded
     }
     const next = forwardTtl(ttl);
     if (next !== undefined) await this.broadcast(payload, next, id, from);
+  }
+
+  /** The first of `items` that `from` may still make us store (its token bucket); the rest are dropped. */
+  private admit<T>(from: PeerRef, items: readonly T[]): T[] {
+    return items.length === 0 ? [] : items.slice(0, this.intake.take(from.id, items.length));
   }
 
   /** Verifies and stores a fraud proof; returns whether it was new. New proofs are gossiped (unless forwarding is the caller's job). */
@@ -534,17 +631,6 @@ export class LedgerService {
       if (spread) await this.broadcast({ kind: 'fraud', proof });
     }
     return fresh;
-  }
-
-  /** Test-only (test builds): signs two different blocks at the same position, to two peers. */
-  async forgeDoubleSign(a: PeerRef, b: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<void> {
-    let second: HalfBlock | undefined;
-    const [first] = await this.own.sign(async (head, totals) => {
-      // Both forks grow from the same head with the same totals; only the first is kept.
-      second = await signWith(this.o.signer, unsignedProposal(this.publicKey, head, b.publicKey, type, transaction(totals), this.o.now() + 1));
-      return [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, a.publicKey, type, transaction(totals), this.o.now()))];
-    });
-    await Promise.allSettled([this.requestAgreement(a, first!), this.requestAgreement(b, second!)]);
   }
 
   stop(): void {

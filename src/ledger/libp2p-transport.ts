@@ -81,9 +81,22 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
   /** Our push stream on each connection (by connection id), opened on first use; writes go one at a time. */
   const pushes = new Map<string, { lp: Promise<LpStream>; writing: Promise<void> }>();
 
+  /**
+   * Pushes on every direct connection to the peer id, done when one write is:
+   * two live connections under one id can be two devices running one identity
+   * (a restored backup), and a fraud proof against it must reach both.
+   */
   const push = async (peer: PeerRef, message: LedgerMessage): Promise<void> => {
-    const c = connectionsTo(peer)[0];
-    if (c === undefined) throw new PeerUnreachableError(`no direct connection to ${peer.id.slice(-8)}`);
+    const candidates = connectionsTo(peer);
+    if (candidates.length === 0) throw new PeerUnreachableError(`no direct connection to ${peer.id.slice(-8)}`);
+    try {
+      await Promise.any(candidates.map((c) => pushOn(c, peer, message)));
+    } catch (err) {
+      throw (err as AggregateError).errors[0] as Error;
+    }
+  };
+
+  const pushOn = async (c: Connection, peer: PeerRef, message: LedgerMessage): Promise<void> => {
     let p = pushes.get(c.id);
     if (p === undefined) {
       const opened = c.newStream(LEDGER_PUSH_PROTOCOL, { signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) }).then((stream) => {

@@ -6,9 +6,14 @@
  * send it; commits are grouped, so concurrent signers share one disk flush.
  * If a commit fails, the in-memory head is reset from disk: nothing built on
  * the lost blocks ever left the peer, so no sequence number is signed twice.
+ *
+ * A restored identity may be behind its other copy: signing can be held until
+ * its head was asked of peers (holdSigning), and a later own head found in the
+ * store is adopted (adoptStoredHead), so it never signs at a used position.
  */
 import type { HalfBlock } from './block.ts';
 import type { IdbBlockStore } from './idb-store.ts';
+import type { LedgerSeams } from './seams.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 
 interface QueuedCommit {
@@ -24,17 +29,18 @@ export class OwnChain {
   private lock: Promise<void> = Promise.resolve();
   private queue: QueuedCommit[] = [];
   private flushing: Promise<void> | null = null;
-  /** Test hook: called after a commit is durable, before its blocks may leave. */
-  afterCommit: ((blocks: readonly HalfBlock[]) => void) | undefined;
+  /** Signing waits for this first (a restored identity's head sync, bounded). */
+  private gate: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly store: IdbBlockStore,
     private readonly publicKey: Uint8Array,
     private readonly registry: TransactionRegistry,
+    private readonly seams: LedgerSeams | undefined,
   ) {}
 
-  static async load(store: IdbBlockStore, publicKey: Uint8Array, registry: TransactionRegistry): Promise<OwnChain> {
-    const chain = new OwnChain(store, publicKey, registry);
+  static async load(store: IdbBlockStore, publicKey: Uint8Array, registry: TransactionRegistry, seams?: LedgerSeams): Promise<OwnChain> {
+    const chain = new OwnChain(store, publicKey, registry, seams);
     await chain.reload();
     return chain;
   }
@@ -73,14 +79,11 @@ export class OwnChain {
    * the proposal being countersigned). Resolves once they are durable.
    */
   async sign(build: (head: HalfBlock | undefined, totals: TokenAmounts | undefined) => HalfBlock[] | Promise<HalfBlock[]>): Promise<HalfBlock[]> {
-    let release!: () => void;
-    const previous = this.lock;
-    this.lock = new Promise((r) => (release = r));
-    await previous;
-    let blocks: HalfBlock[];
-    try {
-      blocks = await build(this.head, this.totals);
-      const own = blocks[0];
+    // Outside the lock: the head sync that opens the gate takes the lock itself.
+    await this.gate;
+    const blocks = await this.exclusive(async () => {
+      const built = await build(this.head, this.totals);
+      const own = built[0];
       if (own !== undefined) {
         this.head = own;
         const t = this.registry.tokensOf(own);
@@ -89,11 +92,47 @@ export class OwnChain {
           this.tokenHead = own;
         }
       }
+      return built;
+    });
+    await this.commit(blocks);
+    return blocks;
+  }
+
+  /** Holds every signature until `until` settles or `maxWaitMs` passes, whichever is first. */
+  holdSigning(until: Promise<unknown>, maxWaitMs: number): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, maxWaitMs)));
+    const settled = until.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.gate = Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Adopts the stored own block with the highest sequence number as the head
+   * if it is later than ours (our own blocks learnt from peers after a
+   * restore). Waits for pending commits, so it never steps back over them.
+   */
+  async adoptStoredHead(): Promise<HalfBlock | undefined> {
+    return this.exclusive(async () => {
+      while (this.flushing !== null) await this.flushing;
+      const stored = await this.store.latest(this.publicKey);
+      if (stored !== undefined && (this.head === undefined || stored.sequenceNumber > this.head.sequenceNumber)) await this.reload();
+      return this.head;
+    });
+  }
+
+  private async exclusive<T>(run: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    const previous = this.lock;
+    this.lock = new Promise((r) => (release = r));
+    await previous;
+    try {
+      return await run();
     } finally {
       release();
     }
-    await this.commit(blocks);
-    return blocks;
   }
 
   private commit(blocks: HalfBlock[]): Promise<void> {
@@ -107,8 +146,9 @@ export class OwnChain {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.store.putMany(batch.flatMap((c) => c.blocks), 'strict');
-        for (const c of batch) this.afterCommit?.(c.blocks);
+        // Pinned: our own blocks and the proposals we countersign (the other halves of our pairs).
+        await this.store.putMany(batch.flatMap((c) => c.blocks), 'strict', 'pinned');
+        for (const c of batch) this.seams?.afterCommit?.(c.blocks);
         for (const c of batch) c.resolve();
       } catch (err) {
         // Nothing in this batch (or queued behind it) was sent: drop it and resume from disk.

@@ -2,4 +2,9 @@
  * Interception points of the ledger that only a test build fills in (see
  * src/app/fault-seams.ts). Empty in production: every field is optional and unset.
  */
-export interface LedgerSeams {}
+import type { HalfBlock } from './block.ts';
+
+export interface LedgerSeams {
+  /** Called after a commit of own blocks is durable, before any of them may leave (a throw simulates a crash there). */
+  afterCommit?(blocks: readonly HalfBlock[]): void;
+}

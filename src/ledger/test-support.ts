@@ -1,8 +1,15 @@
-/** Helpers for ledger tests: fixed identities and a two-party bandwidth transaction. */
+/**
+ * Helpers for ledger tests (unit tests, and the test build's hooks): fixed
+ * identities, a two-party bandwidth transaction, and what cheaters sign.
+ */
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import type { MessageSigner } from '../crypto/signers.ts';
 import type { HalfBlock } from './block.ts';
 import { signBlock } from './block-codec.ts';
-import { createAgreement, createProposal, type Signer } from './chain.ts';
+import { createAgreement, createProposal, signWith, unsignedAgreement, unsignedProposal, type Signer } from './chain.ts';
+import type { LedgerService } from './ledger-service.ts';
+import type { PeerRef } from './ledger-transport.ts';
+import type { TokenAmounts } from './transactions/registry.ts';
 import { MemoryBlockStore } from './memory-store.ts';
 import { bandwidthType, BANDWIDTH, nextBandwidth, type BandwidthTx } from './transactions/bandwidth.ts';
 import { defaultRegistry } from './transactions/default-registry.ts';
@@ -52,4 +59,41 @@ export function storeWith(...blocks: HalfBlock[]): MemoryBlockStore {
 export function resign(p: Pick<TestPeer, 'seed'>, b: HalfBlock, changes: Partial<HalfBlock>): HalfBlock {
   const { signature: _, ...rest } = { ...b, ...changes };
   return signBlock(rest, p.seed);
+}
+
+/**
+ * `p` writes into its own chain an agreement to `ghost`'s proposal 1, which
+ * never existed, claiming `up` bytes uploaded: the minting attack.
+ */
+export function mintAgreement(p: TestPeer, ghost: Uint8Array, up: bigint, now = 1_700_000_000_000): HalfBlock {
+  const invented = { publicKey: ghost, sequenceNumber: 1, type: BANDWIDTH } as HalfBlock;
+  const agreement = createAgreement(p, head(p), invented, bandwidthType.encode(nextBandwidth(lastTotals(p), up, 0n)), now);
+  p.chain.push(agreement);
+  return agreement;
+}
+
+/**
+ * The same, through a running ledger's own chain (signed and committed like
+ * any own block): `up` bytes from a proposal by `ghost` that never existed.
+ */
+export async function mintAgreementIn(ledger: LedgerService, signer: MessageSigner, ghost: Uint8Array, up: bigint, now: number): Promise<HalfBlock> {
+  const invented = { publicKey: ghost, sequenceNumber: 1, type: BANDWIDTH } as HalfBlock;
+  const [agreement] = await ledger.own.sign(async (h, totals) => [
+    await signWith(signer, unsignedAgreement(signer.publicKey, h, invented, bandwidthType.encode(nextBandwidth(totals, up, 0n)), now)),
+  ]);
+  return agreement!;
+}
+
+/**
+ * A running ledger signs two different proposals at the same position, to
+ * `a` and `b`, and asks both for their agreement: a forked chain. Only the
+ * first is kept in its store.
+ */
+export async function forgeDoubleSign(ledger: LedgerService, signer: MessageSigner, a: PeerRef, b: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array, now: number): Promise<void> {
+  let second: HalfBlock | undefined;
+  const [first] = await ledger.own.sign(async (h, totals) => {
+    second = await signWith(signer, unsignedProposal(signer.publicKey, h, b.publicKey, type, transaction(totals), now + 1));
+    return [await signWith(signer, unsignedProposal(signer.publicKey, h, a.publicKey, type, transaction(totals), now))];
+  });
+  await Promise.allSettled([ledger.requestAgreement(a, first!), ledger.requestAgreement(b, second!)]);
 }

@@ -7,7 +7,7 @@ import { verifyFraudProof } from './fraud.ts';
 import type { MemoryBlockStore } from './memory-store.ts';
 import { registry, storeWith, testPeer, transfer, type TestPeer } from './test-support.ts';
 import { BANDWIDTH, bandwidthType } from './transactions/bandwidth.ts';
-import { loadNeighbourhood, neighbourhoodIn, validateBlock, validateInStore, type ValidationResult } from './validation.ts';
+import { loadNeighbourhood, neighbourhoodIn, pairErrors, validateBlock, validateInStore, type ValidationResult } from './validation.ts';
 import { balanceOf } from './balance.ts';
 import { MAX_TRANSACTION_BYTES } from './constants.ts';
 import { nextBandwidth, type BandwidthTx } from './transactions/bandwidth.ts';
@@ -311,5 +311,27 @@ describe('links and signatures', () => {
     expect(n.proposal).toBe(alice.chain[1]);
     expect([n.previous?.sequenceNumber, n.next?.sequenceNumber]).toEqual([1, 3]);
     expect(n.totalsBefore).toMatchObject({ kind: 'block', tokens: { totalDown: 1000n } });
+  });
+});
+
+describe('pairErrors (what makes a pair complete)', () => {
+  const alice = testPeer('alice', 1);
+  const bob = testPeer('bob', 2);
+  const carol = testPeer('carol', 3);
+  const p = createProposal(alice, undefined, bob.publicKey, BANDWIDTH, bandwidthType.encode(nextBandwidth(undefined, 100n, 0n)), 1);
+  const a = createAgreement(bob, undefined, p, bandwidthType.encode(nextBandwidth(undefined, 0n, 100n)), 2);
+
+  it('accepts a mirrored agreement by the named key', () => {
+    expect(pairErrors(p, a, registry)).toEqual([]);
+    const open = createProposal(alice, undefined, ANY_COUNTERPARTY, BANDWIDTH, p.transaction, 1);
+    expect(pairErrors(open, createAgreement(carol, undefined, open, a.transaction, 2), registry)).toEqual([]);
+  });
+
+  it('names each break: not a proposal, another position, addressed elsewhere, another type, not mirrored', () => {
+    expect(pairErrors(a, createAgreement(carol, undefined, a, a.transaction, 3), registry).join()).toContain('not a proposal');
+    expect(pairErrors(p, { ...a, linkSequenceNumber: 2 }, registry).join()).toContain('not the one this agreement names');
+    expect(pairErrors(p, createAgreement(carol, undefined, p, a.transaction, 2), registry).join()).toContain('addressed to someone else');
+    expect(pairErrors(p, { ...a, type: 'payout' }, registry).join()).toContain('differs');
+    expect(pairErrors(p, createAgreement(bob, undefined, p, bandwidthType.encode(nextBandwidth(undefined, 0n, 99n)), 2), registry).join()).toContain('does not mirror');
   });
 });

@@ -171,24 +171,7 @@ export function validateBlock(
 
   // Consistency with the linked half.
   if (isAgreement(block)) {
-    const p = n.proposal;
-    if (p !== undefined) {
-      if (!isProposal(p)) errors.push('the linked block is not a proposal');
-      if (!bytesEqual(p.publicKey, block.linkPublicKey) || p.sequenceNumber !== block.linkSequenceNumber) errors.push('the linked proposal is not the one this agreement names');
-      if (!bytesEqual(p.linkPublicKey, block.publicKey) && !bytesEqual(p.linkPublicKey, ANY_COUNTERPARTY)) errors.push('the proposal was addressed to someone else');
-      if (p.type !== block.type) errors.push(`the agreement's type ${block.type} differs from its proposal's ${p.type}`);
-      else if (type?.checkAgreement !== undefined && txDecoded) {
-        let proposalTx: unknown;
-        let proposalDecoded = false;
-        try {
-          proposalTx = type.decode(p.transaction);
-          proposalDecoded = true;
-        } catch {
-          // The proposal's own validation reports its malformed transaction.
-        }
-        if (proposalDecoded) errors.push(...type.checkAgreement(tx, proposalTx));
-      }
-    }
+    if (n.proposal !== undefined) errors.push(...pairErrors(n.proposal, block, registry));
     if (signed) {
       for (const rival of n.rivalAgreements) {
         if (bytesEqual(blockHash(rival), hash) || !bytesEqual(rival.publicKey, block.publicKey)) continue;
@@ -242,6 +225,34 @@ export function validateBlock(
   let outcome = gradeByNeighbours(block, previous, next);
   if (!totalsKnown) outcome = withUnknownTotals(outcome);
   return { outcome, errors, ...unknownType };
+}
+
+/**
+ * What breaks the pair of `agreement` and the block it names as its proposal,
+ * as sentences (empty: a complete pair). The mirror rule is the type's
+ * checkAgreement on both decoded transactions; a transaction that does not
+ * decode is reported by its own block's validation, so it adds nothing here
+ * (callers that credit amounts must decode both anyway).
+ */
+export function pairErrors(proposal: HalfBlock, agreement: HalfBlock, registry: TransactionRegistry): string[] {
+  const errors: string[] = [];
+  if (!isProposal(proposal)) errors.push('the linked block is not a proposal');
+  if (!bytesEqual(proposal.publicKey, agreement.linkPublicKey) || proposal.sequenceNumber !== agreement.linkSequenceNumber) errors.push('the linked proposal is not the one this agreement names');
+  if (!bytesEqual(proposal.linkPublicKey, agreement.publicKey) && !bytesEqual(proposal.linkPublicKey, ANY_COUNTERPARTY)) errors.push('the proposal was addressed to someone else');
+  if (proposal.type !== agreement.type) {
+    errors.push(`the agreement's type ${agreement.type} differs from its proposal's ${proposal.type}`);
+    return errors;
+  }
+  const type = registry.get(agreement.type);
+  if (type?.checkAgreement === undefined) return errors;
+  let decoded: [unknown, unknown];
+  try {
+    decoded = [type.decode(agreement.transaction), type.decode(proposal.transaction)];
+  } catch {
+    return errors;
+  }
+  errors.push(...type.checkAgreement(decoded[0], decoded[1]));
+  return errors;
 }
 
 /** True when the outcome is at least as good as `atLeast`. */

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadAccount, UploadAccount } from './accounting.ts';
-import { ACK_EVERY_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
+import { DebtBook } from './debt-book.ts';
+import { ACK_EVERY_BYTES, MAX_HASH_FAILURES, MAX_UNREQUESTED_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
 
 const big = (n: number): bigint => BigInt(n);
+/** A connection of a key seen for the first time. */
+const newUpload = (): UploadAccount => new UploadAccount(new DebtBook(() => 0).account('k'));
 
 describe('UploadAccount', () => {
   it('proposes acknowledged bytes every half window, one proposal at a time', () => {
-    const u = new UploadAccount();
+    const u = newUpload();
     u.onSent(PROPOSE_EVERY_BYTES * 2);
     u.onAck(big(PROPOSE_EVERY_BYTES - 1));
     expect(u.nextProposal()).toBeUndefined();
@@ -21,14 +24,14 @@ describe('UploadAccount', () => {
   });
 
   it('never lets an ack claim more than was sent', () => {
-    const u = new UploadAccount();
+    const u = newUpload();
     u.onSent(1000);
     u.onAck(10n ** 12n);
     expect(u.acked).toBe(1000n);
   });
 
   it('settles a worthwhile remainder at the end, not crumbs', () => {
-    const u = new UploadAccount();
+    const u = newUpload();
     u.onSent(MIN_SETTLEMENT_BYTES - 1);
     u.onAck(big(MIN_SETTLEMENT_BYTES - 1));
     expect(u.nextProposal(true)).toBeUndefined();
@@ -38,7 +41,7 @@ describe('UploadAccount', () => {
   });
 
   it('chokes a peer holding more than the unpaid window', () => {
-    const u = new UploadAccount();
+    const u = newUpload();
     u.onSent(UNPAID_WINDOW_BYTES);
     expect(u.overWindow()).toBe(false);
     u.onSent(1);
@@ -50,7 +53,7 @@ describe('UploadAccount', () => {
   });
 
   it('leaves a refused proposal unpaid', () => {
-    const u = new UploadAccount();
+    const u = newUpload();
     u.onSent(PROPOSE_EVERY_BYTES);
     u.onAck(big(PROPOSE_EVERY_BYTES));
     u.onProposed(big(PROPOSE_EVERY_BYTES));
@@ -61,21 +64,9 @@ describe('UploadAccount', () => {
 });
 
 describe('DownloadAccount', () => {
-  it('credits only pieces that pass their hash check', () => {
+  it('agrees only to what was credited and not yet paid', () => {
     const d = new DownloadAccount();
-    d.onPiece(0, 16384);
-    d.onPiece(0, 16384);
-    d.onPiece(1, 16384);
-    d.onVerified(0);
-    d.onFailed(1);
-    d.onVerified(1); // nothing left to credit for the failed attempt
-    expect(d.verified).toBe(32768n);
-  });
-
-  it('agrees only to what was verified and not yet paid', () => {
-    const d = new DownloadAccount();
-    d.onPiece(3, 1000);
-    d.onVerified(3);
+    d.credit(1000);
     expect(d.canAgree(1001n)).toBe(false);
     expect(d.canAgree(0n)).toBe(false);
     expect(d.canAgree(1000n)).toBe(true);
@@ -86,13 +77,26 @@ describe('DownloadAccount', () => {
 
   it('acknowledges in steps, and everything at the end', () => {
     const d = new DownloadAccount();
-    d.onPiece(0, ACK_EVERY_BYTES - 1);
-    d.onVerified(0);
+    d.credit(ACK_EVERY_BYTES - 1);
     expect(d.ackDue()).toBeUndefined();
     expect(d.ackDue(true)).toBe(big(ACK_EVERY_BYTES - 1));
     expect(d.ackDue(true)).toBeUndefined();
-    d.onPiece(1, ACK_EVERY_BYTES);
-    d.onVerified(1);
+    d.credit(ACK_EVERY_BYTES);
     expect(d.ackDue()).toBe(big(2 * ACK_EVERY_BYTES - 1));
+  });
+
+  it('drops a peer at MAX_HASH_FAILURES strikes', () => {
+    const d = new DownloadAccount();
+    for (let i = 1; i < MAX_HASH_FAILURES; i++) expect(d.strike()).toBe(false);
+    expect(d.strike()).toBe(true);
+    expect(d.strikes).toBe(MAX_HASH_FAILURES);
+  });
+
+  it('never credits unrequested bytes, and drops a peer past MAX_UNREQUESTED_BYTES', () => {
+    const d = new DownloadAccount();
+    expect(d.onUnrequested(MAX_UNREQUESTED_BYTES)).toBe(false);
+    expect(d.onUnrequested(1)).toBe(true);
+    expect(d.verified).toBe(0n);
+    expect(d.canAgree(1n)).toBe(false);
   });
 });

@@ -3,29 +3,51 @@
  *
  * Upload (they owe us): we count bytes sent; they acknowledge bytes they
  * hash-verified; we propose payment for acknowledged, unproposed bytes every
- * PROPOSE_EVERY_BYTES; a peer holding more than UNPAID_WINDOW_BYTES unpaid is
- * choked until it pays.
+ * PROPOSE_EVERY_BYTES; sent bytes are charged to the peer's key (debt-book.ts),
+ * and a key holding more than UNPAID_WINDOW_BYTES unpaid, across all its
+ * connections, is choked until it pays.
  *
- * Download (we owe them): bytes received from this peer are credited only when
- * their piece passes its hash check; we agree to a proposal only if it asks for
- * no more than credited and not yet paid.
+ * Download (we owe them): bytes from this peer are credited only for blocks we
+ * requested from it that are proven part of a piece that passed its hash check
+ * (attribution.ts); junk earns strikes, unrequested blocks nothing. We agree to
+ * a proposal only if it asks for no more than credited and not yet paid.
  */
-import { MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES, ACK_EVERY_BYTES } from './constants.ts';
+import type { DebtAccount } from './debt-book.ts';
+import { MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, ACK_EVERY_BYTES, MAX_HASH_FAILURES, MAX_UNREQUESTED_BYTES } from './constants.ts';
 
 export class UploadAccount {
-  /** Piece bytes sent to the peer. */
+  /** Piece bytes sent to the peer on this connection. */
   sent = 0n;
-  /** Hash-verified bytes the peer says it received from us. */
+  /** Hash-verified bytes the peer says it received from us on this connection. */
   acked = 0n;
-  /** Bytes in proposals we signed (agreed or pending). */
+  /** Acknowledged, unpaid bytes of the key's earlier connections, handed to this one to propose. */
+  carried = 0n;
+  /** Bytes in proposals we signed (agreed, pending or refused). */
   proposed = 0n;
   /** Bytes the peer agreed to (countersigned). */
   agreed = 0n;
   /** Amount of the proposal awaiting its agreement. */
   pending: bigint | undefined;
+  private closed = false;
+
+  /** `debt`: where sent bytes are charged; the pooled stock account until the peer proves a key (bind). */
+  constructor(private debt: DebtAccount) {}
+
+  /** The key's account (or the pool): its debt across all its connections. */
+  get account(): DebtAccount {
+    return this.debt;
+  }
+
+  /** The peer proved its key: later bytes are that key's debt, and what it acknowledged before and left unpaid is proposed here. */
+  bind(debt: DebtAccount): void {
+    if (debt === this.debt) return;
+    this.debt = debt;
+    this.carried += debt.takeAcked();
+  }
 
   onSent(bytes: number): void {
     this.sent += BigInt(bytes);
+    this.debt.charge(BigInt(bytes));
   }
 
   /** Acks are cumulative; an ack can never claim more than we sent. */
@@ -37,8 +59,10 @@ export class UploadAccount {
   /** What to propose now, if anything. `final`: the transfer ended, settle any worthwhile remainder. */
   nextProposal(final = false): bigint | undefined {
     if (this.pending !== undefined) return undefined;
-    const due = this.acked - this.proposed;
-    if (due >= BigInt(PROPOSE_EVERY_BYTES) || (final && due >= BigInt(MIN_SETTLEMENT_BYTES))) return due;
+    const due = this.acked + this.carried - this.proposed;
+    // Bytes carried from an earlier connection are settled at once, like a final remainder.
+    const settleAll = final || this.proposed < this.carried;
+    if (due >= BigInt(PROPOSE_EVERY_BYTES) || (settleAll && due >= BigInt(MIN_SETTLEMENT_BYTES))) return due;
     return undefined;
   }
 
@@ -48,48 +72,67 @@ export class UploadAccount {
   }
 
   onAgreed(): void {
-    if (this.pending !== undefined) this.agreed += this.pending;
+    if (this.pending !== undefined) {
+      this.agreed += this.pending;
+      this.debt.paid(this.pending);
+    }
     this.pending = undefined;
   }
 
-  /** The proposal was refused or could not be delivered; its bytes stay unpaid. */
+  /** The proposal was refused or could not be delivered; its bytes stay unpaid (a later connection of the key proposes them again). */
   onUnanswered(): void {
+    if (this.closed && this.pending !== undefined) this.debt.carryAcked(this.pending);
     this.pending = undefined;
   }
 
-  get unpaid(): bigint {
-    return this.sent - this.agreed;
+  /** Acknowledged and unpaid, not in a proposal in flight: what a later connection of the key may propose. */
+  get carryable(): bigint {
+    const c = this.acked + this.carried - this.agreed - (this.pending ?? 0n);
+    return c > 0n ? c : 0n;
   }
 
-  /** True while the peer holds more unpaid bytes than the window allows. */
+  /** The connection ended: a proposal still in flight that fails is carried to the key's next connection. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** What the key (or the stock pool) holds unpaid, across all its connections. */
+  get unpaid(): bigint {
+    return this.debt.unpaid;
+  }
+
+  /** True while the key (or the stock pool) holds more unpaid bytes than it may. */
   overWindow(): boolean {
-    return this.unpaid > BigInt(UNPAID_WINDOW_BYTES);
+    return this.debt.overLimit();
   }
 }
 
 export class DownloadAccount {
-  /** Bytes received from this peer per piece whose hash is not checked yet. */
-  private readonly pending = new Map<number, number>();
-  /** Bytes from this peer in pieces that passed their hash check. */
+  /** Bytes from this peer proven part of pieces that passed their hash check (see attribution.ts). */
   verified = 0n;
   /** Bytes we agreed to pay this peer for. */
   agreed = 0n;
+  /** Proven hash failures: pieces in which this peer delivered blocks that differ from the verified data. */
+  strikes = 0;
+  /** Piece bytes this peer sent that answered none of our requests: never credited. */
+  unrequested = 0n;
   private lastAck = 0n;
 
-  onPiece(index: number, bytes: number): void {
-    this.pending.set(index, (this.pending.get(index) ?? 0) + bytes);
-  }
-
-  onVerified(index: number): void {
-    const bytes = this.pending.get(index);
-    if (bytes === undefined) return;
-    this.pending.delete(index);
+  /** Requested blocks of a verified piece, proven equal to it. */
+  credit(bytes: number): void {
     this.verified += BigInt(bytes);
   }
 
-  /** A piece that failed its hash check earns nothing; a re-download starts from zero. */
-  onFailed(index: number): void {
-    this.pending.delete(index);
+  /** Returns true once the peer has failed often enough to be dropped. */
+  strike(count = 1): boolean {
+    this.strikes += count;
+    return this.strikes >= MAX_HASH_FAILURES;
+  }
+
+  /** Returns true once the peer has sent too many unrequested bytes to keep. */
+  onUnrequested(bytes: number): boolean {
+    this.unrequested += BigInt(bytes);
+    return this.unrequested > BigInt(MAX_UNREQUESTED_BYTES);
   }
 
   /** The total to acknowledge now, if it grew enough (or `final`). */

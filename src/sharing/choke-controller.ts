@@ -8,7 +8,7 @@ import type { Torrent, Wire } from 'webtorrent';
 import type { PolicyConfig } from './constants.ts';
 import type { CircuitWireAccount } from './circuit-wire-account.ts';
 import type { PeerLink } from './peer-link.ts';
-import { allocateSlots, type PeerFacts, type Standing } from './policy.ts';
+import { allocateSlots, standing, type PeerFacts, type Standing } from './policy.ts';
 
 /** Rechoke often enough that payments and refusals take effect within a couple of seconds. */
 const RECHOKE_INTERVAL_MS = 2_000;
@@ -56,25 +56,37 @@ export class ChokeController {
     return this.standings.get(wire);
   }
 
+  /** Whether the policy refuses this peer now: checked as bytes go out, so refusal takes hold at once. */
+  refuses(wire: Wire): boolean {
+    return standing(this.factsOf(wire, ''), this.policy()).kind === 'refused';
+  }
+
+  private factsOf(wire: Wire, id: string): PeerFacts {
+    const link = this.links.get(wire);
+    const anonymous = this.anonymous.get(wire);
+    if (anonymous !== undefined) return { id, interested: wire.peerInterested, hasExtension: true, identified: false, fraudster: false, unpaidBytes: anonymous.unpaidBytes, anonymous: true };
+    return {
+      id,
+      interested: wire.peerInterested,
+      // Before its extended handshake a peer may yet prove a key: held (pending), not served as a stock client.
+      hasExtension: link?.hasExtension !== false,
+      identified: link?.identified === true,
+      balance: link?.balance,
+      paidSinceBalance: link === undefined ? undefined : link.upload.account.paidTotal - link.paidAtVerify,
+      chainLength: link?.head?.sequenceNumber,
+      fraudster: link?.remoteKey !== undefined && this.isFraudster(link.remoteKey),
+      // The key's debt over all its connections; for stock clients, the pool's.
+      unpaidBytes: link?.upload.unpaid ?? 0n,
+    };
+  }
+
   rechoke(): void {
     const wires = this.torrent.wires;
     const byId = new Map<string, Wire>();
     const facts: PeerFacts[] = wires.map((wire, i) => {
       const id = `${i}:${wire.peerId}`;
       byId.set(id, wire);
-      const link = this.links.get(wire);
-      const anonymous = this.anonymous.get(wire);
-      if (anonymous !== undefined) return { id, interested: wire.peerInterested, hasExtension: true, identified: false, fraudster: false, unpaidBytes: anonymous.unpaidBytes, anonymous: true };
-      return {
-        id,
-        interested: wire.peerInterested,
-        hasExtension: link?.hasExtension === true,
-        identified: link?.identified === true,
-        balance: link?.balance,
-        chainLength: link?.head?.sequenceNumber,
-        fraudster: link?.remoteKey !== undefined && this.isFraudster(link.remoteKey),
-        unpaidBytes: link?.hasExtension === true ? link.upload.unpaid : 0n,
-      };
+      return this.factsOf(wire, id);
     });
     const served = new Set(facts.filter((f) => !byId.get(f.id)!.amChoking).map((f) => f.id));
     const { unchoke, standings } = allocateSlots(facts, this.policy(), served, this.random);

@@ -22,15 +22,39 @@ export function peerCircuitRate(handshake: Record<string, unknown> | undefined):
   return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_CIRCUIT_RATE ? v : 1;
 }
 
+/**
+ * The rate we pay the other end for verified bytes: what it asked, but never
+ * more than our own path justifies. Its relays sit behind a rendezvous point we
+ * cannot see, so its path length is a claim nobody can check; our own path is
+ * the one fact we have, and an honest end picks its hops as we do (1 to 3, the
+ * same default both ways). Paying min(its ask, our own ask) caps what a lying
+ * far end gains at what we would charge for the same service, never pays more
+ * than it asked, and is what both ends compute, so an honest uploader charges
+ * exactly what it is paid (CircuitWireAccount.agreeRate).
+ */
+export function paidCircuitRate(farHandshake: Record<string, unknown> | undefined, ourPathLength: number): number {
+  return Math.min(peerCircuitRate(farHandshake), circuitRate(ourPathLength));
+}
+
 /** What the other end owes us for what we uploaded to it, and what it paid. */
 export class CircuitWireAccount {
   private charged = 0n;
   private paidIn = 0n;
+  /** Tokens per byte we charge: our ask until the other end's handshake, then the lower of both asks. */
+  private price: number;
 
-  constructor(readonly rate: number) {}
+  /** `rate`: what we ask (circuitRate of our path). */
+  constructor(readonly rate: number) {
+    this.price = rate;
+  }
+
+  /** The other end's handshake: it will pay min(our ask, its own), so that is what we charge. */
+  agreeRate(farHandshake: Record<string, unknown> | undefined): void {
+    this.price = Math.min(this.rate, peerCircuitRate(farHandshake));
+  }
 
   uploaded(bytes: number): void {
-    this.charged += BigInt(bytes) * BigInt(this.rate);
+    this.charged += BigInt(bytes) * BigInt(this.price);
   }
 
   paid(tokens: bigint): void {
@@ -44,6 +68,6 @@ export class CircuitWireAccount {
   /** Bytes uploaded and not yet paid for (what the free-riding policy bounds). */
   get unpaidBytes(): bigint {
     const owed = this.charged - this.paidIn;
-    return owed <= 0n ? 0n : owed / BigInt(this.rate);
+    return owed <= 0n ? 0n : owed / BigInt(this.price);
   }
 }

@@ -44,3 +44,39 @@ export const DEFAULT_POLICY: PolicyConfig = {
 
 /** Name of our BEP 10 extension on the BitTorrent wire. */
 export const PAY_EXTENSION = 'trustmesh_pay';
+
+/** The block every BitTorrent client requests (WebTorrent's Piece.BLOCK_LENGTH): the unit of delivery and of blame. */
+export const BLOCK_LENGTH = 16 * 1024;
+/**
+ * Proven hash failures (strikes) after which a supplier's wire is dropped. BitTorrent
+ * clients ban on the first proven failure; a second leaves room for one corrupted
+ * transfer from an honest peer and still stops a junk sender within two pieces.
+ */
+export const MAX_HASH_FAILURES = 2;
+/**
+ * Unrequested piece bytes after which a wire is dropped. An honest peer sends none
+ * (WebTorrent never cancels a request, and a choke drops requests on both sides);
+ * 2 MiB (128 blocks) leaves room for a client that races a cancel, and bounds what
+ * a peer can make us receive for nothing.
+ */
+export const MAX_UNREQUESTED_BYTES = 2 * MiB;
+/** Failed attempts of one piece whose block digests are kept for blame: a piece failing more often is not worth more memory. */
+export const MAX_FAILED_ATTEMPTS_KEPT = 8;
+
+/**
+ * What all stock clients (no payment extension, or no proven key) may hold
+ * unpaid from us, together: the newcomer allowance they share. 64 MiB is four
+ * unpaid windows, enough for a stock client to fetch a few files.
+ */
+export const STOCK_ALLOWANCE_BYTES = 64 * MiB;
+/** The stock allowance refills over an hour (~18 KiB/s), so stock clients are held back, not banned for ever. */
+export const STOCK_REFILL_MS = 60 * 60 * 1000;
+/**
+ * A key's unpaid bytes are forgiven at one window a day. An honest peer whose
+ * connection drops loses the bytes in flight, which it can never acknowledge;
+ * this keeps such leftovers from banning it, while a key that never pays gets
+ * no more than a fresh key would, once a day.
+ */
+export const UNPAID_FORGIVEN_MS = 24 * 60 * 60 * 1000;
+/** Debts are written to storage at most this often (and when the page hides): a piece costs no write. */
+export const DEBT_FLUSH_MS = 1_000;

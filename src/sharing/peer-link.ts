@@ -13,10 +13,12 @@ import type { PeerRef } from '../ledger/ledger-transport.ts';
 import type { LedgerMessage } from '../ledger/ledger-wire.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
-import { bytesEqual } from '../codec/bytes.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { DownloadAccount, UploadAccount } from './accounting.ts';
 import { PAY_EXTENSION } from './constants.ts';
+import type { DebtBook } from './debt-book.ts';
 import { identityChallenge, verifyIdentityProof } from './identity-proof.ts';
+import { handshakeVerdict, type BoundKey } from './key-binding.ts';
 import { decodePayMessage, encodePayMessage, NONCE_BYTES, payHandshakeFields, readPayHandshake, type PayMessage, type RefusalReason } from './pay-wire.ts';
 
 /** Ledger peer ids of BitTorrent connections start with this (libp2p ids never do). */
@@ -37,16 +39,21 @@ export interface LinkContext {
   changed(): void;
   /** A payment settled: `earned` true when we were paid, false when we paid. */
   settled(link: PeerLink, bytes: bigint, earned: boolean): void;
-  /** Test hook: refuse every payment request (a leecher that stops paying). */
-  withholdAgreements(): boolean;
   /** Whether payments may go over a direct libp2p connection to the peer (else only the wire). */
   preferDirect(): boolean;
   /** Checks the peer's chain (fetching it over this connection if needed) and sets link.verified. */
   verify(link: PeerLink): void;
+  /** What each key owes us and we owe it, across connections (the pool for unproven peers). */
+  debts: DebtBook;
+  /** Whether the policy refuses this peer now (its window, its balance less what it owes, the stock allowance). */
+  refuses(link: PeerLink): boolean;
+  /** The peer named another key than the one it bound this connection to; the wire is closed. */
+  keySwitched(link: PeerLink): void;
 }
 
 export class PeerLink {
-  readonly upload = new UploadAccount();
+  /** Charged to the stock pool until the peer proves a key, then to that key's debt. */
+  readonly upload: UploadAccount;
   readonly download = new DownloadAccount();
   /** Undefined until the peer's extended handshake: then whether it speaks our extension. */
   hasExtension: boolean | undefined;
@@ -71,18 +78,39 @@ export class PeerLink {
   private finalDue = false;
   private badMessages = 0;
   private closed = false;
+  /** The key the first extended handshake named (null: none); fixed for the connection. */
+  private boundKey: BoundKey;
+  /** Folds this connection's live figures into its key's record when it closes. */
+  private detachBooks: (() => void) | undefined;
+  /** The key's payments (DebtAccount.paidTotal) when `verified` was read: later ones are not in the balance. */
+  paidAtVerify = 0n;
 
   constructor(
     readonly wire: Wire,
     private readonly ctx: LinkContext,
   ) {
+    this.upload = new UploadAccount(ctx.debts.pool());
     Object.assign(wire.extendedHandshake, payHandshakeFields(ctx.signer.publicKey, this.nonce));
     wire.on('upload', (bytes: number) => {
       this.upload.onSent(bytes);
-      // The window is enforced at once, not at the next rechoke: a peer that stops paying gets no more.
-      if (this.hasExtension === true && !wire.amChoking && this.upload.overWindow()) wire.choke();
+      // Refusal takes hold at once, not at the next rechoke: past the key's window, below the threshold
+      // counting what it owes now, or past the stock allowance, it gets no more; what it acknowledged is settled.
+      if (!wire.amChoking && ctx.refuses(this)) {
+        wire.choke();
+        this.settle(true);
+        ctx.changed();
+      }
     });
-    wire.on('piece', (index: number, _offset: number, buffer: Uint8Array) => this.download.onPiece(index, buffer.length));
+    // A peer whose handshake lacks our extension never reaches onExtendedHandshake: a stock client.
+    wire.on('extended', (ext: string) => {
+      if (ext !== 'handshake' || wire.peerExtendedMapping[PAY_EXTENSION] !== undefined) return;
+      if (handshakeVerdict(this.boundKey, null) === 'switch') return this.onKeySwitch();
+      if (this.boundKey === undefined) {
+        this.boundKey = null;
+        this.hasExtension = false;
+        ctx.changed();
+      }
+    });
     wire.on('unchoke', () => {
       if (this.refusedUs !== undefined) {
         this.refusedUs = undefined;
@@ -128,6 +156,11 @@ export class PeerLink {
 
   async onExtendedHandshake(handshake: Record<string, unknown>): Promise<void> {
     const fields = readPayHandshake(handshake);
+    // The first handshake fixes the key for the life of the connection.
+    const verdict = handshakeVerdict(this.boundKey, fields?.publicKey ?? null);
+    if (verdict === 'switch') return this.onKeySwitch();
+    if (verdict === 'repeat') return;
+    this.boundKey = fields?.publicKey ?? null;
     this.hasExtension = fields !== undefined;
     if (fields === undefined) return this.ctx.changed();
     if (bytesEqual(fields.publicKey, this.ctx.signer.publicKey)) {
@@ -156,18 +189,22 @@ export class PeerLink {
   private async dispatch(m: PayMessage): Promise<void> {
     switch (m.type) {
       case 'proof':
-        if (this.remoteKey !== undefined && verifyIdentityProof(m.signature, this.remoteKey, this.ctx.infoHash, this.wire.peerId, this.ctx.myPeerId, this.nonce)) {
+        // Once per connection: a repeated proof would bind its debts twice.
+        if (!this.identified && this.remoteKey !== undefined && verifyIdentityProof(m.signature, this.remoteKey, this.ctx.infoHash, this.wire.peerId, this.ctx.myPeerId, this.nonce)) {
           this.identified = true;
+          this.bindDebts(this.remoteKey);
           this.sendHead();
           this.ctx.changed();
+          // What this key acknowledged on an earlier connection and left unpaid is proposed now.
+          this.settle(false);
         }
         return;
       case 'head':
         return this.onHead(m.block);
       case 'ack':
         this.upload.onAck(m.verifiedBytes);
-        // A peer that lost interest is done with us: settle the remainder too.
-        this.settle(!this.wire.peerInterested);
+        // A peer that lost interest is done with us, and one we refuse gets no more: settle the remainder too.
+        this.settle(!this.wire.peerInterested || this.ctx.refuses(this));
         return;
       case 'refused':
         this.refusedUs = { reason: m.reason, balance: m.balance, threshold: m.threshold };
@@ -217,15 +254,7 @@ export class PeerLink {
     if (head !== undefined && this.identified) this.send({ type: 'head', block: head });
   }
 
-  onVerified(index: number): void {
-    this.download.onVerified(index);
-    this.sendAck(false);
-  }
-
-  onFailed(index: number): void {
-    this.download.onFailed(index);
-  }
-
+  /** Acknowledges the bytes from this peer that were credited (DownloadGuard), in steps or, `final`, all. */
   sendAck(final: boolean): void {
     const total = this.download.ackDue(final);
     if (total !== undefined) this.send({ type: 'ack', verifiedBytes: total });
@@ -265,19 +294,45 @@ export class PeerLink {
 
   /** Our answer to this peer's request to be paid `up` bytes: true, or why not. */
   accept(up: bigint): true | string {
-    if (this.ctx.withholdAgreements()) return 'this peer withholds agreements (test hook)';
-    if (!this.identified) return 'the peer has not proven its key on this connection';
+    if (!this.identified || this.remoteKey === undefined) return 'the peer has not proven its key on this connection';
     if (!this.download.canAgree(up)) {
-      return `you asked to be paid for ${up} bytes; ${this.download.verified - this.download.agreed} bytes from you passed their hash check and are unpaid`;
+      // What we owe its key from connections now closed pays first: an honest peer whose connection dropped is paid on the next.
+      const carried = this.ctx.debts.account(toHex(this.remoteKey));
+      const own = up > carried.carriedOwed ? up - carried.carriedOwed : 0n;
+      if (!(own === 0n || this.download.canAgree(own)) || !carried.spendOwed(up - own)) {
+        return `you asked to be paid for ${up} bytes; ${this.download.verified - this.download.agreed + carried.carriedOwed} bytes from you passed their hash check and are unpaid`;
+      }
+      if (own > 0n) this.download.onAgreed(own);
+      this.ctx.settled(this, up, false);
+      return true;
     }
     this.download.onAgreed(up);
     this.ctx.settled(this, up, false);
     return true;
   }
 
+  /** The key is proven: bytes from now on are its debt, and this connection's figures count with the key's (and survive a reload). */
+  private bindDebts(key: Uint8Array): void {
+    const account = this.ctx.debts.account(toHex(key));
+    this.upload.bind(account);
+    this.paidAtVerify = account.paidTotal;
+    this.detachBooks = account.attach({
+      carryable: () => this.upload.carryable,
+      owed: () => this.download.verified - this.download.agreed,
+    });
+  }
+
+  /** A second handshake named another key (or dropped or added one): the connection is no longer anyone's. */
+  private onKeySwitch(): void {
+    this.ctx.keySwitched(this);
+    this.wire.destroy();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.upload.close();
+    this.detachBooks?.();
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(new Error('the connection closed'));

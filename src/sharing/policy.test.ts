@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { DEFAULT_POLICY, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import { allocateSlots, newcomerSlots, standing, type PeerFacts } from './policy.ts';
 
 const MiB = 1024n * 1024n;
@@ -32,11 +32,45 @@ describe('standing', () => {
     expect(standing(peer('a', { unpaidBytes: BigInt(UNPAID_WINDOW_BYTES) + 1n }), config)).toMatchObject({ reason: 'unpaid' });
   });
 
-  it('treats short chains, unidentified and stock peers as newcomers, or refuses stock peers if configured', () => {
+  it('treats short chains and stock peers as newcomers, or refuses stock peers if configured', () => {
     expect(standing(peer('a', { chainLength: 2 }), config).kind).toBe('newcomer');
-    expect(standing(peer('a', { identified: false }), config).kind).toBe('newcomer');
     expect(standing(peer('a', { hasExtension: false, identified: false }), config).kind).toBe('newcomer');
     expect(standing(peer('a', { hasExtension: false }), { ...config, stockPeers: 'refuse' })).toMatchObject({ reason: 'stock' });
+  });
+
+  it('holds a Trustmesh peer that has not proven its key yet: neither served nor refused', () => {
+    expect(standing(peer('a', { identified: false }), config).kind).toBe('pending');
+    expect([...allocateSlots([peer('a', { identified: false })], config, new Set(), random).unchoke]).toEqual([]);
+  });
+
+  it('refuses stock clients together once their shared allowance is spent', () => {
+    const stock = (unpaid: bigint) => peer('s', { hasExtension: false, identified: false, unpaidBytes: unpaid });
+    expect(standing(stock(BigInt(STOCK_ALLOWANCE_BYTES)), config).kind).toBe('newcomer');
+    expect(standing(stock(BigInt(STOCK_ALLOWANCE_BYTES) + 1n), config)).toMatchObject({ kind: 'refused', reason: 'unpaid' });
+  });
+});
+
+describe('balance less what a peer owes us now', () => {
+  const threshold = -1n * MiB;
+  const c = { ...config, thresholdBytes: threshold };
+
+  it('refuses a free-rider the moment its debt crosses the threshold, before any payment shows', () => {
+    expect(standing(peer('f', { balance: undefined, chainLength: 0, unpaidBytes: MiB }), c).kind).toBe('newcomer');
+    expect(standing(peer('f', { balance: undefined, chainLength: 0, unpaidBytes: MiB + 1n }), c)).toEqual({ kind: 'refused', reason: 'balance', balance: -MiB - 1n, threshold });
+  });
+
+  it('keeps the same standing while a payment is agreed but not yet in the balance read earlier', () => {
+    const before = standing(peer('f', { balance: 0n, unpaidBytes: 2n * MiB }), c);
+    const paidNotRead = standing(peer('f', { balance: 0n, unpaidBytes: MiB, paidSinceBalance: MiB }), c);
+    const read = standing(peer('f', { balance: -MiB, unpaidBytes: MiB, paidSinceBalance: 0n }), c);
+    expect(before).toEqual({ kind: 'refused', reason: 'balance', balance: -2n * MiB, threshold });
+    expect(paidNotRead).toEqual(before);
+    expect(read).toEqual(before);
+  });
+
+  it('ranks members by what they will have once they pay', () => {
+    const peers = [peer('owes', { balance: 10n * MiB, unpaidBytes: 8n * MiB }), peer('even', { balance: 5n * MiB }), peer('x', { balance: 4n * MiB }), peer('y', { balance: 3n * MiB }), peer('z', { balance: 2n * MiB + 1n })];
+    expect([...allocateSlots(peers, config, new Set(), random).unchoke].sort()).toEqual(['even', 'x', 'y', 'z']);
   });
 });
 

@@ -2,15 +2,20 @@
  * The free-riding policy: which peers a seeder serves. Pure: peer facts in,
  * standings and unchoke decisions out.
  *
- *   refused   proven fraudsters; peers whose verified balance is below the
- *             threshold; peers over their unpaid window; stock clients if so configured
+ *   refused   proven fraudsters; peers whose balance, less what they owe us
+ *             now, is below the threshold (so a free-rider is refused the
+ *             moment its debt crosses it, not when it pays); keys over their
+ *             unpaid window; stock clients if so configured, or once their
+ *             shared allowance is spent
+ *   pending   Trustmesh peers that have not proven their key yet: choked
+ *             until they do (their bytes could be charged to no key)
  *   newcomer  short chains (possible Sybils or whitewashers) and stock clients:
  *             served only from a bounded share of the upload slots
  *   member    everyone else, ranked by balance for the remaining slots; an
  *             anonymous peer (over circuits) that keeps paying ranks as a
  *             member with balance 0, since it shows no balance but cannot free-ride
  */
-import { UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import type { RefusalReason } from './pay-wire.ts';
 
 export interface PeerFacts {
@@ -26,26 +31,36 @@ export interface PeerFacts {
   /** Length of its chain (its latest block's sequence number). */
   chainLength?: number | undefined;
   fraudster: boolean;
-  /** Bytes we sent it that it has not paid for. */
+  /** Bytes we sent it that it has not paid for: its key's, over all connections (stock clients: the pool's). */
   unpaidBytes: bigint;
+  /** Paid to us since `balance` was read, so not in it yet. */
+  paidSinceBalance?: bigint | undefined;
   /** Reached over circuits: no key or chain to check; it pays as it goes, through the circuits. */
   anonymous?: boolean;
 }
 
 export type Standing =
   | { kind: 'refused'; reason: RefusalReason; balance: bigint; threshold: bigint }
+  | { kind: 'pending' }
   | { kind: 'newcomer' }
   | { kind: 'member'; balance: bigint };
 
 export function standing(p: PeerFacts, c: PolicyConfig): Standing {
-  const balance = p.balance ?? 0n;
+  // What its balance will be once it pays what it owes us now.
+  const balance = (p.balance ?? 0n) - (p.paidSinceBalance ?? 0n) - (p.hasExtension && p.identified ? p.unpaidBytes : 0n);
   const refuse = (reason: RefusalReason): Standing => ({ kind: 'refused', reason, balance, threshold: c.thresholdBytes });
   if (p.fraudster) return refuse('fraudster');
-  if (!p.hasExtension) return c.stockPeers === 'refuse' ? refuse('stock') : { kind: 'newcomer' };
-  if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
+  if (!p.hasExtension) {
+    if (c.stockPeers === 'refuse') return refuse('stock');
+    return p.unpaidBytes > BigInt(STOCK_ALLOWANCE_BYTES) ? refuse('unpaid') : { kind: 'newcomer' };
+  }
   // Every peer of a hidden seeder is anonymous: as newcomers they would share a quarter of the slots among them.
-  if (p.anonymous === true) return 0n < c.thresholdBytes ? refuse('balance') : { kind: 'member', balance: 0n };
-  if (!p.identified) return { kind: 'newcomer' };
+  if (p.anonymous === true) {
+    if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
+    return 0n < c.thresholdBytes ? refuse('balance') : { kind: 'member', balance: 0n };
+  }
+  if (!p.identified) return { kind: 'pending' };
+  if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
   if (balance < c.thresholdBytes) return refuse('balance');
   if ((p.chainLength ?? 0) < c.newcomerChainLength) return { kind: 'newcomer' };
   return { kind: 'member', balance };

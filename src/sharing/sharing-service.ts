@@ -4,7 +4,7 @@
  * free-riding policy, and whose torrents survive reloads. Browser glue.
  */
 import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
-import { bytesEqual } from '../codec/bytes.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
 import type { PeerRef } from '../ledger/ledger-transport.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
@@ -16,7 +16,10 @@ import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import { anonymousMagnet, magnetOfTorrentFile } from './magnet.ts';
-import { circuitRate, CircuitWireAccount, CIRCUIT_RATE_FIELD, peerCircuitRate } from './circuit-wire-account.ts';
+import { circuitRate, CircuitWireAccount, CIRCUIT_RATE_FIELD, paidCircuitRate } from './circuit-wire-account.ts';
+import { DownloadAccount } from './accounting.ts';
+import { DownloadGuard } from './download-guard.ts';
+import { DebtKeeper } from './debt-store.ts';
 import type { SharingSeams } from './seams.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { addSettlement, TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
@@ -61,6 +64,8 @@ interface Entry {
   /** Wires over circuits (hidden swarms), paid through the circuits. */
   anonymous: Map<Wire, CircuitWireAccount>;
   choke: ChokeController | undefined;
+  /** Credits suppliers only for requested, proven blocks; drops junk senders. */
+  guard: DownloadGuard;
   error?: string;
 }
 
@@ -87,14 +92,17 @@ export class SharingService {
   private settingsNow: PolicySettings = loadSettings();
   private refreshTimer: ReturnType<typeof setInterval>;
   private unsubscribeLedger: () => void;
-  /** Test hook (test builds): refuse every payment request. */
-  withhold = false;
   /** Payments go over a direct libp2p connection to the peer when there is one (false: only over the wire; tests). */
   preferDirect = true;
+
+  /** Wires closed because the peer named a second key (diagnostics). */
+  keySwitches = 0;
 
   private constructor(
     private readonly o: SharingOptions,
     private readonly store: TorrentRegistry,
+    /** What each key owes us and we owe it, kept across connections and reloads. */
+    readonly debts: DebtKeeper,
   ) {
     this.client = new WebTorrent({
       dht: false,
@@ -107,9 +115,13 @@ export class SharingService {
     this.client.on('error', (err: Error) => this.onClientError(err));
     o.ledger.setAcceptancePolicy(BANDWIDTH, ({ proposal, from }) => {
       const up = bandwidthType.decode(proposal.transaction).up;
+      const refusal = o.seams?.refuseAgreement?.(up);
+      if (refusal !== undefined) return refusal;
       const link = this.linkFor(from, up);
-      if (link === undefined) return 'bandwidth is paid for to a peer we exchange pieces with, and you are not one';
-      return link.accept(up);
+      if (link !== undefined) return link.accept(up);
+      // No connection to it now: what we owe its key from earlier connections may still be paid.
+      if (this.debts.book.account(toHex(from.publicKey)).spendOwed(up)) return true;
+      return 'bandwidth is paid for to a peer we exchange pieces with, and you are not one';
     });
     this.unsubscribeLedger = o.ledger.subscribe((e) => {
       // Our balance changed: tell every connected Trustmesh peer.
@@ -119,7 +131,7 @@ export class SharingService {
   }
 
   static async start(o: SharingOptions): Promise<SharingService> {
-    const service = new SharingService(o, await TorrentRegistry.open());
+    const service = new SharingService(o, await TorrentRegistry.open(), await DebtKeeper.open());
     // Resume: re-add every kept torrent; WebTorrent re-checks the stored pieces and seeds what it has.
     for (const record of await service.store.all()) service.attach(service.client.add(record.torrentFile, { announce: record.hidden === true ? [] : [...o.trackers] }), record);
     return service;
@@ -230,9 +242,10 @@ export class SharingService {
 
   /**
    * Payments on a wire over circuits: we ask our rate in the extended
-   * handshake and pay the other end's for what we download, through the
-   * circuits; what it pays us is credited as it arrives, and the choke
-   * policy refuses it once its unpaid bytes pass the window.
+   * handshake and pay, through the circuits, for the verified bytes of blocks
+   * we requested (DownloadGuard) at min(its ask, our own); what it pays us is
+   * credited as it arrives, and the choke policy refuses it once its unpaid
+   * bytes pass the window.
    */
   private payOverCircuit(wire: Wire, connection: CircuitConnection, entry: Entry): void {
     const account = new CircuitWireAccount(circuitRate(connection.pathLength));
@@ -258,11 +271,18 @@ export class SharingService {
       saveTimer ??= setTimeout(save, CIRCUIT_SETTLEMENT_SAVE_MS);
     };
     wire.on('upload', (bytes: number) => account.uploaded(bytes));
-    wire.on('download', (bytes: number) => {
-      if (this.withhold) return;
-      const tokens = BigInt(bytes) * BigInt(peerCircuitRate(wire.peerExtendedHandshake as Record<string, unknown> | undefined));
-      connection.payThrough(tokens);
-      settle(tokens, false);
+    wire.on('extended', (ext: string) => {
+      if (ext === 'handshake') account.agreeRate(wire.peerExtendedHandshake);
+    });
+    entry.guard.watch({
+      wire,
+      account: new DownloadAccount(),
+      credited: (bytes) => {
+        const tokens = BigInt(bytes) * BigInt(paidCircuitRate(wire.peerExtendedHandshake, connection.pathLength));
+        if (this.o.seams?.beforeCircuitPay?.(tokens) === false) return;
+        connection.payThrough(tokens);
+        settle(tokens, false);
+      },
     });
     connection.onPaid((tokens) => {
       account.paid(tokens);
@@ -291,7 +311,7 @@ export class SharingService {
 
   /** Hooks payments and policy into a torrent's connections. */
   private attach(torrent: Torrent, record?: TorrentRecord): void {
-    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', torrentFile: new Uint8Array(), addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), anonymous: new Map(), choke: undefined };
+    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', torrentFile: new Uint8Array(), addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), anonymous: new Map(), choke: undefined, guard: new DownloadGuard(torrent) };
     const ready = (): void => {
       if (this.entries.get(torrent.infoHash) === entry) return;
       this.entries.set(torrent.infoHash, entry);
@@ -316,18 +336,24 @@ export class SharingService {
         addSettlement(entry.record, bytes, earned);
         void this.store.addSettlement(torrent.infoHash, bytes, earned);
       },
-      withholdAgreements: () => this.withhold,
       preferDirect: () => this.preferDirect,
       verify: (link) => this.verifyPeer(link, entry),
+      debts: this.debts.book,
+      refuses: (link) => entry.choke?.refuses(link.wire) ?? link.upload.overWindow(),
+      keySwitched: () => {
+        this.keySwitches++;
+      },
     });
     const extension = payExtension((wire) => {
       const link = new PeerLink(wire, ctx());
       entry.links.set(wire, link);
       wire.once('close', () => entry.links.delete(wire));
       entry.choke?.attach(wire);
+      entry.guard.watch({ wire, account: link.download, credited: () => link.sendAck(torrent.done) });
       return link;
     });
     torrent.on('wire', (wire: Wire, addr?: string) => {
+      this.o.seams?.onWire?.(wire, torrent.infoHash);
       // A wire over a circuit stays anonymous: no keys and no block between its two ends; it pays through the circuits.
       if (addr?.startsWith(`${CIRCUIT_ADDRESS}:`)) {
         const connection = this.circuitConnections.get(addr);
@@ -337,12 +363,10 @@ export class SharingService {
       }
       wire.use(extension);
     });
-    torrent.on('verified', (index: number) => {
-      for (const l of entry.links.values()) l.onVerified(index);
-    });
+    torrent.on('verified', (index: number) => entry.guard.onVerified(index));
     torrent.on('warning', (err: Error) => {
       const m = FAILED_PIECE.exec(err.message);
-      if (m !== null) for (const l of entry.links.values()) l.onFailed(Number(m[1]));
+      if (m !== null) entry.guard.onFailed(Number(m[1]));
     });
     torrent.on('done', () => {
       for (const l of entry.links.values()) l.sendAck(true);
@@ -369,13 +393,18 @@ export class SharingService {
     void (async () => {
       try {
         const key = peer.publicKey;
+        // Payments to us agreed after this read are not in the balance; the policy subtracts them.
+        const debt = this.debts.book.account(toHex(key));
+        let paid = debt.paidTotal;
         let v = await this.o.ledger.verifiedBalance(key);
         const target = link.head?.sequenceNumber ?? 0;
         if (v.through < target) {
           await this.o.ledger.crawlChain(peer, key, undefined, link.channel, v.through + 1);
+          paid = debt.paidTotal;
           v = await this.o.ledger.verifiedBalance(key);
         }
         link.verified = v;
+        link.paidAtVerify = paid;
         entry.choke?.soon();
         this.changed();
       } catch {
@@ -439,11 +468,13 @@ export class SharingService {
     });
   }
 
-  /** Per-connection books of a torrent (diagnostics): what each peer owes us and we owe it. */
+  /** Per-connection books of a torrent (diagnostics): what each peer owes us and we owe it; then the suppliers dropped for junk. */
   accounts(infoHash: string): Record<string, unknown>[] {
     const e = this.entries.get(infoHash);
     if (e === undefined) return [];
-    return [...e.links.values()].map((l) => ({
+    const downloadBooks = (d: DownloadAccount) => ({ verified: d.verified.toString(), agreed: d.agreed.toString(), strikes: d.strikes, unrequested: d.unrequested.toString() });
+    const dropped = e.guard.dropped.map((x) => ({ peer: x.peer, dropped: x.reason, download: downloadBooks(x.account) }));
+    const live = [...e.links.values()].map((l) => ({
       peer: l.wire.peerId,
       extension: l.hasExtension,
       identified: l.identified,
@@ -451,8 +482,9 @@ export class SharingService {
       choking: l.wire.amChoking,
       paymentRoute: l.lastPaymentRoute,
       upload: { sent: l.upload.sent.toString(), acked: l.upload.acked.toString(), proposed: l.upload.proposed.toString(), agreed: l.upload.agreed.toString(), pending: l.upload.pending?.toString() },
-      download: { verified: l.download.verified.toString(), agreed: l.download.agreed.toString() },
+      download: downloadBooks(l.download),
     }));
+    return [...live, ...dropped];
   }
 
   /** The .torrent file of a torrent we hold (once its metadata is known). */
@@ -485,6 +517,7 @@ export class SharingService {
     this.o.ledger.setAcceptancePolicy(BANDWIDTH, undefined);
     this.client.destroy();
     this.store.close();
+    void this.debts.close();
   }
 }
 

@@ -14,6 +14,8 @@ declare module 'webtorrent' {
     downloaded: number;
     extendedHandshake: Record<string, unknown>;
     peerExtendedHandshake: Record<string, unknown>;
+    /** Extension name → the peer's id for it, from its extended handshake(s). */
+    peerExtendedMapping: Record<string, number>;
     use(extension: unknown): void;
     extended(name: string, payload: Uint8Array): void;
     choke(): void;
@@ -21,6 +23,11 @@ declare module 'webtorrent' {
     destroy(): void;
     uploadSpeed(): number;
     downloadSpeed(): number;
+    /** Asks the peer for a block; `cb` gets it, or an error when the request ends without data. */
+    request(index: number, offset: number, length: number, cb?: (err: Error | null, chunk: Uint8Array | null) => void): void;
+    /** Sends a block. */
+    piece(index: number, offset: number, buffer: Uint8Array): void;
+    destroyed: boolean;
   }
 
   export interface TorrentFile {
@@ -54,6 +61,10 @@ declare module 'webtorrent' {
     done: boolean;
     paused: boolean;
     pieceLength: number;
+    lastPieceLength: number;
+    pieces: unknown[];
+    bitfield: { get(index: number): boolean } | undefined;
+    store: { get(index: number, cb: (err: Error | null, buf?: Uint8Array | null) => void): void } | null;
     _rechoke(): void;
     destroy(opts?: { destroyStore?: boolean }, cb?: (err?: Error) => void): void;
     addPeer(peer: unknown): boolean;
