@@ -40,8 +40,8 @@ async function hiddenDownloadMiBps(env: BenchEnv, seed: number): Promise<number>
 }
 
 
-/** Probes the last peer of `path` through the others. */
-function probe(page: Page, path: string[], bytes: number): Promise<{ ms: number }> {
+/** Probes the last peer of `path` through the others (a circuit cut for non-payment fails it; any other cut is rebuilt). */
+function probe(page: Page, path: string[], bytes: number): Promise<{ ms: number; rebuilds: number }> {
   return circuits(page, 'probe', path[path.length - 1], path.slice(0, -1), bytes);
 }
 
@@ -114,11 +114,13 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
 
     const direct: number[] = [];
     const byHops: Record<number, number[]> = { 1: [], 2: [], 3: [] };
+    const rebuilds: Record<number, number> = { 1: 0, 2: 0, 3: 0 };
     for (let run = 0; run < RUNS; run++) {
       direct.push(await directMiBps(origin!.page, sink!.peerId, BYTES));
       for (const h of [1, 2, 3]) {
         const r = await probe(origin!.page, paths[h]!, BYTES);
         byHops[h]!.push(BYTES / MiB / (r.ms / 1000));
+        rebuilds[h]! += r.rebuilds;
       }
     }
     const d = median(direct);
@@ -135,7 +137,7 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
         name: `${h} relay hop${h > 1 ? 's' : ''} to the far end, ${BYTES / MiB} MiB`,
         value: v,
         unit: 'MiB/s',
-        note: `${(v / d).toFixed(2)} × direct, ${(v / ceiling[h]!).toFixed(2)} × its ceiling; runs: ${byHops[h]!.map((x) => x.toFixed(1)).join(', ')}`,
+        note: `${(v / d).toFixed(2)} × direct, ${(v / ceiling[h]!).toFixed(2)} × its ceiling; runs: ${byHops[h]!.map((x) => x.toFixed(1)).join(', ')}; ${rebuilds[h] === 0 ? 'no circuit cut' : `${rebuilds[h]} circuit(s) cut and rebuilt`}`,
       });
     }
     for (const h of [1, 2, 3]) {

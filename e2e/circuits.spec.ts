@@ -132,6 +132,28 @@ test('a relay cuts the circuit of an originator that stops paying, within the un
   expect(await circuits<number>(relay!.page, 'relayedBytes')).toBe(0);
 });
 
+test('an honest payer is never cut at full speed: 64 MiB over one hop, five times in a row', async ({ openPeer }) => {
+  const { peers, ids } = await mesh(openPeer, 3);
+  const [origin, relay, sink] = peers;
+  const relayKey = await circuits<string>(relay!.page, 'publicKey');
+  // Payments are on (the default): a cut for non-payment fails the probe, any other cut shows as a rebuild.
+  for (let run = 0; run < 5; run++) {
+    const result = await circuits<Probe>(origin!.page, 'probe', ids[2], [ids[1]], 64 * MiB);
+    expect({ run, bytes: result.bytes, rebuilds: result.rebuilds, path: result.path }).toEqual({ run, bytes: 64 * MiB, rebuilds: 0, path: [relayKey] });
+  }
+  // The relay and the far end were paid at least what they carried.
+  for (const [name, hop] of [['relay', relay!], ['far end', sink!]] as const) {
+    const carried = BigInt(await circuits<number>(hop.page, 'relayedBytes'));
+    expect(carried).toBeGreaterThan(5n * 64n * BigInt(MiB));
+    // Says where the hop stood if it fails: what it carried, its balance, what the circuits paid it.
+    const standing = async (): Promise<string> => {
+      const b = await balance(hop.page);
+      return b.net >= carried ? 'paid' : `${name} carried ${carried}, net ${b.net} (up ${b.up}, down ${b.down}), earned ${await circuits<string>(hop.page, 'earned')}`;
+    };
+    await expect.poll(standing, { message: `the ${name} is paid for what it carried` }).toBe('paid');
+  }
+});
+
 test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met at a rendezvous point; the two never connect and no block links them', async ({ openPeer }) => {
   const { peers, ids } = await mesh(openPeer, 7);
   const [seeder, downloader, ...relays] = peers;

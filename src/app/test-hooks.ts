@@ -22,6 +22,7 @@ import { moneyHooks } from './hooks/money.ts';
 import { sharingJunkHooks } from './hooks/sharing-junk.ts';
 import { ledgerFloodHooks } from './hooks/ledger-flood.ts';
 import { sharingDebtHooks } from './hooks/sharing-debt.ts';
+import { downloadHooks } from './hooks/downloads.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -233,6 +234,7 @@ export interface TestHooks {
   sharingJunk: ReturnType<typeof sharingJunkHooks>;
   ledgerFlood: ReturnType<typeof ledgerFloodHooks>;
   sharingDebt: ReturnType<typeof sharingDebtHooks>;
+  downloads: ReturnType<typeof downloadHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -248,6 +250,7 @@ export function installTestHooks(session: AppSession): void {
     sharingJunk: sharingJunkHooks(session),
     ledgerFlood: ledgerFloodHooks(session),
     sharingDebt: sharingDebtHooks(session),
+    downloads: downloadHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -25,6 +25,10 @@ import {
   MAX_RENDEZVOUS,
   MAX_INTROS,
   PAYOUT_ANNOUNCE_WAIT_MS,
+  PAYOUT_IN_FLIGHT_MS,
+  PAYMENTS_IN_FLIGHT,
+  MAX_IN_FLIGHT_CREDIT_BYTES,
+  MAX_RELAY_DEBTORS,
   PAYOUT_EVERY_BYTES,
   PAYOUT_GRACE_MS,
   PAYOUT_JITTER,
@@ -36,6 +40,8 @@ import {
   RELAY_NEWCOMER_CHAIN_LENGTH,
   RELAY_NEWCOMER_SHARE,
   RELAY_UNPAID_WINDOW_BYTES,
+  PAYMENT_RETRIES,
+  PAYMENT_RETRY_MS,
 } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicKeyOf, type HopKeys, type StaticKey } from './handshake.ts';
@@ -103,6 +109,17 @@ interface Hop {
   circuitId: number;
 }
 
+/** One way payments leave a circuit (on toward the far end, or back toward the originator): what is under way. */
+interface PaymentFlow {
+  payments: number;
+  inFlight: bigint;
+  /** Failed payments in a row: each is tried again, a little later each time. */
+  failures: number;
+}
+
+const WINDOW = BigInt(RELAY_UNPAID_WINDOW_BYTES);
+const STEP = BigInt(PAYOUT_STEP_MAX_BYTES);
+
 interface Relayed {
   id: string;
   prev: Hop;
@@ -119,14 +136,20 @@ interface Relayed {
   /** Tokens the previous hop paid us for this circuit, and what we passed on to the next. */
   paidIn: bigint;
   paidOut: bigint;
-  forwarding: boolean;
+  /**
+   * Our bytes when the latest payment credited from the previous hop was
+   * announced: what it covers of our own share. The rest of it is passed on,
+   * so the next hop is not shorted by what we carried while it travelled.
+   */
+  covered: number;
+  forwardFlow: PaymentFlow;
   /**
    * Tokens coming back from the far side toward the originator (a downloader
    * paying a hidden seeder through the rendezvous point): all of it passes on.
    */
   backIn: bigint;
   backOut: bigint;
-  backwarding: boolean;
+  backFlow: PaymentFlow;
   open: boolean;
   /** Closed, and past the time for its final payment: we owe the next hop for what we carried, paid or not. */
   liable: boolean;
@@ -142,9 +165,14 @@ interface Relayed {
 /** A payout a neighbour announced on a circuit link, waiting for its TrustChain proposal. */
 interface Announced {
   amount: bigint;
+  /** When it was announced, and the circuit's bytes then (what it pays for). */
+  at: number;
+  bytesAt: number;
+  /** The relayed circuit it pays for from its previous hop's side, if that is what it is (counts as in flight). */
+  forward?: Relayed;
   /** Whether the circuit it is for may still be paid. */
   live(): boolean;
-  credit(amount: bigint): void;
+  credit(amount: bigint, bytesAt: number): void;
 }
 
 type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
@@ -180,6 +208,8 @@ export class CircuitNode {
   private readonly announceWaiters = new Set<{ key: string; amount: bigint; wake(): void }>();
   /** What each neighbour owes us over all its circuits (relay-debt.ts). */
   private readonly debts: RelayDebts;
+  /** Keys (hex) that announced a payout and let it lapse: their announcements count for nothing any more. */
+  private readonly lapsed = new Set<string>();
 
   constructor(private readonly o: CircuitNodeOptions) {
     this.debts = o.debts ?? RelayDebts.empty(o.now);
@@ -282,7 +312,7 @@ export class CircuitNode {
         const key = toHex(link.remoteKey);
         const list = this.announced.get(key) ?? [];
         if (list.length >= MAX_PENDING_PAYOUTS) list.shift();
-        list.push({ ...target, amount: f.amount });
+        list.push({ ...target, amount: f.amount, at: this.o.now(), bytesAt: target.forward?.bytes ?? 0 });
         this.announced.set(key, list);
         for (const w of [...this.announceWaiters]) if (w.key === key && w.amount === f.amount) w.wake();
         return;
@@ -347,10 +377,11 @@ export class CircuitNode {
       badCells: 0,
       paidIn: 0n,
       paidOut: 0n,
-      forwarding: false,
+      covered: 0,
+      forwardFlow: { payments: 0, inFlight: 0n, failures: 0 },
       backIn: 0n,
       backOut: 0n,
-      backwarding: false,
+      backFlow: { payments: 0, inFlight: 0n, failures: 0 },
       open: true,
       liable: false,
       excusedUntil: 0,
@@ -521,8 +552,9 @@ export class CircuitNode {
     if (this.o.pay === undefined) return true;
     this.debts.add(r.debtor, BigInt(bytes));
     let cut: Relayed[];
-    if (unpaidOn(r) > BigInt(RELAY_UNPAID_WINDOW_BYTES)) cut = [r];
-    else if (this.overWindow(r.debtor)) cut = [...this.byPrev.values()].filter((c) => c.debtor === r.debtor && unpaidOn(c) > BigInt(PAYOUT_STEP_MAX_BYTES));
+    // Cheap checks first: the announcements are walked only for a circuit or key already past its limit.
+    if (unpaidOn(r) > WINDOW && unpaidOn(r) - this.inFlight(r.debtor, r) > WINDOW) cut = [r];
+    else if (this.overWindow(r.debtor)) cut = [...this.byPrev.values()].filter((c) => c.debtor === r.debtor && unpaidOn(c) > STEP && unpaidOn(c) - this.inFlight(c.debtor, c) > STEP);
     else return true;
     for (const c of cut) void this.teardown(c, 'unpaid', 'both');
     // A cut is stored at once, not with the next batch: a reload right after must not forgive it.
@@ -537,12 +569,33 @@ export class CircuitNode {
    */
   private overWindow(debtor: string): boolean {
     const debt = this.debts.of(debtor);
-    if (debt <= BigInt(RELAY_UNPAID_WINDOW_BYTES)) return false; // the common case, without walking the circuits
+    if (debt <= WINDOW) return false; // the common case, without walking the circuits
     const now = this.o.now();
     const paying = new Set<Relayed>();
     for (const r of this.byPrev.values()) if (r.debtor === debtor) paying.add(r);
     for (const { r } of this.closing.values()) if (r.debtor === debtor && r.excusedUntil > now) paying.add(r);
-    return debt > BigInt(RELAY_UNPAID_WINDOW_BYTES) + BigInt(PAYOUT_STEP_MAX_BYTES) * BigInt(paying.size);
+    return debt - this.inFlight(debtor) > WINDOW + STEP * BigInt(paying.size);
+  }
+
+  /**
+   * Tokens `debtor` announced on its links (for circuit `r` only, if given)
+   * whose proposals are on their way: counted as paid for PAYOUT_IN_FLIGHT_MS,
+   * up to MAX_IN_FLIGHT_CREDIT_BYTES. A key that let one lapse gets none.
+   */
+  private inFlight(debtor: string, r?: Relayed): bigint {
+    if (this.lapsed.has(debtor)) return 0n;
+    const now = this.o.now();
+    let sum = 0n;
+    for (const a of this.announced.get(debtor) ?? []) {
+      if (a.forward === undefined || (r !== undefined && a.forward !== r)) continue;
+      if (now - a.at > PAYOUT_IN_FLIGHT_MS) {
+        if (this.lapsed.size >= MAX_RELAY_DEBTORS) this.lapsed.delete(this.lapsed.values().next().value!);
+        this.lapsed.add(debtor);
+        return 0n;
+      }
+      sum += a.amount;
+    }
+    return sum < BigInt(MAX_IN_FLIGHT_CREDIT_BYTES) ? sum : BigInt(MAX_IN_FLIGHT_CREDIT_BYTES);
   }
 
   /** What the neighbour with this key owes us for relaying, over all its circuits (diagnostics, tests). */
@@ -568,7 +621,7 @@ export class CircuitNode {
     const i = list?.findIndex((a) => a.amount === amount) ?? -1;
     if (list === undefined || i < 0) return false;
     const [entry] = list.splice(i, 1) as [Announced];
-    entry.credit(amount);
+    entry.credit(amount, entry.bytesAt);
     return true;
   }
 
@@ -577,16 +630,18 @@ export class CircuitNode {
    * paid from its originator's side (forward) or passed back from the far
    * side (backward), or a circuit we built, paid from the far side.
    */
-  private payoutTarget(link: CircuitLink, s: string): Omit<Announced, 'amount'> | undefined {
+  private payoutTarget(link: CircuitLink, s: string): Omit<Announced, 'amount' | 'at' | 'bytesAt'> | undefined {
     const r = this.byPrev.get(s) ?? this.byNext.get(s) ?? this.closing.get(s)?.r;
     const from = (hop: Hop | undefined): boolean => hop !== undefined && hop.link === link && this.slot(link, hop.circuitId) === s;
     if (r !== undefined && (from(r.prev) || from(r.next))) {
       const forward = from(r.prev);
       return {
+        ...(forward ? { forward: r } : {}),
         live: () => this.mayBePaid(r),
-        credit: (amount) => {
+        credit: (amount, bytesAt) => {
           if (forward) {
             r.paidIn += amount;
+            if (bytesAt > r.covered) r.covered = bytesAt;
             this.debts.add(r.debtor, -amount);
           } else r.backIn += amount;
           this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
@@ -637,11 +692,12 @@ export class CircuitNode {
    */
   private passOn(r: Relayed): Promise<void> {
     const owed = (): bigint => {
-      const rest = r.paidIn - r.paidOut - BigInt(r.bytes);
+      // Our share is what the payments cover of our bytes, not what we carried since: that is paid with the next step.
+      const rest = r.paidIn - r.paidOut - BigInt(Math.min(r.bytes, r.covered));
       const liable = r.liable && r.next !== undefined ? BigInt(r.bytes) - r.paidOut : 0n;
       return rest > liable ? rest : liable;
     };
-    return this.passPayment(r, 'forwarding', r.next ?? r.spliced?.prev, owed, (a) => {
+    return this.passPayment(r, r.forwardFlow, r.next ?? r.spliced?.prev, owed, (a) => {
       r.paidOut += a;
       // It was the next hop's, not ours: it no longer pays off the previous hop's debt.
       this.debts.add(r.debtor, a);
@@ -650,35 +706,46 @@ export class CircuitNode {
 
   /** Passes a payment from the far side on toward the originator, whole. */
   private passBack(r: Relayed): Promise<void> {
-    return this.passPayment(r, 'backwarding', r.prev, () => r.backIn - r.backOut, (a) => (r.backOut += a));
+    return this.passPayment(r, r.backFlow, r.prev, () => r.backIn - r.backOut, (a) => (r.backOut += a));
   }
 
   /**
    * Pays `hop` what is owed on one of a circuit's payment flows, after a
    * random pause so the payment in and the payment out are not matched by
-   * their timing alone; one payment at a time per flow, then again for what
-   * arrived meanwhile. One not countersigned stays owed and goes with the next.
+   * their timing alone. Up to PAYMENTS_IN_FLIGHT payments per flow are under
+   * way at once (a payment arriving while one is passed on goes on at once,
+   * not after it); then again for what arrived meanwhile. One not
+   * countersigned stays owed and goes with the next.
    */
-  private async passPayment(r: Relayed, busy: 'forwarding' | 'backwarding', hop: Hop | undefined, owed: () => bigint, paidOut: (amount: bigint) => void): Promise<void> {
+  private async passPayment(r: Relayed, flow: PaymentFlow, hop: Hop | undefined, owed: () => bigint, paidOut: (amount: bigint) => void): Promise<void> {
     const pay = this.o.pay;
-    if (pay === undefined || hop === undefined || r[busy] || owed() <= 0n) return;
-    r[busy] = true;
+    if (pay === undefined || hop === undefined || flow.payments >= PAYMENTS_IN_FLIGHT || owed() - flow.inFlight <= 0n) return;
+    flow.payments++;
+    let amount = 0n;
     let ok = false;
     try {
       await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
-      const amount = owed();
-      if (amount <= 0n || this.o.seams?.beforePay?.(hop.link.remoteKey, amount) === false) return;
+      const due = owed() - flow.inFlight;
+      if (due <= 0n || this.o.seams?.beforePay?.(hop.link.remoteKey, due) === false) return;
+      amount = due;
+      flow.inFlight += amount;
       await this.sendFrame(hop, { type: 'payout', circuitId: hop.circuitId, amount });
       await pay(hop.link.remoteKey, amount);
       paidOut(amount);
       this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'out' });
       ok = true;
     } catch {
-      // Not countersigned: it stays owed.
+      // Not countersigned: it stays owed, and is tried again shortly.
     } finally {
-      r[busy] = false;
+      flow.payments--;
+      flow.inFlight -= amount;
     }
-    if (ok) await this.passPayment(r, busy, hop, owed, paidOut);
+    if (ok) {
+      flow.failures = 0;
+      await this.passPayment(r, flow, hop, owed, paidOut);
+    } else if (amount > 0n && flow.failures < PAYMENT_RETRIES) {
+      setTimeout(() => void this.passPayment(r, flow, hop, owed, paidOut), PAYMENT_RETRY_MS * ++flow.failures);
+    }
   }
 
   private async badCell(r: Relayed): Promise<void> {
@@ -820,7 +887,6 @@ export class OriginCircuit {
   receivedFromFarSide = 0n;
   /** Called when the far side's payment reaches us. */
   onPaidFromFarSide: (amount: bigint) => void = () => undefined;
-  private paying = false;
   private payThreshold: number;
   /** Called when a hop or the path goes away (not when we close it). */
   onBroken: (reason: DestroyReason) => void = () => undefined;
@@ -863,38 +929,62 @@ export class OriginCircuit {
   /**
    * Pays the first hop for the whole path, deferred and aggregated: when what
    * is due passes a jittered threshold, and once more at the end (`final`).
+   * A step's payment starts when it is due even if the last one is still on
+   * its way (up to PAYMENTS_IN_FLIGHT): at full speed a round trip outlasts a
+   * step, and queueing them let the payer fall a window behind.
    */
   async settle(final: boolean): Promise<void> {
     this.finalDue ||= final;
     const pay = this.o.pay;
-    if (pay === undefined || this.paying || this.hops.length === 0) return;
-    const due = this.due;
+    if (pay === undefined || this.payments >= PAYMENTS_IN_FLIGHT || this.hops.length === 0) return;
+    const amount = this.due - this.inFlight;
     const carried = this.onionBytes;
     // The step is in bytes carried, whatever the path's length or the far side's rate: one payment per step
     // (and its pass-ons) however many tokens it holds, since each costs block pairs all along the path.
-    if (due <= 0n || (!this.finalDue && carried - this.paidThrough < this.payThreshold)) return;
-    if (this.o.seams?.beforePay?.(this.hops[0]!.key, due) === false) return;
-    this.paying = true;
+    if (amount <= 0n || (!this.finalDue && !this.retryDue && carried - this.paidThrough < this.payThreshold)) return;
+    if (this.o.seams?.beforePay?.(this.hops[0]!.key, amount) === false) return;
+    this.payments++;
+    this.inFlight += amount;
+    this.retryDue = false;
+    // The next step counts from this payment's start, not from its countersignature.
+    this.paidThrough = carried;
+    this.payThreshold = this.nextThreshold();
     let ok = false;
     try {
-      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount: due });
-      await pay(this.hops[0]!.key, due);
-      this.paid += due;
-      this.paidThrough = carried;
-      this.payThreshold = this.nextThreshold();
+      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount });
+      await pay(this.hops[0]!.key, amount);
+      this.paid += amount;
       ok = true;
     } catch {
-      // Not countersigned now: it stays due.
+      // Not countersigned now: it stays due, and is tried again shortly (at the end of a transfer no step comes again).
     } finally {
-      this.paying = false;
+      this.payments--;
+      this.inFlight -= amount;
     }
-    // Bytes that moved while this payment was under way, or the final settlement asked for meanwhile.
-    if (ok && this.due > 0n) await this.settle(false);
+    if (!ok) return this.retryLater();
+    this.failures = 0;
+    // A step that came due while both were under way, or the final settlement asked for meanwhile.
+    if (this.due - this.inFlight > 0n) await this.settle(false);
+  }
+
+  private retryLater(): void {
+    if (this.failures >= PAYMENT_RETRIES) return;
+    setTimeout(() => {
+      this.retryDue = true;
+      void this.settle(false);
+    }, PAYMENT_RETRY_MS * ++this.failures);
   }
 
   private finalDue = false;
-  /** Cell bytes through our first link when we last paid. */
+  /** A failed payment waits to be tried again, whatever the step. */
+  private retryDue = false;
+  /** Failed payments in a row. */
+  private failures = 0;
+  /** Cell bytes through our first link when we last started a payment. */
   private paidThrough = 0;
+  /** Payments under way, and the tokens they carry. */
+  private payments = 0;
+  private inFlight = 0n;
 
   get path(): Uint8Array[] {
     return this.hops.map((h) => h.key);

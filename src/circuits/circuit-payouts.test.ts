@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../codec/bytes.ts';
 import type { OriginCircuit } from './circuit-node.ts';
-import { MAX_DATA_BYTES, PAYOUT_EVERY_BYTES, PAYOUT_JITTER, PAYOUT_STEP_MAX_BYTES, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { MAX_DATA_BYTES, MAX_IN_FLIGHT_CREDIT_BYTES, PAYOUT_EVERY_BYTES, PAYOUT_IN_FLIGHT_MS, PAYOUT_JITTER, PAYMENT_RETRY_MS, PAYOUT_STEP_MAX_BYTES, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { mesh, until, type Peer } from './test-support.ts';
 
@@ -36,7 +36,39 @@ async function rideUntilCut(origin: Peer, path: Uint8Array[], far: Peer, bytes: 
   return broken;
 }
 
+/**
+ * A mesh whose first peer's payouts each reach their payee only once the last peer (the far end) has taken
+ * `traffic` more bytes of cells: a slow ledger round trip, measured in what the circuit carries meanwhile.
+ */
+function slowPayer(count: number, traffic: number) {
+  let finished = false;
+  const m = mesh(count, {
+    payments: true,
+    payDelay: (from) => {
+      if (toHex(from) !== toHex(m.peers[0]!.key)) return Promise.resolve();
+      const far = m.peers[count - 1]!;
+      const start = far.received.length;
+      return until(() => finished || far.received.length - start >= traffic / MAX_DATA_BYTES, 'the slow payment', 60_000);
+    },
+  });
+  return { peers: m.peers, far: m.peers[count - 1]!, done: () => (finished = true) };
+}
+
 describe('relay payouts', () => {
+  it('tries a payment that was not countersigned again, so the last one of a transfer still reaches every hop', async () => {
+    const failed = new Set<string>();
+    // Each payer's first payout times out; without retries the final settlement would be lost for good.
+    const { peers } = mesh(3, { payments: true, failPay: (from) => !failed.has(toHex(from)) && failed.add(toHex(from)) !== undefined });
+    const [origin, relay, far] = peers;
+    const circuit = await origin!.node.build([relay!.key, far!.key]);
+    await push(circuit, 2 * MiB, far!);
+    await until(() => far!.received.length >= Math.ceil((2 * MiB) / MAX_DATA_BYTES), 'the data');
+    await circuit.close();
+    const carried = (p: Peer) => p.events.filter((e) => e.type === 'closed').reduce((n, e) => n + (e as { bytes: number }).bytes, 0);
+    await until(() => [relay!, far!].every((p) => carried(p) > 0 && p.paidIn - p.paidOut >= BigInt(carried(p))), 'both hops paid after a failed payment', 3 * PAYMENT_RETRY_MS + 5_000);
+    expect(failed.size).toBe(2);
+  });
+
   it('pays every hop at least what it carried: the originator pays for the path, each relay passes the rest on', async () => {
     const { peers } = mesh(4, { payments: true });
     const [origin, r1, r2, far] = peers;
@@ -57,6 +89,73 @@ describe('relay payouts', () => {
     expect(origin!.paidOut).toBe(earned);
     expect(Number(origin!.paidOut)).toBeLessThan(3 * carried(r1!) * 1.01);
   });
+
+  it("pays ahead: an originator whose payments each take 20 MiB of traffic to be countersigned is cut at neither hop, and the far end is not shorted", async () => {
+    // At ~15 MiB/s a ledger round trip of 1.3 s is this long. Today's payer queued its payments behind each other and
+    // the relay kept its share of the bytes carried while a payment travelled, so the far end fell a window behind.
+    const { peers, far, done } = slowPayer(3, 20 * MiB);
+    const [origin, r1] = peers;
+    const circuit = await origin!.node.build([r1!.key, far.key]);
+    await push(circuit, 64 * MiB, far);
+    done();
+    expect(circuit.state).toBe('ready');
+    expect([...r1!.events, ...far.events].filter((e) => e.type === 'closed')).toEqual([]);
+    await circuit.close();
+    await until(() => r1!.node.owedBy(origin!.key) <= 0n && far.node.owedBy(r1!.key) <= 0n, 'the final payments');
+  }, 60_000);
+
+  it('counts a payout announced on the link as paid while its proposal is on its way, so a round trip longer than the window cuts no honest payer', async () => {
+    // No relay: the far end is the first hop, and each payment takes 28 MiB of traffic, more than the window less a step.
+    const { peers, far, done } = slowPayer(2, 28 * MiB);
+    const circuit = await peers[0]!.node.build([far.key]);
+    await push(circuit, 64 * MiB, far);
+    done();
+    expect(circuit.state).toBe('ready');
+    expect(far.events.filter((e) => e.type === 'closed')).toEqual([]);
+  }, 60_000);
+
+  it("counts payouts in flight toward the key's window too: a new circuit right after a closed one whose payments are still on their way is neither refused nor cut", async () => {
+    // No relay: the far end is the only hop. Every payout is announced, then held until the test lets them through.
+    let held = true;
+    const { peers } = mesh(2, { payments: true, payDelay: () => until(() => !held, 'the payments to go through', 60_000) });
+    const [origin, far] = peers;
+    const first = await origin!.node.build([far!.key]);
+    await push(first, 40 * MiB, far!);
+    await first.close(); // its final payment is announced, and held: the key owes more than its window and a step
+    const second = await origin!.node.build([far!.key]);
+    await push(second, 8 * MiB, far!);
+    // The key owes more than its window plus a step for each of its two circuits: all of it announced and on its way.
+    expect(far!.node.owedBy(origin!.key)).toBeGreaterThan(BigInt(RELAY_UNPAID_WINDOW_BYTES + 2 * PAYOUT_STEP_MAX_BYTES));
+    expect(second.state).toBe('ready');
+    held = false;
+    await second.close();
+    await until(() => far!.node.owedBy(origin!.key) <= 0n, 'the payments');
+    expect(far!.events.filter((e) => e.type === 'closed').map((e) => (e as { reason: string }).reason)).toEqual(['requested', 'requested']);
+  }, 60_000);
+
+  it('cuts a payer that announces payouts and never proposes them within one window more at most, and its key is refused once they lapse', async () => {
+    const { peers, advance } = mesh(3, { payments: true, payDelay: (from) => (toHex(from) === toHex(peers[0]!.key) ? new Promise<void>(() => undefined) : Promise.resolve()) });
+    const [origin, r1, far] = peers;
+    expect(await rideUntilCut(origin!, [r1!.key, far!.key], far!, 80 * MiB)).toBe('unpaid');
+    expect(carriedBy(r1!)).toBeLessThanOrEqual(RELAY_UNPAID_WINDOW_BYTES + MAX_IN_FLIGHT_CREDIT_BYTES + 2 * MAX_DATA_BYTES);
+    advance(PAYOUT_IN_FLIGHT_MS + 1);
+    await expect(origin!.node.build([r1!.key, far!.key])).rejects.toMatchObject({ code: 'unpaid' });
+  }, 60_000);
+
+  it('gives a key whose announced payout lapsed no credit for announcements any more, however often it announces afresh', async () => {
+    // Each payout is announced, then never proposed; half the time a payout may travel passes before the next step's.
+    // No relay: the far end is the only hop, so its own window is what cuts.
+    const m = mesh(2, {
+      payments: true,
+      payDelay: async () => {
+        m.advance(PAYOUT_IN_FLIGHT_MS / 2);
+        throw new Error('never proposed');
+      },
+    });
+    const [origin, far] = m.peers;
+    expect(await rideUntilCut(origin!, [far!.key], far!, 80 * MiB)).toBe('unpaid');
+    expect(carriedBy(far!)).toBeLessThanOrEqual(RELAY_UNPAID_WINDOW_BYTES + 2 * MAX_DATA_BYTES);
+  }, 60_000);
 
   it('cuts the circuit of an originator that stops paying, within the unpaid window', async () => {
     const { peers } = mesh(3, { payments: true });

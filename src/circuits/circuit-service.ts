@@ -59,7 +59,7 @@ export class CircuitService {
   /** Relays whose circuit lost a hop lately (key hex → until when): a dead tab's connection lingers for a while. */
   private readonly suspects = new Map<string, number>();
   /** Signed relay announcements heard from the peer network. */
-  readonly directory = new RelayDirectory({ now: Date.now, verify: verifyEd25519 });
+  readonly directory = new RelayDirectory({ now: Date.now, verify: verifyEd25519, fraudster: (k) => this.ledger.isFraudster(k) });
   private readonly gossip: RelayGossip;
   private lastAnnounced = 0;
   relayedBytes = 0;
@@ -109,7 +109,8 @@ export class CircuitService {
     this.gossip = new RelayGossip(libp2p, this.directory, () => {
       // Strictly increasing, so a quick off-and-on still replaces the last announcement everywhere.
       this.lastAnnounced = Math.max(Date.now(), this.lastAnnounced + 1);
-      const body = { publicKey: identity.publicKey, issuedAt: BigInt(this.lastAnnounced), relaying: this.relaying, capKiBps: this.settingsNow.capKiBps };
+      const { relaying, exit, capKiBps } = this.settingsNow;
+      const body = { publicKey: identity.publicKey, issuedAt: BigInt(this.lastAnnounced), relaying, exit: relaying && exit, capKiBps };
       return signAnnouncement(body, (m) => signEd25519(identity.seed, m));
     });
   }
@@ -154,8 +155,9 @@ export class CircuitService {
     return this.settingsNow.relaying;
   }
 
+  /** Turning relaying off turns exiting off too: an exit is a relay. */
   set relaying(on: boolean) {
-    this.saveSettings({ ...this.settingsNow, relaying: on });
+    this.saveSettings({ ...this.settingsNow, relaying: on, exit: on && this.settingsNow.exit });
   }
 
   /** Circuits this tab built that are still open (hops as keys, bytes, state). */
@@ -209,6 +211,12 @@ export class CircuitService {
   /** Relays we know of from announcements, and how many of them we can build through now. */
   relayCounts(): { known: number; connected: number } {
     return { known: this.directory.relays().filter((a) => !bytesEqual(a.publicKey, this.publicKey)).length, connected: this.relayCandidates().length };
+  }
+
+  /** Exits we know of from announcements (not ourselves, no proven fraudster), and how many of them are connected to us. */
+  exitCounts(): { known: number; connected: number } {
+    const exits = this.directory.exits().filter((a) => !bytesEqual(a.publicKey, this.publicKey));
+    return { known: exits.length, connected: this.relayCandidates().filter((k) => this.directory.isExit(k)).length };
   }
 
   /** Waits briefly until every direct peer has told us whether it relays (right after peers connect). */

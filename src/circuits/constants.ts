@@ -59,6 +59,40 @@ export const PAYOUT_JITTER = 0.5;
  * ~15 MiB/s this is what is in flight, and no more.
  */
 export const RELAY_UNPAID_WINDOW_BYTES = 32 * 1024 * 1024;
+/**
+ * Payments of one flow a payer keeps under way at once (the originator's to
+ * its first hop, a relay's passing them on). A payment is a ledger round trip
+ * with strict commits on both ends (~0.3–2 s in tabs), in which a 1-hop
+ * circuit carries 5–30 MiB: each step's payment starts when it is due, while
+ * earlier ones are still on their way, rather than after them. Hops past the
+ * first are paid only once the first hop has its payment, so they trail by a
+ * round trip plus the gap between two payments' starts: four cover round
+ * trips of up to four steps (~25 MiB) inside the window.
+ */
+export const PAYMENTS_IN_FLIGHT = 4;
+/**
+ * A payment that was not countersigned (a timeout under load, a refusal that
+ * raced its announcement) is tried again after this, then twice as long, and
+ * so on: at the end of a transfer no later step would carry it, and the hop
+ * would stay unpaid for what it carried.
+ */
+export const PAYMENT_RETRY_MS = 2_000;
+/** Tries after a failed payment before it is left to the next step (a payee that keeps refusing is not pestered). */
+export const PAYMENT_RETRIES = 5;
+/**
+ * A payout announced on the circuit link (its `payout` frame, which travels
+ * in order with the cells it pays for) counts as paid for this long while its
+ * proposal is countersigned: a relay does not cut a payer whose payment is on
+ * its way. Ten times an honest round trip; a key that lets one lapse gets no
+ * such credit any more.
+ */
+export const PAYOUT_IN_FLIGHT_MS = 20_000;
+/**
+ * The most that payouts announced but not yet countersigned may count for, on
+ * a circuit or a key: a payer that announces and never pays gets one more
+ * window, once, for PAYOUT_IN_FLIGHT_MS at most.
+ */
+export const MAX_IN_FLIGHT_CREDIT_BYTES = RELAY_UNPAID_WINDOW_BYTES;
 /** A torn-down circuit still accepts its final payment for this long. */
 export const PAYOUT_GRACE_MS = 30_000;
 /**
@@ -139,3 +173,30 @@ export const SUSPECT_RELAY_MS = 60_000;
  * timeout, so a slow but moving hop (a low upload cap) is never cut for it.
  */
 export const FORWARD_STALL_MS = IDLE_TIMEOUT_MS;
+
+/* Exit streams (exit-wire.ts) and the exit policy (exit-policy.ts). */
+/**
+ * Streams a circuit may have open or opening at its exit at once. They share the circuit's bandwidth, so
+ * swarm peers past a handful add no speed; each holds a WebRTC connection and up to a stream window at the exit.
+ */
+export const MAX_STREAMS_PER_CIRCUIT = 8;
+/** Streams a circuit may begin over its life: swarm peers leave and are replaced, but no circuit makes its exit dial without bound. */
+export const MAX_BEGINS_PER_CIRCUIT = 4 * MAX_STREAMS_PER_CIRCUIT;
+/** Trackers one begin may name: magnet links name a few, and each is a WebSocket the exit opens and announces on. */
+export const MAX_EXIT_TRACKERS = 8;
+/** Longest tracker URL in a begin: real ones are well under 100 bytes; fits a u8 length. */
+export const MAX_TRACKER_URL_BYTES = 200;
+/**
+ * Stream data either end may have sent that the other has not yet delivered (returned as sendme credit).
+ * A circuit carries many streams and its back-pressure is per circuit, so without this one stalled peer
+ * would make the other end buffer without bound or hold up every stream. 1 MiB keeps ~10 MiB/s on one
+ * stream at a 100 ms circuit round trip.
+ */
+export const EXIT_STREAM_WINDOW_BYTES = 1024 * 1024;
+/** A receiver returns credit after delivering this much of a stream (a quarter window keeps it busy). */
+export const EXIT_SENDME_EVERY_BYTES = EXIT_STREAM_WINDOW_BYTES / 4;
+/**
+ * With an exit upload cap, a circuit may send its swarm at most this long's worth of it: a downloader's own
+ * upload (handshakes, requests, haves) stays far below, while no one circuit takes the exit's upload for its life.
+ */
+export const EXIT_UPLOAD_SHARE_MS = 60_000;

@@ -36,6 +36,19 @@ export interface SwarmAccess {
   wantsPeers(infoHash: string): boolean;
   /** Hidden torrents we hold complete (to publish again after a reload). */
   hiddenSeeds(): string[];
+  /** Hidden downloads not complete, with the relay hops they were asked with: we keep reaching for their seeders. */
+  hiddenDownloads(): { infoHash: string; hops: number | undefined }[];
+}
+
+/** Where reaching the hidden seeder of a download stands, for the Files page. */
+export interface ReachStatus {
+  /** looking: a try is under way; connected: a hidden seeder is a peer; waiting: the last try failed or the seeder left, the next try is at `nextTryAt`. */
+  state: 'looking' | 'connected' | 'waiting';
+  /** Tries that failed so far. */
+  failures: number;
+  /** Why the last try failed. */
+  lastError?: string | undefined;
+  nextTryAt?: number | undefined;
 }
 
 /** Relay hops for swarms hidden again after a reload (the Files page's default). */
@@ -57,6 +70,8 @@ const REACH_RETRY_MAX_MS = 30_000;
 
 export class HiddenSwarms {
   private readonly published = new Map<string, { close(): Promise<void> }>();
+  /** Downloads we reach for, each with its status and its first outcome. */
+  private readonly reachers = new Map<string, { status: ReachStatus; first: Promise<void> }>();
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -75,6 +90,8 @@ export class HiddenSwarms {
     this.resumeTimer = setInterval(() => {
       if (++tries > MAX_RESUME_TRIES) return clearInterval(this.resumeTimer);
       for (const infoHash of this.swarms.hiddenSeeds()) void this.hide(infoHash, RESUME_HOPS).catch(() => undefined); // tried again next round
+      // Hidden downloads kept over the reload reach for their seeders again (reach retries by itself; a second call joins the first).
+      for (const d of this.swarms.hiddenDownloads()) void this.reach(d.infoHash, d.hops ?? RESUME_HOPS).catch(() => undefined);
     }, RESUME_EVERY_MS);
   }
 
@@ -188,20 +205,57 @@ export class HiddenSwarms {
 
   /**
    * Reaches the hidden seeder of `infoHash` over `hops` relays on our side and
-   * adds it as a peer; when that connection drops (a relay left, a circuit was
-   * cut) while the download still needs peers, reaches it again over new circuits.
+   * adds it as a peer. Whenever no seeder is connected (a try failed, a relay
+   * left, a circuit was cut) while the download is still hidden and
+   * incomplete, it tries again with backoff: a torrent client never stops
+   * looking for peers, and the download stays listed meanwhile. Resolves at the
+   * first connection; rejects with the first failure while it goes on trying
+   * (`reachStatus` says where it stands). A second call joins the first.
    */
-  async reach(infoHash: string, hops: number): Promise<void> {
-    const connection = await this.reachOnce(infoHash, hops);
+  reach(infoHash: string, hops: number): Promise<void> {
+    const known = this.reachers.get(infoHash);
+    if (known !== undefined) return known.first;
+    const status: ReachStatus = { state: 'looking', failures: 0 };
+    let settle!: { resolve: () => void; reject: (err: Error) => void };
+    const first = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    first.catch(() => undefined); // callers that do not wait read reachStatus instead
+    this.reachers.set(infoHash, { status, first });
+    const wanted = (): boolean => !this.stopped && this.swarms.hiddenDownloads().some((d) => d.infoHash === infoHash);
     let retries = 0;
-    const again = (): void => {
-      if (!this.swarms.wantsPeers(infoHash)) return;
-      const delay = Math.min(REACH_RETRY_MAX_MS, REACH_RETRY_MS * 2 ** retries++);
-      setTimeout(() => {
-        this.reachOnce(infoHash, hops).then((c) => c.once('close', again), again);
-      }, delay);
+    const attempt = (): void => {
+      if (!wanted()) return void this.reachers.delete(infoHash);
+      status.state = 'looking';
+      status.nextTryAt = undefined;
+      this.reachOnce(infoHash, hops).then(
+        (connection) => {
+          status.state = 'connected';
+          status.lastError = undefined;
+          settle.resolve();
+          connection.once('close', later);
+        },
+        (err: Error) => {
+          status.failures++;
+          status.lastError = err.message;
+          settle.reject(err);
+          later();
+        },
+      );
     };
-    connection.once('close', again);
+    const later = (): void => {
+      if (!wanted()) return void this.reachers.delete(infoHash);
+      const delay = Math.min(REACH_RETRY_MAX_MS, REACH_RETRY_MS * 2 ** retries++);
+      status.state = 'waiting';
+      status.nextTryAt = Date.now() + delay;
+      setTimeout(attempt, delay);
+    };
+    attempt();
+    return first;
+  }
+
+  /** Where reaching the hidden seeder of a download stands; undefined when we are not reaching for it. */
+  reachStatus(infoHash: string): ReachStatus | undefined {
+    const s = this.reachers.get(infoHash)?.status;
+    return s === undefined ? undefined : { ...s };
   }
 
   private async reachOnce(infoHash: string, hops: number): Promise<CircuitConnection> {
@@ -211,7 +265,7 @@ export class HiddenSwarms {
       await new Promise((resolve) => setTimeout(resolve, LOOKUP_RETRY_MS * 2 ** (attempt - 1)));
       answers = await this.lookup(infoHash);
     }
-    if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet; try again in a moment');
+    if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet (no hidden seeder has answered)');
     await this.circuits.relaysKnown();
     const failures: string[] = [];
     for (const a of answers) {

@@ -1,29 +1,41 @@
 /**
- * Wire format of /trustmesh/relay-announcements/1.0.0. A peer that relays
- * circuits says so in an announcement signed with its identity key; peers
- * pass announcements to each other over direct connections (there is no
- * directory server). Decoders take untrusted bytes; signatures are checked
+ * Wire format of /trustmesh/relay-announcements/2.0.0 (pure). A peer that
+ * relays circuits says so in an announcement signed with its identity key;
+ * peers pass announcements to each other over direct connections (there is
+ * no directory server). Decoders take untrusted bytes; signatures are checked
  * by the directory, not here.
  *
- *   announcement  version u8 (1) | publicKey (32) | issuedAt u64 (ms) |
- *                 relaying u8 (1 relays, 0 withdraws) | capKiBps u32 (0 uncapped) |
+ *   announcement  version u8 (2) | publicKey (32) | issuedAt u64 (ms) |
+ *                 flags u8 (bit 0 relaying, bit 1 exit; other bits 0, exit only with relaying;
+ *                 0 withdraws) | capKiBps u32 (0 uncapped) |
  *                 signature (64) over ANNOUNCEMENT_DOMAIN ‖ the bytes before it
  *   frame         replyWanted u8 (0|1) | count u8 (≤ MAX_ANNOUNCEMENTS_PER_FRAME) | count × announcement
+ *
+ * Version 2 (protocol 2.0.0) turned 1.0.0's relaying byte into the flags byte.
+ * The flags are signed, so an exit flag cannot be added or removed in transit.
+ * The two versions do not mix: a 2.0.0 peer speaks only 2.0.0, so a 1.0.0 peer
+ * and it fail protocol negotiation, swap nothing and do not see each other as
+ * relays (each still relays circuits for peers of its own version). A 1.0.0
+ * signature never passes for 2.0.0: the signed version byte differs.
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { concatBytes, utf8 } from '../codec/bytes.ts';
 
-export const RELAY_ANNOUNCEMENTS_PROTOCOL = '/trustmesh/relay-announcements/1.0.0';
-export const ANNOUNCEMENT_VERSION = 1;
+export const RELAY_ANNOUNCEMENTS_PROTOCOL = '/trustmesh/relay-announcements/2.0.0';
+export const ANNOUNCEMENT_VERSION = 2;
 /** Domain separation: an announcement signature can never pass for a block or handshake signature. */
 export const ANNOUNCEMENT_DOMAIN = utf8.encode('trustmesh/relay-announcement/1');
-/** Signed part: version, key, time, flag, cap. */
+/** Signed part: version, key, time, flags, cap. */
 const SIGNED_BYTES = 1 + 32 + 8 + 1 + 4;
 export const ANNOUNCEMENT_BYTES = SIGNED_BYTES + 64;
 /** Announcements in one frame: a neighbourhood's worth of relays; bounds the work a frame can cause. */
 export const MAX_ANNOUNCEMENTS_PER_FRAME = 64;
 /** Upper bound of a well-formed frame, enforced by the stream reader before decoding. */
 export const MAX_ANNOUNCEMENT_FRAME_BYTES = 2 + MAX_ANNOUNCEMENTS_PER_FRAME * ANNOUNCEMENT_BYTES;
+export const FLAG_RELAYING = 1;
+export const FLAG_EXIT = 2;
+/** Where an announcement's flags byte sits (after version, key and time), for tests that tamper with it. */
+export const ANNOUNCEMENT_FLAGS_OFFSET = 1 + 32 + 8;
 
 export interface RelayAnnouncementBody {
   publicKey: Uint8Array;
@@ -31,6 +43,8 @@ export interface RelayAnnouncementBody {
   issuedAt: bigint;
   /** False withdraws an earlier announcement (the user turned relaying off). */
   relaying: boolean;
+  /** The relay also exits: joins public swarms on a circuit's behalf (only with relaying). */
+  exit: boolean;
   /** The relay's upload cap for relayed traffic, KiB/s; 0 for none. */
   capKiBps: number;
 }
@@ -46,7 +60,9 @@ export interface AnnouncementFrame {
 }
 
 function writeBody(w: BinaryWriter, a: RelayAnnouncementBody): BinaryWriter {
-  return w.u8(ANNOUNCEMENT_VERSION).fixed(a.publicKey, 32).u64(a.issuedAt).u8(a.relaying ? 1 : 0).u32(a.capKiBps);
+  if (a.exit && !a.relaying) throw new RangeError('an exit announcement must also announce relaying');
+  const flags = (a.relaying ? FLAG_RELAYING : 0) | (a.exit ? FLAG_EXIT : 0);
+  return w.u8(ANNOUNCEMENT_VERSION).fixed(a.publicKey, 32).u64(a.issuedAt).u8(flags).u32(a.capKiBps);
 }
 
 /** The bytes an announcement's signature covers. */
@@ -59,11 +75,12 @@ function readAnnouncement(r: BinaryReader): RelayAnnouncement {
   if (version !== ANNOUNCEMENT_VERSION) throw new DecodeError('unknown-version', `relay announcement version ${version} is not supported`);
   const publicKey = r.fixed(32, 'relay key');
   const issuedAt = r.u64('issued at');
-  const flag = r.u8('relaying flag');
-  if (flag > 1) throw new DecodeError('invalid-value', 'the relaying flag is 0 or 1');
+  const flags = r.u8('flags');
+  if ((flags & ~(FLAG_RELAYING | FLAG_EXIT)) !== 0) throw new DecodeError('invalid-value', 'unknown relay announcement flags');
+  if (flags === FLAG_EXIT) throw new DecodeError('invalid-value', 'an exit announcement must also announce relaying');
   const capKiBps = r.u32('upload cap');
   const signature = r.fixed(64, 'signature');
-  return { publicKey, issuedAt, relaying: flag === 1, capKiBps, signature };
+  return { publicKey, issuedAt, relaying: (flags & FLAG_RELAYING) !== 0, exit: (flags & FLAG_EXIT) !== 0, capKiBps, signature };
 }
 
 export function encodeAnnouncementFrame(f: AnnouncementFrame): Uint8Array {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
 import { ANNOUNCEMENT_MAX_SKEW_MS, ANNOUNCEMENT_TTL_MS } from './constants.ts';
-import type { RelayAnnouncement } from './relay-announcement-wire.ts';
+import { ANNOUNCEMENT_FLAGS_OFFSET, decodeAnnouncementFrame, encodeAnnouncementFrame, FLAG_EXIT, type RelayAnnouncement } from './relay-announcement-wire.ts';
 import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
 
 const seed = (n: number) => new Uint8Array(32).fill(n);
@@ -10,10 +10,12 @@ const T0 = 1_800_000_000_000;
 
 function setUp(maxKnown?: number) {
   const clock = { t: T0 };
-  const dir = new RelayDirectory({ now: () => clock.t, verify: verifyEd25519, ...(maxKnown === undefined ? {} : { maxKnown }) });
-  const announce = (n: number, at = clock.t, relaying = true): Promise<RelayAnnouncement> =>
-    signAnnouncement({ publicKey: publicKeyFromSeed(seed(n)), issuedAt: BigInt(at), relaying, capKiBps: 0 }, (m) => signEd25519(seed(n), m));
-  return { clock, dir, announce };
+  const fraudsters = new Set<number>();
+  const fraudster = (k: Uint8Array): boolean => [...fraudsters].some((n) => publicKeyFromSeed(seed(n)).every((b, i) => b === k[i]));
+  const dir = new RelayDirectory({ now: () => clock.t, verify: verifyEd25519, fraudster, ...(maxKnown === undefined ? {} : { maxKnown }) });
+  const announce = (n: number, at = clock.t, relaying = true, exit = false): Promise<RelayAnnouncement> =>
+    signAnnouncement({ publicKey: publicKeyFromSeed(seed(n)), issuedAt: BigInt(at), relaying, exit, capKiBps: 0 }, (m) => signEd25519(seed(n), m));
+  return { clock, dir, announce, fraudsters };
 }
 
 describe('relay directory', () => {
@@ -58,5 +60,51 @@ describe('relay directory', () => {
     expect(dir.size).toBe(2);
     expect(dir.isRelay(publicKeyFromSeed(seed(1)))).toBe(false);
     expect(dir.forGossip().map((x) => x.issuedAt)).toEqual([BigInt(T0), BigInt(T0 - 1)]);
+  });
+
+  it('lists as exits only fresh relays whose latest announcement sets the exit flag', async () => {
+    const { dir, announce, clock } = setUp();
+    dir.offer(await announce(1, T0, true, true));
+    dir.offer(await announce(2, T0, true, false));
+    dir.offer(await announce(3, T0, true, true));
+    expect(dir.exits().map((a) => a.publicKey)).toEqual([publicKeyFromSeed(seed(1)), publicKeyFromSeed(seed(3))]);
+    expect(dir.isExit(publicKeyFromSeed(seed(2)))).toBe(false);
+    // Relay 1 stops exiting, relay 3 withdraws: neither exits any more.
+    dir.offer(await announce(1, T0 + 1, true, false));
+    dir.offer(await announce(3, T0 + 1, false, false));
+    expect(dir.exits()).toEqual([]);
+    expect(dir.isRelay(publicKeyFromSeed(seed(1)))).toBe(true);
+    dir.offer(await announce(4, T0 + 1, true, true));
+    expect(dir.isExit(publicKeyFromSeed(seed(4)))).toBe(true);
+    clock.t += ANNOUNCEMENT_TTL_MS + 1;
+    expect(dir.isExit(publicKeyFromSeed(seed(4)))).toBe(false);
+    expect(dir.exits()).toEqual([]);
+  });
+
+  it('never offers a proven fraudster as a relay or an exit, whatever it announces', async () => {
+    const { dir, announce, fraudsters } = setUp();
+    dir.offer(await announce(1, T0, true, true));
+    expect(dir.isExit(publicKeyFromSeed(seed(1)))).toBe(true);
+    fraudsters.add(1);
+    expect(dir.isExit(publicKeyFromSeed(seed(1)))).toBe(false);
+    expect(dir.isRelay(publicKeyFromSeed(seed(1)))).toBe(false);
+    expect(dir.exits()).toEqual([]);
+    expect(dir.relays()).toEqual([]);
+  });
+
+  it('refuses an announcement whose exit flag was flipped after signing, either way', async () => {
+    const { dir, announce } = setUp();
+    const plain = await announce(1);
+    expect(dir.offer({ ...plain, exit: true })).toBe('bad-signature');
+    const exit = await announce(2, T0, true, true);
+    expect(dir.offer({ ...exit, exit: false })).toBe('bad-signature');
+    // The same through the wire: the bit flipped in the encoded frame decodes, then fails the signature.
+    const frame = encodeAnnouncementFrame({ replyWanted: false, announcements: [plain] });
+    frame[2 + ANNOUNCEMENT_FLAGS_OFFSET]! ^= FLAG_EXIT;
+    const tampered = decodeAnnouncementFrame(frame).announcements[0]!;
+    expect(tampered.exit).toBe(true);
+    expect(dir.offer(tampered)).toBe('bad-signature');
+    expect(dir.exits()).toEqual([]);
+    expect(dir.offer(plain)).toBe('new');
   });
 });

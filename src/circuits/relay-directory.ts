@@ -14,6 +14,8 @@ export interface RelayDirectoryDeps {
   now(): number;
   /** The project's one signature rule (strict RFC 8032). */
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
+  /** A key with a proven fraud (the ledger's fork proofs): never offered as a relay or exit, whatever it announces. */
+  fraudster?(publicKey: Uint8Array): boolean;
   maxKnown?: number;
 }
 
@@ -38,15 +40,26 @@ export class RelayDirectory {
     return 'new';
   }
 
-  /** The relay with this key announced relaying and has not withdrawn or expired. */
+  /** The relay with this key announced relaying, has not withdrawn or expired, and is no proven fraudster. */
   isRelay(publicKey: Uint8Array): boolean {
     const a = this.known.get(binaryKey(publicKey));
-    return a !== undefined && a.relaying && !this.expired(a);
+    return a !== undefined && this.usable(a);
   }
 
-  /** Current relays (announcing relaying, unexpired). */
+  /** As isRelay, and it announced exiting. */
+  isExit(publicKey: Uint8Array): boolean {
+    const a = this.known.get(binaryKey(publicKey));
+    return a !== undefined && a.exit && this.usable(a);
+  }
+
+  /** Current relays (announcing relaying, unexpired, no proven fraudster). */
   relays(): RelayAnnouncement[] {
-    return [...this.known.values()].filter((a) => a.relaying && !this.expired(a));
+    return [...this.known.values()].filter((a) => this.usable(a));
+  }
+
+  /** Current exits: relays whose latest announcement sets the exit flag. */
+  exits(): RelayAnnouncement[] {
+    return this.relays().filter((a) => a.exit);
   }
 
   /** What to tell a neighbour: the newest unexpired announcements, withdrawals included so they spread too. */
@@ -59,6 +72,10 @@ export class RelayDirectory {
 
   get size(): number {
     return this.known.size;
+  }
+
+  private usable(a: RelayAnnouncement): boolean {
+    return a.relaying && !this.expired(a) && !(this.deps.fraudster?.(a.publicKey) ?? false);
   }
 
   private expired(a: RelayAnnouncement): boolean {

@@ -114,7 +114,8 @@ export class RelayGossip {
       const reply = await this.send(connection, this.ourFrame(true), true);
       if (reply !== undefined) this.take(reply, peer);
     } catch {
-      // The peer left, or does not speak this protocol (a stock client): nothing to learn from it.
+      // The peer left, or does not speak this protocol (a stock client, or a peer of an older
+      // announcement version, which cannot check ours): nothing to learn from it.
     } finally {
       this.markSwapped(peer);
     }

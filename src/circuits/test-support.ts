@@ -39,6 +39,10 @@ export interface MeshOptions {
   forwardStallMs?: number;
   /** When a relay pays the next hop of a closed circuit what it was not paid (CircuitNodeOptions.liableAfterMs). */
   liableAfterMs?: number;
+  /** Holds each payout this long before its proposal reaches the payee (a slow ledger round trip). */
+  payDelay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => Promise<void>;
+  /** True: this payout fails as if its proposal timed out (a ledger under load). */
+  failPay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => boolean;
 }
 
 export function mesh(count: number, opts: MeshOptions = {}) {
@@ -70,6 +74,8 @@ export function mesh(count: number, opts: MeshOptions = {}) {
             seams: { beforePay: () => !peer.withholding },
             passOnDelayMaxMs: 0,
             pay: async (to: Uint8Array, amount: bigint) => {
+              await opts.payDelay?.(key, to, amount);
+              if (opts.failPay?.(key, to, amount) === true) throw new Error('timed out');
               const payee = peers.find((p) => toHex(p.key) === toHex(to));
               if (payee === undefined || !(await payee.node.acceptPayout(key, amount))) throw new Error('refused');
               peer.paidOut += amount;

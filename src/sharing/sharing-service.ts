@@ -23,6 +23,7 @@ import { DebtKeeper } from './debt-store.ts';
 import type { SharingSeams } from './seams.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { addSettlement, TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
+import { directSource, hiddenSource } from './download-source.ts';
 
 /** Views refresh at most this often while transfers run. */
 const VIEW_REFRESH_MS = 1_000;
@@ -133,7 +134,12 @@ export class SharingService {
   static async start(o: SharingOptions): Promise<SharingService> {
     const service = new SharingService(o, await TorrentRegistry.open(), await DebtKeeper.open());
     // Resume: re-add every kept torrent; WebTorrent re-checks the stored pieces and seeds what it has.
-    for (const record of await service.store.all()) service.attach(service.client.add(record.torrentFile, { announce: record.hidden === true ? [] : [...o.trackers] }), record);
+    for (const record of await service.store.all()) {
+      const { torrentId, announce } = record.hidden === true ? hiddenSource(record) : directSource(record, o.trackers);
+      const t = service.client.add(torrentId, { announce });
+      service.attach(t, record);
+      if (record.torrentFile === undefined) t.once('metadata', () => void service.register(t, record.hidden));
+    }
     return service;
   }
 
@@ -188,9 +194,11 @@ export class SharingService {
    * Downloads a magnet link or .torrent file from hidden seeders only: only
    * its infohash and name are kept, so no tracker, web seed or source hears of
    * it; peers come over circuits through addConnection. Resolves with the
-   * infohash at once; the metadata follows from the seeder.
+   * infohash at once; the metadata follows from the seeder. The entry is kept
+   * (with `input` as given, for "Download directly") from then on, whether or
+   * not a seeder is ever found.
    */
-  addHidden(input: string | Uint8Array): Promise<string> {
+  addHidden(input: string | Uint8Array, opts: { hops?: number } = {}): Promise<string> {
     let url: string;
     try {
       url = typeof input === 'string' ? anonymousMagnet(input) : magnetOfTorrentFile(input);
@@ -205,11 +213,52 @@ export class SharingService {
         return reject(new SharingError(`This is not a magnet link WebTorrent can open: ${(err as Error).message}`));
       }
       t.once('error', (err: Error) => reject(new SharingError(describeError(err))));
-      t.once('metadata', () => void this.register(t, true));
-      this.attach(t);
-      if (t.infoHash) resolve(t.infoHash);
-      else t.once('infoHash', () => resolve(t.infoHash));
+      const record: TorrentRecord = { infoHash: '', name: '', addedAt: Date.now(), earned: '0', paid: '0', hidden: true, original: input, ...(opts.hops === undefined ? {} : { hops: opts.hops }) };
+      this.attach(t, record);
+      // Kept before anything is fetched, so a download no seeder answers survives a reload; the metadata joins it later.
+      const known = (): void => {
+        record.infoHash = t.infoHash;
+        record.name = t.name ?? '';
+        const saved = this.store.get(t.infoHash).then((kept) => (kept === undefined ? this.store.put(record) : undefined));
+        t.once('metadata', () => void saved.then(() => this.register(t, true)));
+        saved.then(() => resolve(t.infoHash), reject);
+      };
+      if (t.infoHash) known();
+      else t.once('infoHash', known);
     });
+  }
+
+  /**
+   * Turns a hidden download into an ordinary one of the same torrent, announced
+   * to trackers: the seeders then see this browser's address. What is stored is
+   * kept (the torrent is closed, not deleted, and WebTorrent verifies the
+   * stored pieces when it is added again), so only the rest is fetched.
+   */
+  async downloadDirectly(infoHash: string): Promise<void> {
+    const e = this.entries.get(infoHash);
+    if (e === undefined) throw new SharingError('This download is no longer in your list; paste its magnet link again to download it.');
+    if (e.record.hidden !== true) throw new SharingError('This torrent already downloads directly from public seeders.');
+    if (e.torrent.done) throw new SharingError('This download is already complete; there is nothing left to fetch.');
+    const { hidden: _hidden, hops: _hops, ...kept } = e.record;
+    // The record gains the .torrent once the metadata came (WebTorrent's `torrentFile` of a bare magnet is a shell without pieces).
+    const record: TorrentRecord = { ...kept, name: e.torrent.name ?? e.record.name };
+    const { torrentId, announce } = directSource(record, this.o.trackers);
+    // Stored first: a reload from here on resumes it as a direct download.
+    await this.store.put(record);
+    e.choke?.stop();
+    await new Promise<void>((r) => e.torrent.destroy({ destroyStore: false }, () => r()));
+    let t: Torrent;
+    try {
+      t = this.client.add(torrentId, { announce });
+    } catch (err) {
+      this.entries.delete(infoHash);
+      this.changed();
+      throw new SharingError(`The download could not be restarted directly (${(err as Error).message}); reload the page to resume it.`);
+    }
+    // Listed under its infohash at once, so the row never leaves the Files page.
+    this.entries.set(infoHash, this.attach(t, record));
+    if (record.torrentFile === undefined) t.once('metadata', () => void this.register(t));
+    this.changed();
   }
 
   /** Hidden torrents we hold complete: after a reload they must be hidden (published) again. */
@@ -217,6 +266,11 @@ export class SharingService {
     return this.views()
       .filter((v) => v.hidden && v.state === 'seeding')
       .map((v) => v.infoHash);
+  }
+
+  /** Hidden downloads not yet complete, with their relay hops: they keep reaching for a hidden seeder. */
+  hiddenDownloads(): { infoHash: string; hops: number | undefined }[] {
+    return [...this.entries.values()].filter((e) => e.record.hidden === true && !e.torrent.done && e.error === undefined).map((e) => ({ infoHash: e.record.infoHash, hops: e.record.hops }));
   }
 
   wantsPeers(infoHash: string): boolean {
@@ -302,7 +356,9 @@ export class SharingService {
 
   private async register(torrent: Torrent, hidden?: boolean): Promise<void> {
     const entry = this.entries.get(torrent.infoHash);
-    const existing = (await this.store.all()).find((r) => r.infoHash === torrent.infoHash);
+    const kept = await this.store.get(torrent.infoHash);
+    // A record kept before the metadata (a hidden download) gains it now.
+    const existing = kept === undefined || kept.torrentFile !== undefined ? kept : { ...kept, name: torrent.name, torrentFile: torrent.torrentFile };
     const record: TorrentRecord = existing ?? { infoHash: torrent.infoHash, name: torrent.name, torrentFile: torrent.torrentFile, addedAt: Date.now(), earned: '0', paid: '0', ...(hidden === true ? { hidden } : {}) };
     await this.store.put(record);
     if (entry !== undefined) entry.record = record;
@@ -310,12 +366,12 @@ export class SharingService {
   }
 
   /** Hooks payments and policy into a torrent's connections. */
-  private attach(torrent: Torrent, record?: TorrentRecord): void {
-    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', torrentFile: new Uint8Array(), addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), anonymous: new Map(), choke: undefined, guard: new DownloadGuard(torrent) };
+  private attach(torrent: Torrent, record?: TorrentRecord): Entry {
+    const entry: Entry = { torrent, record: record ?? { infoHash: '', name: '', addedAt: Date.now(), earned: '0', paid: '0' }, links: new Map(), anonymous: new Map(), choke: undefined, guard: new DownloadGuard(torrent) };
     const ready = (): void => {
-      if (this.entries.get(torrent.infoHash) === entry) return;
+      if (entry.choke !== undefined) return;
       this.entries.set(torrent.infoHash, entry);
-      entry.choke ??= new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random, entry.anonymous);
+      entry.choke = new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random, entry.anonymous);
       for (const wire of [...entry.links.keys(), ...entry.anonymous.keys()]) entry.choke.attach(wire);
     };
     torrent.once('infoHash', ready);
@@ -376,6 +432,7 @@ export class SharingService {
       entry.error = describeError(err);
       this.changed();
     });
+    return entry;
   }
 
   private readonly verifying = new Set<PeerLink>();
@@ -444,7 +501,7 @@ export class SharingService {
       const refusing = [...links.values()].filter((l) => l.refusedUs !== undefined);
       const worst = refusing[0]?.refusedUs;
       return {
-        infoHash: t.infoHash,
+        infoHash: t.infoHash || record.infoHash,
         name: t.name ?? record.name,
         length: t.length ?? 0,
         progress: t.progress ?? 0,

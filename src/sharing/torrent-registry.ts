@@ -7,14 +7,24 @@ const DB_VERSION = 1;
 export interface TorrentRecord {
   infoHash: string;
   name: string;
-  /** The .torrent file, so the torrent is re-added (and its stored data re-verified) without the network. */
-  torrentFile: Uint8Array;
+  /**
+   * The .torrent file, so the torrent is re-added (and its stored data re-verified) without the network.
+   * Absent while a hidden download has not yet had the metadata from a seeder.
+   */
+  torrentFile?: Uint8Array | undefined;
   addedAt: number;
   /** Bytes we were paid for uploading this torrent, and paid others for downloading it (decimal strings: u64). */
   earned: string;
   paid: string;
   /** Shared or fetched only over circuits: never announced to trackers. */
   hidden?: boolean;
+  /** A hidden download's relay hops on our side, so a reload resumes it as anonymously as it was asked. */
+  hops?: number;
+  /**
+   * A hidden download's magnet link or .torrent file as the user gave it, trackers included: never
+   * used while hidden (only its infohash and name are), kept for "Download directly".
+   */
+  original?: string | Uint8Array;
 }
 
 interface SharingSchema extends DBSchema {
@@ -42,6 +52,10 @@ export class TorrentRegistry {
 
   all(): Promise<TorrentRecord[]> {
     return this.db.getAll('torrents');
+  }
+
+  get(infoHash: string): Promise<TorrentRecord | undefined> {
+    return this.db.get('torrents', infoHash);
   }
 
   async put(record: TorrentRecord): Promise<void> {

@@ -1,0 +1,53 @@
+import type { Libp2p } from 'libp2p';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CircuitService } from './circuit-service.ts';
+import { CircuitError } from './errors.ts';
+import { HiddenSwarms, type SwarmAccess } from './hidden-swarms.ts';
+
+const infoHash = '0123456789abcdef0123456789abcdef01234567';
+
+/** A tab with no peers: every lookup finds no introduction point. */
+function lonely(downloads: () => string[]) {
+  const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
+  const circuits = { node: { introducedService: () => undefined }, publicKey: new Uint8Array(32) } as unknown as CircuitService;
+  const swarms: SwarmAccess = {
+    addConnection: () => undefined,
+    wantsPeers: () => true,
+    hiddenSeeds: () => [],
+    hiddenDownloads: () => downloads().map((h) => ({ infoHash: h, hops: 1 })),
+  };
+  return new HiddenSwarms(libp2p, circuits, swarms);
+}
+
+/** Advances the fake clock a second at a time until `done` holds, for at most `maxMs` of simulated time. */
+async function advanceUntil(done: () => boolean, maxMs = 10 * 60_000): Promise<void> {
+  for (let t = 0; !done(); t += 1_000) {
+    if (t > maxMs) throw new Error('condition not met in simulated time');
+    await vi.advanceTimersByTimeAsync(1_000);
+  }
+}
+
+describe('reaching a hidden seeder no one knows', () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it('reports the first failure as a CircuitError, then keeps trying with its status readable, for as long as the download is hidden', async () => {
+    let listed = [infoHash];
+    const swarms = lonely(() => listed);
+    let failed: unknown;
+    const first = swarms.reach(infoHash, 1);
+    first.catch((err: unknown) => (failed = err));
+    await advanceUntil(() => failed !== undefined);
+    expect(failed).toBeInstanceOf(CircuitError);
+    expect(swarms.reachStatus(infoHash)).toMatchObject({ state: 'waiting', failures: 1, lastError: (failed as Error).message });
+
+    // Still trying in the background; a second call joins the first instead of starting another.
+    await advanceUntil(() => (swarms.reachStatus(infoHash)?.failures ?? 0) >= 3);
+    expect(swarms.reach(infoHash, 1)).toBe(first);
+
+    // Turned direct (or removed): it stops and forgets the download.
+    listed = [];
+    await advanceUntil(() => swarms.reachStatus(infoHash) === undefined);
+    swarms.stop();
+  });
+});
