@@ -70,7 +70,7 @@ test('a peer that mints agreements to invented proposals: its balance as three h
   await expect.poll(async () => (await torrent(mallory.page, file.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('balance');
 });
 
-test('one identity restored into a second profile, both downloading from one seeder: the proof reaches every tab of a 6-tab network within 10 s and the key is refused', async ({ openPeer }) => {
+test('one identity restored into a second profile, both downloading from one seeder: the proof reaches every honest tab of a 6-tab network within 10 s and the key is refused', async ({ openPeer }) => {
   const peers = await Promise.all(Array.from({ length: 6 }, () => openPeer()));
   const [seeder, original, copy, ...others] = peers as [PeerPage, PeerPage, PeerPage, ...PeerPage[]];
   for (const p of peers) await hooksReady(p.page);
@@ -86,20 +86,27 @@ test('one identity restored into a second profile, both downloading from one see
   const honestIds = await Promise.all(honest.map((p) => p.peerId()));
   await Promise.all(honest.map((p, i) => p.expectDirectPeers([keyId, ...honestIds.filter((_, j) => j !== i)])));
 
-  // Payments over each BitTorrent wire, so each download is paid by the device that made it.
+  // Payments over each BitTorrent wire, so each download is paid by the device that made it. The original
+  // downloads and pays first; then the copy, whose chain still ends where the backup did, signs its agreements
+  // at the positions the original used. (Overlapping downloads would let the seeder's per-key books propose
+  // one device's debt to the other, which refuses it: then neither may sign, and nothing forks.)
   await sharing(seeder.page, 'setPreferDirect', false);
   const files = [await sharing<Seeded>(seeder.page, 'seedGenerated', 8 * MiB, 'one.bin', 61), await sharing<Seeded>(seeder.page, 'seedGenerated', 8 * MiB, 'two.bin', 62)];
-  await Promise.all([sharing(original.page, 'add', files[0]!.magnet), sharing(copy.page, 'add', files[1]!.magnet)]);
+  await sharing(original.page, 'add', files[0]!.magnet);
+  await expect.poll(async () => (await torrent(seeder.page, files[0]!.infoHash))?.earned, { timeout: 60_000, message: 'the original paid for its download' }).toBe(String(8 * MiB));
+  await sharing(copy.page, 'add', files[1]!.magnet);
 
   const receivedAt = (p: Page): Promise<number | undefined> => money<number | undefined>(p, 'fraudReceivedAt', key);
   await expect.poll(() => receivedAt(seeder.page), { timeout: 90_000, message: 'the seeder catches the fork' }).toBeDefined();
-  const names = ['seeder', 'original', 'copy', 'other 1', 'other 2', 'other 3'];
+  // Every honest tab. The two devices share one libp2p peer id, so a neighbour may hold a connection to only
+  // one of them: the offender's own devices are refused below rather than counted on to hear of their fork.
+  const names = ['seeder', 'other 1', 'other 2', 'other 3'];
   await expect
-    .poll(async () => (await Promise.all(peers.map((p) => receivedAt(p.page)))).flatMap((t, i) => (t === undefined ? [names[i]] : [])), { timeout: 30_000, message: 'every tab holds the proof' })
+    .poll(async () => (await Promise.all(honest.map((p) => receivedAt(p.page)))).flatMap((t, i) => (t === undefined ? [names[i]] : [])), { timeout: 30_000, message: 'every honest tab holds the proof' })
     .toEqual([]);
-  const times = (await Promise.all(peers.map((p) => receivedAt(p.page)))) as number[];
+  const times = (await Promise.all(honest.map((p) => receivedAt(p.page)))) as number[];
   const spreadMs = Math.max(...times) - Math.min(...times);
-  console.log(`fork proof reached all ${peers.length} tabs in ${spreadMs} ms`);
+  console.log(`fork proof reached all ${honest.length} honest tabs of ${peers.length} in ${spreadMs} ms`);
   expect(spreadMs).toBeLessThanOrEqual(PROOF_SPREAD_MS);
 
   // Refused: a new download by either device, and any payment with the key.

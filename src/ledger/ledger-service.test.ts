@@ -205,6 +205,19 @@ describe('LedgerService', () => {
     await expect(third.ledger.propose(phone.ref, BANDWIDTH, pay(1n))).rejects.toBeInstanceOf(FraudsterError);
   });
 
+  it('catches the two devices when their agreements at one position come back at the same time', async () => {
+    const hub = new MemoryHub();
+    const seeder = await node(hub, 'seeder', 5);
+    const phone = await node(hub, 'phone', 7);
+    const laptop = await node(hub, 'laptop', 7);
+    for (const id of ['phone', 'laptop']) hub.connect('seeder', id);
+    // Both answers are validated before either is stored: the second one's store finds the first.
+    const results = await Promise.allSettled([seeder.ledger.propose(phone.ref, BANDWIDTH, pay(100n)), seeder.ledger.propose(laptop.ref, BANDWIDTH, pay(200n))]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(FraudsterError)]);
+    expect(seeder.ledger.isFraudster(phone.ref.publicKey)).toBe(true);
+    expect((await seeder.ledger.fraudProofs()).map((f) => f.proof.kind)).toEqual(['double-sign']);
+  });
+
   it('a restored identity with an old backup learns its newer head from a peer before it signs, and signs after it', async () => {
     const hub = new MemoryHub();
     const alice = await node(hub, 'alice', 1);

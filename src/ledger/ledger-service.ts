@@ -12,7 +12,7 @@ import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type Refu
 import type { MessageSigner } from '../crypto/signers.ts';
 import { CONTEXT_BLOCKS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
-import { verifyFraudProof, type FraudProof } from './fraud.ts';
+import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
 import type { IdbBlockStore, StoredFraud } from './idb-store.ts';
 import { Ingestor, type IngestResult } from './ingest.ts';
@@ -309,7 +309,13 @@ export class LedgerService {
     const verdict = validated.find((v) => v.block === agreement)?.result;
     if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
     if (verdict === undefined || verdict.outcome === 'invalid') throw new PeerUnreachableError(`invalid agreement: ${verdict?.errors.join('; ') ?? 'unknown'}`);
-    await this.o.store.putMany([agreement], 'strict', 'pinned');
+    const [stored] = await this.o.store.putMany([agreement], 'strict', 'pinned');
+    if (stored === 'conflict') {
+      // Another agreement took this position between our validation and our write (two answers at once): the same fork.
+      const rival = await this.o.store.get(agreement.publicKey, agreement.sequenceNumber);
+      if (rival !== undefined) await this.recordFraud(makeFraudProof('double-sign', rival, agreement));
+      throw new FraudsterError();
+    }
     this.emit({ type: 'own-chain', block: proposal });
     void this.broadcast({ kind: 'pair', proposal, agreement });
     return { proposal, agreement };
