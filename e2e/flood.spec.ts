@@ -4,8 +4,7 @@
  * signing and paying.
  */
 import { expect, test } from './support/fixtures.ts';
-import { hooks, hooksReady, ledger } from './support/ledger.ts';
-import type { PeerPage } from './support/peer-page.ts';
+import { directMesh, hooks, ledger } from './support/ledger.ts';
 
 const flood = hooks('ledgerFlood');
 
@@ -24,17 +23,10 @@ function withinBudget(s: Storage): boolean {
   return (['general', 'stranger'] as const).every((t) => tiers[t].blocks <= s.budgets[t].maxBlocks && tiers[t].bytes <= s.budgets[t].maxBytes);
 }
 
-async function mesh(peers: PeerPage[]): Promise<string[]> {
-  for (const p of peers) await hooksReady(p.page);
-  const ids = await Promise.all(peers.map((p) => p.peerId()));
-  await Promise.all(peers.map((p, i) => p.expectDirectPeers(ids.filter((_, j) => j !== i))));
-  return ids;
-}
-
 test("a gossip flood of 50,000 blocks of unknown types and fresh keys: the victim's storage stays within its budget and it still signs and pays", async ({ openPeer }) => {
   test.setTimeout(180_000);
   const [victim, mallory, carol] = await Promise.all([openPeer(), openPeer(), openPeer()]);
-  const ids = await mesh([victim, mallory, carol]);
+  const ids = await directMesh([victim, mallory, carol]);
   const before = await flood<Storage>(victim.page, 'storage');
 
   const started = Date.now();

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test } from './support/fixtures.ts';
-import { hooksReady, ledger } from './support/ledger.ts';
+import { hooksReady, ledger, directMesh } from './support/ledger.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
 interface Row {
@@ -17,9 +17,7 @@ interface Row {
 }
 
 async function mesh(peers: PeerPage[]): Promise<{ ids: string[]; keys: string[] }> {
-  for (const p of peers) await hooksReady(p.page);
-  const ids = await Promise.all(peers.map((p) => p.peerId()));
-  await Promise.all(peers.map((p, i) => p.expectDirectPeers(ids.filter((_, j) => j !== i))));
+  const ids = await directMesh(peers);
   const keys = await Promise.all(peers.map((p) => ledger<string>(p.page, 'publicKey')));
   return { ids, keys };
 }

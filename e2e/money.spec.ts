@@ -6,7 +6,7 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures.ts';
-import { hooks, hooksReady, ledger } from './support/ledger.ts';
+import { directMesh, hooks, hooksReady, ledger } from './support/ledger.ts';
 import { sharing, torrent } from './support/sharing.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
@@ -29,17 +29,10 @@ interface Seeded {
   magnet: string;
 }
 
-async function mesh(peers: PeerPage[]): Promise<string[]> {
-  for (const p of peers) await hooksReady(p.page);
-  const ids = await Promise.all(peers.map((p) => p.peerId()));
-  await Promise.all(peers.map((p, i) => p.expectDirectPeers(ids.filter((_, j) => j !== i))));
-  return ids;
-}
-
 test('a peer that mints agreements to invented proposals: its balance as three honest tabs see it does not change, and it stays below the threshold', async ({ openPeer }) => {
   const peers = await Promise.all([openPeer(), openPeer(), openPeer(), openPeer()]);
   const [mallory, ...honest] = peers as [PeerPage, ...PeerPage[]];
-  const ids = await mesh(peers);
+  const ids = await directMesh(peers);
   const key = await ledger<string>(mallory.page, 'publicKey');
   // Mallory downloaded 4 MiB from the first honest tab: a real, dual-signed debt.
   await ledger(mallory.page, 'acceptAll');

@@ -1,5 +1,6 @@
 /** Test-hook calls from Playwright (test builds expose window.__trustmesh, a group of hooks per capability). */
 import type { Page } from '@playwright/test';
+import type { PeerPage } from './peer-page.ts';
 
 type Hooks = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 
@@ -17,4 +18,12 @@ export const circuits = hooks('circuits');
 
 export async function hooksReady(page: Page): Promise<void> {
   await page.waitForFunction(() => (globalThis as unknown as { __trustmesh?: { phase(): string } }).__trustmesh?.phase() === 'running');
+}
+
+/** Waits until every peer runs and holds a direct connection to every other; returns their peer ids in order. */
+export async function directMesh(peers: readonly PeerPage[]): Promise<string[]> {
+  for (const p of peers) await hooksReady(p.page);
+  const ids = await Promise.all(peers.map((p) => p.peerId()));
+  await Promise.all(peers.map((p, i) => p.expectDirectPeers(ids.filter((_, j) => j !== i))));
+  return ids;
 }

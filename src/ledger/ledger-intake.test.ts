@@ -59,17 +59,23 @@ const gossip = (pair: { proposal: HalfBlock; agreement: HalfBlock }, n: number):
   payload: { kind: 'pair', ...pair },
 });
 
+/** The victim between mallory, who gossips to it, and an observer, who sees what it forwards. */
+async function floodScene() {
+  const hub = new MemoryHub();
+  const clock = { now: 1_700_000_000_000 };
+  const v = await victim(hub, clock);
+  const mallory = rawPeer(hub, 'mallory');
+  const observer = rawPeer(hub, 'observer');
+  hub.connect('mallory', 'victim');
+  hub.connect('victim', 'observer');
+  return { hub, clock, v, mallory, observer };
+}
+
 const forwarded = (received: LedgerMessage[]): number => received.filter((m) => m.type === 'gossip').length;
 
 describe('LedgerService intake: storage only for what we have reason to keep', () => {
   it('forwards only pairs that validated; a pair whose halves do not link is dropped', async () => {
-    const hub = new MemoryHub();
-    const clock = { now: 1_700_000_000_000 };
-    const v = await victim(hub, clock);
-    const mallory = rawPeer(hub, 'mallory');
-    const observer = rawPeer(hub, 'observer');
-    hub.connect('mallory', 'victim');
-    hub.connect('victim', 'observer');
+    const { clock, v, mallory, observer } = await floodScene();
 
     const tampered = freshPair(0);
     await mallory.transport.send(v.ref, gossip({ proposal: tampered.proposal, agreement: { ...tampered.agreement, timestamp: 5 } }, 1));
@@ -87,13 +93,7 @@ describe('LedgerService intake: storage only for what we have reason to keep', (
   });
 
   it('a sender over its limit stores nothing more and is not forwarded, until its bucket refills', async () => {
-    const hub = new MemoryHub();
-    const clock = { now: 1_700_000_000_000 };
-    const v = await victim(hub, clock);
-    const mallory = rawPeer(hub, 'mallory');
-    const observer = rawPeer(hub, 'observer');
-    hub.connect('mallory', 'victim');
-    hub.connect('victim', 'observer');
+    const { hub, clock, v, mallory, observer } = await floodScene();
     const pairs = SENDER_BURST_BLOCKS / 2;
     for (let i = 0; i < pairs + 5; i++) await mallory.transport.send(v.ref, gossip(freshPair(i), i));
     expect(v.store.usage().blocks).toBe(SENDER_BURST_BLOCKS);
