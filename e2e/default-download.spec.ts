@@ -27,6 +27,7 @@ test('with no exit available, the same default download shows its state and "Dow
   const row = page.locator(`[data-testid="torrent"][data-infohash="${file.infoHash}"]`);
   // The lookup finds no hidden seeder: the entry stays, says so and what to do.
   await expect(row.getByTestId('torrent-status')).toContainText('no hidden seeder or exit answered yet', { timeout: 30_000 });
+  await expect(row.getByTestId('torrent-status')).toContainText('No exit relay is known');
   await expect(page.getByTestId('share-error')).toHaveCount(0);
 
   // It survives a reload as a hidden download, still looking.

@@ -1,10 +1,34 @@
 /**
- * Exit relays, as far as they are built: exiting is opt-in on the Circuits
- * page, persists across a reload, and reaches other peers through signed
- * relay announcements; turning relaying off withdraws the exit with it.
+ * Exit relays: exiting is opt-in on the Circuits page and announced; a
+ * default download of a public magnet link reaches the public swarm through
+ * an exit, with the swarm seeing the exit and never the downloader, and no
+ * one out of pocket; an exit that leaves mid-transfer is replaced.
  */
 import { expect, test } from './support/fixtures.ts';
-import { hooksReady } from './support/ledger.ts';
+import type { Page } from '@playwright/test';
+import { directMesh, hooks, hooksReady } from './support/ledger.ts';
+import { expectSeeding, sharing, torrent } from './support/sharing.ts';
+import type { PeerPage } from './support/peer-page.ts';
+import { scrape } from './support/tracker.ts';
+
+const MiB = 1024 * 1024;
+const exits = hooks('exits');
+
+/** Turns exiting on in these tabs and waits until the downloader can build through each of them. */
+async function openExits(downloader: Page, exitTabs: PeerPage[]): Promise<string[]> {
+  for (const e of exitTabs) await exits(e.page, 'setExiting', true);
+  await expect.poll(() => exits<{ connected: number }>(downloader, 'counts').then((c) => c.connected), { message: 'the downloader learns of the exits' }).toBe(exitTabs.length);
+  return Promise.all(exitTabs.map((e) => exits<string>(e.page, 'publicKey')));
+}
+
+/** Pastes a magnet link on the Files page and presses Download, every setting at its default. */
+async function downloadByDefault(page: Page, url: string, magnet: string): Promise<void> {
+  await page.goto(`${url}#/files`);
+  await expect(page.getByTestId('anonymity')).toHaveValue('1');
+  await page.getByTestId('magnet-input').fill(magnet);
+  await page.getByTestId('magnet-add').click();
+}
+
 
 test('exiting is off by default; turned on, another peer lists the exit; relaying off withdraws it; the choice survives a reload', async ({ openPeer }) => {
   const [exit, other] = await Promise.all([openPeer(), openPeer()]);
@@ -43,4 +67,56 @@ test('exiting is off by default; turned on, another peer lists the exit; relayin
   await page.reload();
   await expect(page.getByTestId('exit-toggle')).toBeChecked();
   await expect(page.getByTestId('exit-cap')).toHaveValue('512');
+});
+
+test('a default download of a public magnet link goes through an exit: hash intact, the swarm sees the exit and never the downloader, and nobody is out of pocket', async ({ openPeer, net }) => {
+  const [seeder, exit, downloader] = await Promise.all([openPeer(), openPeer(), openPeer()]);
+  await directMesh([seeder, exit, downloader]);
+  const [exitKey] = await openExits(downloader.page, [exit]);
+  const [seederKey, downloaderKey] = await Promise.all([seeder, downloader].map((p) => exits<string>(p.page, 'publicKey')));
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', 8 * MiB, 'public.bin', 93);
+
+  await downloadByDefault(downloader.page, downloader.url, file.magnet);
+  await expectSeeding(downloader.page, file.infoHash);
+  expect(await sharing<string>(downloader.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+
+  // The swarm met the exit: its key and its peer id; never the downloader's.
+  const met = await sharing<{ key?: string; peer: string }[]>(seeder.page, 'accounts', file.infoHash);
+  expect(met.map((m) => m.key)).toContain(exitKey);
+  expect(met.map((m) => m.key)).not.toContain(downloaderKey);
+  expect(met.map((m) => m.peer)).not.toContain(await exits<string>(downloader.page, 'swarmPeerId'));
+  // The tracker knows two peers of the swarm, the seeder and the exit: the downloader never announced.
+  expect(await scrape(net.relay.trackerUrl, file.infoHash)).toEqual({ complete: 1, incomplete: 1 });
+
+  // Paid along the chain: downloader -> exit (relaying and the data), exit -> seeder; no block pairs downloader and seeder.
+  await expect.poll(() => exits<string[]>(seeder.page, 'counterparties'), { message: 'the exit pays the seeder', timeout: 40_000 }).toContain(exitKey);
+  await expect.poll(() => exits<string[]>(exit.page, 'counterparties'), { message: 'the downloader pays the exit' }).toContain(downloaderKey);
+  expect(await exits<string[]>(seeder.page, 'counterparties')).not.toContain(downloaderKey);
+  expect(await exits<string[]>(downloader.page, 'counterparties')).not.toContain(seederKey);
+  const paidToSeeder = await exits<string>(seeder.page, 'earnedFrom', exitKey);
+  expect(BigInt(paidToSeeder)).toBeGreaterThanOrEqual(BigInt(7 * MiB));
+  expect(BigInt(await exits<string>(exit.page, 'netBalance'))).toBeGreaterThan(0n);
+});
+
+test('an exit that leaves mid-transfer is replaced by another and the download completes', async ({ openPeer }) => {
+  const [seeder, exitA, exitB, downloader] = await Promise.all([openPeer(), openPeer(), openPeer(), openPeer()]);
+  await directMesh([seeder, exitA, exitB, downloader]);
+  const exitTabs = [exitA, exitB];
+  const keys = await openExits(downloader.page, exitTabs);
+  // Each exit stalls once it has passed 2 MiB on, so the transfer is surely midway when the first one goes.
+  for (const e of exitTabs) await exits(e.page, 'stallAfter', 2 * MiB);
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', 6 * MiB, 'replaced.bin', 94);
+
+  await downloadByDefault(downloader.page, downloader.url, file.magnet);
+  await expect.poll(() => exits<string | undefined>(downloader.page, 'exitOf', file.infoHash), { message: 'an exit carries the download' }).toBeDefined();
+  const first = keys.indexOf((await exits<string>(downloader.page, 'exitOf', file.infoHash))!);
+  const other = exitTabs[1 - first]!;
+  await expect.poll(async () => (await torrent(downloader.page, file.infoHash))?.downloaded ?? 0, { message: 'the first exit passed some of the file on' }).toBeGreaterThan(MiB);
+  await exits(other.page, 'stallAfter', undefined);
+  await exitTabs[first]!.page.close();
+
+  await expectSeeding(downloader.page, file.infoHash);
+  expect(await sharing<string>(downloader.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+  const downloaderKey = await exits<string>(downloader.page, 'publicKey');
+  await expect.poll(() => exits<string[]>(other.page, 'counterparties'), { message: 'the downloader pays the exit that took over' }).toContain(downloaderKey);
 });

@@ -10,6 +10,7 @@ import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-
 import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
+import { ExitService } from '../exits/exit-service.ts';
 import type { FaultSeams } from './fault-seams.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
@@ -17,7 +18,7 @@ export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; hidden: HiddenSwarms; config: NetConfig; identityCreated: boolean }
+  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; hidden: HiddenSwarms; exits: ExitService; config: NetConfig; identityCreated: boolean }
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -98,8 +99,10 @@ export class AppSession {
     const hidden = new HiddenSwarms(service.node, circuits, sharing);
     await hidden.start();
     hidden.resume();
-    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, config, identityCreated: created });
+    const exits = new ExitService({ circuits, sharing, ledger: ledger.service, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, seams: this.seams?.exits });
+    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, config, identityCreated: created });
     void lock.lost.then(async () => {
+      exits.stop();
       hidden.stop();
       circuits.stop();
       sharing.stop();
@@ -147,6 +150,7 @@ export class AppSession {
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
     const { identity, records } = decodeBackup(bytes);
     if (this.state.phase === 'running') {
+      this.state.exits.stop();
       this.state.hidden.stop();
       this.state.circuits.stop();
       this.state.sharing.stop();
@@ -164,6 +168,7 @@ export class AppSession {
 
   async stop(): Promise<void> {
     if (this.state.phase === 'running') {
+      this.state.exits.stop();
       this.state.hidden.stop();
       this.state.circuits.stop();
       this.state.sharing.stop();

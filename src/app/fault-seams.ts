@@ -6,6 +6,7 @@
  * Each capability declares its own seams (what may be intercepted, never how).
  */
 import type { CircuitSeams } from '../circuits/seams.ts';
+import type { ExitSeams } from '../exits/seams.ts';
 import type { LedgerSeams } from '../ledger/seams.ts';
 import type { SharingSeams } from '../sharing/seams.ts';
 
@@ -13,8 +14,9 @@ export interface FaultSeams {
   ledger: LedgerSeams;
   sharing: SharingSeams;
   circuits: CircuitSeams;
+  exits: ExitSeams;
 }
 
 export function emptySeams(): FaultSeams {
-  return { ledger: {}, sharing: {}, circuits: {} };
+  return { ledger: {}, sharing: {}, circuits: {}, exits: {} };
 }

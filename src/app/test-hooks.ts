@@ -23,6 +23,7 @@ import { sharingJunkHooks } from './hooks/sharing-junk.ts';
 import { ledgerFloodHooks } from './hooks/ledger-flood.ts';
 import { sharingDebtHooks } from './hooks/sharing-debt.ts';
 import { downloadHooks } from './hooks/downloads.ts';
+import { exitHooks } from './hooks/exits.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -235,6 +236,7 @@ export interface TestHooks {
   ledgerFlood: ReturnType<typeof ledgerFloodHooks>;
   sharingDebt: ReturnType<typeof sharingDebtHooks>;
   downloads: ReturnType<typeof downloadHooks>;
+  exits: ReturnType<typeof exitHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -251,6 +253,7 @@ export function installTestHooks(session: AppSession): void {
     ledgerFlood: ledgerFloodHooks(session),
     sharingDebt: sharingDebtHooks(session),
     downloads: downloadHooks(session),
+    exits: exitHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -22,11 +22,22 @@ export type CircuitConnection = Duplex & {
   payThrough(amount: bigint): void;
   /** Calls back when the other end's payment reaches us. */
   onPaid(listener: (amount: bigint) => void): void;
+  /**
+   * On a stream through an exit relay (src/exits): tells the exit that this
+   * many more of its peer's bytes passed our hash checks, so it acknowledges
+   * and pays them on our behalf.
+   */
+  verified?(bytes: number): void;
+  /** On a stream through an exit relay: its peer sent junk, so the exit is avoided. */
+  misbehaved?(reason: 'hash-failures' | 'unrequested'): void;
+  /** On a stream through an exit relay: the exit's key. */
+  exitKey?: Uint8Array;
 };
 
 /** Ports 1..65535 in turn: a tab never holds that many circuit connections at once. */
 let lastPort = 0;
-const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
+/** Shared with exit streams (src/exits/exit-client.ts): both are `circuit:<port>` to the sharing service. */
+export const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
 
 export function connectionOver(session: EndToEnd): CircuitConnection {
   const d = new Duplex({

@@ -102,6 +102,14 @@ export type RelayEvent =
 export interface CircuitEnd {
   readonly id: string;
   reply(data: Uint8Array): Promise<void>;
+  /**
+   * Tokens the previous hop paid us for this circuit beyond the cells we
+   * carried: what its originator paid through to us, the far end (an exit
+   * relay's pay for the swarm's data). Never more than was paid in.
+   */
+  surplus(): bigint;
+  /** Calls back once when the circuit closes (at once if it has). */
+  onClose(listener: () => void): void;
 }
 
 interface Hop {
@@ -160,6 +168,9 @@ interface Relayed {
   balance: bigint;
   /** At a rendezvous point: the circuit this one is spliced to. */
   spliced?: Relayed;
+  /** When we end it: what endpoint handlers see of it, and who waits for it to close. */
+  end?: CircuitEnd;
+  closeListeners?: (() => void)[];
 }
 
 /** A payout a neighbour announced on a circuit link, waiting for its TrustChain proposal. */
@@ -469,7 +480,19 @@ export class CircuitNode {
   }
 
   private endOf(r: Relayed): CircuitEnd {
-    return { id: r.id, reply: (data) => this.replyFromEnd(r, data) };
+    r.end ??= {
+      id: r.id,
+      reply: (data) => this.replyFromEnd(r, data),
+      surplus: () => {
+        const extra = r.paidIn - r.paidOut - BigInt(r.bytes);
+        return extra > 0n ? extra : 0n;
+      },
+      onClose: (listener) => {
+        if (!r.open) return listener();
+        (r.closeListeners ??= []).push(listener);
+      },
+    };
+    return r.end;
   }
 
   private async replyFromEnd(r: Relayed, data: Uint8Array): Promise<void> {
@@ -774,6 +797,7 @@ export class CircuitNode {
     // A spliced pair lives and dies together: the other end learns its partner left.
     if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
+    for (const l of r.closeListeners?.splice(0) ?? []) l();
     void this.passOn(r);
     if (r.next !== undefined && this.o.pay !== undefined) {
       setTimeout(() => {

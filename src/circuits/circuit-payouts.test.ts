@@ -268,6 +268,31 @@ describe('relay payouts', () => {
     expect(paying!.state).toBe('ready');
   });
 
+  it("tells the far end what its originator paid through to it beyond the cells it carried (an exit's pay for swarm data), and when the circuit closed", async () => {
+    const { peers } = mesh(3, { payments: true });
+    const [origin, relay, far] = peers;
+    const circuit = await origin!.node.build([relay!.key, far!.key]);
+    await push(circuit, 6 * MiB, far!);
+    await until(() => far!.ends.length > 0, 'the far end');
+    const end = far!.ends[0]!;
+    let closed = 0;
+    end.onClose(() => closed++);
+    // Carriage alone leaves nothing over: the far end has no one's tokens to pass on.
+    await until(() => far!.paidIn > 0n, 'a first payment');
+    expect(end.surplus()).toBe(0n);
+    circuit.payThrough(3n * BigInt(MiB));
+    await circuit.close();
+    await until(() => end.surplus() >= 3n * BigInt(MiB), 'the payment through to arrive as surplus');
+    // Plus the few bytes of the relay's layer on each cell, which the originator pays every hop for.
+    expect(Number(end.surplus() - 3n * BigInt(MiB))).toBeLessThan(0.01 * 6 * MiB);
+    expect(closed).toBe(1);
+    // The relay kept none of it: a relay keeps only its own carriage.
+    expect(relay!.paidIn - relay!.paidOut).toBeLessThan(far!.paidIn);
+    let late = 0;
+    end.onClose(() => late++);
+    expect(late).toBe(1);
+  });
+
   it('countersigns only payouts a neighbour announced for a circuit it runs through us', async () => {
     const { peers } = mesh(3, { payments: true });
     const [origin, r1] = peers;

@@ -18,6 +18,9 @@ import { Libp2pCircuitLinks } from './libp2p-links.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { loadRelaySettings, saveRelaySettings, type RelaySettings } from './settings.ts';
 import { decodeProbe, encodeProbe } from './probe-wire.ts';
+
+/** Exit stream messages start with a command byte from here on (src/exits/exit-wire.ts); probes use 1–3. */
+const EXIT_COMMANDS_FROM = 16;
 import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
 import { RelayGossip } from './relay-gossip.ts';
 import { pickAvoiding } from './relay-choice.ts';
@@ -182,8 +185,20 @@ export class CircuitService {
     }
   }
 
-  /** The far end of someone's probe: count filler, answer `fin` with the count. */
+  /** Where exit streams go when we end a circuit (set while we exit; see src/exits). */
+  private exitHandler: ((end: CircuitEnd, data: Uint8Array) => void) | undefined;
+
+  setExitHandler(handler: ((end: CircuitEnd, data: Uint8Array) => void) | undefined): void {
+    this.exitHandler = handler;
+  }
+
+  /**
+   * Data at the far end of someone's circuit: exit stream messages (first
+   * byte from EXIT_COMMANDS_FROM on) go to the exit; the rest is a probe's:
+   * count filler, answer `fin` with the count.
+   */
   private async onEndpointData(end: CircuitEnd, data: Uint8Array): Promise<void> {
+    if ((data[0] ?? 0) >= EXIT_COMMANDS_FROM) return this.exitHandler?.(end, data);
     let m;
     try {
       m = decodeProbe(data);

@@ -173,30 +173,3 @@ export const SUSPECT_RELAY_MS = 60_000;
  * timeout, so a slow but moving hop (a low upload cap) is never cut for it.
  */
 export const FORWARD_STALL_MS = IDLE_TIMEOUT_MS;
-
-/* Exit streams (exit-wire.ts) and the exit policy (exit-policy.ts). */
-/**
- * Streams a circuit may have open or opening at its exit at once. They share the circuit's bandwidth, so
- * swarm peers past a handful add no speed; each holds a WebRTC connection and up to a stream window at the exit.
- */
-export const MAX_STREAMS_PER_CIRCUIT = 8;
-/** Streams a circuit may begin over its life: swarm peers leave and are replaced, but no circuit makes its exit dial without bound. */
-export const MAX_BEGINS_PER_CIRCUIT = 4 * MAX_STREAMS_PER_CIRCUIT;
-/** Trackers one begin may name: magnet links name a few, and each is a WebSocket the exit opens and announces on. */
-export const MAX_EXIT_TRACKERS = 8;
-/** Longest tracker URL in a begin: real ones are well under 100 bytes; fits a u8 length. */
-export const MAX_TRACKER_URL_BYTES = 200;
-/**
- * Stream data either end may have sent that the other has not yet delivered (returned as sendme credit).
- * A circuit carries many streams and its back-pressure is per circuit, so without this one stalled peer
- * would make the other end buffer without bound or hold up every stream. 1 MiB keeps ~10 MiB/s on one
- * stream at a 100 ms circuit round trip.
- */
-export const EXIT_STREAM_WINDOW_BYTES = 1024 * 1024;
-/** A receiver returns credit after delivering this much of a stream (a quarter window keeps it busy). */
-export const EXIT_SENDME_EVERY_BYTES = EXIT_STREAM_WINDOW_BYTES / 4;
-/**
- * With an exit upload cap, a circuit may send its swarm at most this long's worth of it: a downloader's own
- * upload (handshakes, requests, haves) stays far below, while no one circuit takes the exit's upload for its life.
- */
-export const EXIT_UPLOAD_SHARE_MS = 60_000;

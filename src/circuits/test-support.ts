@@ -43,6 +43,8 @@ export interface MeshOptions {
   payDelay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => Promise<void>;
   /** True: this payout fails as if its proposal timed out (a ledger under load). */
   failPay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => boolean;
+  /** Also hands data arriving at the far end of a circuit to this (a fake exit answering with `end.reply`). */
+  onEndpointData?: (peer: Peer, end: CircuitEnd, data: Uint8Array) => void;
 }
 
 export function mesh(count: number, opts: MeshOptions = {}) {
@@ -63,6 +65,7 @@ export function mesh(count: number, opts: MeshOptions = {}) {
       onEndpointData: (end, data) => {
         peer.received.push(data);
         if (!peer.ends.includes(end) && !peer.ends.some((e) => e.id === end.id)) peer.ends.push(end);
+        opts.onEndpointData?.(peer, end, data);
       },
       onRelayEvent: (e) => peer.events.push(e),
       ...(opts.forwardStallMs === undefined ? {} : { forwardStallMs: opts.forwardStallMs }),

@@ -15,6 +15,14 @@ export interface Supplier {
   readonly account: DownloadAccount;
   /** Bytes newly credited to it: acknowledge them, or pay for them. */
   credited(bytes: number): void;
+  /**
+   * Who is banned when it sends junk (default: its BitTorrent peer id). Over
+   * an exit relay the junk may be the exit's or the peer's, so the pair is
+   * banned, and the same peer stays reachable through another exit.
+   */
+  readonly banKey?: string;
+  /** It was dropped for junk. */
+  dropped?(reason: DroppedSupplier['reason']): void;
 }
 
 export interface DroppedSupplier {
@@ -37,7 +45,7 @@ export class DownloadGuard {
   /** Books the wire's requests and attributes the blocks that answer them. Call before the wire requests anything. */
   watch(supplier: Supplier): void {
     const { wire, account } = supplier;
-    if (this.banned.has(wire.peerId)) {
+    if (this.banned.has(supplier.banKey ?? wire.peerId)) {
       wire.destroy();
       return;
     }
@@ -84,9 +92,11 @@ export class DownloadGuard {
 
   private drop(supplier: Supplier, reason: DroppedSupplier['reason']): void {
     const { wire } = supplier;
-    if (!this.banned.has(wire.peerId)) {
-      this.banned.add(wire.peerId);
+    const key = supplier.banKey ?? wire.peerId;
+    if (!this.banned.has(key)) {
+      this.banned.add(key);
       this.dropped.push({ peer: wire.peerId, reason, account: supplier.account });
+      supplier.dropped?.(reason);
     }
     if (!wire.destroyed) wire.destroy();
   }

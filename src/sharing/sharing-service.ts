@@ -120,6 +120,9 @@ export class SharingService {
       if (refusal !== undefined) return refusal;
       const link = this.linkFor(from, up);
       if (link !== undefined) return link.accept(up);
+      // A swarm peer we pay as an exit relay, on a downloader's behalf.
+      const asExit = this.exitPayments?.(from, up);
+      if (asExit !== undefined) return asExit;
       // No connection to it now: what we owe its key from earlier connections may still be paid.
       if (this.debts.book.account(toHex(from.publicKey)).spendOwed(up)) return true;
       return 'bandwidth is paid for to a peer we exchange pieces with, and you are not one';
@@ -269,13 +272,20 @@ export class SharingService {
   }
 
   /** Hidden downloads not yet complete, with their relay hops: they keep reaching for a hidden seeder. */
-  hiddenDownloads(): { infoHash: string; hops: number | undefined }[] {
-    return [...this.entries.values()].filter((e) => e.record.hidden === true && !e.torrent.done && e.error === undefined).map((e) => ({ infoHash: e.record.infoHash, hops: e.record.hops }));
+  hiddenDownloads(): { infoHash: string; hops: number | undefined; original: string | Uint8Array | undefined }[] {
+    return [...this.entries.values()].filter((e) => e.record.hidden === true && !e.torrent.done && e.error === undefined).map((e) => ({ infoHash: e.record.infoHash, hops: e.record.hops, original: e.record.original }));
   }
 
   wantsPeers(infoHash: string): boolean {
     const t = this.entries.get(infoHash)?.torrent;
     return t !== undefined && !t.done;
+  }
+
+  /** Answers BANDWIDTH proposals of swarm peers we pay as an exit relay (src/exits): true, why not, or undefined when not one of them. */
+  private exitPayments: ((from: PeerRef, up: bigint) => true | string | undefined) | undefined;
+
+  setExitPayments(accept: ((from: PeerRef, up: bigint) => true | string | undefined) | undefined): void {
+    this.exitPayments = accept;
   }
 
   /** Connections over circuits by the address WebTorrent gives their wires. */
@@ -331,10 +341,13 @@ export class SharingService {
     entry.guard.watch({
       wire,
       account: new DownloadAccount(),
+      ...(connection.exitKey === undefined ? {} : { banKey: `${wire.peerId}@${toHex(connection.exitKey)}` }),
+      dropped: (reason) => connection.misbehaved?.(reason),
       credited: (bytes) => {
         const tokens = BigInt(bytes) * BigInt(paidCircuitRate(wire.peerExtendedHandshake, connection.pathLength));
         if (this.o.seams?.beforeCircuitPay?.(tokens) === false) return;
         connection.payThrough(tokens);
+        connection.verified?.(bytes);
         settle(tokens, false);
       },
     });
@@ -474,6 +487,11 @@ export class SharingService {
   }
 
   /** Our own balance, verified like anyone else's. */
+  /** The BitTorrent peer id swarms see from our own downloads and seeds. */
+  get swarmPeerId(): string {
+    return this.client.peerId;
+  }
+
   ownBalance(): ReturnType<LedgerService['verifiedBalance']> {
     return this.o.ledger.verifiedBalance(this.o.ledger.publicKey);
   }
@@ -533,6 +551,7 @@ export class SharingService {
     const dropped = e.guard.dropped.map((x) => ({ peer: x.peer, dropped: x.reason, download: downloadBooks(x.account) }));
     const live = [...e.links.values()].map((l) => ({
       peer: l.wire.peerId,
+      key: l.remoteKey === undefined ? undefined : toHex(l.remoteKey),
       extension: l.hasExtension,
       identified: l.identified,
       interested: l.wire.peerInterested,

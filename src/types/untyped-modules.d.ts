@@ -20,6 +20,19 @@ declare module 'bencode' {
   export default bencode;
 }
 
+declare module 'bittorrent-protocol' {
+  import type { Wire as WebTorrentWire } from 'webtorrent';
+  /** WebTorrent's wire as a standalone duplex (tests drive real wires through an exit splice). */
+  interface BtWire extends WebTorrentWire {
+    handshake(infoHash: string, peerId: string, extensions?: { dht?: boolean; fast?: boolean }): void;
+    write(chunk: Uint8Array): boolean;
+    extended(ext: string | number, payload: Uint8Array): void;
+    interested(): void;
+  }
+  const Wire: new () => BtWire;
+  export default Wire;
+}
+
 declare module 'parse-torrent' {
   /** Parses a .torrent file or magnet link (tests cross-check our infohash against it). */
   export default function parseTorrent(torrentId: Uint8Array | string): Promise<{ infoHash: string; name?: string }>;

@@ -19,6 +19,14 @@ describe('the state a torrent row shows', () => {
     expect(connected).toEqual({ badge: 'downloading anonymously', tone: 'warn', offerDirect: true });
   });
 
+  it('counts a download carried by an exit as under way, and says when no exit is known', () => {
+    expect(torrentStatus(hiddenDownload, { state: 'waiting', failures: 1 }, 0, { state: 'connected' }).badge).toBe('downloading anonymously');
+    const none = torrentStatus(hiddenDownload, { state: 'waiting', failures: 2, nextTryAt: 4_000 }, 0, { state: 'no-exit' });
+    expect(none.detail).toContain('no hidden seeder or exit answered yet (next try in 4 s); still trying. No exit relay is known');
+    expect(none.offerDirect).toBe(true);
+    expect(torrentStatus(hiddenDownload, { state: 'waiting', failures: 2 }, 0, { state: 'waiting' }).detail).not.toContain('No exit relay');
+  });
+
   it('offers "Download directly" only for hidden downloads that are not complete and not stopped by an error', () => {
     expect(torrentStatus({ ...hiddenDownload, state: 'seeding' }, undefined, 0).offerDirect).toBe(false);
     expect(torrentStatus({ ...hiddenDownload, state: 'error' }, { state: 'waiting', failures: 3 }, 0)).toEqual({ badge: 'stopped', tone: 'bad', offerDirect: false });

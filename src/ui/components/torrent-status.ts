@@ -17,20 +17,27 @@ export const DIRECT_WARNING = 'Downloading directly is faster and reaches public
 
 type Shown = Pick<TorrentView, 'state' | 'hidden' | 'peers'>;
 
-export function torrentStatus(t: Shown, reach: ReachStatus | undefined, now: number): TorrentStatus {
+/** Where reaching the public swarm through an exit relay stands (src/exits), as far as the row tells it. */
+export interface ExitShown {
+  state: 'no-exit' | 'connecting' | 'connected' | 'waiting';
+}
+
+export function torrentStatus(t: Shown, reach: ReachStatus | undefined, now: number, exit?: ExitShown | undefined): TorrentStatus {
   if (t.state === 'seeding') return { badge: 'seeding', tone: 'good', offerDirect: false };
   // Errors (no storage left, a broken file) are shown by the row; switching to direct would not fix them.
   if (t.state === 'error') return { badge: 'stopped', tone: 'bad', offerDirect: false };
   if (!t.hidden) return { badge: t.state === 'loading' ? 'finding peers' : 'downloading', tone: 'warn', offerDirect: false };
-  if (t.peers > 0 || reach?.state === 'connected') return { badge: 'downloading anonymously', tone: 'warn', offerDirect: true };
+  if (t.peers > 0 || reach?.state === 'connected' || exit?.state === 'connected') return { badge: 'downloading anonymously', tone: 'warn', offerDirect: true };
   if (reach === undefined || reach.failures === 0) {
-    return { badge: 'looking for an anonymous seeder', tone: 'warn', detail: 'Looking for an anonymous seeder through relays…', offerDirect: true };
+    return { badge: 'looking for an anonymous seeder', tone: 'warn', detail: 'Looking for an anonymous seeder or an exit relay to the public swarm…', offerDirect: true };
   }
+  // Neither way answered yet: say which one cannot work now.
+  const noExit = exit?.state === 'no-exit' ? ' No exit relay is known to reach public seeders anonymously.' : '';
   const next = reach.state === 'waiting' && reach.nextTryAt !== undefined ? ` (next try in ${Math.max(1, Math.ceil((reach.nextTryAt - now) / 1000))} s)` : '';
   return {
     badge: 'no anonymous seeder yet',
     tone: 'warn',
-    detail: `Looking for an anonymous seeder… no hidden seeder or exit answered yet${next}; still trying. If this torrent is shared only publicly, choose "Download directly".`,
+    detail: `Looking for an anonymous seeder… no hidden seeder or exit answered yet${next}; still trying.${noExit} If this torrent is shared only publicly, choose "Download directly".`,
     offerDirect: true,
   };
 }

@@ -19,6 +19,10 @@
  *                                         the sender delivered that much more of this stream's data:
  *                                         the other end may send that much more (per-stream flow
  *                                         control, see EXIT_STREAM_WINDOW_BYTES)
+ *     verified  21  bytes u32 (1..)       originator only: that many more bytes the exit passed on from
+ *                                         the stream's swarm peer passed the originator's hash checks. The
+ *                                         exit acknowledges them to the peer (and pays it when asked) once
+ *                                         the originator has paid the exit for them through the circuit
  *
  * Commands are numbered from 16 so they never read as a circuit probe's
  * (1–3): the far end of a circuit tells the two apart by the first byte.
@@ -37,6 +41,7 @@ const HEADER_BYTES = 1 + 2;
 /** Stream bytes in one message: a data message fills one circuit data cell. */
 export const MAX_EXIT_DATA_BYTES = MAX_DATA_BYTES - HEADER_BYTES;
 const MAX_STREAM_ID = 0xffff;
+const MAX_U32 = 0xffff_ffff;
 
 export type EndReason =
   /** The stream is done (the wire closed normally). */
@@ -69,9 +74,10 @@ export type ExitMessage =
   | { command: 'connected'; streamId: number; peerTag: Uint8Array }
   | { command: 'data'; streamId: number; data: Uint8Array }
   | { command: 'end'; streamId: number; reason: EndReason }
-  | { command: 'sendme'; streamId: number; bytes: number };
+  | { command: 'sendme'; streamId: number; bytes: number }
+  | { command: 'verified'; streamId: number; bytes: number };
 
-const COMMANDS = ['begin', 'connected', 'data', 'end', 'sendme'] as const;
+const COMMANDS = ['begin', 'connected', 'data', 'end', 'sendme', 'verified'] as const;
 const FIRST_COMMAND = 16;
 
 /**
@@ -119,6 +125,10 @@ export function encodeExitMessage(m: ExitMessage): Uint8Array {
       if (!Number.isInteger(m.bytes) || m.bytes < 1 || m.bytes > EXIT_STREAM_WINDOW_BYTES) throw new RangeError(`sendme credit ${m.bytes} outside 1..${EXIT_STREAM_WINDOW_BYTES}`);
       w.u32(m.bytes);
       break;
+    case 'verified':
+      if (!Number.isInteger(m.bytes) || m.bytes < 1 || m.bytes > MAX_U32) throw new RangeError(`verified bytes ${m.bytes} outside 1..${MAX_U32}`);
+      w.u32(m.bytes);
+      break;
   }
   return w.finish();
 }
@@ -162,6 +172,12 @@ export function decodeExitMessage(bytes: Uint8Array): ExitMessage {
       const credit = r.u32('sendme credit');
       if (credit === 0 || credit > EXIT_STREAM_WINDOW_BYTES) throw new DecodeError('invalid-value', `sendme credit is 1..${EXIT_STREAM_WINDOW_BYTES}`);
       m = { command, streamId, bytes: credit };
+      break;
+    }
+    case 'verified': {
+      const bytes = r.u32('verified bytes');
+      if (bytes === 0) throw new DecodeError('invalid-value', 'a verified report names at least one byte');
+      m = { command, streamId, bytes };
       break;
     }
   }

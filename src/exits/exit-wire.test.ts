@@ -5,7 +5,7 @@ import { utf8 } from '../codec/bytes.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
 import { EXIT_STREAM_WINDOW_BYTES, MAX_EXIT_TRACKERS, MAX_TRACKER_URL_BYTES } from './constants.ts';
 import { decodeExitMessage, encodeExitMessage, INFOHASH_BYTES, isTrackerUrl, MAX_EXIT_DATA_BYTES, PEER_TAG_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
-import { decodeProbe, encodeProbe } from './probe-wire.ts';
+import { decodeProbe, encodeProbe } from '../circuits/probe-wire.ts';
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const streamId = fc.integer({ min: 1, max: 0xffff });
@@ -19,6 +19,7 @@ const messages: fc.Arbitrary<ExitMessage> = fc.oneof(
   fc.record({ command: fc.constant('data' as const), streamId, data: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
   fc.record({ command: fc.constant('end' as const), streamId, reason: fc.constantFrom(...reasons) }),
   fc.record({ command: fc.constant('sendme' as const), streamId, bytes: fc.integer({ min: 1, max: EXIT_STREAM_WINDOW_BYTES }) }),
+  fc.record({ command: fc.constant('verified' as const), streamId, bytes: fc.integer({ min: 1, max: 0xffff_ffff }) }),
 );
 
 /** A begin as raw bytes (u8 lengths, as on the wire), so a test can put in what the encoder would refuse. */

@@ -22,7 +22,9 @@
  *     granted, and returns no more credit than the exit sent it.
  *  7. Per circuit, bytes sent to the swarm stay within the exit's upload
  *     share (EXIT_UPLOAD_SHARE_MS of its exit upload cap).
- *  8. When the circuit closes, its streams close with it; every later event is refused.
+ *  8. The originator reports no more hash-checked bytes on a stream than
+ *     the exit passed on to it from the stream's peer.
+ *  9. When the circuit closes, its streams close with it; every later event is refused.
  */
 import { bytesEqual, utf8 } from '../codec/bytes.ts';
 import { EXIT_SENDME_EVERY_BYTES, EXIT_STREAM_WINDOW_BYTES, EXIT_UPLOAD_SHARE_MS, MAX_BEGINS_PER_CIRCUIT, MAX_CIRCUIT_BYTES, MAX_EXIT_TRACKERS, MAX_STREAMS_PER_CIRCUIT } from './constants.ts';
@@ -49,7 +51,8 @@ export type ExitRefusal =
   | 'wrong-infohash'
   | 'window'
   | 'bad-sendme'
-  | 'upload-share';
+  | 'upload-share'
+  | 'over-verified';
 
 /** The end reason an exit sends for each refusal (none for a closed circuit: there is no one to tell). */
 const END_FOR: Record<ExitRefusal, EndReason> = {
@@ -68,6 +71,7 @@ const END_FOR: Record<ExitRefusal, EndReason> = {
   window: 'protocol',
   'bad-sendme': 'protocol',
   'upload-share': 'limit',
+  'over-verified': 'protocol',
 };
 
 export type Refused = { ok: false; reason: ExitRefusal; end: EndReason };
@@ -128,6 +132,8 @@ interface ExitStream {
   /** Exit → originator: bytes sent, and credit the originator has returned. */
   sent: number;
   acked: number;
+  /** Of `sent`, what the originator reported as passing its hash checks. */
+  verified: number;
 }
 
 /** Whether a host is loopback, private, link-local or otherwise on the exit's own network (hostnames as URL gives them). */
@@ -182,6 +188,7 @@ export class ExitCircuitPolicy {
       undelivered: 0,
       sent: 0,
       acked: EXIT_STREAM_WINDOW_BYTES,
+      verified: 0,
     });
     return { ok: true };
   }
@@ -250,6 +257,15 @@ export class ExitCircuitPolicy {
     if (s.acked + bytes > s.sent + EXIT_STREAM_WINDOW_BYTES) return this.drop(streamId, 'bad-sendme');
     s.acked += bytes;
     return { ok: true };
+  }
+
+  /** The originator reports `bytes` more of what we passed on from the stream's peer as hash-checked; returns the stream's total. */
+  verified(streamId: number, bytes: number): { ok: true; total: number } | Refused {
+    const s = this.stream(streamId);
+    if ('ok' in s) return s;
+    if (s.verified + bytes > s.sent) return this.drop(streamId, 'over-verified');
+    s.verified += bytes;
+    return { ok: true, total: s.verified };
   }
 
   /** Either end closed the stream. */

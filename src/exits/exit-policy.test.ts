@@ -159,6 +159,17 @@ describe('exit policy', () => {
     expect(p.fromOriginator(2, new Uint8Array(1))).toEqual({ ok: false, reason: 'upload-share', end: 'limit' });
   });
 
+  it('takes hash-checked reports only for bytes it passed on from the stream\'s peer', () => {
+    const p = open();
+    expect(p.fromSwarm(1, handshake(HASH))).toMatchObject({ ok: true });
+    expect(p.fromSwarm(1, new Uint8Array(1000))).toMatchObject({ ok: true });
+    expect(p.verified(1, 600)).toEqual({ ok: true, total: 600 });
+    expect(p.verified(1, 468)).toEqual({ ok: true, total: 1068 });
+    // One byte more than the peer sent: an originator inflating what the exit would acknowledge (and pay) for it.
+    expect(p.verified(1, 1)).toEqual({ ok: false, reason: 'over-verified', end: 'protocol' });
+    expect(p.verified(1, 1)).toMatchObject({ ok: false, reason: 'unknown-stream' });
+  });
+
   it('closes every stream with its circuit and refuses all that comes after', () => {
     const p = open();
     p.begin(begin(2));
