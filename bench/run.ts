@@ -1,19 +1,21 @@
 /**
  * `npm run bench`: measures in real Chromium tabs against the real relay and
  * prints each figure next to a baseline measured in the same run.
- * Select sections with BENCH=foundation,ledger,sharing,circuits (default: all).
+ * Select sections with BENCH=foundation,ledger,sharing,circuits,exits (default: all).
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
 import { benchLedger } from './ledger.ts';
 import { benchSharing } from './sharing.ts';
 import { benchCircuits } from './circuits.ts';
+import { benchExits } from './exits.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   foundation: benchFoundation,
   ledger: benchLedger,
   sharing: benchSharing,
   circuits: benchCircuits,
+  exits: benchExits,
 };
 
 const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);

@@ -6,12 +6,13 @@
 import type { Libp2p } from 'libp2p';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { Identity } from '../identity/identity.ts';
-import type { LedgerService } from '../ledger/ledger-service.ts';
+import { SignRefusedError, type LedgerService } from '../ledger/ledger-service.ts';
 import { nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { PAYOUT, payoutType } from '../ledger/transactions/payout.ts';
 import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
 import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
-import { KEEPALIVE_MS, MAX_DATA_BYTES, SUSPECT_RELAY_MS } from './constants.ts';
+import { KEEPALIVE_MS, MAX_DATA_BYTES, PAYMENT_RETRY_MS, SUSPECT_RELAY_MS, UNANSWERED_PAYOUT_ATTEMPTS } from './constants.ts';
+import { payWithOneProposal } from './payout-request.ts';
 import { CircuitError } from './errors.ts';
 import { staticKeyFromSeed } from './handshake.ts';
 import { Libp2pCircuitLinks } from './libp2p-links.ts';
@@ -122,7 +123,17 @@ export class CircuitService {
   private async pay(key: Uint8Array, amount: bigint): Promise<void> {
     const peer = this.ledger.directPeer(key);
     if (peer === undefined) throw new CircuitError('broken', 'the hop to pay is no longer connected');
-    await this.ledger.propose(peer, PAYOUT, (totals) => payoutType.encode(nextBandwidth(totals, 0n, amount)));
+    await payWithOneProposal(
+      {
+        sign: () => this.ledger.signProposal(peer, PAYOUT, (totals) => payoutType.encode(nextBandwidth(totals, 0n, amount))),
+        // Over the connection the neighbour has now (a reconnect gives it a new one).
+        request: async (proposal) => void (await this.ledger.requestAgreement(this.ledger.directPeer(key) ?? peer, proposal)),
+        isRefusal: (err) => err instanceof SignRefusedError,
+      },
+      UNANSWERED_PAYOUT_ATTEMPTS,
+      PAYMENT_RETRY_MS,
+      (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    );
   }
 
   /** Tokens this tab kept from relaying (paid in minus passed on), this session. */

@@ -80,6 +80,12 @@ export const PAYMENT_RETRY_MS = 2_000;
 /** Tries after a failed payment before it is left to the next step (a payee that keeps refusing is not pestered). */
 export const PAYMENT_RETRIES = 5;
 /**
+ * Times one signed payout's agreement is asked for (each after the ledger's own retries) before the payment
+ * counts as failed: a signed proposal is a debit whether or not it is countersigned, so under load it is asked
+ * for again rather than signed anew (which paid twice).
+ */
+export const UNANSWERED_PAYOUT_ATTEMPTS = 4;
+/**
  * A payout announced on the circuit link (its `payout` frame, which travels
  * in order with the cells it pays for) counts as paid for this long while its
  * proposal is countersigned: a relay does not cut a payer whose payment is on

@@ -271,9 +271,8 @@ export class LedgerService {
     channel?: LedgerChannel,
     otherRoutes: readonly LedgerRoute[] = [],
   ): Promise<{ proposal: HalfBlock; agreement: HalfBlock; /** 0: the first route, 1..: otherRoutes[i - 1]. */ routeIndex: number }> {
-    if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
     if (otherRoutes.some((r) => !bytesEqual(r.peer.publicKey, peer.publicKey))) throw new Error('every route of a proposal must lead to the same key');
-    const [proposal] = await this.own.sign(async (head, totals) => [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, peer.publicKey, type, transaction(totals), this.o.now()))]);
+    const proposal = await this.signProposal(peer, type, transaction);
     const routes: LedgerRoute[] = [{ peer, channel }, ...otherRoutes];
     for (let i = 0; ; i++) {
       try {
@@ -283,6 +282,19 @@ export class LedgerService {
         if (err instanceof SignRefusedError || i === routes.length - 1) throw err;
       }
     }
+  }
+
+  /**
+   * Signs a proposal to `peer` and commits it durably, without asking for its
+   * agreement yet (see requestAgreement). Once signed it is a debit in our
+   * chain whether or not it is ever countersigned: a caller whose request
+   * went unanswered asks again for this proposal, never signs another for
+   * the same tokens.
+   */
+  async signProposal(peer: PeerRef, type: string, transaction: (ownTotals: TokenAmounts | undefined) => Uint8Array): Promise<HalfBlock> {
+    if (this.isFraudster(peer.publicKey)) throw new FraudsterError();
+    const [proposal] = await this.own.sign(async (head, totals) => [await signWith(this.o.signer, unsignedProposal(this.publicKey, head, peer.publicKey, type, transaction(totals), this.o.now()))]);
+    return proposal!;
   }
 
   /** The peer with this key on a direct connection of the ledger's own transport, if any. */
