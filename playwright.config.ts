@@ -1,7 +1,13 @@
 import { defineConfig } from '@playwright/test';
+import type { EngineOptions } from './e2e/support/fixtures.ts';
 import { CHROMIUM_ARGS, findChromium } from './e2e/support/chromium.ts';
+import { firefoxLaunchOptions } from './e2e/support/firefox.ts';
 
-export default defineConfig({
+/** Tests tagged with this in their title also run in Firefox, and in a network of Firefox and Chromium tabs. */
+const EVERY_BROWSER = /@browsers/;
+const chromiumLaunch = { executablePath: findChromium(), args: CHROMIUM_ARGS };
+
+export default defineConfig<EngineOptions>({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
   globalSetup: './e2e/support/global-setup.ts',
@@ -12,8 +18,11 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   retries: 0,
   reporter: process.env.CI ? [['list']] : [['list']],
-  use: {
-    launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
-    trace: 'retain-on-failure',
-  },
+  use: { trace: 'retain-on-failure' },
+  projects: [
+    { name: 'chromium', use: { browserName: 'chromium', launchOptions: chromiumLaunch } },
+    { name: 'firefox', grep: EVERY_BROWSER, use: { browserName: 'firefox', launchOptions: firefoxLaunchOptions() } },
+    // Every other tab a test opens is Firefox: each scenario then crosses engines both ways.
+    { name: 'mixed', grep: EVERY_BROWSER, use: { browserName: 'chromium', launchOptions: chromiumLaunch, mixedEngines: true } },
+  ],
 });

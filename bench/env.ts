@@ -1,18 +1,24 @@
-/** The shared benchmark environment: a test-mode build, the real relay, a static server and Chromium. */
-import { chromium, type Browser, type Page } from '@playwright/test';
+/** The shared benchmark environment: a test-mode build, the real relay, a static server, Chromium and (on demand) Firefox. */
+import { chromium, firefox, type Browser, type Page } from '@playwright/test';
 import { build } from 'vite';
 import { resolve } from 'node:path';
 import { CHROMIUM_ARGS, findChromium } from '../e2e/support/chromium.ts';
+import { firefoxLaunchOptions } from '../e2e/support/firefox.ts';
 import { freePort } from '../e2e/support/ports.ts';
 import { startRelayProcess, startStaticServer, type RelayProcess, type StaticServer } from '../e2e/support/processes.ts';
 
+export type Engine = 'chromium' | 'firefox';
+
 export interface BenchEnv {
+  /** Chromium: the browser every section measures unless it names another engine. */
   browser: Browser;
+  /** The browser of an engine; Firefox is launched the first time a section asks for it. */
+  engine(name: Engine): Promise<Browser>;
   relay: RelayProcess;
   server: StaticServer;
   appUrl: string;
-  /** A fresh profile running the app, once its peer is up. */
-  openPeer(): Promise<{ page: Page; peerId: string; close(): Promise<void> }>;
+  /** A fresh profile running the app (in Chromium unless told), once its peer is up. */
+  openPeer(engine?: Engine): Promise<{ page: Page; peerId: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -22,14 +28,17 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   const relay = await startRelayProcess(await freePort(), await freePort());
   const server = await startStaticServer(resolve(root, 'dist-test'), await freePort());
   const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
+  let ff: Promise<Browser> | undefined;
+  const engine = (name: Engine): Promise<Browser> => (name === 'chromium' ? Promise.resolve(browser) : (ff ??= firefox.launch(firefoxLaunchOptions())));
   const appUrl = `${server.url}/?relay=${encodeURIComponent(relay.multiaddr)}&tracker=${encodeURIComponent(relay.trackerUrl)}#/network`;
   return {
     browser,
     relay,
     server,
     appUrl,
-    async openPeer() {
-      const context = await browser.newContext();
+    engine,
+    async openPeer(name = 'chromium') {
+      const context = await (await engine(name)).newContext();
       const page = await context.newPage();
       await page.goto(appUrl);
       const fp = page.getByTestId('fingerprint');
@@ -38,6 +47,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       return { page, peerId, close: () => context.close() };
     },
     async close() {
+      if (ff !== undefined) await (await ff).close();
       await browser.close();
       await server.stop();
       await relay.stop();

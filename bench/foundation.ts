@@ -4,7 +4,7 @@
  * measured between the same kind of tabs in the same run.
  */
 import type { Page } from '@playwright/test';
-import { median, MiB, type BenchEnv, type Figure } from './env.ts';
+import { median, MiB, type BenchEnv, type Engine, type Figure } from './env.ts';
 
 const FIRST_PEER_RUNS = 5;
 const THROUGHPUT_BYTES = 100 * MiB;
@@ -29,9 +29,9 @@ async function timeToFirstDirectPeer(env: BenchEnv): Promise<number[]> {
   return times;
 }
 
-/** Raw RTCDataChannel between two contexts: SDP exchanged by the harness, 256 KiB messages, flow control at 8 MiB / 2 MiB buffered (the best of a sweep on this machine). */
-export async function rawDataChannelMiBps(env: BenchEnv, bytes: number): Promise<number> {
-  const [ca, cb] = [await env.browser.newContext(), await env.browser.newContext()];
+/** Raw RTCDataChannel between two contexts (sender `from`, receiver `to`): SDP exchanged by the harness, 256 KiB messages, flow control at 8 MiB / 2 MiB buffered (the best of a sweep on this machine). */
+export async function rawDataChannelMiBps(env: BenchEnv, bytes: number, from: Engine = 'chromium', to: Engine = 'chromium'): Promise<number> {
+  const [ca, cb] = [await (await env.engine(from)).newContext(), await (await env.engine(to)).newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
   // Any same-origin page will do; the raw test uses no app code.
   await Promise.all([a.goto(`${env.server.url}/manifest.webmanifest`), b.goto(`${env.server.url}/manifest.webmanifest`)]);
@@ -84,7 +84,8 @@ export async function rawDataChannelMiBps(env: BenchEnv, bytes: number): Promise
   return bytes / MiB / (ms / 1000);
 }
 
-async function libp2pMiBps(from: Page, toPeerId: string, bytes: number): Promise<number> {
+/** libp2p stream throughput from the peer `toPeerId` to `from` (the speed test's download half). */
+export async function libp2pMiBps(from: Page, toPeerId: string, bytes: number): Promise<number> {
   const r = await from.evaluate(([id, n]) => (globalThis as any).__trustmesh.speedTest(id, 0, n), [toPeerId, bytes] as const);
   return bytes / MiB / (r.downloadMs / 1000);
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures in real Chromium tabs against the real relay and
  * prints each figure next to a baseline measured in the same run.
- * Select sections with BENCH=foundation,ledger,sharing,circuits,exits (default: all).
+ * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers (default: all).
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
@@ -9,6 +9,7 @@ import { benchLedger } from './ledger.ts';
 import { benchSharing } from './sharing.ts';
 import { benchCircuits } from './circuits.ts';
 import { benchExits } from './exits.ts';
+import { benchBrowsers } from './browsers.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   foundation: benchFoundation,
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   sharing: benchSharing,
   circuits: benchCircuits,
   exits: benchExits,
+  browsers: benchBrowsers,
 };
 
 const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);

@@ -10,29 +10,30 @@ import type { Page } from '@playwright/test';
 import { startStockClient, stockDownloadTimed, stockSeed } from '../e2e/support/stock-webtorrent.ts';
 import { hooksReady } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
-import { median, MiB, type BenchEnv, type Figure } from './env.ts';
+import { median, MiB, type BenchEnv, type Engine, type Figure } from './env.ts';
 import { rawDataChannelMiBps } from './foundation.ts';
 
 const BYTES = 100_000_000;
 const RUNS = 3;
 const GB = 1e9;
 
-async function paidDownload(env: BenchEnv, seed: number): Promise<{ mibps: number; blocks: number }> {
-  const [seeder, leecher] = [await env.openPeer(), await env.openPeer()];
+/** One paid download between fresh peers (in Chromium unless told), hash-checked, done once the seeder has been paid for every byte. */
+export async function paidDownload(env: BenchEnv, seed: number, bytes = BYTES, seederEngine: Engine = 'chromium', leecherEngine: Engine = 'chromium'): Promise<{ mibps: number; blocks: number }> {
+  const [seeder, leecher] = [await env.openPeer(seederEngine), await env.openPeer(leecherEngine)];
   try {
     await Promise.all([hooksReady(seeder.page), hooksReady(leecher.page)]);
-    const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', BYTES, `bench-${seed}.bin`, seed);
+    const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', bytes, `bench-${seed}.bin`, seed);
     const before = (await sharing<number>(seeder.page, 'ownChainLength')) + (await sharing<number>(leecher.page, 'ownChainLength'));
     const { ms } = await sharing<{ ms: number }>(leecher.page, 'downloadTimed', file.magnet);
     if ((await sharing<string>(leecher.page, 'fileSha256', file.infoHash)) !== file.sha256) throw new Error('paid download: hash mismatch');
     // The last settlement follows completion: wait until the seeder has been paid for every byte.
     await seeder.page.waitForFunction(
       async (n) => BigInt(((await (globalThis as any).__trustmesh.sharing.balance()) as { up: string }).up) >= BigInt(n),
-      BYTES,
+      bytes,
       { polling: 200, timeout: 60_000 },
     );
     const after = (await sharing<number>(seeder.page, 'ownChainLength')) + (await sharing<number>(leecher.page, 'ownChainLength'));
-    return { mibps: BYTES / MiB / (ms / 1000), blocks: after - before };
+    return { mibps: bytes / MiB / (ms / 1000), blocks: after - before };
   } finally {
     await seeder.close();
     await leecher.close();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from './support/chromium.ts';
 import WebSocket from 'ws';
-import { expect, test } from './support/fixtures.ts';
+import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
 async function directMesh(peers: PeerPage[]): Promise<string[]> {
@@ -17,7 +17,7 @@ async function directMesh(peers: PeerPage[]): Promise<string[]> {
   return ids;
 }
 
-test('three profiles see each other as direct WebRTC peers', async ({ openPeer, net }) => {
+test('three profiles see each other as direct WebRTC peers', EVERY_BROWSER, async ({ openPeer, net }) => {
   const peers = await Promise.all([openPeer(), openPeer(), openPeer()]);
   await directMesh(peers);
   for (const p of peers) {
@@ -52,7 +52,7 @@ test('direct links survive the relay going down; after it returns a fourth tab f
   for (const p of peers) await p.expectDirectPeers([fourthId], 90_000);
 });
 
-test('a reload keeps the identity; a second tab of the profile defers to the active one', async ({ openPeer }) => {
+test('a reload keeps the identity; a second tab of the profile defers to the active one', EVERY_BROWSER, async ({ openPeer }) => {
   const peer = await openPeer();
   const fingerprint = await peer.fingerprint();
   expect(fingerprint).toMatch(/^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/);
@@ -85,7 +85,7 @@ test('a waiting tab starts by itself when the active tab closes', async ({ openP
   await expect(second.getByTestId('fingerprint')).toHaveText(fingerprint);
 });
 
-test('the service worker serves the app shell with the relay and the static server down', async ({ openPeer, net }) => {
+test('the service worker serves the app shell with the relay and the static server down', EVERY_BROWSER, async ({ openPeer, net }) => {
   const peer = await openPeer();
   await expect(peer.page.getByTestId('offline-ready')).toBeVisible();
   await peer.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
@@ -97,6 +97,22 @@ test('the service worker serves the app shell with the relay and the static serv
   await peer.page.reload();
   await expect(peer.page.getByTestId('fingerprint')).toBeVisible();
   await expect(peer.page.getByTestId('offline-notice')).toContainText('offline');
+});
+
+test('a browser without WebRTC is told plainly that it cannot be a peer, and what to do', EVERY_BROWSER, async ({ browser, net }) => {
+  const context = await browser.newContext();
+  try {
+    // As if WebRTC were turned off (a browser setting or an extension can do that).
+    await context.addInitScript(() => {
+      delete (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+    });
+    const page = await context.newPage();
+    await page.goto(net.appUrl());
+    await expect(page.getByTestId('start-failed')).toContainText('direct connections between browsers (WebRTC; it may be turned off)');
+    await expect(page.getByTestId('start-failed')).toContainText('current Firefox, Chrome, Edge or Safari');
+  } finally {
+    await context.close();
+  }
 });
 
 test('the app is installable in Chromium', async ({ net }) => {

@@ -2,7 +2,7 @@
  * Paid file sharing between real tabs: WebTorrent over the real tracker, every
  * upload paid on TrustChain, free-riders refused, stock clients per policy.
  */
-import { expect, test } from './support/fixtures.ts';
+import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import { ledger } from './support/ledger.ts';
 import { balance, expectSeeding, hooksReady, sharing, torrent } from './support/sharing.ts';
 import { stockAdd, stockProgress, stockSeed } from './support/stock-webtorrent.ts';
@@ -59,7 +59,7 @@ for (const route of ['direct', 'wire'] as const) {
   });
 }
 
-test('a free-rider below the threshold is refused and told why; after it earns by seeding, it is served again', async ({ openPeer }) => {
+test('a free-rider below the threshold is refused and told why; after it earns by seeding, it is served again', EVERY_BROWSER, async ({ openPeer }) => {
   const [seeder, freeRider, third] = await Promise.all([openPeer(), openPeer(), openPeer()]);
   await ready(seeder, freeRider, third);
   await sharing(seeder.page, 'setPolicy', { thresholdMiB: -1 });

@@ -2,18 +2,30 @@
  * Playwright fixtures: a real relay process and static server per test, and
  * `openPeer()` for a fresh browser profile (context) running the app.
  */
-import { test as base } from '@playwright/test';
+import { firefox, test as base, type Browser } from '@playwright/test';
 import { resolve } from 'node:path';
 import { PeerPage } from './peer-page.ts';
 import { freePort } from './ports.ts';
 import { startStockClient } from './stock-webtorrent.ts';
 import { startRelayProcess, startStaticServer, type RelayProcess, type StaticServer } from './processes.ts';
+import { firefoxLaunchOptions } from './firefox.ts';
 
 export interface Network {
   relay: RelayProcess;
   server: StaticServer;
   /** The link a visitor opens: the app, pointed at this test's relay and tracker. */
   appUrl(relayQuery?: string): string;
+}
+
+/** Set per project in playwright.config.ts. */
+export interface EngineOptions {
+  /** Every other tab is Firefox (the first is the project's browser): a network of both engines. */
+  mixedEngines: boolean;
+}
+
+interface WorkerFixtures {
+  /** A Firefox launched the first time a mixed test asks for it, shared by the worker's tests. */
+  secondEngine: () => Promise<Browser>;
 }
 
 interface Fixtures {
@@ -23,9 +35,21 @@ interface Fixtures {
   openPeer: (opts?: { /** Replaces the relay part of the link. */ query?: string; viewport?: { width: number; height: number } }) => Promise<PeerPage>;
 }
 
+/** Tags a test to run in Firefox and in a network of Firefox and Chromium tabs too (playwright.config.ts). */
+export const EVERY_BROWSER = { tag: '@browsers' };
+
 export const DIST_TEST = resolve(import.meta.dirname, '../../dist-test');
 
-export const test = base.extend<Fixtures>({
+export const test = base.extend<Fixtures & EngineOptions, WorkerFixtures>({
+  mixedEngines: [false, { option: true }],
+  secondEngine: [
+    async ({}, use) => {
+      let launched: Promise<Browser> | undefined;
+      await use(() => (launched ??= firefox.launch(firefoxLaunchOptions())));
+      if (launched !== undefined) await (await launched).close();
+    },
+    { scope: 'worker' },
+  ],
   net: async ({}, use) => {
     const relay = await startRelayProcess(await freePort(), await freePort());
     const server = await startStaticServer(DIST_TEST, await freePort());
@@ -38,10 +62,12 @@ export const test = base.extend<Fixtures>({
       await relay.stop();
     }
   },
-  openPeer: async ({ browser, net }, use) => {
+  openPeer: async ({ browser, net, mixedEngines, secondEngine }, use) => {
     const contexts: import('@playwright/test').BrowserContext[] = [];
+    let opened = 0;
     await use(async (opts = {}) => {
-      const context = await browser.newContext(opts.viewport === undefined ? {} : { viewport: opts.viewport });
+      const engine = mixedEngines && opened++ % 2 === 1 ? await secondEngine() : browser;
+      const context = await engine.newContext(opts.viewport === undefined ? {} : { viewport: opts.viewport });
       contexts.push(context);
       const page = await context.newPage();
       return new PeerPage(page, context, net.appUrl(opts.query)).open();

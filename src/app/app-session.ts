@@ -11,6 +11,7 @@ import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
 import { ExitService } from '../exits/exit-service.ts';
+import { featuresOf, unsupportedReason } from './browser-support.ts';
 import type { FaultSeams } from './fault-seams.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
@@ -53,6 +54,9 @@ export class AppSession {
   }
 
   async start(): Promise<void> {
+    // A browser that lacks what nothing can stand in for is told so plainly, before anything half-starts.
+    const unsupported = unsupportedReason(featuresOf(globalThis as unknown as Record<string, unknown>));
+    if (unsupported !== undefined) return this.set({ phase: 'failed', error: unsupported });
     try {
       const lock = await tryAcquirePeerLock();
       if (lock === null) {
