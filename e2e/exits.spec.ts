@@ -4,7 +4,7 @@
  * an exit, with the swarm seeing the exit and never the downloader, and no
  * one out of pocket; an exit that leaves mid-transfer is replaced.
  */
-import { expect, test } from './support/fixtures.ts';
+import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import type { Page } from '@playwright/test';
 import { directMesh, hooks, hooksReady } from './support/ledger.ts';
 import { expectSeeding, sharing, torrent } from './support/sharing.ts';
@@ -69,7 +69,7 @@ test('exiting is off by default; turned on, another peer lists the exit; relayin
   await expect(page.getByTestId('exit-cap')).toHaveValue('512');
 });
 
-test('a default download of a public magnet link goes through an exit: hash intact, the swarm sees the exit and never the downloader, and nobody is out of pocket', async ({ openPeer, net }) => {
+test('a default download of a public magnet link goes through an exit: hash intact, the swarm sees the exit and never the downloader, and nobody is out of pocket', EVERY_BROWSER, async ({ openPeer, net }) => {
   const [seeder, exit, downloader] = await Promise.all([openPeer(), openPeer(), openPeer()]);
   await directMesh([seeder, exit, downloader]);
   const [exitKey] = await openExits(downloader.page, [exit]);
