@@ -33,8 +33,8 @@ async function timeToFirstDirectPeer(env: BenchEnv): Promise<number[]> {
 export async function rawDataChannelMiBps(env: BenchEnv, bytes: number, from: Engine = 'chromium', to: Engine = 'chromium'): Promise<number> {
   const [ca, cb] = [await (await env.engine(from)).newContext(), await (await env.engine(to)).newContext()];
   const [a, b] = [await ca.newPage(), await cb.newPage()];
-  // Any same-origin page will do; the raw test uses no app code.
-  await Promise.all([a.goto(`${env.server.url}/manifest.webmanifest`), b.goto(`${env.server.url}/manifest.webmanifest`)]);
+  // Any page of the origin will do: the raw test uses no app code. Not the manifest, which Firefox downloads rather than shows.
+  await Promise.all([a.goto(`${env.server.url}/icon.svg`), b.goto(`${env.server.url}/icon.svg`)]);
   const gather = `async (pc) => { if (pc.iceGatheringState !== 'complete') await new Promise((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r())); return pc.localDescription.toJSON(); }`;
   const offer = await a.evaluate(async (g) => {
     const w = window as any;

@@ -16,13 +16,19 @@ export class ChromiumNotFoundError extends Error {
   }
 }
 
-export function findChromium(): string {
-  const fromEnv = process.env.CHROMIUM_PATH;
+/** A browser binary: the one `envVar` names (which must exist), else the first of `candidates` that does; undefined if none. */
+export function findBrowser(envVar: string, candidates: readonly string[], missing: () => Error): string | undefined {
+  const fromEnv = process.env[envVar];
   if (fromEnv !== undefined && fromEnv !== '') {
-    if (!existsSync(fromEnv)) throw new ChromiumNotFoundError();
+    if (!existsSync(fromEnv)) throw missing();
     return fromEnv;
   }
-  for (const c of CANDIDATES) if (existsSync(c)) return c;
+  return candidates.find((c) => existsSync(c));
+}
+
+export function findChromium(): string {
+  const found = findBrowser('CHROMIUM_PATH', CANDIDATES, () => new ChromiumNotFoundError());
+  if (found !== undefined) return found;
   try {
     const bundled = chromium.executablePath();
     if (existsSync(bundled)) return bundled;

@@ -4,7 +4,7 @@
  * its own patched Firefox cannot be downloaded here. See patches/README.md for
  * the one BiDi command Firefox ESR lacks.
  */
-import { existsSync } from 'node:fs';
+import { findBrowser } from './chromium.ts';
 
 const CANDIDATES = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
 
@@ -16,13 +16,9 @@ export class FirefoxNotFoundError extends Error {
 }
 
 export function findFirefox(): string {
-  const fromEnv = process.env.FIREFOX_PATH;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (!existsSync(fromEnv)) throw new FirefoxNotFoundError();
-    return fromEnv;
-  }
-  for (const c of CANDIDATES) if (existsSync(c)) return c;
-  throw new FirefoxNotFoundError();
+  const found = findBrowser('FIREFOX_PATH', CANDIDATES, () => new FirefoxNotFoundError());
+  if (found === undefined) throw new FirefoxNotFoundError();
+  return found;
 }
 
 /**
