@@ -1,0 +1,16 @@
+/** Reputation parameters, each with the reason for its value. */
+
+/** Stop probability per walk step (transitivity decay): a Sybil ring's recycling of the trust entering it is capped at 1/ALPHA = 3 visits per entry (its gain bound), while trust keeps 2/3 per hop, so peers three hops away still count 30%. */
+export const ALPHA = 1 / 3;
+
+/** Monte-Carlo walks per seed key: the estimate's standard error on a score near 0.1 is about sqrt(0.1/WALKS_PER_SEED) ≈ 0.003, well below the gaps that decide a ranking. */
+export const WALKS_PER_SEED = 10_000;
+
+/** Longest walk, and most power-iteration rounds: (1 - ALPHA)^100 ≈ 2e-18 of the mass is left, so the cut changes no score. */
+export const MAX_STEPS = 100;
+
+/** Power iteration stops once the mass still walking is below this: the error on any score, and on their sum, is at most this. */
+export const EXACT_TOLERANCE = 1e-9;
+
+/** Edges (giver, receiver) kept in a contribution graph: like the block store, bounded; 100k edges recompute within the 200 ms worker budget. */
+export const MAX_EDGES = 100_000;
