@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures in real Chromium tabs against the real relay and
  * prints each figure next to a baseline measured in the same run.
- * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers (default: all).
+ * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation (default: all).
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
@@ -10,6 +10,7 @@ import { benchSharing } from './sharing.ts';
 import { benchCircuits } from './circuits.ts';
 import { benchExits } from './exits.ts';
 import { benchBrowsers } from './browsers.ts';
+import { benchReputation } from './reputation.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   foundation: benchFoundation,
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   circuits: benchCircuits,
   exits: benchExits,
   browsers: benchBrowsers,
+  reputation: benchReputation,
 };
 
 const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);

@@ -24,6 +24,7 @@ import { ledgerFloodHooks } from './hooks/ledger-flood.ts';
 import { sharingDebtHooks } from './hooks/sharing-debt.ts';
 import { downloadHooks } from './hooks/downloads.ts';
 import { exitHooks } from './hooks/exits.ts';
+import { reputationHooks } from './hooks/reputation.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -237,6 +238,7 @@ export interface TestHooks {
   sharingDebt: ReturnType<typeof sharingDebtHooks>;
   downloads: ReturnType<typeof downloadHooks>;
   exits: ReturnType<typeof exitHooks>;
+  reputation: ReturnType<typeof reputationHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -254,6 +256,7 @@ export function installTestHooks(session: AppSession): void {
     sharingDebt: sharingDebtHooks(session),
     downloads: downloadHooks(session),
     exits: exitHooks(session),
+    reputation: reputationHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }
