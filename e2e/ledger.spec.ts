@@ -46,6 +46,11 @@ test('two tabs record transfers as dual-signed pairs that survive a reload; a th
   await expect(alice.page.locator('[data-testid="chain-row"][data-linked="true"]')).toHaveCount(3);
   await bob.page.goto(`${bob.url}#/ledger`);
   await expect(bob.page.getByTestId('balance-net')).toHaveAttribute('data-bytes', String(-(4096 + 1000 + 50)));
+  // Beside alice's balance, bob's page shows her trusted standing: she gave him every byte she gave, so it is exactly that, and not untrusted.
+  const aliceOnBob = bob.page.locator(`[data-testid="peer-row"][data-key="${keys[0]}"]`);
+  await expect(aliceOnBob.getByTestId('peer-standing')).toHaveAttribute('data-bytes', String(4096 + 1000 + 50));
+  await expect(aliceOnBob.getByTestId('peer-balance')).toHaveAttribute('data-bytes', String(4096 + 1000 + 50));
+  await expect(aliceOnBob).toHaveAttribute('data-untrusted', 'false');
 
   // A third tab crawls alice's chain from bob and validates every block.
   await carol.expectDirectPeers([ids[1]!]);

@@ -11,6 +11,8 @@ import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
 import { ExitService } from '../exits/exit-service.ts';
+import type { ReputationService } from '../reputation/reputation-service.ts';
+import { startReputation } from './reputation-runtime.ts';
 import { featuresOf, unsupportedReason } from './browser-support.ts';
 import type { FaultSeams } from './fault-seams.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
@@ -19,7 +21,7 @@ export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; hidden: HiddenSwarms; exits: ExitService; config: NetConfig; identityCreated: boolean }
+  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; hidden: HiddenSwarms; exits: ExitService; reputation: ReputationService | undefined; config: NetConfig; identityCreated: boolean }
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -98,18 +100,20 @@ export class AppSession {
     const config = this.netConfig();
     const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
     const ledger = await startLedger(identity, service.node, this.seams?.ledger);
+    const reputation = startReputation(ledger);
     const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, seams: this.seams?.sharing });
     const circuits = await CircuitService.start(service.node, identity, ledger.service, this.seams?.circuits);
     const hidden = new HiddenSwarms(service.node, circuits, sharing);
     await hidden.start();
     hidden.resume();
     const exits = new ExitService({ circuits, sharing, ledger: ledger.service, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, seams: this.seams?.exits });
-    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, config, identityCreated: created });
+    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, reputation, config, identityCreated: created });
     void lock.lost.then(async () => {
       exits.stop();
       hidden.stop();
       circuits.stop();
       sharing.stop();
+      reputation?.stop();
       ledger.stop();
       await service.stop();
       this.lock = null;
@@ -158,6 +162,7 @@ export class AppSession {
       this.state.hidden.stop();
       this.state.circuits.stop();
       this.state.sharing.stop();
+      this.state.reputation?.stop();
       this.state.ledger.stop();
       await this.state.service.stop();
     }
@@ -176,6 +181,7 @@ export class AppSession {
       this.state.hidden.stop();
       this.state.circuits.stop();
       this.state.sharing.stop();
+      this.state.reputation?.stop();
       this.state.ledger.stop();
       await this.state.service.stop();
     }

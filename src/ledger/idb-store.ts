@@ -18,7 +18,7 @@ import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
 import { decodeBlock, encodeBlock, sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
-import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES } from './constants.ts';
+import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES, UNKNOWN_SEQ } from './constants.ts';
 import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudKind, type FraudProof } from './fraud.ts';
 
 export const LEDGER_DB_NAME = 'trustmesh-ledger';
@@ -187,6 +187,28 @@ export class IdbBlockStore implements BlockStoreReader {
   async getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]> {
     const store = this.db.transaction('blocks').store;
     return Promise.all(positions.map(async (p) => this.decode(await store.get([toHex(p.publicKey), p.seq]))));
+  }
+
+  /**
+   * The newest `limit` stored agreements (by when they were stored), newest
+   * first, from every tier: what the reputation graph is built from at start
+   * (each names its proposal). One read transaction, cursors walked backwards.
+   */
+  async newestAgreements(limit: number): Promise<HalfBlock[]> {
+    const index = this.db.transaction('blocks').store.index('evictable');
+    const found: BlockRecord[] = [];
+    for (const code of Object.values(TIER_CODE)) {
+      let taken = 0;
+      for (let c = await index.openCursor(ALL_OF_TIER(code), 'prev'); c !== null && taken < limit; c = await c.continue()) {
+        if (c.value.linkSeq === UNKNOWN_SEQ) continue;
+        found.push(c.value);
+        taken++;
+      }
+    }
+    return found
+      .sort((a, b) => b.insertedAt - a.insertedAt)
+      .slice(0, limit)
+      .map((r) => decodeBlock(r.bytes));
   }
 
   /** The tier a stored block is kept in. */

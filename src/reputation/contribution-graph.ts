@@ -70,17 +70,9 @@ export class ContributionGraph {
    * mismatched or unlinked pair, or a pair carrying no tokens.
    */
   addPair(proposal: HalfBlock, agreement: HalfBlock, registry: TransactionRegistry): boolean {
-    if (!isProposal(proposal) || !isAgreement(agreement)) return false;
-    const proposed = registry.tokensOf(proposal);
-    const agreed = registry.tokensOf(agreement);
-    if (proposed === undefined || proposed === null || agreed === undefined || agreed === null) return false;
-    if (!completesPair(proposal, agreement, registry)) return false;
-    if (proposed.up === 0n && agreed.up === 0n) return false;
-    // Mirrored (checked above): the proposer's up is the agreer's down and vice versa.
-    const proposer = toHex(proposal.publicKey);
-    const agreer = toHex(agreement.publicKey);
-    if (proposed.up > 0n) this.add({ from: proposer, to: agreer, bytes: proposed.up, at: proposal.timestamp });
-    if (agreed.up > 0n) this.add({ from: agreer, to: proposer, bytes: agreed.up, at: proposal.timestamp });
+    const given = pairContributions(proposal, agreement, registry);
+    if (given === undefined) return false;
+    for (const c of given) this.add(c);
     return true;
   }
 
@@ -126,4 +118,25 @@ export class ContributionGraph {
     for (const k of this.out.keys()) yield k;
     for (const k of this.in.keys()) if (!this.out.has(k)) yield k;
   }
+}
+
+/**
+ * What a complete, linked pair records: each party's `up` as a contribution
+ * from it to the other (one or two). Undefined for a half, a mismatched or
+ * unlinked pair, or a pair carrying no tokens.
+ */
+export function pairContributions(proposal: HalfBlock, agreement: HalfBlock, registry: TransactionRegistry): Contribution[] | undefined {
+  if (!isProposal(proposal) || !isAgreement(agreement)) return undefined;
+  const proposed = registry.tokensOf(proposal);
+  const agreed = registry.tokensOf(agreement);
+  if (proposed === undefined || proposed === null || agreed === undefined || agreed === null) return undefined;
+  if (!completesPair(proposal, agreement, registry)) return undefined;
+  if (proposed.up === 0n && agreed.up === 0n) return undefined;
+  // Mirrored (checked above): the proposer's up is the agreer's down and vice versa.
+  const proposer = toHex(proposal.publicKey);
+  const agreer = toHex(agreement.publicKey);
+  const given: Contribution[] = [];
+  if (proposed.up > 0n) given.push({ from: proposer, to: agreer, bytes: proposed.up, at: proposal.timestamp });
+  if (agreed.up > 0n) given.push({ from: agreer, to: proposer, bytes: agreed.up, at: proposal.timestamp });
+  return given;
 }

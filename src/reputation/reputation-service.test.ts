@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
+import { isAgreement, type HalfBlock } from '../ledger/block.ts';
+import type { LedgerEvent } from '../ledger/ledger-service.ts';
+import { registry, testPeer, transfer } from '../ledger/test-support.ts';
+import { ReputationClient, type WorkerPort } from '../workers/reputation-client.ts';
+import { ReputationHost } from '../workers/reputation-host.ts';
+import { RECOMPUTE_DEBOUNCE_MS } from './constants.ts';
+import { ReputationService } from './reputation-service.ts';
+import { isUntrusted } from './untrusted.ts';
+
+const hex = (p: { publicKey: Uint8Array }) => toHex(p.publicKey);
+
+/** A worker in this thread (as in reputation-host.test.ts); `crash` makes it fail like a worker that could not load. */
+function inProcessWorker(crash = false): WorkerPort {
+  const host = new ReputationHost(() => 0);
+  const port: WorkerPort = {
+    onmessage: null,
+    onerror: null,
+    postMessage(m: unknown) {
+      const answer = host.handle(structuredClone(m));
+      queueMicrotask(() => (crash ? port.onerror?.({ message: 'failed to load' } as ErrorEvent) : port.onmessage?.({ data: structuredClone(answer) } as MessageEvent)));
+    },
+    terminate() {},
+  };
+  return port;
+}
+
+/** A block store over a list (newest last) and a ledger whose events the test fires. */
+function fakeLedger(me: Uint8Array, blocks: HalfBlock[]) {
+  let listener: ((e: LedgerEvent) => void) | undefined;
+  return {
+    blocks,
+    fire: () => listener?.({ type: 'ingested', added: 1 }),
+    ledger: { publicKey: me, subscribe: (l: (e: LedgerEvent) => void) => ((listener = l), () => (listener = undefined)) },
+    store: {
+      newestAgreements: async (limit: number) => blocks.filter(isAgreement).reverse().slice(0, limit),
+      getMany: async (positions: readonly { publicKey: Uint8Array; seq: number }[]) =>
+        positions.map((p) => blocks.find((b) => bytesEqual(b.publicKey, p.publicKey) && b.sequenceNumber === p.seq)),
+    },
+  };
+}
+
+function recomputed(service: ReputationService): Promise<void> {
+  return new Promise((resolve) => {
+    const off = service.subscribe(() => (off(), resolve()));
+  });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ReputationService', () => {
+  it('feeds the stored pairs at start: an uploader to me stands at what it gave, a ring that minted among itself at 0', async () => {
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const [s1, s2] = [testPeer('sybil1', 3), testPeer('sybil2', 4)];
+    const up = transfer(alice, me, 5n << 20n);
+    const ring = transfer(s1, s2, 10n << 30n);
+    const fake = fakeLedger(me.publicKey, [up.proposal, up.agreement, ring.proposal, ring.agreement]);
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    expect(service.standing(hex(alice))).toBeUndefined();
+    await recomputed(service);
+    expect(service.standing(hex(alice))).toBe(5n << 20n);
+    expect(service.trust(hex(alice))).toBeGreaterThan(0);
+    expect(service.standing(hex(s1))).toBe(0n);
+    expect(isUntrusted(10n << 30n, service.standing(hex(s1))!)).toBe(true);
+    expect(service.topGivers(1)).toEqual([hex(s1)]);
+    service.stop();
+  });
+
+  it('after a burst of ledger events, feeds only the new pairs (a pair read again never counts twice)', async () => {
+    vi.useFakeTimers();
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const first = transfer(alice, me, 1000n);
+    const fake = fakeLedger(me.publicKey, [first.proposal, first.agreement]);
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    await vi.waitUntil(() => service.standing(hex(alice)) !== undefined);
+    expect(service.standing(hex(alice))).toBe(1000n);
+    const second = transfer(alice, me, 500n);
+    fake.blocks.push(second.proposal, second.agreement);
+    fake.fire();
+    fake.fire();
+    const done = recomputed(service);
+    await vi.advanceTimersByTimeAsync(RECOMPUTE_DEBOUNCE_MS);
+    await done;
+    expect(service.standing(hex(alice))).toBe(1500n);
+    service.stop();
+  });
+
+  it('recomputes within RECOMPUTE_DEBOUNCE_MS of the first event even while events keep coming (a long transfer)', async () => {
+    vi.useFakeTimers();
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const fake = fakeLedger(me.publicKey, []);
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    await vi.waitUntil(() => service.standing(hex(alice)) !== undefined);
+    const t = transfer(alice, me, 800n);
+    fake.blocks.push(t.proposal, t.agreement);
+    for (let i = 0; i < 4; i++) {
+      fake.fire();
+      await vi.advanceTimersByTimeAsync(RECOMPUTE_DEBOUNCE_MS / 2);
+    }
+    expect(service.standing(hex(alice))).toBe(800n);
+    service.stop();
+  });
+
+  it('when the worker fails, trust is unavailable and nothing throws', async () => {
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const t = transfer(alice, me, 1000n);
+    const fake = fakeLedger(me.publicKey, [t.proposal, t.agreement]);
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker(true)) });
+    await recomputed(service);
+    expect(service.standing(hex(alice))).toBeUndefined();
+    expect(service.trust(hex(alice))).toBeUndefined();
+    fake.fire();
+    service.stop();
+  });
+});

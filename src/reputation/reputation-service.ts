@@ -1,0 +1,136 @@
+/**
+ * Browser glue (thin): keeps the reputation worker fed from the ledger and
+ * holds the latest trust from my own key's point of view, for display.
+ *
+ * At start it feeds the pairs of the newest MAX_EDGES stored agreements (the
+ * graph's bound; newest first, so a full graph keeps the newest); at most
+ * RECOMPUTE_DEBOUNCE_MS after the first of a burst of ledger events it re-reads the
+ * newest RESCAN_AGREEMENTS, feeds the pairs not fed before (PairFeed) and
+ * recomputes. Reads and recomputes run one at a time. If the worker fails,
+ * trust is simply unavailable (undefined): nothing depends on it.
+ *
+ * Display only (issue #13, "shown to the user"): no sharing, admission or
+ * directory decision reads it yet.
+ */
+import { toHex } from '../codec/bytes.ts';
+import type { HalfBlock } from '../ledger/block.ts';
+import type { LedgerEvent } from '../ledger/ledger-service.ts';
+import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
+import type { ReputationClient } from '../workers/reputation-client.ts';
+import { MAX_EDGES, RECOMPUTE_DEBOUNCE_MS, RESCAN_AGREEMENTS } from './constants.ts';
+import { ContributionGraph, type Contribution } from './contribution-graph.ts';
+import { PairFeed } from './pair-feed.ts';
+import { trustedStandings } from './reputation.ts';
+
+/** What the service reads of the ledger and its store. */
+export interface ReputationDeps {
+  ledger: { publicKey: Uint8Array; subscribe(listener: (e: LedgerEvent) => void): () => void };
+  store: {
+    newestAgreements(limit: number): Promise<HalfBlock[]>;
+    getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]>;
+  };
+  registry: TransactionRegistry;
+  client: ReputationClient;
+}
+
+export class ReputationService {
+  private readonly me: string;
+  private readonly feed: PairFeed;
+  /** Only the edges into my key: what trustedStanding scales scores by (the worker holds the rest). */
+  private readonly toMe = new ContributionGraph();
+  /** Total bytes each key is recorded as giving, in pairs fed (the raw figure beside trust). */
+  private readonly given = new Map<string, bigint>();
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribe: () => void;
+  private scores: ReadonlyMap<string, number> = new Map();
+  private standingOf: (key: string) => bigint = () => 0n;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private available = false;
+  /** The worker failed: no more feeding, trust stays unavailable. */
+  private failed = false;
+  private stopped = false;
+
+  private constructor(private readonly deps: ReputationDeps) {
+    this.me = toHex(deps.ledger.publicKey);
+    this.feed = new PairFeed(deps.registry);
+    this.unsubscribe = deps.ledger.subscribe(() => this.schedule());
+  }
+
+  /** Starts feeding from the stored blocks; returns at once (trust becomes available after the first recompute). */
+  static start(deps: ReputationDeps): ReputationService {
+    const service = new ReputationService(deps);
+    service.sync(MAX_EDGES);
+    return service;
+  }
+
+  /** My trust score of a key (0..1), undefined until the first recompute or if the worker failed. */
+  trust(keyHex: string): number | undefined {
+    return this.available ? (this.scores.get(keyHex) ?? 0) : undefined;
+  }
+
+  /** A key's trusted standing in bytes (trustedStanding), undefined when trust is unavailable. */
+  standing(keyHex: string): bigint | undefined {
+    return this.available ? this.standingOf(keyHex) : undefined;
+  }
+
+  /** Keys recorded as giving the most bytes in the pairs fed, most first, at most `limit`. */
+  topGivers(limit: number): string[] {
+    return [...this.given].sort((a, b) => (a[1] === b[1] ? 0 : a[1] > b[1] ? -1 : 1)).slice(0, limit).map(([k]) => k);
+  }
+
+  /** Called after each recompute. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.unsubscribe();
+    this.deps.client.terminate();
+  }
+
+  private schedule(): void {
+    // The first event of a burst sets the timer and later ones join it: a steady stream of blocks (a long transfer) cannot postpone the recompute forever.
+    if (this.stopped || this.failed || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sync(RESCAN_AGREEMENTS);
+    }, RECOMPUTE_DEBOUNCE_MS);
+  }
+
+  private sync(limit: number): void {
+    this.running = this.running.then(() => this.feedAndRecompute(limit)).catch(() => {
+      // The worker crashed or was stopped: trust is unavailable, the app runs on without it.
+      this.available = false;
+      this.failed = true;
+      for (const l of this.listeners) l();
+    });
+  }
+
+  private async feedAndRecompute(limit: number): Promise<void> {
+    if (this.stopped || this.failed) return;
+    const { store, client } = this.deps;
+    const agreements = await store.newestAgreements(limit);
+    const proposals = await store.getMany(agreements.map((a) => ({ publicKey: a.linkPublicKey, seq: a.linkSequenceNumber })));
+    const fresh = this.feed.take(agreements.map((agreement, i) => ({ agreement, proposal: proposals[i] })));
+    if (fresh.length === 0 && this.available) return;
+    this.record(fresh);
+    if (fresh.length > 0) await client.add(fresh);
+    const { scores } = await client.recompute([this.me]);
+    if (this.stopped) return;
+    this.scores = scores;
+    this.standingOf = trustedStandings(this.toMe, [this.me], scores);
+    this.available = true;
+    for (const l of this.listeners) l();
+  }
+
+  private record(fresh: readonly Contribution[]): void {
+    for (const c of fresh) {
+      if (c.to === this.me) this.toMe.add(c);
+      this.given.set(c.from, (this.given.get(c.from) ?? 0n) + c.bytes);
+    }
+  }
+}
