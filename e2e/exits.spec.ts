@@ -76,17 +76,23 @@ test('a default download of a public magnet link goes through an exit: hash inta
   const [seederKey, downloaderKey] = await Promise.all([seeder, downloader].map((p) => exits<string>(p.page, 'publicKey')));
   const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', 8 * MiB, 'public.bin', 93);
 
+  // The exit holds the transfer midway, so the swarm is looked at while the exit is surely in it (after the
+  // download, the exit leaves the swarm once its settling time is over).
+  await exits(exit.page, 'stallAfter', 2 * MiB);
   await downloadByDefault(downloader.page, downloader.url, file.magnet);
-  await expectSeeding(downloader.page, file.infoHash);
-  expect(await sharing<string>(downloader.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
+  await expect.poll(async () => (await torrent(downloader.page, file.infoHash))?.downloaded ?? 0, { message: 'the exit passed part of the file on' }).toBeGreaterThan(MiB);
 
   // The swarm met the exit: its key and its peer id; never the downloader's.
+  await expect.poll(async () => (await sharing<{ key?: string }[]>(seeder.page, 'accounts', file.infoHash)).map((m) => m.key), { message: 'the seeder knows the exit by its key' }).toContain(exitKey);
   const met = await sharing<{ key?: string; peer: string }[]>(seeder.page, 'accounts', file.infoHash);
-  expect(met.map((m) => m.key)).toContain(exitKey);
   expect(met.map((m) => m.key)).not.toContain(downloaderKey);
   expect(met.map((m) => m.peer)).not.toContain(await exits<string>(downloader.page, 'swarmPeerId'));
   // The tracker knows two peers of the swarm, the seeder and the exit: the downloader never announced.
   expect(await scrape(net.relay.trackerUrl, file.infoHash)).toEqual({ complete: 1, incomplete: 1 });
+
+  await exits(exit.page, 'stallAfter', undefined);
+  await expectSeeding(downloader.page, file.infoHash);
+  expect(await sharing<string>(downloader.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
 
   // Paid along the chain: downloader -> exit (relaying and the data), exit -> seeder; no block pairs downloader and seeder.
   await expect.poll(() => exits<string[]>(seeder.page, 'counterparties'), { message: 'the exit pays the seeder', timeout: 40_000 }).toContain(exitKey);

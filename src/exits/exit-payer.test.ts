@@ -33,8 +33,8 @@ const seederProof = (over: Partial<{ signer: typeof seederSigner; nonce: Uint8Ar
 
 const encode = (m: PayMessage) => encodePayMessage(m);
 
-/** A payer on a stub ledger, with what it sent decoded and a hand-driven clock. */
-function stubbed(head?: HalfBlock) {
+/** A payer on a fake ledger (serve and own head only), with what it sent decoded and a hand-driven clock. */
+function payerOnFakeLedger(head?: HalfBlock) {
   const sent: PayMessage[] = [];
   const timers: { run(): void; ms: number; cancelled: boolean }[] = [];
   const serve = vi.fn(async (): Promise<LedgerMessage | undefined> => ({ type: 'crawl-response', latestSeq: 0, blocks: [] }));
@@ -58,7 +58,7 @@ function stubbed(head?: HalfBlock) {
 }
 
 async function identifiedPayer(head?: HalfBlock) {
-  const s = stubbed(head);
+  const s = payerOnFakeLedger(head);
   await s.payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
   s.payer.onMessage(encode({ type: 'proof', signature: await seederProof() }));
   expect(s.payer.identified).toBe(true);
@@ -69,7 +69,7 @@ const crawl = (publicKey: Uint8Array): LedgerMessage => ({ type: 'crawl-request'
 
 describe('ExitPayer: identity', () => {
   it('puts our key and nonce in the handshake, and sends a proof bound to this stream (infohash, both peer ids, the peer’s nonce)', async () => {
-    const { payer, of } = stubbed();
+    const { payer, of } = payerOnFakeLedger();
     expect(payer.handshakeFields).toEqual(payHandshakeFields(exitSigner.publicKey, OUR_NONCE));
     await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
     const [proof] = of('proof');
@@ -88,7 +88,7 @@ describe('ExitPayer: identity', () => {
   it('identifies the peer only by a proof over our nonce under its handshake key, and sends our head then', async () => {
     const exit = testPeer('exit', EXIT_SEED[0]!);
     const head = transfer(testPeer('other', 9), exit, 10n).agreement;
-    const { payer, of } = stubbed(head);
+    const { payer, of } = payerOnFakeLedger(head);
     // A proof before any handshake has no key to check against.
     payer.onMessage(encode({ type: 'proof', signature: await seederProof() }));
     await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
@@ -111,7 +111,7 @@ describe('ExitPayer: identity', () => {
   });
 
   it('refuses the peer’s ledger requests until it proved its key, then serves them over this stream', async () => {
-    const { payer, sent, serve } = stubbed();
+    const { payer, sent, serve } = payerOnFakeLedger();
     await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
     payer.onMessage(encode({ type: 'ledger', requestId: 7, message: crawl(seederSigner.publicKey) }));
     expect(serve).not.toHaveBeenCalled();
@@ -130,7 +130,7 @@ describe('ExitPayer: identity', () => {
       [seederHandshake(), { m: {} }],
       [{ m: {} }, seederHandshake()],
     ] as const) {
-      const { payer, closes } = stubbed();
+      const { payer, closes } = payerOnFakeLedger();
       await payer.onPeerHandshake(first, SWARM_PEER_ID);
       await payer.onPeerHandshake(first, SWARM_PEER_ID);
       expect(closes).toEqual([]);
@@ -143,7 +143,7 @@ describe('ExitPayer: identity', () => {
   });
 
   it('neither proves nor pays when the peer is ourselves (a loop back to the exit’s own seeding)', async () => {
-    const { payer, sent } = stubbed();
+    const { payer, sent } = payerOnFakeLedger();
     await payer.onPeerHandshake(seederHandshake(exitSigner.publicKey), SWARM_PEER_ID);
     payer.acknowledge(1000n);
     expect(sent).toEqual([]);
@@ -155,7 +155,7 @@ describe('ExitPayer: identity', () => {
 
 describe('ExitPayer: acknowledging and agreeing', () => {
   it('acknowledges a total that never decreases, sending an ack only when it grew (held until the peer’s handshake)', async () => {
-    const { payer, of } = stubbed();
+    const { payer, of } = payerOnFakeLedger();
     payer.acknowledge(100n);
     expect(of('ack')).toEqual([]);
     await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
@@ -168,7 +168,7 @@ describe('ExitPayer: acknowledging and agreeing', () => {
   });
 
   it('agrees only to acknowledged bytes not yet agreed: more than acknowledged, the same bytes twice, or nothing are refused', async () => {
-    const { payer } = stubbed();
+    const { payer } = payerOnFakeLedger();
     await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
     payer.acknowledge(1000n);
     expect(payer.accept(600n)).toMatch(/proven its key/);
@@ -220,7 +220,7 @@ describe('ExitPayer: ledger requests to the peer', () => {
 
 describe('ExitPayer: malformed messages', () => {
   it('tolerates a bounded number of malformed messages or failed proofs, then asks for the stream to close', async () => {
-    const { payer, closes, sent, serve } = stubbed();
+    const { payer, closes, sent, serve } = payerOnFakeLedger();
     await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
     const before = sent.length;
     for (let i = 0; i < MAX_BAD_EXIT_PAY_MESSAGES - 1; i++) payer.onMessage(new Uint8Array([99, i]));
@@ -240,7 +240,7 @@ describe('ExitPayer: malformed messages', () => {
   it('never throws on arbitrary bytes, and never identifies a peer from them', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 20 }), async (messages) => {
-        const { payer, closes } = stubbed();
+        const { payer, closes } = payerOnFakeLedger();
         await payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
         for (const m of messages) payer.onMessage(m);
         expect(payer.identified).toBe(false);
