@@ -79,15 +79,16 @@ test('one identity restored into a second profile, both downloading from one see
   const honestIds = await Promise.all(honest.map((p) => p.peerId()));
   await Promise.all(honest.map((p, i) => p.expectDirectPeers([keyId, ...honestIds.filter((_, j) => j !== i)])));
 
-  // Payments over each BitTorrent wire, so each download is paid by the device that made it. The original
-  // downloads and pays first; then the copy, whose chain still ends where the backup did, signs its agreements
-  // at the positions the original used. (Overlapping downloads would let the seeder's per-key books propose
-  // one device's debt to the other, which refuses it: then neither may sign, and nothing forks.)
+  // Payments over each BitTorrent wire, so each download is paid by the device that made it. The copy downloads
+  // and pays first; then the original, which read its head once at start and never since, signs its agreements at
+  // the positions the copy used. (The other order races: a restored copy still settling its head may learn the
+  // original's new blocks and continue after them, and then nothing forks. Overlapping downloads would let the
+  // seeder's per-key books propose one device's debt to the other, which refuses it: again nothing forks.)
   await sharing(seeder.page, 'setPreferDirect', false);
   const files = [await sharing<Seeded>(seeder.page, 'seedGenerated', 8 * MiB, 'one.bin', 61), await sharing<Seeded>(seeder.page, 'seedGenerated', 8 * MiB, 'two.bin', 62)];
-  await sharing(original.page, 'add', files[0]!.magnet);
-  await expect.poll(async () => (await torrent(seeder.page, files[0]!.infoHash))?.earned, { timeout: 60_000, message: 'the original paid for its download' }).toBe(String(8 * MiB));
-  await sharing(copy.page, 'add', files[1]!.magnet);
+  await sharing(copy.page, 'add', files[0]!.magnet);
+  await expect.poll(async () => (await torrent(seeder.page, files[0]!.infoHash))?.earned, { timeout: 60_000, message: 'the copy paid for its download' }).toBe(String(8 * MiB));
+  await sharing(original.page, 'add', files[1]!.magnet);
 
   const receivedAt = (p: Page): Promise<number | undefined> => money<number | undefined>(p, 'fraudReceivedAt', key);
   await expect.poll(() => receivedAt(seeder.page), { timeout: 90_000, message: 'the seeder catches the fork' }).toBeDefined();

@@ -18,7 +18,7 @@ import { ping, type Ping } from '@libp2p/ping';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { RELAY_DEFAULTS } from './config.ts';
-import { startRelay, type Relay, type RelayHealth } from './relay.ts';
+import { startRelay, WEBSOCKET_ANNOUNCE_INTERVAL_S, type Relay, type RelayHealth } from './relay.ts';
 import { seededBytes } from '../src/codec/seeded-bytes.ts';
 
 let relay: Relay;
@@ -212,11 +212,12 @@ describe('relay HTTP endpoint', () => {
 });
 
 describe('WebTorrent tracker on the HTTP port', () => {
-  it('answers an announce and counts the torrent in /health', async () => {
+  it('answers an announce, tells the client to announce again within 30 s, and counts the torrent in /health', async () => {
     const ws = await openWebSocket(trackerUrl());
     const reply = nextMessage(ws);
     ws.send(JSON.stringify({ action: 'announce', event: 'started', info_hash: infoHash('h'), peer_id: 'P'.repeat(20), offers: [] }));
-    expect(await reply).toMatchObject({ action: 'announce', info_hash: infoHash('h'), complete: 0, incomplete: 1 });
+    expect(await reply).toMatchObject({ action: 'announce', info_hash: infoHash('h'), complete: 0, incomplete: 1, interval: WEBSOCKET_ANNOUNCE_INTERVAL_S });
+    expect(WEBSOCKET_ANNOUNCE_INTERVAL_S).toBeLessThanOrEqual(30);
     expect((await health()).tracker.torrents).toBe(1);
     await closeWebSocket(ws);
   });

@@ -24,6 +24,15 @@ import type { RelayConfig } from './config.ts';
 
 export type Log = (message: string) => void;
 
+/**
+ * The tracker's announce interval. bittorrent-tracker tells WebSocket clients a
+ * fifth of it, so a browser whose WebRTC offer failed (an ICE failure under
+ * load, a peer that left) tries the swarm again within 30 s instead of 2 min.
+ */
+export const TRACKER_INTERVAL_MS = 150_000;
+/** What a WebSocket client is told (bittorrent-tracker's rule: a fifth, in seconds). */
+export const WEBSOCKET_ANNOUNCE_INTERVAL_S = TRACKER_INTERVAL_MS / 1000 / 5;
+
 export interface RelayHealth {
   status: 'ok';
   peerId: string;
@@ -88,7 +97,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
 
   const federation = federate(node, config.peers, log);
 
-  const tracker = new TrackerServer({ udp: false, http: false, stats: false, ws: { noServer: true }, trustProxy: false });
+  const tracker = new TrackerServer({ interval: TRACKER_INTERVAL_MS, udp: false, http: false, stats: false, ws: { noServer: true }, trustProxy: false });
   tracker.on('error', (err: Error) => log(`tracker error: ${err.message}`));
   tracker.on('warning', (err: Error) => log(`tracker warning: ${err.message}`));
 
