@@ -10,6 +10,11 @@ import type { PeerPage } from './support/peer-page.ts';
 import { ACK_EVERY_BYTES, BLOCK_LENGTH, UNPAID_WINDOW_BYTES } from '../src/sharing/constants.ts';
 
 const MiB = 1024 * 1024;
+/**
+ * Bytes the third peer of the free-rider test uploads to the seeder, so the seeder trusts it: the free-rider's credit
+ * counts up to 2/3 of this (one hop further back, reputation.ts), so all of its 6 MiB gift counts.
+ */
+const TRUSTED_GIFT = 10 * MiB;
 const WINDOW = UNPAID_WINDOW_BYTES;
 
 interface Seeded {
@@ -59,7 +64,7 @@ for (const route of ['direct', 'wire'] as const) {
   });
 }
 
-test('a free-rider below the threshold is refused and told why; after it earns by seeding, it is served again', EVERY_BROWSER, async ({ openPeer }) => {
+test('a free-rider below the threshold is refused and told why; after it earns by seeding to a peer the seeder trusts, it is served again', EVERY_BROWSER, async ({ openPeer }) => {
   const [seeder, freeRider, third] = await Promise.all([openPeer(), openPeer(), openPeer()]);
   await ready(seeder, freeRider, third);
   await sharing(seeder.page, 'setPolicy', { thresholdMiB: -1 });
@@ -79,11 +84,16 @@ test('a free-rider below the threshold is refused and told why; after it earns b
   const shown = (refusedAt / MiB).toFixed(2).replace('.', '\\.');
   await expect(freeRider.page.getByTestId('refused-notice')).toHaveText(new RegExp(`refused by 1 seeder: your balance −${shown} MiB is below their threshold −1\\.00 MiB; seed or mine to earn tokens`));
 
-  // It shares something a third peer downloads: its balance rises above the threshold.
+  // It shares something a third peer downloads: its balance rises above the threshold. Its credit counts in the
+  // seeder's eyes because the seeder trusts the third peer, which uploaded to it before (a credit countersigned by a
+  // key the seeder has no trust in could be minted by a Sybil, and would count for nothing).
+  const earlier = await sharing<Seeded>(third.page, 'seedGenerated', TRUSTED_GIFT, 'earlier.bin', 23);
+  await sharing(seeder.page, 'add', earlier.magnet);
+  await expectSeeding(seeder.page, earlier.infoHash);
   const own = await sharing<Seeded>(freeRider.page, 'seedGenerated', size, 'gift.bin', 22);
   await sharing(third.page, 'add', own.magnet);
   await expectSeeding(third.page, own.infoHash);
-  // (Its balance passes the threshold with the first payment, and the seeder serves it again at once: watch what it earned.)
+  // (Its balance passes the threshold once the seeder has its new pairs and has recomputed trust: watch what it earned.)
   await expect.poll(async () => (await torrent(freeRider.page, own.infoHash))?.earned).toBe(String(size));
   await expectSeeding(freeRider.page, big.infoHash);
   expect(await sharing<string>(freeRider.page, 'fileSha256', big.infoHash)).toBe(big.sha256);

@@ -6,7 +6,7 @@
 import type { Libp2p } from 'libp2p';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { Identity } from '../identity/identity.ts';
-import { SignRefusedError, type LedgerService } from '../ledger/ledger-service.ts';
+import { SignRefusedError, type LedgerService, type VerifiedBalance } from '../ledger/ledger-service.ts';
 import { nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { PAYOUT, payoutType } from '../ledger/transactions/payout.ts';
 import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
@@ -54,6 +54,16 @@ class ProbeBrokenError extends CircuitError {
   }
 }
 
+/** How this relay judges peers (the app passes reputation's; raw balances and no trust order when absent). */
+export interface PeerJudging {
+  /** A requester's verified balance as admission counts it (its credits may count only as far as they are trusted). */
+  judge(key: Uint8Array, verified: VerifiedBalance): bigint;
+  /** My trust in a key (0..1), undefined when unknown: which relay announcements to keep when the directory is full. */
+  trust(key: Uint8Array): number | undefined;
+}
+
+const RAW_JUDGING: PeerJudging = { judge: (_key, v) => v.net, trust: () => undefined };
+
 export class CircuitService {
   readonly node: CircuitNode;
   private readonly links: Libp2pCircuitLinks;
@@ -62,8 +72,8 @@ export class CircuitService {
   private readonly listeners = new Set<() => void>();
   /** Relays whose circuit lost a hop lately (key hex → until when): a dead tab's connection lingers for a while. */
   private readonly suspects = new Map<string, number>();
-  /** Signed relay announcements heard from the peer network. */
-  readonly directory = new RelayDirectory({ now: Date.now, verify: verifyEd25519, fraudster: (k) => this.ledger.isFraudster(k) });
+  /** Signed relay announcements heard from the peer network; when full, the least trusted go first. */
+  readonly directory: RelayDirectory;
   private readonly gossip: RelayGossip;
   private lastAnnounced = 0;
   relayedBytes = 0;
@@ -79,8 +89,10 @@ export class CircuitService {
     debts: RelayDebts,
     private readonly debtStore: IdbDebtStore | undefined,
     seams: CircuitSeams | undefined,
+    judging: PeerJudging,
   ) {
     this.publicKey = identity.publicKey;
+    this.directory = new RelayDirectory({ now: Date.now, verify: verifyEd25519, fraudster: (k) => this.ledger.isFraudster(k), trust: judging.trust });
     this.links = new Libp2pCircuitLinks(libp2p, () => this.node, seams);
     this.node = new CircuitNode({
       publicKey: identity.publicKey,
@@ -100,7 +112,7 @@ export class CircuitService {
       ...(seams === undefined ? {} : { seams }),
       requester: async (key) => {
         const v = await ledger.verifiedBalance(key).catch(() => undefined);
-        return { fraudster: ledger.isFraudster(key), balance: v !== undefined && v.through > 0 ? v.net : undefined, chainLength: v?.through ?? 0 };
+        return { fraudster: ledger.isFraudster(key), balance: v !== undefined && v.through > 0 ? judging.judge(key, v) : undefined, chainLength: v?.through ?? 0 };
       },
       throttle: (bytes) => this.limiter.take(bytes),
     });
@@ -139,11 +151,11 @@ export class CircuitService {
   /** Tokens this tab kept from relaying (paid in minus passed on), this session. */
   readonly earnings = { earned: 0n };
 
-  static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams): Promise<CircuitService> {
+  static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
     // Without storage (a private window may refuse it) debts still count, for this session only.
     const store = await IdbDebtStore.open().catch(() => undefined);
     const debts = store === undefined ? RelayDebts.empty(Date.now) : await RelayDebts.open(Date.now, store).catch(() => RelayDebts.empty(Date.now));
-    const s = new CircuitService(libp2p, identity, ledger, debts, store, seams);
+    const s = new CircuitService(libp2p, identity, ledger, debts, store, seams, judging);
     await s.links.start();
     await s.gossip.start();
     return s;

@@ -8,11 +8,13 @@ import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
 const seed = (n: number) => new Uint8Array(32).fill(n);
 const T0 = 1_800_000_000_000;
 
-function setUp(maxKnown?: number) {
+function setUp(maxKnown?: number, trusted: ReadonlyMap<number, number> = new Map()) {
   const clock = { t: T0 };
   const fraudsters = new Set<number>();
-  const fraudster = (k: Uint8Array): boolean => [...fraudsters].some((n) => publicKeyFromSeed(seed(n)).every((b, i) => b === k[i]));
-  const dir = new RelayDirectory({ now: () => clock.t, verify: verifyEd25519, fraudster, ...(maxKnown === undefined ? {} : { maxKnown }) });
+  const seedOf = (k: Uint8Array, among: Iterable<number>): number | undefined => [...among].find((n) => publicKeyFromSeed(seed(n)).every((b, i) => b === k[i]));
+  const fraudster = (k: Uint8Array): boolean => seedOf(k, fraudsters) !== undefined;
+  const trust = (k: Uint8Array): number | undefined => trusted.get(seedOf(k, trusted.keys()) ?? -1);
+  const dir = new RelayDirectory({ now: () => clock.t, verify: verifyEd25519, fraudster, trust, ...(maxKnown === undefined ? {} : { maxKnown }) });
   const announce = (n: number, at = clock.t, relaying = true, exit = false): Promise<RelayAnnouncement> =>
     signAnnouncement({ publicKey: publicKeyFromSeed(seed(n)), issuedAt: BigInt(at), relaying, exit, capKiBps: 0 }, (m) => signEd25519(seed(n), m));
   return { clock, dir, announce, fraudsters };
@@ -60,6 +62,21 @@ describe('relay directory', () => {
     expect(dir.size).toBe(2);
     expect(dir.isRelay(publicKeyFromSeed(seed(1)))).toBe(false);
     expect(dir.forGossip().map((x) => x.issuedAt)).toEqual([BigInt(T0), BigInt(T0 - 1)]);
+  });
+
+  it('when full, drops the least trusted first: a flood of fresh keys displaces no relay I trust, and what it cannot place is not passed on', async () => {
+    const { dir, announce } = setUp(3, new Map([[1, 0.2], [2, 0.05]]));
+    expect(dir.offer(await announce(1, T0 - 10))).toBe('new');
+    expect(dir.offer(await announce(2, T0 - 9))).toBe('new');
+    for (let n = 10; n < 60; n++) dir.offer(await announce(n, T0 + n));
+    expect(dir.size).toBe(3);
+    // The trusted relays stay, though older than every flooder; among the untrusted, the newest stays.
+    expect(dir.isRelay(publicKeyFromSeed(seed(1)))).toBe(true);
+    expect(dir.isRelay(publicKeyFromSeed(seed(2)))).toBe(true);
+    expect(dir.isRelay(publicKeyFromSeed(seed(59)))).toBe(true);
+    // Full of relays trusted more: an untrusted announcement older than the one kept is neither kept nor passed on.
+    expect(dir.offer(await announce(70, T0 + 1))).toBe('crowded');
+    expect(dir.isRelay(publicKeyFromSeed(seed(70)))).toBe(false);
   });
 
   it('lists as exits only fresh relays whose latest announcement sets the exit flag', async () => {

@@ -8,7 +8,8 @@ import { binaryKey } from '../codec/bytes.ts';
 import { ANNOUNCEMENT_MAX_SKEW_MS, ANNOUNCEMENT_TTL_MS, MAX_KNOWN_RELAYS } from './constants.ts';
 import { announcementSigningBytes, MAX_ANNOUNCEMENTS_PER_FRAME, type RelayAnnouncement, type RelayAnnouncementBody } from './relay-announcement-wire.ts';
 
-export type OfferResult = 'new' | 'known' | 'stale' | 'expired' | 'future' | 'bad-signature';
+/** 'crowded': valid but not kept (the directory is full of announcements trusted more), so not passed on either. */
+export type OfferResult = 'new' | 'known' | 'stale' | 'expired' | 'future' | 'bad-signature' | 'crowded';
 
 export interface RelayDirectoryDeps {
   now(): number;
@@ -16,6 +17,8 @@ export interface RelayDirectoryDeps {
   verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
   /** A key with a proven fraud (the ledger's fork proofs): never offered as a relay or exit, whatever it announces. */
   fraudster?(publicKey: Uint8Array): boolean;
+  /** My trust in a key (0..1; undefined: unknown, as 0): when full, the least trusted announcements go first. */
+  trust?(publicKey: Uint8Array): number | undefined;
   maxKnown?: number;
 }
 
@@ -37,7 +40,8 @@ export class RelayDirectory {
     this.known.delete(id);
     this.known.set(id, a);
     this.evict();
-    return 'new';
+    // Passed on only if kept: two full directories would otherwise bounce an announcement between them forever.
+    return this.known.has(id) ? 'new' : 'crowded';
   }
 
   /** The relay with this key announced relaying, has not withdrawn or expired, and is no proven fraudster. */
@@ -82,13 +86,20 @@ export class RelayDirectory {
     return a.issuedAt + BigInt(ANNOUNCEMENT_TTL_MS) <= BigInt(this.deps.now());
   }
 
-  /** Drops expired announcements, then the oldest ones beyond the bound. */
+  /**
+   * Drops expired announcements, then beyond the bound the least trusted,
+   * oldest first among equals: a flood of fresh keys (trusted by nobody)
+   * displaces only other untrusted announcements, never relays I trust.
+   */
   private evict(): void {
     const max = this.deps.maxKnown ?? MAX_KNOWN_RELAYS;
     if (this.known.size <= max) return;
     for (const [id, a] of this.known) if (this.expired(a)) this.known.delete(id);
-    const oldestFirst = [...this.known.entries()].sort(([, x], [, y]) => (x.issuedAt === y.issuedAt ? 0 : x.issuedAt < y.issuedAt ? -1 : 1));
-    for (const [id] of oldestFirst.slice(0, Math.max(0, this.known.size - max))) this.known.delete(id);
+    const trust = (a: RelayAnnouncement): number => this.deps.trust?.(a.publicKey) ?? 0;
+    const leastKeptFirst = [...this.known.entries()]
+      .map(([id, a]) => ({ id, a, trust: trust(a) }))
+      .sort((x, y) => x.trust - y.trust || (x.a.issuedAt === y.a.issuedAt ? 0 : x.a.issuedAt < y.a.issuedAt ? -1 : 1));
+    for (const { id } of leastKeptFirst.slice(0, Math.max(0, this.known.size - max))) this.known.delete(id);
   }
 }
 

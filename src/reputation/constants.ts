@@ -26,3 +26,9 @@ export const UNTRUSTED_RATIO = 10n;
 
 /** Below this raw balance nothing is marked: a newcomer's small balance says too little either way (1 MiB, one piece or two). */
 export const UNTRUSTED_MIN_BYTES = 1n << 20n;
+
+/** Paths shown as the "why" of a peer's trust: the strongest few explain most of it; more would not fit a phone screen. */
+export const MAX_WHY_PATHS = 3;
+
+/** Longest "why" path in hops: trust keeps (1 − ALPHA)^6 ≈ 9% of its weight after six hops, so longer paths explain little, and the search stays O(MAX_WHY_HOPS × edges). */
+export const MAX_WHY_HOPS = 6;

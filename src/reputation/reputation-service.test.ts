@@ -107,6 +107,27 @@ describe('ReputationService', () => {
     service.stop();
   });
 
+  it('explains a peer by its paths from my key: direct and through a peer that gave to me; none for a ring; undefined before trust', async () => {
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const bob = testPeer('bob', 3);
+    const [s1, s2] = [testPeer('sybil1', 4), testPeer('sybil2', 5)];
+    const pairs = [transfer(alice, me, 3000n), transfer(bob, alice, 700n), transfer(bob, me, 1000n), transfer(s1, s2, 1n << 40n)];
+    const fake = fakeLedger(me.publicKey, pairs.flatMap((t) => [t.proposal, t.agreement]));
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    expect(await service.why(hex(bob))).toBeUndefined();
+    await recomputed(service);
+    const paths = await service.why(hex(bob));
+    // me received 3000 from alice and 1000 from bob: alice's share 3/4, bob's 1/4; alice received only from bob.
+    expect(paths).toEqual([
+      { seed: hex(me), steps: [{ key: hex(alice), bytes: 3000n }, { key: hex(bob), bytes: 700n }], strength: 0.75 },
+      { seed: hex(me), steps: [{ key: hex(bob), bytes: 1000n }], strength: 0.25 },
+    ]);
+    expect(await service.why(hex(s1))).toEqual([]);
+    expect(await service.why(hex(me))).toEqual([]);
+    service.stop();
+  });
+
   it('when the worker fails, trust is unavailable and nothing throws', async () => {
     const me = testPeer('me', 1);
     const alice = testPeer('alice', 2);

@@ -1,16 +1,17 @@
 /**
  * Browser glue (thin): keeps the reputation worker fed from the ledger and
- * holds the latest trust from my own key's point of view, for display.
+ * holds the latest trust from my own key's point of view: shown to the user,
+ * and read by every decision that judges a peer.
  *
  * At start it feeds the pairs of the newest MAX_EDGES stored agreements (the
  * graph's bound; newest first, so a full graph keeps the newest); at most
  * RECOMPUTE_DEBOUNCE_MS after the first of a burst of ledger events it re-reads the
  * newest RESCAN_AGREEMENTS, feeds the pairs not fed before (PairFeed) and
  * recomputes. Reads and recomputes run one at a time. If the worker fails,
- * trust is simply unavailable (undefined): nothing depends on it.
+ * trust is unavailable (undefined) and peers are judged as newcomers.
  *
- * Display only (issue #13, "shown to the user"): no sharing, admission or
- * directory decision reads it yet.
+ * Decisions read it through `judge` (sharing threshold and slots, relay
+ * admission) and `trust` (which relay announcements to keep).
  */
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from '../ledger/block.ts';
@@ -21,6 +22,8 @@ import { MAX_EDGES, RECOMPUTE_DEBOUNCE_MS, RESCAN_AGREEMENTS } from './constants
 import { ContributionGraph, type Contribution } from './contribution-graph.ts';
 import { PairFeed } from './pair-feed.ts';
 import { trustedStandings } from './reputation.ts';
+import { trustedNet, type Tally } from './trusted-balance.ts';
+import type { WhyPath } from './why-paths.ts';
 
 /** What the service reads of the ledger and its store. */
 export interface ReputationDeps {
@@ -72,6 +75,18 @@ export class ReputationService {
   /** A key's trusted standing in bytes (trustedStanding), undefined when trust is unavailable. */
   standing(keyHex: string): bigint | undefined {
     return this.available ? this.standingOf(keyHex) : undefined;
+  }
+
+  /** A key's verified balance as I count it (trusted-balance.ts): credits up to its trusted standing, every debit. */
+  judge(keyHex: string, tally: Tally): bigint {
+    return trustedNet(tally, this.standing(keyHex));
+  }
+
+  /** Why a key has my trust: the strongest paths from my key to it (why-paths.ts), [] when none; undefined when trust is unavailable. */
+  async why(keyHex: string): Promise<WhyPath[] | undefined> {
+    if (!this.available) return undefined;
+    // A failing worker also fails the next recompute, which marks trust unavailable: here it only means no answer.
+    return this.deps.client.explain([this.me], keyHex).catch(() => undefined);
   }
 
   /** Keys recorded as giving the most bytes in the pairs fed, most first, at most `limit`. */

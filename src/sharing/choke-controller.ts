@@ -9,6 +9,12 @@ import type { PolicyConfig } from './constants.ts';
 import type { CircuitWireAccount } from './circuit-wire-account.ts';
 import type { PeerLink } from './peer-link.ts';
 import { allocateSlots, standing, type PeerFacts, type Standing } from './policy.ts';
+import type { VerifiedBalance } from '../ledger/ledger-service.ts';
+
+/** A peer's verified balance as this seeder counts it (its credits may count only as far as they are trusted). */
+export type BalanceJudge = (key: Uint8Array, verified: VerifiedBalance) => bigint;
+/** Every verified credit at face value. */
+export const rawBalance: BalanceJudge = (_key, verified) => verified.net;
 
 /** Rechoke often enough that payments and refusals take effect within a couple of seconds. */
 const RECHOKE_INTERVAL_MS = 2_000;
@@ -29,6 +35,8 @@ export class ChokeController {
     private readonly random: () => number,
     /** Wires over circuits: anonymous peers that pay through the circuits. */
     private readonly anonymous: ReadonlyMap<Wire, CircuitWireAccount> = new Map(),
+    /** A verified balance as we count it (SharingOptions.judge): what the threshold and the slot ranking read. */
+    private readonly judge: BalanceJudge = rawBalance,
   ) {
     torrent._rechoke = () => this.rechoke();
     this.timer = setInterval(() => this.rechoke(), RECHOKE_INTERVAL_MS);
@@ -71,7 +79,7 @@ export class ChokeController {
       // Before its extended handshake a peer may yet prove a key: held (pending), not served as a stock client.
       hasExtension: link?.hasExtension !== false,
       identified: link?.identified === true,
-      balance: link?.balance,
+      balance: link?.verified?.complete === true && link.remoteKey !== undefined ? this.judge(link.remoteKey, link.verified) : undefined,
       paidSinceBalance: link === undefined ? undefined : link.upload.account.paidTotal - link.paidAtVerify,
       chainLength: link?.head?.sequenceNumber,
       fraudster: link?.remoteKey !== undefined && this.isFraudster(link.remoteKey),

@@ -10,7 +10,7 @@ import type { PeerRef } from '../ledger/ledger-transport.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
 import { BANDWIDTH, bandwidthType } from '../ledger/transactions/bandwidth.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
-import { ChokeController } from './choke-controller.ts';
+import { ChokeController, type BalanceJudge } from './choke-controller.ts';
 import type { PolicyConfig } from './constants.ts';
 import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
@@ -81,6 +81,12 @@ export interface SharingOptions {
   trackers: readonly string[];
   iceServers?: readonly string[] | undefined;
   random: () => number;
+  /**
+   * How the threshold and slot ranking count a peer's verified balance: the
+   * app passes reputation's judge (credits count up to the peer's trusted
+   * standing); raw balances when absent.
+   */
+  judge?: BalanceJudge | undefined;
   /** Test builds only: where hostile behaviour is injected (see seams.ts). */
   seams?: SharingSeams | undefined;
 }
@@ -384,7 +390,7 @@ export class SharingService {
     const ready = (): void => {
       if (entry.choke !== undefined) return;
       this.entries.set(torrent.infoHash, entry);
-      entry.choke = new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random, entry.anonymous);
+      entry.choke = new ChokeController(torrent, entry.links, () => this.policy, (k) => this.o.ledger.isFraudster(k), this.o.random, entry.anonymous, this.o.judge);
       for (const wire of [...entry.links.keys(), ...entry.anonymous.keys()]) entry.choke.attach(wire);
     };
     torrent.once('infoHash', ready);

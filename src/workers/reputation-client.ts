@@ -5,7 +5,8 @@
  * request, crashed, answered garbage, or was stopped.
  */
 import type { Contribution } from '../reputation/contribution-graph.ts';
-import { decodeResponse, MAX_BATCH, toWire, type ReputationRequest, type ReputationResponse } from './reputation-protocol.ts';
+import type { WhyPath } from '../reputation/why-paths.ts';
+import { decodeResponse, MAX_BATCH, toWire, type DecodedResponse, type ReputationRequest } from './reputation-protocol.ts';
 
 export type ReputationFailure = 'refused' | 'crashed' | 'malformed' | 'stopped';
 
@@ -34,7 +35,7 @@ export interface Scores {
   computeMs: number;
 }
 
-type Pending = { resolve: (r: ReputationResponse) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: DecodedResponse) => void; reject: (e: Error) => void };
 type Call = ReputationRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export function startReputationWorker(): Worker {
@@ -70,13 +71,20 @@ export class ReputationClient {
     return { scores: new Map(r.scores), edges: r.edges, computeMs: r.computeMs };
   }
 
+  /** The strongest paths by which trust flows from my keys to `key` (whyPaths): empty when none. */
+  async explain(seeds: readonly string[], key: string): Promise<WhyPath[]> {
+    const r = await this.call({ op: 'explain', seeds: [...seeds], key });
+    if (r.op !== 'paths') throw new ReputationWorkerError('malformed', `the reputation worker answered '${r.op}' to 'explain'`);
+    return r.paths;
+  }
+
   terminate(): void {
     this.stopped = true;
     this.worker.terminate();
     this.failAll(new ReputationWorkerError('stopped', 'the reputation worker was stopped'));
   }
 
-  private call(req: Call): Promise<ReputationResponse> {
+  private call(req: Call): Promise<DecodedResponse> {
     if (this.stopped) return Promise.reject(new ReputationWorkerError('stopped', 'the reputation worker was stopped'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -86,7 +94,7 @@ export class ReputationClient {
   }
 
   private receive(data: unknown): void {
-    let r: ReputationResponse;
+    let r: DecodedResponse;
     try {
       r = decodeResponse(data);
     } catch (err) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KEY_BYTES } from '../ledger/constants.ts';
 import { ContributionGraph } from '../reputation/contribution-graph.ts';
 import { exactReputation } from '../reputation/reputation.ts';
+import { whyPaths } from '../reputation/why-paths.ts';
 import { ReputationClient, ReputationWorkerError, type WorkerPort } from './reputation-client.ts';
 import { ReputationHost } from './reputation-host.ts';
 import { MAX_BATCH, type ReputationResponse } from './reputation-protocol.ts';
@@ -41,6 +42,23 @@ describe('reputation worker host and client', () => {
     const got = await client.recompute([ME]);
     expect(got.scores).toEqual(exactReputation(local, [ME]));
     expect(got.edges).toBe(3);
+  });
+
+  it('explains a key by the same paths as whyPaths, amounts beyond 2^53 exact; none for an unknown key', async () => {
+    const contributions = [
+      { from: ALICE, to: ME, bytes: BIG, at: 1 },
+      { from: BOB, to: ALICE, bytes: BIG * 2n, at: 2 },
+      { from: BOB, to: ME, bytes: 3n, at: 3 },
+    ];
+    const client = new ReputationClient(inProcessWorker(new ReputationHost(() => 0)));
+    await client.add(contributions);
+    const local = new ContributionGraph();
+    for (const c of contributions) local.add(c);
+    const paths = await client.explain([ME], BOB);
+    expect(paths).toEqual(whyPaths(local, [ME], BOB));
+    expect(paths.map((p) => p.steps.map((s) => s.bytes))).toEqual([[BIG, BIG * 2n], [3n]]);
+    expect(await client.explain([ME], key('d'))).toEqual([]);
+    await expect(client.explain([ME], 'not a key')).rejects.toMatchObject({ kind: 'refused' });
   });
 
   it('splits a large feed into batches the decoder accepts', async () => {

@@ -1,13 +1,14 @@
 /**
  * Pure: the reputation worker's state and answers. Holds one contribution
- * graph, grows it with decoded batches and recomputes exact scores from the
- * given seeds, timing the computation with the injected clock. Anything the
+ * graph, grows it with decoded batches, recomputes exact scores from the
+ * given seeds and explains one key's trust by its strongest paths, timing the computation with the injected clock. Anything the
  * decoder refuses, or the computation throws, becomes an 'error' answer: the
  * host never dies on a bad message.
  */
 import { ContributionGraph, type GraphLimits } from '../reputation/contribution-graph.ts';
 import { exactReputation } from '../reputation/reputation.ts';
-import { decodeRequest, MAX_ERROR_CHARS, type ReputationResponse } from './reputation-protocol.ts';
+import { whyPaths } from '../reputation/why-paths.ts';
+import { decodeRequest, MAX_ERROR_CHARS, pathToWire, type ReputationResponse } from './reputation-protocol.ts';
 
 export class ReputationHost {
   private readonly graph: ContributionGraph;
@@ -26,6 +27,7 @@ export class ReputationHost {
         for (const c of req.contributions) this.graph.add(c);
         return { id: req.id, op: 'added', edges: this.graph.edgeCount, dropped: this.graph.droppedEdges };
       }
+      if (req.op === 'explain') return { id: req.id, op: 'paths', paths: whyPaths(this.graph, req.seeds, req.key).map(pathToWire) };
       const start = this.now();
       const scores = exactReputation(this.graph, req.seeds);
       const computeMs = this.now() - start;

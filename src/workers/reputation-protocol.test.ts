@@ -1,11 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KEY_BYTES } from '../ledger/constants.ts';
-import { decodeRequest, decodeResponse, MAX_BATCH, MAX_ERROR_CHARS, MAX_SEEDS, ReputationMessageError, toWire } from './reputation-protocol.ts';
+import { MAX_WHY_HOPS, MAX_WHY_PATHS } from '../reputation/constants.ts';
+import { decodeRequest, decodeResponse, MAX_BATCH, MAX_ERROR_CHARS, MAX_SEEDS, pathToWire, ReputationMessageError, toWire } from './reputation-protocol.ts';
 
 const hexKey = fc.uint8Array({ minLength: KEY_BYTES, maxLength: KEY_BYTES }).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''));
 const u64 = fc.bigInt({ min: 1n, max: (1n << 64n) - 1n });
 const contribution = fc.record({ from: hexKey, to: hexKey, bytes: u64, at: fc.nat() });
+const whyPath = fc.record({
+  seed: hexKey,
+  steps: fc.array(fc.record({ key: hexKey, bytes: u64 }), { minLength: 1, maxLength: MAX_WHY_HOPS }),
+  strength: fc.double({ min: Number.MIN_VALUE, max: 1, noNaN: true }),
+});
 const A = 'a'.repeat(2 * KEY_BYTES);
 const B = 'b'.repeat(2 * KEY_BYTES);
 
@@ -79,5 +85,49 @@ describe('reputation worker messages', () => {
     refusal(() => decodeResponse({ ...ok, computeMs: Number.POSITIVE_INFINITY }));
     refusal(() => decodeResponse({ ...ok, edges: -1 }));
     expect(decodeResponse({ id: 3, op: 'error', message: 'x'.repeat(10 * MAX_ERROR_CHARS) })).toMatchObject({ message: 'x'.repeat(MAX_ERROR_CHARS) });
+  });
+
+  it('round-trips any explain request and any paths answer, amounts exact up to 2^64 - 1', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.array(hexKey, { minLength: 1, maxLength: MAX_SEEDS }), hexKey, (id, seeds, key) => {
+        expect(decodeRequest(structuredClone({ id, op: 'explain', seeds, key }))).toEqual({ id, op: 'explain', seeds, key });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.nat(), fc.array(whyPath, { maxLength: MAX_WHY_PATHS }), (id, paths) => {
+        expect(decodeResponse(structuredClone({ id, op: 'paths', paths: paths.map(pathToWire) }))).toEqual({ id, op: 'paths', paths });
+      }),
+    );
+  });
+
+  it('refuses an explain request without seeds or with a bad key', () => {
+    refusal(() => decodeRequest({ id: 1, op: 'explain', seeds: [], key: B }));
+    refusal(() => decodeRequest({ id: 1, op: 'explain', seeds: [A] }));
+    refusal(() => decodeRequest({ id: 1, op: 'explain', seeds: [A], key: B.toUpperCase() }));
+    expect(refusal(() => decodeRequest({ id: 1, op: 'explain', seeds: new Array(MAX_SEEDS + 1).fill(A), key: B }))).toContain(`over ${MAX_SEEDS}`);
+  });
+
+  it('bounds paths and their steps, and refuses any single corrupted field of a valid path', () => {
+    const step = { key: B, bytes: '1000' };
+    const good = { seed: A, steps: [step], strength: 0.5 };
+    expect(decodeResponse({ id: 1, op: 'paths', paths: [good] }).op).toBe('paths');
+    expect(refusal(() => decodeResponse({ id: 1, op: 'paths', paths: new Array(MAX_WHY_PATHS + 1).fill(good) }))).toContain(`over ${MAX_WHY_PATHS}`);
+    expect(refusal(() => decodeResponse({ id: 1, op: 'paths', paths: [{ ...good, steps: new Array(MAX_WHY_HOPS + 1).fill(step) }] }))).toContain(`over ${MAX_WHY_HOPS}`);
+    const bad: unknown[] = [
+      { ...good, seed: 'zz' },
+      { ...good, steps: [] },
+      { ...good, steps: [{ ...step, key: 7 }] },
+      { ...good, steps: [{ ...step, bytes: '0' }] },
+      { ...good, steps: [{ ...step, bytes: 1000 }] },
+      { ...good, steps: [{ ...step, bytes: '18446744073709551616' }] },
+      { ...good, steps: [null] },
+      { ...good, strength: 0 },
+      { ...good, strength: 1.5 },
+      { ...good, strength: Number.NaN },
+      { ...good, strength: '0.5' },
+      null,
+    ];
+    for (const p of bad) refusal(() => decodeResponse({ id: 1, op: 'paths', paths: [p] }));
+    refusal(() => decodeResponse({ id: 1, op: 'paths', paths: 'none' }));
   });
 });

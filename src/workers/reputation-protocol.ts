@@ -6,17 +6,20 @@
  * Page → worker:
  *   { id, op: 'add', contributions: WireContribution[] }   feed a batch
  *   { id, op: 'recompute', seeds: string[] }               exactReputation from my keys
+ *   { id, op: 'explain', seeds: string[], key }            whyPaths from my keys to key
  * Worker → page:
  *   { id, op: 'added', edges, dropped }                    graph size after the batch
  *   { id, op: 'scores', scores: [key, score][], edges, computeMs }
+ *   { id, op: 'paths', paths: WirePath[] }                 at most MAX_WHY_PATHS, each 1..MAX_WHY_HOPS steps
  *   { id, op: 'error', message }
  *
  * Bytes travel as decimal strings: amounts are u64 bigints, and a JS number
  * loses exactness above 2^53, which a Sybil ring can sign at will.
  */
 import { KEY_BYTES } from '../ledger/constants.ts';
-import { MAX_EDGES } from '../reputation/constants.ts';
+import { MAX_EDGES, MAX_WHY_HOPS, MAX_WHY_PATHS } from '../reputation/constants.ts';
 import type { Contribution } from '../reputation/contribution-graph.ts';
+import type { WhyPath } from '../reputation/why-paths.ts';
 
 /** Contributions per 'add' message: large enough to amortize messaging, small enough that cloning one batch never blocks the page for long. */
 export const MAX_BATCH = 5_000;
@@ -42,14 +45,26 @@ export interface WireContribution {
   at: number;
 }
 
+/** A WhyPath with its amounts as decimal strings. */
+export interface WirePath {
+  seed: string;
+  steps: { key: string; bytes: string }[];
+  strength: number;
+}
+
 export type ReputationRequest =
   | { id: number; op: 'add'; contributions: WireContribution[] }
-  | { id: number; op: 'recompute'; seeds: string[] };
+  | { id: number; op: 'recompute'; seeds: string[] }
+  | { id: number; op: 'explain'; seeds: string[]; key: string };
 
 export type ReputationResponse =
   | { id: number; op: 'added'; edges: number; dropped: number }
   | { id: number; op: 'scores'; scores: [string, number][]; edges: number; computeMs: number }
+  | { id: number; op: 'paths'; paths: WirePath[] }
   | { id: number; op: 'error'; message: string };
+
+/** A decoded response, path amounts already as bigints. */
+export type DecodedResponse = Exclude<ReputationResponse, { op: 'paths' }> | { id: number; op: 'paths'; paths: WhyPath[] };
 
 export class ReputationMessageError extends Error {
   override name = 'ReputationMessageError';
@@ -57,6 +72,10 @@ export class ReputationMessageError extends Error {
 
 export function toWire(c: Contribution): WireContribution {
   return { from: c.from, to: c.to, bytes: c.bytes.toString(), at: c.at };
+}
+
+export function pathToWire(p: WhyPath): WirePath {
+  return { seed: p.seed, steps: p.steps.map((s) => ({ key: s.key, bytes: s.bytes.toString() })), strength: p.strength };
 }
 
 function fail(what: string): never {
@@ -90,19 +109,46 @@ function key(v: unknown, what: string): string {
   return v;
 }
 
+function positiveBytes(v: unknown, what: string): bigint {
+  if (typeof v !== 'string' || !BYTES_PATTERN.test(v)) fail(`${what} is not a positive decimal`);
+  const bytes = BigInt(v);
+  if (bytes > MAX_BYTES) fail(`${what} is over 2^64 - 1`);
+  return bytes;
+}
+
+function seedKeys(v: unknown): string[] {
+  const seeds = array(v, MAX_SEEDS, 'seeds').map((s, i) => key(s, `seed ${i}`));
+  if (seeds.length === 0) fail('no seeds');
+  return seeds;
+}
+
 function contribution(x: unknown, i: number): Contribution {
   const c = record(x, `contribution ${i}`);
   const from = key(c.from, `contribution ${i} from`);
   const to = key(c.to, `contribution ${i} to`);
-  if (typeof c.bytes !== 'string' || !BYTES_PATTERN.test(c.bytes)) fail(`contribution ${i} bytes is not a positive decimal`);
-  const bytes = BigInt(c.bytes);
-  if (bytes > MAX_BYTES) fail(`contribution ${i} bytes is over 2^64 - 1`);
+  const bytes = positiveBytes(c.bytes, `contribution ${i} bytes`);
   if (typeof c.at !== 'number' || !Number.isFinite(c.at) || c.at < 0) fail(`contribution ${i} at is not a time`);
   return { from, to, bytes, at: c.at };
 }
 
+function path(x: unknown, i: number): WhyPath {
+  const p = record(x, `path ${i}`);
+  const seed = key(p.seed, `path ${i} seed`);
+  const steps = array(p.steps, MAX_WHY_HOPS, `path ${i} steps`).map((y, j) => {
+    const s = record(y, `path ${i} step ${j}`);
+    return { key: key(s.key, `path ${i} step ${j} key`), bytes: positiveBytes(s.bytes, `path ${i} step ${j} bytes`) };
+  });
+  if (steps.length === 0) fail(`path ${i} has no steps`);
+  const strength = p.strength;
+  if (typeof strength !== 'number' || !(strength > 0 && strength <= SCORE_CEILING)) fail(`path ${i} strength is not in (0, 1]`);
+  return { seed, steps, strength };
+}
+
 /** A decoded request, contributions already as bigints. */
-export type DecodedRequest = { id: number; op: 'add'; contributions: Contribution[] } | { id: number; op: 'recompute'; seeds: string[] };
+export type DecodedRequest =
+  | { id: number; op: 'add'; contributions: Contribution[] }
+  | { id: number; op: 'recompute'; seeds: string[] }
+  | { id: number; op: 'explain'; seeds: string[]; key: string };
 
 export function decodeRequest(data: unknown): DecodedRequest {
   const m = record(data, 'request');
@@ -110,17 +156,16 @@ export function decodeRequest(data: unknown): DecodedRequest {
   switch (m.op) {
     case 'add':
       return { id: rid, op: 'add', contributions: array(m.contributions, MAX_BATCH, 'contributions').map(contribution) };
-    case 'recompute': {
-      const seeds = array(m.seeds, MAX_SEEDS, 'seeds').map((s, i) => key(s, `seed ${i}`));
-      if (seeds.length === 0) fail('no seeds');
-      return { id: rid, op: 'recompute', seeds };
-    }
+    case 'recompute':
+      return { id: rid, op: 'recompute', seeds: seedKeys(m.seeds) };
+    case 'explain':
+      return { id: rid, op: 'explain', seeds: seedKeys(m.seeds), key: key(m.key, 'key') };
     default:
       fail('unknown op');
   }
 }
 
-export function decodeResponse(data: unknown): ReputationResponse {
+export function decodeResponse(data: unknown): DecodedResponse {
   const m = record(data, 'response');
   const rid = id(m);
   switch (m.op) {
@@ -137,6 +182,8 @@ export function decodeResponse(data: unknown): ReputationResponse {
       if (typeof computeMs !== 'number' || !Number.isFinite(computeMs) || computeMs < 0) fail('computeMs is not a duration');
       return { id: rid, op: 'scores', scores, edges: count(m.edges, 'edges'), computeMs };
     }
+    case 'paths':
+      return { id: rid, op: 'paths', paths: array(m.paths, MAX_WHY_PATHS, 'paths').map(path) };
     case 'error':
       if (typeof m.message !== 'string') fail('error message is not text');
       return { id: rid, op: 'error', message: m.message.slice(0, MAX_ERROR_CHARS) };

@@ -1,13 +1,16 @@
 /**
  * Test hooks for the reputation worker (test builds only, see test-hooks.ts):
- * the bench's recompute timing. Builds a seeded random contribution graph in
+ * how this tab judges a key, and the bench's recompute timing. The bench builds a seeded random contribution graph in
  * the tab, feeds it to a fresh worker, and times recomputes while watching
- * the page's thread. Touches no app decision: the worker here is the bench's own.
+ * the page's thread. The bench's worker is its own, apart from the app's.
  */
 import type { Contribution } from '../../reputation/contribution-graph.ts';
 import { seededRandom } from '../../reputation/prng.ts';
 import { ReputationClient } from '../../workers/reputation-client.ts';
 import type { AppSession } from '../app-session.ts';
+import { fromHex } from '../../codec/bytes.ts';
+import { judgingOf } from '../reputation-runtime.ts';
+import { running } from './running.ts';
 
 /** Average edges per key in the bench graphs: a peer trades with a few dozen others, so ~10 distinct partners each way is typical. */
 const EDGES_PER_KEY = 10;
@@ -57,8 +60,14 @@ async function watchMainThread<T>(work: () => Promise<T>): Promise<{ result: T; 
   }
 }
 
-export function reputationHooks(_session: AppSession) {
+export function reputationHooks(session: AppSession) {
   return {
+    /** A key's verified balance, raw and as this tab judges it (what its sharing threshold, slot ranking and relay admission read). */
+    async judged(publicKeyHex: string) {
+      const { ledger, reputation } = running(session);
+      const v = await ledger.service.verifiedBalance(fromHex(publicKeyHex));
+      return { raw: v.net.toString(), judged: judgingOf(reputation).judge(fromHex(publicKeyHex), v).toString(), standing: reputation?.standing(publicKeyHex)?.toString() };
+    },
     /**
      * Builds `edges` seeded random contributions, feeds them to a fresh
      * worker, warms it up once, then recomputes `runs` times from key 0.
