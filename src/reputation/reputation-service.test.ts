@@ -70,6 +70,24 @@ describe('ReputationService', () => {
     service.stop();
   });
 
+  it('judges a verified balance by trust: an uploader to me at face value, a ring member on its debits alone, everyone as a newcomer before the first recompute', async () => {
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const [s1, s2] = [testPeer('sybil1', 3), testPeer('sybil2', 4)];
+    const up = transfer(alice, me, 5n << 20n);
+    const ring = transfer(s1, s2, 10n << 30n);
+    const fake = fakeLedger(me.publicKey, [up.proposal, up.agreement, ring.proposal, ring.agreement]);
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    const aliceTally = { up: 5n << 20n, down: 1n << 20n };
+    const s1Tally = { up: 10n << 30n, down: 2n << 20n };
+    expect(service.judge(hex(alice), aliceTally)).toBe(-(1n << 20n));
+    expect(service.judge(hex(s1), s1Tally)).toBe(-(2n << 20n));
+    await recomputed(service);
+    expect(service.judge(hex(alice), aliceTally)).toBe(4n << 20n);
+    expect(service.judge(hex(s1), s1Tally)).toBe(-(2n << 20n));
+    service.stop();
+  });
+
   it('after a burst of ledger events, feeds only the new pairs (a pair read again never counts twice)', async () => {
     vi.useFakeTimers();
     const me = testPeer('me', 1);
