@@ -51,3 +51,29 @@ describe('reaching a hidden seeder no one knows', () => {
     swarms.stop();
   });
 });
+
+describe('hiding a swarm with too few relays yet', () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it('says why the first try failed, then keeps trying in the background while the swarm is seeded hidden', async () => {
+    let seeded = [infoHash];
+    let tries = 0;
+    const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
+    const circuits = {
+      node: { introducedService: () => undefined },
+      publicKey: new Uint8Array(32),
+      relaysKnown: async () => void tries++,
+      relayCandidates: () => [],
+    } as unknown as CircuitService;
+    const swarms = new HiddenSwarms(libp2p, circuits, { addConnection: () => undefined, wantsPeers: () => true, hiddenSeeds: () => seeded, hiddenDownloads: () => [] });
+    await expect(swarms.hideOrKeepTrying(infoHash, 1)).rejects.toMatchObject({ code: 'no-relays' });
+    await advanceUntil(() => tries >= 4);
+    // No longer seeded hidden (removed, or turned public): the tries stop.
+    seeded = [];
+    const stoppedAt = tries + 1; // at most the try already scheduled
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(tries).toBeLessThanOrEqual(stoppedAt);
+    swarms.stop();
+  });
+});

@@ -188,11 +188,31 @@ export class HiddenSwarms {
     for (const intro of published.intros) intro.onBroken = () => this.republish(infoHash, hops, published);
   }
 
+  /**
+   * Hides a swarm we just started seeding hidden. If the first try fails (too
+   * few relays yet, a circuit that timed out), it keeps trying with backoff
+   * while we seed it hidden, and rejects with why the first try failed, so the
+   * user hears why the swarm is not reachable yet.
+   */
+  async hideOrKeepTrying(infoHash: string, hops: number): Promise<void> {
+    try {
+      await this.hide(infoHash, hops);
+    } catch (err) {
+      this.keepHiding(infoHash, hops);
+      throw err;
+    }
+  }
+
   /** Closes what is left of a publication and publishes the swarm again, retrying while we still seed it hidden. */
   private republish(infoHash: string, hops: number, broken: { close(): Promise<void> }): void {
     if (this.published.get(infoHash) !== broken) return;
     this.published.delete(infoHash);
     void broken.close();
+    this.keepHiding(infoHash, hops);
+  }
+
+  /** Hides with backoff until published, while we still seed it hidden. */
+  private keepHiding(infoHash: string, hops: number): void {
     let tries = 0;
     const attempt = (): void => {
       if (this.stopped || this.published.has(infoHash) || !this.swarms.hiddenSeeds().includes(infoHash)) return;
