@@ -10,7 +10,8 @@ import { preview, type PreviewServer } from 'vite';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+/** Polls `probe` until it returns a value (errors count as "not yet") or the deadline passes. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -25,6 +25,7 @@ import { sharingDebtHooks } from './hooks/sharing-debt.ts';
 import { downloadHooks } from './hooks/downloads.ts';
 import { exitHooks } from './hooks/exits.ts';
 import { reputationHooks } from './hooks/reputation.ts';
+import { walletHooks } from './hooks/wallet.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -239,6 +240,7 @@ export interface TestHooks {
   downloads: ReturnType<typeof downloadHooks>;
   exits: ReturnType<typeof exitHooks>;
   reputation: ReturnType<typeof reputationHooks>;
+  wallet: ReturnType<typeof walletHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -257,6 +259,7 @@ export function installTestHooks(session: AppSession): void {
     downloads: downloadHooks(session),
     exits: exitHooks(session),
     reputation: reputationHooks(session),
+    wallet: walletHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -22,6 +22,8 @@ export const BLOCK_VERSION = 1;
 export const MAX_TYPE_LENGTH = 32;
 /** Transactions are small records; 4 KiB bounds storage and validation work per block. */
 export const MAX_TRANSACTION_BYTES = 4096;
+/** A transfer's reference names what it pays for (a 32-byte trade id, an installment index, room to spare). */
+export const MAX_TRANSFER_REFERENCE_BYTES = 64;
 /** A sequence number is a u32 on the wire. */
 export const MAX_SEQ = 0xffff_ffff;
 

@@ -161,6 +161,7 @@ export function validateBlock(
       errors.push(`the ${block.type} transaction is malformed: ${(err as Error).message}`);
     }
     if (txDecoded) errors.push(...type.check(tx, block));
+    if (isProposal(block) && isOpenTokenProposal(block, registry)) errors.push(openTokenProposalError(block.type));
   }
 
   // A stored, different block at the same position: the owner signed two (a fork).
@@ -228,6 +229,19 @@ export function validateBlock(
 }
 
 /**
+ * A proposal addressed to ANY_COUNTERPARTY whose owner pays (its tokens' down
+ * > 0): every key that countersigned it would be credited that amount, while
+ * its owner pays once (minting), so it is invalid, and no pair with it is
+ * complete. (An open proposal that credits its owner only debits those who
+ * answer it: no one gains from answering twice.)
+ */
+function isOpenTokenProposal(proposal: HalfBlock, registry: TransactionRegistry): boolean {
+  return bytesEqual(proposal.linkPublicKey, ANY_COUNTERPARTY) && (registry.tokensOf(proposal)?.down ?? 0n) > 0n;
+}
+
+const openTokenProposalError = (type: string): string => `a ${type} proposal that pays must name its counterparty: one addressed to any counterparty could be countersigned, and credited, by many`;
+
+/**
  * What breaks the pair of `agreement` and the block it names as its proposal,
  * as sentences (empty: a complete pair). The mirror rule is the type's
  * checkAgreement on both decoded transactions; a transaction that does not
@@ -239,6 +253,7 @@ export function pairErrors(proposal: HalfBlock, agreement: HalfBlock, registry: 
   if (!isProposal(proposal)) errors.push('the linked block is not a proposal');
   if (!bytesEqual(proposal.publicKey, agreement.linkPublicKey) || proposal.sequenceNumber !== agreement.linkSequenceNumber) errors.push('the linked proposal is not the one this agreement names');
   if (!bytesEqual(proposal.linkPublicKey, agreement.publicKey) && !bytesEqual(proposal.linkPublicKey, ANY_COUNTERPARTY)) errors.push('the proposal was addressed to someone else');
+  if (isOpenTokenProposal(proposal, registry)) errors.push(openTokenProposalError(proposal.type));
   if (proposal.type !== agreement.type) {
     errors.push(`the agreement's type ${agreement.type} differs from its proposal's ${proposal.type}`);
     return errors;

@@ -1,3 +1,6 @@
+import { BANDWIDTH } from '../ledger/transactions/bandwidth.ts';
+import { PAYOUT } from '../ledger/transactions/payout.ts';
+
 /** Reputation parameters, each with the reason for its value. */
 
 /** Stop probability per walk step (transitivity decay): a Sybil ring's recycling of the trust entering it is capped at 1/ALPHA = 3 visits per entry (its gain bound), while trust keeps 2/3 per hop, so peers three hops away still count 30%. */
@@ -32,3 +35,6 @@ export const MAX_WHY_PATHS = 3;
 
 /** Longest "why" path in hops: trust keeps (1 − ALPHA)^6 ≈ 9% of its weight after six hops, so longer paths explain little, and the search stays O(MAX_WHY_HOPS × edges). */
 export const MAX_WHY_HOPS = 6;
+
+/** Token types whose amounts are a service given (bytes uploaded, bytes relayed): the only edges of the contribution graph. A `transfer` moves tokens for money and records no service. */
+export const CONTRIBUTION_TYPES: ReadonlySet<string> = new Set([BANDWIDTH, PAYOUT]);

@@ -4,6 +4,7 @@ import { createAgreement, createProposal } from '../ledger/chain.ts';
 import { mintAgreement, registry, testPeer, transfer } from '../ledger/test-support.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { PAYOUT } from '../ledger/transactions/payout.ts';
+import { TRANSFER, transferAgreement, transferProposal, transferType } from '../ledger/transactions/transfer.ts';
 import { MAX_EDGES } from './constants.ts';
 import { ContributionGraph } from './contribution-graph.ts';
 
@@ -34,6 +35,16 @@ describe('ContributionGraph from block pairs', () => {
     const g = new ContributionGraph();
     expect(g.addPair(proposal, agreement, registry)).toBe(true);
     expect(g.given(hex(relay))).toEqual(new Map([[hex(payer), 900n]]));
+  });
+
+  it('never counts a token transfer: its payee was paid money, it gave no service', () => {
+    const buyer = testPeer('buyer', 5);
+    const seller = testPeer('seller', 6);
+    const proposal = createProposal(buyer, undefined, seller.publicKey, TRANSFER, transferType.encode(transferProposal(undefined, 700n, new TextEncoder().encode('trade-1/0'))), 1);
+    const agreement = createAgreement(seller, undefined, proposal, transferType.encode(transferAgreement(transferType.decode(proposal.transaction), undefined)), 2);
+    const g = new ContributionGraph();
+    expect(g.addPair(proposal, agreement, registry)).toBe(false);
+    expect(g.given(hex(seller)).size).toBe(0);
   });
 
   it('never counts a half: a minted agreement to a proposal that never existed, or halves of two different pairs', () => {

@@ -21,7 +21,7 @@ import { toHex } from '../codec/bytes.ts';
 import { isAgreement, isProposal, type HalfBlock } from '../ledger/block.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import { completesPair } from '../ledger/verified-balance.ts';
-import { MAX_EDGES } from './constants.ts';
+import { CONTRIBUTION_TYPES, MAX_EDGES } from './constants.ts';
 
 /** One verified contribution: `from` uploaded `bytes` to `to` (hex keys), in a complete block pair. */
 export interface Contribution {
@@ -123,10 +123,12 @@ export class ContributionGraph {
 /**
  * What a complete, linked pair records: each party's `up` as a contribution
  * from it to the other (one or two). Undefined for a half, a mismatched or
- * unlinked pair, or a pair carrying no tokens.
+ * unlinked pair, a pair carrying no tokens, or one whose tokens are not a
+ * service given (CONTRIBUTION_TYPES: a token `transfer` moves money, and its
+ * payee gave nothing for it on the ledger).
  */
 export function pairContributions(proposal: HalfBlock, agreement: HalfBlock, registry: TransactionRegistry): Contribution[] | undefined {
-  if (!isProposal(proposal) || !isAgreement(agreement)) return undefined;
+  if (!isProposal(proposal) || !isAgreement(agreement) || !CONTRIBUTION_TYPES.has(proposal.type)) return undefined;
   const proposed = registry.tokensOf(proposal);
   const agreed = registry.tokensOf(agreement);
   if (proposed === undefined || proposed === null || agreed === undefined || agreed === null) return undefined;

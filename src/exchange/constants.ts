@@ -1,0 +1,69 @@
+/** Limits of the market (orders, TradeChain records, order books, book sync), each with the reason for its value. Pure. */
+
+/** The one pair this version trades: bandwidth tokens (bytes) against Ether (wei). */
+export const MBT_ETH = 'MBT/ETH';
+/** A pair is BASE/QUOTE in upper-case ASCII: short tickers, no room for anything else in a signed order. */
+export const PAIR_PATTERN = /^[A-Z0-9]{1,8}\/[A-Z0-9]{1,8}$/;
+/** Longest pair text: two 8-character tickers and the slash. */
+export const MAX_PAIR_BYTES = 17;
+/** Asset names (a pair's side, a payment's asset): a ticker. */
+export const ASSET_PATTERN = /^[A-Z0-9]{1,8}$/;
+export const MAX_ASSET_BYTES = 8;
+/** The quote asset paid on the Ethereum chain (its payments name a transaction hash). */
+export const ETHER = 'ETH';
+
+/**
+ * Prices are integers: quote units (wei) per PRICE_UNIT base units (bytes),
+ * i.e. wei per MiB. Exact bigint arithmetic, no fractions or floats.
+ */
+export const PRICE_UNIT = 1n << 20n;
+/** Smallest order: 1 MiB, one price unit, so no order costs a fraction of its own price unit by design. */
+export const MIN_ORDER_QUANTITY = PRICE_UNIT;
+/** Largest order: 1 TiB, far beyond what a browser uploads in an order's lifetime. */
+export const MAX_ORDER_QUANTITY = 1n << 40n;
+/** A price of 0 would give bandwidth away; 1 wei per MiB is the floor. */
+export const MIN_PRICE = 1n;
+/** 1 ETH per MiB: ~10^8 times today's cloud egress price, so only typos and attacks exceed it. */
+export const MAX_PRICE = 10n ** 18n;
+/** Orders live at most a week: a book never holds stale intents for longer, and expiry needs no clock agreement finer than minutes. */
+export const MAX_ORDER_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+/** Order numbers are u32 from 1 (0 is never used, so a zeroed field is refused). */
+export const MIN_ORDER_NUMBER = 1;
+export const MAX_ORDER_NUMBER = 0xffff_ffff;
+
+/** A trade id: 128 random bits never collide by chance. */
+export const TRADE_ID_BYTES = 16;
+/** Installments per trade: the settlement sizes them; 65,535 bounds the index on the wire and the records one trade makes. */
+export const MAX_INSTALLMENTS = 0xffff;
+/** Why a trade failed, in words for the record: one sentence. */
+export const MAX_TRADE_REASON_BYTES = 200;
+/** Ether amounts exceed u64 (18.4 ETH); payments and totals are u128 on the wire. */
+export const MAX_U128 = (1n << 128n) - 1n;
+
+/** Open orders one trader may have in one book: enough for a ladder of orders, few enough that a flood from one key costs the book little. */
+export const MAX_ORDERS_PER_TRADER = 20;
+/** Orders one book holds: ~10k orders of ~300-byte blocks is ~3 MB per pair. */
+export const MAX_BOOK_ORDERS = 10_000;
+/** Cancelled order ids remembered so a late copy of the order is refused; oldest forgotten first (an order lives a week at most). */
+export const MAX_CANCELLED_REMEMBERED = 10_000;
+/** Cancellations remembered per trader: a trader flooding cancel blocks evicts only its own oldest, never another trader's. */
+export const MAX_CANCELLED_PER_TRADER = 100;
+/** Counter orders one match call reserves against (AnyDex matches in batches of 20). */
+export const MAX_MATCHES_PER_CALL = 20;
+/** A reservation the traders neither complete nor decline is released after this: negotiation is a few round trips. */
+export const RESERVATION_TIMEOUT_MS = 30_000;
+/** Price levels per side in a depth view: more than a chart shows. */
+export const MAX_DEPTH_LEVELS = 50;
+
+/** Tribler's book sync false-positive rate: one order in 200 is missed per round and caught in a later one (the salt changes). */
+export const BLOOM_FALSE_POSITIVE_RATE = 0.005;
+/** A filter of 16 KiB holds ~11k ids at 0.005, the whole of a full book. */
+export const MAX_BLOOM_BYTES = 16 * 1024;
+/** Hash functions of a filter: the optimum at 0.005 is 8; more only costs time. */
+export const MAX_BLOOM_HASHES = 16;
+/** Blocks (orders and cancellations) in one sync answer: a few batches catch up a new matchmaker without one answer hogging a connection. */
+export const MAX_SYNC_ANSWER_BLOCKS = 100;
+/** Bytes of one sync answer: 100 blocks of a few hundred bytes fit with margin. */
+export const MAX_SYNC_ANSWER_BYTES = 64 * 1024;
+/** Version byte of the book-sync messages. */
+export const BOOK_SYNC_VERSION = 1;
