@@ -80,10 +80,11 @@ test('one identity restored into a second profile, both downloading from one see
   await Promise.all(honest.map((p, i) => p.expectDirectPeers([keyId, ...honestIds.filter((_, j) => j !== i)])));
 
   // Payments over each BitTorrent wire, so each download is paid by the device that made it. The copy downloads
-  // and pays first; then the original, which read its head once at start and never since, signs its agreements at
-  // the positions the copy used. (The other order races: a restored copy still settling its head may learn the
-  // original's new blocks and continue after them, and then nothing forks. Overlapping downloads would let the
-  // seeder's per-key books propose one device's debt to the other, which refuses it: again nothing forks.)
+  // and pays first; then the original, which never hears of the copy's blocks (a device that did would sign after
+  // them: its own store refuses a taken position), signs its agreements at the positions the copy used. (The other
+  // order races: the restored copy settling its head may learn the original's new blocks. Overlapping downloads would
+  // let the seeder's per-key books propose one device's debt to the other, which refuses it: nothing forks.)
+  await money(original.page, 'neverHearOwnBlocks');
   await sharing(seeder.page, 'setPreferDirect', false);
   const files = [await sharing<Seeded>(seeder.page, 'seedGenerated', 8 * MiB, 'one.bin', 61), await sharing<Seeded>(seeder.page, 'seedGenerated', 8 * MiB, 'two.bin', 62)];
   await sharing(copy.page, 'add', files[0]!.magnet);

@@ -104,6 +104,17 @@ const emptyTiers = (): Tiers => ({ pinned: { blocks: 0, bytes: 0 }, general: { b
 const copyTiers = (t: Tiers): Tiers => ({ pinned: { ...t.pinned }, general: { ...t.general }, stranger: { ...t.stranger } });
 const ALL_OF_TIER = (code: TierCode): IDBKeyRange => IDBKeyRange.bound([code, -Infinity], [code, Infinity]);
 
+/** A block's position already holds a different block (putMany with allOrNothing stored nothing). */
+export class PositionTakenError extends Error {
+  override name = 'PositionTakenError';
+  constructor(readonly block: HalfBlock) {
+    super(`position ${block.sequenceNumber} of ${toHex(block.publicKey).slice(0, 8)}… already holds a different block`);
+  }
+}
+
+/** A request's own failure surfaces as its transaction's (tx.done rejects); the request's promise needs no handler of its own. */
+const failedWithTransaction = (): void => undefined;
+
 export class IdbBlockStore implements BlockStoreReader {
   private tiers: Tiers = emptyTiers();
   private readonly fraudsters = new Set<string>();
@@ -229,8 +240,11 @@ export class IdbBlockStore implements BlockStoreReader {
    * before our own signatures leave). A block whose position already holds a
    * different block is not stored; the same block moves up to a tier with
    * more reason to keep it (e.g. the other half of a pair we just signed).
+   * `allOrNothing`: a position holding a different block stores none of
+   * them, and throws PositionTakenError (our own signatures: never one half of
+   * a batch without the other, never a block over another device's).
    */
-  async putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed', placement: Placement = 'general'): Promise<PutResult[]> {
+  async putMany(blocks: readonly HalfBlock[], durability: 'strict' | 'relaxed', placement: Placement = 'general', opts: { allOrNothing?: boolean } = {}): Promise<PutResult[]> {
     const tierOf = (b: HalfBlock, owner: string): Tier => (owner === this.me ? 'pinned' : typeof placement === 'function' ? placement(b) : placement);
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite', { durability });
     const store = tx.objectStore('blocks');
@@ -263,7 +277,7 @@ export class IdbBlockStore implements BlockStoreReader {
             if (existing === undefined || !sameBlock(decodeBlock(existing.bytes), b)) return 'conflict';
             const was = TIER_OF[existing.pinned]!;
             if (KEEP_RANK[tier] > KEEP_RANK[was]) {
-              void store.put({ ...existing, pinned: TIER_CODE[tier], insertedAt });
+              store.put({ ...existing, pinned: TIER_CODE[tier], insertedAt }).catch(failedWithTransaction);
               move(tiers, was, tier, existing.size);
               if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
             }
@@ -274,13 +288,19 @@ export class IdbBlockStore implements BlockStoreReader {
       }
       fresh.add(k);
       const bytes = encodeBlock(b);
-      void store.add({ owner, seq: b.sequenceNumber, linkOwner: toHex(b.linkPublicKey), linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] });
+      store.add({ owner, seq: b.sequenceNumber, linkOwner: toHex(b.linkPublicKey), linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] }).catch(failedWithTransaction);
       tiers[tier].blocks += 1;
       tiers[tier].bytes += bytes.length;
       if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
       results.push(Promise.resolve('added'));
     }
     const settled = await Promise.all(results);
+    const conflict = settled.indexOf('conflict');
+    if (opts.allOrNothing === true && conflict >= 0) {
+      tx.abort();
+      await tx.done.catch(failedWithTransaction);
+      throw new PositionTakenError(blocks[conflict]!);
+    }
     await evictOver(tx, tiers, 'stranger', this.budgets.stranger);
     await evictOver(tx, tiers, 'general', this.budgets.general);
     void tx.objectStore('meta').put(tiers, 'usage');

@@ -19,6 +19,7 @@ import { isLinkedPair } from './intake-limits.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import type { MemoryBlockStore } from './memory-store.ts';
 import { loadWindow } from './window.ts';
+import type { LedgerSeams } from './seams.ts';
 import type { TransactionRegistry } from './transactions/registry.ts';
 import { neighbourhoodIn, validateBlock, type ValidationResult } from './validation.ts';
 import type { SignatureVerifier } from './verifier.ts';
@@ -60,6 +61,7 @@ export class Ingestor {
     private readonly verifier: SignatureVerifier,
     /** Our key: blocks pairing with our own are pinned. */
     private readonly me?: Uint8Array,
+    private readonly seams?: LedgerSeams,
   ) {}
 
   /**
@@ -107,7 +109,7 @@ export class Ingestor {
   async ingest(blocks: readonly HalfBlock[], options: IngestOptions | 'strict' | 'relaxed' = {}): Promise<IngestResult> {
     const { durability = 'relaxed', requested = false, whole = false } = typeof options === 'string' ? { durability: options } : options;
     const { validated, fraud } = await this.validateBatch(blocks);
-    const valid = validated.filter((v) => v.result.outcome !== 'invalid').map((v) => v.block);
+    const valid = validated.filter((v) => v.result.outcome !== 'invalid' && (this.seams?.keepOwnBlock === undefined || !this.isMe(v.block.publicKey) || this.seams.keepOwnBlock(v.block))).map((v) => v.block);
     const keep = whole && valid.length < validated.length ? [] : valid;
     const tiers = await this.tiers(keep, requested);
     const results = keep.length === 0 ? [] : await this.store.putMany(keep, durability, (b) => tiers.get(b) ?? 'stranger');

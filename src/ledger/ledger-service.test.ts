@@ -185,9 +185,10 @@ describe('LedgerService', () => {
     const hub = new MemoryHub();
     const seeder = await node(hub, 'seeder', 5);
     const third = await node(hub, 'third', 3);
-    // Two "devices" with the same key and separate stores, neither knowing of the other.
+    // Two "devices" with the same key and separate stores, neither knowing of the other (each drops its key's blocks from peers).
     const phone = await node(hub, 'phone', 7);
     const laptop = await node(hub, 'laptop', 7);
+    for (const d of [phone, laptop]) d.seams.keepOwnBlock = () => false;
     for (const id of ['phone', 'laptop', 'third']) hub.connect('seeder', id);
     const first = await seeder.ledger.propose(phone.ref, BANDWIDTH, pay(100n));
     expect(first.agreement.sequenceNumber).toBe(1);
@@ -216,6 +217,27 @@ describe('LedgerService', () => {
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(FraudsterError)]);
     expect(seeder.ledger.isFraudster(phone.ref.publicKey)).toBe(true);
     expect((await seeder.ledger.fraudProofs()).map((f) => f.proof.kind)).toEqual(['double-sign']);
+  });
+
+  it('never signs over a position another device of the identity used once its block has arrived: nothing is half-stored, nothing forks, the chain goes on after it', async () => {
+    const hub = new MemoryHub();
+    const seeder = await node(hub, 'seeder', 5);
+    const phone = await node(hub, 'phone', 7);
+    const laptop = await node(hub, 'laptop', 7);
+    for (const id of ['phone', 'laptop']) hub.connect('seeder', id);
+    const first = await seeder.ledger.propose(laptop.ref, BANDWIDTH, pay(100n));
+    // The laptop's agreement reaches the phone (as gossip would); the phone's head is still 0.
+    // The laptop's agreement reached the phone (gossip from the seeder; handed over here too); the phone's head is still 0.
+    await phone.ledger.ingestBlocks([first.proposal, first.agreement]);
+    expect(phone.ledger.own.latest).toBeUndefined();
+    // The phone's first try at block 1 is refused by its own store (nothing stored, nothing sent); the request is
+    // answered after the laptop's block instead.
+    const second = await seeder.ledger.propose(phone.ref, BANDWIDTH, pay(200n));
+    expect(second.agreement.sequenceNumber).toBe(2);
+    expect(await phone.store.get(phone.ref.publicKey, 1)).toEqual(first.agreement);
+    expect(phone.ledger.ownTotals()).toMatchObject({ totalDown: 300n });
+    expect(seeder.ledger.isFraudster(phone.ref.publicKey)).toBe(false);
+    expect(await seeder.ledger.fraudProofs()).toEqual([]);
   });
 
   it('a restored identity with an old backup learns its newer head from a peer before it signs, and signs after it', async () => {

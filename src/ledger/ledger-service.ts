@@ -156,7 +156,7 @@ export class LedgerService {
     private readonly o: LedgerServiceOptions,
     readonly own: OwnChain,
   ) {
-    this.ingestor = new Ingestor(o.store, o.registry, o.verifier, o.signer.publicKey);
+    this.ingestor = new Ingestor(o.store, o.registry, o.verifier, o.signer.publicKey, o.seams);
     this.intake = new SenderBuckets(o.now);
   }
 

@@ -10,9 +10,13 @@
  * A restored identity may be behind its other copy: signing can be held until
  * its head was asked of peers (holdSigning), and a later own head found in the
  * store is adopted (adoptStoredHead), so it never signs at a used position.
+ * Whatever the timing, a commit whose position already holds another
+ * device's block stores nothing and fails (OwnPositionTakenError): the head
+ * is re-read from disk and the signature never leaves.
  */
 import type { HalfBlock } from './block.ts';
-import type { IdbBlockStore } from './idb-store.ts';
+import { bytesEqual } from '../codec/bytes.ts';
+import { PositionTakenError, type IdbBlockStore } from './idb-store.ts';
 import type { LedgerSeams } from './seams.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 
@@ -146,8 +150,9 @@ export class OwnChain {
       const batch = this.queue;
       this.queue = [];
       try {
-        // Pinned: our own blocks and the proposals we countersign (the other halves of our pairs).
-        await this.store.putMany(batch.flatMap((c) => c.blocks), 'strict', 'pinned');
+        // Pinned: our own blocks and the proposals we countersign (the other halves of our pairs). All or nothing:
+        // a position already taken (another device signing with this identity) leaves nothing half-stored.
+        await this.store.putMany(batch.flatMap((c) => c.blocks), 'strict', 'pinned', { allOrNothing: true });
         for (const c of batch) this.seams?.afterCommit?.(c.blocks);
         for (const c of batch) c.resolve();
       } catch (err) {
@@ -155,11 +160,26 @@ export class OwnChain {
         const failed = [...batch, ...this.queue];
         this.queue = [];
         await this.reload().catch(() => undefined);
-        const error = new LedgerStorageError(err as Error);
+        const error = err instanceof PositionTakenError && bytesEqual(err.block.publicKey, this.publicKey) ? new OwnPositionTakenError(err.block.sequenceNumber) : new LedgerStorageError(err as Error);
         for (const c of failed) c.reject(error);
       }
     }
     this.flushing = null;
+  }
+}
+
+/**
+ * Our signature would have gone to a position of our chain that another device
+ * with this identity already used (its block reached us first): it was not
+ * stored and never leaves, so no fork; the chain goes on after that block.
+ */
+export class OwnPositionTakenError extends Error {
+  override name = 'OwnPositionTakenError';
+  constructor(readonly sequenceNumber: number) {
+    super(
+      `Another device using this identity already signed block ${sequenceNumber} of your chain, so this tab did not sign over it and continues after it. ` +
+        'Run an identity in one browser at a time: two devices signing at once would fork the chain, and a fork gets the identity refused everywhere.',
+    );
   }
 }
 

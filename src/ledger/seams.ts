@@ -7,4 +7,6 @@ import type { HalfBlock } from './block.ts';
 export interface LedgerSeams {
   /** Called after a commit of own blocks is durable, before any of them may leave (a throw simulates a crash there). */
   afterCommit?(blocks: readonly HalfBlock[]): void;
+  /** Whether a block of our own key that arrived from a peer is kept (false: two devices of one identity that never heard of each other). */
+  keepOwnBlock?(block: HalfBlock): boolean;
 }

@@ -34,6 +34,10 @@ export function moneyHooks(session: AppSession) {
     },
     /** The identity backup file's text, as the Identity page saves it. */
     exportIdentity: async () => (await session.exportIdentity()).text,
+    /** From now on this tab drops blocks of its own key that peers send it: a second device of the identity it never hears of. */
+    neverHearOwnBlocks(): void {
+      session.seams!.ledger.keepOwnBlock = () => false;
+    },
     /** Restores a backup as the Identity page does, then reloads the page. */
     async importIdentity(text: string): Promise<void> {
       await session.importIdentity(utf8.encode(text));
