@@ -42,6 +42,16 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   throw new Error(`timed out: ${what}`);
 }
 
+/** One identity on two devices (same key, separate stores), each connected to a seeder. */
+async function seederAndTwoDevices(): Promise<{ seeder: Node; phone: Node; laptop: Node }> {
+  const hub = new MemoryHub();
+  const seeder = await node(hub, 'seeder', 5);
+  const phone = await node(hub, 'phone', 7);
+  const laptop = await node(hub, 'laptop', 7);
+  for (const id of ['phone', 'laptop']) hub.connect('seeder', id);
+  return { seeder, phone, laptop };
+}
+
 describe('LedgerService', () => {
   it('records a transfer as a dual-signed pair in both chains, with mirrored totals', async () => {
     const hub = new MemoryHub();
@@ -207,11 +217,7 @@ describe('LedgerService', () => {
   });
 
   it('catches the two devices when their agreements at one position come back at the same time', async () => {
-    const hub = new MemoryHub();
-    const seeder = await node(hub, 'seeder', 5);
-    const phone = await node(hub, 'phone', 7);
-    const laptop = await node(hub, 'laptop', 7);
-    for (const id of ['phone', 'laptop']) hub.connect('seeder', id);
+    const { seeder, phone, laptop } = await seederAndTwoDevices();
     // Both answers are validated before either is stored: the second one's store finds the first.
     const results = await Promise.allSettled([seeder.ledger.propose(phone.ref, BANDWIDTH, pay(100n)), seeder.ledger.propose(laptop.ref, BANDWIDTH, pay(200n))]);
     expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(FraudsterError)]);
@@ -220,13 +226,8 @@ describe('LedgerService', () => {
   });
 
   it('never signs over a position another device of the identity used once its block has arrived: nothing is half-stored, nothing forks, the chain goes on after it', async () => {
-    const hub = new MemoryHub();
-    const seeder = await node(hub, 'seeder', 5);
-    const phone = await node(hub, 'phone', 7);
-    const laptop = await node(hub, 'laptop', 7);
-    for (const id of ['phone', 'laptop']) hub.connect('seeder', id);
+    const { seeder, phone, laptop } = await seederAndTwoDevices();
     const first = await seeder.ledger.propose(laptop.ref, BANDWIDTH, pay(100n));
-    // The laptop's agreement reaches the phone (as gossip would); the phone's head is still 0.
     // The laptop's agreement reached the phone (gossip from the seeder; handed over here too); the phone's head is still 0.
     await phone.ledger.ingestBlocks([first.proposal, first.agreement]);
     expect(phone.ledger.own.latest).toBeUndefined();

@@ -51,15 +51,20 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Alice gave me 5 MiB; two ring keys signed each other 10 GiB. The service starts over those pairs. */
+function uploaderAndRing() {
+  const me = testPeer('me', 1);
+  const alice = testPeer('alice', 2);
+  const [s1, s2] = [testPeer('sybil1', 3), testPeer('sybil2', 4)];
+  const up = transfer(alice, me, 5n << 20n);
+  const ring = transfer(s1, s2, 10n << 30n);
+  const fake = fakeLedger(me.publicKey, [up.proposal, up.agreement, ring.proposal, ring.agreement]);
+  return { alice, s1, service: ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) }) };
+}
+
 describe('ReputationService', () => {
   it('feeds the stored pairs at start: an uploader to me stands at what it gave, a ring that minted among itself at 0', async () => {
-    const me = testPeer('me', 1);
-    const alice = testPeer('alice', 2);
-    const [s1, s2] = [testPeer('sybil1', 3), testPeer('sybil2', 4)];
-    const up = transfer(alice, me, 5n << 20n);
-    const ring = transfer(s1, s2, 10n << 30n);
-    const fake = fakeLedger(me.publicKey, [up.proposal, up.agreement, ring.proposal, ring.agreement]);
-    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    const { alice, s1, service } = uploaderAndRing();
     expect(service.standing(hex(alice))).toBeUndefined();
     await recomputed(service);
     expect(service.standing(hex(alice))).toBe(5n << 20n);
@@ -71,13 +76,7 @@ describe('ReputationService', () => {
   });
 
   it('judges a verified balance by trust: an uploader to me at face value, a ring member on its debits alone, everyone as a newcomer before the first recompute', async () => {
-    const me = testPeer('me', 1);
-    const alice = testPeer('alice', 2);
-    const [s1, s2] = [testPeer('sybil1', 3), testPeer('sybil2', 4)];
-    const up = transfer(alice, me, 5n << 20n);
-    const ring = transfer(s1, s2, 10n << 30n);
-    const fake = fakeLedger(me.publicKey, [up.proposal, up.agreement, ring.proposal, ring.agreement]);
-    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    const { alice, s1, service } = uploaderAndRing();
     const aliceTally = { up: 5n << 20n, down: 1n << 20n };
     const s1Tally = { up: 10n << 30n, down: 2n << 20n };
     expect(service.judge(hex(alice), aliceTally)).toBe(-(1n << 20n));
