@@ -67,3 +67,22 @@ export const MAX_SYNC_ANSWER_BLOCKS = 100;
 export const MAX_SYNC_ANSWER_BYTES = 64 * 1024;
 /** Version byte of the book-sync messages. */
 export const BOOK_SYNC_VERSION = 1;
+
+/** Peer matchmakers a new order is passed on to: with MAX_ORDER_TTL 2 it reaches up to 4 + 16 books; book sync catches the rest. */
+export const MAX_FORWARD = 4;
+/** A matchmaker asks one peer for what it lacks this often: a new order missed by the flood arrives within a few rounds. */
+export const SYNC_EVERY_MS = 20_000;
+/** A sync answer later than this is not awaited (and refused): a live peer answers in a round trip. */
+export const SYNC_ANSWER_TIMEOUT_MS = 10_000;
+/** Order blocks awaiting signature and chain checks at once: more is a flood, refused until the checks catch up. */
+export const MAX_PENDING_VERIFICATIONS = 64;
+/** Reservations awaiting their traders' outcome at once: ~a full batch per few takers; no new match until some resolve or time out. */
+export const MAX_MATCHES_IN_FLIGHT = 200;
+/** Order and cancel frames one peer may send in a burst: a trader placing a ladder of MAX_ORDERS_PER_TRADER, twice over. */
+export const PEER_ORDER_BURST = 40;
+/** Sustained order and cancel frames per peer per second: a flooding peer costs each matchmaker at most this many checks. */
+export const PEER_ORDERS_PER_SECOND = 5;
+/** Sync requests one peer may have answered per SYNC_EVERY_MS: each answer costs up to MAX_SYNC_ANSWER_BYTES. */
+export const PEER_SYNC_REQUESTS_PER_ROUND = 2;
+/** Peers whose rates are tracked: beyond this the least recently seen is forgotten, so the table stays bounded. */
+export const MAX_RATED_PEERS = 512;

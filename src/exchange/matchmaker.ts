@@ -1,0 +1,292 @@
+/**
+ * The matchmaker role (pure state machine; clock, randomness and block
+ * verification injected; no timers). Any peer may run one: it keeps an
+ * OrderBook of the orders traders signed, passes new ones on, matches them,
+ * and reconciles its book with peer matchmakers by book sync.
+ *
+ * Invariants:
+ *   - an order or cancellation enters the book only after the injected
+ *     verifier (signature and chain rules: the ledger's validation) said
+ *     'valid' and orderFromBlock / cancelFromBlock accepted it;
+ *   - a block is passed on only when it was new to this book (an order
+ *     'added', a cancellation not yet known), to at most MAX_FORWARD peers,
+ *     never back to its sender or its trader, with ttl - 1 and never at ttl 0:
+ *     a flood ends however the matchmakers are wired;
+ *   - a match-outcome counts only from one of that match's two traders;
+ *   - everything held is bounded: the book (constants.ts), verifications in
+ *     flight, matches in flight, one sync awaited at a time, and per-peer rates
+ *     (token buckets) in a table of at most MAX_RATED_PEERS peers.
+ *
+ * Peers are named by their public key hex, as the glue authenticates them on
+ * the connection (the same naming as Negotiations): a trader is the peer whose
+ * key signed its orders, so a match is sent to `order.trader`.
+ *
+ * For the glue (MarketService):
+ *   in:  receive(fromKeyHex, message, now)  each decoded `order`, `sync-request`,
+ *                                           `sync-answer`, `match-outcome` frame
+ *        tick(now)                          every second or so (expiry, reservation
+ *                                           timeouts, a sync round every SYNC_EVERY_MS)
+ *        peersChanged(keys)                 the connected market peers
+ *   out: 'send'     encode (market-wire.ts) and send the message to that peer,
+ *                   in order (an `order` frame before its `match`)
+ *        'dropped'   a frame refused, with a reason: for logs and the reputation
+ *                   of a peer that keeps sending invalid blocks
+ *   deps: verifyOrderBlock (ledger validation of a source block in its trader's
+ *         chain), random() in [0, 1), me (this peer's key).
+ */
+import { toHex } from '../codec/bytes.ts';
+import type { HalfBlock } from '../ledger/block.ts';
+import { blockHash } from '../ledger/block-codec.ts';
+import { answerSync, syncRequest } from './book-sync.ts';
+import {
+  MAX_FORWARD,
+  MAX_MATCHES_IN_FLIGHT,
+  MAX_PENDING_VERIFICATIONS,
+  MAX_RATED_PEERS,
+  MBT_ETH,
+  PEER_ORDER_BURST,
+  PEER_ORDERS_PER_SECOND,
+  PEER_SYNC_REQUESTS_PER_ROUND,
+  SYNC_ANSWER_TIMEOUT_MS,
+  SYNC_EVERY_MS,
+} from './constants.ts';
+import { MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
+import { cancelFromBlock, isExpired, orderFromBlock, OrderError, type Order, type OrderCancel } from './order.ts';
+import { OrderBook, type OrderBookLimits } from './order-book.ts';
+import { CANCEL_ORDER } from './tradechain/order-tx.ts';
+
+/** A peer's public key, hex. */
+export type PeerKey = string;
+
+export interface MatchmakerDeps {
+  /** This peer's public key: named in every match it makes. */
+  me: Uint8Array;
+  /** The ledger's validation of an ask, bid or cancel-order block: signature and place in its trader's chain. A throw (the ledger failing, not the block) propagates out of receive(). */
+  verifyOrderBlock(block: HalfBlock): Promise<'valid' | 'invalid'>;
+  /** Uniform in [0, 1): which peers get a forward, which peer a sync request, the filter's salt. */
+  random(): number;
+  pair?: string;
+  bookLimits?: Partial<OrderBookLimits>;
+}
+
+export type DropReason =
+  | 'rate' // the peer is over its rate
+  | 'busy' // too many verifications in flight
+  | 'pending' // the same block is being verified
+  | 'malformed' // not an order or cancellation the market can use
+  | 'invalid' // the verifier refused it
+  | 'conflict' // another block for this order id is held
+  | 'expired'
+  | 'cancelled'
+  | 'filled'
+  | 'wrong-pair'
+  | 'trader-full'
+  | 'book-full'
+  | 'unsolicited' // a sync answer nobody asked this peer for
+  | 'not-a-trader' // a match-outcome from outside the match
+  | 'unknown-match'
+  | 'over-reserved'
+  | 'unexpected'; // a message a matchmaker does not take
+
+export type MatchmakerAction = { kind: 'send'; to: PeerKey; message: MarketMessage } | { kind: 'dropped'; from: PeerKey; reason: DropReason; detail: string };
+
+/** A token bucket: `capacity` at most, refilled at `perMs`. */
+class Bucket {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly perMs: number,
+    now: number,
+  ) {
+    this.tokens = capacity;
+    this.at = now;
+  }
+
+  take(now: number): boolean {
+    this.tokens = Math.min(this.capacity, this.tokens + Math.max(0, now - this.at) * this.perMs);
+    this.at = Math.max(this.at, now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+interface PeerRates {
+  orders: Bucket;
+  syncs: Bucket;
+}
+
+const drop = (from: PeerKey, reason: DropReason, detail: string): MatchmakerAction => ({ kind: 'dropped', from, reason, detail });
+
+export class Matchmaker {
+  readonly book: OrderBook;
+  private readonly meHex: string;
+  private now = 0;
+  private peers: PeerKey[] = [];
+  /** Least recently seen first: the first is forgotten when the table is full. */
+  private readonly rates = new Map<PeerKey, PeerRates>();
+  /** Hashes of blocks being verified: a copy arriving meanwhile is not verified twice. */
+  private readonly pending = new Set<string>();
+  /** Match ids reserved and not yet resolved (pruned against the book). */
+  private readonly inFlight = new Set<string>();
+  private awaitedSync: { peer: PeerKey; sentAt: number } | undefined;
+  private nextSyncAt = -Infinity;
+
+  constructor(private readonly deps: MatchmakerDeps) {
+    this.meHex = toHex(deps.me);
+    this.book = new OrderBook(deps.pair ?? MBT_ETH, { now: () => this.now }, deps.bookLimits);
+  }
+
+  peersChanged(peers: Iterable<PeerKey>): void {
+    this.peers = [...new Set(peers)].filter((p) => p !== this.meHex);
+  }
+
+  async receive(from: PeerKey, message: MarketMessage, now: number): Promise<MatchmakerAction[]> {
+    this.now = Math.max(this.now, now);
+    switch (message.type) {
+      case 'order':
+        if (!this.ratesOf(from).orders.take(now)) return [drop(from, 'rate', 'too many orders from this peer; slow down')];
+        return this.onBlock(from, message.block, Math.min(message.ttl, MAX_ORDER_TTL));
+      case 'sync-request':
+        if (!this.ratesOf(from).syncs.take(now)) return [drop(from, 'rate', 'too many sync requests from this peer')];
+        return [{ kind: 'send', to: from, message: answerSync(message, this.book, now) }];
+      case 'sync-answer':
+        return this.onSyncAnswer(from, message.pair, message.blocks, now);
+      case 'match-outcome':
+        return this.onOutcome(from, message.matchId, message.outcome);
+      default:
+        return [drop(from, 'unexpected', `a matchmaker does not take ${message.type} messages`)];
+    }
+  }
+
+  /** Expiry, reservation timeouts, and a sync request to one peer every SYNC_EVERY_MS. */
+  tick(now: number): MatchmakerAction[] {
+    this.now = Math.max(this.now, now);
+    this.book.expire();
+    this.pruneInFlight();
+    if (this.awaitedSync !== undefined && now - this.awaitedSync.sentAt >= SYNC_ANSWER_TIMEOUT_MS) this.awaitedSync = undefined;
+    if (now < this.nextSyncAt || this.peers.length === 0) return [];
+    this.nextSyncAt = now + SYNC_EVERY_MS;
+    const peer = this.peers[Math.floor(this.deps.random() * this.peers.length)]!;
+    this.awaitedSync = { peer, sentAt: now };
+    const salt = Math.floor(this.deps.random() * 0x1_0000_0000);
+    return [{ kind: 'send', to: peer, message: syncRequest(this.book, salt) }];
+  }
+
+  /** Matches awaiting their traders' outcome. */
+  get matchesInFlight(): number {
+    this.pruneInFlight();
+    return this.inFlight.size;
+  }
+
+  private async onSyncAnswer(from: PeerKey, pair: string, blocks: HalfBlock[], now: number): Promise<MatchmakerAction[]> {
+    const awaited = this.awaitedSync;
+    if (awaited === undefined || awaited.peer !== from || now - awaited.sentAt >= SYNC_ANSWER_TIMEOUT_MS || pair !== this.book.pair) {
+      return [drop(from, 'unsolicited', 'a sync answer this matchmaker did not ask this peer for')];
+    }
+    this.awaitedSync = undefined;
+    const actions: MatchmakerAction[] = [];
+    // One at a time: an answer of MAX_SYNC_ANSWER_BLOCKS never takes every verification slot. Ttl 0: synced blocks are not flooded.
+    for (const b of blocks) actions.push(...(await this.onBlock(from, b, 0)));
+    return actions;
+  }
+
+  private async onBlock(from: PeerKey, block: HalfBlock, ttl: number): Promise<MatchmakerAction[]> {
+    let item: { order: Order } | { cancel: OrderCancel };
+    try {
+      item = block.type === CANCEL_ORDER ? { cancel: cancelFromBlock(block) } : { order: orderFromBlock(block) };
+    } catch (err) {
+      if (err instanceof OrderError) return [drop(from, 'malformed', err.message)];
+      throw err;
+    }
+    // Cheap checks before the signature check: a flood of copies, conflicts and stale orders costs no verification.
+    const early = 'order' in item ? this.precheckOrder(from, item.order) : this.book.isCancelled(item.cancel.id) ? [] : undefined;
+    if (early !== undefined) return early;
+    const hash = 'order' in item ? item.order.blockHash : toHex(blockHash(block));
+    if (this.pending.has(hash)) return [];
+    if (this.pending.size >= MAX_PENDING_VERIFICATIONS) return [drop(from, 'busy', 'too many orders awaiting verification; send it again later')];
+    this.pending.add(hash);
+    let verdict: 'valid' | 'invalid';
+    try {
+      verdict = await this.deps.verifyOrderBlock(block);
+    } finally {
+      this.pending.delete(hash);
+    }
+    if (verdict !== 'valid') return [drop(from, 'invalid', `the ${block.type} block fails signature or chain checks`)];
+    if ('cancel' in item) {
+      const isNew = !this.book.isCancelled(item.cancel.id);
+      this.book.cancel(item.cancel);
+      this.pruneInFlight();
+      return isNew ? this.forward(from, item.cancel.trader, block, ttl) : [];
+    }
+    const outcome = this.book.add(item.order);
+    if (outcome === 'known') return [];
+    if (outcome !== 'added') return [drop(from, outcome, `order ${item.order.id} was not booked: ${outcome}`)];
+    return [...this.forward(from, item.order.trader, block, ttl), ...this.matchNew(item.order)];
+  }
+
+  /** What the book would refuse anyway, decided without verifying; undefined to go on. */
+  private precheckOrder(from: PeerKey, order: Order): MatchmakerAction[] | undefined {
+    const held = this.book.get(order.id);
+    if (held !== undefined) return held.blockHash === order.blockHash ? [] : [drop(from, 'conflict', `order ${order.id} is held with other terms`)];
+    if (order.pair !== this.book.pair) return [drop(from, 'wrong-pair', `this book trades ${this.book.pair}, not ${order.pair}`)];
+    if (this.book.isCancelled(order.id)) return [drop(from, 'cancelled', `order ${order.id} was cancelled`)];
+    if (isExpired(order, this.now)) return [drop(from, 'expired', `order ${order.id} has expired`)];
+    return undefined;
+  }
+
+  private forward(from: PeerKey, trader: string, block: HalfBlock, ttl: number): MatchmakerAction[] {
+    if (ttl <= 0) return [];
+    const candidates = this.peers.filter((p) => p !== from && p !== trader);
+    // Partial Fisher-Yates: MAX_FORWARD peers drawn uniformly.
+    for (let i = 0; i < Math.min(MAX_FORWARD, candidates.length); i++) {
+      const j = i + Math.floor(this.deps.random() * (candidates.length - i));
+      [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+    }
+    return candidates.slice(0, MAX_FORWARD).map((to) => ({ kind: 'send', to, message: { type: 'order', ttl: ttl - 1, block } }));
+  }
+
+  /** Each match goes to both traders, each preceded by the counterparty's signed order (ttl 0) so the trader verifies it itself. */
+  private matchNew(order: Order): MatchmakerAction[] {
+    this.pruneInFlight();
+    if (this.inFlight.size >= MAX_MATCHES_IN_FLIGHT) return [];
+    const actions: MatchmakerAction[] = [];
+    for (const m of this.book.match(order.id)) {
+      this.inFlight.add(m.id);
+      const match = matchMessage(m, this.deps.me);
+      for (const [to, counter] of [
+        [m.taker.trader, m.maker],
+        [m.maker.trader, m.taker],
+      ] as const) {
+        actions.push({ kind: 'send', to, message: { type: 'order', ttl: 0, block: counter.block } }, { kind: 'send', to, message: match });
+      }
+    }
+    return actions;
+  }
+
+  private onOutcome(from: PeerKey, matchId: string, outcome: Extract<MarketMessage, { type: 'match-outcome' }>['outcome']): MatchmakerAction[] {
+    const m = this.book.reservation(matchId);
+    if (m === undefined) return [drop(from, 'unknown-match', `no reservation ${matchId} is held`)];
+    if (from !== m.taker.trader && from !== m.maker.trader) return [drop(from, 'not-a-trader', `only the traders of ${matchId} settle it`)];
+    if (outcome.kind === 'declined') this.book.release(matchId);
+    else if (this.book.complete(matchId, outcome.quantity) === 'over-reserved') return [drop(from, 'over-reserved', `${outcome.quantity} is more than match ${matchId} reserved`)];
+    this.inFlight.delete(matchId);
+    return [];
+  }
+
+  private ratesOf(peer: PeerKey): PeerRates {
+    let r = this.rates.get(peer);
+    if (r === undefined) {
+      if (this.rates.size >= MAX_RATED_PEERS) this.rates.delete(this.rates.keys().next().value!);
+      r = { orders: new Bucket(PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND / 1000, this.now), syncs: new Bucket(PEER_SYNC_REQUESTS_PER_ROUND, PEER_SYNC_REQUESTS_PER_ROUND / SYNC_EVERY_MS, this.now) };
+    } else this.rates.delete(peer);
+    this.rates.set(peer, r);
+    return r;
+  }
+
+  private pruneInFlight(): void {
+    for (const id of this.inFlight) if (this.book.reservation(id) === undefined) this.inFlight.delete(id);
+  }
+}
