@@ -17,7 +17,10 @@ const GiB = 1024 * MiB;
 /** The seeder's threshold: a newcomer may take 2 MiB before it must give back. */
 const THRESHOLD_MIB = -2;
 
-/** Blocks already on their way when a refusal takes hold, with three downloaders at once (measured: 3 blocks). */
+/**
+ * Blocks the seeder may send a key past its threshold: refusal takes hold at the block that crosses it (one block
+ * over, as sharing.spec's free-rider shows exactly); a few more leave room for reads already in flight.
+ */
 const IN_FLIGHT_BYTES = 8 * 16 * 1024;
 
 const reputation = hooks('reputation');

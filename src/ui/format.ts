@@ -1,7 +1,14 @@
 /** Display formatting. Pure. */
+import { fromHex } from '../codec/bytes.ts';
+import { fingerprint } from '../crypto/ed25519.ts';
 
 export function shortId(peerId: string): string {
   return peerId.length <= 12 ? peerId : `…${peerId.slice(-8)}`;
+}
+
+/** A ledger key as the pages show it: the start of its fingerprint. */
+export function shortKey(key: Uint8Array | string): string {
+  return fingerprint(typeof key === 'string' ? fromHex(key) : key).slice(0, 9);
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
