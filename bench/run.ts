@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures in real Chromium tabs against the real relay and
  * prints each figure next to a baseline measured in the same run.
- * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation (default: all).
+ * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation,bundle (default: all).
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
@@ -11,6 +11,7 @@ import { benchCircuits } from './circuits.ts';
 import { benchExits } from './exits.ts';
 import { benchBrowsers } from './browsers.ts';
 import { benchReputation } from './reputation.ts';
+import { benchBundle } from './bundle.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   foundation: benchFoundation,
@@ -20,7 +21,10 @@ const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   exits: benchExits,
   browsers: benchBrowsers,
   reputation: benchReputation,
+  bundle: benchBundle,
 };
+/** Sections that measure the build alone: BENCH=bundle starts no relay and no browser. */
+const WITHOUT_ENV = new Set(['bundle']);
 
 const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = wanted.filter((w) => !(w in SECTIONS));
@@ -29,17 +33,17 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const env = await startBenchEnv();
+const env = wanted.every((w) => WITHOUT_ENV.has(w)) ? undefined : await startBenchEnv();
 const figures: Figure[] = [];
 try {
   for (const name of wanted) {
     console.log(`running ${name}…`);
-    const got = await SECTIONS[name]!(env);
+    const got = await SECTIONS[name]!(env!); // undefined only when every wanted section is in WITHOUT_ENV
     for (const f of got) console.log(`  ${f.name}: ${f.value.toFixed(2)} ${f.unit}${f.note ? `  (${f.note})` : ''}`);
     figures.push(...got);
   }
 } finally {
-  await env.close();
+  await env?.close();
 }
 
 console.log('\nTrustmesh benchmark');

@@ -9,8 +9,7 @@
  * harness funds any address with eth_sendTransaction from the first one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { anvilBinary } from '../../scripts/anvil.mjs';
 import { freePort } from './ports.ts';
 import { waitFor } from './processes.ts';
 
@@ -31,14 +30,8 @@ export interface Anvil {
   stop(): Promise<void>;
 }
 
-/** The anvil binary inside this platform's package (`@foundry-rs/anvil-<os>-<arch>`). */
-export function anvilBinary(): string {
-  const arch = ({ x64: 'amd64', arm64: 'arm64' } as Record<string, string>)[process.arch];
-  if (arch === undefined) throw new Error(`anvil has no binary for ${process.platform}/${process.arch}`);
-  const pkg = `@foundry-rs/anvil-${process.platform}-${arch}`;
-  const root = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
-  return join(root, 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
-}
+// Shared with `npm start -- --chain anvil`, which runs in plain node.
+export { anvilBinary };
 
 export async function startAnvil(): Promise<Anvil> {
   const port = await freePort();

@@ -5,23 +5,40 @@
 import { IdentityStore } from '../identity/identity-store.ts';
 import { decodeBackup, encodeIdentityFile, identityFileName, type Identity } from '../identity/identity.ts';
 import { parseRelayAddress, resolveNetConfig, type NetConfig } from '../net/net-config.ts';
-import { PeerService } from '../net/peer-service.ts';
-import { restoreLedgerRecords, startLedger, type LedgerRuntime } from './ledger-runtime.ts';
-import { SharingService } from '../sharing/sharing-service.ts';
-import { CircuitService } from '../circuits/circuit-service.ts';
-import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
-import { ExitService } from '../exits/exit-service.ts';
+// Types only: the peer stack arrives by dynamic import (peer-runtime.ts), after the shell has rendered.
+import type { PeerService } from '../net/peer-service.ts';
+import type { LedgerRuntime } from './ledger-runtime.ts';
+import type { SharingService } from '../sharing/sharing-service.ts';
+import type { CircuitService } from '../circuits/circuit-service.ts';
+import type { HiddenSwarms } from '../circuits/hidden-swarms.ts';
+import type { ExitService } from '../exits/exit-service.ts';
 import type { ReputationService } from '../reputation/reputation-service.ts';
-import { judgingOf, startReputation } from './reputation-runtime.ts';
 import { featuresOf, unsupportedReason } from './browser-support.ts';
 import type { FaultSeams } from './fault-seams.ts';
+import type { MarketApi, MarketHandle } from '../exchange/market-api.ts';
+import { startMarket } from './market-runtime.ts';
+import { MARKET_ACTIVE_KEY } from '../exchange/lazy-market.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
+
+export interface RunningPhase {
+  phase: 'running';
+  identity: Identity;
+  service: PeerService;
+  ledger: LedgerRuntime;
+  sharing: SharingService;
+  circuits: CircuitService;
+  hidden: HiddenSwarms;
+  exits: ExitService;
+  reputation: ReputationService | undefined;
+  config: NetConfig;
+  identityCreated: boolean;
+}
 
 export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
-  | { phase: 'running'; identity: Identity; service: PeerService; ledger: LedgerRuntime; sharing: SharingService; circuits: CircuitService; hidden: HiddenSwarms; exits: ExitService; reputation: ReputationService | undefined; config: NetConfig; identityCreated: boolean }
+  | RunningPhase
   | { phase: 'failed'; error: string };
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
@@ -31,11 +48,19 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
+/** The peer stack's code, fetched after the shell has rendered so the app's first load stays small (issue #14). */
+function loadPeerRuntime(): Promise<typeof import('./peer-runtime.ts')> {
+  return import('./peer-runtime.ts').catch((err: unknown) => {
+    throw new Error(`The app's peer code could not be loaded (${(err as Error).message}). Check your connection and reload the page.`);
+  });
+}
+
 export class AppSession {
   private state: AppPhase = { phase: 'starting' };
   private readonly listeners = new Set<(s: AppPhase) => void>();
   private lock: HeldLock | null = null;
   private waitForLock: AbortController | null = null;
+  private marketStarted: Promise<MarketHandle> | undefined;
 
   /** `seams`: only test builds pass them (hostile behaviour injected by test code). */
   constructor(readonly seams?: FaultSeams) {}
@@ -81,6 +106,21 @@ export class AppSession {
     );
   }
 
+  /** The market of this tab, started on first use (its code and the wallet load then). */
+  market(): Promise<MarketApi> {
+    if (this.state.phase !== 'running') return Promise.reject(new Error('The peer is not running in this tab; reload the page.'));
+    const started = (this.marketStarted ??= startMarket(this.state, this.seams?.market));
+    started.catch(() => {
+      if (this.marketStarted === started) this.marketStarted = undefined; // a failed start may be retried
+    });
+    return started;
+  }
+
+  private stopMarket(): void {
+    void this.marketStarted?.then((m) => m.stop(), () => undefined);
+    this.marketStarted = undefined;
+  }
+
   async takeOver(): Promise<void> {
     this.waitForLock?.abort();
     this.waitForLock = null;
@@ -98,18 +138,13 @@ export class AppSession {
     const { identity, created } = await store.loadOrCreate();
     store.close();
     const config = this.netConfig();
-    const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
-    const ledger = await startLedger(identity, service.node, this.seams?.ledger);
-    const reputation = startReputation(ledger);
-    const judging = judgingOf(reputation);
-    const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, judge: judging.judge, seams: this.seams?.sharing });
-    const circuits = await CircuitService.start(service.node, identity, ledger.service, this.seams?.circuits, judging);
-    const hidden = new HiddenSwarms(service.node, circuits, sharing);
-    await hidden.start();
-    hidden.resume();
-    const exits = new ExitService({ circuits, sharing, ledger: ledger.service, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, seams: this.seams?.exits });
+    const { startPeer } = await loadPeerRuntime();
+    const { service, ledger, sharing, circuits, hidden, exits, reputation } = await startPeer(identity, config, this.seams);
     this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, reputation, config, identityCreated: created });
+    // Open orders and running trades must keep being answered after a reload, Market page open or not.
+    if (localStorage.getItem(MARKET_ACTIVE_KEY) !== null) void this.market().catch(() => undefined);
     void lock.lost.then(async () => {
+      this.stopMarket();
       exits.stop();
       hidden.stop();
       circuits.stop();
@@ -159,6 +194,7 @@ export class AppSession {
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
     const { identity, records } = decodeBackup(bytes);
     if (this.state.phase === 'running') {
+      this.stopMarket();
       this.state.exits.stop();
       this.state.hidden.stop();
       this.state.circuits.stop();
@@ -168,6 +204,7 @@ export class AppSession {
       await this.state.service.stop();
     }
     // The chain first: an identity without its chain would sign its next block at a used position.
+    const { restoreLedgerRecords } = await loadPeerRuntime();
     await restoreLedgerRecords(identity, records);
     const store = await IdentityStore.open();
     // Flagged: the next start asks peers for the chain head before signing (the backup may be behind).
@@ -178,6 +215,7 @@ export class AppSession {
 
   async stop(): Promise<void> {
     if (this.state.phase === 'running') {
+      this.stopMarket();
       this.state.exits.stop();
       this.state.hidden.stop();
       this.state.circuits.stop();

@@ -7,6 +7,7 @@
  */
 import type { CircuitSeams } from '../circuits/seams.ts';
 import type { ExitSeams } from '../exits/seams.ts';
+import type { MarketSeams } from '../exchange/seams.ts';
 import type { LedgerSeams } from '../ledger/seams.ts';
 import type { SharingSeams } from '../sharing/seams.ts';
 
@@ -15,8 +16,9 @@ export interface FaultSeams {
   sharing: SharingSeams;
   circuits: CircuitSeams;
   exits: ExitSeams;
+  market: MarketSeams;
 }
 
 export function emptySeams(): FaultSeams {
-  return { ledger: {}, sharing: {}, circuits: {}, exits: {} };
+  return { ledger: {}, sharing: {}, circuits: {}, exits: {}, market: {} };
 }

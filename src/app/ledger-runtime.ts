@@ -6,6 +6,7 @@ import { IdbBlockStore } from '../ledger/idb-store.ts';
 import { LedgerService } from '../ledger/ledger-service.ts';
 import { libp2pLedgerTransport } from '../ledger/libp2p-transport.ts';
 import { defaultRegistry } from '../ledger/transactions/default-registry.ts';
+import { registerExchangeTypes } from '../exchange/tradechain/register.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import { VerifyPool } from '../workers/verify-pool.ts';
 import { bestEngine } from '../workers/verify-engine.ts';
@@ -29,7 +30,8 @@ export interface LedgerRuntime {
 }
 
 export async function startLedger(identity: Identity, node: Libp2p, seams?: LedgerSeams): Promise<LedgerRuntime> {
-  const registry = defaultRegistry();
+  // TradeChain blocks are validated by their rules like every other type (the market's code loads later; its types are small).
+  const registry = registerExchangeTypes(defaultRegistry());
   const store = await IdbBlockStore.open(identity.publicKey);
   const pool = await VerifyPool.start();
   const signer = await bestSigner(identity.seed);
@@ -93,7 +95,7 @@ export async function restoreLedgerRecords(identity: Identity, records: readonly
   }
   const store = await IdbBlockStore.open(identity.publicKey);
   try {
-    const result = await new Ingestor(store, defaultRegistry(), inlineVerifier(await bestEngine()), identity.publicKey).ingest(blocks, 'strict');
+    const result = await new Ingestor(store, registerExchangeTypes(defaultRegistry()), inlineVerifier(await bestEngine()), identity.publicKey).ingest(blocks, 'strict');
     return result.validated.filter((v) => v.result.outcome !== 'invalid').length;
   } finally {
     store.close();

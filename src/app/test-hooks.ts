@@ -26,6 +26,7 @@ import { downloadHooks } from './hooks/downloads.ts';
 import { exitHooks } from './hooks/exits.ts';
 import { reputationHooks } from './hooks/reputation.ts';
 import { walletHooks } from './hooks/wallet.ts';
+import { marketHooks } from './hooks/market.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -241,6 +242,7 @@ export interface TestHooks {
   exits: ReturnType<typeof exitHooks>;
   reputation: ReturnType<typeof reputationHooks>;
   wallet: ReturnType<typeof walletHooks>;
+  market: ReturnType<typeof marketHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -260,6 +262,7 @@ export function installTestHooks(session: AppSession): void {
     exits: exitHooks(session),
     reputation: reputationHooks(session),
     wallet: walletHooks(session),
+    market: marketHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

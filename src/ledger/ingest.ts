@@ -73,13 +73,13 @@ export class Ingestor {
   async validateBatch(blocks: readonly HalfBlock[]): Promise<{ validated: Validated[]; fraud: FraudProof[] }> {
     const unique = dedupe(blocks);
     const verdicts = this.verifier.verifyEncodedBlocks(unique.map((b) => encodeBlock(b)));
-    const optimistic = this.validateWith(unique, await loadWindow(this.store, unique), () => true);
+    const optimistic = this.validateWith(unique, await loadWindow(this.store, unique, (t) => this.registry.isTokenType(t)), () => true);
     const real = await verdicts;
     if (real.every(Boolean)) return optimistic;
     const signed = new Set(unique.filter((_, i) => real[i]));
     const offered = new Set(unique);
     // Stored blocks were verified before they were stored; batch blocks by the verdicts.
-    return this.validateWith(unique, await loadWindow(this.store, unique), (b) => !offered.has(b) || signed.has(b));
+    return this.validateWith(unique, await loadWindow(this.store, unique, (t) => this.registry.isTokenType(t)), (b) => !offered.has(b) || signed.has(b));
   }
 
   private validateWith(unique: readonly HalfBlock[], view: MemoryBlockStore, checkSignature: (b: HalfBlock) => boolean): { validated: Validated[]; fraud: FraudProof[] } {

@@ -229,7 +229,7 @@ export class LedgerService {
     const latest = await this.o.store.latest(publicKey);
     if (latest === undefined) return [];
     const blocks = await this.o.store.range(publicKey, Math.max(1, latest.sequenceNumber - limit + 1), latest.sequenceNumber);
-    const view = await loadWindow(this.o.store, blocks);
+    const view = await loadWindow(this.o.store, blocks, (t) => this.o.registry.isTokenType(t));
     return blocks.reverse().map((block) => {
       // Stored blocks had their signatures verified on the way in.
       const stored = view.getSync(block.publicKey, block.sequenceNumber) ?? block;

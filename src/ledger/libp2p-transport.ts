@@ -7,7 +7,8 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { directPeers, isDirectConnection, keyedPeer } from '../net/direct.ts';
+import { directPeers, keyedPeer } from '../net/direct.ts';
+import { directConnectionsTo, directSender, pushChannel, PushUnreachableError } from '../net/push-channel.ts';
 import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, LEDGER_PUSH_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
@@ -17,29 +18,14 @@ const INBOUND_READ_TIMEOUT_MS = 15_000;
 const HANDLER_TIMEOUT_MS = 30_000;
 /** Concurrent inbound ledger streams per connection. */
 const MAX_INBOUND_STREAMS = 32;
-/** Push streams per connection: one, and room for a replacement while a broken one is noticed. */
-const MAX_INBOUND_PUSH_STREAMS = 2;
-
-/** Pushed messages one connection may have us handling at once. */
-const MAX_PUSH_HANDLING = 8;
-
-type LpStream = ReturnType<typeof lpStream>;
 
 /** A ledger peer is a keyed libp2p peer. */
 export const peerRef: (id: PeerId) => PeerRef | undefined = keyedPeer;
 
-/** Who sent an inbound ledger stream; undefined (and the stream aborted) unless a keyed peer on a direct connection. */
-function directSender(stream: Stream, connection: Connection): PeerRef | undefined {
-  const from = peerRef(connection.remotePeer);
-  if (from !== undefined && isDirectConnection(connection)) return from;
-  stream.abort(new Error('ledger messages are accepted on direct connections from Ed25519 peers only'));
-  return undefined;
-}
 
 export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
   /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
-  const connectionsTo = (peer: PeerRef): Connection[] =>
-    node.getConnections().filter((x) => x.remotePeer.toString() === peer.id && isDirectConnection(x)).sort((a, b) => b.timeline.open - a.timeline.open);
+  const connectionsTo = (peer: PeerRef): Connection[] => directConnectionsTo(node, peer.id);
 
   const openStream = async (peer: PeerRef, signal: AbortSignal): Promise<Stream> => {
     const candidates = connectionsTo(peer);
@@ -78,50 +64,13 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
     }
   };
 
-  /** Our push stream on each connection (by connection id), opened on first use; writes go one at a time. */
-  const pushes = new Map<string, { lp: Promise<LpStream>; writing: Promise<void> }>();
+  const pushes = pushChannel<LedgerMessage>(node, { protocol: LEDGER_PUSH_PROTOCOL, maxFrameBytes: MAX_LEDGER_FRAME_BYTES, encode: encodeLedgerMessage, decode: decodeLedgerMessage });
 
-  /**
-   * Pushes on every direct connection to the peer id, done when one write is:
-   * two live connections under one id can be two devices running one identity
-   * (a restored backup), and a fraud proof against it must reach both.
-   */
   const push = async (peer: PeerRef, message: LedgerMessage): Promise<void> => {
-    const candidates = connectionsTo(peer);
-    if (candidates.length === 0) throw new PeerUnreachableError(`no direct connection to ${peer.id.slice(-8)}`);
     try {
-      await Promise.any(candidates.map((c) => pushOn(c, peer, message)));
+      await pushes.send(peer, message);
     } catch (err) {
-      throw (err as AggregateError).errors[0] as Error;
-    }
-  };
-
-  const pushOn = async (c: Connection, peer: PeerRef, message: LedgerMessage): Promise<void> => {
-    let p = pushes.get(c.id);
-    if (p === undefined) {
-      const opened = c.newStream(LEDGER_PUSH_PROTOCOL, { signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) }).then((stream) => {
-        const drop = (): void => {
-          if (pushes.get(c.id) === entry) pushes.delete(c.id);
-        };
-        stream.addEventListener('close', drop);
-        return lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
-      });
-      const entry = { lp: opened, writing: Promise.resolve() };
-      pushes.set(c.id, entry);
-      opened.catch(() => pushes.get(c.id) === entry && pushes.delete(c.id));
-      p = entry;
-    }
-    const entry = p;
-    const frame = encodeLedgerMessage(message);
-    const done = entry.writing.then(async () => (await entry.lp).write(frame, { signal: AbortSignal.timeout(INBOUND_READ_TIMEOUT_MS) }));
-    entry.writing = done.catch(() => undefined);
-    try {
-      await done;
-    } catch (err) {
-      // A push stream that failed once is not trusted again; the next message opens a new one.
-      if (pushes.get(c.id) === entry) pushes.delete(c.id);
-      void entry.lp.then((lp) => lp.unwrap().abort(err as Error)).catch(() => undefined);
-      throw new PeerUnreachableError(`${peer.id.slice(-8)}: ${(err as Error).message}`);
+      throw err instanceof PushUnreachableError ? new PeerUnreachableError(err.message) : err;
     }
   };
 
@@ -135,7 +84,7 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
       void node.handle(
         LEDGER_PROTOCOL,
         async (stream, connection) => {
-          const from = directSender(stream, connection);
+          const from = directSender(stream, connection, 'ledger messages');
           if (from === undefined) return;
           try {
             const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
@@ -150,37 +99,13 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
         },
         { maxInboundStreams: MAX_INBOUND_STREAMS },
       );
-      void node.handle(
-        LEDGER_PUSH_PROTOCOL,
-        async (stream, connection) => {
-          const from = directSender(stream, connection);
-          if (from === undefined) return;
-          try {
-            const lp = lpStream(stream, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
-            // A few messages at once (handling one may send on to others, whose handling may send back to us);
-            // beyond that, a sender that outpaces us waits (back-pressure): nothing queues without bound.
-            const handling = new Set<Promise<unknown>>();
-            for (;;) {
-              const message = decodeLedgerMessage((await lp.read()).subarray());
-              const h = handler(from, message)
-                .catch(() => undefined)
-                .finally(() => handling.delete(h));
-              handling.add(h);
-              if (handling.size >= MAX_PUSH_HANDLING) await Promise.race(handling);
-            }
-          } catch (err) {
-            // The stream ended, or a frame was malformed or oversized: drop this stream (the sender opens another).
-            stream.abort(err as Error);
-          }
-        },
-        { maxInboundStreams: MAX_INBOUND_PUSH_STREAMS },
-      );
+      pushes.serve(async (from, message) => {
+        await handler(from, message);
+      });
     },
     stop() {
       void node.unhandle(LEDGER_PROTOCOL);
-      void node.unhandle(LEDGER_PUSH_PROTOCOL);
-      for (const p of pushes.values()) void p.lp.then((lp) => lp.unwrap().abort(new Error('ledger stopped'))).catch(() => undefined);
-      pushes.clear();
+      pushes.stop();
     },
   };
 }

@@ -13,6 +13,7 @@ import type { MemoryHub } from './memory-transport.ts';
 import type { LedgerSeams } from './seams.ts';
 import { BANDWIDTH } from './transactions/bandwidth.ts';
 import { defaultRegistry } from './transactions/default-registry.ts';
+import type { TransactionRegistry } from './transactions/registry.ts';
 import { inlineVerifier } from './verifier.ts';
 
 export interface TestLedger {
@@ -23,7 +24,7 @@ export interface TestLedger {
   seams: LedgerSeams;
 }
 
-export async function startTestLedger(hub: MemoryHub, name: string, seed: Uint8Array, db: string, now: () => number = Date.now): Promise<TestLedger> {
+export async function startTestLedger(hub: MemoryHub, name: string, seed: Uint8Array, db: string, now: () => number = Date.now, registry: TransactionRegistry = defaultRegistry()): Promise<TestLedger> {
   const publicKey = publicKeyFromSeed(seed);
   const ref = { id: name, publicKey };
   const store = await IdbBlockStore.open(publicKey, now, db);
@@ -31,7 +32,7 @@ export async function startTestLedger(hub: MemoryHub, name: string, seed: Uint8A
   const ledger = await LedgerService.start({
     signer: nobleSigner(seed),
     store,
-    registry: defaultRegistry(),
+    registry,
     verifier: inlineVerifier(nobleEngine),
     transport: hub.join(ref),
     now,

@@ -281,7 +281,7 @@ export function isAtLeast(outcome: ValidationOutcome, atLeast: ValidationOutcome
  * use neighbourhoodIn.
  */
 export async function loadNeighbourhood(store: BlockStoreReader, block: HalfBlock, registry: TransactionRegistry): Promise<Neighbourhood> {
-  return neighbourhoodIn(await loadWindow(store, [block]), block, registry);
+  return neighbourhoodIn(await loadWindow(store, [block], (t) => registry.isTokenType(t)), block, registry);
 }
 
 /** loadNeighbourhood, then validateBlock. */

@@ -8,8 +8,19 @@ import { binaryKey } from '../codec/bytes.ts';
 import { isAgreement, type HalfBlock } from './block.ts';
 import type { BlockStoreReader } from './block-store.ts';
 import { MemoryBlockStore } from './memory-store.ts';
+import { MAX_TOTALS_WALK } from './constants.ts';
 
-export async function loadWindow(store: BlockStoreReader, blocks: readonly HalfBlock[]): Promise<MemoryBlockStore> {
+/** Blocks fetched per step when walking back to an owner's previous token block: one range query covers a typical run of orders and trade records. */
+const TOTALS_STEP = 64;
+
+/**
+ * `isTokenType`: when given, each owner's window also reaches back (up to
+ * MAX_TOTALS_WALK blocks) to the nearest token-carrying block before it, so
+ * running totals are known across runs of blocks that carry none (orders,
+ * trade records); without it, a token block after two such blocks would be
+ * graded as if its history were missing.
+ */
+export async function loadWindow(store: BlockStoreReader, blocks: readonly HalfBlock[], isTokenType?: (type: string) => boolean): Promise<MemoryBlockStore> {
   const spans = new Map<string, { pk: Uint8Array; min: number; max: number }>();
   const widen = (pk: Uint8Array, seq: number): void => {
     const k = binaryKey(pk);
@@ -37,5 +48,19 @@ export async function loadWindow(store: BlockStoreReader, blocks: readonly HalfB
   );
   const view = new MemoryBlockStore();
   for (const list of fetched) for (const b of list) view.putSync(b);
+  if (isTokenType !== undefined) await Promise.all([...spans.values()].map((span) => reachPreviousTokenBlock(store, view, span.pk, span.min, isTokenType)));
   return view;
+}
+
+/** Loads the owner's blocks back from `seq` until a token block, a gap, the genesis or MAX_TOTALS_WALK blocks. */
+async function reachPreviousTokenBlock(store: BlockStoreReader, view: MemoryBlockStore, pk: Uint8Array, seq: number, isTokenType: (type: string) => boolean): Promise<void> {
+  let s = seq - 1;
+  for (let walked = 0; s >= 1 && walked < MAX_TOTALS_WALK; walked++, s--) {
+    let b = view.getSync(pk, s);
+    if (b === undefined) {
+      for (const fetched of await store.range(pk, Math.max(1, s - TOTALS_STEP + 1), s)) view.putSync(fetched);
+      b = view.getSync(pk, s);
+    }
+    if (b === undefined || isTokenType(b.type)) return;
+  }
 }

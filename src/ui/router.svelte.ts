@@ -3,6 +3,7 @@ export const ROUTES = [
   { path: 'files', label: 'Files' },
   { path: 'network', label: 'Network' },
   { path: 'ledger', label: 'Ledger' },
+  { path: 'market', label: 'Market' },
   { path: 'circuits', label: 'Circuits' },
   { path: 'identity', label: 'Identity' },
   { path: 'settings', label: 'Settings' },

@@ -47,7 +47,7 @@ describe('registerExchangeTypes', () => {
   it('validates a trade-init pair between the two traders', async () => {
     const alice = trader('alice', 1);
     const bob = trader('bob', 2);
-    const tx = tradeInitType.encode({ tradeId: new Uint8Array(16).fill(1), ask: { trader: alice.publicKey, orderNumber: 1 }, bid: { trader: bob.publicKey, orderNumber: 1 }, pair: 'MBT/ETH', quantity: 4n * MIB, price: 100n, quoteAmount: 400n, installmentBytes: MIB });
+    const tx = tradeInitType.encode({ tradeId: new Uint8Array(16).fill(1), ask: { trader: alice.publicKey, orderNumber: 1 }, bid: { trader: bob.publicKey, orderNumber: 1 }, pair: 'MBT/ETH', quantity: 4n * MIB, price: 100n, quoteAmount: 400n, installmentBytes: MIB, quoteAddress: new Uint8Array(20).fill(7) });
     const proposal = createProposal(alice, head(alice), bob.publicKey, TRADE_INIT, tx, T0);
     const agreement = createAgreement(bob, head(bob), proposal, tx, T0 + 1);
     expect((await validateInStore(storeWith(proposal), agreement, registry)).errors).toEqual([]);

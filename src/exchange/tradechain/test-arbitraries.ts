@@ -28,6 +28,7 @@ export const arbitraryTradeInit: fc.Arbitrary<TradeInitTx> = fc.record({
   price: u64,
   quoteAmount: u128,
   installmentBytes: u64,
+  quoteAddress: bytes(20),
 });
 
 export const arbitraryTradeDone: fc.Arbitrary<TradeDoneTx> = fc.record({

@@ -8,7 +8,7 @@ import { tradeDoneType, tradeInitType, type TradeDoneTx, type TradeInitTx } from
 const alice = new Uint8Array(32).fill(1);
 const bob = new Uint8Array(32).fill(2);
 const carol = new Uint8Array(32).fill(3);
-const init: TradeInitTx = { tradeId: new Uint8Array(16).fill(9), ask: { trader: alice, orderNumber: 1 }, bid: { trader: bob, orderNumber: 7 }, pair: MBT_ETH, quantity: 4n << 20n, price: 1000n, quoteAmount: 4000n, installmentBytes: 1n << 20n };
+const init: TradeInitTx = { tradeId: new Uint8Array(16).fill(9), ask: { trader: alice, orderNumber: 1 }, bid: { trader: bob, orderNumber: 7 }, pair: MBT_ETH, quantity: 4n << 20n, price: 1000n, quoteAmount: 4000n, installmentBytes: 1n << 20n, quoteAddress: new Uint8Array(20).fill(7) };
 const done: TradeDoneTx = { tradeId: init.tradeId, ask: init.ask, bid: init.bid, outcome: 'completed', baseTransferred: init.quantity, quoteTransferred: 4000n, defaulter: 'none', reason: '' };
 const aliceToBob = { publicKey: alice, linkPublicKey: bob } as never;
 const bobToAlice = { publicKey: bob, linkPublicKey: alice } as never;

@@ -12,7 +12,8 @@
  *   bid order ref, pair, u64 quantity (base units: the tokens sold), u64 price
  *   (wei per MiB), u128 quote amount (wei: costOf(quantity, price), rounded down),
  *   u64 installment bytes (the seller's token installment; the settlement's
- *   schedule, installments.ts, derives every payment from these three)
+ *   schedule, installments.ts, derives every payment from these three),
+ *   20-byte quote address (the seller's Ether address the buyer pays to)
  * Encoding of trade-done:
  *   16-byte trade id, ask order ref, bid order ref, u8 outcome (0 completed,
  *   1 failed), u64 base transferred, u128 quote transferred, u8 defaulter
@@ -32,6 +33,8 @@ import { MAX_INSTALLMENTS, MAX_ORDER_QUANTITY, MAX_PRICE, MAX_TRADE_REASON_BYTES
 import { readOrderRef, readPair, readTradeId, readU128, writeOrderRef, writePair, writeTradeId, writeU128, type OrderRef } from './fields.ts';
 
 export const TRADE_INIT = 'trade-init';
+/** An Ethereum address: 20 bytes. */
+export const ADDRESS_BYTES = 20;
 export const TRADE_DONE = 'trade-done';
 
 export interface TradeInitTx {
@@ -45,6 +48,8 @@ export interface TradeInitTx {
   quoteAmount: bigint;
   /** Bytes per token installment (the last may be smaller). */
   installmentBytes: bigint;
+  /** The ask side's Ether address, where the bid side pays: signed by both, so a payment elsewhere is no payment. */
+  quoteAddress: Uint8Array;
 }
 
 export type TradeOutcome = 'completed' | 'failed';
@@ -80,14 +85,14 @@ export function identicalAgreement<T>(encode: (tx: T) => Uint8Array, what: strin
 
 function encodeInit(tx: TradeInitTx): Uint8Array {
   const w = writeOrderRef(writeOrderRef(writeTradeId(new BinaryWriter(128), tx.tradeId), tx.ask), tx.bid);
-  return writeU128(writePair(w, tx.pair).u64(tx.quantity).u64(tx.price), tx.quoteAmount).u64(tx.installmentBytes).finish();
+  return writeU128(writePair(w, tx.pair).u64(tx.quantity).u64(tx.price), tx.quoteAmount).u64(tx.installmentBytes).fixed(tx.quoteAddress, ADDRESS_BYTES).finish();
 }
 
 export const tradeInitType: TransactionType<TradeInitTx> = {
   name: TRADE_INIT,
   decode(bytes) {
     const r = new BinaryReader(bytes);
-    const tx = { tradeId: readTradeId(r), ask: readOrderRef(r, 'ask'), bid: readOrderRef(r, 'bid'), pair: readPair(r), quantity: r.u64('quantity'), price: r.u64('price'), quoteAmount: readU128(r, 'quote amount'), installmentBytes: r.u64('installment bytes') };
+    const tx = { tradeId: readTradeId(r), ask: readOrderRef(r, 'ask'), bid: readOrderRef(r, 'bid'), pair: readPair(r), quantity: r.u64('quantity'), price: r.u64('price'), quoteAmount: readU128(r, 'quote amount'), installmentBytes: r.u64('installment bytes'), quoteAddress: r.fixed(ADDRESS_BYTES, 'quote address') };
     r.end('trade-init');
     return tx;
   },

@@ -25,6 +25,7 @@ import {
   isAddress,
   http,
   TimeoutError,
+  TransactionNotFoundError,
   TransactionReceiptNotFoundError,
   WaitForTransactionReceiptTimeoutError,
   type Hash,
@@ -130,6 +131,24 @@ export class EthWallet {
       }
       const tip = await read.getBlockNumber({ cacheTime: 0 });
       return tip < mined ? 0 : Number(tip - mined + 1n);
+    });
+  }
+
+  /**
+   * A payment as the chain shows it: recipient, value and confirmations (0
+   * while pending); undefined while the node does not know the transaction.
+   * A reverted transaction throws TransactionFailedError: it paid nothing.
+   */
+  async payment(hash: Hash): Promise<{ to: string | undefined; value: bigint; confirmations: number } | undefined> {
+    return this.rpc(async ({ read }) => {
+      let tx;
+      try {
+        tx = await read.getTransaction({ hash });
+      } catch (err) {
+        if (err instanceof TransactionNotFoundError) return undefined;
+        throw err;
+      }
+      return { to: tx.to?.toLowerCase(), value: tx.value, confirmations: await this.confirmations(hash) };
     });
   }
 

@@ -1,0 +1,12 @@
+/**
+ * Starts the market of a running tab on first use (the Market page opened,
+ * or a trade was active before a reload): its code arrives by dynamic import.
+ */
+import type { MarketHandle } from '../exchange/market-api.ts';
+import { loadMarket } from '../exchange/lazy-market.ts';
+import type { RunningPhase } from './app-session.ts';
+import type { MarketSeams } from '../exchange/seams.ts';
+
+export function startMarket(running: RunningPhase, seams?: MarketSeams): Promise<MarketHandle> {
+  return loadMarket().then((m) => m.MarketService.start(m.marketDepsOf(running, seams)));
+}

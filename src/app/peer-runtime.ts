@@ -1,0 +1,37 @@
+/**
+ * Browser glue: starts the peer stack of a tab (libp2p, the ledger, reputation,
+ * WebTorrent sharing, circuits, exits). app-session.ts reaches this module only
+ * by dynamic import, after the shell has rendered "Starting your peer…", so the
+ * app's first load carries none of it (issue #14's first-load budget; see
+ * `npm run size`). Outside this file, import only types from these services.
+ */
+import type { Identity } from '../identity/identity.ts';
+import type { NetConfig } from '../net/net-config.ts';
+import { PeerService } from '../net/peer-service.ts';
+import { startLedger } from './ledger-runtime.ts';
+import { SharingService } from '../sharing/sharing-service.ts';
+import { CircuitService } from '../circuits/circuit-service.ts';
+import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
+import { ExitService } from '../exits/exit-service.ts';
+import { judgingOf, startReputation } from './reputation-runtime.ts';
+import type { FaultSeams } from './fault-seams.ts';
+import type { RunningPhase } from './app-session.ts';
+
+export { restoreLedgerRecords } from './ledger-runtime.ts';
+
+/** The services of a running tab: a RunningPhase without what app-session knows before the peer starts. */
+export type PeerParts = Omit<RunningPhase, 'phase' | 'identity' | 'config' | 'identityCreated'>;
+
+export async function startPeer(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<PeerParts> {
+  const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
+  const ledger = await startLedger(identity, service.node, seams?.ledger);
+  const reputation = startReputation(ledger);
+  const judging = judgingOf(reputation);
+  const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, judge: judging.judge, seams: seams?.sharing });
+  const circuits = await CircuitService.start(service.node, identity, ledger.service, seams?.circuits, judging);
+  const hidden = new HiddenSwarms(service.node, circuits, sharing);
+  await hidden.start();
+  hidden.resume();
+  const exits = new ExitService({ circuits, sharing, ledger: ledger.service, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, seams: seams?.exits });
+  return { service, ledger, sharing, circuits, hidden, exits, reputation };
+}

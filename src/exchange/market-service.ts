@@ -1,0 +1,673 @@
+/**
+ * The market of one tab (browser glue, loaded on first use through
+ * lazy-market.ts): it runs a matchmaker (any peer with the market open is
+ * one), places and cancels my orders as signed TradeChain blocks, handles
+ * matches of my orders by negotiating with the counterparty, records
+ * trade-init as a pair, and settles each trade in installments
+ * (trade-runner.ts). Every decision is made by the pure parts (matchmaker.ts,
+ * negotiation.ts, settlement.ts); this wires them to the network, the
+ * ledger, the wallet and the store, and ticks them once a second.
+ */
+import type { Libp2p } from 'libp2p';
+import { fromHex, toHex } from '../codec/bytes.ts';
+import { isAgreement, isProposal, type HalfBlock } from '../ledger/block.ts';
+import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
+import { ANY_COUNTERPARTY } from '../ledger/constants.ts';
+import type { LedgerService } from '../ledger/ledger-service.ts';
+import type { IdbBlockStore } from '../ledger/idb-store.ts';
+import { TRANSFER, transferType } from '../ledger/transactions/transfer.ts';
+import { MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE, TRADE_ID_BYTES } from './constants.ts';
+import { installmentLimit, maxTradeTokens, roundCount, validateTerms } from './installments.ts';
+import { libp2pMarketChannel, type MarketChannel } from './market-channel.ts';
+import { MarketError, type MarketHandle, type MarketSnapshot, type MyOrder, type OrderQuote, type OrderRequest, type TradeView, type WalletView } from './market-api.ts';
+import { MAX_ORDER_TTL, orderIdOf, orderRefOf, type MarketMessage } from './market-wire.ts';
+import { Matchmaker, type MatchmakerAction } from './matchmaker.ts';
+import { NegotiationError, Negotiations, type AgreedTerms, type DeclineReason, type NegotiationAction } from './negotiation.ts';
+import { costOf, orderFromBlock, type Order } from './order.ts';
+import type { MarketSeams } from './seams.ts';
+import { DEFAULT_STEP_TIMEOUT_MS } from './settlement-constants.ts';
+import { parseTransferReference } from './trade-records.ts';
+import { TradeRunner, type TradeDeps, type TradeLedger, type TradeWallet } from './trade-runner.ts';
+import { TradeStore, type StoredTrade } from './trade-store.ts';
+import { TraderOrders } from './trader-orders.ts';
+import { ASK, BID, askType, bidType, cancelOrderType, CANCEL_ORDER } from './tradechain/order-tx.ts';
+import { TRADE_PAYMENT, tradePaymentType } from './tradechain/payment-tx.ts';
+import { TRADE_DONE, TRADE_INIT, tradeDoneType, tradeInitType, type TradeInitTx } from './tradechain/trade-tx.ts';
+import { loadWallet } from './wallet/lazy.ts';
+import { MARKET_ACTIVE_KEY } from './lazy-market.ts';
+import type { BrowserWallet } from './wallet/browser-wallet.ts';
+import type { RunningPhase } from '../app/app-session.ts';
+
+/** The market's clock: deadlines of reservations, negotiations and installments are checked this often. */
+export const MARKET_TICK_MS = 1_000;
+/** Matchmakers a trader sends each order to directly: each passes it on (MAX_FORWARD, ttl), so a few suffice. */
+export const ORDER_FANOUT = 8;
+/** Gas of a plain Ether transfer: what each installment of the buyer costs in fees. */
+export const ETHER_TRANSFER_GAS = 21_000n;
+/** Matches remembered with their matchmaker, to tell it the outcome: a negotiation ends within the reservation (30 s). */
+const MAX_MATCHES_REMEMBERED = 1_000;
+/** Agreed terms awaiting the seller's trade-init: the seller signs at once, so a minute is ample. */
+const AGREED_TTL_MS = 60_000;
+/** Problems reported by the matchmaker and the trader (for tests and a log), newest kept. */
+const MAX_REJECTIONS = 100;
+/** A buyer's trade-init that was never countersigned (its agreement failed) is given up after this. */
+const INITIATING_TTL_MS = 5 * 60_000;
+
+export interface MarketServiceDeps {
+  me: Uint8Array;
+  ledger: LedgerService;
+  blocks: Pick<IdbBlockStore, 'get' | 'agreementsFor'>;
+  channel: MarketChannel;
+  /** The counterparty's trusted standing in bytes (reputation), undefined while unknown. */
+  standing(keyHex: string): bigint | undefined;
+  openWallet(): Promise<BrowserWallet>;
+  openStore(identityHex: string): Promise<TradeStore>;
+  now(): number;
+  random(): number;
+  randomBytes(n: number): Uint8Array;
+  seams?: MarketSeams | undefined;
+}
+
+export interface Rejection {
+  from: string;
+  reason: string;
+  detail: string;
+  at: number;
+}
+
+export function marketDepsOf(running: RunningPhase, seams?: MarketSeams): MarketServiceDeps {
+  const node: Libp2p = running.service.node;
+  return {
+    me: running.identity.publicKey,
+    ledger: running.ledger.service,
+    blocks: running.ledger.store,
+    channel: libp2pMarketChannel(node),
+    standing: (key) => running.reputation?.standing(key),
+    openWallet: async () => (await loadWallet()).openBrowserWallet(),
+    openStore: (hex) => TradeStore.open(hex),
+    now: Date.now,
+    random: Math.random,
+    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    seams,
+  };
+}
+
+export class MarketService implements MarketHandle {
+  private readonly meHex: string;
+  private readonly matchmaker: Matchmaker;
+  private readonly orders: TraderOrders;
+  private readonly negotiations: Negotiations;
+  private readonly runners = new Map<string, TradeRunner>();
+  /** Trades not settling: initiating or aborted (for taken quantities and the page). */
+  private readonly pendingTrades = new Map<string, StoredTrade>();
+  private readonly matchmakerOf = new Map<string, string>();
+  /** Matches in which I was proposed to: I am the buyer. */
+  private readonly asBuyer = new Set<string>();
+  private readonly agreed = new Map<string, { terms: AgreedTerms; at: number }>();
+  private readonly listeners = new Set<() => void>();
+  private readonly rejected: Rejection[] = [];
+  private walletView: WalletView = { tokens: 0n, tokensCommitted: 0n, weiCommitted: 0n };
+  private wallet: BrowserWallet | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
+  private stopped = false;
+
+  private constructor(
+    private readonly deps: MarketServiceDeps,
+    private readonly store: TradeStore,
+  ) {
+    this.meHex = toHex(deps.me);
+    this.orders = new TraderOrders(this.meHex, deps.now, (id) => this.takenOf(id));
+    this.matchmaker = new Matchmaker({ me: deps.me, verifyOrderBlock: (b) => this.verify(b), random: deps.random });
+    this.negotiations = new Negotiations({ now: deps.now, me: this.meHex, order: (id) => this.orders.view(id) });
+  }
+
+  static async start(deps: MarketServiceDeps): Promise<MarketService> {
+    const store = await deps.openStore(toHex(deps.me));
+    const market = new MarketService(deps, store);
+    await market.load();
+    market.listen();
+    return market;
+  }
+
+  // ---- the page's API -------------------------------------------------------------
+
+  snapshot(): MarketSnapshot {
+    const depth = this.matchmaker.book.depth();
+    const trades: TradeView[] = [...this.runners.values()].map((r) => r.view()).sort((a, b) => b.startedAt - a.startedAt);
+    return {
+      pair: MBT_ETH,
+      book: { bids: depth.bids, asks: depth.asks },
+      myOrders: this.orders.myOrders(),
+      trades,
+      wallet: { ...this.walletView, ...this.committed() },
+      matchmaker: { orders: [...this.matchmaker.book.orders()].length, matchesInFlight: this.matchmaker.matchesInFlight, peers: this.deps.channel.peers().length },
+    };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  quote(request: Pick<OrderRequest, 'side' | 'quantity' | 'price'>): OrderQuote {
+    const quantity = request.quantity > 0n ? request.quantity : 0n;
+    const installments = quantity === 0n ? 0 : roundCount({ tokens: quantity, wei: 1n, installmentBytes: installmentLimit(undefined) });
+    return { wei: costOf(quantity, request.price), installments, etherTransactions: installments, gasPerTransaction: ETHER_TRANSFER_GAS, marketFee: 0n };
+  }
+
+  async placeOrder(request: OrderRequest): Promise<MyOrder> {
+    this.assertRunning();
+    const { side, quantity, price, lifetimeMs } = request;
+    if (quantity < MIN_ORDER_QUANTITY || quantity > MAX_ORDER_QUANTITY) throw new MarketError('bad-order', `An order is for 1 MiB to 1 TiB of tokens; ${quantity} bytes is outside that.`);
+    if (price < MIN_PRICE || price > MAX_PRICE) throw new MarketError('bad-order', 'The price must be at least 1 wei per MiB and at most 1 ETH per MiB.');
+    if (!(lifetimeMs > 0) || lifetimeMs > MAX_ORDER_LIFETIME_MS) throw new MarketError('bad-order', 'An order lives from a moment up to a week; choose a lifetime in that range.');
+    const wallet = await this.openWallet();
+    if (wallet.endpoint === undefined) {
+      throw new MarketError('no-endpoint', wallet.endpointError?.message ?? 'No Ethereum endpoint is set, so Ether cannot be paid or seen. Set one in Settings (or open the app with ?eth=<url>) and reload.');
+    }
+    await this.refreshWallet();
+    if (side === ASK) {
+      const free = this.walletView.tokens - this.committed().tokensCommitted - this.openAsks();
+      if (quantity > free) throw new MarketError('no-funds', `You have ${free > 0n ? free : 0n} bytes of tokens free to sell, less than the ${quantity} this order offers. Earn tokens by seeding, or sell less.`);
+    } else {
+      const available = this.walletView.ether?.available ?? 0n;
+      const cost = costOf(quantity, price) + this.committed().weiCommitted + this.openBidsWei();
+      if (cost > available) throw new MarketError('no-funds', `This order and your open ones need ${cost} wei, and your wallet has ${available}. Fund your wallet's address or buy less.`);
+    }
+    const now = this.deps.now();
+    const tx = { orderNumber: this.orders.nextOrderNumber(), pair: MBT_ETH, quantity, price, expiry: now + lifetimeMs };
+    const type = side === ASK ? askType : bidType;
+    const block = await this.deps.ledger.signProposal({ id: 'any', publicKey: ANY_COUNTERPARTY }, side, () => type.encode(tx));
+    const order = orderFromBlock(block);
+    await this.store.putOrder({ id: order.id, block: encodeBlock(block), cancelled: false });
+    this.orders.addMine(order);
+    this.markActive();
+    await this.feedOwnMatchmaker(block);
+    await this.sendOrder(block);
+    this.changed();
+    return this.orders.myOrders().find((o) => o.id === order.id)!;
+  }
+
+  async cancelOrder(id: string): Promise<void> {
+    this.assertRunning();
+    const order = this.orders.mineById(id);
+    if (order === undefined) throw new MarketError('unknown-order', 'This order is not one of yours in this browser; reload the page.');
+    const block = await this.deps.ledger.signProposal({ id: 'any', publicKey: ANY_COUNTERPARTY }, CANCEL_ORDER, () => cancelOrderType.encode({ orderNumber: order.orderNumber }));
+    this.orders.cancelMine(id);
+    await this.store.putOrder({ id, block: encodeBlock(order.block), cancelled: true });
+    await this.feedOwnMatchmaker(block);
+    await this.sendOrder(block);
+    this.changed();
+  }
+
+  async refreshWallet(): Promise<void> {
+    const balance = await this.deps.ledger.verifiedBalance(this.deps.me);
+    const view: WalletView = { tokens: balance.net, tokensCommitted: 0n, weiCommitted: 0n };
+    try {
+      const wallet = await this.openWallet();
+      if (wallet.endpoint === undefined) {
+        view.etherError = wallet.endpointError?.message ?? 'No Ethereum endpoint is set: set one in Settings (or open the app with ?eth=<url>) to trade for Ether.';
+        view.ether = { address: wallet.wallet.address.toLowerCase(), available: 0n, pending: 0n };
+      } else {
+        view.endpoint = wallet.endpoint.url;
+        const b = await wallet.wallet.balance();
+        view.ether = { address: wallet.wallet.address.toLowerCase(), available: b.available, pending: b.pending };
+      }
+    } catch (err) {
+      view.etherError = (err as Error).message;
+    }
+    this.walletView = view;
+    this.changed();
+  }
+
+  /** What the matchmaker and the trader refused lately (tests, logs). */
+  rejections(): Rejection[] {
+    return [...this.rejected];
+  }
+
+  /** The signed block of an order this peer's book or trader holds (to pass on, or for tests). */
+  heldOrder(id: string): HalfBlock | undefined {
+    return (this.matchmaker.book.get(id) ?? this.orders.mineById(id) ?? this.orders.knownById(id))?.block;
+  }
+
+  /** The raw channel (test hooks only send hand-made frames over it). */
+  get channel(): MarketChannel {
+    return this.deps.channel;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const u of this.unsubscribe) u();
+    for (const r of this.runners.values()) r.stop();
+    for (const type of [TRANSFER, TRADE_INIT, TRADE_PAYMENT, TRADE_DONE]) this.deps.ledger.setAcceptancePolicy(type, undefined);
+    this.deps.channel.stop();
+    this.store.close();
+  }
+
+  // ---- start-up ----------------------------------------------------------------------
+
+  private async load(): Promise<void> {
+    for (const stored of await this.store.orders()) {
+      try {
+        this.orders.addMine(orderFromBlock(decodeBlock(stored.block)), stored.cancelled);
+      } catch {
+        // A record this version cannot read is skipped, not fatal.
+      }
+    }
+    for (const record of await this.store.trades()) {
+      if (record.snapshot !== undefined) this.runners.set(record.tradeId, TradeRunner.resume(record, this.tradeDeps()));
+      else if (record.phase === 'initiating' && this.deps.now() - record.startedAt < INITIATING_TTL_MS) this.pendingTrades.set(record.tradeId, record);
+    }
+    for (const o of this.orders.openOrders()) await this.feedOwnMatchmaker(o.block);
+  }
+
+  private listen(): void {
+    this.deps.channel.serve((from, message) => this.onMessage(from, message));
+    this.unsubscribe.push(this.deps.channel.onPeersChanged(() => this.peersChanged()));
+    this.unsubscribe.push(this.deps.ledger.subscribe((e) => void (e.type === 'own-chain' && this.onOwnBlock(e.block))));
+    this.deps.ledger.setAcceptancePolicy(TRANSFER, ({ proposal }) => this.answerTransfer(proposal));
+    this.deps.ledger.setAcceptancePolicy(TRADE_INIT, ({ proposal }) => this.answerTradeInit(proposal));
+    this.deps.ledger.setAcceptancePolicy(TRADE_PAYMENT, ({ proposal }) => this.runnerFor(proposal, tradePaymentType.decode(proposal.transaction).tradeId)?.answerPayment(proposal) ?? 'no such trade of mine is running');
+    this.deps.ledger.setAcceptancePolicy(TRADE_DONE, ({ proposal }) => this.runnerFor(proposal, tradeDoneType.decode(proposal.transaction).tradeId)?.answerDone(proposal) ?? 'no such trade of mine');
+    this.peersChanged();
+    this.timer = setInterval(() => this.tick(), MARKET_TICK_MS);
+    void this.refreshWallet();
+  }
+
+  // ---- the network ------------------------------------------------------------------
+
+  private async onMessage(from: string, message: MarketMessage): Promise<void> {
+    if (this.stopped) return;
+    switch (message.type) {
+      case 'order':
+        await this.onOrderFrame(from, message);
+        return;
+      case 'match':
+        this.onMatch(from, message);
+        return;
+      case 'propose':
+        // Negotiations checks that the bid proposed against is mine: here I am the buyer.
+        this.asBuyer.add(message.matchId);
+        if (this.asBuyer.size > MAX_MATCHES_REMEMBERED) this.asBuyer.delete(this.asBuyer.values().next().value!);
+        this.runNegotiation(this.negotiations.receive(from, message).actions);
+        return;
+      case 'counter':
+      case 'accept':
+      case 'decline':
+        this.runNegotiation(this.negotiations.receive(from, message).actions);
+        return;
+      case 'sync-request':
+      case 'sync-answer':
+      case 'match-outcome':
+        await this.runMatchmaker(await this.matchmaker.receive(from, message, this.deps.now()));
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** An order frame feeds my matchmaker; a counterparty's order verified there (or here) is also kept for my negotiations. */
+  private async onOrderFrame(from: string, message: Extract<MarketMessage, { type: 'order' }>): Promise<void> {
+    const actions = await this.matchmaker.receive(from, message, this.deps.now());
+    if (message.block.type !== CANCEL_ORDER) {
+      let order: Order | undefined;
+      try {
+        order = orderFromBlock(message.block);
+      } catch {
+        order = undefined;
+      }
+      // The matchmaker verified it unless it refused it: a refusal for invalidity is mine too.
+      const invalid = actions.some((a) => a.kind === 'dropped' && (a.reason === 'invalid' || a.reason === 'malformed'));
+      if (order !== undefined && !invalid && !this.orders.holds(order)) {
+        if (this.matchmaker.book.get(order.id)?.blockHash === order.blockHash || (await this.verify(message.block)) === 'valid') {
+          if (this.orders.addKnown(order) === 'conflict') this.reject(from, 'conflict', `another block for order ${order.id} is held`);
+        }
+      }
+    }
+    await this.runMatchmaker(actions);
+  }
+
+  private onMatch(from: string, m: Extract<MarketMessage, { type: 'match' }>): void {
+    const askId = orderIdOf(m.ask);
+    const bidId = orderIdOf(m.bid);
+    if (toHex(m.matchmaker) !== from) return this.reject(from, 'protocol', 'a match names another matchmaker than its sender');
+    if (!this.orders.isMine(askId) && !this.orders.isMine(bidId)) return;
+    this.rememberMatch(m.matchId, from);
+    // The buyer waits for the seller's proposal; only the seller acts on a match.
+    if (!this.orders.isMine(askId)) return;
+    const ask = this.orders.view(askId);
+    const bid = this.orders.view(bidId);
+    if (ask === undefined || bid === undefined) {
+      this.reject(from, 'order-unknown', `match ${m.matchId} names an order I do not hold verified`);
+      return this.tellOutcome(m.matchId, { kind: 'declined', reason: 'order-unknown' });
+    }
+    try {
+      this.runNegotiation(this.negotiations.start({ matchId: m.matchId, ask, bid, offer: { quantity: m.quantity, price: m.price } }));
+    } catch (err) {
+      if (!(err instanceof NegotiationError)) throw err;
+      const reason: DeclineReason = isDeclineReason(err.code) ? err.code : 'protocol';
+      this.reject(from, reason, err.message);
+      this.tellOutcome(m.matchId, { kind: 'declined', reason });
+    }
+  }
+
+  private runNegotiation(actions: NegotiationAction[]): void {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'send':
+          void this.send(a.to, a.message);
+          break;
+        case 'answer-needed':
+          this.answerOffer(a.matchId, a.offer.quantity, a.offer.price);
+          break;
+        case 'agreed':
+          if (a.terms.seller === this.meHex) void this.initiateTrade(a.terms);
+          else this.agreed.set(agreedKey(a.terms.askId, a.terms.bidId, a.terms.tokens, a.terms.price), { terms: a.terms, at: this.deps.now() });
+          this.changed();
+          break;
+        case 'declined':
+          this.tellOutcome(a.matchId, { kind: 'declined', reason: a.reason });
+          break;
+      }
+    }
+  }
+
+  /** The policy: accept what I can pay (Ether for a buyer; a seller's tokens were checked when it placed the order). */
+  private answerOffer(matchId: string, quantity: bigint, price: bigint): void {
+    if (this.asBuyer.has(matchId)) {
+      const free = (this.walletView.ether?.available ?? 0n) - this.committed().weiCommitted;
+      if (costOf(quantity, price) > free) return this.runNegotiation(this.negotiations.decline(matchId, 'no-funds'));
+    }
+    try {
+      this.runNegotiation(this.negotiations.accept(matchId));
+    } catch (err) {
+      if (!(err instanceof NegotiationError)) throw err;
+      this.runNegotiation(this.negotiations.decline(matchId, isDeclineReason(err.code) ? err.code : 'protocol'));
+    }
+  }
+
+  /** Seller: trade-init, proposed by me and countersigned by the buyer; then the settlement starts. */
+  private async initiateTrade(terms: AgreedTerms): Promise<void> {
+    const wallet = await this.openWallet();
+    const limit = installmentLimit(this.deps.standing(terms.buyer));
+    let installmentBytes = limit < terms.tokens ? limit : terms.tokens;
+    // A trade too big for the installments it may take is settled in larger ones (never above the cap: validateTerms).
+    while (terms.tokens > maxTradeTokens(installmentBytes)) installmentBytes *= 2n;
+    const tradeId = this.deps.randomBytes(TRADE_ID_BYTES);
+    const init: TradeInitTx = {
+      tradeId,
+      ask: orderRefOf(terms.askId),
+      bid: orderRefOf(terms.bidId),
+      pair: MBT_ETH,
+      quantity: terms.tokens,
+      price: terms.price,
+      quoteAmount: terms.wei,
+      installmentBytes,
+      quoteAddress: fromHex(wallet.wallet.address.slice(2).toLowerCase()),
+    };
+    const record: StoredTrade = { tradeId: toHex(tradeId), role: 'seller', counterparty: terms.buyer, init: tradeInitType.encode(init), askId: terms.askId, bidId: terms.bidId, startedAt: this.deps.now(), phase: 'initiating', etherSent: {}, recorded: false };
+    this.pendingTrades.set(record.tradeId, record);
+    await this.store.putTrade(record);
+    try {
+      const proposal = await this.deps.ledger.signProposal(this.peerRef(terms.buyer), TRADE_INIT, () => record.init);
+      await this.deps.ledger.requestAgreement(this.peerRef(terms.buyer), proposal);
+    } catch (err) {
+      record.phase = 'aborted';
+      record.problem = `The buyer did not countersign the trade: ${(err as Error).message}`;
+      this.pendingTrades.set(record.tradeId, record);
+      await this.store.putTrade(record);
+      this.tellOutcome(terms.matchId, { kind: 'declined', reason: 'protocol' });
+      this.changed();
+      return;
+    }
+    await this.beginSettlement(record, terms.matchId);
+  }
+
+  /** Buyer: countersigns a trade-init only for terms it agreed to in a negotiation. */
+  private async answerTradeInit(proposal: HalfBlock): Promise<true | string> {
+    const tx = tradeInitType.decode(proposal.transaction);
+    const askId = orderIdOf(tx.ask);
+    const bidId = orderIdOf(tx.bid);
+    const key = agreedKey(askId, bidId, tx.quantity, tx.price);
+    const agreed = this.agreed.get(key);
+    if (agreed === undefined || toHex(proposal.publicKey) !== agreed.terms.seller || !this.orders.isMine(bidId)) return 'I agreed to no such trade';
+    const check = validateTerms({ tokens: tx.quantity, wei: tx.quoteAmount, installmentBytes: tx.installmentBytes });
+    if (!check.ok) return `these trade terms are not acceptable (${check.problem})`;
+    this.agreed.delete(key);
+    const record: StoredTrade = { tradeId: toHex(tx.tradeId), role: 'buyer', counterparty: agreed.terms.seller, init: proposal.transaction, askId, bidId, startedAt: this.deps.now(), phase: 'initiating', etherSent: {}, recorded: false };
+    this.pendingTrades.set(record.tradeId, record);
+    await this.store.putTrade(record);
+    this.rememberMatch(`${record.tradeId}`, this.matchmakerOf.get(agreed.terms.matchId) ?? '');
+    return true;
+  }
+
+  /** My countersignature of a trade-init is in my chain: the buyer's settlement starts. */
+  private onOwnBlock(block: HalfBlock): void {
+    if (block.type !== TRADE_INIT || !isAgreement(block)) return;
+    const tradeId = toHex(tradeInitType.decode(block.transaction).tradeId);
+    const record = this.pendingTrades.get(tradeId);
+    if (record === undefined || record.role !== 'buyer' || record.phase !== 'initiating') return;
+    void this.beginSettlement(record, undefined);
+  }
+
+  private async beginSettlement(record: StoredTrade, matchId: string | undefined): Promise<void> {
+    this.pendingTrades.delete(record.tradeId);
+    const runner = await TradeRunner.begin(record, this.tradeDeps());
+    this.runners.set(record.tradeId, runner);
+    this.markActive();
+    if (matchId !== undefined) this.tellOutcome(matchId, { kind: 'traded', tradeId: fromHex(record.tradeId), quantity: tradeInitType.decode(record.init).quantity });
+    this.changed();
+  }
+
+  private answerTransfer(proposal: HalfBlock): true | string {
+    const ref = parseTransferReference(transferType.decode(proposal.transaction).reference);
+    const runner = ref === undefined ? undefined : this.runners.get(ref.tradeId);
+    if (runner === undefined || runner.counterparty !== toHex(proposal.publicKey)) return 'I countersign transfers only for my running trades';
+    return runner.answerTransfer(proposal);
+  }
+
+  private runnerFor(proposal: HalfBlock, tradeId: Uint8Array): TradeRunner | undefined {
+    const runner = this.runners.get(toHex(tradeId));
+    return runner !== undefined && runner.counterparty === toHex(proposal.publicKey) ? runner : undefined;
+  }
+
+  // ---- the matchmaker -----------------------------------------------------------------
+
+  private async feedOwnMatchmaker(block: HalfBlock): Promise<void> {
+    await this.runMatchmaker(await this.matchmaker.receive(this.meHex, { type: 'order', ttl: 0, block }, this.deps.now()));
+  }
+
+  private async runMatchmaker(actions: MatchmakerAction[]): Promise<void> {
+    for (const a of actions) {
+      if (a.kind === 'dropped') this.reject(a.from, a.reason, a.detail);
+      else if (a.to === this.meHex) await this.onMessage(this.meHex, a.message);
+      else await this.send(a.to, a.message);
+    }
+    if (actions.length > 0) this.changed();
+  }
+
+  private async sendOrder(block: HalfBlock): Promise<void> {
+    const peers = this.deps.channel.peers().slice(0, ORDER_FANOUT);
+    await Promise.all(peers.map((p) => this.send(p, { type: 'order', ttl: MAX_ORDER_TTL, block })));
+  }
+
+  private peersChanged(): void {
+    const peers = this.deps.channel.peers();
+    const before = new Set(this.knownPeers);
+    this.knownPeers = peers;
+    this.matchmaker.peersChanged(peers);
+    // A new peer hears my open orders (its book may be the one that matches them).
+    for (const p of peers.filter((q) => !before.has(q))) for (const o of this.orders.openOrders()) void this.send(p, { type: 'order', ttl: MAX_ORDER_TTL, block: o.block });
+  }
+
+  private knownPeers: string[] = [];
+
+  private tick(): void {
+    const now = this.deps.now();
+    void this.runMatchmaker(this.matchmaker.tick(now));
+    this.runNegotiation(this.negotiations.tick(now));
+    for (const r of this.runners.values()) r.tick(now);
+    for (const [key, a] of this.agreed) if (now - a.at > AGREED_TTL_MS) this.agreed.delete(key);
+    if (this.runners.size === 0 && this.orders.openOrders().length === 0) this.clearActive();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  private tradeDeps(): TradeDeps {
+    return {
+      ledger: this.tradeLedger(),
+      wallet: async () => this.tradeWallet(),
+      save: (t) => this.store.putTrade(t),
+      now: this.deps.now,
+      config: { stepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS, ...this.deps.seams?.settlement },
+      ...(this.deps.seams === undefined ? {} : { seams: this.deps.seams }),
+      changed: () => {
+        this.changed();
+        void this.refreshWallet();
+      },
+    };
+  }
+
+  private tradeLedger(): TradeLedger {
+    const ledger = this.deps.ledger;
+    return {
+      me: this.meHex,
+      propose: (to, type, tx) => ledger.signProposal(this.peerRef(to), type, tx),
+      requestAgreement: async (to, proposal) => {
+        const peer = ledger.directPeer(fromHex(to));
+        if (peer === undefined) throw new Error('the counterparty is not connected');
+        return (await ledger.requestAgreement(peer, proposal)).agreement;
+      },
+      findOwnProposal: async (type, matches) => (await ledger.ownChain(200)).find((b) => b.type === type && isProposal(b) && matches(b)),
+      countersignedTransfer: async (payerHex, seq) => {
+        const payer = fromHex(payerHex);
+        const block = await this.deps.blocks.get(payer, seq);
+        if (block === undefined || block.type !== TRANSFER || !isProposal(block)) return undefined;
+        const mine = (await this.deps.blocks.agreementsFor(payer, seq)).some((a) => toHex(a.publicKey) === this.meHex);
+        return mine ? block : undefined;
+      },
+    };
+  }
+
+  private async tradeWallet(): Promise<TradeWallet> {
+    const { wallet } = await this.openWallet();
+    return {
+      address: wallet.address.toLowerCase(),
+      send: (to, wei) => wallet.send(to, wei),
+      payment: (hash) => wallet.payment(hash as `0x${string}`),
+    };
+  }
+
+  private async openWallet(): Promise<BrowserWallet> {
+    this.wallet ??= await this.deps.openWallet();
+    return this.wallet;
+  }
+
+  private peerRef(keyHex: string): { id: string; publicKey: Uint8Array } {
+    const publicKey = fromHex(keyHex);
+    return this.deps.ledger.directPeer(publicKey) ?? { id: keyHex, publicKey };
+  }
+
+  private async verify(block: HalfBlock): Promise<'valid' | 'invalid'> {
+    const result = await this.deps.ledger.ingestBlocks([block]);
+    const outcome = result.validated.find((v) => v.block === block)?.result.outcome;
+    return outcome === undefined || outcome === 'invalid' ? 'invalid' : 'valid';
+  }
+
+  private async send(to: string, message: MarketMessage): Promise<void> {
+    try {
+      await this.deps.channel.send(to, message);
+    } catch {
+      // A peer that left misses this message; orders reach it again by sync or when it reconnects.
+    }
+  }
+
+  private tellOutcome(matchId: string, outcome: Extract<MarketMessage, { type: 'match-outcome' }>['outcome']): void {
+    const matchmaker = this.matchmakerOf.get(matchId);
+    if (matchmaker === undefined || matchmaker === '') return;
+    if (matchmaker === this.meHex) void this.runMatchmaker([]).then(async () => this.runMatchmaker(await this.matchmaker.receive(this.meHex, { type: 'match-outcome', matchId, outcome }, this.deps.now())));
+    else void this.send(matchmaker, { type: 'match-outcome', matchId, outcome });
+  }
+
+  private rememberMatch(matchId: string, matchmaker: string): void {
+    if (this.matchmakerOf.size >= MAX_MATCHES_REMEMBERED) this.matchmakerOf.delete(this.matchmakerOf.keys().next().value!);
+    this.matchmakerOf.set(matchId, matchmaker);
+  }
+
+  private reject(from: string, reason: string, detail: string): void {
+    this.rejected.push({ from, reason, detail, at: this.deps.now() });
+    if (this.rejected.length > MAX_REJECTIONS) this.rejected.shift();
+  }
+
+  /** Bytes of my order taken by trades: agreed, initiating, running or done in full; a failed one counts what was paid. */
+  private takenOf(orderId: string): bigint {
+    let taken = 0n;
+    for (const r of this.runners.values()) if (r.askId === orderId || r.bidId === orderId) taken += r.takenTokens();
+    for (const t of this.pendingTrades.values()) if (t.phase === 'initiating' && (t.askId === orderId || t.bidId === orderId)) taken += tradeInitType.decode(t.init).quantity;
+    for (const a of this.agreed.values()) if (a.terms.askId === orderId || a.terms.bidId === orderId) taken += a.terms.tokens;
+    return taken;
+  }
+
+  private committed(): { tokensCommitted: bigint; weiCommitted: bigint } {
+    let tokens = 0n;
+    let wei = 0n;
+    for (const r of this.runners.values()) {
+      const c = r.committed();
+      tokens += c.tokens;
+      wei += c.wei;
+    }
+    return { tokensCommitted: tokens, weiCommitted: wei };
+  }
+
+  private openAsks(): bigint {
+    return this.orders
+      .myOrders()
+      .filter((o) => o.status === 'open' && o.side === ASK)
+      .reduce((sum, o) => sum + o.remaining, 0n);
+  }
+
+  private openBidsWei(): bigint {
+    return this.orders
+      .myOrders()
+      .filter((o) => o.status === 'open' && o.side === BID)
+      .reduce((sum, o) => sum + costOf(o.remaining, o.price), 0n);
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new MarketError('not-running', 'The market stopped with the peer in this tab; reload the page.');
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  /** A reload starts the market at once while I have open orders or running trades (they must keep being answered). */
+  private markActive(): void {
+    try {
+      localStorage.setItem(MARKET_ACTIVE_KEY, '1');
+    } catch {
+      // Storage may be unavailable (private mode): the market then starts when the page opens.
+    }
+  }
+
+  private clearActive(): void {
+    try {
+      localStorage.removeItem(MARKET_ACTIVE_KEY);
+    } catch {
+      // See markActive.
+    }
+  }
+}
+
+function agreedKey(askId: string, bidId: string, tokens: bigint, price: bigint): string {
+  return `${askId}|${bidId}|${tokens}|${price}`;
+}
+
+const DECLINE_REASONS: ReadonlySet<string> = new Set<DeclineReason>(['price', 'quantity', 'order-unknown', 'order-expired', 'self-trade', 'no-funds', 'untrusted', 'busy', 'timeout', 'stalled', 'protocol']);
+
+function isDeclineReason(code: string): code is DeclineReason {
+  return DECLINE_REASONS.has(code);
+}
