@@ -16,7 +16,7 @@ import { ANY_COUNTERPARTY } from '../ledger/constants.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
 import type { IdbBlockStore } from '../ledger/idb-store.ts';
 import { TRANSFER, transferType } from '../ledger/transactions/transfer.ts';
-import { MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE, TRADE_ID_BYTES } from './constants.ts';
+import { PRICE_UNIT, MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE, TRADE_ID_BYTES } from './constants.ts';
 import { installmentLimit, maxTradeTokens, roundCount, validateTerms } from './installments.ts';
 import { libp2pMarketChannel, type MarketChannel } from './market-channel.ts';
 import { MarketError, type MarketHandle, type MarketSnapshot, type MyOrder, type OrderQuote, type OrderRequest, type TradeView, type WalletView } from './market-api.ts';
@@ -377,12 +377,13 @@ export class MarketService implements MarketHandle {
 
   /** The policy: accept what I can pay (Ether for a buyer; a seller's tokens were checked when it placed the order). */
   private answerOffer(matchId: string, quantity: bigint, price: bigint): void {
-    if (this.asBuyer.has(matchId)) {
-      const free = (this.walletView.ether?.available ?? 0n) - this.committed().weiCommitted;
-      if (costOf(quantity, price) > free) return this.runNegotiation(this.negotiations.decline(matchId, 'no-funds'));
-    }
     try {
-      this.runNegotiation(this.negotiations.accept(matchId));
+      const free = (this.walletView.ether?.available ?? 0n) - this.committed().weiCommitted;
+      if (this.asBuyer.has(matchId) && costOf(quantity, price) > free) {
+        // Less than offered, if what I can pay is still an order's worth: a counter, else a decline.
+        const affordable = free > 0n ? (free * PRICE_UNIT) / price : 0n;
+        this.runNegotiation(affordable < MIN_ORDER_QUANTITY ? this.negotiations.decline(matchId, 'no-funds') : this.negotiations.counter(matchId, affordable));
+      } else this.runNegotiation(this.negotiations.accept(matchId));
     } catch (err) {
       if (!(err instanceof NegotiationError)) throw err;
       this.runNegotiation(this.negotiations.decline(matchId, isDeclineReason(err.code) ? err.code : 'protocol'));
@@ -408,7 +409,7 @@ export class MarketService implements MarketHandle {
       installmentBytes,
       quoteAddress: fromHex(wallet.wallet.address.slice(2).toLowerCase()),
     };
-    const record: StoredTrade = { tradeId: toHex(tradeId), role: 'seller', counterparty: terms.buyer, init: tradeInitType.encode(init), askId: terms.askId, bidId: terms.bidId, startedAt: this.deps.now(), phase: 'initiating', etherSent: {}, recorded: false };
+    const record: StoredTrade = { tradeId: toHex(tradeId), role: 'seller', counterparty: terms.buyer, init: tradeInitType.encode(init), askId: terms.askId, bidId: terms.bidId, startedAt: this.deps.now(), matchId: terms.matchId, phase: 'initiating', etherSent: {}, recorded: false };
     this.pendingTrades.set(record.tradeId, record);
     await this.store.putTrade(record);
     try {
@@ -423,7 +424,7 @@ export class MarketService implements MarketHandle {
       this.changed();
       return;
     }
-    await this.beginSettlement(record, terms.matchId);
+    await this.beginSettlement(record);
   }
 
   /** Buyer: countersigns a trade-init only for terms it agreed to in a negotiation. */
@@ -437,10 +438,9 @@ export class MarketService implements MarketHandle {
     const check = validateTerms({ tokens: tx.quantity, wei: tx.quoteAmount, installmentBytes: tx.installmentBytes });
     if (!check.ok) return `these trade terms are not acceptable (${check.problem})`;
     this.agreed.delete(key);
-    const record: StoredTrade = { tradeId: toHex(tx.tradeId), role: 'buyer', counterparty: agreed.terms.seller, init: proposal.transaction, askId, bidId, startedAt: this.deps.now(), phase: 'initiating', etherSent: {}, recorded: false };
+    const record: StoredTrade = { tradeId: toHex(tx.tradeId), role: 'buyer', counterparty: agreed.terms.seller, init: proposal.transaction, askId, bidId, startedAt: this.deps.now(), matchId: agreed.terms.matchId, phase: 'initiating', etherSent: {}, recorded: false };
     this.pendingTrades.set(record.tradeId, record);
     await this.store.putTrade(record);
-    this.rememberMatch(`${record.tradeId}`, this.matchmakerOf.get(agreed.terms.matchId) ?? '');
     return true;
   }
 
@@ -450,16 +450,31 @@ export class MarketService implements MarketHandle {
     const tradeId = toHex(tradeInitType.decode(block.transaction).tradeId);
     const record = this.pendingTrades.get(tradeId);
     if (record === undefined || record.role !== 'buyer' || record.phase !== 'initiating') return;
-    void this.beginSettlement(record, undefined);
+    void this.beginSettlement(record);
   }
 
-  private async beginSettlement(record: StoredTrade, matchId: string | undefined): Promise<void> {
+  /** Both traders tell the match's matchmaker: it fills the orders in its book only when both did. */
+  private async beginSettlement(record: StoredTrade): Promise<void> {
     this.pendingTrades.delete(record.tradeId);
     const runner = await TradeRunner.begin(record, this.tradeDeps());
     this.runners.set(record.tradeId, runner);
     this.markActive();
-    if (matchId !== undefined) this.tellOutcome(matchId, { kind: 'traded', tradeId: fromHex(record.tradeId), quantity: tradeInitType.decode(record.init).quantity });
+    if (record.matchId !== undefined) this.tellOutcome(record.matchId, { kind: 'traded', tradeId: fromHex(record.tradeId), quantity: tradeInitType.decode(record.init).quantity });
     this.changed();
+    await this.closeIfFilled(record.role === 'seller' ? record.askId : record.bidId);
+  }
+
+  /**
+   * A filled order is cancelled by a signed block: books whose matchmaker did
+   * not make its match still hold it, and would keep matching it first.
+   */
+  private async closeIfFilled(id: string): Promise<void> {
+    if (this.orders.myOrders().find((o) => o.id === id)?.status !== 'filled') return;
+    try {
+      await this.cancelOrder(id);
+    } catch {
+      // The order stays in others' books until it expires; matches of it are declined ('quantity').
+    }
   }
 
   private answerTransfer(proposal: HalfBlock): true | string {
@@ -588,8 +603,9 @@ export class MarketService implements MarketHandle {
   private tellOutcome(matchId: string, outcome: Extract<MarketMessage, { type: 'match-outcome' }>['outcome']): void {
     const matchmaker = this.matchmakerOf.get(matchId);
     if (matchmaker === undefined || matchmaker === '') return;
-    if (matchmaker === this.meHex) void this.runMatchmaker([]).then(async () => this.runMatchmaker(await this.matchmaker.receive(this.meHex, { type: 'match-outcome', matchId, outcome }, this.deps.now())));
-    else void this.send(matchmaker, { type: 'match-outcome', matchId, outcome });
+    const message: MarketMessage = { type: 'match-outcome', matchId, outcome };
+    if (matchmaker === this.meHex) void this.matchmaker.receive(this.meHex, message, this.deps.now()).then((actions) => this.runMatchmaker(actions));
+    else void this.send(matchmaker, message);
   }
 
   private rememberMatch(matchId: string, matchmaker: string): void {

@@ -17,10 +17,13 @@
  *   counter, accept, decline   either trader -> the other, during negotiation.
  *   match-outcome   trader -> the matchmaker of the match: 'declined' (it releases
  *                   the reservation) or 'traded' with the trade id and quantity
- *                   (it consumes the reservation: OrderBook.complete).
+ *                   (once BOTH traders reported it alike, it consumes the
+ *                   reservation: OrderBook.complete).
  *   payment-notice  payer -> payee, once its wallet sent installment `index`: the
  *                   trade-payment transaction it proposes next, so the payee
- *                   starts watching the reference at once.
+ *                   starts watching the reference at once. Optional: 1.0 peers
+ *                   do not send it (the payee looks when the trade-payment's
+ *                   sign request arrives, and the payer asks again until seen).
  *   error           any -> any, in answer to a frame it could not use; never
  *                   answered (no error loops).
  *

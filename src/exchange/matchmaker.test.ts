@@ -258,10 +258,43 @@ describe('Matchmaker: matching', () => {
     expect(mm.book.reservation(m.matchId)).toBeDefined();
     expect(mm.book.available(ask.id)).toBe(MIB);
 
+    // One trader's report alone fills nothing: the reservation waits for the other's.
     expect(drops(await mm.receive(keyOf(alice), traded, T0))).toEqual([]);
+    expect(drops(await mm.receive(keyOf(alice), traded, T0))).toEqual([]);
+    expect(mm.book.reservation(m.matchId)).toBeDefined();
+    expect(drops(await mm.receive(keyOf(bob), traded, T0))).toEqual([]);
     expect(mm.book.available(ask.id)).toBe(MIB);
     expect(mm.book.reservation(m.matchId)).toBeUndefined();
     expect(drops(await mm.receive(keyOf(bob), declined, T0))).toEqual(['unknown-match']);
+  });
+
+  it('a trader alone cannot fill the other trader\'s order: a lone or contradicting trade report releases the reservation', async () => {
+    const [alice, bob] = [trader('alice', 1), trader('bob', 2)];
+    const { mm } = matchmaker();
+    const ask = orderFromBlock(signOrder(alice, 'ask', { quantity: MIB, price: 10n }));
+    await mm.receive(keyOf(alice), order(ask.block), T0);
+    const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
+    if (m?.type !== 'match') throw new Error('no match');
+    const traded = (id: number): MarketMessage => ({ type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'traded', tradeId: new Uint8Array(16).fill(id), quantity: MIB } });
+    // Bob claims a trade Alice never reports: when the reservation times out, Alice's ask is whole again.
+    await mm.receive(keyOf(bob), traded(1), T0);
+    expect(mm.book.available(ask.id)).toBe(0n);
+    mm.tick(T0 + RESERVATION_TIMEOUT_MS + 1);
+    expect(mm.book.available(ask.id)).toBe(MIB);
+    expect(mm.matchesInFlight).toBe(0);
+  });
+
+  it('releases when the traders report different trades', async () => {
+    const [alice, bob] = [trader('alice', 1), trader('bob', 2)];
+    const { mm } = matchmaker();
+    const ask = orderFromBlock(signOrder(alice, 'ask', { quantity: MIB, price: 10n }));
+    await mm.receive(keyOf(alice), order(ask.block), T0);
+    const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
+    if (m?.type !== 'match') throw new Error('no match');
+    const traded = (id: number): MarketMessage => ({ type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'traded', tradeId: new Uint8Array(16).fill(id), quantity: MIB } });
+    await mm.receive(keyOf(bob), traded(1), T0);
+    expect(drops(await mm.receive(keyOf(alice), traded(2), T0))).toEqual(['conflict']);
+    expect(mm.book.available(ask.id)).toBe(MIB);
   });
 
   it('releases on a decline from a trader', async () => {

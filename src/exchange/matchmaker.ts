@@ -12,7 +12,8 @@
  *     'added', a cancellation not yet known), to at most MAX_FORWARD peers,
  *     never back to its sender or its trader, with ttl - 1 and never at ttl 0:
  *     a flood ends however the matchmakers are wired;
- *   - a match-outcome counts only from one of that match's two traders;
+ *   - a match-outcome counts only from one of that match's two traders, and a
+ *     trade fills the orders only when both report it alike;
  *   - everything held is bounded: the book (constants.ts), verifications in
  *     flight, matches in flight, one sync awaited at a time, and per-peer rates
  *     (token buckets) in a table of at most MAX_RATED_PEERS peers.
@@ -131,6 +132,8 @@ export class Matchmaker {
   private readonly pending = new Set<string>();
   /** Match ids reserved and not yet resolved (pruned against the book). */
   private readonly inFlight = new Set<string>();
+  /** The first trader's 'traded' report of a match, awaiting the other's (bounded by inFlight). */
+  private readonly tradedReports = new Map<string, { from: PeerKey; tradeId: string; quantity: bigint }>();
   private awaitedSync: { peer: PeerKey; sentAt: number } | undefined;
   private nextSyncAt = -Infinity;
 
@@ -266,14 +269,40 @@ export class Matchmaker {
     return actions;
   }
 
+  /**
+   * A decline from either trader releases the reservation. A trade fills the
+   * orders only when BOTH traders report it, with the same trade id and
+   * quantity: one trader alone cannot fill the other's order in this book
+   * (a lone report is kept until the reservation times out, then released).
+   */
   private onOutcome(from: PeerKey, matchId: string, outcome: Extract<MarketMessage, { type: 'match-outcome' }>['outcome']): MatchmakerAction[] {
     const m = this.book.reservation(matchId);
     if (m === undefined) return [drop(from, 'unknown-match', `no reservation ${matchId} is held`)];
     if (from !== m.taker.trader && from !== m.maker.trader) return [drop(from, 'not-a-trader', `only the traders of ${matchId} settle it`)];
-    if (outcome.kind === 'declined') this.book.release(matchId);
-    else if (this.book.complete(matchId, outcome.quantity) === 'over-reserved') return [drop(from, 'over-reserved', `${outcome.quantity} is more than match ${matchId} reserved`)];
+    if (outcome.kind === 'declined') {
+      this.book.release(matchId);
+      this.resolved(matchId);
+      return [];
+    }
+    const report = { from, tradeId: toHex(outcome.tradeId), quantity: outcome.quantity };
+    const first = this.tradedReports.get(matchId);
+    if (first === undefined || first.from === from) {
+      this.tradedReports.set(matchId, report);
+      return [];
+    }
+    if (first.tradeId !== report.tradeId || first.quantity !== report.quantity) {
+      this.book.release(matchId);
+      this.resolved(matchId);
+      return [drop(from, 'conflict', `the traders of ${matchId} report different trades`)];
+    }
+    const completed = this.book.complete(matchId, outcome.quantity);
+    this.resolved(matchId);
+    return completed === 'over-reserved' ? [drop(from, 'over-reserved', `${outcome.quantity} is more than match ${matchId} reserved`)] : [];
+  }
+
+  private resolved(matchId: string): void {
     this.inFlight.delete(matchId);
-    return [];
+    this.tradedReports.delete(matchId);
   }
 
   private ratesOf(peer: PeerKey): PeerRates {
@@ -287,6 +316,6 @@ export class Matchmaker {
   }
 
   private pruneInFlight(): void {
-    for (const id of this.inFlight) if (this.book.reservation(id) === undefined) this.inFlight.delete(id);
+    for (const id of this.inFlight) if (this.book.reservation(id) === undefined) this.resolved(id);
   }
 }

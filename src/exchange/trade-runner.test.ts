@@ -8,12 +8,14 @@ import { MemoryHub } from '../ledger/memory-transport.ts';
 import { startTestLedger, type TestLedger } from '../ledger/test-ledger.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { defaultRegistry } from '../ledger/transactions/default-registry.ts';
-import { TRANSFER } from '../ledger/transactions/transfer.ts';
+import { TRANSFER, transferProposal, transferType } from '../ledger/transactions/transfer.ts';
 import { MBT_ETH } from './constants.ts';
+import { FakeChain } from './test-chain.ts';
 import { TradeRunner, type TradeDeps, type TradeLedger, type TradeWallet } from './trade-runner.ts';
 import type { StoredTrade } from './trade-store.ts';
 import { ASK, askType } from './tradechain/order-tx.ts';
-import { TRADE_PAYMENT } from './tradechain/payment-tx.ts';
+import { TRADE_PAYMENT, tradePaymentType } from './tradechain/payment-tx.ts';
+import { tokenPaymentId, tradePaymentTx, transferReference } from './trade-records.ts';
 import { registerExchangeTypes } from './tradechain/register.ts';
 import { TRADE_DONE, TRADE_INIT, tradeInitType, type TradeInitTx } from './tradechain/trade-tx.ts';
 
@@ -24,29 +26,6 @@ const stops: Array<() => void> = [];
 afterEach(() => {
   for (const s of stops.splice(0)) s();
 });
-
-/** A chain where every transaction is mined at once with `confirmations` confirmations. */
-class FakeChain {
-  readonly txs = new Map<string, { to: string; value: bigint }>();
-  balances = new Map<string, bigint>();
-  confirmations = 1;
-  wallet(address: string): TradeWallet {
-    return {
-      address,
-      send: async (to, wei) => {
-        const hash = `0x${(this.txs.size + 1).toString(16).padStart(64, '0')}`;
-        this.txs.set(hash, { to: to.toLowerCase(), value: wei });
-        this.balances.set(address, (this.balances.get(address) ?? 0n) - wei);
-        this.balances.set(to.toLowerCase(), (this.balances.get(to.toLowerCase()) ?? 0n) + wei);
-        return hash;
-      },
-      payment: async (hash) => {
-        const tx = this.txs.get(hash);
-        return tx === undefined ? undefined : { ...tx, confirmations: this.confirmations };
-      },
-    };
-  }
-}
 
 async function peer(hub: MemoryHub, name: string, seed: number): Promise<TestLedger> {
   const t = await startTestLedger(hub, name, new Uint8Array(32).fill(seed), `runner-${++db}`, Date.now, registerExchangeTypes(defaultRegistry()));
@@ -123,6 +102,7 @@ async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeout
   const initProposal = await s.ledger.signProposal(b.ref, TRADE_INIT, () => tradeInitType.encode(init));
   await s.ledger.requestAgreement(b.ref, initProposal);
   const chain = new FakeChain();
+  chain.fund('0x' + 'bb'.repeat(20), 10n ** 18n);
   const record = (role: 'seller' | 'buyer', counterparty: TestLedger): StoredTrade => ({
     tradeId: toHex(init.tradeId),
     role,
@@ -144,7 +124,7 @@ async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeout
     ...(sideSeams === undefined ? {} : { seams: sideSeams }),
     changed: () => undefined,
   });
-  buyer.runner = await TradeRunner.begin(record('buyer', s), deps(buyer, chain.wallet('0xbb'), seams));
+  buyer.runner = await TradeRunner.begin(record('buyer', s), deps(buyer, chain.wallet('0x' + 'bb'.repeat(20)), seams));
   seller.runner = await TradeRunner.begin(record('seller', b), deps(seller, chain.wallet('0x' + 'aa'.repeat(20)), {}));
   const ticker = setInterval(() => {
     seller.runner!.tick(Date.now());
@@ -193,5 +173,48 @@ describe('TradeRunner with two ledgers and a chain', () => {
     expect(seller.runner!.view().installments[1]!.state).not.toBe('settled');
     chain.confirmations = 1;
     await until(() => seller.runner!.status === 'done' && buyer.runner!.status === 'done', 'both done');
+  });
+
+  describe('what a receiver refuses to countersign', () => {
+    /** A trade whose first round is settled and whose buyer holds back its second Ether installment. */
+    async function afterFirstRound() {
+      const set = await setUp(4n * MIB, { withholdPayment: (_id, index) => index >= 3 }, 60_000);
+      await until(() => set.seller.runner!.view().installments[1]!.state === 'settled' && set.seller.runner!.view().installments[2]!.state === 'settled', 'round 1 settled');
+      return set;
+    }
+    const tradeId = new Uint8Array(16).fill(5);
+
+    it('a transfer for an installment that is not due yet', async () => {
+      const { seller, buyer } = await afterFirstRound();
+      const transfer = (index: number, amount: bigint) =>
+        seller.t.ledger.signProposal(buyer.t.ref, TRANSFER, (totals) => transferType.encode(transferProposal(totals, amount, transferReference(tradeId, index))));
+      // Installment 4 (round 3's tokens) is not due while the buyer owes installment 3.
+      expect(buyer.runner!.answerTransfer(await transfer(4, MIB))).toMatch(/not the one due/);
+    });
+
+    it('a trade-payment naming an earlier installment\'s transfer for a new one (a replayed payment)', async () => {
+      const { seller, buyer } = await afterFirstRound();
+      const first = (await seller.t.ledger.ownChain(100)).find((b) => b.type === TRANSFER)!;
+      const replay = await seller.t.ledger.signProposal(buyer.t.ref, TRADE_PAYMENT, () =>
+        tradePaymentType.encode(tradePaymentTx(tradeId, 2, 'tokens', MIB, tokenPaymentId(toHex(seller.t.ref.publicKey), first.sequenceNumber))),
+      );
+      expect(await buyer.runner!.answerPayment(replay)).not.toBe(true);
+    });
+
+    it('an Ether payment sent to another address than the trade-init names', async () => {
+      const { seller, buyer, chain } = await afterFirstRound();
+      const elsewhere = await chain.wallet('0x' + 'bb'.repeat(20)).send('0x' + 'cc'.repeat(20), (MIB * PRICE) >> 20n);
+      const claim = await buyer.t.ledger.signProposal(seller.t.ref, TRADE_PAYMENT, () => tradePaymentType.encode(tradePaymentTx(tradeId, 3, 'ether', (MIB * PRICE) >> 20n, elsewhere)));
+      expect(await seller.runner!.answerPayment(claim)).not.toBe(true);
+      expect(seller.runner!.view().installments[3]!.state).not.toBe('settled');
+    });
+
+    it('a payment of the wrong amount, even when the chain shows it', async () => {
+      const { seller, buyer, chain } = await afterFirstRound();
+      const short = await chain.wallet('0x' + 'bb'.repeat(20)).send('0x' + 'aa'.repeat(20), ((MIB * PRICE) >> 20n) - 1n);
+      const claim = await buyer.t.ledger.signProposal(seller.t.ref, TRADE_PAYMENT, () => tradePaymentType.encode(tradePaymentTx(tradeId, 3, 'ether', ((MIB * PRICE) >> 20n) - 1n, short)));
+      expect(await seller.runner!.answerPayment(claim)).toMatch(/refused|not/);
+      expect(seller.runner!.view().installments[3]!.state).not.toBe('settled');
+    });
   });
 });

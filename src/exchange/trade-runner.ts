@@ -383,10 +383,10 @@ export class TradeRunner {
     const p = this.settlement.progress();
     if (p.status !== 'running') return undefined;
     const theirs = this.record.role === 'seller' ? 'ether' : 'tokens';
-    return this.settlement
-      .schedule()
-      .slice(p.next, p.next + 2)
-      .find((pay) => pay.asset === theirs);
+    const next = this.settlement.schedule()[p.next]!;
+    if (next.asset === theirs) return next;
+    // Theirs after mine only once mine is sent: they may be a moment ahead of my countersignature, never ahead of my payment.
+    return this.settlement.snapshot().sent === undefined ? undefined : this.settlement.schedule()[p.next + 1];
   }
 }
 

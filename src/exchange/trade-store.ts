@@ -36,6 +36,8 @@ export interface StoredTrade {
   askId: string;
   bidId: string;
   startedAt: number;
+  /** The match that led to it, to tell its matchmaker the outcome. */
+  matchId?: string;
   phase: TradePhase;
   snapshot?: SettlementSnapshot;
   /** Ether transactions I sent, by payment index: a reload never pays one installment twice. */

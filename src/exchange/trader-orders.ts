@@ -87,7 +87,7 @@ export class TraderOrders {
     return [...this.mine.values()]
       .map(({ order, cancelled }) => {
         const remaining = this.remaining(order);
-        const status: MyOrder['status'] = cancelled ? 'cancelled' : remaining === 0n ? 'filled' : isExpired(order, now) ? 'expired' : 'open';
+        const status: MyOrder['status'] = remaining === 0n ? 'filled' : cancelled ? 'cancelled' : isExpired(order, now) ? 'expired' : 'open';
         return { id: order.id, side: order.side, quantity: order.quantity, remaining, price: order.price, createdAt: order.createdAt, expiresAt: order.expiry, status };
       })
       .sort((a, b) => b.createdAt - a.createdAt);

@@ -9,6 +9,9 @@ import { signBlock } from './block-codec.ts';
 import { Ingestor } from './ingest.ts';
 import { MemoryBlockStore } from './memory-store.ts';
 import { head, registry, testPeer, transfer } from './test-support.ts';
+import { ANY_COUNTERPARTY } from './constants.ts';
+import { bandwidthType } from './transactions/bandwidth.ts';
+import { TransactionRegistry, type TransactionType } from './transactions/registry.ts';
 
 function ingestor(store = new MemoryBlockStore()): { ing: Ingestor; store: MemoryBlockStore } {
   const s = Object.assign(store, { putMany: async (bs: readonly HalfBlock[]) => bs.map((b) => store.putSync(b)) });
@@ -82,5 +85,23 @@ describe('Ingestor', () => {
     await ing.ingest([asked.proposal, asked.agreement], { requested: true });
     expect(await tier(asked.proposal)).toBe('general');
     store.close();
+  });
+});
+
+describe('Ingestor: running totals across blocks that carry none', () => {
+  it('grades a token block after a long run of token-free blocks (orders, trade records) by its totals, not as if its history were missing', async () => {
+    const note: TransactionType<Uint8Array> = { name: 'note', decode: (b) => b, encode: (b) => b, check: () => [] };
+    const withNotes = new TransactionRegistry().register(bandwidthType).register(note);
+    const alice = testPeer('alice', 1);
+    const bob = testPeer('bob', 2);
+    transfer(alice, bob, 10n);
+    for (let i = 0; i < 70; i++) alice.chain.push(createProposal(alice, head(alice), ANY_COUNTERPARTY, 'note', new Uint8Array([i]), 1_700_000_000_000));
+    const { proposal } = transfer(alice, bob, 10n);
+    const store = new MemoryBlockStore();
+    const s = Object.assign(store, { putMany: async (bs: readonly HalfBlock[]) => bs.map((b) => store.putSync(b)) });
+    const ing = new Ingestor(s, withNotes, inlineVerifier(nobleEngine));
+    await ing.ingest(alice.chain.slice(0, -1));
+    const r = await ing.ingest([proposal]);
+    expect(r.validated[0]?.result).toMatchObject({ outcome: 'partial-next', errors: [] });
   });
 });

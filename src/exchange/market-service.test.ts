@@ -1,0 +1,163 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toHex } from '../codec/bytes.ts';
+import { MemoryHub } from '../ledger/memory-transport.ts';
+import { startTestLedger, type TestLedger } from '../ledger/test-ledger.ts';
+import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
+import { defaultRegistry } from '../ledger/transactions/default-registry.ts';
+import { SignRefusedError } from '../ledger/ledger-service.ts';
+import { MBT_ETH } from './constants.ts';
+import type { MarketChannel } from './market-channel.ts';
+import type { MarketMessage } from './market-wire.ts';
+import { MarketService } from './market-service.ts';
+import { FakeChain } from './test-chain.ts';
+import { TradeStore } from './trade-store.ts';
+import { registerExchangeTypes } from './tradechain/register.ts';
+import { TRADE_INIT, tradeInitType } from './tradechain/trade-tx.ts';
+import type { BrowserWallet } from './wallet/browser-wallet.ts';
+
+const MIB = 1n << 20n;
+const PRICE = 10n ** 12n;
+const MINUTE = 60_000;
+let db = 0;
+const stops: Array<() => void> = [];
+afterEach(() => {
+  for (const s of stops.splice(0)) s();
+});
+
+/** Market messages between services in one process, by key, as the libp2p channel delivers them. */
+class ChannelHub {
+  private readonly handlers = new Map<string, (from: string, m: MarketMessage) => Promise<void>>();
+  private readonly listeners = new Set<() => void>();
+
+  join(me: string): MarketChannel {
+    return {
+      send: async (to, message) => {
+        const h = this.handlers.get(to);
+        if (h === undefined) throw new Error(`${to.slice(0, 8)} is not connected`);
+        queueMicrotask(() => void h(me, message));
+      },
+      serve: (handler) => {
+        this.handlers.set(me, handler);
+        for (const l of this.listeners) l();
+      },
+      peers: () => [...this.handlers.keys()].filter((k) => k !== me),
+      onPeersChanged: (l) => {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+      },
+      stop: () => void this.handlers.delete(me),
+    };
+  }
+}
+
+interface Peer {
+  t: TestLedger;
+  key: string;
+  market: MarketService;
+  address: string;
+}
+
+async function network(names: string[], chain: FakeChain): Promise<Peer[]> {
+  const hub = new MemoryHub();
+  const channels = new ChannelHub();
+  const ledgers = await Promise.all(names.map((n, i) => startTestLedger(hub, n, new Uint8Array(32).fill(i + 1), `market-${++db}`, Date.now, registerExchangeTypes(defaultRegistry()))));
+  for (const a of names) for (const b of names) if (a < b) hub.connect(a, b);
+  const peers: Peer[] = [];
+  for (const [i, t] of ledgers.entries()) {
+    const key = toHex(t.ref.publicKey);
+    const address = `0x${(i + 1).toString(16).repeat(40).slice(0, 40)}`;
+    const wallet = chain.wallet(address);
+    const browserWallet = { wallet: { ...wallet, address }, endpoint: { url: 'http://chain.test/', source: 'link' }, endpointError: undefined } as unknown as BrowserWallet;
+    const market = await MarketService.start({
+      me: t.ref.publicKey,
+      ledger: t.ledger,
+      blocks: t.store,
+      channel: channels.join(key),
+      standing: () => undefined,
+      openWallet: async () => browserWallet,
+      openStore: (hex) => TradeStore.open(`${hex}-${db}`),
+      now: Date.now,
+      random: Math.random,
+      randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    });
+    stops.push(() => {
+      market.stop();
+      t.ledger.stop();
+    });
+    peers.push({ t, key, market, address });
+  }
+  return peers;
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The seller earns `bytes` of tokens by an upload the third peer countersigns. */
+async function earn(seller: Peer, from: Peer, bytes: bigint): Promise<void> {
+  await seller.t.ledger.propose(from.t.ref, BANDWIDTH, (totals) => bandwidthType.encode(nextBandwidth(totals, bytes, 0n)));
+  await seller.market.refreshWallet();
+}
+
+describe('MarketService: three peers, one matchmaker among them, a fake chain', () => {
+  it('matches a crossing ask and bid, negotiates, records trade-init and settles in installments', async () => {
+    const chain = new FakeChain();
+    const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain);
+    await earn(seller!, carol!, 8n * MIB);
+    chain.fund(buyer!.address, 10n ** 18n);
+    await buyer!.market.refreshWallet();
+    await seller!.market.placeOrder({ side: 'ask', quantity: 3n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await buyer!.market.placeOrder({ side: 'bid', quantity: 3n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await until(() => seller!.market.snapshot().trades[0]?.status === 'done' && buyer!.market.snapshot().trades[0]?.status === 'done', 'the trade done on both sides');
+    expect(chain.balanceOf(seller!.address)).toBe(3n * PRICE);
+    expect((await buyer!.t.ledger.verifiedBalance(buyer!.t.ref.publicKey)).net).toBe(3n * MIB);
+    expect(seller!.market.snapshot().myOrders[0]?.status).toBe('filled');
+  });
+
+  it('refuses to sell tokens it does not hold, and to bid Ether it does not have, with messages that say what to do', async () => {
+    const chain = new FakeChain();
+    const [seller] = await network(['seller', 'buyer'], chain);
+    await expect(seller!.market.placeOrder({ side: 'ask', quantity: MIB, price: PRICE, lifetimeMs: MINUTE })).rejects.toThrow(/Earn tokens by seeding/);
+    await expect(seller!.market.placeOrder({ side: 'bid', quantity: MIB, price: PRICE, lifetimeMs: MINUTE })).rejects.toThrow(/Fund your wallet/);
+  });
+
+  it('a buyer short of Ether counters with what it can pay, and the trade is for that', async () => {
+    const chain = new FakeChain();
+    const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain);
+    await earn(seller!, carol!, 8n * MIB);
+    chain.fund(buyer!.address, 4n * PRICE);
+    await buyer!.market.refreshWallet();
+    await seller!.market.placeOrder({ side: 'ask', quantity: 4n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await buyer!.market.placeOrder({ side: 'bid', quantity: 4n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    // The Ether went elsewhere after the bid was placed.
+    await chain.wallet(buyer!.address).send(carol!.address, 2n * PRICE);
+    await buyer!.market.refreshWallet();
+    await until(() => buyer!.market.snapshot().trades[0]?.status === 'done', 'the smaller trade done');
+    expect(buyer!.market.snapshot().trades[0]?.tokens).toBe(2n * MIB);
+  });
+
+  it('never countersigns a trade-init it did not agree to in a negotiation', async () => {
+    const chain = new FakeChain();
+    const [mallory, victim] = await network(['mallory', 'victim'], chain);
+    const init = tradeInitType.encode({
+      tradeId: new Uint8Array(16).fill(1),
+      ask: { trader: mallory!.t.ref.publicKey, orderNumber: 1 },
+      bid: { trader: victim!.t.ref.publicKey, orderNumber: 1 },
+      pair: MBT_ETH,
+      quantity: MIB,
+      price: PRICE,
+      quoteAmount: PRICE,
+      installmentBytes: MIB,
+      quoteAddress: new Uint8Array(20).fill(9),
+    });
+    const proposal = await mallory!.t.ledger.signProposal(victim!.t.ref, TRADE_INIT, () => init);
+    await expect(mallory!.t.ledger.requestAgreement(victim!.t.ref, proposal)).rejects.toThrow(SignRefusedError);
+    expect(victim!.market.snapshot().trades).toEqual([]);
+  });
+});
