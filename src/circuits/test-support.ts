@@ -110,14 +110,7 @@ export function mesh(count: number, opts: MeshOptions = {}) {
   return { net, peers, advance: (ms: number) => (clock += ms), restart };
 }
 
-/** Waits for a condition; the deadline is generous, so a machine busy with other work (CI) does not fail the test. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+export { until } from '../testing/until.ts';
 
 export const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

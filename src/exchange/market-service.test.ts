@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../testing/until.ts';
 import { toHex } from '../codec/bytes.ts';
 import { MemoryHub } from '../ledger/memory-transport.ts';
 import { startTestLedger, type TestLedger } from '../ledger/test-ledger.ts';
@@ -90,14 +91,6 @@ async function network(names: string[], chain: FakeChain): Promise<Peer[]> {
   return peers;
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The seller earns `bytes` of tokens by an upload the third peer countersigns. */
 async function earn(seller: Peer, from: Peer, bytes: bigint): Promise<void> {

@@ -69,6 +69,18 @@ class Network {
   }
 }
 
+/** Alice's 1 MiB ask matched by Bob's bid in one matchmaker; `traded(n)` is a trade report with trade id n. */
+async function matchedPair() {
+  const [alice, bob] = [trader('alice', 1), trader('bob', 2)];
+  const { mm } = matchmaker();
+  const ask = orderFromBlock(signOrder(alice, 'ask', { quantity: MIB, price: 10n }));
+  await mm.receive(keyOf(alice), order(ask.block), T0);
+  const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
+  if (m?.type !== 'match') throw new Error('no match');
+  const traded = (id: number): MarketMessage => ({ type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'traded', tradeId: new Uint8Array(16).fill(id), quantity: MIB } });
+  return { mm, alice, bob, ask, traded };
+}
+
 describe('Matchmaker: booking and forwarding', () => {
   it('never books, forwards or matches an order the verifier rejects', async () => {
     const mallory = trader('mallory', 1);
@@ -269,13 +281,7 @@ describe('Matchmaker: matching', () => {
   });
 
   it('a trader alone cannot fill the other trader\'s order: a lone or contradicting trade report releases the reservation', async () => {
-    const [alice, bob] = [trader('alice', 1), trader('bob', 2)];
-    const { mm } = matchmaker();
-    const ask = orderFromBlock(signOrder(alice, 'ask', { quantity: MIB, price: 10n }));
-    await mm.receive(keyOf(alice), order(ask.block), T0);
-    const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
-    if (m?.type !== 'match') throw new Error('no match');
-    const traded = (id: number): MarketMessage => ({ type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'traded', tradeId: new Uint8Array(16).fill(id), quantity: MIB } });
+    const { mm, alice, bob, ask, traded } = await matchedPair();
     // Bob claims a trade Alice never reports: when the reservation times out, Alice's ask is whole again.
     await mm.receive(keyOf(bob), traded(1), T0);
     expect(mm.book.available(ask.id)).toBe(0n);
@@ -285,13 +291,7 @@ describe('Matchmaker: matching', () => {
   });
 
   it('releases when the traders report different trades', async () => {
-    const [alice, bob] = [trader('alice', 1), trader('bob', 2)];
-    const { mm } = matchmaker();
-    const ask = orderFromBlock(signOrder(alice, 'ask', { quantity: MIB, price: 10n }));
-    await mm.receive(keyOf(alice), order(ask.block), T0);
-    const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
-    if (m?.type !== 'match') throw new Error('no match');
-    const traded = (id: number): MarketMessage => ({ type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'traded', tradeId: new Uint8Array(16).fill(id), quantity: MIB } });
+    const { mm, alice, bob, ask, traded } = await matchedPair();
     await mm.receive(keyOf(bob), traded(1), T0);
     expect(drops(await mm.receive(keyOf(alice), traded(2), T0))).toEqual(['conflict']);
     expect(mm.book.available(ask.id)).toBe(MIB);

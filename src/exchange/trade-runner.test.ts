@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../testing/until.ts';
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import { isProposal } from '../ledger/block.ts';
@@ -65,14 +66,6 @@ function serve(side: Side): void {
   side.t.ledger.setAcceptancePolicy(TRADE_INIT, () => true);
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeoutMs = 60_000) {
   const hub = new MemoryHub();

@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../testing/until.ts';
 import { nobleEngine } from '../workers/verify-engine.ts';
 import { inlineVerifier } from './verifier.ts';
 import { nobleSigner } from '../crypto/signers.ts';
@@ -34,13 +35,6 @@ async function node(hub: MemoryHub, name: string, seedByte: number, db = `svc-${
 
 const pay = (up: bigint) => (totals: Parameters<typeof nextBandwidth>[0]) => bandwidthType.encode(nextBandwidth(totals, up, 0n));
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-}
 
 /** One identity on two devices (same key, separate stores), each connected to a seeder. */
 async function seederAndTwoDevices(): Promise<{ seeder: Node; phone: Node; laptop: Node }> {
