@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures in real Chromium tabs against the real relay and
  * prints each figure next to a baseline measured in the same run.
- * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation,bundle (default: all).
+ * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation,market,bundle (default: all).
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
@@ -11,6 +11,7 @@ import { benchCircuits } from './circuits.ts';
 import { benchExits } from './exits.ts';
 import { benchBrowsers } from './browsers.ts';
 import { benchReputation } from './reputation.ts';
+import { benchMarket } from './market.ts';
 import { benchBundle } from './bundle.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   exits: benchExits,
   browsers: benchBrowsers,
   reputation: benchReputation,
+  market: benchMarket,
   bundle: benchBundle,
 };
 /** Sections that measure the build alone: BENCH=bundle starts no relay and no browser. */

@@ -8,7 +8,7 @@ import { fromHex, toHex } from '../../codec/bytes.ts';
 import { isProposal, type HalfBlock } from '../../ledger/block.ts';
 import { TRADE_PAYMENT, tradePaymentType } from '../../exchange/tradechain/payment-tx.ts';
 import type { MarketService } from '../../exchange/market-service.ts';
-import type { MarketSnapshot } from '../../exchange/market-api.ts';
+import type { MarketSnapshot, TradeView } from '../../exchange/market-api.ts';
 import { askType, bidType } from '../../exchange/tradechain/order-tx.ts';
 import { orderRefOf } from '../../exchange/market-wire.ts';
 import type { AppSession } from '../app-session.ts';
@@ -22,6 +22,14 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/** When a trade showed in this tab, by Date.now(): first in the snapshot (trade-init recorded, settlement begun) and each status reached. */
+interface TradeTimes {
+  askId: string;
+  bidId: string;
+  seenAt: number;
+  statusAt: Partial<Record<TradeView['status'], number>>;
+}
+
 /** The order block with another price and the same signature: what a cheating matchmaker would pass on. */
 function withPrice(block: HalfBlock, price: bigint): HalfBlock {
   const type = block.type === 'ask' ? askType : bidType;
@@ -30,6 +38,8 @@ function withPrice(block: HalfBlock, price: bigint): HalfBlock {
 
 export function marketHooks(session: AppSession) {
   const market = async (): Promise<MarketService> => (await session.market()) as unknown as MarketService;
+  const tradeTimes = new Map<string, TradeTimes>();
+  let watching: Promise<void> | undefined;
   return {
     /** Starts the market (as opening the Market page does); returns this peer's key. */
     start: async (): Promise<string> => {
@@ -40,6 +50,26 @@ export function marketHooks(session: AppSession) {
     async placeOrder(side: 'ask' | 'bid', quantity: string, price: string, lifetimeMs: number): Promise<string> {
       return (await (await market()).placeOrder({ side, quantity: BigInt(quantity), price: BigInt(price), lifetimeMs })).id;
     },
+    /**
+     * Records TradeTimes from now on (idempotent), on every change of the market
+     * as it happens: the bench times order → match and whole trades by them.
+     */
+    watchTrades: (): Promise<void> =>
+      (watching ??= (async () => {
+        const m = await market();
+        const look = (): void => {
+          const now = Date.now();
+          for (const t of m.snapshot().trades) {
+            let times = tradeTimes.get(t.tradeId);
+            if (times === undefined) tradeTimes.set(t.tradeId, (times = { askId: t.askId, bidId: t.bidId, seenAt: now, statusAt: {} }));
+            times.statusAt[t.status] ??= now;
+          }
+        };
+        m.subscribe(look);
+        look();
+      })()),
+    /** What watchTrades recorded, by trade id. */
+    tradeTimes: (): Record<string, TradeTimes> => Object.fromEntries(tradeTimes),
     async placeOrderError(side: 'ask' | 'bid', quantity: string, price: string, lifetimeMs: number): Promise<string> {
       try {
         await (await market()).placeOrder({ side, quantity: BigInt(quantity), price: BigInt(price), lifetimeMs });
