@@ -10,6 +10,9 @@ import { CHROMIUM_ARGS, findChromium } from './support/chromium.ts';
 import WebSocket from 'ws';
 import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import type { PeerPage } from './support/peer-page.ts';
+import { hooks, hooksReady } from './support/ledger.ts';
+
+const wallet = hooks('wallet');
 
 async function directMesh(peers: PeerPage[]): Promise<string[]> {
   const ids = await Promise.all(peers.map((p) => p.peerId()));
@@ -133,11 +136,14 @@ test('the app is installable in Chromium', async ({ net }) => {
   }
 });
 
-test('an exported identity imports into a fresh profile as the same identity', async ({ openPeer }) => {
+test('an exported identity imports into a fresh profile as the same identity, with the same Ether wallet', async ({ openPeer }) => {
   const source = await openPeer();
   const fingerprint = await source.fingerprint();
   const peerId = await source.peerId();
+  await hooksReady(source.page);
+  const address = await wallet<string>(source.page, 'address');
   await source.page.goto(`${source.url}#/identity`);
+  await expect(source.page.getByTestId('wallet-backup-warning')).toContainText('Anyone who has them can spend its Ether');
   await source.page.getByTestId('export').click();
   await expect(source.page.getByRole('alert')).toContainText('Anyone who has it can spend your bandwidth tokens');
   const downloadPromise = source.page.waitForEvent('download');
@@ -145,16 +151,21 @@ test('an exported identity imports into a fresh profile as the same identity', a
   const download = await downloadPromise;
   expect(download.suggestedFilename()).toBe(`trustmesh-identity-${fingerprint}.json`);
   const file = await readFile((await download.path())!);
+  expect(JSON.parse(file.toString()).wallet.mnemonic).toMatch(/^(\w+ ){11}\w+$/);
   await source.context.close();
 
   const target = await openPeer();
   expect(await target.fingerprint()).not.toBe(fingerprint);
+  await hooksReady(target.page);
+  expect(await wallet<string>(target.page, 'address')).not.toBe(address); // its own wallet, which the restore replaces
   await target.page.goto(`${target.url}#/identity`);
   await target.page.getByTestId('import-file').setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: Buffer.from('{"not":"a backup"}') });
   await expect(target.page.getByTestId('import-error')).toContainText('not a Trustmesh identity backup');
   await target.page.getByTestId('import-file').setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: file });
   await expect(target.page.getByTestId('fingerprint')).toHaveText(fingerprint);
   expect(await target.peerId()).toBe(peerId);
+  await hooksReady(target.page);
+  expect(await wallet<string>(target.page, 'address')).toBe(address);
 });
 
 test('malformed or unreachable relay addresses give a clear status and retries, not a crash', async ({ openPeer, browser, net }) => {

@@ -6,69 +6,11 @@
  * funds the buyer's address and gives the seller tokens to sell (a bandwidth
  * block the matchmaker countersigns, as an upload would).
  */
-import type { Page } from '@playwright/test';
-import { startAnvil, type Anvil } from './support/anvil.ts';
+import { startAnvil } from './support/anvil.ts';
 import { expect, test } from './support/fixtures.ts';
-import { directMesh, hooks, hooksReady, ledger } from './support/ledger.ts';
+import { hooksReady } from './support/ledger.ts';
+import { etherOf, market, MIB, MINUTE, PRICE, snapshot, tradeOf, traders } from './support/market.ts';
 import type { PeerPage } from './support/peer-page.ts';
-
-const market = hooks('market');
-const wallet = hooks('wallet');
-const MIB = 1n << 20n;
-const ETH = 10n ** 18n;
-/** 0.001 ETH per MiB: a 4 MiB trade moves 0.004 ETH, in installments of 1 MiB (the floor for an unknown buyer). */
-const PRICE = 10n ** 15n;
-const MINUTE = 60_000;
-
-interface TradeSnapshot {
-  tradeId: string;
-  askId: string;
-  status: string;
-  tokens: string;
-  wei: string;
-  installments: { index: number; state: string }[];
-  failure?: { stalled: string; buyerOwes: string; sellerOwes: string; paidTokens: string; paidWei: string };
-}
-interface Snapshot {
-  trades: TradeSnapshot[];
-  myOrders: { id: string; status: string }[];
-  book: { asks: { price: string; quantity: string }[]; bids: { price: string }[] };
-  wallet: { tokens: string; ether?: { available: string } };
-}
-
-const snapshot = (page: Page) => market<Snapshot>(page, 'snapshot');
-
-async function tradeOf(page: Page, status: string | string[]): Promise<TradeSnapshot> {
-  const wanted = ([] as string[]).concat(status);
-  await expect.poll(async () => wanted.includes((await snapshot(page)).trades[0]?.status ?? ''), { timeout: 30_000 }).toBe(true);
-  return (await snapshot(page)).trades[0]!;
-}
-
-interface Traders {
-  seller: PeerPage;
-  buyer: PeerPage;
-  matchmaker: PeerPage;
-  keys: { seller: string; buyer: string; matchmaker: string };
-  sellerAddress: string;
-  buyerAddress: string;
-}
-
-/** Three peers in a direct mesh with the market open; the seller holds `sellerTokens`, the buyer 1 ETH. */
-async function traders(openPeer: (o: { query: string }) => Promise<PeerPage>, relay: string, anvil: Anvil, sellerTokens: bigint): Promise<Traders> {
-  const query = `relay=${encodeURIComponent(relay)}&eth=${encodeURIComponent(anvil.url)}`;
-  const [seller, buyer, matchmaker] = await Promise.all([openPeer({ query }), openPeer({ query }), openPeer({ query })]);
-  const ids = await directMesh([seller, buyer, matchmaker]);
-  await ledger(matchmaker.page, 'acceptAll');
-  await ledger(seller.page, 'pay', ids[2], Number(sellerTokens));
-  const [sellerKey, buyerKey, matchmakerKey] = await Promise.all([seller, buyer, matchmaker].map((p) => market<string>(p.page, 'start')));
-  const [sellerAddress, buyerAddress] = await Promise.all([wallet<string>(seller.page, 'address'), wallet<string>(buyer.page, 'address')]);
-  await anvil.fund(buyerAddress, ETH);
-  return { seller, buyer, matchmaker, keys: { seller: sellerKey!, buyer: buyerKey!, matchmaker: matchmakerKey! }, sellerAddress, buyerAddress };
-}
-
-async function etherOf(anvil: Anvil, address: string): Promise<bigint> {
-  return BigInt(await anvil.rpc<string>('eth_getBalance', [address, 'latest']));
-}
 
 test('a full trade: 4 MiB of tokens for 0.004 ETH in 4 rounds of installments; balances move by exactly the amounts and every record is on both chains after a reload', async ({ openPeer, net }) => {
   const anvil = await startAnvil();

@@ -12,7 +12,7 @@ import type { Figures } from './metrics.ts';
 export const SYBIL_GAIN_CHART = 'sim-sybil-gain.svg';
 export const RANK_QUALITY_CHART = 'sim-rank-quality.svg';
 
-async function render(spec: TopLevelSpec): Promise<string> {
+export async function render(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

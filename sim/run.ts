@@ -2,7 +2,7 @@
  * Node glue: `npm run sim [-- --peers N --seed S --evaluators E]`: builds the simulated network, computes
  * personalized reputation from a sample of honest evaluators with the app's own graph and
  * reputation code, prints the Sybil gain per ring size and the rank quality, and writes the charts
- * into docs/.
+ * into docs/. `npm run sim -- --mining [--seed S]` runs the credit-mining simulation instead (sim/mining.ts).
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +10,7 @@ import { DEFAULT_REPUTATION, exactReputation, reputation } from '../src/reputati
 import { writeCharts } from './charts.ts';
 import { DEFAULT_EVALUATORS, DEFAULT_PEERS, DEFAULT_SEED, RING_SIZES } from './constants.ts';
 import { measure, type ReputationFn } from './metrics.ts';
+import { runMining } from './mining.ts';
 import { buildScenario, ScenarioError } from './scenario.ts';
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -30,12 +31,17 @@ const { values } = parseArgs({
     out: { type: 'string' },
     // exact: power iteration (what the app uses); walks: the seeded Monte-Carlo estimate.
     method: { type: 'string' },
+    mining: { type: 'boolean' },
   },
 });
 const peers = positiveInt('peers', values.peers, DEFAULT_PEERS);
 const seed = positiveInt('seed', values.seed, DEFAULT_SEED);
 const evaluators = positiveInt('evaluators', values.evaluators, DEFAULT_EVALUATORS);
 const outDir = values.out ?? 'docs';
+if (values.mining === true) {
+  await runMining(seed, outDir);
+  process.exit(0);
+}
 const method = values.method ?? 'exact';
 if (method !== 'exact' && method !== 'walks') {
   console.error(`--method must be "exact" or "walks", got "${method}".`);

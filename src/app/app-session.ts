@@ -12,12 +12,16 @@ import type { SharingService } from '../sharing/sharing-service.ts';
 import type { CircuitService } from '../circuits/circuit-service.ts';
 import type { HiddenSwarms } from '../circuits/hidden-swarms.ts';
 import type { ExitService } from '../exits/exit-service.ts';
+import type { DiscoveryService } from '../discovery/discovery-service.ts';
+import type { Miner } from '../mining/miner.ts';
 import type { ReputationService } from '../reputation/reputation-service.ts';
 import { featuresOf, unsupportedReason } from './browser-support.ts';
 import type { FaultSeams } from './fault-seams.ts';
 import type { MarketApi, MarketHandle } from '../exchange/market-api.ts';
 import { startMarket } from './market-runtime.ts';
 import { MARKET_ACTIVE_KEY } from '../exchange/lazy-market.ts';
+// Dynamic only: the wallet's code (viem, the BIP-39 wordlist) loads when a backup needs it.
+import { loadWallet, type WalletModule } from '../exchange/wallet/lazy.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export interface RunningPhase {
@@ -29,6 +33,8 @@ export interface RunningPhase {
   circuits: CircuitService;
   hidden: HiddenSwarms;
   exits: ExitService;
+  discovery: DiscoveryService;
+  mining: Miner;
   reputation: ReputationService | undefined;
   config: NetConfig;
   identityCreated: boolean;
@@ -52,6 +58,13 @@ export class SettingsError extends Error {
 function loadPeerRuntime(): Promise<typeof import('./peer-runtime.ts')> {
   return import('./peer-runtime.ts').catch((err: unknown) => {
     throw new Error(`The app's peer code could not be loaded (${(err as Error).message}). Check your connection and reload the page.`);
+  });
+}
+
+/** The wallet's code, for a backup or a restore; a failed load says what to do. */
+function walletForBackup(): Promise<WalletModule> {
+  return loadWallet().catch((err: unknown) => {
+    throw new Error(`The Ether wallet's code could not be loaded (${(err as Error).message}); a backup saves and restores the wallet with it. Check your connection, reload the page and try again.`);
   });
 }
 
@@ -139,12 +152,14 @@ export class AppSession {
     store.close();
     const config = this.netConfig();
     const { startPeer } = await loadPeerRuntime();
-    const { service, ledger, sharing, circuits, hidden, exits, reputation } = await startPeer(identity, config, this.seams);
-    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, reputation, config, identityCreated: created });
+    const { service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining } = await startPeer(identity, config, this.seams);
+    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining, config, identityCreated: created });
     // Open orders and running trades must keep being answered after a reload, Market page open or not.
     if (localStorage.getItem(MARKET_ACTIVE_KEY) !== null) void this.market().catch(() => undefined);
     void lock.lost.then(async () => {
       this.stopMarket();
+      mining.stop();
+      discovery.stop();
       exits.stop();
       hidden.stop();
       circuits.stop();
@@ -183,18 +198,30 @@ export class AppSession {
     else localStorage.setItem(RELAY_SETTING_KEY, entries.join(','));
   }
 
-  /** The backup file: the key and the own chain, so a restore continues the chain rather than forking it. */
+  /**
+   * The backup file: the key and the own chain, so a restore continues the
+   * chain rather than forking it, and the Ether wallet (made now if it does
+   * not exist yet, so the backup covers any Ether paid to it later).
+   */
   async exportIdentity(): Promise<{ fileName: string; text: string }> {
     if (this.state.phase !== 'running') throw new Error('The peer is not running in this tab.');
+    const { identity } = this.state;
     const records = await this.state.ledger.service.backupRecords();
-    return { fileName: identityFileName(this.state.identity), text: encodeIdentityFile(this.state.identity, records) };
+    // A backup silently without the wallet would look complete; refuse instead.
+    const wallet = await (await walletForBackup()).exportBrowserWallet();
+    return { fileName: identityFileName(identity), text: encodeIdentityFile(identity, records, { ...wallet }) };
   }
 
   /** Validates a backup and makes it this profile's identity, with its chain. The caller reloads the page. */
   async importIdentity(bytes: Uint8Array): Promise<Identity> {
-    const { identity, records } = decodeBackup(bytes);
+    const { identity, records, wallet } = decodeBackup(bytes);
+    // The whole backup is checked before anything is stopped or replaced.
+    const walletModule = wallet === undefined ? undefined : await walletForBackup();
+    walletModule?.checkWalletExport(wallet);
     if (this.state.phase === 'running') {
       this.stopMarket();
+      this.state.mining.stop();
+      this.state.discovery.stop();
       this.state.exits.stop();
       this.state.hidden.stop();
       this.state.circuits.stop();
@@ -210,12 +237,16 @@ export class AppSession {
     // Flagged: the next start asks peers for the chain head before signing (the backup may be behind).
     await store.save(identity, { restored: true });
     store.close();
+    // Older backups have no wallet: this profile's own stays.
+    await walletModule?.importBrowserWallet(wallet);
     return identity;
   }
 
   async stop(): Promise<void> {
     if (this.state.phase === 'running') {
       this.stopMarket();
+      this.state.mining.stop();
+      this.state.discovery.stop();
       this.state.exits.stop();
       this.state.hidden.stop();
       this.state.circuits.stop();

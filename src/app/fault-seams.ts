@@ -6,8 +6,10 @@
  * Each capability declares its own seams (what may be intercepted, never how).
  */
 import type { CircuitSeams } from '../circuits/seams.ts';
+import type { DiscoverySeams } from '../discovery/seams.ts';
 import type { ExitSeams } from '../exits/seams.ts';
 import type { MarketSeams } from '../exchange/seams.ts';
+import type { MiningSeams } from '../mining/miner.ts';
 import type { LedgerSeams } from '../ledger/seams.ts';
 import type { SharingSeams } from '../sharing/seams.ts';
 
@@ -17,8 +19,10 @@ export interface FaultSeams {
   circuits: CircuitSeams;
   exits: ExitSeams;
   market: MarketSeams;
+  mining: MiningSeams;
+  discovery: DiscoverySeams;
 }
 
 export function emptySeams(): FaultSeams {
-  return { ledger: {}, sharing: {}, circuits: {}, exits: {}, market: {} };
+  return { ledger: {}, sharing: {}, circuits: {}, exits: {}, market: {}, mining: {}, discovery: {} };
 }

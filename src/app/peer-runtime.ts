@@ -1,6 +1,6 @@
 /**
  * Browser glue: starts the peer stack of a tab (libp2p, the ledger, reputation,
- * WebTorrent sharing, circuits, exits). app-session.ts reaches this module only
+ * WebTorrent sharing, circuits, exits, discovery, mining). app-session.ts reaches this module only
  * by dynamic import, after the shell has rendered "Starting your peer…", so the
  * app's first load carries none of it (issue #14's first-load budget; see
  * `npm run size`). Outside this file, import only types from these services.
@@ -13,6 +13,9 @@ import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
 import { ExitService } from '../exits/exit-service.ts';
+import { DiscoveryService } from '../discovery/discovery-service.ts';
+import { Miner } from '../mining/miner.ts';
+import { toHex } from '../codec/bytes.ts';
 import { judgingOf, startReputation } from './reputation-runtime.ts';
 import type { FaultSeams } from './fault-seams.ts';
 import type { RunningPhase } from './app-session.ts';
@@ -33,5 +36,18 @@ export async function startPeer(identity: Identity, config: NetConfig, seams: Fa
   await hidden.start();
   hidden.resume();
   const exits = new ExitService({ circuits, sharing, ledger: ledger.service, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, seams: seams?.exits });
-  return { service, ledger, sharing, circuits, hidden, exits, reputation };
+  const discovery = await DiscoveryService.start({ node: service.node, sharing, signer: ledger.signer, trackers: config.trackers, seams: seams?.discovery });
+  const mining = new Miner({
+    sharing,
+    swarms: () => discovery.swarms().map((s) => ({ ...s, infohash: s.infoHash })),
+    magnetFor: (infoHash, name) => discovery.magnetFor(infoHash, name),
+    balance: async () => (await ledger.service.verifiedBalance(identity.publicKey)).net,
+    now: Date.now,
+    random: Math.random,
+    storage: localStorage,
+    identityHex: toHex(identity.publicKey),
+    seams: seams?.mining,
+  });
+  mining.start();
+  return { service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining };
 }

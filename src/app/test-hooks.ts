@@ -27,6 +27,8 @@ import { exitHooks } from './hooks/exits.ts';
 import { reputationHooks } from './hooks/reputation.ts';
 import { walletHooks } from './hooks/wallet.ts';
 import { marketHooks } from './hooks/market.ts';
+import { miningHooks } from './hooks/mining.ts';
+import { discoveryHooks } from './hooks/discovery.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -243,6 +245,8 @@ export interface TestHooks {
   reputation: ReturnType<typeof reputationHooks>;
   wallet: ReturnType<typeof walletHooks>;
   market: ReturnType<typeof marketHooks>;
+  mining: ReturnType<typeof miningHooks>;
+  discovery: ReturnType<typeof discoveryHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -263,6 +267,8 @@ export function installTestHooks(session: AppSession): void {
     reputation: reputationHooks(session),
     wallet: walletHooks(session),
     market: marketHooks(session),
+    mining: miningHooks(session),
+    discovery: discoveryHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -9,6 +9,7 @@
  * ledger, the wallet and the store, and ticks them once a second.
  */
 import type { Libp2p } from 'libp2p';
+import { formatEther } from 'viem';
 import { fromHex, toHex } from '../codec/bytes.ts';
 import { isAgreement, isProposal, type HalfBlock } from '../ledger/block.ts';
 import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
@@ -42,6 +43,8 @@ import type { RunningPhase } from '../app/app-session.ts';
 export const MARKET_TICK_MS = 1_000;
 /** Matchmakers a trader sends each order to directly: each passes it on (MAX_FORWARD, ttl), so a few suffice. */
 export const ORDER_FANOUT = 8;
+/** The wallet's balances are read again this often while the Market page watches: one cheap RPC call. */
+export const WALLET_REFRESH_MS = 10_000;
 /** Gas of a plain Ether transfer: what each installment of the buyer costs in fees. */
 export const ETHER_TRANSFER_GAS = 21_000n;
 /** Matches remembered with their matchmaker, to tell it the outcome: a negotiation ends within the reservation (30 s). */
@@ -107,6 +110,7 @@ export class MarketService implements MarketHandle {
   private readonly listeners = new Set<() => void>();
   private readonly rejected: Rejection[] = [];
   private walletView: WalletView = { tokens: 0n, tokensCommitted: 0n, weiCommitted: 0n };
+  private walletReadAt = -Infinity;
   private wallet: BrowserWallet | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly unsubscribe: Array<() => void> = [];
@@ -169,11 +173,11 @@ export class MarketService implements MarketHandle {
     await this.refreshWallet();
     if (side === ASK) {
       const free = this.walletView.tokens - this.committed().tokensCommitted - this.openAsks();
-      if (quantity > free) throw new MarketError('no-funds', `You have ${free > 0n ? free : 0n} bytes of tokens free to sell, less than the ${quantity} this order offers. Earn tokens by seeding, or sell less.`);
+      if (quantity > free) throw new MarketError('no-funds', `You have ${mib(free > 0n ? free : 0n)} of tokens free to sell, less than the ${mib(quantity)} this order offers. Earn tokens by seeding, or sell less.`);
     } else {
       const available = this.walletView.ether?.available ?? 0n;
       const cost = costOf(quantity, price) + this.committed().weiCommitted + this.openBidsWei();
-      if (cost > available) throw new MarketError('no-funds', `This order and your open ones need ${cost} wei, and your wallet has ${available}. Fund your wallet's address or buy less.`);
+      if (cost > available) throw new MarketError('no-funds', `This order and your open ones need ${formatEther(cost)} ETH, and your wallet has ${formatEther(available)} ETH. Fund your wallet's address or buy less.`);
     }
     const now = this.deps.now();
     const tx = { orderNumber: this.orders.nextOrderNumber(), pair: MBT_ETH, quantity, price, expiry: now + lifetimeMs };
@@ -202,6 +206,7 @@ export class MarketService implements MarketHandle {
   }
 
   async refreshWallet(): Promise<void> {
+    this.walletReadAt = this.deps.now();
     const balance = await this.deps.ledger.verifiedBalance(this.deps.me);
     const view: WalletView = { tokens: balance.net, tokensCommitted: 0n, weiCommitted: 0n };
     try {
@@ -526,6 +531,8 @@ export class MarketService implements MarketHandle {
     this.runNegotiation(this.negotiations.tick(now));
     for (const r of this.runners.values()) r.tick(now);
     for (const [key, a] of this.agreed) if (now - a.at > AGREED_TTL_MS) this.agreed.delete(key);
+    // Ether can arrive from outside the market: a page that watches sees it within WALLET_REFRESH_MS.
+    if (this.listeners.size > 0 && now - this.walletReadAt >= WALLET_REFRESH_MS) void this.refreshWallet();
     if (this.runners.size === 0 && this.orders.openOrders().length === 0) this.clearActive();
   }
 
@@ -676,6 +683,11 @@ export class MarketService implements MarketHandle {
       // See markActive.
     }
   }
+}
+
+/** Bytes as MiB with two decimals, for messages. */
+function mib(bytes: bigint): string {
+  return `${(Number(bytes) / 2 ** 20).toFixed(2)} MiB`;
 }
 
 function agreedKey(askId: string, bidId: string, tokens: bigint, price: bigint): string {

@@ -14,7 +14,11 @@ import {
   IdentityFileError,
   type Identity,
   decodeBackup,
+  type BackupWallet,
 } from './identity.ts';
+import { WALLET_FILE_WARNING } from '../exchange/wallet/constants.ts';
+import { WalletFileError } from '../exchange/wallet/errors.ts';
+import { exportWallet, importWallet } from '../exchange/wallet/mnemonic-keys.ts';
 
 // RFC 8032, section 7.1, test 1.
 const RFC_SEED = fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
@@ -231,5 +235,47 @@ describe('backups with ledger records', () => {
     const file = JSON.parse(encodeIdentityFile(identity, [new Uint8Array([1, 2, 3])]));
     file.records = file.records.slice(0, 5);
     expect(() => decodeBackup(utf8.encode(JSON.stringify(file)))).toThrow(/ledger records are not readable.*export the identity again/);
+  });
+});
+
+describe('backups with the Ether wallet', () => {
+  const owner = createIdentity((n) => new Uint8Array(n).fill(5), () => 0);
+  // The wallet's own export (a test may import the wallet statically; the app reaches it only through lazy.ts).
+  const wallet = (): BackupWallet => ({ ...exportWallet({ mnemonic: 'test test test test test test test test test test test junk', createdAt: Date.UTC(2026, 11, 1) }) });
+
+  it('carry the wallet export through export and import, beside the records', () => {
+    const records = [new Uint8Array([7, 7])];
+    const text = encodeIdentityFile(owner, records, wallet());
+    const backup = decodeBackup(utf8.encode(text));
+    expect(backup.identity).toEqual(owner);
+    expect(backup.records).toEqual(records);
+    expect(backup.wallet).toEqual(wallet());
+    // The wallet module restores what the backup carried: the same words, so the same address.
+    expect(importWallet(backup.wallet).mnemonic).toBe('test test test test test test test test test test test junk');
+    // The file stays version 1 (the field is optional) and carries the wallet's own warning.
+    expect(JSON.parse(text)).toMatchObject({ version: IDENTITY_FILE_VERSION, wallet: { warning: WALLET_FILE_WARNING } });
+  });
+
+  it('without a wallet, as every backup made before it existed, still import, with no wallet', () => {
+    const file = exported();
+    expect(file).not.toHaveProperty('wallet');
+    expect(decodeBackup(asFile(file))).toEqual({ identity, records: [] });
+    expect(decodeBackup(utf8.encode(encodeIdentityFile(owner))).wallet).toBeUndefined();
+  });
+
+  it('refuse a wallet field that is not an object with advice, before anything is restored', () => {
+    for (const damaged of ['test test junk', 42, null, [1, 2]]) {
+      const file = { ...JSON.parse(encodeIdentityFile(owner, [], wallet())), wallet: damaged };
+      expect(() => decodeBackup(asFile(file))).toThrow(IdentityFileError);
+      expect(() => decodeBackup(asFile(file))).toThrow(/Ether wallet is not readable.*export the identity again/);
+    }
+  });
+
+  it('leave the wallet\'s contents to the wallet, which refuses damaged words with its own advice', () => {
+    const file = JSON.parse(encodeIdentityFile(owner, [], wallet())) as { wallet: Record<string, unknown> };
+    file.wallet.mnemonic = 'test test test test test test test test test test test test';
+    const backup = decodeBackup(asFile(file));
+    expect(() => importWallet(backup.wallet)).toThrow(WalletFileError);
+    expect(() => importWallet(backup.wallet)).toThrow(/recovery words are not a valid.*Choose another copy of the backup/);
   });
 });

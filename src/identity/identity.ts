@@ -61,12 +61,27 @@ interface IdentityFileJson {
   warning: string;
   /** Optional: the owner's ledger records (base64url of u32-length-prefixed entries). */
   records?: string;
+  /**
+   * Optional: the Ether wallet's export (src/exchange/wallet, its own format,
+   * version and warning). Opaque here; the wallet checks it. Added within
+   * version 1: older files lack it, and older apps ignore it.
+   */
+  wallet?: BackupWallet;
 }
 
-/** A decoded backup: the identity and the ledger records that came with it. */
+/** A wallet export as JSON: an object whose contents only the wallet module reads. */
+export type BackupWallet = Readonly<Record<string, unknown>>;
+
+/** A decoded backup: the identity, the ledger records and the wallet that came with it. */
 export interface Backup {
   identity: Identity;
   records: Uint8Array[];
+  /** Absent in backups made before the wallet existed. */
+  wallet?: BackupWallet;
+}
+
+function isJsonObject(value: unknown): value is BackupWallet {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function packRecords(records: readonly Uint8Array[]): Uint8Array {
@@ -82,8 +97,11 @@ function unpackRecords(bytes: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** The backup file; `records` are the owner's ledger blocks (opaque here), so a restore continues the chain. */
-export function encodeIdentityFile(identity: Identity, records: readonly Uint8Array[] = []): string {
+/**
+ * The backup file; `records` are the owner's ledger blocks (opaque here), so a
+ * restore continues the chain; `wallet` is the Ether wallet's export.
+ */
+export function encodeIdentityFile(identity: Identity, records: readonly Uint8Array[] = [], wallet?: BackupWallet): string {
   const file: IdentityFileJson = {
     format: IDENTITY_FILE_FORMAT,
     version: IDENTITY_FILE_VERSION,
@@ -92,6 +110,7 @@ export function encodeIdentityFile(identity: Identity, records: readonly Uint8Ar
     createdAt: new Date(identity.createdAt).toISOString(),
     warning: IDENTITY_FILE_WARNING,
     ...(records.length > 0 ? { records: toBase64Url(packRecords(records)) } : {}),
+    ...(wallet !== undefined ? { wallet } : {}),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
@@ -105,7 +124,7 @@ export function decodeIdentityFile(bytes: Uint8Array): Identity {
   return decodeBackup(bytes).identity;
 }
 
-/** Parses a backup file with the ledger records it carries. */
+/** Parses a backup file with the ledger records and wallet it carries (the wallet's contents are checked by the wallet). */
 export function decodeBackup(bytes: Uint8Array): Backup {
   if (bytes.length > IDENTITY_FILE_MAX_BYTES) {
     throw new IdentityFileError('This file is too large to be a Trustmesh identity backup. Choose the .json file you exported.');
@@ -143,5 +162,10 @@ export function decodeBackup(bytes: Uint8Array): Backup {
       throw new IdentityFileError(`This backup is damaged: its ledger records are not readable. ${DAMAGED_ADVICE}`);
     }
   }
-  return { identity: { seed, publicKey, createdAt: Number.isFinite(createdAt) ? createdAt : 0 }, records };
+  if (file.wallet !== undefined && !isJsonObject(file.wallet)) {
+    throw new IdentityFileError(`This backup is damaged: its Ether wallet is not readable. ${DAMAGED_ADVICE}`);
+  }
+  const backup: Backup = { identity: { seed, publicKey, createdAt: Number.isFinite(createdAt) ? createdAt : 0 }, records };
+  if (file.wallet !== undefined) backup.wallet = file.wallet;
+  return backup;
 }

@@ -549,6 +549,20 @@ export class SharingService {
     });
   }
 
+  /**
+   * Who this tab sees in a torrent's swarm, from its wires (for discovery's
+   * announcements): whether each peer has every piece, and whether it wants
+   * pieces from us or got some.
+   */
+  swarmPeers(infoHash: string): { peerId: string; seeder: boolean; downloader: boolean }[] {
+    return (this.entries.get(infoHash)?.torrent.wires ?? []).map((w) => ({ peerId: w.peerId, seeder: w.isSeeder === true, downloader: w.peerInterested || w.uploaded > 0 }));
+  }
+
+  /** Caps this tab's upload rate, all torrents together (undefined: no cap). WebTorrent throttles per client, not per torrent. */
+  setUploadLimit(bytesPerSecond: number | undefined): void {
+    this.client.throttleUpload(bytesPerSecond === undefined ? -1 : bytesPerSecond);
+  }
+
   /** Per-connection books of a torrent (diagnostics): what each peer owes us and we owe it; then the suppliers dropped for junk. */
   accounts(infoHash: string): Record<string, unknown>[] {
     const e = this.entries.get(infoHash);

@@ -10,6 +10,8 @@ declare module 'webtorrent' {
     amInterested: boolean;
     peerChoking: boolean;
     peerInterested: boolean;
+    /** Set by WebTorrent once the peer's bitfield shows every piece. */
+    isSeeder?: boolean;
     uploaded: number;
     downloaded: number;
     extendedHandshake: Record<string, unknown>;
@@ -84,6 +86,8 @@ declare module 'webtorrent' {
     torrents: Torrent[];
     add(torrentId: string | Uint8Array | File, opts?: TorrentOptions, onTorrent?: (t: Torrent) => void): Torrent;
     seed(input: File | File[] | Blob | Blob[], opts?: TorrentOptions, onSeed?: (t: Torrent) => void): Torrent;
+    /** Bytes per second for all uploads together; -1 lifts the cap. */
+    throttleUpload(rate: number): boolean | void;
     get(torrentId: string): Promise<Torrent | null>;
     remove(torrentId: string | Torrent, opts?: { destroyStore?: boolean }, cb?: (err?: Error) => void): Promise<void>;
     createServer(opts: { controller: ServiceWorkerRegistration }): unknown;

@@ -11,18 +11,8 @@ export function shortKey(key: Uint8Array | string): string {
   return fingerprint(typeof key === 'string' ? fromHex(key) : key).slice(0, 9);
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function formatBytes(bytes: number): string {
-  const sign = bytes < 0 ? '−' : '';
-  let v = Math.abs(bytes);
-  let u = 0;
-  while (v >= 1024 && u < UNITS.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${sign}${u === 0 ? v.toFixed(0) : v.toFixed(v < 10 ? 2 : 1)} ${UNITS[u]}`;
-}
+export { formatBytes } from '../codec/units.ts';
+import { formatBytes } from '../codec/units.ts';
 
 export function formatRate(bytes: number, ms: number): string {
   if (ms <= 0) return '—';

@@ -1,6 +1,8 @@
 /** Hash routing: the app is one page that works offline, so routes never hit the server. */
 export const ROUTES = [
   { path: 'files', label: 'Files' },
+  { path: 'discover', label: 'Discover' },
+  { path: 'mining', label: 'Mining' },
   { path: 'network', label: 'Network' },
   { path: 'ledger', label: 'Ledger' },
   { path: 'market', label: 'Market' },

@@ -37,6 +37,11 @@ export function pageEthEndpoint(): EthEndpoint | undefined {
   });
 }
 
+/** The endpoint saved in Settings, as typed ('' when none). */
+export function savedEthEndpoint(): string {
+  return localStorage.getItem(ETH_ENDPOINT_SETTING_KEY) ?? '';
+}
+
 /** Saves the Settings endpoint (empty: none); refuses an unusable one with InvalidEndpointError. Takes effect on reload. */
 export function saveEthEndpoint(text: string): void {
   const trimmed = text.trim();
@@ -75,6 +80,11 @@ export async function exportBrowserWallet(): Promise<WalletExport> {
   } finally {
     store.close();
   }
+}
+
+/** Throws WalletFileError when `value` is not a restorable wallet export; changes nothing (checked before a restore begins). */
+export function checkWalletExport(value: unknown): void {
+  importWallet(value);
 }
 
 /** Restores a wallet from a backup, replacing this profile's; reload the page to use it. */

@@ -1,0 +1,405 @@
+/**
+ * Content discovery in the tab (browser glue): announces our public torrents
+ * as signed swarm records, passes new records on to neighbours, keeps the
+ * catalogue across reloads, and searches it locally and through neighbours.
+ * What is valid, kept and combined is decided by Catalogue (pure); messages
+ * travel over direct connections only (push-channel.ts), never through the
+ * signaling relay.
+ */
+import type { Libp2p } from 'libp2p';
+import { fromHex, toHex, utf8 } from '../codec/bytes.ts';
+import type { MessageSigner } from '../crypto/signers.ts';
+import { verifyEd25519 } from '../crypto/signature.ts';
+import { directPeers, type KeyedPeer } from '../net/direct.ts';
+import { pushChannel, type PushChannel } from '../net/push-channel.ts';
+import type { SharingService, TorrentView } from '../sharing/sharing-service.ts';
+import { aggregate, Catalogue, type SwarmInfo } from './catalogue.ts';
+import { CatalogueStore } from './catalogue-store.ts';
+import {
+  ANNOUNCE_INTERVAL_MS,
+  DEMAND_SAMPLE_MS,
+  GOSSIP_FANOUT,
+  GOSSIP_FLUSH_MS,
+  MAX_ANSWER_RECORDS,
+  MAX_ANSWER_SWARMS,
+  MAX_NAME_BYTES,
+  MAX_QUERY_BYTES,
+  MAX_RECORDS_PER_MESSAGE,
+  MAX_SEARCH_PEERS,
+  RECORD_LIFETIME_MS,
+  RECORDS_PER_ANSWERED_SWARM,
+  SEARCH_BURST,
+  SEARCH_TIMEOUT_MS,
+  SEARCHES_PER_MINUTE,
+  SENDER_RECORDS_BURST,
+  SENDER_RECORDS_PER_MINUTE,
+} from './constants.ts';
+import { DemandWindow } from './demand-window.ts';
+import { decodeDiscoveryMessage, DISCOVERY_PROTOCOL, encodeDiscoveryMessage, MAX_DISCOVERY_FRAME_BYTES, type DiscoveryMessage } from './discovery-wire.ts';
+import { KeyedRate } from './rate.ts';
+import { SwarmSearch, type SearchHit, type SearchSort } from './search.ts';
+import type { DiscoverySeams } from './seams.ts';
+import { recordSigningBytes, signRecord, type SwarmRecord } from './swarm-record-wire.ts';
+
+/** Catalogue changes reach listeners (the Discover page) at most this often. */
+const NOTIFY_MS = 250;
+/** Expired records are dropped (and leave the search index) this often. */
+const PRUNE_MS = 60_000;
+/** Neighbours whose rates we track. */
+const MAX_TRACKED_PEERS = 1_000;
+
+export interface DiscoveryOptions {
+  node: Libp2p;
+  sharing: SharingService;
+  signer: MessageSigner;
+  /** The app's trackers, named in the magnet links of found swarms. */
+  trackers: readonly string[];
+  seams?: DiscoverySeams | undefined;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** What one neighbour answered to a remote search. */
+export interface RemoteAnswer {
+  peer: string;
+  swarms: SwarmInfo[];
+  /** Peers that answered so far, of those asked. */
+  answered: number;
+  asked: number;
+}
+
+export interface RemoteSearch {
+  /** Neighbours asked (0: no direct peers now). */
+  asked: number;
+  stop(): void;
+}
+
+interface PendingSearch {
+  asked: Set<string>;
+  answered: Set<string>;
+  onAnswer: (a: RemoteAnswer) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** The longest prefix of `name` that fits MAX_NAME_BYTES of UTF-8, cut between characters. */
+function boundedName(name: string): string {
+  let out = name;
+  while (utf8.encode(out).length > MAX_NAME_BYTES) out = Array.from(out).slice(0, -1).join('');
+  return out;
+}
+
+export class DiscoveryService {
+  readonly catalogue: Catalogue;
+  private readonly index: SwarmSearch;
+  private readonly channel: PushChannel<DiscoveryMessage>;
+  private readonly demand = new DemandWindow();
+  /** Records each neighbour may push us, and searches it may have answered. */
+  private readonly senderRate: KeyedRate;
+  private readonly searchRate: KeyedRate;
+  /** Neighbours sent our freshest records on their current connection. */
+  private readonly greeted = new Set<string>();
+  /** New records waiting to be passed on, with the peer each came from (not told again; undefined: ours). */
+  private readonly outbox = new Map<SwarmRecord, string | undefined>();
+  private readonly searches = new Map<number, PendingSearch>();
+  /** Torrents we have announced, by infohash: the issuedAt of our latest record. */
+  private readonly announced = new Map<string, number>();
+  private readonly listeners = new Set<() => void>();
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private notifyTimer: ReturnType<typeof setTimeout> | undefined;
+  private announcing: Promise<void> | undefined;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly unsubscribers: (() => void)[] = [];
+  /** Gossip messages dropped over a sender's rate (diagnostics). */
+  droppedMessages = 0;
+
+  private constructor(
+    private readonly o: DiscoveryOptions,
+    private readonly store: CatalogueStore,
+  ) {
+    this.now = o.now ?? Date.now;
+    this.random = o.random ?? Math.random;
+    this.catalogue = new Catalogue({ now: this.now, verify: verifyEd25519, ownKey: o.signer.publicKey });
+    this.index = new SwarmSearch(this.catalogue);
+    this.senderRate = new KeyedRate({ burst: SENDER_RECORDS_BURST, perMinute: SENDER_RECORDS_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
+    this.searchRate = new KeyedRate({ burst: SEARCH_BURST, perMinute: SEARCHES_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
+    this.channel = pushChannel<DiscoveryMessage>(o.node, { protocol: DISCOVERY_PROTOCOL, maxFrameBytes: MAX_DISCOVERY_FRAME_BYTES, encode: encodeDiscoveryMessage, decode: decodeDiscoveryMessage });
+  }
+
+  static async start(o: DiscoveryOptions): Promise<DiscoveryService> {
+    const store = await CatalogueStore.open();
+    const d = new DiscoveryService(o, store);
+    d.catalogue.restore(await store.records());
+    store.follow(d.catalogue);
+    d.begin();
+    return d;
+  }
+
+  private begin(): void {
+    this.channel.serve((from, m) => this.receive(from, m));
+    this.unsubscribers.push(
+      this.catalogue.onChange(() => this.changed()),
+      // A newly shared torrent is announced within a view refresh, not at the next round.
+      this.o.sharing.subscribe(() => {
+        if (this.eligible().some((v) => !this.announced.has(v.infoHash))) void this.announceNow();
+      }),
+    );
+    this.o.node.addEventListener('connection:open', this.onConnectionsChanged);
+    this.o.node.addEventListener('connection:close', this.onConnectionsChanged);
+    this.timers.push(
+      setInterval(() => void this.announceNow(), ANNOUNCE_INTERVAL_MS),
+      setInterval(() => this.sampleDemand(), DEMAND_SAMPLE_MS),
+      setInterval(() => this.catalogue.prune(), PRUNE_MS),
+    );
+    this.onConnectionsChanged();
+    void this.announceNow();
+  }
+
+  // --- the API of the Discover page and the miner ---
+
+  swarms(): SwarmInfo[] {
+    return this.catalogue.swarms();
+  }
+
+  search(query: string, sort: SearchSort = 'relevance', limit?: number): SearchHit[] {
+    return this.index.search(query, sort, limit);
+  }
+
+  /** Asks direct neighbours; `onAnswer` is called once per neighbour that answers within SEARCH_TIMEOUT_MS. */
+  remoteSearch(query: string, onAnswer: (a: RemoteAnswer) => void): RemoteSearch {
+    const text = query.trim();
+    if (text === '' || utf8.encode(text).length > MAX_QUERY_BYTES) return { asked: 0, stop: () => undefined };
+    const id = Math.floor(this.random() * 2 ** 32) >>> 0;
+    const peers = this.shuffled(directPeers(this.o.node)).slice(0, MAX_SEARCH_PEERS);
+    const pending: PendingSearch = { asked: new Set(peers.map((p) => p.id)), answered: new Set(), onAnswer, timer: setTimeout(() => this.searches.delete(id), SEARCH_TIMEOUT_MS) };
+    this.searches.set(id, pending);
+    for (const p of peers) void this.channel.send(p, { type: 'search', id, query: text, limit: MAX_ANSWER_SWARMS }).catch(() => pending.asked.delete(p.id));
+    return {
+      asked: peers.length,
+      stop: () => {
+        clearTimeout(pending.timer);
+        this.searches.delete(id);
+      },
+    };
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Whether this torrent is announced when shared publicly (on unless switched off). */
+  announceSwitch(infoHash: string): boolean {
+    return this.store.announces(infoHash);
+  }
+
+  async setAnnounce(infoHash: string, on: boolean): Promise<void> {
+    await this.store.setAnnounces(infoHash, on);
+    if (on) {
+      void this.announceNow();
+    } else {
+      // Peers that have our record keep it until it expires (RECORD_LIFETIME_MS); we stop renewing it.
+      this.announced.delete(infoHash);
+      this.catalogue.forget(infoHash, this.o.signer.publicKey);
+    }
+    this.changed();
+  }
+
+  /** The magnet link of a found swarm, with the app's trackers. */
+  magnetFor(infoHash: string, name?: string): string {
+    const parts = [`xt=urn:btih:${infoHash}`];
+    if (name !== undefined && name !== '') parts.push(`dn=${encodeURIComponent(name)}`);
+    for (const t of this.o.trackers) parts.push(`tr=${encodeURIComponent(t)}`);
+    return `magnet:?${parts.join('&')}`;
+  }
+
+  /** Signs fresh records of every torrent we announce and passes them to every neighbour. */
+  announceNow(): Promise<void> {
+    this.announcing ??= this.announceAll().finally(() => (this.announcing = undefined));
+    return this.announcing;
+  }
+
+  /** Writes pending catalogue changes (tests, shutdown). */
+  flushStore(): Promise<void> {
+    return this.store.flush();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.notifyTimer);
+    for (const s of this.searches.values()) clearTimeout(s.timer);
+    this.searches.clear();
+    for (const u of this.unsubscribers) u();
+    this.o.node.removeEventListener('connection:open', this.onConnectionsChanged);
+    this.o.node.removeEventListener('connection:close', this.onConnectionsChanged);
+    this.index.stop();
+    this.channel.stop();
+    this.listeners.clear();
+    void this.store.close();
+  }
+
+  // --- announcing ---
+
+  /** Our torrents that may be announced: public, with metadata, switch on. */
+  private eligible(): TorrentView[] {
+    return this.o.sharing.views().filter((v) => !v.hidden && (v.state === 'seeding' || v.state === 'downloading') && v.name !== '' && v.files.length > 0 && this.store.announces(v.infoHash));
+  }
+
+  private sampleDemand(): void {
+    const now = this.now();
+    const views = this.o.sharing.views();
+    for (const v of views) if (!v.hidden) this.demand.observe(v.infoHash, this.o.sharing.swarmPeers(v.infoHash).filter((p) => p.downloader).map((p) => p.peerId), now);
+    this.demand.retain(new Set(views.map((v) => v.infoHash)));
+  }
+
+  private async announceAll(): Promise<void> {
+    this.sampleDemand();
+    const fresh: SwarmRecord[] = [];
+    for (const v of this.eligible()) {
+      const peers = this.o.sharing.swarmPeers(v.infoHash);
+      const seeders = peers.filter((p) => p.seeder).length;
+      // Counts include ourselves: a lone seeder announces one seeder.
+      const issuedAt = Math.max(this.now(), (this.announced.get(v.infoHash) ?? 0) + 1);
+      const record = await signRecord(
+        {
+          announcer: this.o.signer.publicKey,
+          infoHash: fromHex(v.infoHash),
+          name: boundedName(v.name),
+          size: v.length,
+          files: Math.max(1, v.files.length),
+          seeders: Math.min(0xffff, seeders + (v.state === 'seeding' ? 1 : 0)),
+          leechers: Math.min(0xffff, peers.length - seeders + (v.state === 'downloading' ? 1 : 0)),
+          demand: this.demand.demand(v.infoHash, this.now()),
+          issuedAt,
+          expiresAt: issuedAt + RECORD_LIFETIME_MS,
+        },
+        (m) => this.o.signer.sign(m),
+      );
+      if (this.catalogue.offer(record) !== 'new') continue;
+      this.announced.set(v.infoHash, issuedAt);
+      fresh.push(record);
+    }
+    for (const r of fresh) this.outbox.set(r, undefined);
+    if (fresh.length > 0) this.flushSoon();
+  }
+
+  // --- gossip ---
+
+  private readonly onConnectionsChanged = (): void => {
+    const now = new Map(directPeers(this.o.node).map((p) => [p.id, p]));
+    for (const id of [...this.greeted]) if (!now.has(id)) this.greeted.delete(id);
+    for (const p of now.values()) {
+      if (this.greeted.has(p.id)) continue;
+      this.greeted.add(p.id);
+      // Our freshest records, so a newcomer's catalogue fills without waiting for announcements.
+      const batch = this.catalogue.freshest(MAX_RECORDS_PER_MESSAGE);
+      if (batch.length > 0) void this.channel.send(p, { type: 'records', records: batch }).catch(() => this.greeted.delete(p.id));
+    }
+  };
+
+  private async receive(from: KeyedPeer, m: DiscoveryMessage): Promise<void> {
+    switch (m.type) {
+      case 'records':
+        return this.takeGossip(from, m.records);
+      case 'search':
+        return this.answer(from, m.id, m.query, m.limit);
+      case 'answer':
+        return this.takeAnswer(from, m.id, m.records);
+    }
+  }
+
+  private takeGossip(from: KeyedPeer, records: readonly SwarmRecord[]): void {
+    if (this.o.seams?.takeGossip?.(from.id) === false) return;
+    // Per sender, before any signature check: a neighbour that floods us is read no further.
+    if (!this.senderRate.take(from.id, records.length)) {
+      this.droppedMessages++;
+      return;
+    }
+    let fresh = 0;
+    for (const r of records) {
+      if (this.catalogue.offer(r) !== 'new') continue;
+      this.outbox.set(r, from.id);
+      fresh++;
+    }
+    if (fresh > 0) this.flushSoon();
+  }
+
+  private flushSoon(): void {
+    this.flushTimer ??= setTimeout(() => this.flush(), GOSSIP_FLUSH_MS);
+  }
+
+  /** Passes new records on: ours to every neighbour, others' to at most GOSSIP_FANOUT, never back to their sender. */
+  private flush(): void {
+    this.flushTimer = undefined;
+    const batch = [...this.outbox];
+    this.outbox.clear();
+    const peers = directPeers(this.o.node);
+    const perPeer = new Map<string, SwarmRecord[]>();
+    for (const [r, from] of batch) {
+      const targets = this.shuffled(peers.filter((p) => p.id !== from));
+      for (const p of from === undefined ? targets : targets.slice(0, GOSSIP_FANOUT)) {
+        const list = perPeer.get(p.id) ?? [];
+        list.push(r);
+        perPeer.set(p.id, list);
+      }
+    }
+    for (const p of peers) {
+      const list = perPeer.get(p.id) ?? [];
+      for (let i = 0; i < list.length; i += MAX_RECORDS_PER_MESSAGE) {
+        void this.channel.send(p, { type: 'records', records: list.slice(i, i + MAX_RECORDS_PER_MESSAGE) }).catch(() => undefined);
+      }
+    }
+  }
+
+  // --- remote search ---
+
+  private async answer(from: KeyedPeer, id: number, query: string, limit: number): Promise<void> {
+    // Over its rate a neighbour gets no answer: searching costs us an index walk and a frame.
+    if (!this.searchRate.take(from.id)) return;
+    const hits = this.index.search(query, 'relevance', Math.min(limit, MAX_ANSWER_SWARMS));
+    const records = hits.flatMap((h) => this.catalogue.recordsOf(h.infoHash).slice(0, RECORDS_PER_ANSWERED_SWARM)).slice(0, MAX_ANSWER_RECORDS);
+    await this.channel.send(from, { type: 'answer', id, records });
+  }
+
+  private takeAnswer(from: KeyedPeer, id: number, records: readonly SwarmRecord[]): void {
+    const pending = this.searches.get(id);
+    // Unasked, repeated or late answers are dropped unread.
+    if (pending === undefined || !pending.asked.has(from.id) || pending.answered.has(from.id)) return;
+    pending.answered.add(from.id);
+    const found = new Map<string, SwarmInfo>();
+    const unkept = new Map<string, SwarmRecord[]>();
+    for (const r of records) {
+      const ih = toHex(r.infoHash);
+      const outcome = this.catalogue.offer(r);
+      if (outcome === 'new' || outcome === 'known' || outcome === 'stale') {
+        const s = this.catalogue.swarm(ih);
+        if (s !== undefined) found.set(ih, s);
+      } else if ((outcome === 'rate' || outcome === 'full') && verifyEd25519(r.signature, recordSigningBytes(r), r.announcer)) {
+        // Valid but not kept here (limits): still shown as an answer.
+        unkept.set(ih, [...(unkept.get(ih) ?? []), r]);
+      }
+    }
+    for (const [ih, rs] of unkept) if (!found.has(ih)) found.set(ih, aggregate(rs)!);
+    pending.onAnswer({ peer: from.id, swarms: [...found.values()], answered: pending.answered.size, asked: pending.asked.size });
+  }
+
+  // --- helpers ---
+
+  private shuffled<T>(items: T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  private changed(): void {
+    this.notifyTimer ??= setTimeout(() => {
+      this.notifyTimer = undefined;
+      for (const l of this.listeners) l();
+    }, NOTIFY_MS);
+  }
+}
