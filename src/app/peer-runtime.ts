@@ -39,7 +39,7 @@ export async function startPeer(identity: Identity, config: NetConfig, seams: Fa
   const discovery = await DiscoveryService.start({ node: service.node, sharing, signer: ledger.signer, trackers: config.trackers, seams: seams?.discovery });
   const mining = new Miner({
     sharing,
-    swarms: () => discovery.swarms().map((s) => ({ ...s, infohash: s.infoHash })),
+    swarms: () => discovery.swarms(),
     magnetFor: (infoHash, name) => discovery.magnetFor(infoHash, name),
     balance: async () => (await ledger.service.verifiedBalance(identity.publicKey)).net,
     now: Date.now,

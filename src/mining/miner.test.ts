@@ -31,11 +31,10 @@ function view(infoHash: string, state: TorrentView['state']): TorrentView {
 }
 
 function swarm(infohash: string, over: Partial<SwarmInfo> = {}): SwarmInfo {
-  return { infohash, name: `swarm ${infohash.slice(0, 4)}`, size: 4 * MiB, files: 1, seeders: 1, leechers: 6, demand: 8, announcers: 1, lastSeen: NOW, ...over };
+  return { infoHash: infohash, name: `swarm ${infohash.slice(0, 4)}`, size: 4 * MiB, files: 1, seeders: 1, leechers: 6, demand: 8, announcers: 1, lastSeen: NOW, ...over };
 }
 
-function miner(swarms: SwarmInfo[], sharing = new FakeSharing()) {
-  const store = new Map<string, string>();
+function miner(swarms: SwarmInfo[], sharing = new FakeSharing(), store = new Map<string, string>()) {
   const m = new Miner({
     sharing,
     swarms: () => swarms,
@@ -77,17 +76,8 @@ describe('Miner (glue)', () => {
     const first = miner([swarm(wanted)]);
     await first.m.saveSettings({ ...DEFAULT_MINING_SETTINGS, enabled: true });
     await expect.poll(() => first.sharing.torrents.has(wanted)).toBe(true);
-    const store = first.store;
-    const again = new Miner({
-      sharing: first.sharing,
-      swarms: () => [swarm(wanted)],
-      magnetFor: (h) => `magnet:?xt=urn:btih:${h}`,
-      balance: async () => 0n,
-      now: () => NOW,
-      random: () => 0.5,
-      storage: { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => void store.set(k, v) },
-      identityHex: 'ab',
-    });
+    // A reload: a new Miner over the same storage and the same torrents.
+    const again = miner([swarm(wanted)], first.sharing, first.store).m;
     await again.saveSettings({ ...DEFAULT_MINING_SETTINGS, enabled: false });
     expect(first.sharing.torrents.has(wanted)).toBe(false);
   });

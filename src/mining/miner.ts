@@ -119,7 +119,7 @@ export class Miner {
       .map((v) => ({ infohash: v.infoHash, size: v.length, joinedAt: this.state.held[v.infoHash]?.joinedAt ?? now, state: v.state === 'seeding' ? 'seeding' : 'downloading', paid: v.paid, earned: v.earned }));
     const outcome = decideMining(
       this.state,
-      { settings: this.settingsNow, candidates: this.deps.swarms().filter((c) => !users.has(c.infohash)), positions, balance: await this.deps.balance() },
+      { settings: this.settingsNow, candidates: this.deps.swarms().filter((c) => !users.has(c.infoHash)), positions, balance: await this.deps.balance() },
       { now, random: this.deps.random },
       { ...DEFAULT_MINING_RULES, ...this.deps.seams?.rules },
     );
@@ -139,7 +139,7 @@ export class Miner {
   private join(infohash: string): void {
     if (this.joining.has(infohash) || this.deps.sharing.views().some((v) => v.infoHash === infohash)) return;
     this.joining.add(infohash);
-    const name = this.deps.swarms().find((s) => s.infohash === infohash)?.name ?? '';
+    const name = this.deps.swarms().find((s) => s.infoHash === infohash)?.name ?? '';
     this.deps.sharing
       .add(this.deps.magnetFor(infohash, name))
       .catch((err: unknown) => {

@@ -29,7 +29,7 @@ const LIMIT = ON.investmentLimit;
 
 const ih = (i: number): string => i.toString(16).padStart(40, '0');
 const swarm = (i: number, o: Partial<SwarmInfo> = {}): SwarmInfo => ({
-  infohash: ih(i),
+  infoHash: ih(i),
   name: `swarm ${i}`,
   size: 100 * MiB,
   files: 1,
@@ -113,7 +113,7 @@ describe('joining', () => {
 
   it('skips stale announcements, swarms without seeders, and malformed ones', () => {
     const out = decide(createMiningState(), {
-      candidates: [swarm(1, { lastSeen: T0 - R.candidateMaxAgeMs - 1 }), swarm(2, { seeders: 0 }), swarm(3, { size: -1 }), swarm(5, { lastSeen: Number.NaN }), { ...swarm(4), infohash: '__proto__' }],
+      candidates: [swarm(1, { lastSeen: T0 - R.candidateMaxAgeMs - 1 }), swarm(2, { seeders: 0 }), swarm(3, { size: -1 }), swarm(5, { lastSeen: Number.NaN }), { ...swarm(4), infoHash: '__proto__' }],
     });
     expect(out.decisions).toEqual([]);
     expect(why(out, 1)).toMatch(/^not announced for 30 min/);
@@ -156,7 +156,7 @@ describe('joining', () => {
     const settings = { ...ON, investmentLimit: 10n * 1024n * BigInt(MiB) };
     const candidates = Array.from({ length: R.maxPositions + 2 }, (_, i) => swarm(i + 1, { demand: 10 + i }));
     const out = decide(createMiningState(), { settings, candidates });
-    expect(joins(out)).toEqual(candidates.slice(2).reverse().map((c) => c.infohash));
+    expect(joins(out)).toEqual(candidates.slice(2).reverse().map((c) => c.infoHash));
     expect(why(out, 1)).toMatch(/8 swarms are held, the most at once/);
   });
 });

@@ -39,6 +39,7 @@
  *   while over the disk budget (settings lowered).
  */
 import { formatBytes } from '../codec/units.ts';
+import type { SwarmInfo } from '../discovery/catalogue.ts';
 import { DEFAULT_MINING_RULES, type MiningRules } from './constants.ts';
 import type { MiningSettings } from './settings.ts';
 
@@ -48,19 +49,8 @@ export { DEFAULT_MINING_RULES, type MiningRules } from './constants.ts';
 /** How often the glue asks for decisions: a minute is short next to every window of the rules. */
 export const DECIDE_EVERY_MS = 60_000;
 
-/** A swarm from the discovery catalogue. */
-export interface SwarmInfo {
-  infohash: string;
-  name: string;
-  size: number;
-  files: number;
-  seeders: number;
-  leechers: number;
-  /** Distinct downloaders seen recently (the announcers' demand window). */
-  demand: number;
-  announcers: number;
-  lastSeen: number;
-}
+/** A swarm from the discovery catalogue (its aggregate of the announcers' records). */
+export type { SwarmInfo };
 
 /** A mined torrent as the sharing service sees it; paid and earned are cumulative tokens for it. */
 export interface MinedPosition {
@@ -181,7 +171,7 @@ function expectedEarning(c: SwarmInfo, s: MiningSettings, r: MiningRules): numbe
 
 /** Why a swarm may not be joined, whatever the budgets; undefined when it is worth joining. */
 function unwanted(c: SwarmInfo, s: MiningSettings, r: MiningRules, now: number): string | undefined {
-  if (!INFOHASH.test(c.infohash) || !Number.isSafeInteger(c.size) || c.size <= 0 || !(c.demand >= 0) || !(c.seeders >= 0) || !Number.isFinite(c.lastSeen)) return 'its announcement is malformed';
+  if (!INFOHASH.test(c.infoHash) || !Number.isSafeInteger(c.size) || c.size <= 0 || !(c.demand >= 0) || !(c.seeders >= 0) || !Number.isFinite(c.lastSeen)) return 'its announcement is malformed';
   if (now - c.lastSeen > r.candidateMaxAgeMs) return `not announced for ${Math.round((now - c.lastSeen) / 60_000)} min: no sign of demand now`;
   if (c.seeders < r.minSeeders) return 'no seeder to download a full copy from';
   if (c.demand <= c.seeders) return `over-seeded: ${c.demand} recent downloaders for ${c.seeders} seeders, a new seeder would earn little`;
@@ -202,8 +192,8 @@ export function decideMining(prev: MiningState, inputs: MiningInputs, deps: Mini
 
   const info = new Map<string, SwarmInfo>();
   for (const c of inputs.candidates) {
-    const known = info.get(c.infohash);
-    if (known === undefined || known.lastSeen < c.lastSeen) info.set(c.infohash, c);
+    const known = info.get(c.infoHash);
+    if (known === undefined || known.lastSeen < c.lastSeen) info.set(c.infoHash, c);
   }
   const positions = new Map(inputs.positions.filter((p) => INFOHASH.test(p.infohash)).map((p) => [p.infohash, p] as const));
 
@@ -285,12 +275,12 @@ export function decideMining(prev: MiningState, inputs: MiningInputs, deps: Mini
   // Candidates: first the rules that need no budget, then the budgets, best expected return first.
   const explanations: SwarmExplanation[] = [];
   const skipped = (c: SwarmInfo, why: string, state: SwarmExplanation['state'] = 'skipped'): void => {
-    explanations.push({ infohash: c.infohash, name: c.name, state, invested: 0n, earned: 0n, return: 0, why });
+    explanations.push({ infohash: c.infoHash, name: c.name, state, invested: 0n, earned: 0n, return: 0, why });
   };
   const wanted: { c: SwarmInfo; score: number; tie: number }[] = [];
   for (const c of info.values()) {
-    if (held[c.infohash] !== undefined) continue;
-    const d = dropped[c.infohash];
+    if (held[c.infoHash] !== undefined) continue;
+    const d = dropped[c.infoHash];
     if (d !== undefined && now - d.at < rules.cooldownMs) continue; // explained as dropped below
     const no = unwanted(c, settings, rules, now);
     if (no !== undefined) skipped(c, no);
@@ -313,9 +303,9 @@ export function decideMining(prev: MiningState, inputs: MiningInputs, deps: Mini
     else if (cost > headroom) skipped(c, `${reason}; but its cost is above the investment headroom left (${bytes(headroom > 0n ? headroom : 0n)} of ${bytes(settings.investmentLimit)})`);
     else if (balance - toPay - cost < -settings.investmentLimit) skipped(c, `${reason}; but paying for it would take my balance below −${bytes(settings.investmentLimit)}`);
     else {
-      held[c.infohash] = { name: c.name, size: c.size, joinedAt: now, why: reason, paid: '0', earned: '0' };
-      delete dropped[c.infohash];
-      decisions.push({ kind: 'join', infohash: c.infohash, why: reason });
+      held[c.infoHash] = { name: c.name, size: c.size, joinedAt: now, why: reason, paid: '0', earned: '0' };
+      delete dropped[c.infoHash];
+      decisions.push({ kind: 'join', infohash: c.infoHash, why: reason });
     }
   }
 

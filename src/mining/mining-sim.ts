@@ -141,7 +141,7 @@ export function simulate(config: SimConfig): SimResult {
       r.lingering = r.lingering.filter((until) => until > t);
       const mine = positions.get(r.def.infohash);
       return {
-        infohash: r.def.infohash,
+        infoHash: r.def.infohash,
         name: r.def.name,
         size: r.def.size,
         files: 1,
