@@ -8,5 +8,13 @@ import type { RunningPhase } from './app-session.ts';
 import type { MarketSeams } from '../exchange/seams.ts';
 
 export function startMarket(running: RunningPhase, seams?: MarketSeams): Promise<MarketHandle> {
-  return loadMarket().then((m) => m.MarketService.start(m.marketDepsOf(running, seams)));
+  const parts = {
+    me: running.identity.publicKey,
+    node: running.service.node,
+    ledger: running.ledger.service,
+    blocks: running.ledger.store,
+    standing: (key: string) => running.reputation?.standing(key),
+    seams,
+  };
+  return loadMarket().then((m) => m.MarketService.start(m.browserMarketDeps(parts)));
 }

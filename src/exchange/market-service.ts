@@ -37,7 +37,6 @@ import { TRADE_DONE, TRADE_INIT, tradeDoneType, tradeInitType, type TradeInitTx 
 import { loadWallet } from './wallet/lazy.ts';
 import { MARKET_ACTIVE_KEY } from './lazy-market.ts';
 import type { BrowserWallet } from './wallet/browser-wallet.ts';
-import type { RunningPhase } from '../app/app-session.ts';
 
 /** The market's clock: deadlines of reservations, negotiations and installments are checked this often. */
 export const MARKET_TICK_MS = 1_000;
@@ -78,20 +77,30 @@ export interface Rejection {
   at: number;
 }
 
-export function marketDepsOf(running: RunningPhase, seams?: MarketSeams): MarketServiceDeps {
-  const node: Libp2p = running.service.node;
+/** What the app hands the market of a running tab (market-runtime.ts). */
+export interface MarketParts {
+  me: Uint8Array;
+  node: Libp2p;
+  ledger: LedgerService;
+  blocks: MarketServiceDeps['blocks'];
+  standing(keyHex: string): bigint | undefined;
+  seams?: MarketSeams | undefined;
+}
+
+/** The browser's dependencies: libp2p channel, IndexedDB store, the page's wallet, real clock and randomness. */
+export function browserMarketDeps(parts: MarketParts): MarketServiceDeps {
   return {
-    me: running.identity.publicKey,
-    ledger: running.ledger.service,
-    blocks: running.ledger.store,
-    channel: libp2pMarketChannel(node),
-    standing: (key) => running.reputation?.standing(key),
+    me: parts.me,
+    ledger: parts.ledger,
+    blocks: parts.blocks,
+    channel: libp2pMarketChannel(parts.node),
+    standing: parts.standing,
     openWallet: async () => (await loadWallet()).openBrowserWallet(),
     openStore: (hex) => TradeStore.open(hex),
     now: Date.now,
     random: Math.random,
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    seams,
+    seams: parts.seams,
   };
 }
 
