@@ -46,8 +46,9 @@ async function wantedSwarm(openPeer: () => Promise<PeerPage>, name: string): Pro
     await discovery(d.page, 'setAnnounce', file.infoHash, false);
     await sharing(d.page, 'downloadTimed', file.magnet);
   }
-  // Seen as downloaders while connected; then they leave, and the seeder announces what it saw.
+  // Seen as downloaders while connected; then they leave (removing the torrent closes its wires at once), and the seeder announces what it saw.
   await discovery(seeder.page, 'announceNow');
+  for (const d of [d1, d2]) await sharing(d.page, 'remove', file.infoHash);
   await Promise.all([d1, d2].map((d) => d.page.context().close()));
   await expect.poll(async () => (await sharing<{ infoHash: string; peers: number }[]>(seeder.page, 'views')).find((v) => v.infoHash === file.infoHash)?.peers, { timeout: 30_000 }).toBe(0);
   await discovery(seeder.page, 'announceNow');

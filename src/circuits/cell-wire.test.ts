@@ -4,6 +4,7 @@ import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
 import { decodeCommand, decodeFrame, encodeCommand, encodeFrame, type LinkFrame, type RelayCommand } from './cell-wire.ts';
 import { MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
+import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const circuitId = fc.nat({ max: 0xffff_ffff });
@@ -26,7 +27,7 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constantFrom('rendezvous' as const, 'join' as const), cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }) }),
   fc.constant({ command: 'joined' as const }),
   fc.constant({ command: 'intro-established' as const }),
-  fc.record({ command: fc.constant('establish-intro' as const), service: key, lookup: key }),
+  fc.record({ command: fc.constant('establish-intro' as const), descriptor: fc.uint8Array({ maxLength: MAX_DESCRIPTOR_BYTES }), proof: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
   fc.record({ command: fc.constant('introduce' as const), service: key, cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }), rendezvous: key, X: key }),
   fc.record({ command: fc.constant('introduce-ack' as const), ok: fc.boolean() }),
 );

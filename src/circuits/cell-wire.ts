@@ -25,9 +25,11 @@
  *     rendezvous    5  cookie (20)             make this hop the rendezvous point for cookie
  *     join          6  cookie (20)             splice this circuit to the one waiting on cookie
  *     joined        7  (empty)                 the rendezvous point spliced the two circuits
- *     establish-intro 8  service key (32) | lookup key (32)
- *                                              make this hop an introduction point for it,
- *                                              answering lookups of that key
+ *     establish-intro 8  descriptor (u16 length ≤ MAX_DESCRIPTOR_BYTES) | proof (64)
+ *                                              make this hop an introduction point for the
+ *                                              service the signed descriptor names, answering
+ *                                              lookups with it; the proof is the service key's
+ *                                              signature bound to this circuit (descriptors.ts)
  *     intro-established 9 (empty)
  *     introduce     10 service key (32) | cookie (20) | rendezvous point (32) | X (32)
  *                                              to an introduction point, which passes it on
@@ -38,11 +40,13 @@
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
+import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
 import { AUTH_BYTES, X25519_KEY_BYTES } from './handshake.ts';
 
 const FRAME_HEADER_BYTES = 5;
 const MAX_REASON_BYTES = 200;
 const KEY_BYTES = 32;
+const SIGNATURE_BYTES = 64;
 
 export type DestroyReason = 'requested' | 'protocol' | 'limit' | 'unpaid' | 'refused' | 'hop-lost' | 'timeout';
 const DESTROY_REASONS: readonly DestroyReason[] = ['requested', 'protocol', 'limit', 'unpaid', 'refused', 'hop-lost', 'timeout'];
@@ -134,7 +138,7 @@ export type RelayCommand =
   | { command: 'rendezvous'; cookie: Uint8Array }
   | { command: 'join'; cookie: Uint8Array }
   | { command: 'joined' }
-  | { command: 'establish-intro'; service: Uint8Array; lookup: Uint8Array }
+  | { command: 'establish-intro'; descriptor: Uint8Array; proof: Uint8Array }
   | { command: 'intro-established' }
   | { command: 'introduce'; service: Uint8Array; cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }
   | { command: 'introduce-ack'; ok: boolean };
@@ -144,7 +148,7 @@ const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', '
 export const COOKIE_BYTES = 20;
 
 export function encodeCommand(c: RelayCommand): Uint8Array {
-  const w = new BinaryWriter(c.command === 'data' ? 1 + c.data.length : 96);
+  const w = new BinaryWriter(c.command === 'data' ? 1 + c.data.length : c.command === 'establish-intro' ? 3 + c.descriptor.length + SIGNATURE_BYTES : 96);
   w.u8(COMMANDS.indexOf(c.command) + 1);
   switch (c.command) {
     case 'extend':
@@ -168,7 +172,7 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
     case 'intro-established':
       break;
     case 'establish-intro':
-      w.fixed(c.service, KEY_BYTES).fixed(c.lookup, KEY_BYTES);
+      w.bytes(c.descriptor, MAX_DESCRIPTOR_BYTES).fixed(c.proof, SIGNATURE_BYTES);
       break;
     case 'introduce':
       w.fixed(c.service, KEY_BYTES).fixed(c.cookie, COOKIE_BYTES).fixed(c.rendezvous, KEY_BYTES).fixed(c.X, X25519_KEY_BYTES);
@@ -208,7 +212,7 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command };
       break;
     case 'establish-intro':
-      c = { command, service: r.fixed(KEY_BYTES, 'service key'), lookup: r.fixed(KEY_BYTES, 'lookup key') };
+      c = { command, descriptor: r.bytes(MAX_DESCRIPTOR_BYTES, 'descriptor'), proof: r.fixed(SIGNATURE_BYTES, 'introduction proof') };
       break;
     case 'introduce':
       c = { command, service: r.fixed(KEY_BYTES, 'service key'), cookie: r.fixed(COOKIE_BYTES, 'cookie'), rendezvous: r.fixed(KEY_BYTES, 'rendezvous point'), X: r.fixed(X25519_KEY_BYTES, 'X') };

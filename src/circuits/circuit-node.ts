@@ -23,7 +23,6 @@ import {
   MAX_PENDING_PAYOUTS,
   MAX_RELAYED_CIRCUITS,
   MAX_RENDEZVOUS,
-  MAX_INTROS,
   PAYOUT_ANNOUNCE_WAIT_MS,
   PAYOUT_IN_FLIGHT_MS,
   PAYMENTS_IN_FLIGHT,
@@ -48,6 +47,9 @@ import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicK
 import { DELIVER, FORWARD, LayerCipher } from './layer.ts';
 import { admit, type AdmissionConfig, type Requester } from './admission.ts';
 import { RelayDebts } from './relay-debt.ts';
+import { circuitBinding } from './descriptors.ts';
+import { IntroductionPoints } from './intro-point.ts';
+import { verifyEd25519 } from '../crypto/signature.ts';
 import type { CircuitSeams } from './seams.ts';
 
 /** Relay admission: capacity and newcomer share (Tribler kept 5 of 20 places random). */
@@ -141,6 +143,8 @@ interface Relayed {
   openedAt: number;
   lastActive: number;
   badCells: number;
+  /** Ties an introduction proof to this circuit: a hash of our handshake keys with its originator (descriptors.ts). */
+  binding: Uint8Array;
   /** Tokens the previous hop paid us for this circuit, and what we passed on to the next. */
   paidIn: bigint;
   paidOut: bigint;
@@ -204,14 +208,12 @@ export class CircuitNode {
   private readonly announced = new Map<string, Announced[]>();
   /** Circuits we built that closed lately: payments passed back to us may still arrive (until the time given). */
   private readonly closedOrigins = new Map<string, { c: OriginCircuit; until: number }>();
-  /** Hidden services we introduce, by service key (hex): the circuit to reach each. */
-  private readonly intros = new Map<string, Relayed>();
-  /** The service key we introduce for each lookup key (hex). */
-  private readonly introLookups = new Map<string, Uint8Array>();
+  /** Hidden services we introduce: their signed descriptors and the circuits that reach them. */
+  private readonly introPoints: IntroductionPoints<Relayed>;
 
-  /** The service we introduce under this lookup key, if any (answers lookups). */
-  introducedService(lookup: Uint8Array): Uint8Array | undefined {
-    return this.introLookups.get(toHex(lookup));
+  /** The signed descriptors we hold as introduction point for this lookup key (answers lookups). */
+  introducedDescriptors(lookup: Uint8Array): Uint8Array[] {
+    return this.introPoints.descriptorsFor(lookup);
   }
   /** Circuits waiting at this rendezvous point, by cookie (hex). */
   private readonly rendezvous = new Map<string, Relayed>();
@@ -224,6 +226,7 @@ export class CircuitNode {
 
   constructor(private readonly o: CircuitNodeOptions) {
     this.debts = o.debts ?? RelayDebts.empty(o.now);
+    this.introPoints = new IntroductionPoints<Relayed>({ ownKey: o.publicKey, now: o.now, verify: verifyEd25519, isOpen: (r) => r.open });
   }
 
   private slot(link: CircuitLink, circuitId: number): string {
@@ -386,6 +389,7 @@ export class CircuitNode {
       openedAt: now,
       lastActive: now,
       badCells: 0,
+      binding: circuitBinding(answer.keys),
       paidIn: 0n,
       paidOut: 0n,
       covered: 0,
@@ -428,7 +432,7 @@ export class CircuitNode {
       this.o.onEndpointData?.(this.endOf(r), c.data);
     } else if (c.command === 'rendezvous') return this.onRendezvous(r, c.cookie);
     else if (c.command === 'join') return this.onJoin(r, c.cookie);
-    else if (c.command === 'establish-intro') return this.onEstablishIntro(r, c.service, c.lookup);
+    else if (c.command === 'establish-intro') return this.onEstablishIntro(r, c.descriptor, c.proof);
     else if (c.command === 'introduce') return this.onIntroduce(r, c);
   }
 
@@ -438,18 +442,16 @@ export class CircuitNode {
     await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
   }
 
-  /** A hidden service makes us one of its introduction points: we learn its service key, never who runs it. */
-  private async onEstablishIntro(r: Relayed, service: Uint8Array, lookup: Uint8Array): Promise<void> {
-    const key = toHex(service);
-    if (this.intros.size >= MAX_INTROS && !this.intros.has(key)) return;
-    this.intros.set(key, r);
-    this.introLookups.set(toHex(lookup), service);
-    await this.answer(r, { command: 'intro-established' });
+  /** A hidden service makes us one of its introduction points: we learn its service key, never who runs it (intro-point.ts). */
+  private async onEstablishIntro(r: Relayed, descriptor: Uint8Array, proof: Uint8Array): Promise<void> {
+    const outcome = this.introPoints.establish(r, r.binding, descriptor, proof);
+    if (outcome === 'established' || outcome === 'renewed') return this.answer(r, { command: 'intro-established' });
+    await this.answer(r, { command: 'extend-failed', reason: `not introduced here (${outcome})` });
   }
 
   /** A downloader asks us to introduce it: pass its rendezvous offer to the service's circuit. */
   private async onIntroduce(r: Relayed, c: Extract<RelayCommand, { command: 'introduce' }>): Promise<void> {
-    const service = this.intros.get(toHex(c.service));
+    const service = this.introPoints.circuitFor(c.service);
     if (service === undefined || !service.open || service === r) return this.answer(r, { command: 'introduce-ack', ok: false });
     await this.answer(service, c);
     await this.answer(r, { command: 'introduce-ack', ok: true });
@@ -789,11 +791,7 @@ export class CircuitNode {
       this.closing.set(n, { r, until: this.o.now() + PAYOUT_GRACE_MS });
     }
     for (const [k, w] of this.rendezvous) if (w === r) this.rendezvous.delete(k);
-    for (const [k, w] of this.intros) {
-      if (w !== r) continue;
-      this.intros.delete(k);
-      for (const [l, svc] of this.introLookups) if (toHex(svc) === k) this.introLookups.delete(l);
-    }
+    this.introPoints.drop(r);
     // A spliced pair lives and dies together: the other end learns its partner left.
     if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
@@ -893,7 +891,7 @@ async function layersOf(subtle: SubtleCrypto, k: HopKeys): Promise<[LayerCipher,
 
 /** A circuit we built: our end of the onion. */
 export class OriginCircuit {
-  private readonly hops: { key: Uint8Array; forward: LayerCipher; backward: LayerCipher }[] = [];
+  private readonly hops: { key: Uint8Array; forward: LayerCipher; backward: LayerCipher; binding: Uint8Array }[] = [];
   private waiting: { resolve(c: RelayCommand): void; reject(e: Error): void } | undefined;
   private sendQueue: Promise<void> = Promise.resolve();
   private lastSent: number;
@@ -1016,7 +1014,7 @@ export class OriginCircuit {
 
   async addHop(key: Uint8Array, keys: HopKeys): Promise<void> {
     const [forward, backward] = await layersOf(this.o.subtle, keys);
-    this.hops.push({ key, forward, backward });
+    this.hops.push({ key, forward, backward, binding: circuitBinding(keys) });
   }
 
   /** Onion-wraps a command for hop `target` (0-based); nonces are taken now, in call order. */
@@ -1070,11 +1068,16 @@ export class OriginCircuit {
     });
   }
 
-  /** Makes the last hop an introduction point for our hidden service `service`. */
-  async establishIntro(service: Uint8Array, lookup: Uint8Array): Promise<void> {
+  /**
+   * Makes the last hop an introduction point for the hidden service that
+   * signed `descriptor`; `prove` signs our circuit binding with its key.
+   */
+  async establishIntro(descriptor: Uint8Array, prove: (binding: Uint8Array) => Uint8Array): Promise<void> {
+    const proof = prove(this.hops[this.hops.length - 1]!.binding);
     const answer = this.nextCommand();
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', service, lookup })));
-    if ((await answer).command !== 'intro-established') throw new CircuitError('refused', 'the introduction point refused');
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', descriptor, proof })));
+    const c = await answer;
+    if (c.command !== 'intro-established') throw new CircuitError('refused', `the introduction point refused${c.command === 'extend-failed' ? `: ${c.reason}` : ''}`);
   }
 
   /** Asks our last hop, an introduction point of `service`, to pass a rendezvous offer on. */

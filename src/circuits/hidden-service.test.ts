@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { webcrypto } from 'node:crypto';
 import { toHex } from '../codec/bytes.ts';
-import { staticKeyFromSeed } from './handshake.ts';
+import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
 import { connectHiddenService, publishHiddenService, type EndToEnd } from './hidden-service.ts';
 import { concat, mesh, rng, until } from './test-support.ts';
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+/** The mesh's clock starts at 1 s; descriptors are signed against it. */
+const NOW = 1_000;
 
 /**
  * The smallest hidden meeting: a seeder with one introduction point and no
@@ -15,13 +18,14 @@ const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () => undefined, relaysTo: () => Uint8Array[] = () => []) {
   const { peers } = mesh(4);
   const [downloader, intro, rp, seeder] = peers;
-  const service = staticKeyFromSeed(rng(seed)(32));
+  const serviceSeed = rng(seed)(32);
   const sessions: EndToEnd[] = [];
   await publishHiddenService({
     node: seeder!.node,
     subtle,
     random: rng(seed + 1),
-    service,
+    serviceSeed,
+    now: () => NOW,
     lookup: rng(seed + 2)(32),
     introPaths: [[intro!.key]],
     relaysTo,
@@ -30,7 +34,7 @@ async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () 
       onSession(s);
     },
   });
-  const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(seed + 3), service: service.publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] });
+  const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(seed + 3), service: publicKeyFromSeed(serviceSeed), introPath: [intro!.key], rendezvousPath: [rp!.key] });
   return { session, sessions };
 }
 
@@ -39,22 +43,23 @@ describe('hidden services', () => {
     // 0 downloader, 1-2 its relays, 3 introduction point, 4 rendezvous point, 5 the seeder's relay, 6 seeder
     const { peers } = mesh(7);
     const [downloader, d1, d2, intro, rp, s1, seeder] = peers;
-    const service = staticKeyFromSeed(rng(77)(32));
+    const serviceSeed = rng(77)(32);
     const sessions: EndToEnd[] = [];
-    await publishHiddenService({
+    const published = await publishHiddenService({
       node: seeder!.node,
       subtle,
       random: rng(5),
-      service,
+      serviceSeed,
+      now: () => NOW,
       lookup: rng(11)(32),
       introPaths: [[s1!.key, intro!.key]],
       relaysTo: () => [s1!.key],
       onSession: (s) => sessions.push(s),
     });
 
-    // The introduction point answers lookups of the swarm's lookup key with the service key.
-    expect(intro!.node.introducedService(rng(11)(32))).toEqual(service.publicKey);
-    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(6), service: service.publicKey, introPath: [d1!.key, intro!.key], rendezvousPath: [d2!.key, rp!.key] });
+    // The introduction point answers lookups of the swarm's lookup key with the seeder's signed descriptor.
+    expect(intro!.node.introducedDescriptors(rng(11)(32))).toEqual([published.descriptor]);
+    const session = await connectHiddenService({ node: downloader!.node, subtle, random: rng(6), service: publicKeyFromSeed(serviceSeed), introPath: [d1!.key, intro!.key], rendezvousPath: [d2!.key, rp!.key] });
     await until(() => sessions.length === 1, 'the seeder side of the session');
     const atSeeder: Uint8Array[] = [];
     sessions[0]!.onData = (d) => atSeeder.push(d);
@@ -99,7 +104,7 @@ describe('hidden services', () => {
     const { peers } = mesh(4);
     const [downloader, intro, rp] = peers;
     await expect(
-      connectHiddenService({ node: downloader!.node, subtle, random: rng(1), service: staticKeyFromSeed(rng(2)(32)).publicKey, introPath: [intro!.key], rendezvousPath: [rp!.key] }),
+      connectHiddenService({ node: downloader!.node, subtle, random: rng(1), service: publicKeyFromSeed(rng(2)(32)), introPath: [intro!.key], rendezvousPath: [rp!.key] }),
     ).rejects.toThrow(/does not introduce/);
   });
 
@@ -123,5 +128,37 @@ describe('hidden services', () => {
     expect(tries).toBe(2);
   });
 
-});
 
+  it('an attacker cannot take a seeder\'s place at its introduction point: a replayed establish-intro is refused, another key for the swarm is refused, and introductions still reach the seeder', async () => {
+    // 0 downloader, 1 introduction point, 2 rendezvous point, 3 seeder, 4 attacker
+    const { peers } = mesh(5);
+    const [downloader, intro, rp, seeder, attacker] = peers;
+    const serviceSeed = rng(41)(32);
+    const lookup = rng(42)(32);
+    const descriptor = signDescriptor(serviceSeed, { lookup, issuedAt: BigInt(NOW), expiresAt: BigInt(NOW + DESCRIPTOR_LIFETIME_MS), introPoints: [intro!.key] });
+    // The seeder establishes by hand, so the test sees the proof it sent.
+    const seederCircuit = await seeder!.node.build([intro!.key]);
+    let seen: Uint8Array | undefined;
+    await seederCircuit.establishIntro(descriptor, (binding) => (seen = signIntroProof(serviceSeed, binding, descriptor)));
+
+    // Replay: the attacker sends the seeder's descriptor and its very proof on a circuit of its own.
+    const replay = await attacker!.node.build([intro!.key]);
+    await expect(replay.establishIntro(descriptor, () => seen!)).rejects.toThrow(/bad-proof/);
+    // Squatting: a descriptor for the same swarm under the attacker's own key, validly signed and proven.
+    const ownSeed = rng(43)(32);
+    const own = signDescriptor(ownSeed, { lookup, issuedAt: BigInt(NOW), expiresAt: BigInt(NOW + DESCRIPTOR_LIFETIME_MS), introPoints: [intro!.key] });
+    const squat = await attacker!.node.build([intro!.key]);
+    await expect(squat.establishIntro(own, (binding) => signIntroProof(ownSeed, binding, own))).rejects.toThrow(/taken/);
+
+    // The introduction point still answers with the seeder's descriptor only, and passes offers to the seeder.
+    expect(intro!.node.introducedDescriptors(lookup)).toEqual([descriptor]);
+    let offers = 0;
+    seederCircuit.onIntroduce = () => void offers++;
+    await expect(
+      connectHiddenService({ node: downloader!.node, subtle, random: rng(44), service: publicKeyFromSeed(ownSeed), introPath: [intro!.key], rendezvousPath: [rp!.key] }),
+    ).rejects.toThrow(/does not introduce/);
+    const attempt = connectHiddenService({ node: downloader!.node, subtle, random: rng(45), service: publicKeyFromSeed(serviceSeed), introPath: [intro!.key], rendezvousPath: [rp!.key] });
+    attempt.catch(() => undefined); // the seeder here does not answer; only the offer's arrival matters
+    await until(() => offers === 1, 'the offer to reach the seeder');
+  });
+});

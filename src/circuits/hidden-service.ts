@@ -3,8 +3,13 @@
  * points without revealing itself, and downloaders that meet it at a
  * rendezvous point of their choosing. Pure orchestration over CircuitNode.
  *
- *   seeder      builds circuits to its introduction points (establish-intro)
- *   downloader  builds a circuit to a rendezvous point and waits there under
+ *   seeder      signs a descriptor (its service key, the swarm's lookup key,
+ *               its introduction points, a lifetime) and builds circuits to
+ *               its introduction points (establish-intro: the descriptor and
+ *               a proof of the service key bound to that circuit)
+ *   downloader  looks the swarm up and keeps only descriptors validly signed
+ *               for the infohash it asked about and not expired (descriptors.ts);
+ *               builds a circuit to a rendezvous point and waits there under
  *               a random cookie, then asks an introduction point to pass the
  *               offer (cookie, rendezvous point, X) to the seeder
  *   seeder      answers with an ntor handshake against its service key,
@@ -21,7 +26,8 @@ import type { CircuitNode, OriginCircuit } from './circuit-node.ts';
 import { COOKIE_BYTES } from './cell-wire.ts';
 import { MAX_DATA_BYTES, RENDEZVOUS_WAIT_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
-import { AUTH_BYTES, clientFinish, clientStart, serverRespond, X25519_KEY_BYTES, type HopKeys, type StaticKey } from './handshake.ts';
+import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
+import { AUTH_BYTES, clientFinish, clientStart, serverRespond, staticKeyFromSeed, staticPublicKeyOf, X25519_KEY_BYTES, type HopKeys, type StaticKey } from './handshake.ts';
 import { DELIVER, LAYER_OVERHEAD, LayerCipher } from './layer.ts';
 
 /** The key a hidden swarm is looked up by: derived from its infohash, so only those who know the torrent can ask. */
@@ -91,8 +97,13 @@ export interface HiddenServiceOptions {
   node: CircuitNode;
   subtle: SubtleCrypto;
   random: (n: number) => Uint8Array;
-  /** The service's key pair (X25519): downloaders learn the public half from the lookup. */
-  service: StaticKey;
+  /**
+   * The seed of the swarm's service key (Ed25519), the same on every publish:
+   * it signs the descriptor and introduction proofs, and its X25519 form
+   * answers downloaders' handshakes.
+   */
+  serviceSeed: Uint8Array;
+  now: () => number;
   /** What downloaders look the service up by (see lookupKeyOf). */
   lookup: Uint8Array;
   /** One path per introduction point, each ending at it. */
@@ -103,22 +114,30 @@ export interface HiddenServiceOptions {
 }
 
 /** Makes a hidden service reachable through its introduction points. */
-export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ intros: OriginCircuit[]; close(): Promise<void> }> {
+export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ intros: OriginCircuit[]; descriptor: Uint8Array; close(): Promise<void> }> {
+  const issuedAt = o.now();
+  const descriptor = signDescriptor(o.serviceSeed, {
+    lookup: o.lookup,
+    issuedAt: BigInt(issuedAt),
+    expiresAt: BigInt(issuedAt + DESCRIPTOR_LIFETIME_MS),
+    introPoints: o.introPaths.map((p) => p[p.length - 1]!),
+  });
+  const service = staticKeyFromSeed(o.serviceSeed);
   const intros: OriginCircuit[] = [];
   for (const path of o.introPaths) {
     const intro = await o.node.build(path);
-    await intro.establishIntro(o.service.publicKey, o.lookup);
-    intro.onIntroduce = (offer) => void answerOffer(o, offer).catch(() => undefined);
+    await intro.establishIntro(descriptor, (binding) => signIntroProof(o.serviceSeed, binding, descriptor));
+    intro.onIntroduce = (offer) => void answerOffer(o, service, offer).catch(() => undefined);
     intros.push(intro);
   }
-  return { intros, close: async () => void (await Promise.all(intros.map((c) => c.close()))) };
+  return { intros, descriptor, close: async () => void (await Promise.all(intros.map((c) => c.close()))) };
 }
 
 /** Circuits a seeder tries towards a downloader's rendezvous point: a relay it picks may have just left. */
 const RENDEZVOUS_BUILD_TRIES = 3;
 
-async function answerOffer(o: HiddenServiceOptions, offer: { cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }): Promise<void> {
-  const { Y, auth, keys } = serverRespond(o.service, offer.X, o.random);
+async function answerOffer(o: HiddenServiceOptions, service: StaticKey, offer: { cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }): Promise<void> {
+  const { Y, auth, keys } = serverRespond(service, offer.X, o.random);
   let session: EndToEnd | undefined;
   let circuit: OriginCircuit | undefined;
   for (let attempt = 1; circuit === undefined; attempt++) {
@@ -139,7 +158,7 @@ export interface ConnectOptions {
   node: CircuitNode;
   subtle: SubtleCrypto;
   random: (n: number) => Uint8Array;
-  /** The service's public key, from the lookup. */
+  /** The service key (Ed25519), from a descriptor the lookup returned and that was checked. */
   service: Uint8Array;
   /** Our path to one of its introduction points (ending at it). */
   introPath: Uint8Array[];
@@ -174,7 +193,7 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
     await joined;
     const first = await withTimeout(answer, RENDEZVOUS_WAIT_MS);
     if (first.length !== X25519_KEY_BYTES + AUTH_BYTES) throw new CircuitError('handshake', 'the service sent no handshake answer');
-    const keys = clientFinish(ephemeral, o.service, first.subarray(0, X25519_KEY_BYTES), first.subarray(X25519_KEY_BYTES));
+    const keys = clientFinish(ephemeral, staticPublicKeyOf(o.service), first.subarray(0, X25519_KEY_BYTES), first.subarray(X25519_KEY_BYTES));
     const created = await EndToEnd.create(o.subtle, circuit, keys, 'downloader');
     // In order: the cells that came early first, then the live ones.
     while (pending.length > 0) await created.receive(pending.shift()!);

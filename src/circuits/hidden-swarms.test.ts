@@ -3,13 +3,18 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CircuitService } from './circuit-service.ts';
 import { CircuitError } from './errors.ts';
 import { HiddenSwarms, type SwarmAccess } from './hidden-swarms.ts';
+import { fromHex } from '../codec/bytes.ts';
+import { decodeDescriptor } from './descriptor-wire.ts';
+import { lookupKeyOf } from './hidden-service.ts';
+import { MemoryServiceKeyStore } from './service-keys.ts';
+import { mesh, rng, until } from './test-support.ts';
 
 const infoHash = '0123456789abcdef0123456789abcdef01234567';
 
 /** A tab with no peers: every lookup finds no introduction point. */
 function lonely(downloads: () => string[]) {
   const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
-  const circuits = { node: { introducedService: () => undefined }, publicKey: new Uint8Array(32) } as unknown as CircuitService;
+  const circuits = { node: { introducedDescriptors: () => [] }, publicKey: new Uint8Array(32) } as unknown as CircuitService;
   const swarms: SwarmAccess = {
     addConnection: () => undefined,
     wantsPeers: () => true,
@@ -61,7 +66,7 @@ describe('hiding a swarm with too few relays yet', () => {
     let tries = 0;
     const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
     const circuits = {
-      node: { introducedService: () => undefined },
+      node: { introducedDescriptors: () => [] },
       publicKey: new Uint8Array(32),
       relaysKnown: async () => void tries++,
       relayCandidates: () => [],
@@ -75,5 +80,37 @@ describe('hiding a swarm with too few relays yet', () => {
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(tries).toBeLessThanOrEqual(stoppedAt);
     swarms.stop();
+  });
+});
+
+describe('hiding a swarm again', () => {
+  it('publishes under the same service key after a reload: the key is kept, not made afresh', async () => {
+    const { peers, advance } = mesh(3);
+    advance(Date.now()); // the tab signs with its own clock; the introduction points check against theirs
+    const [seeder, introA, introB] = peers;
+    const keys = new MemoryServiceKeyStore(rng(70));
+    const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
+    const circuits = {
+      node: seeder!.node,
+      publicKey: seeder!.key,
+      relaysKnown: async () => undefined,
+      relayCandidates: () => [introA!.key, introB!.key],
+      pickRelays: (n: number, except: Uint8Array[]) => [introA!.key, introB!.key].filter((k) => !except.includes(k)).slice(0, n),
+    } as unknown as CircuitService;
+    const access: SwarmAccess = { addConnection: () => undefined, wantsPeers: () => true, hiddenSeeds: () => [infoHash], hiddenDownloads: () => [] };
+    const lookup = lookupKeyOf(fromHex(infoHash));
+    const serviceKeyAt = (p: typeof introA) => decodeDescriptor(p!.node.introducedDescriptors(lookup)[0]!).serviceKey;
+
+    const before = new HiddenSwarms(libp2p, circuits, access, keys);
+    await before.hide(infoHash, 0);
+    const first = serviceKeyAt(introA);
+    expect(serviceKeyAt(introB)).toEqual(first);
+    before.stop();
+    await until(() => introA!.node.introducedDescriptors(lookup).length === 0, 'the old introduction to close');
+
+    const after = new HiddenSwarms(libp2p, circuits, access, keys);
+    await after.hide(infoHash, 0);
+    expect(serviceKeyAt(introA)).toEqual(first);
+    after.stop();
   });
 });

@@ -3,25 +3,30 @@
  * introduction points; a downloader looks it up among peers and meets the
  * seeder at a rendezvous point; the WebTorrent wire then runs over the
  * end-to-end circuit. The protocol is in hidden-service.ts; the lookup
- * (/trustmesh/hidden-lookup/1.0.0) asks direct peers, who ask theirs while
- * the ttl lasts: no central index.
+ * (/trustmesh/hidden-lookup/2.0.0, lookup-router.ts) asks direct peers, who
+ * ask theirs while the ttl lasts, each once per request id: no central index.
+ * A downloader uses only descriptors validly signed for the infohash it asked
+ * about (descriptors.ts); a seeder signs with the swarm's kept service key.
  */
 import type { Libp2p } from 'libp2p';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
-import { bytesEqual, fromHex, toHex } from '../codec/bytes.ts';
+import { fromHex, toHex } from '../codec/bytes.ts';
+import { verifyEd25519 } from '../crypto/signature.ts';
 import { directPeers, isDirectConnection } from '../net/direct.ts';
 import type { CircuitService } from './circuit-service.ts';
 import { connectionOver, type CircuitConnection } from './circuit-connection.ts';
 import { CircuitError } from './errors.ts';
-import { staticKeyFromSeed } from './handshake.ts';
+import type { HiddenDescriptor } from './descriptor-wire.ts';
+import { rankDescriptors } from './descriptors.ts';
 import { connectHiddenService, lookupKeyOf, publishHiddenService } from './hidden-service.ts';
-import { decodeLookupRequest, decodeLookupResponse, encodeLookupRequest, encodeLookupResponse, LOOKUP_PROTOCOL, MAX_LOOKUP_ANSWERS, MAX_LOOKUP_TTL, type LookupAnswer } from './lookup-wire.ts';
+import { IdbServiceKeyStore } from './idb-service-keys.ts';
+import { LookupRouter } from './lookup-router.ts';
+import { decodeLookupRequest, decodeLookupResponse, encodeLookupRequest, encodeLookupResponse, LOOKUP_PROTOCOL, LOOKUP_REQUEST_BYTES, MAX_LOOKUP_RESPONSE_BYTES, type LookupRequest } from './lookup-wire.ts';
+import type { ServiceKeyStore } from './service-keys.ts';
 
 /** A lookup that gets no answer within this moves on. */
 const LOOKUP_TIMEOUT_MS = 5_000;
-/** Neighbours a peer asks at once when it does not know the answer. */
-const LOOKUP_FANOUT = 6;
 /** Lookups a reach makes before it says no one knows the swarm (about 7 s of asking in all). */
 const LOOKUP_ATTEMPTS = 4;
 /** The first pause between lookups; it doubles. */
@@ -72,12 +77,25 @@ export class HiddenSwarms {
   private readonly published = new Map<string, { close(): Promise<void> }>();
   /** Downloads we reach for, each with its status and its first outcome. */
   private readonly reachers = new Map<string, { status: ReachStatus; first: Promise<void> }>();
+  private readonly router: LookupRouter;
+  /** The service key that last gave us a working seeder, by infohash: preferred next time (trust on first use). */
+  private readonly workedBefore = new Map<string, Uint8Array>();
 
   constructor(
     private readonly libp2p: Libp2p,
     private readonly circuits: CircuitService,
     private readonly swarms: SwarmAccess,
-  ) {}
+    /** Each hidden swarm's service key, kept across publishes and reloads. */
+    private readonly serviceKeys: ServiceKeyStore = new IdbServiceKeyStore(),
+  ) {
+    this.router = new LookupRouter({
+      now: Date.now,
+      random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+      own: (lookup) => this.circuits.node.introducedDescriptors(lookup),
+      neighbours: (except) => this.directPeers(except === undefined ? [] : [except]),
+      ask: (peer, request) => this.ask(peer, request),
+    });
+  }
 
   private resumeTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -100,9 +118,9 @@ export class HiddenSwarms {
       LOOKUP_PROTOCOL,
       async (stream, connection) => {
         try {
-          const lp = lpStream(stream, { maxDataLength: 64 });
+          const lp = lpStream(stream, { maxDataLength: LOOKUP_REQUEST_BYTES });
           const req = decodeLookupRequest((await lp.read({ signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })).subarray());
-          const answers = await this.answer(req.lookup, req.ttl, connection.remotePeer.toString());
+          const answers = await this.router.answer(req, connection.remotePeer.toString());
           await lp.write(encodeLookupResponse(answers));
           await stream.close();
         } catch (err) {
@@ -119,26 +137,14 @@ export class HiddenSwarms {
       .filter((id) => !except.includes(id));
   }
 
-  /** Our own introductions first; otherwise what our neighbours find, while the ttl lasts. */
-  private async answer(lookup: Uint8Array, ttl: number, from?: string): Promise<LookupAnswer[]> {
-    const own = this.circuits.node.introducedService(lookup);
-    if (own !== undefined) return [{ service: own, introPoint: this.circuits.publicKey }];
-    if (ttl <= 0) return [];
-    const peers = this.directPeers(from === undefined ? [] : [from]).slice(0, LOOKUP_FANOUT);
-    const found = await Promise.all(peers.map((p) => this.ask(p, lookup, ttl - 1).catch(() => [] as LookupAnswer[])));
-    const out: LookupAnswer[] = [];
-    for (const a of found.flat()) if (out.length < MAX_LOOKUP_ANSWERS && !out.some((o) => bytesEqual(o.introPoint, a.introPoint))) out.push(a);
-    return out;
-  }
-
-  private async ask(peerId: string, lookup: Uint8Array, ttl: number): Promise<LookupAnswer[]> {
+  private async ask(peerId: string, request: LookupRequest): Promise<Uint8Array[]> {
     const connection = this.libp2p.getConnections(peerIdFromString(peerId)).find(isDirectConnection);
     if (connection === undefined) return [];
     const signal = AbortSignal.timeout(LOOKUP_TIMEOUT_MS);
     const stream = await connection.newStream(LOOKUP_PROTOCOL, { signal });
     try {
-      const lp = lpStream(stream, { maxDataLength: 1 + MAX_LOOKUP_ANSWERS * 64 });
-      await lp.write(encodeLookupRequest({ lookup, ttl }), { signal });
+      const lp = lpStream(stream, { maxDataLength: MAX_LOOKUP_RESPONSE_BYTES });
+      await lp.write(encodeLookupRequest(request), { signal });
       const answers = decodeLookupResponse((await lp.read({ signal })).subarray());
       await stream.close().catch(() => undefined);
       return answers;
@@ -148,9 +154,14 @@ export class HiddenSwarms {
     }
   }
 
-  /** Finds the introduction points of the hidden swarm of `infoHash` (hex). */
-  lookup(infoHash: string): Promise<LookupAnswer[]> {
-    return this.answer(lookupKeyOf(fromHex(infoHash)), MAX_LOOKUP_TTL);
+  /**
+   * Finds the hidden swarm of `infoHash` (hex): the descriptors that are
+   * validly signed for it and not expired, best first (rankDescriptors).
+   * Forged ones, and ones for another swarm, are dropped here.
+   */
+  async lookup(infoHash: string): Promise<HiddenDescriptor[]> {
+    const lookup = lookupKeyOf(fromHex(infoHash));
+    return rankDescriptors(await this.router.lookup(lookup), lookup, Date.now(), verifyEd25519, this.workedBefore.get(infoHash));
   }
 
   /** Hides our seeding of `infoHash` behind introduction points reached over `hops` relays. */
@@ -167,17 +178,18 @@ export class HiddenSwarms {
   private readonly hiding = new Set<string>();
 
   private async publish(infoHash: string, hops: number): Promise<void> {
-    const service = staticKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
     // Each introduction point needs `hops` other relays in front of it.
     await this.circuits.relaysKnown();
     const count = Math.min(INTRO_POINTS, this.circuits.relayCandidates().length - hops);
     if (count < 1) throw new CircuitError('no-relays', `hiding a swarm behind ${hops} ${hops === 1 ? 'hop' : 'hops'} needs at least ${hops + 1} connected relays; wait for more peers and try again`);
+    const serviceSeed = await this.serviceKeys.seedFor(infoHash);
     const intros = this.circuits.pickRelays(count, []);
     const published = await publishHiddenService({
       node: this.circuits.node,
       subtle: crypto.subtle,
       random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-      service,
+      serviceSeed,
+      now: Date.now,
       lookup: lookupKeyOf(fromHex(infoHash)),
       introPaths: intros.map((intro) => [...this.circuits.pickRelays(hops, [intro]), intro]),
       relaysTo: (rp) => this.circuits.pickRelays(hops, [rp]),
@@ -279,15 +291,16 @@ export class HiddenSwarms {
   }
 
   private async reachOnce(infoHash: string, hops: number): Promise<CircuitConnection> {
-    let answers = await this.lookup(infoHash);
+    let descriptors = await this.lookup(infoHash);
     // A seeder that just hid its swarm, or a lookup lost on a busy peer: ask again a few times before giving up.
-    for (let attempt = 1; answers.length === 0 && attempt < LOOKUP_ATTEMPTS; attempt++) {
+    for (let attempt = 1; descriptors.length === 0 && attempt < LOOKUP_ATTEMPTS; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, LOOKUP_RETRY_MS * 2 ** (attempt - 1)));
-      answers = await this.lookup(infoHash);
+      descriptors = await this.lookup(infoHash);
     }
-    if (answers.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet (no hidden seeder has answered)');
+    if (descriptors.length === 0) throw new CircuitError('no-relays', 'no peer knows an introduction point for this hidden swarm yet (no hidden seeder has answered)');
     await this.circuits.relaysKnown();
     const failures: string[] = [];
+    const answers = descriptors.flatMap((d) => d.introPoints.map((introPoint) => ({ service: d.serviceKey, introPoint })));
     for (const a of answers) {
       try {
         const rp = this.circuits.pickRelays(1, [a.introPoint])[0]!;
@@ -300,6 +313,7 @@ export class HiddenSwarms {
           rendezvousPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), rp],
         });
         const connection = connectionOver(session);
+        this.workedBefore.set(infoHash, a.service);
         this.swarms.addConnection(infoHash, connection);
         return connection;
       } catch (err) {
