@@ -11,29 +11,25 @@
 import type { Libp2p } from 'libp2p';
 import { formatEther } from 'viem';
 import { fromHex, toHex } from '../codec/bytes.ts';
-import { isAgreement, isProposal, type HalfBlock } from '../ledger/block.ts';
+import type { HalfBlock } from '../ledger/block.ts';
 import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
 import { ANY_COUNTERPARTY } from '../ledger/constants.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
 import type { IdbBlockStore } from '../ledger/idb-store.ts';
-import { TRANSFER, transferType } from '../ledger/transactions/transfer.ts';
-import { PRICE_UNIT, MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE, TRADE_ID_BYTES } from './constants.ts';
-import { installmentLimit, maxTradeTokens, roundCount, validateTerms } from './installments.ts';
+import { PRICE_UNIT, MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE } from './constants.ts';
+import { installmentLimit, roundCount } from './installments.ts';
 import { libp2pMarketChannel, type MarketChannel } from './market-channel.ts';
-import { MarketError, type MarketHandle, type MarketSnapshot, type MyOrder, type OrderQuote, type OrderRequest, type TradeView, type WalletView } from './market-api.ts';
-import { MAX_ORDER_TTL, orderIdOf, orderRefOf, type MarketMessage } from './market-wire.ts';
+import { MarketError, type MarketHandle, type MarketSnapshot, type MyOrder, type OrderQuote, type OrderRequest, type WalletView } from './market-api.ts';
+import { MAX_ORDER_TTL, orderIdOf, type MarketMessage } from './market-wire.ts';
 import { Matchmaker, type MatchmakerAction } from './matchmaker.ts';
-import { NegotiationError, Negotiations, type AgreedTerms, type DeclineReason, type NegotiationAction } from './negotiation.ts';
+import { NegotiationError, Negotiations, type DeclineReason, type NegotiationAction } from './negotiation.ts';
 import { costOf, orderFromBlock, type Order } from './order.ts';
 import type { MarketSeams } from './seams.ts';
-import { DEFAULT_STEP_TIMEOUT_MS } from './settlement-constants.ts';
-import { parseTransferReference } from './trade-records.ts';
-import { TradeRunner, type TradeDeps, type TradeLedger, type TradeWallet } from './trade-runner.ts';
 import { TradeStore, type StoredTrade } from './trade-store.ts';
+import { TradeBook } from './trade-book.ts';
 import { TraderOrders } from './trader-orders.ts';
 import { ASK, BID, askType, bidType, cancelOrderType, CANCEL_ORDER } from './tradechain/order-tx.ts';
-import { TRADE_PAYMENT, tradePaymentType } from './tradechain/payment-tx.ts';
-import { TRADE_DONE, TRADE_INIT, tradeDoneType, tradeInitType, type TradeInitTx } from './tradechain/trade-tx.ts';
+import { tradeInitType } from './tradechain/trade-tx.ts';
 import { loadWallet } from './wallet/lazy.ts';
 import { MARKET_ACTIVE_KEY } from './lazy-market.ts';
 import type { BrowserWallet } from './wallet/browser-wallet.ts';
@@ -48,12 +44,8 @@ export const WALLET_REFRESH_MS = 10_000;
 export const ETHER_TRANSFER_GAS = 21_000n;
 /** Matches remembered with their matchmaker, to tell it the outcome: a negotiation ends within the reservation (30 s). */
 const MAX_MATCHES_REMEMBERED = 1_000;
-/** Agreed terms awaiting the seller's trade-init: the seller signs at once, so a minute is ample. */
-const AGREED_TTL_MS = 60_000;
 /** Problems reported by the matchmaker and the trader (for tests and a log), newest kept. */
 const MAX_REJECTIONS = 100;
-/** A buyer's trade-init that was never countersigned (its agreement failed) is given up after this. */
-const INITIATING_TTL_MS = 5 * 60_000;
 
 export interface MarketServiceDeps {
   me: Uint8Array;
@@ -109,13 +101,10 @@ export class MarketService implements MarketHandle {
   private readonly matchmaker: Matchmaker;
   private readonly orders: TraderOrders;
   private readonly negotiations: Negotiations;
-  private readonly runners = new Map<string, TradeRunner>();
-  /** Trades not settling: initiating or aborted (for taken quantities and the page). */
-  private readonly pendingTrades = new Map<string, StoredTrade>();
+  private readonly trades: TradeBook;
   private readonly matchmakerOf = new Map<string, string>();
   /** Matches in which I was proposed to: I am the buyer. */
   private readonly asBuyer = new Set<string>();
-  private readonly agreed = new Map<string, { terms: AgreedTerms; at: number }>();
   private readonly listeners = new Set<() => void>();
   private readonly rejected: Rejection[] = [];
   private walletView: WalletView = { tokens: 0n, tokensCommitted: 0n, weiCommitted: 0n };
@@ -130,7 +119,26 @@ export class MarketService implements MarketHandle {
     private readonly store: TradeStore,
   ) {
     this.meHex = toHex(deps.me);
-    this.orders = new TraderOrders(this.meHex, deps.now, (id) => this.takenOf(id));
+    this.trades = new TradeBook({
+      me: deps.me,
+      ledger: deps.ledger,
+      blocks: deps.blocks,
+      store,
+      standing: deps.standing,
+      openWallet: () => this.openWallet(),
+      now: deps.now,
+      randomBytes: deps.randomBytes,
+      seams: deps.seams,
+      isMine: (id) => this.orders.isMine(id),
+      began: (record) => this.began(record),
+      declined: (matchId) => this.tellOutcome(matchId, { kind: 'declined', reason: 'protocol' }),
+      active: () => this.markActive(),
+      changed: (what) => {
+        this.changed();
+        if (what?.wallet === true) void this.refreshWallet();
+      },
+    });
+    this.orders = new TraderOrders(this.meHex, deps.now, (id) => this.trades.takenOf(id));
     this.matchmaker = new Matchmaker({ me: deps.me, verifyOrderBlock: (b) => this.verify(b), random: deps.random });
     this.negotiations = new Negotiations({ now: deps.now, me: this.meHex, order: (id) => this.orders.view(id) });
   }
@@ -147,13 +155,12 @@ export class MarketService implements MarketHandle {
 
   snapshot(): MarketSnapshot {
     const depth = this.matchmaker.book.depth();
-    const trades: TradeView[] = [...this.runners.values()].map((r) => r.view()).sort((a, b) => b.startedAt - a.startedAt);
     return {
       pair: MBT_ETH,
       book: { bids: depth.bids, asks: depth.asks },
       myOrders: this.orders.myOrders(),
-      trades,
-      wallet: { ...this.walletView, ...this.committed() },
+      trades: this.trades.views(),
+      wallet: { ...this.walletView, ...this.trades.committed() },
       matchmaker: { orders: [...this.matchmaker.book.orders()].length, matchesInFlight: this.matchmaker.matchesInFlight, peers: this.deps.channel.peers().length },
     };
   }
@@ -181,11 +188,11 @@ export class MarketService implements MarketHandle {
     }
     await this.refreshWallet();
     if (side === ASK) {
-      const free = this.walletView.tokens - this.committed().tokensCommitted - this.openAsks();
+      const free = this.walletView.tokens - this.trades.committed().tokensCommitted - this.openAsks();
       if (quantity > free) throw new MarketError('no-funds', `You have ${mib(free > 0n ? free : 0n)} of tokens free to sell, less than the ${mib(quantity)} this order offers. Earn tokens by seeding, or sell less.`);
     } else {
       const available = this.walletView.ether?.available ?? 0n;
-      const cost = costOf(quantity, price) + this.committed().weiCommitted + this.openBidsWei();
+      const cost = costOf(quantity, price) + this.trades.committed().weiCommitted + this.openBidsWei();
       if (cost > available) throw new MarketError('no-funds', `This order and your open ones need ${formatEther(cost)} ETH, and your wallet has ${formatEther(available)} ETH. Fund your wallet's address or buy less.`);
     }
     const now = this.deps.now();
@@ -255,8 +262,7 @@ export class MarketService implements MarketHandle {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const u of this.unsubscribe) u();
-    for (const r of this.runners.values()) r.stop();
-    for (const type of [TRANSFER, TRADE_INIT, TRADE_PAYMENT, TRADE_DONE]) this.deps.ledger.setAcceptancePolicy(type, undefined);
+    this.trades.stop();
     this.deps.channel.stop();
     this.store.close();
   }
@@ -271,21 +277,14 @@ export class MarketService implements MarketHandle {
         // A record this version cannot read is skipped, not fatal.
       }
     }
-    for (const record of await this.store.trades()) {
-      if (record.snapshot !== undefined) this.runners.set(record.tradeId, TradeRunner.resume(record, this.tradeDeps()));
-      else if (record.phase === 'initiating' && this.deps.now() - record.startedAt < INITIATING_TTL_MS) this.pendingTrades.set(record.tradeId, record);
-    }
+    await this.trades.load();
     for (const o of this.orders.openOrders()) await this.feedOwnMatchmaker(o.block);
   }
 
   private listen(): void {
     this.deps.channel.serve((from, message) => this.onMessage(from, message));
     this.unsubscribe.push(this.deps.channel.onPeersChanged(() => this.peersChanged()));
-    this.unsubscribe.push(this.deps.ledger.subscribe((e) => void (e.type === 'own-chain' && this.onOwnBlock(e.block))));
-    this.deps.ledger.setAcceptancePolicy(TRANSFER, ({ proposal }) => this.answerTransfer(proposal));
-    this.deps.ledger.setAcceptancePolicy(TRADE_INIT, ({ proposal }) => this.answerTradeInit(proposal));
-    this.deps.ledger.setAcceptancePolicy(TRADE_PAYMENT, ({ proposal }) => this.runnerFor(proposal, tradePaymentType.decode(proposal.transaction).tradeId)?.answerPayment(proposal) ?? 'no such trade of mine is running');
-    this.deps.ledger.setAcceptancePolicy(TRADE_DONE, ({ proposal }) => this.runnerFor(proposal, tradeDoneType.decode(proposal.transaction).tradeId)?.answerDone(proposal) ?? 'no such trade of mine');
+    this.unsubscribe.push(this.deps.ledger.subscribe((e) => void (e.type === 'own-chain' && this.trades.onOwnBlock(e.block))));
     this.peersChanged();
     this.timer = setInterval(() => this.tick(), MARKET_TICK_MS);
     void this.refreshWallet();
@@ -378,8 +377,8 @@ export class MarketService implements MarketHandle {
           this.answerOffer(a.matchId, a.offer.quantity, a.offer.price);
           break;
         case 'agreed':
-          if (a.terms.seller === this.meHex) void this.initiateTrade(a.terms);
-          else this.agreed.set(agreedKey(a.terms.askId, a.terms.bidId, a.terms.tokens, a.terms.price), { terms: a.terms, at: this.deps.now() });
+          if (a.terms.seller === this.meHex) void this.trades.initiate(a.terms);
+          else this.trades.agree(a.terms);
           this.changed();
           break;
         case 'declined':
@@ -392,7 +391,7 @@ export class MarketService implements MarketHandle {
   /** The policy: accept what I can pay (Ether for a buyer; a seller's tokens were checked when it placed the order). */
   private answerOffer(matchId: string, quantity: bigint, price: bigint): void {
     try {
-      const free = (this.walletView.ether?.available ?? 0n) - this.committed().weiCommitted;
+      const free = (this.walletView.ether?.available ?? 0n) - this.trades.committed().weiCommitted;
       if (this.asBuyer.has(matchId) && costOf(quantity, price) > free) {
         // Less than offered, if what I can pay is still an order's worth: a counter, else a decline.
         const affordable = free > 0n ? (free * PRICE_UNIT) / price : 0n;
@@ -404,77 +403,9 @@ export class MarketService implements MarketHandle {
     }
   }
 
-  /** Seller: trade-init, proposed by me and countersigned by the buyer; then the settlement starts. */
-  private async initiateTrade(terms: AgreedTerms): Promise<void> {
-    const wallet = await this.openWallet();
-    const limit = installmentLimit(this.deps.standing(terms.buyer));
-    let installmentBytes = limit < terms.tokens ? limit : terms.tokens;
-    // A trade too big for the installments it may take is settled in larger ones (never above the cap: validateTerms).
-    while (terms.tokens > maxTradeTokens(installmentBytes)) installmentBytes *= 2n;
-    const tradeId = this.deps.randomBytes(TRADE_ID_BYTES);
-    const init: TradeInitTx = {
-      tradeId,
-      ask: orderRefOf(terms.askId),
-      bid: orderRefOf(terms.bidId),
-      pair: MBT_ETH,
-      quantity: terms.tokens,
-      price: terms.price,
-      quoteAmount: terms.wei,
-      installmentBytes,
-      quoteAddress: fromHex(wallet.wallet.address.slice(2).toLowerCase()),
-    };
-    const record: StoredTrade = { tradeId: toHex(tradeId), role: 'seller', counterparty: terms.buyer, init: tradeInitType.encode(init), askId: terms.askId, bidId: terms.bidId, startedAt: this.deps.now(), matchId: terms.matchId, phase: 'initiating', etherSent: {}, recorded: false };
-    this.pendingTrades.set(record.tradeId, record);
-    await this.store.putTrade(record);
-    try {
-      const proposal = await this.deps.ledger.signProposal(this.peerRef(terms.buyer), TRADE_INIT, () => record.init);
-      await this.deps.ledger.requestAgreement(this.peerRef(terms.buyer), proposal);
-    } catch (err) {
-      record.phase = 'aborted';
-      record.problem = `The buyer did not countersign the trade: ${(err as Error).message}`;
-      this.pendingTrades.set(record.tradeId, record);
-      await this.store.putTrade(record);
-      this.tellOutcome(terms.matchId, { kind: 'declined', reason: 'protocol' });
-      this.changed();
-      return;
-    }
-    await this.beginSettlement(record);
-  }
-
-  /** Buyer: countersigns a trade-init only for terms it agreed to in a negotiation. */
-  private async answerTradeInit(proposal: HalfBlock): Promise<true | string> {
-    const tx = tradeInitType.decode(proposal.transaction);
-    const askId = orderIdOf(tx.ask);
-    const bidId = orderIdOf(tx.bid);
-    const key = agreedKey(askId, bidId, tx.quantity, tx.price);
-    const agreed = this.agreed.get(key);
-    if (agreed === undefined || toHex(proposal.publicKey) !== agreed.terms.seller || !this.orders.isMine(bidId)) return 'I agreed to no such trade';
-    const check = validateTerms({ tokens: tx.quantity, wei: tx.quoteAmount, installmentBytes: tx.installmentBytes });
-    if (!check.ok) return `these trade terms are not acceptable (${check.problem})`;
-    this.agreed.delete(key);
-    const record: StoredTrade = { tradeId: toHex(tx.tradeId), role: 'buyer', counterparty: agreed.terms.seller, init: proposal.transaction, askId, bidId, startedAt: this.deps.now(), matchId: agreed.terms.matchId, phase: 'initiating', etherSent: {}, recorded: false };
-    this.pendingTrades.set(record.tradeId, record);
-    await this.store.putTrade(record);
-    return true;
-  }
-
-  /** My countersignature of a trade-init is in my chain: the buyer's settlement starts. */
-  private onOwnBlock(block: HalfBlock): void {
-    if (block.type !== TRADE_INIT || !isAgreement(block)) return;
-    const tradeId = toHex(tradeInitType.decode(block.transaction).tradeId);
-    const record = this.pendingTrades.get(tradeId);
-    if (record === undefined || record.role !== 'buyer' || record.phase !== 'initiating') return;
-    void this.beginSettlement(record);
-  }
-
-  /** Both traders tell the match's matchmaker: it fills the orders in its book only when both did. */
-  private async beginSettlement(record: StoredTrade): Promise<void> {
-    this.pendingTrades.delete(record.tradeId);
-    const runner = await TradeRunner.begin(record, this.tradeDeps());
-    this.runners.set(record.tradeId, runner);
-    this.markActive();
+  /** A trade's settlement began: both traders tell the match's matchmaker (it fills the orders only when both did), and a filled order is closed. */
+  private async began(record: StoredTrade): Promise<void> {
     if (record.matchId !== undefined) this.tellOutcome(record.matchId, { kind: 'traded', tradeId: fromHex(record.tradeId), quantity: tradeInitType.decode(record.init).quantity });
-    this.changed();
     await this.closeIfFilled(record.role === 'seller' ? record.askId : record.bidId);
   }
 
@@ -489,18 +420,6 @@ export class MarketService implements MarketHandle {
     } catch {
       // The order stays in others' books until it expires; matches of it are declined ('quantity').
     }
-  }
-
-  private answerTransfer(proposal: HalfBlock): true | string {
-    const ref = parseTransferReference(transferType.decode(proposal.transaction).reference);
-    const runner = ref === undefined ? undefined : this.runners.get(ref.tradeId);
-    if (runner === undefined || runner.counterparty !== toHex(proposal.publicKey)) return 'I countersign transfers only for my running trades';
-    return runner.answerTransfer(proposal);
-  }
-
-  private runnerFor(proposal: HalfBlock, tradeId: Uint8Array): TradeRunner | undefined {
-    const runner = this.runners.get(toHex(tradeId));
-    return runner !== undefined && runner.counterparty === toHex(proposal.publicKey) ? runner : undefined;
   }
 
   // ---- the matchmaker -----------------------------------------------------------------
@@ -538,68 +457,17 @@ export class MarketService implements MarketHandle {
     const now = this.deps.now();
     void this.runMatchmaker(this.matchmaker.tick(now));
     this.runNegotiation(this.negotiations.tick(now));
-    for (const r of this.runners.values()) r.tick(now);
-    for (const [key, a] of this.agreed) if (now - a.at > AGREED_TTL_MS) this.agreed.delete(key);
+    this.trades.tick(now);
     // Ether can arrive from outside the market: a page that watches sees it within WALLET_REFRESH_MS.
     if (this.listeners.size > 0 && now - this.walletReadAt >= WALLET_REFRESH_MS) void this.refreshWallet();
-    if (this.runners.size === 0 && this.orders.openOrders().length === 0) this.clearActive();
+    if (this.trades.running === 0 && this.orders.openOrders().length === 0) this.clearActive();
   }
 
   // ---- helpers ------------------------------------------------------------------------
 
-  private tradeDeps(): TradeDeps {
-    return {
-      ledger: this.tradeLedger(),
-      wallet: async () => this.tradeWallet(),
-      save: (t) => this.store.putTrade(t),
-      now: this.deps.now,
-      config: { stepTimeoutMs: DEFAULT_STEP_TIMEOUT_MS, ...this.deps.seams?.settlement },
-      ...(this.deps.seams === undefined ? {} : { seams: this.deps.seams }),
-      changed: () => {
-        this.changed();
-        void this.refreshWallet();
-      },
-    };
-  }
-
-  private tradeLedger(): TradeLedger {
-    const ledger = this.deps.ledger;
-    return {
-      me: this.meHex,
-      propose: (to, type, tx) => ledger.signProposal(this.peerRef(to), type, tx),
-      requestAgreement: async (to, proposal) => {
-        const peer = ledger.directPeer(fromHex(to));
-        if (peer === undefined) throw new Error('the counterparty is not connected');
-        return (await ledger.requestAgreement(peer, proposal)).agreement;
-      },
-      findOwnProposal: async (type, matches) => (await ledger.ownChain(200)).find((b) => b.type === type && isProposal(b) && matches(b)),
-      countersignedTransfer: async (payerHex, seq) => {
-        const payer = fromHex(payerHex);
-        const block = await this.deps.blocks.get(payer, seq);
-        if (block === undefined || block.type !== TRANSFER || !isProposal(block)) return undefined;
-        const mine = (await this.deps.blocks.agreementsFor(payer, seq)).some((a) => toHex(a.publicKey) === this.meHex);
-        return mine ? block : undefined;
-      },
-    };
-  }
-
-  private async tradeWallet(): Promise<TradeWallet> {
-    const { wallet } = await this.openWallet();
-    return {
-      address: wallet.address.toLowerCase(),
-      send: (to, wei) => wallet.send(to, wei),
-      payment: (hash) => wallet.payment(hash as `0x${string}`),
-    };
-  }
-
   private async openWallet(): Promise<BrowserWallet> {
     this.wallet ??= await this.deps.openWallet();
     return this.wallet;
-  }
-
-  private peerRef(keyHex: string): { id: string; publicKey: Uint8Array } {
-    const publicKey = fromHex(keyHex);
-    return this.deps.ledger.directPeer(publicKey) ?? { id: keyHex, publicKey };
   }
 
   private async verify(block: HalfBlock): Promise<'valid' | 'invalid'> {
@@ -632,26 +500,6 @@ export class MarketService implements MarketHandle {
   private reject(from: string, reason: string, detail: string): void {
     this.rejected.push({ from, reason, detail, at: this.deps.now() });
     if (this.rejected.length > MAX_REJECTIONS) this.rejected.shift();
-  }
-
-  /** Bytes of my order taken by trades: agreed, initiating, running or done in full; a failed one counts what was paid. */
-  private takenOf(orderId: string): bigint {
-    let taken = 0n;
-    for (const r of this.runners.values()) if (r.askId === orderId || r.bidId === orderId) taken += r.takenTokens();
-    for (const t of this.pendingTrades.values()) if (t.phase === 'initiating' && (t.askId === orderId || t.bidId === orderId)) taken += tradeInitType.decode(t.init).quantity;
-    for (const a of this.agreed.values()) if (a.terms.askId === orderId || a.terms.bidId === orderId) taken += a.terms.tokens;
-    return taken;
-  }
-
-  private committed(): { tokensCommitted: bigint; weiCommitted: bigint } {
-    let tokens = 0n;
-    let wei = 0n;
-    for (const r of this.runners.values()) {
-      const c = r.committed();
-      tokens += c.tokens;
-      wei += c.wei;
-    }
-    return { tokensCommitted: tokens, weiCommitted: wei };
   }
 
   private openAsks(): bigint {
@@ -697,10 +545,6 @@ export class MarketService implements MarketHandle {
 /** Bytes as MiB with two decimals, for messages. */
 function mib(bytes: bigint): string {
   return `${(Number(bytes) / 2 ** 20).toFixed(2)} MiB`;
-}
-
-function agreedKey(askId: string, bidId: string, tokens: bigint, price: bigint): string {
-  return `${askId}|${bidId}|${tokens}|${price}`;
 }
 
 const DECLINE_REASONS: ReadonlySet<string> = new Set<DeclineReason>(['price', 'quantity', 'order-unknown', 'order-expired', 'self-trade', 'no-funds', 'untrusted', 'busy', 'timeout', 'stalled', 'protocol']);

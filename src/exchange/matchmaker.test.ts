@@ -281,7 +281,7 @@ describe('Matchmaker: matching', () => {
   });
 
   it('a trader alone cannot fill the other trader\'s order: a lone or contradicting trade report releases the reservation', async () => {
-    const { mm, alice, bob, ask, traded } = await matchedPair();
+    const { mm, bob, ask, traded } = await matchedPair();
     // Bob claims a trade Alice never reports: when the reservation times out, Alice's ask is whole again.
     await mm.receive(keyOf(bob), traded(1), T0);
     expect(mm.book.available(ask.id)).toBe(0n);
