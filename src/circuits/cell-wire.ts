@@ -31,7 +31,7 @@
  *                                              lookups with it; the proof is the service key's
  *                                              signature bound to this circuit (descriptors.ts)
  *     intro-established 9 (empty)
- *     introduce     10 service key (32) | cookie (20) | rendezvous point (32) | X (32)
+ *     introduce     10 service key (32) | X (32) | sealed (68): cookie | rendezvous point, sealed to the service key (intro-seal.ts)
  *                                              to an introduction point, which passes it on
  *                                              (without the service key) to the service
  *     introduce-ack 11 ok u8                   1: passed on; 0: no such service here
@@ -140,12 +140,14 @@ export type RelayCommand =
   | { command: 'joined' }
   | { command: 'establish-intro'; descriptor: Uint8Array; proof: Uint8Array }
   | { command: 'intro-established' }
-  | { command: 'introduce'; service: Uint8Array; cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }
+  | { command: 'introduce'; service: Uint8Array; X: Uint8Array; sealed: Uint8Array }
   | { command: 'introduce-ack'; ok: boolean };
 
 const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack'] as const;
 /** A rendezvous cookie: random, known only to the two ends that meet. */
 export const COOKIE_BYTES = 20;
+/** An introduction's cookie and rendezvous point, sealed with AES-GCM (its 16-byte tag) to the service key (intro-seal.ts). */
+export const SEALED_INTRO_BYTES = COOKIE_BYTES + KEY_BYTES + 16;
 
 export function encodeCommand(c: RelayCommand): Uint8Array {
   const w = new BinaryWriter(c.command === 'data' ? 1 + c.data.length : c.command === 'establish-intro' ? 3 + c.descriptor.length + SIGNATURE_BYTES : 96);
@@ -175,7 +177,7 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       w.bytes(c.descriptor, MAX_DESCRIPTOR_BYTES).fixed(c.proof, SIGNATURE_BYTES);
       break;
     case 'introduce':
-      w.fixed(c.service, KEY_BYTES).fixed(c.cookie, COOKIE_BYTES).fixed(c.rendezvous, KEY_BYTES).fixed(c.X, X25519_KEY_BYTES);
+      w.fixed(c.service, KEY_BYTES).fixed(c.X, X25519_KEY_BYTES).fixed(c.sealed, SEALED_INTRO_BYTES);
       break;
     case 'introduce-ack':
       w.u8(c.ok ? 1 : 0);
@@ -215,7 +217,7 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command, descriptor: r.bytes(MAX_DESCRIPTOR_BYTES, 'descriptor'), proof: r.fixed(SIGNATURE_BYTES, 'introduction proof') };
       break;
     case 'introduce':
-      c = { command, service: r.fixed(KEY_BYTES, 'service key'), cookie: r.fixed(COOKIE_BYTES, 'cookie'), rendezvous: r.fixed(KEY_BYTES, 'rendezvous point'), X: r.fixed(X25519_KEY_BYTES, 'X') };
+      c = { command, service: r.fixed(KEY_BYTES, 'service key'), X: r.fixed(X25519_KEY_BYTES, 'X'), sealed: r.fixed(SEALED_INTRO_BYTES, 'sealed introduction') };
       break;
     case 'introduce-ack': {
       const ok = r.u8('ok');

@@ -5,6 +5,8 @@ import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
 import { connectHiddenService, publishHiddenService, type EndToEnd } from './hidden-service.ts';
 import { concat, mesh, rng, until } from './test-support.ts';
+import { clientStart, staticPublicKeyOf } from './handshake.ts';
+import { sealIntroduction } from './intro-seal.ts';
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 /** The mesh's clock starts at 1 s; descriptors are signed against it. */
@@ -160,5 +162,36 @@ describe('hidden services', () => {
     const attempt = connectHiddenService({ node: downloader!.node, subtle, random: rng(45), service: publicKeyFromSeed(serviceSeed), introPath: [intro!.key], rendezvousPath: [rp!.key] });
     attempt.catch(() => undefined); // the seeder here does not answer; only the offer's arrival matters
     await until(() => offers === 1, 'the offer to reach the seeder');
+  });
+
+  it('a replayed introduction builds nothing: the seeder answers an offer once, whichever way it comes again', async () => {
+    const { peers } = mesh(4);
+    const [attacker, intro, rp, seeder] = peers;
+    const serviceSeed = rng(91)(32);
+    await publishHiddenService({ node: seeder!.node, subtle, random: rng(92), serviceSeed, now: () => NOW, lookup: rng(93)(32), introPaths: [[intro!.key]], relaysTo: () => [], onSession: () => undefined });
+    // Every circuit the seeder builds is one more sample of its first hops: count them.
+    let built = 0;
+    const build = seeder!.node.build.bind(seeder!.node);
+    seeder!.node.build = (path, onData) => {
+      built++;
+      return build(path, onData);
+    };
+    const service = publicKeyFromSeed(serviceSeed);
+    const x = clientStart(rng(94));
+    const sealed = sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(95)(20), rendezvous: rp!.key });
+    const wait = await attacker!.node.build([rp!.key]);
+    void wait.waitAt(rng(95)(20)).catch(() => undefined);
+    for (let i = 0; i < 3; i++) {
+      const c = await attacker!.node.build([intro!.key]);
+      await c.introduce({ service, X: x.publicKey, sealed });
+      await c.close();
+    }
+    await until(() => built >= 1, 'the first offer to be answered');
+    // The two replays went through the introduction point (acknowledged) and were dropped by the seeder.
+    const fresh = clientStart(rng(96));
+    const c = await attacker!.node.build([intro!.key]);
+    await c.introduce({ service, X: fresh.publicKey, sealed: sealIntroduction(fresh, staticPublicKeyOf(service), { cookie: rng(97)(20), rendezvous: rp!.key }) });
+    await until(() => built === 2, 'a fresh offer to be answered');
+    expect(built).toBe(2);
   });
 });

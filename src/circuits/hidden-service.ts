@@ -11,8 +11,11 @@
  *               for the infohash it asked about and not expired (descriptors.ts);
  *               builds a circuit to a rendezvous point and waits there under
  *               a random cookie, then asks an introduction point to pass the
- *               offer (cookie, rendezvous point, X) to the seeder
- *   seeder      answers with an ntor handshake against its service key,
+ *               offer to the seeder: X, and the cookie and rendezvous point
+ *               sealed to the service key (intro-seal.ts), so the
+ *               introduction point cannot read them or join first
+ *   seeder      refuses a replayed offer and more than its rate (intro-guard.ts),
+ *               answers with an ntor handshake against its service key,
  *               builds its own circuit to the rendezvous point and joins
  *   both        talk end to end: each message sealed with the handshake's
  *               keys, so neither relays nor the rendezvous point read it
@@ -29,6 +32,8 @@ import { CircuitError } from './errors.ts';
 import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
 import { AUTH_BYTES, clientFinish, clientStart, serverRespond, staticKeyFromSeed, staticPublicKeyOf, X25519_KEY_BYTES, type HopKeys, type StaticKey } from './handshake.ts';
 import { DELIVER, LAYER_OVERHEAD, LayerCipher } from './layer.ts';
+import { IntroGuard } from './intro-guard.ts';
+import { openIntroduction, sealIntroduction } from './intro-seal.ts';
 
 /** The key a hidden swarm is looked up by: derived from its infohash, so only those who know the torrent can ask. */
 export function lookupKeyOf(infoHash: Uint8Array): Uint8Array {
@@ -123,11 +128,18 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
     introPoints: o.introPaths.map((p) => p[p.length - 1]!),
   });
   const service = staticKeyFromSeed(o.serviceSeed);
+  // One guard for all introduction points: a replay through another point is still a replay.
+  const guard = new IntroGuard(o.now);
   const intros: OriginCircuit[] = [];
   for (const path of o.introPaths) {
     const intro = await o.node.build(path);
     await intro.establishIntro(descriptor, (binding) => signIntroProof(o.serviceSeed, binding, descriptor));
-    intro.onIntroduce = (offer) => void answerOffer(o, service, offer).catch(() => undefined);
+    intro.onIntroduce = (offer) => {
+      const opened = openIntroduction(service, offer.X, offer.sealed);
+      // Not sealed to our key (or altered), a replay, or over the rate: no circuit is built, so nothing is learned from it.
+      if (opened === undefined || guard.admit(offer.X) !== 'answer') return;
+      void answerOffer(o, service, { ...opened, X: offer.X }).catch(() => undefined);
+    };
     intros.push(intro);
   }
   return { intros, descriptor, close: async () => void (await Promise.all(intros.map((c) => c.close()))) };
@@ -186,7 +198,8 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
     const joined = circuit.waitAt(cookie);
     const intro = await o.node.build(o.introPath);
     try {
-      await intro.introduce({ service: o.service, cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]!, X: ephemeral.publicKey });
+      const sealed = sealIntroduction(ephemeral, staticPublicKeyOf(o.service), { cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]! });
+      await intro.introduce({ service: o.service, X: ephemeral.publicKey, sealed });
     } finally {
       await intro.close();
     }
