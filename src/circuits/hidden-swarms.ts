@@ -21,6 +21,7 @@ import type { HiddenDescriptor } from './descriptor-wire.ts';
 import { rankDescriptors } from './descriptors.ts';
 import { connectHiddenService, lookupKeyOf, publishHiddenService } from './hidden-service.ts';
 import { IdbServiceKeyStore } from './idb-service-keys.ts';
+import { GuardSet } from './guards.ts';
 import { LookupRouter } from './lookup-router.ts';
 import { decodeLookupRequest, decodeLookupResponse, encodeLookupRequest, encodeLookupResponse, LOOKUP_PROTOCOL, LOOKUP_REQUEST_BYTES, MAX_LOOKUP_RESPONSE_BYTES, type LookupRequest } from './lookup-wire.ts';
 import type { ServiceKeyStore } from './service-keys.ts';
@@ -73,6 +74,34 @@ const REACH_RETRY_MS = 1_000;
  */
 const REACH_RETRY_MAX_MS = 30_000;
 
+export interface GuardStore {
+  load(): string | null;
+  save(state: string): void;
+}
+
+/** Guards in localStorage, per identity; a page without storage keeps them for the session. */
+function localGuardStore(identityHex: string): GuardStore {
+  const key = `trustmesh.guards.${identityHex}`;
+  let memory: string | null = null;
+  return {
+    load: () => {
+      try {
+        return localStorage.getItem(key);
+      } catch {
+        return memory;
+      }
+    },
+    save: (state) => {
+      memory = state;
+      try {
+        localStorage.setItem(key, state);
+      } catch {
+        // Kept in memory only.
+      }
+    },
+  };
+}
+
 export class HiddenSwarms {
   private readonly published = new Map<string, { close(): Promise<void> }>();
   /** Downloads we reach for, each with its status and its first outcome. */
@@ -87,7 +116,10 @@ export class HiddenSwarms {
     private readonly swarms: SwarmAccess,
     /** Each hidden swarm's service key, kept across publishes and reloads. */
     private readonly serviceKeys: ServiceKeyStore = new IdbServiceKeyStore(),
+    /** Where the guard relays are kept (localStorage, per identity, by default). */
+    private readonly guardStore: GuardStore = localGuardStore(toHex(circuits.publicKey)),
   ) {
+    this.guards = new GuardSet(this.guardStore.load(), Date.now, Math.random);
     this.router = new LookupRouter({
       now: Date.now,
       random: (n) => crypto.getRandomValues(new Uint8Array(n)),
@@ -176,6 +208,21 @@ export class HiddenSwarms {
   }
 
   private readonly hiding = new Set<string>();
+  private readonly guards: GuardSet;
+
+  /**
+   * A hidden seeder's path to `target` (an introduction or rendezvous point):
+   * its first hop one of our guards (guards.ts), so introductions cannot be
+   * used to walk the seeder's first hops until one is the attacker's.
+   */
+  private guardedPath(hops: number, target: Uint8Array): Uint8Array[] {
+    const connected = this.circuits.relayCandidates([target]).map((k) => toHex(k));
+    const guard = this.guards.firstHop(connected, new Set([toHex(target)]));
+    this.guardStore.save(this.guards.serialize());
+    if (guard === undefined) throw new CircuitError('no-relays', 'none of your guard relays is connected now; your hidden swarm waits for one of them to come back');
+    const first = fromHex(guard);
+    return [first, ...(hops > 1 ? this.circuits.pickRelays(hops - 1, [target, first]) : []), target];
+  }
 
   private async publish(infoHash: string, hops: number): Promise<void> {
     // Each introduction point needs `hops` other relays in front of it.
@@ -191,8 +238,8 @@ export class HiddenSwarms {
       serviceSeed,
       now: Date.now,
       lookup: lookupKeyOf(fromHex(infoHash)),
-      introPaths: intros.map((intro) => [...this.circuits.pickRelays(hops, [intro]), intro]),
-      relaysTo: (rp) => this.circuits.pickRelays(hops, [rp]),
+      introPaths: intros.map((intro) => this.guardedPath(hops, intro)),
+      relaysTo: (rp) => this.guardedPath(hops, rp).slice(0, -1),
       onSession: (session) => this.swarms.addConnection(infoHash, connectionOver(session)),
     });
     this.published.set(infoHash, published);
