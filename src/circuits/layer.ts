@@ -12,6 +12,8 @@
  * Inside each layer, one byte says what the rest is: another layer to pass on
  * (FORWARD) or a relay command for this hop (DELIVER).
  */
+import type { HopKeys } from './handshake.ts';
+
 export const TAG_BYTES = 16;
 export const FORWARD = 0;
 export const DELIVER = 1;
@@ -76,4 +78,9 @@ export class LayerCipher {
     this.opening = result;
     return result;
   }
+}
+
+/** A hop's two layers: forward (originator → hop) and backward; both ends build the same pair. */
+export async function layersOf(subtle: SubtleCrypto, k: HopKeys): Promise<[LayerCipher, LayerCipher]> {
+  return Promise.all([LayerCipher.create(subtle, k.forwardKey, k.forwardNonce), LayerCipher.create(subtle, k.backwardKey, k.backwardNonce)]);
 }

@@ -1,0 +1,309 @@
+/**
+ * Our end of a circuit we built (browser-independent; part of the circuit
+ * node, split out by role): the onion layers of each hop, extending, the
+ * hidden-service commands an originator sends (establish-intro, introduce,
+ * rendezvous, join), keepalives, and paying the first hop for the path.
+ */
+import { toHex } from '../codec/bytes.ts';
+import { decodeCommand, encodeCommand, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, PAYMENTS_IN_FLIGHT, PAYMENT_RETRIES, PAYMENT_RETRY_MS } from './constants.ts';
+import { CircuitError } from './errors.ts';
+import { clientFinish, clientStart, staticPublicKeyOf, type HopKeys } from './handshake.ts';
+import { DELIVER, FORWARD, layersOf, LayerCipher } from './layer.ts';
+import { circuitBinding } from './descriptors.ts';
+import type { CircuitNodeOptions, Hop } from './circuit-node.ts';
+
+/** A circuit we built: our end of the onion. */
+export class OriginCircuit {
+  private readonly hops: { key: Uint8Array; forward: LayerCipher; backward: LayerCipher; binding: Uint8Array }[] = [];
+  private waiting: { resolve(c: RelayCommand): void; reject(e: Error): void } | undefined;
+  private sendQueue: Promise<void> = Promise.resolve();
+  private lastSent: number;
+  state: 'building' | 'ready' | 'broken' | 'closed' = 'building';
+  brokenReason: DestroyReason | undefined;
+  bytesSent = 0;
+  bytesReceived = 0;
+  /** Cell bytes through our first link, both ways: each hop carried about this much. */
+  onionBytes = 0;
+  /** Tokens paid to the first hop for the whole path, and for the far side (see payThrough). */
+  paid = 0n;
+  /** Tokens asked for by the far side of a spliced circuit (a hidden seeder), paid along with the path. */
+  private through = 0n;
+  /** Tokens the far side paid us back along this circuit. */
+  receivedFromFarSide = 0n;
+  /** Called when the far side's payment reaches us. */
+  onPaidFromFarSide: (amount: bigint) => void = () => undefined;
+  private payThreshold: number;
+  /** Called when a hop or the path goes away (not when we close it). */
+  onBroken: (reason: DestroyReason) => void = () => undefined;
+  /** On a hidden service's introduction circuit: a downloader's rendezvous offer. */
+  onIntroduce: (offer: Extract<RelayCommand, { command: 'introduce' }>) => void = () => undefined;
+
+  constructor(
+    private readonly o: CircuitNodeOptions,
+    readonly firstHop: Hop,
+    private readonly onData: (data: Uint8Array) => void,
+    private readonly forget: () => void,
+    private readonly sendFrame: (h: Hop, f: LinkFrame) => Promise<void>,
+    private readonly nextThreshold: () => number,
+  ) {
+    this.lastSent = o.now();
+    this.payThreshold = nextThreshold();
+  }
+
+  /** Tokens owed for the path so far: every hop carried about `onionBytes`. */
+  get due(): bigint {
+    return BigInt(this.onionBytes) * BigInt(this.hops.length) + this.through - this.paid;
+  }
+
+  /**
+   * Pays `amount` to the other end of a spliced circuit (a hidden seeder for
+   * its data): it goes with the path's payments, hop by hop to the rendezvous
+   * point and back along the other end's circuit, so no block names both ends.
+   */
+  payThrough(amount: bigint): void {
+    if (amount <= 0n) return;
+    this.through += amount;
+    void this.settle(false);
+  }
+
+  creditFromFarSide(amount: bigint): void {
+    this.receivedFromFarSide += amount;
+    this.onPaidFromFarSide(amount);
+  }
+
+  /**
+   * Pays the first hop for the whole path, deferred and aggregated: when what
+   * is due passes a jittered threshold, and once more at the end (`final`).
+   * A step's payment starts when it is due even if the last one is still on
+   * its way (up to PAYMENTS_IN_FLIGHT): at full speed a round trip outlasts a
+   * step, and queueing them let the payer fall a window behind.
+   */
+  async settle(final: boolean): Promise<void> {
+    this.finalDue ||= final;
+    const pay = this.o.pay;
+    if (pay === undefined || this.payments >= PAYMENTS_IN_FLIGHT || this.hops.length === 0) return;
+    const amount = this.due - this.inFlight;
+    const carried = this.onionBytes;
+    // The step is in bytes carried, whatever the path's length or the far side's rate: one payment per step
+    // (and its pass-ons) however many tokens it holds, since each costs block pairs all along the path.
+    if (amount <= 0n || (!this.finalDue && !this.retryDue && carried - this.paidThrough < this.payThreshold)) return;
+    if (this.o.seams?.beforePay?.(this.hops[0]!.key, amount) === false) return;
+    this.payments++;
+    this.inFlight += amount;
+    this.retryDue = false;
+    // The next step counts from this payment's start, not from its countersignature.
+    this.paidThrough = carried;
+    this.payThreshold = this.nextThreshold();
+    let ok = false;
+    try {
+      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount });
+      await pay(this.hops[0]!.key, amount);
+      this.paid += amount;
+      ok = true;
+    } catch {
+      // Not countersigned now: it stays due, and is tried again shortly (at the end of a transfer no step comes again).
+    } finally {
+      this.payments--;
+      this.inFlight -= amount;
+    }
+    if (!ok) return this.retryLater();
+    this.failures = 0;
+    // A step that came due while both were under way, or the final settlement asked for meanwhile.
+    if (this.due - this.inFlight > 0n) await this.settle(false);
+  }
+
+  private retryLater(): void {
+    if (this.failures >= PAYMENT_RETRIES) return;
+    setTimeout(() => {
+      this.retryDue = true;
+      void this.settle(false);
+    }, PAYMENT_RETRY_MS * ++this.failures);
+  }
+
+  private finalDue = false;
+  /** A failed payment waits to be tried again, whatever the step. */
+  private retryDue = false;
+  /** Failed payments in a row. */
+  private failures = 0;
+  /** Cell bytes through our first link when we last started a payment. */
+  private paidThrough = 0;
+  /** Payments under way, and the tokens they carry. */
+  private payments = 0;
+  private inFlight = 0n;
+
+  get path(): Uint8Array[] {
+    return this.hops.map((h) => h.key);
+  }
+
+  async addHop(key: Uint8Array, keys: HopKeys): Promise<void> {
+    const [forward, backward] = await layersOf(this.o.subtle, keys);
+    this.hops.push({ key, forward, backward, binding: circuitBinding(keys) });
+  }
+
+  /** Onion-wraps a command for hop `target` (0-based); nonces are taken now, in call order. */
+  private wrap(target: number, command: Uint8Array): Promise<Uint8Array> {
+    // Take every layer's nonce synchronously, innermost first, then encrypt outwards.
+    const inner = this.hops[target]!.forward.seal(DELIVER, command);
+    const outer: ((body: Uint8Array) => Promise<Uint8Array>)[] = [];
+    for (let i = target - 1; i >= 0; i--) outer.push(this.hops[i]!.forward.reserveSeal(FORWARD));
+    return outer.reduce((p, seal) => p.then(seal), inner);
+  }
+
+  private enqueue(cell: Promise<Uint8Array>): Promise<void> {
+    const sent = this.sendQueue.then(async () => {
+      const onion = await cell;
+      if (this.state === 'broken' || this.state === 'closed') throw new CircuitError('broken', 'the circuit is gone; build a new one');
+      this.lastSent = this.o.now();
+      this.onionBytes += onion.length;
+      await this.sendFrame(this.firstHop, { type: 'relay', circuitId: this.firstHop.circuitId, onion });
+      void this.settle(false);
+    });
+    this.sendQueue = sent.catch(() => undefined);
+    return sent;
+  }
+
+  async extend(next: Uint8Array): Promise<void> {
+    const eph = clientStart(this.o.random);
+    const answer = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'extend', next, X: eph.publicKey })));
+    const c = await answer;
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not extend the circuit: ${c.reason}`);
+    if (c.command !== 'extended') throw new CircuitError('handshake', 'the hop answered an extend with something else');
+    await this.addHop(next, clientFinish(eph, staticPublicKeyOf(next), c.Y, c.auth));
+  }
+
+  private nextCommand(timeoutMs = HANDSHAKE_TIMEOUT_MS): Promise<RelayCommand> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new CircuitError('timeout', 'the circuit did not answer in time'));
+      }, timeoutMs);
+      this.waiting = {
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  /**
+   * Makes the last hop an introduction point for the hidden service that
+   * signed `descriptor`; `prove` signs our circuit binding with its key.
+   */
+  async establishIntro(descriptor: Uint8Array, prove: (binding: Uint8Array) => Uint8Array): Promise<void> {
+    const proof = prove(this.hops[this.hops.length - 1]!.binding);
+    const answer = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', descriptor, proof })));
+    const c = await answer;
+    if (c.command !== 'intro-established') throw new CircuitError('refused', `the introduction point refused${c.command === 'extend-failed' ? `: ${c.reason}` : ''}`);
+  }
+
+  /** Asks our last hop, an introduction point of `service`, to pass a rendezvous offer on. */
+  async introduce(offer: Omit<Extract<RelayCommand, { command: 'introduce' }>, 'command'>): Promise<void> {
+    const answer = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'introduce', ...offer })));
+    const c = await answer;
+    if (c.command !== 'introduce-ack' || !c.ok) throw new CircuitError('refused', 'that introduction point does not introduce this swarm (any more)');
+  }
+
+  /** Makes the last hop our rendezvous point for `cookie`: data from whoever joins arrives as ours. */
+  async waitAt(cookie: Uint8Array): Promise<void> {
+    const joined = this.nextCommand(RENDEZVOUS_WAIT_MS);
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'rendezvous', cookie })));
+    const c = await joined;
+    if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
+  }
+
+  /** Joins the circuit waiting at our last hop under `cookie`; from then on, data goes to its originator. */
+  async join(cookie: Uint8Array): Promise<void> {
+    const joined = this.nextCommand();
+    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'join', cookie })));
+    const c = await joined;
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not join: ${c.reason}`);
+    if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
+  }
+
+  /** Sends data to the circuit's last hop, in cells; resolves once the first hop's link took them. */
+  send(data: Uint8Array): Promise<void> {
+    if (this.state === 'broken' || this.state === 'closed') return Promise.reject(new CircuitError('broken', 'the circuit is gone; build a new one'));
+    const last = this.hops.length - 1;
+    let done: Promise<void> = Promise.resolve();
+    for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
+      const chunk = data.subarray(i, i + MAX_DATA_BYTES);
+      done = this.enqueue(this.wrap(last, encodeCommand({ command: 'data', data: chunk })));
+      this.bytesSent += chunk.length;
+    }
+    return done;
+  }
+
+  /** A backward cell: peel layers from the first hop until one says it is for us. */
+  async onCell(onion: Uint8Array): Promise<void> {
+    this.onionBytes += onion.length;
+    void this.settle(false);
+    let body = onion;
+    for (const hop of this.hops) {
+      const layer = await hop.backward.open(body);
+      if (layer === undefined) return; // forged or corrupted: dropped
+      if (layer.kind === FORWARD) {
+        body = layer.body;
+        continue;
+      }
+      if (layer.kind !== DELIVER) return;
+      let c: RelayCommand;
+      try {
+        c = decodeCommand(layer.body);
+      } catch {
+        return;
+      }
+      if (c.command === 'data' && hop === this.hops[this.hops.length - 1]) {
+        this.bytesReceived += c.data.length;
+        this.onData(c.data);
+      } else if (c.command === 'introduce') {
+        this.onIntroduce(c);
+      } else if (this.waiting !== undefined) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w.resolve(c);
+      }
+      return;
+    }
+  }
+
+  async keepalive(now: number): Promise<void> {
+    if (this.state === 'broken' || this.state === 'closed' || now - this.lastSent < IDLE_TIMEOUT_MS / 3) return;
+    this.lastSent = now;
+    await this.sendFrame(this.firstHop, { type: 'keepalive', circuitId: this.firstHop.circuitId });
+  }
+
+  broken(reason: DestroyReason): void {
+    if (this.state === 'broken' || this.state === 'closed') return;
+    this.state = 'broken';
+    this.brokenReason = reason;
+    this.forget();
+    this.waiting?.reject(new CircuitError('broken', `the circuit broke (${reason})`));
+    this.onBroken(reason);
+    this.o.onOriginBroken?.(this.hops.map((h) => h.key), reason);
+    // Hops that carried our cells before it broke are still owed.
+    void this.settle(true);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasUsable = this.state !== 'broken';
+    this.state = 'closed';
+    this.forget();
+    if (wasUsable) await this.sendFrame(this.firstHop, { type: 'destroy', circuitId: this.firstHop.circuitId, reason: 'requested' });
+    await this.settle(true);
+  }
+
+  /** For tests: the fingerprint of each hop. */
+  pathHex(): string[] {
+    return this.hops.map((h) => toHex(h.key));
+  }
+}
