@@ -18,6 +18,7 @@ import { ping, type Ping } from '@libp2p/ping';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { RELAY_DEFAULTS } from './config.ts';
+import { noRefusals } from './limits.ts';
 import { startRelay, WEBSOCKET_ANNOUNCE_INTERVAL_S, type Relay, type RelayHealth } from './relay.ts';
 import { seededBytes } from '../src/codec/seeded-bytes.ts';
 
@@ -186,6 +187,7 @@ describe('relay HTTP endpoint', () => {
       reservations: 0,
       discoveryPeers: 0,
       tracker: { torrents: 0 },
+      refused: noRefusals(),
       listen: [`/ip4/127.0.0.1/tcp/${p2pPort()}/ws/p2p/${peerId}`],
     });
     expect(body.uptimeSeconds).toBeGreaterThanOrEqual(0);

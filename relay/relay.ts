@@ -3,6 +3,7 @@
  * bootstrap, circuit-relay-v2 signaling (limited, so peers upgrade to direct
  * WebRTC) and pubsub peer discovery, plus a WebTorrent WebSocket tracker and a
  * /health endpoint on an HTTP port. It never stores or carries user data.
+ * What one client may take of it is capped (limits.ts, enforced by the *-guard.ts files).
  */
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +22,10 @@ import type { WebSocket } from 'ws';
 import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
 import { backoffDelay } from '../src/net/backoff.ts';
 import type { RelayConfig } from './config.ts';
+import { limitedAddress, noRefusals, RELAY_LIMITS, type RelayLimits, type Refusals } from './limits.ts';
+import { libp2pGuard } from './libp2p-guard.ts';
+import { trackerGuard } from './tracker-guard.ts';
+import { guardDiscovery } from './discovery-guard.ts';
 
 export type Log = (message: string) => void;
 
@@ -41,6 +46,8 @@ export interface RelayHealth {
   reservations: number;
   discoveryPeers: number;
   tracker: { torrents: number };
+  /** What the per-client limits (limits.ts) have refused since start. */
+  refused: Refusals;
   listen: string[];
 }
 
@@ -60,8 +67,12 @@ function shortId(id: string): string {
   return id.slice(-8);
 }
 
-export async function startRelay(config: RelayConfig, privateKey: PrivateKey, log: Log, now: () => number = Date.now): Promise<Relay> {
+/** `limits`: where per-client limits differ from RELAY_LIMITS (tests, the load bench). */
+export async function startRelay(config: RelayConfig, privateKey: PrivateKey, log: Log, now: () => number = Date.now, limits: Partial<RelayLimits> = {}): Promise<Relay> {
   const startedAt = now();
+  const limitsInForce: RelayLimits = { ...RELAY_LIMITS, ...limits };
+  const refusals = noRefusals();
+  const p2pGuard = libp2pGuard(limitsInForce, refusals, now, log);
   const node = await createLibp2p({
     privateKey,
     addresses: {
@@ -72,6 +83,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: config.maxConnections },
+    connectionGater: p2pGuard.gater,
     services: {
       identify: identify(),
       ping: ping(),
@@ -90,14 +102,21 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   // Subscribing makes the relay forward discovery announcements between the
   // browsers connected to it (and to federated relays); it announces nothing itself.
   node.services.pubsub.subscribe(DISCOVERY_TOPIC);
+  p2pGuard.attach(node);
+
+  const federation = federate(node, config.peers, log);
+  guardDiscovery(node.services.pubsub, DISCOVERY_TOPIC, limitsInForce, refusals, (id) => federation.isRelay(id), now);
 
   node.addEventListener('peer:connect', (evt) => log(`peer connected ${shortId(evt.detail.toString())} (${node.getConnections().length} connections)`));
   node.addEventListener('peer:disconnect', (evt) => log(`peer disconnected ${shortId(evt.detail.toString())}`));
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
 
-  const federation = federate(node, config.peers, log);
-
-  const tracker = new TrackerServer({ interval: TRACKER_INTERVAL_MS, udp: false, http: false, stats: false, ws: { noServer: true }, trustProxy: false });
+  const tracker = new TrackerServer({
+    interval: TRACKER_INTERVAL_MS, udp: false, http: false, stats: false, trustProxy: false,
+    // ws closes a socket whose message is larger (code 1009); its default is 100 MiB.
+    ws: { noServer: true, maxPayload: limitsInForce.trackerMaxMessageBytes },
+  });
+  const trackerLimits = trackerGuard(limitsInForce, refusals, now);
   tracker.on('error', (err: Error) => log(`tracker error: ${err.message}`));
   tracker.on('warning', (err: Error) => log(`tracker warning: ${err.message}`));
 
@@ -109,6 +128,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     reservations: node.services.relay.reservations.size,
     discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
     tracker: { torrents: Object.keys(tracker.torrents as object).length },
+    refused: { ...refusals },
     listen: node.getMultiaddrs().map((ma) => ma.toString()),
   });
 
@@ -117,8 +137,14 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   const http = createServer((req, res) => handleHttp(req, res, health));
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    const forwarded = req.headers['x-forwarded-for'];
+    const address = limitedAddress(limitsInForce, req.socket.remoteAddress ?? 'unknown', Array.isArray(forwarded) ? forwarded[0] : forwarded);
+    if (!trackerLimits.admits(address)) {
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     tracker.ws.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      guardTrackerSocket(ws);
+      trackerLimits.guard(ws, address);
       trackerSockets.add(ws);
       ws.once('close', () => trackerSockets.delete(ws));
       tracker.ws.emit('connection', ws, req);
@@ -161,41 +187,6 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, health: () => Rel
   res.end('Trustmesh relay: GET /health for status; WebSocket upgrades here reach the WebTorrent tracker.\n');
 }
 
-/**
- * bittorrent-tracker trusts the shape of some fields outside its try/catch: a
- * scrape whose info_hash is not a string or list (`.map` is not a function), or
- * a null entry in `offers` once another peer is in the swarm. Either is an
- * uncaught exception that stops the relay. Only requests whose fields have
- * those shapes reach the tracker; the rest get a failure reply, as the tracker
- * gives to other malformed requests.
- */
-function isWellFormedTrackerRequest(data: unknown): boolean {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(String(data));
-  } catch {
-    return false;
-  }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return false;
-  const { action, info_hash: infoHash, offers } = msg as Record<string, unknown>;
-  if (action === 'scrape') {
-    return infoHash === undefined || infoHash === null || typeof infoHash === 'string' || (Array.isArray(infoHash) && infoHash.every((h) => typeof h === 'string'));
-  }
-  if (action === 'announce') {
-    return offers === undefined || offers === null || (Array.isArray(offers) && offers.every((o) => typeof o === 'object' && o !== null));
-  }
-  return false;
-}
-
-function guardTrackerSocket(ws: WebSocket): void {
-  const emit = ws.emit.bind(ws);
-  ws.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-    if (event !== 'message' || isWellFormedTrackerRequest(args[0])) return emit(event, ...args);
-    ws.send(JSON.stringify({ 'failure reason': 'malformed tracker request' }));
-    return true;
-  }) as WebSocket['emit'];
-}
-
 function closeHttp(http: HttpServer): Promise<void> {
   return new Promise((resolve) => {
     http.close(() => resolve());
@@ -204,14 +195,24 @@ function closeHttp(http: HttpServer): Promise<void> {
 }
 
 /** Keeps connections to other relays so pubsub discovery crosses relays. */
-function federate(node: Libp2p, peers: readonly string[], log: Log): { stop(): void } {
+function federate(node: Libp2p, peers: readonly string[], log: Log): { stop(): void; isRelay(peerId: string): boolean } {
   let stopped = false;
+  // From the configured addresses (/p2p/<id>), which covers the relays that dial us, and from each dial.
+  const relayIds = new Set(peers.flatMap((addr) => {
+    try {
+      const id = multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
+      return id === undefined ? [] : [id];
+    } catch {
+      return []; // reported when dialled
+    }
+  }));
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const keep = (addr: string, attempt: number): void => {
     if (stopped) return;
     node.dial(multiaddr(addr)).then(
       (conn) => {
         log(`federated with ${addr}`);
+        relayIds.add(conn.remotePeer.toString());
         const onClose = (): void => {
           if (conn.status !== 'open') {
             node.removeEventListener('connection:close', onClose);
@@ -236,6 +237,7 @@ function federate(node: Libp2p, peers: readonly string[], log: Log): { stop(): v
   };
   for (const addr of peers) keep(addr, 0);
   return {
+    isRelay: (peerId) => relayIds.has(peerId),
     stop() {
       stopped = true;
       for (const t of timers) clearTimeout(t);

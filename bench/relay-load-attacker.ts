@@ -1,0 +1,124 @@
+/**
+ * The attacker of the relay load bench, as its own process (so its busy loops do
+ * not starve the honest clients it is measured against): each exhaustion the
+ * relay's limits guard against, all at once, until a deadline.
+ * argv: <relay p2p multiaddr> <relay http url> <deadline, ms since epoch>.
+ * Prints `flooder <peer id>` once the discovery flooder exists, then `figures <json>`.
+ */
+import WebSocket from 'ws';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { waitFor } from '../e2e/support/processes.ts';
+import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
+import { RELAY_LIMITS } from '../relay/limits.ts';
+import { HOP_STATUS, reserve } from '../relay/test-support.ts';
+import { hasReservation, startClient, trackerSocket, trackerPeerId } from './relay-load-clients.ts';
+import type { Figure } from './env.ts';
+
+const SINK = '/trustmesh-bench/sink/1.0.0';
+
+/** Each exhaustion the limits guard against, all at once, until `until`. */
+async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number): Promise<() => Promise<Figure[]>> {
+  const figures: Figure[] = [];
+  const fig = (name: string, value: number, unit: string, note?: string): void => {
+    figures.push({ section: 'relay-load', name: `attack: ${name}`, value, unit, ...(note === undefined ? {} : { note }) });
+  };
+  const running: Promise<void>[] = [];
+
+  // 1. One peer asks for reservations as fast as it can.
+  const spammer = await startClient(relay.p2p, false);
+  running.push((async () => {
+    let ok = 0;
+    let refused = 0;
+    while (Date.now() < until) {
+      const status = await reserve(spammer, relay.p2p).catch(() => -1);
+      if (status === HOP_STATUS.OK) ok++;
+      else refused++;
+    }
+    fig('RESERVE requests granted to one peer', ok, 'count', `${refused} refused; limit ${RELAY_LIMITS.reserveRequestsPerPeer.count} per ${RELAY_LIMITS.reserveRequestsPerPeer.windowMs / 60_000} min`);
+  })());
+
+  // 2. Two peers chain relayed connections into a tunnel.
+  const tunnelEnd = await startClient(relay.p2p, true);
+  await waitFor('the tunnel end reserved', async () => (hasReservation(tunnelEnd) ? true : undefined), 30_000);
+  let tunnelled = 0;
+  await tunnelEnd.handle(SINK, async (stream) => {
+    for await (const chunk of stream) tunnelled += chunk.byteLength;
+  }, { runOnLimitedConnection: true });
+  const tunnelStart = await startClient(relay.p2p, false);
+  running.push((async () => {
+    const startedAt = Date.now();
+    let connections = 0;
+    let refusedDials = 0;
+    const chunk = new Uint8Array(16 * 1024);
+    while (Date.now() < until) {
+      try {
+        const conn = await tunnelStart.dial(multiaddr(`${relay.p2p.toString()}/p2p-circuit/p2p/${tunnelEnd.peerId.toString()}`), { signal: AbortSignal.timeout(5_000) });
+        connections++;
+        const stream = await conn.newStream(SINK, { runOnLimitedConnection: true });
+        // Until the relay cuts it (or it stops draining for 2 s): then dial again.
+        while (Date.now() < until && stream.status === 'open' && conn.status === 'open') {
+          if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(2_000) });
+          else await new Promise((r) => setImmediate(r)); // send may accept without blocking: let the rest of this process run
+        }
+      } catch {
+        refusedDials++;
+        await new Promise((r) => setTimeout(r, 200)); // a real attacker would retry too
+      }
+      await tunnelStart.hangUp(tunnelEnd.peerId, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    fig('tunnel through chained relayed connections', tunnelled / 1024, 'KiB', `${(tunnelled / 1024 / seconds).toFixed(1)} KiB/s over ${connections} connections, ${refusedDials} dials refused or cut; budget ${RELAY_LIMITS.relayedBytesPerPeer.bytes / 1024} KiB per ${RELAY_LIMITS.relayedBytesPerPeer.windowMs / 60_000} min`);
+  })());
+
+  // 3. Tracker: an oversize message, then one socket joins as many swarms and sends as many requests as it can.
+  running.push((async () => {
+    const big = await trackerSocket(relay.httpUrl);
+    const code = await new Promise<number>((r) => {
+      big.once('close', (c) => r(c));
+      big.send('x'.repeat(RELAY_LIMITS.trackerMaxMessageBytes + 1));
+    });
+    fig('tracker socket sending 64 KiB + 1 closed with', code, 'code');
+    const ws = await trackerSocket(relay.httpUrl);
+    let accepted = 0;
+    let refused = 0;
+    ws.on('message', (data) => ('failure reason' in (JSON.parse(String(data)) as object) ? refused++ : accepted++));
+    let sent = 0;
+    while (Date.now() < until && ws.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ action: 'announce', event: 'started', info_hash: `flood-${sent}`.padEnd(20, '.'), peer_id: trackerPeerId(777_777), offers: [] }));
+      sent++;
+      if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
+      if (ws.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 500)); // late replies
+    fig('tracker announces from one socket: accepted', accepted, 'count', `${sent} sent, ${refused} refused; limits ${RELAY_LIMITS.trackerSwarmsPerSocket} swarms, ${RELAY_LIMITS.trackerRequestsPerSocket.count} requests per ${RELAY_LIMITS.trackerRequestsPerSocket.windowMs / 1000} s`);
+    ws.terminate();
+  })());
+
+  // 4. Discovery: one peer publishes as fast as it can; the parent's observer counts what reaches it.
+  const flooder = await startClient(relay.p2p, false);
+  flooder.services.pubsub.subscribe(DISCOVERY_TOPIC);
+  process.stdout.write(`flooder ${flooder.peerId.toString()}\n`);
+  running.push((async () => {
+    await waitFor('the relay to see the flooder subscribe', async () => ((await flooder.services.pubsub.publish(DISCOVERY_TOPIC, new Uint8Array([0]))).recipients.length > 0 ? true : undefined), 30_000);
+    let published = 1;
+    const startedAt = Date.now();
+    while (Date.now() < until) {
+      await flooder.services.pubsub.publish(DISCOVERY_TOPIC, new TextEncoder().encode(`flood ${published}`)).catch(() => undefined);
+      published++;
+    }
+    const seconds = (Date.now() - startedAt) / 1000;
+    fig('discovery messages published by one flooding peer', published, 'msgs', `in ${seconds.toFixed(0)} s; the relay passes on ${RELAY_LIMITS.discoveryPerOrigin.count} per ${RELAY_LIMITS.discoveryPerOrigin.windowMs / 1000} s`);
+  })());
+
+  return async () => {
+    await Promise.all(running);
+    await Promise.all([spammer.stop(), tunnelEnd.stop(), tunnelStart.stop(), flooder.stop()]);
+    return figures;
+  };
+}
+
+
+const [p2p, httpUrl, deadline] = process.argv.slice(2);
+const finish = await attack({ p2p: multiaddr(p2p!), httpUrl: httpUrl! }, Number(deadline));
+process.stdout.write(`figures ${JSON.stringify(await finish())}\n`);
+process.exit(0);

@@ -1,0 +1,65 @@
+/** Node clients of the relay load bench (bench/relay-load.ts): tab-like libp2p nodes and tracker sockets. */
+import WebSocket from 'ws';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { identify } from '@libp2p/identify';
+import { floodsub, type FloodSub } from '@libp2p/floodsub';
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
+import type { Multiaddr } from '@multiformats/multiaddr';
+
+/** As the app (NODE_LIMITS.connectionPingIntervalMs): a ping on every connection every 5 s. */
+const PING_INTERVAL_MS = 5_000;
+/** Start attempts before a client gives up. */
+const START_ATTEMPTS = 30;
+
+export type Client = Libp2p<{ pubsub: FloodSub }>;
+
+/** Connection attempts the relay turned away, over all clients of this process. */
+export let turnedAway = 0;
+
+async function libp2pClient(relay: Multiaddr, reachable: boolean): Promise<Client> {
+  const node = await createLibp2p({
+    ...(reachable ? { addresses: { listen: [`${relay.toString()}/p2p-circuit`] } } : {}),
+    transports: [webSockets(), circuitRelayTransport()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionMonitor: { pingInterval: PING_INTERVAL_MS },
+    services: { identify: identify(), pubsub: floodsub() },
+  });
+  if (!reachable) await node.dial(relay);
+  return node;
+}
+
+/**
+ * A client connected to the relay (`reachable`: with a reservation on it), trying
+ * again a second later when the relay turns the connection away, as a tab's
+ * backoff would: libp2p takes at most 5 new connections a second per host, and
+ * every client here is on 127.0.0.1.
+ */
+export async function startClient(relay: Multiaddr, reachable: boolean): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await libp2pClient(relay, reachable);
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS) throw err;
+      turnedAway++;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
+export const hasReservation = (node: Libp2p): boolean => node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'));
+
+export function trackerSocket(httpUrl: string): Promise<WebSocket> {
+  const ws = new WebSocket(httpUrl.replace(/^http/, 'ws'));
+  ws.on('error', () => undefined);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+export const infoHash = (n: number): string => `swarm-${n}`.padEnd(20, '.');
+export const trackerPeerId = (n: number): string => `peer-${n}`.padEnd(20, '.');

@@ -1,0 +1,274 @@
+/**
+ * Relay load (BENCH=relay-load): the real relay as its own process, N Node
+ * libp2p clients on loopback doing what a tab does (connect, reserve, publish
+ * to discovery every 5 s (RELAY_LOAD_SUBSCRIBERS of them also subscribe),
+ * announce a swarm to the tracker every 30 s), then attackers trying each exhaustion the relay's limits guard against
+ * while the others keep being served. Throughout, a separate sampler process
+ * reads the relay's RSS (/proc/<pid>/status VmRSS) and times GET /health, so the
+ * figures are the relay's, not this busy process's.
+ *
+ * Knobs: RELAY_LOAD_PEERS (200), RELAY_LOAD_SUBSCRIBERS (20), RELAY_LOAD_STEADY_MS (20000),
+ * RELAY_LOAD_ATTACK_MS (20000), RELAY_LOAD_VERBOSE (progress and the relay's stderr).
+ * Everything is on 127.0.0.1, which the relay takes for a local proxy: its
+ * per-IP limits do not apply here (relay/*.test.ts cover them); per-peer and
+ * per-socket limits do.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { freePort } from '../e2e/support/ports.ts';
+import { waitFor } from '../e2e/support/processes.ts';
+import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
+import { RELAY_LIMITS } from '../relay/limits.ts';
+import { hasReservation, infoHash, startClient, trackerPeerId, trackerSocket, turnedAway, type Client } from './relay-load-clients.ts';
+import type { Figure } from './env.ts';
+
+const PEERS = Number(process.env.RELAY_LOAD_PEERS ?? 200);
+/**
+ * Clients that also subscribe to discovery (all of them publish). Every subscriber
+ * gets every message and checks its signature: 200 subscribers at one message per
+ * peer per 5 s is 8,000 checks a second in this one process, more than it can do
+ * beside the relay on 2 cores, so most clients only publish. The relay's fan-out
+ * is then SUBSCRIBERS, not PEERS, per message (see the note in the figures).
+ */
+const SUBSCRIBERS = Number(process.env.RELAY_LOAD_SUBSCRIBERS ?? 20);
+const STEADY_MS = Number(process.env.RELAY_LOAD_STEADY_MS ?? 20_000);
+const ATTACK_MS = Number(process.env.RELAY_LOAD_ATTACK_MS ?? 20_000);
+/**
+ * Clients started per second while ramping up: libp2p's connection manager takes
+ * at most 5 new connections a second per host (inboundConnectionThreshold), and
+ * every client here is on 127.0.0.1.
+ */
+const RAMP_PER_SECOND = 4;
+/** As the app: discovery every 5 s, tracker announces every 30 s (pings: relay-load-clients.ts). */
+const DISCOVERY_INTERVAL_MS = 5_000;
+const ANNOUNCE_INTERVAL_MS = 30_000;
+/** Honest clients share this many swarms, so the tracker has peers to hand out. */
+const SWARMS = 20;
+/** The relay's health sampling period. */
+const SAMPLE_MS = 250;
+
+type Phase = 'ramp' | 'steady' | 'attack';
+
+interface Sample {
+  phase: Phase;
+  rssMiB: number;
+  healthMs: number;
+}
+
+interface RelayChild {
+  pid: number;
+  p2p: Multiaddr;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+async function spawnRelay(): Promise<RelayChild> {
+  const [p2pPort, httpPort] = [await freePort(), await freePort()];
+  const dataDir = await mkdtemp(join(tmpdir(), 'trustmesh-relay-load-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts',
+    '--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir], { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  if (process.env.RELAY_LOAD_VERBOSE) child.stderr?.pipe(process.stderr);
+  child.stdout?.resume(); // one line per connection: read and drop
+  child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const health = async (): Promise<{ peerId: string } | undefined> => (await fetch(`${httpUrl}/health`)).json() as Promise<{ peerId: string }>;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`relay exited with ${code}: ${errors}`))));
+  const { peerId } = await Promise.race([waitFor('relay health', health, 30_000), exited]);
+  return {
+    pid: child.pid!,
+    p2p: multiaddr(`/ip4/127.0.0.1/tcp/${p2pPort}/ws/p2p/${peerId}`),
+    httpUrl,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      await gone;
+    },
+  };
+}
+
+/** A child process that prints `rssKiB healthMs` every SAMPLE_MS, so this process's load does not skew the timing. */
+function startSampler(pid: number, healthUrl: string, onSample: (rssKiB: number, healthMs: number) => void): { stop(): void } {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/${pid}/status', 'utf8'))[1]);
+    for (;;) {
+      const t = performance.now();
+      let ms;
+      try { await (await fetch(${JSON.stringify(healthUrl)}, { signal: AbortSignal.timeout(10000) })).json(); ms = performance.now() - t; } catch { ms = 10000; }
+      console.log(rss() + ' ' + ms.toFixed(2));
+      await new Promise((r) => setTimeout(r, ${SAMPLE_MS}));
+    }`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const [rss, ms] = line.split(' ').map(Number);
+    if (rss !== undefined && ms !== undefined) onSample(rss, ms);
+  });
+  return { stop: () => child.kill('SIGTERM') };
+}
+
+/** A tab-like client: reserved on the relay, in discovery, in one tracker swarm. */
+interface Honest {
+  node: Client;
+  ws: WebSocket;
+  trackerReplies: number;
+  stop(): Promise<void>;
+}
+
+async function honestClient(relay: RelayChild, n: number): Promise<Honest> {
+  const node = await startClient(relay.p2p, true);
+  if (n < SUBSCRIBERS) node.services.pubsub.subscribe(DISCOVERY_TOPIC);
+  await waitFor('a reservation', async () => (hasReservation(node) ? true : undefined), 60_000);
+  const ws = await trackerSocket(relay.httpUrl);
+  const self: Honest = { node, ws, trackerReplies: 0, stop: async () => undefined };
+  ws.on('message', () => self.trackerReplies++);
+  const announce = (event?: string): void => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ action: 'announce', event, info_hash: infoHash(n % SWARMS), peer_id: trackerPeerId(n), numwant: 5, offers: [] }));
+  };
+  announce('started');
+  const payload = new TextEncoder().encode(`addresses of ${n}`);
+  const timers = [
+    setInterval(() => void node.services.pubsub.publish(DISCOVERY_TOPIC, payload).catch(() => undefined), DISCOVERY_INTERVAL_MS + Math.random() * 100),
+    setInterval(() => announce(), ANNOUNCE_INTERVAL_MS),
+  ];
+  self.stop = async () => {
+    for (const t of timers) clearInterval(t);
+    ws.terminate();
+    await node.stop();
+  };
+  return self;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/**
+ * Time for a newcomer to be served while others load the relay: connect +
+ * reserve, a relayed dial to an honest client, a tracker reply; undefined if
+ * any step failed.
+ */
+async function newcomerMs(relay: RelayChild, target: Client): Promise<number | undefined> {
+  const start = performance.now();
+  const node = await startClient(relay.p2p, true);
+  try {
+    await waitFor('a reservation', async () => (hasReservation(node) ? true : undefined), 30_000);
+    const conn = await node.dial(multiaddr(`${relay.p2p.toString()}/p2p-circuit/p2p/${target.peerId.toString()}`));
+    await conn.close();
+    const ws = await trackerSocket(relay.httpUrl);
+    const reply = new Promise<void>((r) => ws.once('message', () => r()));
+    ws.send(JSON.stringify({ action: 'announce', event: 'started', info_hash: infoHash(0), peer_id: trackerPeerId(999_999), offers: [] }));
+    await reply;
+    ws.terminate();
+    return performance.now() - start;
+  } catch {
+    return undefined;
+  } finally {
+    await node.stop();
+  }
+}
+
+/** Runs bench/relay-load-attacker.ts until `until`; the observer counts what of the flooder's discovery messages reaches it. */
+function attack(relay: RelayChild, observer: Client, until: number): () => Promise<{ figures: Figure[]; fromFlooder: number }> {
+  const child = spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'bench/relay-load-attacker.ts', relay.p2p.toString(), relay.httpUrl, String(until)],
+    { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  let fromFlooder = 0;
+  const flood = new TextEncoder().encode('flood ');
+  const onMessage = (evt: CustomEvent<{ topic: string; data: Uint8Array }>): void => {
+    if (evt.detail.topic === DISCOVERY_TOPIC && flood.every((b, i) => evt.detail.data[i] === b)) fromFlooder++;
+  };
+  observer.services.pubsub.addEventListener('message', onMessage as never);
+  const figures = new Promise<Figure[]>((resolveFigures, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('figures ')) resolveFigures(JSON.parse(line.slice('figures '.length)) as Figure[]);
+    });
+    child.once('exit', (code) => reject(new Error(`the attacker exited with ${code} before reporting`)));
+  });
+  return async () => {
+    const got = await figures;
+    observer.services.pubsub.removeEventListener('message', onMessage as never);
+    return { figures: got, fromFlooder };
+  };
+}
+
+export async function benchRelayLoad(): Promise<Figure[]> {
+  // libp2p rejects some dials nobody awaits (e.g. a redial to the tunnel end after the relay cut it); count them, do not die of them.
+  let stray = 0;
+  const onStray = (err: unknown): void => {
+    stray++;
+    if (process.env.RELAY_LOAD_VERBOSE) console.log('  unhandled rejection:', err);
+  };
+  process.on('unhandledRejection', onStray);
+  const relay = await spawnRelay();
+  const samples: Sample[] = [];
+  let phase: Phase = 'ramp';
+  const sampler = startSampler(relay.pid, `${relay.httpUrl}/health`, (rssKiB, healthMs) => samples.push({ phase, rssMiB: rssKiB / 1024, healthMs }));
+  const clients: Honest[] = [];
+  const figures: Figure[] = [];
+  const fig = (name: string, value: number, unit: string, note?: string): void => {
+    figures.push({ section: 'relay-load', name, value, unit, ...(note === undefined ? {} : { note }) });
+  };
+  try {
+    const rampStart = performance.now();
+    for (let i = 0; i < PEERS; i += RAMP_PER_SECOND) {
+      const second = new Promise((r) => setTimeout(r, 1_000));
+      const batch = await Promise.all(Array.from({ length: Math.min(RAMP_PER_SECOND, PEERS - i) }, (_, k) => honestClient(relay, i + k)));
+      clients.push(...batch);
+      if (process.env.RELAY_LOAD_VERBOSE) console.log(`  ${clients.length} clients`);
+      await second;
+    }
+    fig(`${PEERS} peers connected, reserved, publishing discovery, announced in`, (performance.now() - rampStart) / 1000, 's', `${RAMP_PER_SECOND} started a second; ${turnedAway} connection attempts turned away and retried; ${Math.min(SUBSCRIBERS, PEERS)} subscribed to discovery, so the relay sends ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * Math.min(SUBSCRIBERS, PEERS)).toFixed(0)} messages/s (all subscribed: ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * (PEERS - 1)).toFixed(0)})`);
+
+    phase = 'steady';
+    await new Promise((r) => setTimeout(r, STEADY_MS));
+    const observer = clients[0]!.node;
+    const reachable = (): Client => clients.find((c, i) => i > 0 && hasReservation(c.node))!.node;
+    const steadyNewcomers: number[] = [];
+    for (let i = 0; i < 3; i++) steadyNewcomers.push((await newcomerMs(relay, reachable())) ?? Number.NaN);
+    fig('newcomer served (steady): reserve + relayed dial + tracker reply', percentile(steadyNewcomers, 50), 'ms', `median of ${steadyNewcomers.length}`);
+
+    phase = 'attack';
+    const until = Date.now() + ATTACK_MS;
+    const repliesBefore = clients.reduce((n, c) => n + c.trackerReplies, 0);
+    const finish = attack(relay, observer, until);
+    const during: number[] = [];
+    let failed = 0;
+    while (Date.now() < until - 5_000) {
+      const ms = await newcomerMs(relay, reachable());
+      if (ms === undefined) failed++;
+      else during.push(ms);
+    }
+    const attacked = await finish();
+    figures.push(...attacked.figures);
+    fig('attack: discovery flood reaching another peer', attacked.fromFlooder, 'msgs', `limit ${RELAY_LIMITS.discoveryPerOrigin.count} per ${RELAY_LIMITS.discoveryPerOrigin.windowMs / 1000} s`);
+    fig('newcomer served (under attack): reserve + relayed dial + tracker reply', percentile(during, 50), 'ms', `median of ${during.length}, max ${Math.max(...during).toFixed(0)} ms, ${failed} failed`);
+    const repliesDuring = clients.reduce((n, c) => n + c.trackerReplies, 0) - repliesBefore;
+    fig('tracker replies to honest clients during the attack', repliesDuring, 'count', `${PEERS} clients announcing every ${ANNOUNCE_INTERVAL_MS / 1000} s`);
+    fig('honest clients still holding a reservation', clients.filter((c) => hasReservation(c.node)).length, 'count', `of ${PEERS}`);
+
+    const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as { refused: Record<string, number>; reservations: number; connections: number; tracker: { torrents: number } };
+    fig('relay: refusals', Object.values(health.refused).reduce((a, b) => a + b, 0), 'count', JSON.stringify(health.refused));
+    fig('relay: reservations / connections / torrents at the end', health.reservations, 'count', `${health.connections} connections, ${health.tracker.torrents} torrents`);
+  } finally {
+    process.off('unhandledRejection', onStray);
+    if (stray > 0) fig('unhandled rejections in the bench clients', stray, 'count');
+    sampler.stop();
+    await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
+    await relay.stop();
+  }
+  for (const p of ['ramp', 'steady', 'attack'] as const) {
+    const s = samples.filter((x) => x.phase === p);
+    const ms = s.map((x) => x.healthMs);
+    fig(`relay RSS, ${p} (max)`, Math.max(...s.map((x) => x.rssMiB)), 'MiB', `${s.length} samples`);
+    fig(`/health latency, ${p}`, percentile(ms, 50), 'ms', `p95 ${percentile(ms, 95).toFixed(1)}, p99 ${percentile(ms, 99).toFixed(1)}, max ${Math.max(...ms).toFixed(1)} ms`);
+  }
+  return figures;
+}

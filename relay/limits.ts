@@ -1,0 +1,196 @@
+/**
+ * What one client may take from the signaling relay, and the counters that
+ * enforce it. Pure: no sockets, time passed in.
+ *
+ * "Address" is the IP the relay sees. Behind a reverse proxy on the same host
+ * (the README's TLS set-up) every client has the proxy's address; see
+ * `loopbackIsProxy`.
+ */
+
+export interface Window {
+  count: number;
+  windowMs: number;
+}
+
+export interface RelayLimits {
+  /**
+   * Clients on the loopback interface are taken to come through a local reverse
+   * proxy, whose clients all share its address: they are not held to per-address
+   * limits (the per-peer and per-socket ones still apply), and the tracker reads
+   * their address from X-Forwarded-For when the proxy sets it.
+   */
+  loopbackIsProxy: boolean;
+  /** Open libp2p connections from one IP: a tab holds one; a household or office NAT a few dozen. */
+  connectionsPerAddress: number;
+  /** Reservations held from one IP, so one host cannot take the relay's `maxReservations` with fresh keys. */
+  reservationsPerAddress: number;
+  /** Reservation requests per peer: a browser reserves once per connection (refresh after ~2 h); each costs a signature. */
+  reserveRequestsPerPeer: Window;
+  /**
+   * Relayed connections one peer is part of at once (either end). The app dials at
+   * most 32 direct peers (DIAL_POLICY.maxDirectPeers), each signaled over one
+   * relayed connection that lives at most `relayDurationLimitMs`.
+   */
+  relayedConnectionsPerPeer: number;
+  /**
+   * Bytes one peer may send into relayed connections per window. A set-up costs
+   * each end some 10-20 KiB (SDP and ICE candidates, identify, a ping every 5 s
+   * while the relayed connection lives), so this is 100 or more set-ups in 10
+   * minutes, for a tab dialing its 32 peers or being dialed by newcomers; a
+   * tunnel chained from one 128 KiB connection to the next gets 3.5 KB/s.
+   */
+  relayedBytesPerPeer: { bytes: number; windowMs: number };
+  /** One tracker WebSocket message: 5 offers (the WebTorrent client's most) of a few KiB SDP each, with room. */
+  trackerMaxMessageBytes: number;
+  /** Tracker sockets from one IP: the WebTorrent client keeps one per tracker per tab. */
+  trackerSocketsPerAddress: number;
+  /** Swarms one tracker socket is in (one per torrent the tab has). */
+  trackerSwarmsPerSocket: number;
+  /** Swarms all tracker sockets of one IP are in together. */
+  trackerSwarmsPerAddress: number;
+  /** Offers in one announce: each is forwarded to a different peer, so this bounds amplification (the client sends 5). */
+  trackerOffersPerAnnounce: number;
+  /**
+   * Tracker requests (announces, answers, scrapes) per socket: each swarm announces
+   * every 30 s and answers the offers it gets; 10 a second on average is far beyond that.
+   */
+  trackerRequestsPerSocket: Window;
+  /** Tracker requests from one IP together. */
+  trackerRequestsPerAddress: Window;
+  /**
+   * Discovery messages first published by one peer (signed origin): the app
+   * announces every 5 s and at most once a second more (peer-service.ts).
+   */
+  discoveryPerOrigin: Window;
+  /**
+   * New discovery messages one connected peer hands the relay, its own and ones it
+   * forwards from its direct peers. Federated relays (--peer) are exempt: they carry
+   * a whole relay's worth.
+   */
+  discoveryPerSender: Window;
+  /**
+   * All pubsub messages one connected peer sends, before duplicates are dropped
+   * and signatures checked (the costly part): a browser also passes on what its
+   * direct peers heard first, so this is well above its own share.
+   */
+  pubsubRawPerSender: Window;
+}
+
+const MINUTE = 60_000;
+
+export const RELAY_LIMITS: RelayLimits = {
+  loopbackIsProxy: true,
+  connectionsPerAddress: 64,
+  reservationsPerAddress: 32,
+  reserveRequestsPerPeer: { count: 8, windowMs: 10 * MINUTE },
+  relayedConnectionsPerPeer: 40,
+  relayedBytesPerPeer: { bytes: 2 * 1024 * 1024, windowMs: 10 * MINUTE },
+  trackerMaxMessageBytes: 64 * 1024,
+  trackerSocketsPerAddress: 64,
+  trackerSwarmsPerSocket: 128,
+  trackerSwarmsPerAddress: 512,
+  trackerOffersPerAnnounce: 10,
+  trackerRequestsPerSocket: { count: 300, windowMs: 30_000 },
+  trackerRequestsPerAddress: { count: 3_000, windowMs: 30_000 },
+  discoveryPerOrigin: { count: 10, windowMs: 5_000 },
+  discoveryPerSender: { count: 30, windowMs: 5_000 },
+  pubsubRawPerSender: { count: 250, windowMs: 5_000 },
+};
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export function isLoopback(address: string): boolean {
+  return address === '::1' || /^(::ffff:)?127\./.test(address);
+}
+
+/**
+ * The address per-address limits count for a client seen at `seen` (with the
+ * proxy's X-Forwarded-For, if any), or undefined when they do not apply.
+ */
+export function limitedAddress(limits: RelayLimits, seen: string, forwardedFor?: string): string | undefined {
+  if (!limits.loopbackIsProxy || !isLoopback(seen)) return seen;
+  const client = forwardedFor?.split(',')[0]?.trim();
+  return client === undefined || client === '' || isLoopback(client) ? undefined : client;
+}
+
+/** What the limits have refused so far, by kind (in /health, so an operator sees an attack). */
+export interface Refusals {
+  connections: number;
+  reservations: number;
+  relayedConnections: number;
+  relayedStreamsCut: number;
+  trackerRequests: number;
+  trackerSockets: number;
+  discoveryMessages: number;
+  pubsubUnchecked: number;
+}
+
+export function noRefusals(): Refusals {
+  return { connections: 0, reservations: 0, relayedConnections: 0, relayedStreamsCut: 0, trackerRequests: 0, trackerSockets: 0, discoveryMessages: 0, pubsubUnchecked: 0 };
+}
+
+/** Keys tracked before stale windows are swept, so a stream of fresh keys costs bounded memory. */
+const SWEEP_AT_KEYS = 4_096;
+
+/**
+ * Counts per key in fixed windows. `take` adds `amount` and says whether the key
+ * is still within its limit; once over, it stays refused until its window ends.
+ */
+export class WindowCounter<K> {
+  private readonly windows = new Map<K, { startedAt: number; used: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  take(key: K, amount = 1): boolean {
+    const w = this.current(key);
+    w.used += amount;
+    return w.used <= this.limit;
+  }
+
+  /** Whether `key` is over its limit now, without counting anything. */
+  exhausted(key: K): boolean {
+    const w = this.windows.get(key);
+    return w !== undefined && this.now() - w.startedAt < this.windowMs && w.used >= this.limit;
+  }
+
+  get size(): number {
+    return this.windows.size;
+  }
+
+  private current(key: K): { startedAt: number; used: number } {
+    const t = this.now();
+    let w = this.windows.get(key);
+    if (w === undefined || t - w.startedAt >= this.windowMs) {
+      if (w === undefined && this.windows.size >= SWEEP_AT_KEYS) this.sweep(t);
+      w = { startedAt: t, used: 0 };
+      this.windows.set(key, w);
+    }
+    return w;
+  }
+
+  private sweep(t: number): void {
+    for (const [k, w] of this.windows) if (t - w.startedAt >= this.windowMs) this.windows.delete(k);
+  }
+}
+
+/** Live counts per key (connections per address, relayed connections per peer); empty keys are dropped. */
+export class Tally<K> {
+  private readonly counts = new Map<K, number>();
+
+  get(key: K): number {
+    return this.counts.get(key) ?? 0;
+  }
+
+  add(key: K, n = 1): void {
+    const next = this.get(key) + n;
+    if (next <= 0) this.counts.delete(key);
+    else this.counts.set(key, next);
+  }
+
+  get size(): number {
+    return this.counts.size;
+  }
+}
