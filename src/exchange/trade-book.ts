@@ -222,7 +222,8 @@ export class TradeBook {
     const { wallet } = await this.deps.openWallet();
     return {
       address: wallet.address.toLowerCase(),
-      send: (to, wei) => wallet.send(to, wei),
+      sign: (to, wei) => wallet.sign(to, wei),
+      broadcast: (raw) => wallet.broadcast(raw as `0x${string}`),
       payment: (hash) => wallet.payment(hash as `0x${string}`),
     };
   }

@@ -67,7 +67,7 @@ function serve(side: Side): void {
 }
 
 
-async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeoutMs = 60_000) {
+async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeoutMs = 60_000, buyerWallet?: (chain: FakeChain) => TradeWallet) {
   const hub = new MemoryHub();
   const [s, b, c] = await Promise.all([peer(hub, 'seller', 1), peer(hub, 'buyer', 2), peer(hub, 'carol', 3)]);
   const peers = new Map([s, b, c].map((x) => [toHex(x.ref.publicKey), x]));
@@ -117,7 +117,7 @@ async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeout
     ...(sideSeams === undefined ? {} : { seams: sideSeams }),
     changed: () => undefined,
   });
-  buyer.runner = await TradeRunner.begin(record('buyer', s), deps(buyer, chain.wallet('0x' + 'bb'.repeat(20)), seams));
+  buyer.runner = await TradeRunner.begin(record('buyer', s), deps(buyer, buyerWallet?.(chain) ?? chain.wallet('0x' + 'bb'.repeat(20)), seams));
   seller.runner = await TradeRunner.begin(record('seller', b), deps(seller, chain.wallet('0x' + 'aa'.repeat(20)), {}));
   const ticker = setInterval(() => {
     seller.runner!.tick(Date.now());
@@ -128,7 +128,7 @@ async function setUp(tokens: bigint, seams: TradeDeps['seams'] = {}, stepTimeout
     seller.runner!.stop();
     buyer.runner!.stop();
   });
-  return { seller, buyer, chain, ask };
+  return { seller, buyer, chain, ask, resumeBuyer: (saved: StoredTrade) => TradeRunner.resume(structuredClone(saved), deps(buyer, chain.wallet('0x' + 'bb'.repeat(20)), seams)) };
 }
 
 const types = async (t: TestLedger): Promise<string[]> => (await t.ledger.ownChain(100)).map((x: HalfBlock) => x.type).reverse();
@@ -209,5 +209,22 @@ describe('TradeRunner with two ledgers and a chain', () => {
       expect(await seller.runner!.answerPayment(claim)).toMatch(/refused|not/);
       expect(seller.runner!.view().installments[3]!.state).not.toBe('settled');
     });
+  });
+
+  it('a buyer whose page dies after signing an Ether installment and before sending it pays it once: the same signed bytes go out after the reload', async () => {
+    let crashed = false;
+    const { seller, buyer, chain, resumeBuyer } = await setUp(2n * MIB, {}, 60_000, (c) => {
+      const w = c.wallet('0x' + 'bb'.repeat(20));
+      // The page goes away between storing the signed payment and sending it: the send never happens.
+      return { ...w, broadcast: (raw) => (crashed ? w.broadcast(raw) : ((crashed = true), new Promise<string>(() => undefined))) };
+    });
+    await until(() => crashed, 'the first Ether installment signed and stored');
+    const stored = buyer.saved.filter((r) => r.etherSent[1] !== undefined).at(-1)!;
+    buyer.runner!.stop();
+    buyer.runner = resumeBuyer(stored);
+    await until(() => seller.runner!.status === 'done' && buyer.runner!.status === 'done', 'both done after the reload');
+    // Two Ether installments, two transactions: none paid twice.
+    expect(chain.broadcasts).toBe(2);
+    expect(chain.balanceOf('0x' + 'aa'.repeat(20))).toBe((2n * MIB * PRICE) >> 20n);
   });
 });

@@ -46,7 +46,10 @@ export interface TradeLedger {
 export interface TradeWallet {
   /** My Ether address, lower-case 0x hex. */
   address: string;
-  send(to: string, wei: bigint): Promise<string>;
+  /** Signs a payment without sending it (checks the funds). */
+  sign(to: string, wei: bigint): Promise<{ hash: string; raw: string }>;
+  /** Sends signed bytes, again if need be; resolves with the transaction hash. */
+  broadcast(raw: string): Promise<string>;
   payment(hash: string): Promise<{ to: string | undefined; value: bigint; confirmations: number } | undefined>;
 }
 
@@ -297,17 +300,22 @@ export class TradeRunner {
 
   private async payEther(index: number, amount: bigint): Promise<void> {
     if (this.withheld(index)) return;
-    const sent = this.record.etherSent[index];
-    if (sent !== undefined) return this.step(this.settlement.paid(index, sent));
     let hash: string;
     try {
       const wallet = await this.deps.wallet();
-      hash = (await wallet.send(`0x${toHex(this.init.quoteAddress)}`, amount)).toLowerCase();
+      let signed = this.record.etherSent[index];
+      if (signed === undefined) {
+        const fresh = await wallet.sign(`0x${toHex(this.init.quoteAddress)}`, amount);
+        signed = { hash: fresh.hash.toLowerCase(), raw: fresh.raw };
+        // Stored before it leaves: after a crash the same signed bytes are sent again (one nonce, one payment).
+        this.record.etherSent[index] = signed;
+        await this.persist();
+      }
+      hash = (await wallet.broadcast(signed.raw)).toLowerCase();
     } catch (err) {
       this.record.problem = (err as Error).message;
       return this.step(this.settlement.payFailed(index, (err as Error).message));
     }
-    this.record.etherSent[index] = hash;
     delete this.record.problem;
     await this.persist();
     this.step(this.settlement.paid(index, hash));

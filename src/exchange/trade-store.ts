@@ -40,8 +40,8 @@ export interface StoredTrade {
   matchId?: string;
   phase: TradePhase;
   snapshot?: SettlementSnapshot;
-  /** Ether transactions I sent, by payment index: a reload never pays one installment twice. */
-  etherSent: Record<number, string>;
+  /** Ether transactions I signed, by payment index, stored before they are sent: a reload sends the same bytes again, never a second payment. */
+  etherSent: Record<number, { hash: string; raw: string }>;
   /** The trade-done record was agreed (or, for a failure, proposed). */
   recorded: boolean;
   problem?: string;

@@ -41,6 +41,18 @@ describe('EthWallet on anvil', () => {
     expect(await waiting).toMatchObject({ confirmations: 5 });
   });
 
+  it('sends signed bytes once however often they are sent again (a payment stored before it left, re-sent after a reload)', async () => {
+    const alice = wallet();
+    const bob = wallet();
+    await anvil.fund(alice.address, parseEther('1'));
+    const signed = await alice.sign(bob.address, parseEther('0.25'));
+    expect(await alice.payment(signed.hash)).toBeUndefined();
+    expect(await alice.broadcast(signed.raw)).toBe(signed.hash);
+    // Again, once mined: the same transaction, not a second payment.
+    expect(await alice.broadcast(signed.raw)).toBe(signed.hash);
+    expect(await bob.balance()).toEqual({ available: parseEther('0.25'), pending: 0n });
+  });
+
   it('shows an unmined payment as pending to the payee and as spent to the payer', async () => {
     const alice = wallet();
     const bob = wallet();

@@ -28,7 +28,10 @@ import {
   TransactionNotFoundError,
   TransactionReceiptNotFoundError,
   WaitForTransactionReceiptTimeoutError,
+  keccak256,
+  parseTransaction,
   type Hash,
+  type Hex,
   type LocalAccount,
   type PublicClient,
   type WalletClient,
@@ -97,19 +100,40 @@ export class EthWallet {
    * price), signs here and broadcasts. Returns the hash once the node accepted it.
    */
   async send(to: string, wei: bigint): Promise<Hash> {
+    return this.broadcast((await this.sign(to, wei)).raw);
+  }
+
+  /**
+   * Signs a payment of `wei` to `to` without sending it (the caller stores it
+   * first, so a crash never pays twice: the same signed bytes are sent again,
+   * and the chain takes one transaction per nonce). Checks the funds.
+   */
+  async sign(to: string, wei: bigint): Promise<{ hash: Hash; raw: Hex }> {
     if (!isAddress(to, { strict: false })) throw new InvalidRecipientError(to);
     if (wei <= 0n) throw new RangeError('a payment must send more than 0 wei');
-    return this.rpc(async ({ read, write }) => {
+    return this.rpc(async ({ write }) => {
       const request = await write.prepareTransactionRequest({ account: this.account, chain: null, to, value: wei });
       const needed = wei + request.gas * (request.maxFeePerGas ?? request.gasPrice ?? 0n);
       const { available } = await this.balance();
       if (needed > available) throw new InsufficientFundsError(needed, available, this.address);
-      const serializedTransaction = await this.account.signTransaction!(request as Parameters<NonNullable<LocalAccount['signTransaction']>>[0]);
+      const raw = await this.account.signTransaction!(request as Parameters<NonNullable<LocalAccount['signTransaction']>>[0]);
+      return { hash: keccak256(raw), raw };
+    });
+  }
+
+  /** Sends signed bytes (again, after a reload: the node answers the same hash, or already knows it). */
+  async broadcast(raw: Hex): Promise<Hash> {
+    const hash = keccak256(raw);
+    return this.rpc(async ({ read }) => {
       try {
-        return await read.sendRawTransaction({ serializedTransaction });
+        return await read.sendRawTransaction({ serializedTransaction: raw });
       } catch (err) {
+        // Sent before the page went away: the node has it already (pending or mined).
+        if ((await this.payment(hash).catch(() => undefined)) !== undefined) return hash;
         // The node saw a spend we did not (another tab of this wallet): report it as ours.
         if (err instanceof BaseError && err.walk((e) => e instanceof NodeInsufficientFundsError) !== null) {
+          const tx = parseTransaction(raw);
+          const needed = (tx.value ?? 0n) + (tx.gas ?? 0n) * (tx.maxFeePerGas ?? tx.gasPrice ?? 0n);
           throw new InsufficientFundsError(needed, (await this.balance()).available, this.address);
         }
         throw err;
