@@ -15,7 +15,6 @@ import type { HalfBlock } from '../ledger/block.ts';
 import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
 import { ANY_COUNTERPARTY } from '../ledger/constants.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
-import type { IdbBlockStore } from '../ledger/idb-store.ts';
 import { PRICE_UNIT, MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE } from './constants.ts';
 import { installmentLimit, roundCount } from './installments.ts';
 import { libp2pMarketChannel, type MarketChannel } from './market-channel.ts';
@@ -26,7 +25,7 @@ import { NegotiationError, Negotiations, type DeclineReason, type NegotiationAct
 import { costOf, orderFromBlock, type Order } from './order.ts';
 import type { MarketSeams } from './seams.ts';
 import { TradeStore, type StoredTrade } from './trade-store.ts';
-import { TradeBook } from './trade-book.ts';
+import { TradeBook, type MarketCommonDeps } from './trade-book.ts';
 import { TraderOrders } from './trader-orders.ts';
 import { ASK, BID, askType, bidType, cancelOrderType, CANCEL_ORDER } from './tradechain/order-tx.ts';
 import { tradeInitType } from './tradechain/trade-tx.ts';
@@ -47,19 +46,10 @@ const MAX_MATCHES_REMEMBERED = 1_000;
 /** Problems reported by the matchmaker and the trader (for tests and a log), newest kept. */
 const MAX_REJECTIONS = 100;
 
-export interface MarketServiceDeps {
-  me: Uint8Array;
-  ledger: LedgerService;
-  blocks: Pick<IdbBlockStore, 'get' | 'agreementsFor'>;
+export interface MarketServiceDeps extends MarketCommonDeps {
   channel: MarketChannel;
-  /** The counterparty's trusted standing in bytes (reputation), undefined while unknown. */
-  standing(keyHex: string): bigint | undefined;
-  openWallet(): Promise<BrowserWallet>;
   openStore(identityHex: string): Promise<TradeStore>;
-  now(): number;
   random(): number;
-  randomBytes(n: number): Uint8Array;
-  seams?: MarketSeams | undefined;
 }
 
 export interface Rejection {

@@ -30,16 +30,21 @@ const AGREED_TTL_MS = 60_000;
 /** A buyer's trade-init that was never countersigned (its agreement failed) is given up after this. */
 const INITIATING_TTL_MS = 5 * 60_000;
 
-export interface TradeBookDeps {
+/** What the market and its trade book both take from the app. */
+export interface MarketCommonDeps {
   me: Uint8Array;
   ledger: LedgerService;
   blocks: Pick<IdbBlockStore, 'get' | 'agreementsFor'>;
-  store: TradeStore;
+  /** The counterparty's trusted standing in bytes (reputation), undefined while unknown. */
   standing(keyHex: string): bigint | undefined;
   openWallet(): Promise<BrowserWallet>;
   now(): number;
   randomBytes(n: number): Uint8Array;
   seams?: MarketSeams | undefined;
+}
+
+export interface TradeBookDeps extends MarketCommonDeps {
+  store: TradeStore;
   /** Whether an order id is one of mine (a buyer countersigns only for its own bid). */
   isMine(orderId: string): boolean;
   /** A trade-init pair is signed and its settlement began (tell the matchmaker, close a filled order). */
