@@ -11,6 +11,7 @@
 import type { Libp2p } from 'libp2p';
 import { formatEther } from 'viem';
 import { fromHex, toHex } from '../codec/bytes.ts';
+import { formatBytes } from '../codec/units.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
 import { ANY_COUNTERPARTY } from '../ledger/constants.ts';
@@ -179,7 +180,7 @@ export class MarketService implements MarketHandle {
     await this.refreshWallet();
     if (side === ASK) {
       const free = this.walletView.tokens - this.trades.committed().tokensCommitted - this.openAsks();
-      if (quantity > free) throw new MarketError('no-funds', `You have ${mib(free > 0n ? free : 0n)} of tokens free to sell, less than the ${mib(quantity)} this order offers. Earn tokens by seeding, or sell less.`);
+      if (quantity > free) throw new MarketError('no-funds', `You have ${formatBytes(Number(free > 0n ? free : 0n))} of tokens free to sell, less than the ${formatBytes(Number(quantity))} this order offers. Earn tokens by seeding, or sell less.`);
     } else {
       const available = this.walletView.ether?.available ?? 0n;
       const cost = costOf(quantity, price) + this.trades.committed().weiCommitted + this.openBidsWei();
@@ -530,11 +531,6 @@ export class MarketService implements MarketHandle {
       // See markActive.
     }
   }
-}
-
-/** Bytes as MiB with two decimals, for messages. */
-function mib(bytes: bigint): string {
-  return `${(Number(bytes) / 2 ** 20).toFixed(2)} MiB`;
 }
 
 const DECLINE_REASONS: ReadonlySet<string> = new Set<DeclineReason>(['price', 'quantity', 'order-unknown', 'order-expired', 'self-trade', 'no-funds', 'untrusted', 'busy', 'timeout', 'stalled', 'protocol']);

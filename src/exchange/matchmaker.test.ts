@@ -78,7 +78,7 @@ async function matchedPair() {
   const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
   if (m?.type !== 'match') throw new Error('no match');
   const traded = (id: number): MarketMessage => ({ type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'traded', tradeId: new Uint8Array(16).fill(id), quantity: MIB } });
-  return { mm, alice, bob, ask, traded };
+  return { mm, alice, bob, ask, traded, matchId: m.matchId };
 }
 
 describe('Matchmaker: booking and forwarding', () => {
@@ -298,14 +298,9 @@ describe('Matchmaker: matching', () => {
   });
 
   it('releases on a decline from a trader', async () => {
-    const [alice, bob] = [trader('alice', 1), trader('bob', 2)];
-    const { mm } = matchmaker();
-    const ask = orderFromBlock(signOrder(alice, 'ask', { quantity: MIB, price: 10n }));
-    await mm.receive(keyOf(alice), order(ask.block), T0);
-    const [m] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
-    if (m?.type !== 'match') throw new Error('no match');
+    const { mm, bob, ask, matchId } = await matchedPair();
     expect(mm.book.available(ask.id)).toBe(0n);
-    await mm.receive(keyOf(bob), { type: 'match-outcome', matchId: m.matchId, outcome: { kind: 'declined', reason: 'untrusted' } }, T0);
+    await mm.receive(keyOf(bob), { type: 'match-outcome', matchId, outcome: { kind: 'declined', reason: 'untrusted' } }, T0);
     expect(mm.book.available(ask.id)).toBe(MIB);
   });
 });

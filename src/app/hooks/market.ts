@@ -13,14 +13,7 @@ import { askType, bidType } from '../../exchange/tradechain/order-tx.ts';
 import { orderRefOf } from '../../exchange/market-wire.ts';
 import type { AppSession } from '../app-session.ts';
 import { running } from './running.ts';
-
-/** bigint → string all the way down, so a snapshot crosses page.evaluate. */
-function plain(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  return value;
-}
+import { plain } from './plain.ts';
 
 /** When a trade showed in this tab, by Date.now(): first in the snapshot (trade-init recorded, settlement begun) and each status reached. */
 interface TradeTimes {

@@ -7,13 +7,7 @@ import { DEFAULT_MINING_SETTINGS } from '../../mining/settings.ts';
 import type { MiningRules } from '../../mining/constants.ts';
 import type { AppSession } from '../app-session.ts';
 import { running } from './running.ts';
-
-function plain(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  return value;
-}
+import { plain } from './plain.ts';
 
 export function miningHooks(session: AppSession) {
   const miner = () => running(session).mining;
