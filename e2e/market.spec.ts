@@ -7,12 +7,12 @@
  * block the matchmaker countersigns, as an upload would).
  */
 import { startAnvil } from './support/anvil.ts';
-import { expect, test } from './support/fixtures.ts';
+import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import { hooksReady } from './support/ledger.ts';
 import { etherOf, market, MIB, MINUTE, PRICE, snapshot, tradeOf, traders } from './support/market.ts';
 import type { PeerPage } from './support/peer-page.ts';
 
-test('a full trade: 4 MiB of tokens for 0.004 ETH in 4 rounds of installments; balances move by exactly the amounts and every record is on both chains after a reload', async ({ openPeer, net }) => {
+test('a full trade: 4 MiB of tokens for 0.004 ETH in 4 rounds of installments; balances move by exactly the amounts and every record is on both chains after a reload', EVERY_BROWSER, async ({ openPeer, net }) => {
   const anvil = await startAnvil();
   try {
     const t = await traders(openPeer, net.relay.multiaddr, anvil, 8n * MIB);
