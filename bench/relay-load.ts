@@ -8,12 +8,15 @@
  * figures are the relay's, not this busy process's.
  *
  * Knobs: RELAY_LOAD_PEERS (200), RELAY_LOAD_SUBSCRIBERS (20), RELAY_LOAD_STEADY_MS (20000),
- * RELAY_LOAD_ATTACK_MS (20000), RELAY_LOAD_VERBOSE (progress and the relay's stderr).
+ * RELAY_LOAD_ATTACK_MS (20000), RELAY_LOAD_VERBOSE (progress and the relay's stderr),
+ * RELAY_LOAD_RELAY_LOG (a file the relay's output is appended to), RELAY_LOAD_NODE_FLAGS
+ * (the relay's V8 flags instead of RELAY_NODE_FLAGS, space-separated; 'none' for node's defaults).
  * Everything is on 127.0.0.1, which the relay takes for a local proxy: its
  * per-IP limits do not apply here (relay/*.test.ts cover them); per-peer and
  * per-socket limits do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,6 +27,7 @@ import { freePort } from '../e2e/support/ports.ts';
 import { waitFor } from '../e2e/support/processes.ts';
 import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
 import { RELAY_LIMITS } from '../relay/limits.ts';
+import { buildRelay, RELAY_NODE_FLAGS, RELAY_ROOT, relayNodeArgs } from '../relay/launch.mjs';
 import { hasReservation, infoHash, startClient, trackerPeerId, trackerSocket, turnedAway, type Client } from './relay-load-clients.ts';
 import type { Figure } from './env.ts';
 
@@ -34,6 +38,8 @@ const PEERS = Number(process.env.RELAY_LOAD_PEERS ?? 200);
  * peer per 5 s is 8,000 checks a second in this one process, more than it can do
  * beside the relay on 2 cores, so most clients only publish. The relay's fan-out
  * is then SUBSCRIBERS, not PEERS, per message (see the note in the figures).
+ * With 1,000 peers on 2 cores, 20 subscribers keep this process's core busy and
+ * the ramp stalls near 650 peers; RELAY_LOAD_SUBSCRIBERS=5 reaches 1,000.
  */
 const SUBSCRIBERS = Number(process.env.RELAY_LOAD_SUBSCRIBERS ?? 20);
 const STEADY_MS = Number(process.env.RELAY_LOAD_STEADY_MS ?? 20_000);
@@ -70,11 +76,22 @@ interface RelayChild {
 async function spawnRelay(): Promise<RelayChild> {
   const [p2pPort, httpPort] = [await freePort(), await freePort()];
   const dataDir = await mkdtemp(join(tmpdir(), 'trustmesh-relay-load-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts',
-    '--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir], { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+  await buildRelay();
+  const args = relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir]);
+  const flags = process.env.RELAY_LOAD_NODE_FLAGS;
+  // RELAY_LOAD_NODE_FLAGS replaces the relay's V8 flags ('none': node's defaults), to compare them.
+  const nodeArgs = flags === undefined ? args : [...(flags === 'none' ? [] : flags.split(' ')), ...args.slice(RELAY_NODE_FLAGS.length)];
+  const child: ChildProcess = spawn(process.execPath, nodeArgs, { cwd: RELAY_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let errors = '';
   if (process.env.RELAY_LOAD_VERBOSE) child.stderr?.pipe(process.stderr);
-  child.stdout?.resume(); // one line per connection: read and drop
+  const relayLog = process.env.RELAY_LOAD_RELAY_LOG;
+  if (relayLog !== undefined) {
+    const file = createWriteStream(relayLog, { flags: 'a' });
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  } else {
+    child.stdout?.resume(); // one line per connection: read and drop
+  }
   child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const health = async (): Promise<{ peerId: string } | undefined> => (await fetch(`${httpUrl}/health`)).json() as Promise<{ peerId: string }>;

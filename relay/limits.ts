@@ -44,6 +44,11 @@ export interface RelayLimits {
   trackerMaxMessageBytes: number;
   /** Tracker sockets from one IP: the WebTorrent client keeps one per tracker per tab. */
   trackerSocketsPerAddress: number;
+  /**
+   * Tracker sockets in all, from every address (loopback ones too): as maxConnections
+   * (config.ts) bounds libp2p connections, this bounds what the tracker holds (a tab keeps one).
+   */
+  trackerSockets: number;
   /** Swarms one tracker socket is in (one per torrent the tab has). */
   trackerSwarmsPerSocket: number;
   /** Swarms all tracker sockets of one IP are in together. */
@@ -87,6 +92,7 @@ export const RELAY_LIMITS: RelayLimits = {
   relayedBytesPerPeer: { bytes: 2 * 1024 * 1024, windowMs: 10 * MINUTE },
   trackerMaxMessageBytes: 64 * 1024,
   trackerSocketsPerAddress: 64,
+  trackerSockets: 2_048,
   trackerSwarmsPerSocket: 128,
   trackerSwarmsPerAddress: 512,
   trackerOffersPerAnnounce: 10,
@@ -96,6 +102,48 @@ export const RELAY_LIMITS: RelayLimits = {
   discoveryPerSender: { count: 30, windowMs: 5_000 },
   pubsubRawPerSender: { count: 250, windowMs: 5_000 },
 };
+
+/**
+ * What one libp2p connection may make the relay hold, whoever it is from, so
+ * the relay's memory is bounded by its connection count (maxConnections,
+ * config.ts). The relay carries signaling, never bulk data.
+ */
+export const CONNECTION_SIZING = {
+  /**
+   * Streams open at once each way on one connection: identify, ping, floodsub, and
+   * a hop or stop stream per relayed connection (relayedConnectionsPerPeer, 40).
+   */
+  streamsPerConnection: 64,
+  /**
+   * A stream's yamux window does not grow past its initial 256 KiB (the least yamux
+   * allows): its default growth to 16 MiB is for bulk transfers.
+   */
+  streamWindowBytes: 256 * 1024,
+  /**
+   * Bytes received on a stream and not yet read (yamux's default is 4 MiB); one
+   * window's worth: every protocol here reads as it receives.
+   */
+  streamReadBufferBytes: 256 * 1024,
+  /**
+   * Bytes queued for a peer that does not read (a floodsub subscriber that stopped,
+   * the far end of a relayed connection); yamux's default is unbounded. The stream is
+   * cut, not the relay's memory.
+   */
+  streamWriteBufferBytes: 256 * 1024,
+  /**
+   * How often the relay pings each connection to find dead ones (libp2p's default 10 s).
+   * Browsers ping the relay every 5 s themselves; the relay's pings only free what a
+   * vanished peer held, and each is a new stream on every connection at once.
+   */
+  pingIntervalMs: 30_000,
+} as const;
+
+/**
+ * Discovery messages to one peer within this window go out as one pubsub RPC
+ * (pubsub-batching.ts): peers announce every 5 s, so 25 ms more is nothing to
+ * them, and the relay writes one frame per peer per window instead of one per message.
+ */
+export const PUBSUB_BATCHING = { windowMs: 25, maxMessages: 200 } as const;
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback(address: string): boolean {

@@ -17,12 +17,13 @@ import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import { multiaddr } from '@multiformats/multiaddr';
 import { Server as TrackerServer } from 'bittorrent-tracker';
-import type { PrivateKey } from '@libp2p/interface';
+import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface';
 import type { WebSocket } from 'ws';
 import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
 import { backoffDelay } from '../src/net/backoff.ts';
 import type { RelayConfig } from './config.ts';
-import { limitedAddress, noRefusals, RELAY_LIMITS, type RelayLimits, type Refusals } from './limits.ts';
+import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, type RelayLimits, type Refusals } from './limits.ts';
+import { batchPubsubSends } from './pubsub-batching.ts';
 import { libp2pGuard } from './libp2p-guard.ts';
 import { trackerGuard } from './tracker-guard.ts';
 import { guardDiscovery } from './discovery-guard.ts';
@@ -63,6 +64,14 @@ function listenAddr(host: string, port: number): string {
   return `/${family}/${host}/tcp/${port}/ws`;
 }
 
+/**
+ * libp2p's default logger makes debug instances for every connection and stream
+ * (some 3 KiB each on a relay with a thousand peers), all disabled unless DEBUG
+ * is set; without DEBUG the relay's libp2p logs nothing, so it gets none.
+ */
+const SILENT: Logger = Object.assign(() => undefined, { error: () => undefined, trace: () => undefined, enabled: false, newScope: () => SILENT });
+const quietLogger = (): { logger?: ComponentLogger } => (process.env.DEBUG ? {} : { logger: { forComponent: () => SILENT } });
+
 function shortId(id: string): string {
   return id.slice(-8);
 }
@@ -74,6 +83,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   const refusals = noRefusals();
   const p2pGuard = libp2pGuard(limitsInForce, refusals, now, log);
   const node = await createLibp2p({
+    ...quietLogger(),
     privateKey,
     addresses: {
       listen: [listenAddr(config.host, config.p2pPort)],
@@ -81,8 +91,17 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     },
     transports: [webSockets()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({
+      maxInboundStreams: CONNECTION_SIZING.streamsPerConnection,
+      maxOutboundStreams: CONNECTION_SIZING.streamsPerConnection,
+      streamOptions: {
+        maxStreamWindowSize: CONNECTION_SIZING.streamWindowBytes,
+        maxReadBufferLength: CONNECTION_SIZING.streamReadBufferBytes,
+        maxWriteBufferLength: CONNECTION_SIZING.streamWriteBufferBytes,
+      },
+    })],
     connectionManager: { maxConnections: config.maxConnections },
+    connectionMonitor: { pingInterval: CONNECTION_SIZING.pingIntervalMs },
     connectionGater: p2pGuard.gater,
     services: {
       identify: identify(),
@@ -102,6 +121,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   // Subscribing makes the relay forward discovery announcements between the
   // browsers connected to it (and to federated relays); it announces nothing itself.
   node.services.pubsub.subscribe(DISCOVERY_TOPIC);
+  batchPubsubSends(node.services.pubsub, PUBSUB_BATCHING);
   p2pGuard.attach(node);
 
   const federation = federate(node, config.peers, log);
@@ -120,6 +140,9 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   tracker.on('error', (err: Error) => log(`tracker error: ${err.message}`));
   tracker.on('warning', (err: Error) => log(`tracker warning: ${err.message}`));
 
+  // Kept up to date rather than built per request: /health stays a few counters.
+  let listen = node.getMultiaddrs().map((ma) => ma.toString());
+  node.addEventListener('self:peer:update', () => (listen = node.getMultiaddrs().map((ma) => ma.toString())));
   const health = (): RelayHealth => ({
     status: 'ok',
     peerId: node.peerId.toString(),
@@ -129,7 +152,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
     tracker: { torrents: Object.keys(tracker.torrents as object).length },
     refused: { ...refusals },
-    listen: node.getMultiaddrs().map((ma) => ma.toString()),
+    listen,
   });
 
   // The tracker's WebSocket server does not track clients; shutdown needs them.

@@ -149,6 +149,16 @@ describe('tracker sockets per address', () => {
     await open(relay);
   });
 
+  it('answers 429 to a socket beyond the cap on all sockets, whatever their address, and lets one in again when one closes', async () => {
+    const relay = await relayWith({ trackerSockets: 2, loopbackIsProxy: true });
+    await open(relay, { 'X-Forwarded-For': '203.0.113.7' });
+    const second = await open(relay);
+    await expect(open(relay, { 'X-Forwarded-For': '198.51.100.2' })).rejects.toThrow(/429/);
+    expect(relay.health().refused.trackerSockets).toBe(1);
+    second.close();
+    await until(async () => (await open(relay).then(() => true, () => false)), 'a place to free up');
+  });
+
   it('answers 429 to a socket beyond the per-address cap', async () => {
     const relay = await relayWith({ trackerSocketsPerAddress: 2 });
     await open(relay);

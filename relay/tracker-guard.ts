@@ -59,9 +59,11 @@ export function trackerGuard(limits: RelayLimits, refusals: Refusals, now: () =>
   const swarmsPerAddress = new Tally<string>();
   const requestsPerAddress = new WindowCounter<string>(limits.trackerRequestsPerAddress.count, limits.trackerRequestsPerAddress.windowMs, now);
 
+  let sockets = 0;
+
   return {
     admits: (address) => {
-      const ok = address === undefined || socketsPerAddress.get(address) < limits.trackerSocketsPerAddress;
+      const ok = sockets < limits.trackerSockets && (address === undefined || socketsPerAddress.get(address) < limits.trackerSocketsPerAddress);
       if (!ok) refusals.trackerSockets++;
       return ok;
     },
@@ -69,6 +71,8 @@ export function trackerGuard(limits: RelayLimits, refusals: Refusals, now: () =>
       // A socket whose address is not limited still has its own limits; its address key is its own.
       const perAddress = seen !== undefined;
       const address = seen ?? '';
+      sockets++;
+      ws.once('close', () => sockets--);
       if (perAddress) socketsPerAddress.add(address);
       const swarms = new Set<string>();
       const requests = new WindowCounter<'socket'>(limits.trackerRequestsPerSocket.count, limits.trackerRequestsPerSocket.windowMs, now);

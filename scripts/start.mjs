@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { build, preview } from 'vite';
 import { anvilBinary, DEFAULT_ANVIL_PORT, jsonRpc } from './anvil.mjs';
+import { buildRelay, relayNodeArgs } from '../relay/launch.mjs';
 
 /** anvil answers its first request ~0.1 s after spawn; 20 s covers a loaded machine. */
 const ANVIL_START_TIMEOUT_MS = 20_000;
@@ -128,9 +129,14 @@ try {
   await failStart(`The build failed: ${err.message}`);
 }
 
+try {
+  await buildRelay();
+} catch (err) {
+  await failStart(`The relay build failed: ${err.message}`);
+}
 track(
   'relay',
-  spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts'], {
+  spawn(process.execPath, relayNodeArgs(), {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
   }),

@@ -7,6 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { preview, type PreviewServer } from 'vite';
+import { buildRelay, relayNodeArgs } from '../../relay/launch.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -50,8 +51,8 @@ export async function startRelayProcess(p2pPort: number, httpPort: number): Prom
   };
 
   const start = async (): Promise<void> => {
-    child = spawn(process.execPath, ['--import', './relay/polyfill.mjs', '--import', 'tsx', 'relay/main.ts',
-      '--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    await buildRelay();
+    child = spawn(process.execPath, relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`relay exited with ${code}:\n${log}`))));
