@@ -5,7 +5,7 @@ import type { PeerPage } from './peer-page.ts';
 type Hooks = Record<string, Record<string, (...args: unknown[]) => unknown>>;
 
 /** Calls for one group of hooks: `hooks('ledger')(page, 'publicKey')`. */
-export function hooks(group: 'ledger' | 'sharing' | 'circuits' | 'bench' | 'money' | 'sharingJunk' | 'sharingDebt' | 'ledgerFlood' | 'exits' | 'downloads' | 'reputation' | 'wallet' | 'market' | 'mining' | 'discovery') {
+export function hooks(group: 'ledger' | 'sharing' | 'circuits' | 'bench' | 'money' | 'sharingJunk' | 'sharingDebt' | 'ledgerFlood' | 'exits' | 'downloads' | 'reputation' | 'wallet' | 'market' | 'mining' | 'discovery' | 'hidden' | 'relayTables') {
   return <T>(page: Page, method: string, ...args: unknown[]): Promise<T> =>
     page.evaluate(
       ([g, m, a]) => (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh[g as string]![m as string]!(...(a as unknown[])) as Promise<T>,

@@ -18,6 +18,7 @@ import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/
 import type { AppSession } from './app-session.ts';
 import { running } from './hooks/running.ts';
 import { circuitHooks } from './hooks/circuits.ts';
+import { relayTableHooks } from './hooks/relay-tables.ts';
 import { moneyHooks } from './hooks/money.ts';
 import { sharingJunkHooks } from './hooks/sharing-junk.ts';
 import { ledgerFloodHooks } from './hooks/ledger-flood.ts';
@@ -29,6 +30,7 @@ import { walletHooks } from './hooks/wallet.ts';
 import { marketHooks } from './hooks/market.ts';
 import { miningHooks } from './hooks/mining.ts';
 import { discoveryHooks } from './hooks/discovery.ts';
+import { hiddenHooks } from './hooks/hidden.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -247,6 +249,8 @@ export interface TestHooks {
   market: ReturnType<typeof marketHooks>;
   mining: ReturnType<typeof miningHooks>;
   discovery: ReturnType<typeof discoveryHooks>;
+  hidden: ReturnType<typeof hiddenHooks>;
+  relayTables: ReturnType<typeof relayTableHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -269,6 +273,8 @@ export function installTestHooks(session: AppSession): void {
     market: marketHooks(session),
     mining: miningHooks(session),
     discovery: discoveryHooks(session),
+    hidden: hiddenHooks(session),
+    relayTables: relayTableHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -2,9 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
-import { decodeCommand, decodeFrame, encodeCommand, encodeFrame, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
+import { cellClass, decodeCell, decodeCommand, decodeFrame, encodeBackwardCell, encodeCommand, encodeForwardCell, encodeFrame, FAIL_CODES, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { CELL_SIZE_CONTROL, CELL_SIZE_FULL, CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
+import { LAYER_OVERHEAD } from './layer.ts';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const circuitId = fc.nat({ max: 0xffff_ffff });
@@ -14,7 +15,6 @@ const frames: fc.Arbitrary<LinkFrame> = fc.oneof(
   fc.record({ type: fc.constant('created' as const), circuitId, Y: key, auth: key }),
   fc.record({ type: fc.constant('relay' as const), circuitId, onion: fc.uint8Array({ maxLength: 4096 }) }),
   fc.record({ type: fc.constant('destroy' as const), circuitId, reason: fc.constantFrom('requested', 'protocol', 'limit', 'unpaid', 'refused', 'hop-lost', 'timeout') as fc.Arbitrary<'requested'> }),
-  fc.record({ type: fc.constant('keepalive' as const), circuitId }),
   fc.record({ type: fc.constant('credit' as const), circuitId, bytes: fc.nat({ max: 0xffff_ffff }) }),
   fc.record({ type: fc.constant('payout' as const), circuitId, amount: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
 );
@@ -23,13 +23,19 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constant('extend' as const), next: key, X: key }),
   fc.record({ command: fc.constant('extended' as const), Y: key, auth: key }),
   fc.record({ command: fc.constant('data' as const), data: fc.uint8Array({ maxLength: 4096 }) }),
-  fc.record({ command: fc.constant('extend-failed' as const), reason: fc.string({ maxLength: 50 }) }),
+  fc.record({ command: fc.constant('extend-failed' as const), code: fc.constantFrom(...FAIL_CODES) }),
   fc.record({ command: fc.constantFrom('rendezvous' as const, 'join' as const), cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }) }),
   fc.constant({ command: 'joined' as const }),
   fc.constant({ command: 'intro-established' as const }),
   fc.record({ command: fc.constant('establish-intro' as const), descriptor: fc.uint8Array({ maxLength: MAX_DESCRIPTOR_BYTES }), proof: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
   fc.record({ command: fc.constant('introduce' as const), service: key, X: key, sealed: fc.uint8Array({ minLength: 68, maxLength: 68 }) }),
   fc.record({ command: fc.constant('introduce-ack' as const), ok: fc.boolean() }),
+  fc.constant({ command: 'drop' as const }),
+);
+
+/** A command padded for its hop: forward under 1..MAX_PATH_LENGTH layers, or backward. */
+const cells = fc.tuple(commands, fc.integer({ min: 1, max: MAX_PATH_LENGTH }), fc.nat({ max: MAX_PATH_LENGTH - 1 }), fc.boolean()).map(
+  ([c, layers, extra, backward]) => [c, backward ? encodeBackwardCell(c, extra % (MAX_HOPS + 1)) : encodeForwardCell(c, layers, extra % (MAX_PATH_LENGTH - layers + 1))] as const,
 );
 
 describe('circuit wire format', () => {
@@ -55,7 +61,56 @@ describe('circuit wire format', () => {
     expect(() => decodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1))).toThrow(DecodeError);
     expect(() => decodeCommand(new Uint8Array([3, ...new Uint8Array(MAX_DATA_BYTES + 1)]))).toThrow(/over/);
     expect(() => decodeFrame(new Uint8Array([9, 0, 0, 0, 1]))).toThrow(DecodeError);
-    expect(() => decodeFrame(new Uint8Array([5, 0, 0, 0, 1, 0]))).toThrow(/unexpected bytes/);
+    expect(() => decodeFrame(new Uint8Array([6, 0, 0, 0, 0, 0, 0, 0, 0, 0]))).toThrow(/unexpected bytes/);
     expect(() => encodeCommand({ command: 'data', data: new Uint8Array(MAX_DATA_BYTES + 1) })).toThrow(RangeError);
+  });
+});
+
+describe('cells', () => {
+  it('decodes random and mutated cells or refuses them with DecodeError', () => {
+    fc.assert(
+      fc.property(cells, ([c, cell]) => {
+        expect(decodeCell(cell)).toEqual(c);
+      }),
+    );
+    checkDecoderProperties({ decode: decodeCell, encode: (c: RelayCommand) => encodeForwardCell(c, 2, 1), values: commands, runs: 400 });
+  });
+
+  it('refuses a cell whose length overruns it or whose padding is not zeros', () => {
+    const cell = encodeForwardCell({ command: 'drop' }, 1, 0);
+    const long = cell.slice();
+    new DataView(long.buffer).setUint32(0, cell.length);
+    expect(() => decodeCell(long)).toThrow(DecodeError);
+    const dirty = cell.slice();
+    dirty[dirty.length - 1] = 1;
+    expect(() => decodeCell(dirty)).toThrow(/padded with zeros/);
+  });
+
+  it('an extend-failed carries a code, never text', () => {
+    for (const code of FAIL_CODES) expect(encodeCommand({ command: 'extend-failed', code })).toHaveLength(2);
+    expect(() => decodeCommand(new Uint8Array([4, FAIL_CODES.length]))).toThrow(DecodeError);
+    // What a 1.0.0 relay sent (a UTF-8 reason) is refused, not shown.
+    expect(() => decodeCommand(new Uint8Array([4, 0, 5, ...new TextEncoder().encode('oops!')]))).toThrow(DecodeError);
+  });
+
+  it('pads every onion to a size class, the same whatever the payload inside a class', () => {
+    // The onion leaving the originator for hop `layers`, with `extra` layers of padding more.
+    const onion = (c: RelayCommand, layers: number, extra: number) => encodeForwardCell(c, layers, extra).length + layers * LAYER_OVERHEAD + extra * LAYER_OVERHEAD;
+    fc.assert(
+      fc.property(commands, fc.integer({ min: 1, max: MAX_PATH_LENGTH }), (c, layers) => {
+        expect(CELL_SIZES).toContain(onion(c, layers, 0));
+        expect(encodeBackwardCell(c, 0).length + LAYER_OVERHEAD).toBe(onion(c, layers, 0));
+      }),
+    );
+    for (let layers = 1; layers <= MAX_PATH_LENGTH; layers++) {
+      const sizes = [0, 1, 100, 500].map((n) => encodeForwardCell({ command: 'data', data: new Uint8Array(n) }, layers, 0).length);
+      expect(new Set(sizes).size).toBe(1);
+      expect(sizes[0]! + layers * LAYER_OVERHEAD).toBe(CELL_SIZE_CONTROL);
+      expect(encodeForwardCell({ command: 'data', data: new Uint8Array(MAX_DATA_BYTES) }, layers, 0).length + layers * LAYER_OVERHEAD).toBe(CELL_SIZE_FULL);
+    }
+    expect(cellClass(encodeCommand({ command: 'extend', next: new Uint8Array(32), X: new Uint8Array(32) }).length)).toBe(CELL_SIZE_CONTROL);
+    expect(cellClass(encodeCommand({ command: 'establish-intro', descriptor: new Uint8Array(MAX_DESCRIPTOR_BYTES), proof: new Uint8Array(64) }).length)).toBe(CELL_SIZE_CONTROL);
+    // The largest cell, under every layer and the most backward padding, fits a frame.
+    expect(CELL_SIZE_FULL + MAX_HOPS * LAYER_OVERHEAD + 5).toBeLessThanOrEqual(MAX_FRAME_BYTES);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Wire format of /trustmesh/circuits/1.0.0. Two layers:
+ * Wire format of /trustmesh/circuits/2.0.0. Two layers:
  *
  * Link frames, between neighbours (one length-prefixed frame per message):
  *   type u8 | circuit id u32 | body
@@ -7,7 +7,8 @@
  *     created   2  Y (32) | auth (32)
  *     relay     3  onion bytes                 one encrypted layer per remaining hop
  *     destroy   4  reason u8
- *     keepalive 5  (empty)                     forwarded along the circuit
+ *     (5 was the link keepalive: keepalives now travel inside the onion, as `drop`;
+ *      a frame of type 5 is refused as unknown, and never forwarded)
  *     credit    6  bytes u32                   link flow control (circuit id 0): the
  *                                              sender of this frame processed that much
  *     payout    7  amount u64                  the sender is about to propose a TrustChain
@@ -16,12 +17,18 @@
  *   the top bit set when that side's key sorts below the other's, so the two
  *   sides never pick the same id.
  *
- * Relay commands, the plaintext inside the innermost layer:
+ * The plaintext inside the innermost layer (a cell):
+ *   length u32 | relay command (length bytes) | zeros
+ * padded so the onion has one of CELL_SIZES (constants.ts) whatever the payload;
+ * only the hop that opens the innermost layer sees where the command ends.
+ *
+ * Relay commands:
  *   command u8 | body
  *     extend        1  next hop's Ed25519 key (32) | X (32)
  *     extended      2  Y (32) | auth (32)
  *     data          3  bytes (≤ MAX_DATA_BYTES)
- *     extend-failed 4  reason (UTF-8, ≤ 200 bytes)
+ *     extend-failed 4  code u8                 FAIL_CODES: never text composed by a relay;
+ *                                              the originator words it itself
  *     rendezvous    5  cookie (20)             make this hop the rendezvous point for cookie
  *     join          6  cookie (20)             splice this circuit to the one waiting on cookie
  *     joined        7  (empty)                 the rendezvous point spliced the two circuits
@@ -35,16 +42,40 @@
  *                                              to an introduction point, which passes it on
  *                                              (without the service key) to the service
  *     introduce-ack 11 ok u8                   1: passed on; 0: no such service here
+ *     drop          12 (empty)                 the originator's keepalive, addressed to the
+ *                                              last hop through every layer (Tor's RELAY_DROP):
+ *                                              each relay sees an ordinary cell; the last drops it
+ *
+ * What padding hides, and what it does not. Payload size: every cell is one
+ * of CELL_SIZES, chosen by the command's length alone, so a relay or a link
+ * observer learns only the class. Position: each layer is AES-GCM and removes
+ * LAYER_OVERHEAD (17) bytes, so a cell shrinks by 17 per hop forward and grows
+ * by 17 per hop backward. To blur that, the originator pads as if its path
+ * had 0..(MAX_PATH_LENGTH - path length) more hops, drawn once per circuit,
+ * and a hop answering backward pads as if it were 0..MAX_HOPS hops further,
+ * also fixed per circuit (drawn per cell, the smallest or largest size seen
+ * over many cells would give the position away). What a relay still infers:
+ * a forward cell of CLASS - 17·d bytes means at most d hops lie behind it, so
+ * d = 0 says it is certainly the first hop (a 4-peer path always shows d =
+ * position - 1; only shorter paths get cover); backward sizes bound how far
+ * the answering hop is in the same way; the last hop knows it is last (it
+ * opens the command) and, from the size, the path length plus the padding.
+ * The class itself tells control from bulk traffic. A full fix needs cells of
+ * one size at every position: a Sphinx-style fixed-size header with per-hop
+ * re-padding (each hop appends pseudo-random bytes the originator can
+ * predict), which changes the layer crypto and is not done here.
  *
  * Decoders take untrusted bytes: bounded lengths, DecodeError only.
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
-import { MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
+import { CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
+import { LAYER_OVERHEAD } from './layer.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
 import { AUTH_BYTES, X25519_KEY_BYTES } from './handshake.ts';
 
 const FRAME_HEADER_BYTES = 5;
-const MAX_REASON_BYTES = 200;
+/** The cell's length prefix: where the command ends and the padding starts. */
+const CELL_HEADER_BYTES = 4;
 const KEY_BYTES = 32;
 const SIGNATURE_BYTES = 64;
 
@@ -56,11 +87,11 @@ export type LinkFrame =
   | { type: 'created'; circuitId: number; Y: Uint8Array; auth: Uint8Array }
   | { type: 'relay'; circuitId: number; onion: Uint8Array }
   | { type: 'destroy'; circuitId: number; reason: DestroyReason }
-  | { type: 'keepalive'; circuitId: number }
   | { type: 'credit'; circuitId: number; bytes: number }
   | { type: 'payout'; circuitId: number; amount: bigint };
 
-const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', 'keepalive', 'credit', 'payout'] as const;
+/** Type 5, the link keepalive of 1.0.0, stays unused so the numbers of the others stay. */
+const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', undefined, 'credit', 'payout'] as const;
 /** The first byte of a credit frame, so a link can pick its own frames out cheaply. */
 export const CREDIT_FRAME_TYPE = FRAME_TYPES.indexOf('credit') + 1;
 
@@ -80,8 +111,6 @@ export function encodeFrame(f: LinkFrame): Uint8Array {
       break;
     case 'destroy':
       w.u8(DESTROY_REASONS.indexOf(f.reason));
-      break;
-    case 'keepalive':
       break;
     case 'credit':
       w.u32(f.bytes);
@@ -116,9 +145,6 @@ export function decodeFrame(bytes: Uint8Array): LinkFrame {
       f = { type, circuitId, reason };
       break;
     }
-    case 'keepalive':
-      f = { type, circuitId };
-      break;
     case 'credit':
       f = { type, circuitId, bytes: r.u32('credit') };
       break;
@@ -134,16 +160,24 @@ export type RelayCommand =
   | { command: 'extend'; next: Uint8Array; X: Uint8Array }
   | { command: 'extended'; Y: Uint8Array; auth: Uint8Array }
   | { command: 'data'; data: Uint8Array }
-  | { command: 'extend-failed'; reason: string }
+  | { command: 'extend-failed'; code: FailCode }
   | { command: 'rendezvous'; cookie: Uint8Array }
   | { command: 'join'; cookie: Uint8Array }
   | { command: 'joined' }
   | { command: 'establish-intro'; descriptor: Uint8Array; proof: Uint8Array }
   | { command: 'intro-established' }
   | { command: 'introduce'; service: Uint8Array; X: Uint8Array; sealed: Uint8Array }
-  | { command: 'introduce-ack'; ok: boolean };
+  | { command: 'introduce-ack'; ok: boolean }
+  | { command: 'drop' };
 
-const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack'] as const;
+/**
+ * Why a hop could not do what the originator asked: a code, so no text a relay
+ * composed (its errors, its state, a hostile relay's message) reaches the originator.
+ */
+export type FailCode = 'unreachable' | 'refused' | 'limit' | 'no-rendezvous' | 'not-introduced' | 'table-full' | 'expired' | 'protocol';
+export const FAIL_CODES: readonly FailCode[] = ['unreachable', 'refused', 'limit', 'no-rendezvous', 'not-introduced', 'table-full', 'expired', 'protocol'];
+
+const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack', 'drop'] as const;
 /** A rendezvous cookie: random, known only to the two ends that meet. */
 export const COOKIE_BYTES = 20;
 /** An introduction's cookie and rendezvous point, sealed with AES-GCM (its 16-byte tag) to the service key (intro-seal.ts). */
@@ -164,7 +198,7 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       w.fixed(c.data, c.data.length);
       break;
     case 'extend-failed':
-      w.string(c.reason.slice(0, MAX_REASON_BYTES / 4), MAX_REASON_BYTES);
+      w.u8(FAIL_CODES.indexOf(c.code));
       break;
     case 'rendezvous':
     case 'join':
@@ -172,6 +206,7 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       break;
     case 'joined':
     case 'intro-established':
+    case 'drop':
       break;
     case 'establish-intro':
       w.bytes(c.descriptor, MAX_DESCRIPTOR_BYTES).fixed(c.proof, SIGNATURE_BYTES);
@@ -203,14 +238,19 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command, data: r.fixed(r.remaining, 'data') };
       break;
     case 'extend-failed':
-      c = { command, reason: r.string(MAX_REASON_BYTES, 'reason') };
+    {
+      const code = FAIL_CODES[r.u8('failure code')];
+      if (code === undefined) throw new DecodeError('invalid-value', 'unknown failure code');
+      c = { command, code };
       break;
+    }
     case 'rendezvous':
     case 'join':
       c = { command, cookie: r.fixed(COOKIE_BYTES, 'cookie') };
       break;
     case 'joined':
     case 'intro-established':
+    case 'drop':
       c = { command };
       break;
     case 'establish-intro':
@@ -228,4 +268,49 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
   }
   r.end(`${command} command`);
   return c;
+}
+
+/** The onion size class of a command: the smallest of CELL_SIZES that holds it, padded, under MAX_PATH_LENGTH layers. */
+export function cellClass(commandBytes: number): number {
+  const need = CELL_HEADER_BYTES + commandBytes + MAX_PATH_LENGTH * LAYER_OVERHEAD;
+  const size = CELL_SIZES.find((s) => s >= need);
+  if (size === undefined) throw new RangeError(`a command of ${commandBytes} bytes fits no cell`);
+  return size;
+}
+
+/**
+ * A cell the originator sends to its hop `layers` (1-based): the command, padded so the onion
+ * leaving us has its class's size less `extra` layers, 0 ≤ extra ≤ MAX_PATH_LENGTH - layers,
+ * as if the path were that much longer (see the header).
+ */
+export function encodeForwardCell(c: RelayCommand, layers: number, extra: number): Uint8Array {
+  if (layers < 1 || extra < 0 || layers + extra > MAX_PATH_LENGTH) throw new RangeError(`no cell for ${layers} layers and ${extra} more`);
+  return padded(encodeCommand(c), layers + extra);
+}
+
+/**
+ * A cell a hop sends back to the originator under its own layer: padded as if it were
+ * `extra` hops further away, 0 ≤ extra ≤ MAX_HOPS (it does not know how far it is).
+ */
+export function encodeBackwardCell(c: RelayCommand, extra: number): Uint8Array {
+  if (extra < 0 || extra > MAX_HOPS) throw new RangeError(`no backward cell for ${extra} more layers`);
+  return padded(encodeCommand(c), 1 + extra);
+}
+
+function padded(command: Uint8Array, layers: number): Uint8Array {
+  const cell = new Uint8Array(cellClass(command.length) - layers * LAYER_OVERHEAD);
+  new DataView(cell.buffer).setUint32(0, command.length);
+  cell.set(command, CELL_HEADER_BYTES);
+  return cell;
+}
+
+/** A cell's command; its padding must be zeros, so a cell has one encoding. */
+export function decodeCell(bytes: Uint8Array): RelayCommand {
+  if (bytes.length > MAX_FRAME_BYTES) throw new DecodeError('too-long', `a cell of ${bytes.length} bytes is over ${MAX_FRAME_BYTES}`);
+  const r = new BinaryReader(bytes);
+  const length = r.u32('command length');
+  if (length > r.remaining) throw new DecodeError('truncated', `a command of ${length} bytes in a cell of ${bytes.length}`);
+  const command = decodeCommand(r.fixed(length, 'command'));
+  for (const b of r.fixed(r.remaining, 'padding')) if (b !== 0) throw new DecodeError('invalid-value', 'a cell is padded with zeros');
+  return command;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { toHex } from '../codec/bytes.ts';
 import { encodeFrame } from './cell-wire.ts';
-import { MAX_CIRCUITS_PER_LINK, MAX_DATA_BYTES } from './constants.ts';
+import { MAX_CIRCUITS_PER_NEIGHBOUR, MAX_DATA_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { concat, mesh, rng, until } from './test-support.ts';
 
@@ -105,15 +105,15 @@ describe('circuits', () => {
     expect((closed as { bytes: number }).bytes).toBeGreaterThan(10_000);
   });
 
-  it('refuses circuits when relaying is off, and past the per-link limit', async () => {
+  it('refuses circuits when relaying is off, and past the per-neighbour limit', async () => {
     const { peers } = mesh(2);
     peers[1]!.relaying = false;
     await expect(peers[0]!.node.build([peers[1]!.key])).rejects.toThrow(/refused/);
     peers[1]!.relaying = true;
     const built = [];
-    for (let i = 0; i < MAX_CIRCUITS_PER_LINK; i++) built.push(await peers[0]!.node.build([peers[1]!.key]));
+    for (let i = 0; i < MAX_CIRCUITS_PER_NEIGHBOUR; i++) built.push(await peers[0]!.node.build([peers[1]!.key]));
     await expect(peers[0]!.node.build([peers[1]!.key])).rejects.toThrow(/limit/);
-    expect(peers[1]!.node.relayedCount).toBe(MAX_CIRCUITS_PER_LINK);
+    expect(peers[1]!.node.relayedCount).toBe(MAX_CIRCUITS_PER_NEIGHBOUR);
   });
 
   it('refuses to relay for a proven fraudster', async () => {

@@ -1,7 +1,7 @@
 /** Onion circuits: protocol id and limits, each with the reason for its value. */
 
 /** One long-lived stream per direct connection carries every circuit between the two peers. */
-export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/1.0.0';
+export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/2.0.0';
 
 /** Tribler's range: 1 hop hides the ends from each other; 3 hops resists a colluding pair of relays. */
 export const MAX_HOPS = 3;
@@ -14,10 +14,27 @@ export const MAX_PATH_LENGTH = MAX_HOPS + 1;
  * WebRTC message (NODE_LIMITS.webRtcMaxMessageSize).
  */
 export const MAX_DATA_BYTES = 180 * 1024;
+/**
+ * Sizes of onion cells (cell-wire.ts): every cell is padded, inside its innermost
+ * layer, to the smallest that holds it under MAX_PATH_LENGTH layers, so relays
+ * and link observers learn only the class, never the payload size. Few classes
+ * leak little; the smaller ones keep padding cheap for short messages.
+ */
+/** Every control command (the largest, establish-intro with a full descriptor, is 469 bytes) and keepalives. */
+export const CELL_SIZE_CONTROL = 640;
+/** Short messages: exit stream control and ledger messages passed to an exit. */
+export const CELL_SIZE_SHORT = 4 * 1024;
+/**
+ * A 16 KiB BitTorrent block with its message, stream and end-to-end headers, and little more:
+ * hidden and exit transfers send one block a cell, and each hop is paid for the padding too
+ * (at 20 KiB the padding cost a hidden seeder a quarter of what it earned).
+ */
+export const CELL_SIZE_BLOCK = 16 * 1024 + 512;
+/** A full data cell: MAX_DATA_BYTES, its headers and every layer, with room to spare. */
+export const CELL_SIZE_FULL = MAX_DATA_BYTES + 1024;
+export const CELL_SIZES: readonly number[] = [CELL_SIZE_CONTROL, CELL_SIZE_SHORT, CELL_SIZE_BLOCK, CELL_SIZE_FULL];
 /** Largest link frame: a data cell with every layer's overhead, and room to spare. */
 export const MAX_FRAME_BYTES = 184 * 1024;
-/** Circuits a peer may hold open through one link: bounds state a neighbour can make us keep. */
-export const MAX_CIRCUITS_PER_LINK = 64;
 /** Circuits a peer relays at once, over all links. */
 export const MAX_RELAYED_CIRCUITS = 256;
 /** A circuit is torn down after this long, as Tribler's 10 minutes: long-lived circuits are easier to correlate. */
@@ -122,7 +139,7 @@ export const FINAL_PAYMENT_WAIT_MS = 10_000;
  * circuits that is open, or closed (not cut for debt) within
  * FINAL_PAYMENT_WAIT_MS, as its final payment may be on its way. A key that
  * never pays gets that once (a step per circuit it holds at once, which
- * MAX_CIRCUITS_PER_LINK bounds), then is cut and refused until it pays,
+ * MAX_CIRCUITS_PER_NEIGHBOUR bounds), then is cut and refused until it pays,
  * whatever it rebuilds.
  */
 /**
@@ -154,10 +171,25 @@ export const RELAY_NEWCOMER_SHARE = 0.25;
 export const RELAY_NEWCOMER_CHAIN_LENGTH = 5;
 /** Circuits a rendezvous point holds waiting for their other end: bounds state a stranger can park here. */
 export const MAX_RENDEZVOUS = 64;
-/** How long one end waits at a rendezvous point for the other. */
+/** How long one end waits at a rendezvous point for the other, at the client and (whatever the client does) at the point. */
 export const RENDEZVOUS_WAIT_MS = 60_000;
 /** Hidden services one introduction point serves at once. */
 export const MAX_INTROS = 64;
+/**
+ * One neighbour's share of each table, counted by key across all its streams and
+ * connections: a quarter, so at least four neighbours are needed to fill one.
+ */
+export const MAX_CIRCUITS_PER_NEIGHBOUR = MAX_RELAYED_CIRCUITS / 4;
+export const MAX_RENDEZVOUS_PER_NEIGHBOUR = MAX_RENDEZVOUS / 4;
+export const MAX_INTROS_PER_NEIGHBOUR = MAX_INTROS / 4;
+/**
+ * A relayed circuit that carried less than IDLE_PLACE_BYTES in IDLE_PLACE_MS
+ * gives its place up when a table is full: keepalives (a control-size cell
+ * every 10–20 s, a few KiB a minute) keep a circuit from the idle timeout, not its place for 10 minutes
+ * against one that will carry data.
+ */
+export const IDLE_PLACE_MS = 2 * 60_000;
+export const IDLE_PLACE_BYTES = 64 * 1024;
 
 /** A relay announcement stands this long; a relay that vanished drops out of every directory by then. */
 export const ANNOUNCEMENT_TTL_MS = 10 * 60_000;

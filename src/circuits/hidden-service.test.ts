@@ -3,7 +3,7 @@ import { webcrypto } from 'node:crypto';
 import { toHex } from '../codec/bytes.ts';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
-import { connectHiddenService, publishHiddenService, type EndToEnd } from './hidden-service.ts';
+import { connectHiddenService, emptyIntroductionStats, publishHiddenService, type EndToEnd } from './hidden-service.ts';
 import { concat, mesh, rng, until } from './test-support.ts';
 import { clientStart, staticPublicKeyOf } from './handshake.ts';
 import { sealIntroduction } from './intro-seal.ts';
@@ -145,12 +145,12 @@ describe('hidden services', () => {
 
     // Replay: the attacker sends the seeder's descriptor and its very proof on a circuit of its own.
     const replay = await attacker!.node.build([intro!.key]);
-    await expect(replay.establishIntro(descriptor, () => seen!)).rejects.toThrow(/bad-proof/);
+    await expect(replay.establishIntro(descriptor, () => seen!)).rejects.toThrow(/not introduced there/);
     // Squatting: a descriptor for the same swarm under the attacker's own key, validly signed and proven.
     const ownSeed = rng(43)(32);
     const own = signDescriptor(ownSeed, { lookup, issuedAt: BigInt(NOW), expiresAt: BigInt(NOW + DESCRIPTOR_LIFETIME_MS), introPoints: [intro!.key] });
     const squat = await attacker!.node.build([intro!.key]);
-    await expect(squat.establishIntro(own, (binding) => signIntroProof(ownSeed, binding, own))).rejects.toThrow(/taken/);
+    await expect(squat.establishIntro(own, (binding) => signIntroProof(ownSeed, binding, own))).rejects.toThrow(/not introduced there/);
 
     // The introduction point still answers with the seeder's descriptor only, and passes offers to the seeder.
     expect(intro!.node.introducedDescriptors(lookup)).toEqual([descriptor]);
@@ -193,5 +193,47 @@ describe('hidden services', () => {
     await c.introduce({ service, X: fresh.publicKey, sealed: sealIntroduction(fresh, staticPublicKeyOf(service), { cookie: rng(97)(20), rendezvous: rp!.key }) });
     await until(() => built === 2, 'a fresh offer to be answered');
     expect(built).toBe(2);
+  });
+
+  it('counts what the seeder did with introductions: a requester that sends its introduction twice gets one rendezvous circuit, through the seeder\'s relay', async () => {
+    // 0 downloader, 1 introduction point, 2 rendezvous point, 3 the seeder's relay, 4 seeder
+    const { peers } = mesh(5);
+    const [downloader, intro, rp, s1, seeder] = peers;
+    const serviceSeed = rng(101)(32);
+    const stats = emptyIntroductionStats();
+    await publishHiddenService({ node: seeder!.node, subtle, random: rng(102), serviceSeed, now: () => NOW, lookup: rng(103)(32), introPaths: [[intro!.key]], relaysTo: () => [s1!.key], onSession: () => undefined, stats });
+    let sent = 0;
+    const session = await connectHiddenService({
+      node: downloader!.node,
+      subtle,
+      random: rng(104),
+      service: publicKeyFromSeed(serviceSeed),
+      introPath: [intro!.key],
+      rendezvousPath: [rp!.key],
+      introductionTap: async (send) => {
+        for (let i = 0; i < 2; i++, sent++) await send();
+      },
+    });
+    expect(sent).toBe(2); // both acknowledged by the introduction point
+    await until(() => stats.replayed === 1, 'the replay to reach the seeder');
+    expect(stats).toMatchObject({ answered: 1, replayed: 1, overRate: 0, unopened: 0 });
+    expect([...stats.rendezvousFirstHops]).toEqual([[toHex(s1!.key), 1]]);
+    await session.close();
+  });
+
+  it('closes the circuit it built for an offer whose rendezvous point no one waits at (an attacker sampling first hops)', async () => {
+    const { peers } = mesh(4);
+    const [attacker, intro, rp, seeder] = peers;
+    const serviceSeed = rng(111)(32);
+    const stats = emptyIntroductionStats();
+    await publishHiddenService({ node: seeder!.node, subtle, random: rng(112), serviceSeed, now: () => NOW, lookup: rng(113)(32), introPaths: [[intro!.key]], relaysTo: () => [], onSession: () => undefined, stats });
+    const service = publicKeyFromSeed(serviceSeed);
+    const x = clientStart(rng(114));
+    const c = await attacker!.node.build([intro!.key]);
+    await c.introduce({ service, X: x.publicKey, sealed: sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(115)(20), rendezvous: rp!.key }) });
+    await until(() => stats.rendezvousFirstHops.get(toHex(rp!.key)) === 1, 'the rendezvous circuit to be built');
+    // Only its introduction circuit stays.
+    await until(() => seeder!.node.originatedCircuits().length === 1, 'the useless circuit to close');
+    expect(stats.answered).toBe(1);
   });
 });

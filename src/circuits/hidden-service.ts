@@ -24,7 +24,7 @@
  * the first relay of its own circuits.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes } from '../codec/bytes.ts';
+import { concatBytes, toHex } from '../codec/bytes.ts';
 import type { CircuitNode, OriginCircuit } from './circuit-node.ts';
 import { COOKIE_BYTES } from './cell-wire.ts';
 import { MAX_DATA_BYTES, RENDEZVOUS_WAIT_MS } from './constants.ts';
@@ -34,6 +34,7 @@ import { AUTH_BYTES, clientFinish, clientStart, serverRespond, staticKeyFromSeed
 import { DELIVER, LAYER_OVERHEAD, LayerCipher } from './layer.ts';
 import { IntroGuard } from './intro-guard.ts';
 import { openIntroduction, sealIntroduction } from './intro-seal.ts';
+import type { IntroductionTap } from './seams.ts';
 
 /** The key a hidden swarm is looked up by: derived from its infohash, so only those who know the torrent can ask. */
 export function lookupKeyOf(infoHash: Uint8Array): Uint8Array {
@@ -116,6 +117,30 @@ export interface HiddenServiceOptions {
   /** Our relays towards a rendezvous point a downloader chose (the point itself is appended). */
   relaysTo(rendezvous: Uint8Array): Uint8Array[];
   onSession(session: EndToEnd): void;
+  /** Where what we did with each introduction is counted (shared by a seeder's publications). */
+  stats?: IntroductionStats;
+}
+
+/**
+ * What a hidden seeder did with the introductions it received: the replay
+ * and rate rules, and the guard rule (every rendezvous circuit's first hop),
+ * in numbers.
+ */
+export interface IntroductionStats {
+  /** Answered: a rendezvous circuit was built for each. */
+  answered: number;
+  /** Refused as replays of an offer already answered. */
+  replayed: number;
+  /** Refused over the rate. */
+  overRate: number;
+  /** Not sealed to our service key, or altered on the way. */
+  unopened: number;
+  /** Rendezvous circuits built, by first hop (hex). */
+  rendezvousFirstHops: Map<string, number>;
+}
+
+export function emptyIntroductionStats(): IntroductionStats {
+  return { answered: 0, replayed: 0, overRate: 0, unopened: 0, rendezvousFirstHops: new Map() };
 }
 
 /** Makes a hidden service reachable through its introduction points. */
@@ -130,6 +155,7 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
   const service = staticKeyFromSeed(o.serviceSeed);
   // One guard for all introduction points: a replay through another point is still a replay.
   const guard = new IntroGuard(o.now);
+  const stats = o.stats ?? emptyIntroductionStats();
   const intros: OriginCircuit[] = [];
   for (const path of o.introPaths) {
     const intro = await o.node.build(path);
@@ -137,8 +163,12 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
     intro.onIntroduce = (offer) => {
       const opened = openIntroduction(service, offer.X, offer.sealed);
       // Not sealed to our key (or altered), a replay, or over the rate: no circuit is built, so nothing is learned from it.
-      if (opened === undefined || guard.admit(offer.X) !== 'answer') return;
-      void answerOffer(o, service, { ...opened, X: offer.X }).catch(() => undefined);
+      if (opened === undefined) return void stats.unopened++;
+      const verdict = guard.admit(offer.X);
+      if (verdict === 'replay') return void stats.replayed++;
+      if (verdict === 'rate') return void stats.overRate++;
+      stats.answered++;
+      void answerOffer(o, service, { ...opened, X: offer.X }, stats).catch(() => undefined);
     };
     intros.push(intro);
   }
@@ -148,21 +178,30 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
 /** Circuits a seeder tries towards a downloader's rendezvous point: a relay it picks may have just left. */
 const RENDEZVOUS_BUILD_TRIES = 3;
 
-async function answerOffer(o: HiddenServiceOptions, service: StaticKey, offer: { cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }): Promise<void> {
+async function answerOffer(o: HiddenServiceOptions, service: StaticKey, offer: { cookie: Uint8Array; rendezvous: Uint8Array; X: Uint8Array }, stats: IntroductionStats): Promise<void> {
   const { Y, auth, keys } = serverRespond(service, offer.X, o.random);
   let session: EndToEnd | undefined;
   let circuit: OriginCircuit | undefined;
   for (let attempt = 1; circuit === undefined; attempt++) {
     try {
-      circuit = await o.node.build([...o.relaysTo(offer.rendezvous), offer.rendezvous], (cell) => void session?.receive(cell));
+      const path = [...o.relaysTo(offer.rendezvous), offer.rendezvous];
+      circuit = await o.node.build(path, (cell) => void session?.receive(cell));
+      const first = toHex(path[0]!);
+      stats.rendezvousFirstHops.set(first, (stats.rendezvousFirstHops.get(first) ?? 0) + 1);
     } catch (err) {
       if (attempt >= RENDEZVOUS_BUILD_TRIES) throw err;
     }
   }
   session = await EndToEnd.create(o.subtle, circuit, keys, 'seeder');
-  await circuit.join(offer.cookie);
-  // The handshake answer is public (Y and the proof); everything after it is sealed.
-  await circuit.send(concatBytes(Y, auth));
+  try {
+    await circuit.join(offer.cookie);
+    // The handshake answer is public (Y and the proof); everything after it is sealed.
+    await circuit.send(concatBytes(Y, auth));
+  } catch (err) {
+    // No one waits there (an offer sent only to make us build), or it left: the circuit serves nothing.
+    void circuit.close();
+    throw err;
+  }
   o.onSession(session);
 }
 
@@ -176,6 +215,8 @@ export interface ConnectOptions {
   introPath: Uint8Array[];
   /** Our path to the rendezvous point we chose (ending at it). */
   rendezvousPath: Uint8Array[];
+  /** How the introduction is sent (a test build's seam); by default, once. */
+  introductionTap?: IntroductionTap | undefined;
 }
 
 /** Reaches a hidden service: meets it at our rendezvous point and returns the sealed channel. */
@@ -199,7 +240,8 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
     const intro = await o.node.build(o.introPath);
     try {
       const sealed = sealIntroduction(ephemeral, staticPublicKeyOf(o.service), { cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]! });
-      await intro.introduce({ service: o.service, X: ephemeral.publicKey, sealed });
+      const send = (): Promise<void> => intro.introduce({ service: o.service, X: ephemeral.publicKey, sealed });
+      await (o.introductionTap === undefined ? send() : o.introductionTap(send));
     } finally {
       await intro.close();
     }

@@ -4,8 +4,10 @@ import type { CircuitService } from './circuit-service.ts';
 import { CircuitError } from './errors.ts';
 import { HiddenSwarms, type SwarmAccess } from './hidden-swarms.ts';
 import { fromHex } from '../codec/bytes.ts';
-import { decodeDescriptor } from './descriptor-wire.ts';
+import { decodeDescriptor, encodeDescriptor } from './descriptor-wire.ts';
+import { DESCRIPTOR_LIFETIME_MS, signDescriptor } from './descriptors.ts';
 import { lookupKeyOf } from './hidden-service.ts';
+import type { CircuitSeams } from './seams.ts';
 import { MemoryServiceKeyStore } from './service-keys.ts';
 import { mesh, rng, until } from './test-support.ts';
 
@@ -101,16 +103,53 @@ describe('hiding a swarm again', () => {
     const lookup = lookupKeyOf(fromHex(infoHash));
     const serviceKeyAt = (p: typeof introA) => decodeDescriptor(p!.node.introducedDescriptors(lookup)[0]!).serviceKey;
 
-    const before = new HiddenSwarms(libp2p, circuits, access, keys);
+    const before = new HiddenSwarms(libp2p, circuits, access, { serviceKeys: keys });
     await before.hide(infoHash, 0);
     const first = serviceKeyAt(introA);
     expect(serviceKeyAt(introB)).toEqual(first);
     before.stop();
     await until(() => introA!.node.introducedDescriptors(lookup).length === 0, 'the old introduction to close');
 
-    const after = new HiddenSwarms(libp2p, circuits, access, keys);
+    const after = new HiddenSwarms(libp2p, circuits, access, { serviceKeys: keys });
     await after.hide(infoHash, 0);
     expect(serviceKeyAt(introA)).toEqual(first);
     after.stop();
+  });
+});
+
+describe('what a lookup returns', () => {
+  const lookup = lookupKeyOf(fromHex(infoHash));
+  const signed = (seed: number, forSwarm = lookup) => signDescriptor(rng(seed)(32), { lookup: forSwarm, issuedAt: BigInt(Date.now()), expiresAt: BigInt(Date.now() + DESCRIPTOR_LIFETIME_MS), introPoints: [rng(seed + 1)(32)] });
+  const honest = signed(80);
+  const liar = rng(82)(32);
+  /** The honest descriptor naming the liar as introduction point, its signature kept. */
+  const swapped = encodeDescriptor({ ...decodeDescriptor(honest), introPoints: [liar] });
+  const elsewhere = signed(83, rng(84)(32));
+  /** A tab whose circuit node holds `held` as introduction point (so its own lookups find them), with these seams. */
+  const tab = (held: Uint8Array[], seams?: CircuitSeams) => {
+    const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
+    const circuits = { node: { introducedDescriptors: () => held }, publicKey: new Uint8Array(32) } as unknown as CircuitService;
+    return new HiddenSwarms(libp2p, circuits, { addConnection: () => undefined, wantsPeers: () => true, hiddenSeeds: () => [], hiddenDownloads: () => [] }, { seams });
+  };
+
+  it('keeps only validly signed descriptors for the swarm, and counts the rest by why', async () => {
+    const swarms = tab([swapped, elsewhere, honest]);
+    expect((await swarms.lookup(infoHash)).map((d) => d.serviceKey)).toEqual([decodeDescriptor(honest).serviceKey]);
+    expect(swarms.discardedAnswers()).toEqual({ forged: 1, 'other-swarm': 1 });
+    swarms.stop();
+  });
+
+  it('answers with what the lookupAnswers seam gives, in place of what it holds (a lying neighbour)', async () => {
+    const seen: Uint8Array[][] = [];
+    const swarms = tab([honest], {
+      lookupAnswers: (_lookup, own) => {
+        seen.push(own);
+        return [swapped];
+      },
+    });
+    expect(await swarms.lookup(infoHash)).toEqual([]);
+    expect(seen).toEqual([[honest]]);
+    expect(swarms.discardedAnswers()).toEqual({ forged: 1 });
+    swarms.stop();
   });
 });

@@ -18,12 +18,14 @@ import type { CircuitService } from './circuit-service.ts';
 import { connectionOver, type CircuitConnection } from './circuit-connection.ts';
 import { CircuitError } from './errors.ts';
 import type { HiddenDescriptor } from './descriptor-wire.ts';
-import { rankDescriptors } from './descriptors.ts';
-import { connectHiddenService, lookupKeyOf, publishHiddenService } from './hidden-service.ts';
+import { checkDescriptor, rankDescriptors, type DescriptorCheck } from './descriptors.ts';
+import { connectHiddenService, emptyIntroductionStats, lookupKeyOf, publishHiddenService } from './hidden-service.ts';
 import { IdbServiceKeyStore } from './idb-service-keys.ts';
 import { GuardSet } from './guards.ts';
+import { localGuardStore, type GuardStore } from './local-guard-store.ts';
 import { LookupRouter } from './lookup-router.ts';
 import { decodeLookupRequest, decodeLookupResponse, encodeLookupRequest, encodeLookupResponse, LOOKUP_PROTOCOL, LOOKUP_REQUEST_BYTES, MAX_LOOKUP_RESPONSE_BYTES, type LookupRequest } from './lookup-wire.ts';
+import type { CircuitSeams } from './seams.ts';
 import type { ServiceKeyStore } from './service-keys.ts';
 
 /** A lookup that gets no answer within this moves on. */
@@ -74,32 +76,16 @@ const REACH_RETRY_MS = 1_000;
  */
 const REACH_RETRY_MAX_MS = 30_000;
 
-export interface GuardStore {
-  load(): string | null;
-  save(state: string): void;
-}
+/** Why lookup answers were not used (descriptors.ts): forged, for another swarm, out of date. */
+export type DiscardReason = Extract<DescriptorCheck, { ok: false }>['reason'];
 
-/** Guards in localStorage, per identity; a page without storage keeps them for the session. */
-function localGuardStore(identityHex: string): GuardStore {
-  const key = `trustmesh.guards.${identityHex}`;
-  let memory: string | null = null;
-  return {
-    load: () => {
-      try {
-        return localStorage.getItem(key);
-      } catch {
-        return memory;
-      }
-    },
-    save: (state) => {
-      memory = state;
-      try {
-        localStorage.setItem(key, state);
-      } catch {
-        // Kept in memory only.
-      }
-    },
-  };
+export interface HiddenSwarmsDeps {
+  /** Each hidden swarm's service key, kept across publishes and reloads (IndexedDB by default). */
+  serviceKeys?: ServiceKeyStore;
+  /** Where the guard relays are kept (localStorage, per identity, by default). */
+  guardStore?: GuardStore;
+  /** A test build's fault seams; empty in production. */
+  seams?: CircuitSeams | undefined;
 }
 
 export class HiddenSwarms {
@@ -109,21 +95,31 @@ export class HiddenSwarms {
   private readonly router: LookupRouter;
   /** The service key that last gave us a working seeder, by infohash: preferred next time (trust on first use). */
   private readonly workedBefore = new Map<string, Uint8Array>();
+  private readonly serviceKeys: ServiceKeyStore;
+  private readonly guardStore: GuardStore;
+  private readonly seams: CircuitSeams;
+  /** Lookup answers we did not use, by why. */
+  private readonly discarded = new Map<DiscardReason, number>();
+  /** What our hidden swarms did with introductions, all publications together. */
+  private readonly introductions = emptyIntroductionStats();
 
   constructor(
     private readonly libp2p: Libp2p,
     private readonly circuits: CircuitService,
     private readonly swarms: SwarmAccess,
-    /** Each hidden swarm's service key, kept across publishes and reloads. */
-    private readonly serviceKeys: ServiceKeyStore = new IdbServiceKeyStore(),
-    /** Where the guard relays are kept (localStorage, per identity, by default). */
-    private readonly guardStore: GuardStore = localGuardStore(toHex(circuits.publicKey)),
+    deps: HiddenSwarmsDeps = {},
   ) {
+    this.serviceKeys = deps.serviceKeys ?? new IdbServiceKeyStore();
+    this.guardStore = deps.guardStore ?? localGuardStore(toHex(circuits.publicKey));
+    this.seams = deps.seams ?? {};
     this.guards = new GuardSet(this.guardStore.load(), Date.now, Math.random);
     this.router = new LookupRouter({
       now: Date.now,
       random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-      own: (lookup) => this.circuits.node.introducedDescriptors(lookup),
+      own: (lookup) => {
+        const own = this.circuits.node.introducedDescriptors(lookup);
+        return this.seams.lookupAnswers?.(lookup, own) ?? own;
+      },
       neighbours: (except) => this.directPeers(except === undefined ? [] : [except]),
       ask: (peer, request) => this.ask(peer, request),
     });
@@ -193,7 +189,29 @@ export class HiddenSwarms {
    */
   async lookup(infoHash: string): Promise<HiddenDescriptor[]> {
     const lookup = lookupKeyOf(fromHex(infoHash));
-    return rankDescriptors(await this.router.lookup(lookup), lookup, Date.now(), verifyEd25519, this.workedBefore.get(infoHash));
+    const answers = await this.router.lookup(lookup);
+    const now = Date.now();
+    // Counted here, ranked below (which checks again: at most MAX_LOOKUP_ANSWERS signatures twice).
+    for (const bytes of answers) {
+      const c = checkDescriptor(bytes, lookup, now, verifyEd25519);
+      if (!c.ok) this.discarded.set(c.reason, (this.discarded.get(c.reason) ?? 0) + 1);
+    }
+    return rankDescriptors(answers, lookup, now, verifyEd25519, this.workedBefore.get(infoHash));
+  }
+
+  /** Lookup answers not used so far, by why (forged ones, for another swarm, out of date). */
+  discardedAnswers(): Partial<Record<DiscardReason, number>> {
+    return Object.fromEntries(this.discarded);
+  }
+
+  /** What our hidden swarms did with the introductions they received, and the first hop of each rendezvous circuit. */
+  introductionStats(): { answered: number; replayed: number; overRate: number; unopened: number; rendezvousFirstHops: Record<string, number> } {
+    return { ...this.introductions, rendezvousFirstHops: Object.fromEntries(this.introductions.rendezvousFirstHops) };
+  }
+
+  /** Our guard relays (keys, hex): the only first hops of our hidden swarms' circuits. */
+  guardKeys(): string[] {
+    return this.guards.keys();
   }
 
   /** Hides our seeding of `infoHash` behind introduction points reached over `hops` relays. */
@@ -241,6 +259,7 @@ export class HiddenSwarms {
       introPaths: intros.map((intro) => this.guardedPath(hops, intro)),
       relaysTo: (rp) => this.guardedPath(hops, rp).slice(0, -1),
       onSession: (session) => this.swarms.addConnection(infoHash, connectionOver(session)),
+      stats: this.introductions,
     });
     this.published.set(infoHash, published);
     // An introduction point that leaves (or a relay on the way to it) takes the swarm's reachability with it: publish anew.
@@ -350,6 +369,7 @@ export class HiddenSwarms {
     const answers = descriptors.flatMap((d) => d.introPoints.map((introPoint) => ({ service: d.serviceKey, introPoint })));
     for (const a of answers) {
       try {
+        const introductionTap = this.seams.introductionTap?.(a.introPoint, a.service);
         const rp = this.circuits.pickRelays(1, [a.introPoint])[0]!;
         const session = await connectHiddenService({
           node: this.circuits.node,
@@ -358,6 +378,7 @@ export class HiddenSwarms {
           service: a.service,
           introPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), a.introPoint],
           rendezvousPath: [...this.circuits.pickRelays(hops, [a.introPoint, rp]), rp],
+          introductionTap,
         });
         const connection = connectionOver(session);
         this.workedBefore.set(infoHash, a.service);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { verifyEd25519 } from '../crypto/signature.ts';
-import { MAX_INTROS } from './constants.ts';
+import { MAX_INTROS, MAX_INTROS_PER_NEIGHBOUR } from './constants.ts';
 import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
 import { lookupKeyOf } from './hidden-service.ts';
 import { IntroductionPoints } from './intro-point.ts';
@@ -11,6 +11,8 @@ interface FakeCircuit {
   name: string;
   open: boolean;
   binding: Uint8Array;
+  /** The neighbour it came through. */
+  from: string;
 }
 
 const ME = rng(1)(32);
@@ -20,9 +22,10 @@ const lookup = lookupKeyOf(rng(4)(20));
 
 function setup() {
   let clock = 1_000_000;
-  const table = new IntroductionPoints<FakeCircuit>({ ownKey: ME, now: () => clock, verify: verifyEd25519, isOpen: (c) => c.open });
+  const table = new IntroductionPoints<FakeCircuit>({ ownKey: ME, now: () => clock, verify: verifyEd25519, isOpen: (c) => c.open, neighbourOf: (c) => c.from });
   let n = 0;
-  const circuit = (): FakeCircuit => ({ name: `c${++n}`, open: true, binding: rng(100 + n)(32) });
+  /** A circuit from `from`, or else from one of 8 neighbours in turn (so the whole table can fill). */
+  const circuit = (from?: string): FakeCircuit => ({ name: `c${++n}`, open: true, binding: rng(100 + n)(32), from: from ?? `n${n % 8}` });
   const descriptor = (seed: Uint8Array, over: { lookup?: Uint8Array; introPoints?: Uint8Array[]; issuedAt?: number } = {}) =>
     signDescriptor(seed, { lookup: over.lookup ?? lookup, issuedAt: BigInt(over.issuedAt ?? clock), expiresAt: BigInt((over.issuedAt ?? clock) + DESCRIPTOR_LIFETIME_MS), introPoints: over.introPoints ?? [ME] });
   /** Establishes `d` on `c` with a proof by `seed` bound to `c` (or to `boundTo`). */
@@ -99,5 +102,14 @@ describe('an introduction point', () => {
     for (let i = 0; i < MAX_INTROS; i++) expect(establish(circuit(), rng(1000 + i)(32), descriptor(rng(1000 + i)(32), { lookup: rng(2000 + i)(32) }))).toBe('established');
     expect(establish(circuit(), seeder, descriptor(seeder))).toBe('full');
     expect(table.size).toBe(MAX_INTROS);
+  });
+
+  it('gives each neighbour a share: one neighbour over all its streams fills only its quarter, and another is still introduced', () => {
+    const { table, circuit, descriptor, establish } = setup();
+    const service = (i: number) => rng(3000 + i)(32);
+    for (let i = 0; i < MAX_INTROS_PER_NEIGHBOUR; i++) expect(establish(circuit('mallory'), service(i), descriptor(service(i), { lookup: rng(4000 + i)(32) }))).toBe('established');
+    expect(establish(circuit('mallory'), service(99), descriptor(service(99), { lookup: rng(4099)(32) }))).toBe('full');
+    expect(establish(circuit('honest'), seeder, descriptor(seeder))).toBe('established');
+    expect(table.size).toBe(MAX_INTROS_PER_NEIGHBOUR + 1);
   });
 });

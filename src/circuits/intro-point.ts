@@ -14,10 +14,13 @@
  * this point; the seeder, refused, introduces itself elsewhere.
  */
 import { bytesEqual, toHex } from '../codec/bytes.ts';
-import { MAX_INTROS } from './constants.ts';
+import { MAX_INTROS, MAX_INTROS_PER_NEIGHBOUR } from './constants.ts';
+import { tableRoom, type TableLimits } from './relay-tables.ts';
 import { DecodeError } from '../codec/binary.ts';
 import { timeFault, verifyIntroProof, type Verify } from './descriptors.ts';
 import { decodeDescriptor, descriptorSigningBytes, type HiddenDescriptor } from './descriptor-wire.ts';
+
+const INTRO_LIMITS: TableLimits = { total: MAX_INTROS, perNeighbour: MAX_INTROS_PER_NEIGHBOUR };
 
 export type EstablishOutcome =
   | 'established'
@@ -36,6 +39,7 @@ export type EstablishOutcome =
   | 'taken'
   /** The same key sent an older descriptor than the one held. */
   | 'stale'
+  /** This table, or the establishing neighbour's share of it, is full. */
   | 'full';
 
 interface Entry<C> {
@@ -51,6 +55,8 @@ export interface IntroPointDeps<C> {
   now(): number;
   verify: Verify;
   isOpen(circuit: C): boolean;
+  /** The neighbour (key, hex) a circuit came through: each has its share of the table. */
+  neighbourOf(circuit: C): string;
 }
 
 export class IntroductionPoints<C> {
@@ -82,7 +88,7 @@ export class IntroductionPoints<C> {
     const mine = this.entries.get(key);
     const holder = [...this.entries.entries()].find(([k, e]) => e.lookup === lookupHex && k !== key);
     if (holder !== undefined) return 'taken';
-    if (mine === undefined && this.entries.size >= MAX_INTROS) return 'full';
+    if (mine === undefined && tableRoom(this.placesBy(), this.deps.neighbourOf(circuit), INTRO_LIMITS) !== undefined) return 'full';
     if (!this.deps.verify(d.signature, descriptorSigningBytes(d), d.serviceKey)) return 'forged';
     if (!verifyIntroProof(this.deps.verify, d.serviceKey, binding, bytes, proof)) return 'bad-proof';
     // The same key may move its entry to a new circuit, but not back to an older descriptor.
@@ -102,6 +108,16 @@ export class IntroductionPoints<C> {
     this.purge();
     const hex = toHex(lookup);
     return [...this.entries.values()].filter((e) => e.lookup === hex).map((e) => e.bytes);
+  }
+
+  private *placesBy(): Iterable<{ neighbour: string }> {
+    for (const e of this.entries.values()) yield { neighbour: this.deps.neighbourOf(e.circuit) };
+  }
+
+  /** Whether `circuit` holds an introduction here. */
+  holds(circuit: C): boolean {
+    for (const e of this.entries.values()) if (e.circuit === circuit) return true;
+    return false;
   }
 
   /** A circuit closed: the services it reached are no longer introduced here. */

@@ -48,10 +48,10 @@ describe('StreamLink', () => {
 
   it('takes well-formed credit for its window, not to the circuits', async () => {
     const { link: l, received, peer } = await link();
-    const keepalive = encodeFrame({ type: 'keepalive', circuitId: 1 });
-    await l.send(keepalive);
-    expect(l.window.inFlight).toBe(keepalive.length);
-    await peer.write(encodeFrame({ type: 'credit', circuitId: 0, bytes: keepalive.length }));
+    const destroy = encodeFrame({ type: 'destroy', circuitId: 1, reason: 'requested' });
+    await l.send(destroy);
+    expect(l.window.inFlight).toBe(destroy.length);
+    await peer.write(encodeFrame({ type: 'credit', circuitId: 0, bytes: destroy.length }));
     await until(() => l.window.inFlight === 0, 'the credit');
     expect(received).toEqual([]);
   });

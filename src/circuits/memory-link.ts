@@ -60,6 +60,23 @@ export class MemoryNetwork {
     const k = `${toHex(from)}>${toHex(to)}`;
     const existing = this.links.get(k);
     if (existing !== undefined && !existing.closed) return existing;
+    const [ab, ba] = this.pair(from, to);
+    this.links.set(k, ab);
+    this.links.set(`${toHex(to)}>${toHex(from)}`, ba);
+    return ab;
+  }
+
+  /**
+   * Another link between the two, beside the one `link` gives: a second stream or
+   * connection of the same neighbour. Frames sent on it reach `to` from `from`'s key.
+   */
+  parallelLink(from: Uint8Array, to: Uint8Array): MemoryLink {
+    const [ab] = this.pair(from, to);
+    this.links.set(`${toHex(from)}>${toHex(to)}#${this.links.size}`, ab);
+    return ab;
+  }
+
+  private pair(from: Uint8Array, to: Uint8Array): [MemoryLink, MemoryLink] {
     const a = this.nodes.get(toHex(from));
     const b = this.nodes.get(toHex(to));
     if (a === undefined || b === undefined) throw new Error('no such peer');
@@ -67,15 +84,13 @@ export class MemoryNetwork {
     const ba = new MemoryLink(from, b.node);
     ab.peer = ba;
     ba.peer = ab;
-    this.links.set(k, ab);
-    this.links.set(`${toHex(to)}>${toHex(from)}`, ba);
-    return ab;
+    return [ab, ba];
   }
 
   /** Takes a node off the network (a reload): its links close, and `add` may put a new node under its key. */
   drop(key: Uint8Array): void {
     const hex = toHex(key);
-    for (const [k, l] of this.links) if (k.startsWith(`${hex}>`) || k.endsWith(`>${hex}`)) l.close();
+    for (const [k, l] of this.links) if (k.startsWith(`${hex}>`) || k.includes(`>${hex}`)) l.close();
     this.nodes.delete(hex);
   }
 

@@ -5,13 +5,25 @@
  * rendezvous, join), keepalives, and paying the first hop for the path.
  */
 import { toHex } from '../codec/bytes.ts';
-import { decodeCommand, encodeCommand, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, PAYMENTS_IN_FLIGHT, PAYMENT_RETRIES, PAYMENT_RETRY_MS } from './constants.ts';
+import { decodeCell, encodeForwardCell, type DestroyReason, type FailCode, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, MAX_PATH_LENGTH, PAYMENTS_IN_FLIGHT, PAYMENT_RETRIES, PAYMENT_RETRY_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, staticPublicKeyOf, type HopKeys } from './handshake.ts';
 import { DELIVER, FORWARD, layersOf, LayerCipher } from './layer.ts';
 import { circuitBinding } from './descriptors.ts';
 import type { CircuitNodeOptions, Hop } from './circuit-node.ts';
+
+/** Our own words for a hop's failure code: relays send codes, never text (cell-wire.ts). */
+const FAILURE_TEXT: Record<FailCode, string> = {
+  unreachable: 'the next hop could not be reached',
+  refused: 'the hop refused',
+  limit: 'the hop is at a limit',
+  'no-rendezvous': 'no circuit waits for that cookie there',
+  'not-introduced': 'not introduced there',
+  'table-full': 'the hop has no room for it',
+  expired: 'nobody joined in time',
+  protocol: 'the hop could not follow the request',
+};
 
 /** A circuit we built: our end of the onion. */
 export class OriginCircuit {
@@ -23,7 +35,7 @@ export class OriginCircuit {
   brokenReason: DestroyReason | undefined;
   bytesSent = 0;
   bytesReceived = 0;
-  /** Cell bytes through our first link, both ways: each hop carried about this much. */
+  /** Cell bytes through our first link, both ways (payment steps count in these). */
   onionBytes = 0;
   /** Tokens paid to the first hop for the whole path, and for the far side (see payThrough). */
   paid = 0n;
@@ -46,12 +58,24 @@ export class OriginCircuit {
     private readonly forget: () => void,
     private readonly sendFrame: (h: Hop, f: LinkFrame) => Promise<void>,
     private readonly nextThreshold: () => number,
+    pathLength: number,
   ) {
     this.lastSent = o.now();
     this.payThreshold = nextThreshold();
+    this.extraLayers = o.random(1)[0]! % (MAX_PATH_LENGTH - pathLength + 1);
   }
 
-  /** Tokens owed for the path so far: every hop carried about `onionBytes`. */
+  /**
+   * Layers of padding every cell of ours carries beyond its own, as if the path were that much
+   * longer (cell-wire.ts): drawn once, so a relay sees one size per class on this circuit and
+   * cannot take the smallest over many cells as its position.
+   */
+  private readonly extraLayers: number;
+
+  /**
+   * Tokens owed for the path so far: every hop is paid for every cell through our first link, at
+   * its size there (the slack, 17 bytes a layer and a build's cells, passes on to the far end).
+   */
   get due(): bigint {
     return BigInt(this.onionBytes) * BigInt(this.hops.length) + this.through - this.paid;
   }
@@ -141,13 +165,18 @@ export class OriginCircuit {
     this.hops.push({ key, forward, backward, binding: circuitBinding(keys) });
   }
 
-  /** Onion-wraps a command for hop `target` (0-based); nonces are taken now, in call order. */
-  private wrap(target: number, command: Uint8Array): Promise<Uint8Array> {
+  /** Onion-wraps a command for hop `target` (0-based), padded to its size class; nonces are taken now, in call order. */
+  private wrap(target: number, command: RelayCommand): Promise<Uint8Array> {
     // Take every layer's nonce synchronously, innermost first, then encrypt outwards.
-    const inner = this.hops[target]!.forward.seal(DELIVER, command);
+    const inner = this.hops[target]!.forward.seal(DELIVER, encodeForwardCell(command, target + 1, this.extraLayers));
     const outer: ((body: Uint8Array) => Promise<Uint8Array>)[] = [];
     for (let i = target - 1; i >= 0; i--) outer.push(this.hops[i]!.forward.reserveSeal(FORWARD));
     return outer.reduce((p, seal) => p.then(seal), inner);
+  }
+
+  /** Sends a command to hop `target` (0-based), in call order. */
+  private sendTo(target: number, command: RelayCommand): Promise<void> {
+    return this.enqueue(this.wrap(target, command));
   }
 
   private enqueue(cell: Promise<Uint8Array>): Promise<void> {
@@ -166,9 +195,9 @@ export class OriginCircuit {
   async extend(next: Uint8Array): Promise<void> {
     const eph = clientStart(this.o.random);
     const answer = this.nextCommand();
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'extend', next, X: eph.publicKey })));
+    await this.sendTo(this.hops.length - 1, { command: 'extend', next, X: eph.publicKey });
     const c = await answer;
-    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not extend the circuit: ${c.reason}`);
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not extend the circuit: ${FAILURE_TEXT[c.code]}`);
     if (c.command !== 'extended') throw new CircuitError('handshake', 'the hop answered an extend with something else');
     await this.addHop(next, clientFinish(eph, staticPublicKeyOf(next), c.Y, c.auth));
   }
@@ -199,15 +228,15 @@ export class OriginCircuit {
   async establishIntro(descriptor: Uint8Array, prove: (binding: Uint8Array) => Uint8Array): Promise<void> {
     const proof = prove(this.hops[this.hops.length - 1]!.binding);
     const answer = this.nextCommand();
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'establish-intro', descriptor, proof })));
+    await this.sendTo(this.hops.length - 1, { command: 'establish-intro', descriptor, proof });
     const c = await answer;
-    if (c.command !== 'intro-established') throw new CircuitError('refused', `the introduction point refused${c.command === 'extend-failed' ? `: ${c.reason}` : ''}`);
+    if (c.command !== 'intro-established') throw new CircuitError('refused', `the introduction point refused${c.command === 'extend-failed' ? `: ${FAILURE_TEXT[c.code]}` : ''}`);
   }
 
   /** Asks our last hop, an introduction point of `service`, to pass a rendezvous offer on. */
   async introduce(offer: Omit<Extract<RelayCommand, { command: 'introduce' }>, 'command'>): Promise<void> {
     const answer = this.nextCommand();
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'introduce', ...offer })));
+    await this.sendTo(this.hops.length - 1, { command: 'introduce', ...offer });
     const c = await answer;
     if (c.command !== 'introduce-ack' || !c.ok) throw new CircuitError('refused', 'that introduction point does not introduce this swarm (any more)');
   }
@@ -215,17 +244,18 @@ export class OriginCircuit {
   /** Makes the last hop our rendezvous point for `cookie`: data from whoever joins arrives as ours. */
   async waitAt(cookie: Uint8Array): Promise<void> {
     const joined = this.nextCommand(RENDEZVOUS_WAIT_MS);
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'rendezvous', cookie })));
+    await this.sendTo(this.hops.length - 1, { command: 'rendezvous', cookie });
     const c = await joined;
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `the rendezvous point refused: ${FAILURE_TEXT[c.code]}`);
     if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
   }
 
   /** Joins the circuit waiting at our last hop under `cookie`; from then on, data goes to its originator. */
   async join(cookie: Uint8Array): Promise<void> {
     const joined = this.nextCommand();
-    await this.enqueue(this.wrap(this.hops.length - 1, encodeCommand({ command: 'join', cookie })));
+    await this.sendTo(this.hops.length - 1, { command: 'join', cookie });
     const c = await joined;
-    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not join: ${c.reason}`);
+    if (c.command === 'extend-failed') throw new CircuitError('refused', `could not join: ${FAILURE_TEXT[c.code]}`);
     if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
   }
 
@@ -236,7 +266,7 @@ export class OriginCircuit {
     let done: Promise<void> = Promise.resolve();
     for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
       const chunk = data.subarray(i, i + MAX_DATA_BYTES);
-      done = this.enqueue(this.wrap(last, encodeCommand({ command: 'data', data: chunk })));
+      done = this.sendTo(last, { command: 'data', data: chunk });
       this.bytesSent += chunk.length;
     }
     return done;
@@ -257,7 +287,7 @@ export class OriginCircuit {
       if (layer.kind !== DELIVER) return;
       let c: RelayCommand;
       try {
-        c = decodeCommand(layer.body);
+        c = decodeCell(layer.body);
       } catch {
         return;
       }
@@ -266,6 +296,8 @@ export class OriginCircuit {
         this.onData(c.data);
       } else if (c.command === 'introduce') {
         this.onIntroduce(c);
+      } else if (c.command === 'drop') {
+        // Padding traffic: nothing to answer.
       } else if (this.waiting !== undefined) {
         const w = this.waiting;
         this.waiting = undefined;
@@ -275,10 +307,14 @@ export class OriginCircuit {
     }
   }
 
+  /**
+   * Keeps an idle circuit alive at every hop: a `drop` cell to the last hop, inside the onion, so
+   * each relay sees an ordinary cell (no timing marker in the clear along the path) and the last discards it.
+   */
   async keepalive(now: number): Promise<void> {
-    if (this.state === 'broken' || this.state === 'closed' || now - this.lastSent < IDLE_TIMEOUT_MS / 3) return;
+    if (this.state === 'broken' || this.state === 'closed' || this.hops.length === 0 || now - this.lastSent < IDLE_TIMEOUT_MS / 3) return;
     this.lastSent = now;
-    await this.sendFrame(this.firstHop, { type: 'keepalive', circuitId: this.firstHop.circuitId });
+    await this.sendTo(this.hops.length - 1, { command: 'drop' }).catch(() => undefined);
   }
 
   broken(reason: DestroyReason): void {

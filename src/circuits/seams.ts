@@ -14,4 +14,14 @@ export interface CircuitSeams {
   beforePay?(peerKey: Uint8Array, amount: bigint): boolean;
   /** The tap for links to the peer with this key (hex), if any. */
   linkTap?(peerKeyHex: string): LinkTap | undefined;
+  /**
+   * What this tab answers others' hidden-swarm lookups with, given `own` (the
+   * descriptors it holds as introduction point): a neighbour that lies.
+   */
+  lookupAnswers?(lookup: Uint8Array, own: Uint8Array[]): Uint8Array[];
+  /** The tap for our introduction to `service` through `introPoint` (keys), if any; asked before the attempt. */
+  introductionTap?(introPoint: Uint8Array, service: Uint8Array): IntroductionTap | undefined;
 }
+
+/** Sends a sealed introduction on its circuit by calling `send` (once, twice: a requester that replays it). */
+export type IntroductionTap = (send: () => Promise<void>) => Promise<void>;

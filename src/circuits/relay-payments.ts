@@ -1,0 +1,270 @@
+/**
+ * A relay's payments (pure; clock, randomness and the ledger's pay injected):
+ * what each neighbour owes us over all its circuits, the payouts neighbours
+ * announce on circuit links and the proposals that follow, and passing each
+ * payment on, hop by hop, toward whom it is for. The relay core (circuit-node.ts)
+ * counts bytes through `charge` and cuts what this says is unpaid.
+ */
+import { toHex } from '../codec/bytes.ts';
+import type { DestroyReason, LinkFrame } from './cell-wire.ts';
+import type { CircuitNodeOptions } from './circuit-node-options.ts';
+import { MAX_IN_FLIGHT_CREDIT_BYTES, MAX_PENDING_PAYOUTS, MAX_RELAY_DEBTORS, PASS_ON_DELAY_MAX_MS, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYMENTS_IN_FLIGHT, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_STEP_MAX_BYTES, RELAY_LIABLE_AFTER_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { RelayDebts } from './relay-debt.ts';
+import { unpaidOn, type Announced, type Hop, type PaymentFlow, type Relayed } from './relayed.ts';
+
+const WINDOW = BigInt(RELAY_UNPAID_WINDOW_BYTES);
+const STEP = BigInt(PAYOUT_STEP_MAX_BYTES);
+
+/** What the payments need of the relay core. */
+export interface PaymentHost {
+  /** Relayed circuits open now. */
+  open(): Iterable<Relayed>;
+  /** Relayed circuits closed lately, whose final payment may still come. */
+  closing(): Iterable<Relayed>;
+  /** Cuts a circuit (both ways). */
+  cut(r: Relayed, reason: DestroyReason): void;
+  sendFrame(hop: Hop, f: LinkFrame): Promise<void>;
+}
+
+type PaymentOptions = Pick<CircuitNodeOptions, 'now' | 'random' | 'pay' | 'debts' | 'seams' | 'passOnDelayMaxMs' | 'liableAfterMs' | 'onRelayEvent'>;
+
+export class RelayPayments {
+  /** Payments announced by each neighbour (by key), waiting for their TrustChain proposal. */
+  private readonly announced = new Map<string, Announced[]>();
+  /** Payout proposals that arrived before their announcement. */
+  private readonly announceWaiters = new Set<{ key: string; amount: bigint; wake(): void }>();
+  /** What each neighbour owes us over all its circuits (relay-debt.ts). */
+  private readonly debts: RelayDebts;
+  /** Keys (hex) that announced a payout and let it lapse: their announcements count for nothing any more. */
+  private readonly lapsed = new Set<string>();
+
+  constructor(
+    private readonly o: PaymentOptions,
+    private readonly host: PaymentHost,
+  ) {
+    this.debts = o.debts ?? RelayDebts.empty(o.now);
+  }
+
+  /**
+   * Charges `bytes` carried on `r` to its previous hop. A circuit whose
+   * previous hop lets its unpaid bytes pass the window is cut. When the
+   * previous hop's key owes more than its window over all its circuits, its
+   * circuits more than a payment step behind are cut, and it may build no
+   * more until it pays; those within a step stay (a relay's honest traffic,
+   * while a free rider it carries, now cut, costs it its window until it
+   * settles). Returns whether `r` goes on.
+   */
+  charge(r: Relayed, bytes: number): boolean {
+    if (this.o.pay === undefined) return true;
+    this.debts.add(r.debtor, BigInt(bytes));
+    let cut: Relayed[];
+    // Cheap checks first: the announcements are walked only for a circuit or key already past its limit.
+    if (unpaidOn(r) > WINDOW && unpaidOn(r) - this.inFlight(r.debtor, r) > WINDOW) cut = [r];
+    else if (this.overWindow(r.debtor)) cut = [...this.host.open()].filter((c) => c.debtor === r.debtor && unpaidOn(c) > STEP && unpaidOn(c) - this.inFlight(c.debtor, c) > STEP);
+    else return true;
+    for (const c of cut) this.host.cut(c, 'unpaid');
+    // A cut is stored at once, not with the next batch: a reload right after must not forgive it.
+    if (cut.length > 0) void this.debts.flush();
+    return !cut.includes(r);
+  }
+
+
+  /**
+   * Whether the key owes more than it may: RELAY_UNPAID_WINDOW_BYTES, plus a
+   * payment step for each of its circuits that may still be paying (open, or
+   * closed lately, not for debt, and awaiting its final payment); see constants.ts.
+   */
+  overWindow(debtor: string): boolean {
+    const debt = this.debts.of(debtor);
+    if (debt <= WINDOW) return false; // the common case, without walking the circuits
+    const now = this.o.now();
+    const paying = new Set<Relayed>();
+    for (const r of this.host.open()) if (r.debtor === debtor) paying.add(r);
+    for (const r of this.host.closing()) if (r.debtor === debtor && r.excusedUntil > now) paying.add(r);
+    return debt - this.inFlight(debtor) > WINDOW + STEP * BigInt(paying.size);
+  }
+
+  /**
+   * Tokens `debtor` announced on its links (for circuit `r` only, if given)
+   * whose proposals are on their way: counted as paid for PAYOUT_IN_FLIGHT_MS,
+   * up to MAX_IN_FLIGHT_CREDIT_BYTES. A key that let one lapse gets none.
+   */
+  private inFlight(debtor: string, r?: Relayed): bigint {
+    if (this.lapsed.has(debtor)) return 0n;
+    const now = this.o.now();
+    let sum = 0n;
+    for (const a of this.announced.get(debtor) ?? []) {
+      if (a.forward === undefined || (r !== undefined && a.forward !== r)) continue;
+      if (now - a.at > PAYOUT_IN_FLIGHT_MS) {
+        if (this.lapsed.size >= MAX_RELAY_DEBTORS) this.lapsed.delete(this.lapsed.values().next().value!);
+        this.lapsed.add(debtor);
+        return 0n;
+      }
+      sum += a.amount;
+    }
+    return sum < BigInt(MAX_IN_FLIGHT_CREDIT_BYTES) ? sum : BigInt(MAX_IN_FLIGHT_CREDIT_BYTES);
+  }
+
+  /** What the neighbour with this key owes us for relaying, over all its circuits (diagnostics, tests). */
+  owedBy(key: Uint8Array): bigint {
+    return this.debts.of(toHex(key));
+  }
+
+  /** Writes what neighbours owe to storage now (before the tab goes). */
+  flush(): Promise<void> {
+    return this.debts.flush();
+  }
+
+  /**
+   * The ledger asks whether to countersign a payout of `amount` from the
+   * neighbour with this key: yes if that neighbour announced it for a circuit
+   * it runs through us. The payment is credited to that circuit.
+   */
+  async acceptPayout(fromKey: Uint8Array, amount: bigint): Promise<boolean> {
+    const key = toHex(fromKey);
+    // The announcement travels on the circuit link, the proposal on a ledger stream: it may come second.
+    if (!this.announced.get(key)?.some((a) => a.amount === amount)) await this.announcement(key, amount);
+    const list = this.announced.get(key);
+    const i = list?.findIndex((a) => a.amount === amount) ?? -1;
+    if (list === undefined || i < 0) return false;
+    const [entry] = list.splice(i, 1) as [Announced];
+    entry.credit(amount, entry.bytesAt);
+    return true;
+  }
+
+  /** A neighbour (key, hex) announced a payout of `amount` for `target`: count it as in flight, and wake its proposal. */
+  announce(key: string, target: Omit<Announced, 'amount' | 'at' | 'bytesAt'>, amount: bigint): void {
+    const list = this.announced.get(key) ?? [];
+    if (list.length >= MAX_PENDING_PAYOUTS) list.shift();
+    list.push({ ...target, amount: amount, at: this.o.now(), bytesAt: target.forward?.bytes ?? 0 });
+    this.announced.set(key, list);
+    for (const w of [...this.announceWaiters]) if (w.key === key && w.amount === amount) w.wake();
+  }
+
+  /** How a payment announced for relayed circuit `r` is credited: from its originator's side (`forward`) or passed back. */
+  targetOf(r: Relayed, forward: boolean): Omit<Announced, 'amount' | 'at' | 'bytesAt'> {
+    return {
+      ...(forward ? { forward: r } : {}),
+      live: () => r.open || [...this.host.closing()].includes(r),
+      credit: (amount, bytesAt) => {
+        if (forward) {
+          r.paidIn += amount;
+          if (bytesAt > r.covered) r.covered = bytesAt;
+          this.debts.add(r.debtor, -amount);
+        } else r.backIn += amount;
+        this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
+        void (forward ? this.passOn(r) : this.passBack(r));
+      },
+    };
+  }
+
+  /** `r` closed: pass on what it was paid, and after a while what we owe its next hop (see passOn). */
+  closed(r: Relayed): void {
+    void this.passOn(r);
+    if (r.next !== undefined && this.o.pay !== undefined) {
+      setTimeout(() => {
+        r.liable = true;
+        void this.passOn(r);
+      }, this.o.liableAfterMs ?? RELAY_LIABLE_AFTER_MS);
+    }
+  }
+
+  /** Forgets announcements nothing can be paid for any more; call periodically. */
+  sweep(): void {
+    for (const [k, list] of this.announced) {
+      const live = list.filter((a) => a.live());
+      if (live.length === 0) this.announced.delete(k);
+      else this.announced.set(k, live);
+    }
+  }
+
+  /** Resolves when `key` announces a payout of `amount`, or after PAYOUT_ANNOUNCE_WAIT_MS. */
+  private announcement(key: string, amount: bigint): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = {
+        key,
+        amount,
+        wake: () => {
+          clearTimeout(timer);
+          this.announceWaiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.wake, PAYOUT_ANNOUNCE_WAIT_MS);
+      this.announceWaiters.add(waiter);
+    });
+  }
+
+  /**
+   * Pays the next hop what the previous one paid beyond our own share (one
+   * token per byte we carried): the originator pays for its whole path at
+   * the first hop and each relay passes the rest on. At a rendezvous point
+   * the rest goes to the spliced circuit, back toward the other end. The
+   * aggregation is the originator's: it pays in jittered steps.
+   *
+   * Debt is hop by hop: the next hop holds us to what we handed it, whoever
+   * built the circuit. So a while after a circuit we extended closed (its
+   * final payment had its time), we pay the next hop at least one token per
+   * byte we carried on it, from our own tokens if the previous hop paid too
+   * little: what a non-paying originator costs stays with its first hop
+   * (bounded by that key's window) and never marks an honest relay down the
+   * path as a debtor.
+   */
+  passOn(r: Relayed): Promise<void> {
+    const owed = (): bigint => {
+      // Our share is what the payments cover of our bytes, not what we carried since: that is paid with the next step.
+      const rest = r.paidIn - r.paidOut - BigInt(Math.min(r.bytes, r.covered));
+      const liable = r.liable && r.next !== undefined ? BigInt(r.bytes) - r.paidOut : 0n;
+      return rest > liable ? rest : liable;
+    };
+    return this.passPayment(r, r.forwardFlow, r.next ?? r.spliced?.prev, owed, (a) => {
+      r.paidOut += a;
+      // It was the next hop's, not ours: it no longer pays off the previous hop's debt.
+      this.debts.add(r.debtor, a);
+    });
+  }
+
+  /** Passes a payment from the far side on toward the originator, whole. */
+  private passBack(r: Relayed): Promise<void> {
+    return this.passPayment(r, r.backFlow, r.prev, () => r.backIn - r.backOut, (a) => (r.backOut += a));
+  }
+
+  /**
+   * Pays `hop` what is owed on one of a circuit's payment flows, after a
+   * random pause so the payment in and the payment out are not matched by
+   * their timing alone. Up to PAYMENTS_IN_FLIGHT payments per flow are under
+   * way at once (a payment arriving while one is passed on goes on at once,
+   * not after it); then again for what arrived meanwhile. One not
+   * countersigned stays owed and goes with the next.
+   */
+  private async passPayment(r: Relayed, flow: PaymentFlow, hop: Hop | undefined, owed: () => bigint, paidOut: (amount: bigint) => void): Promise<void> {
+    const pay = this.o.pay;
+    if (pay === undefined || hop === undefined || flow.payments >= PAYMENTS_IN_FLIGHT || owed() - flow.inFlight <= 0n) return;
+    flow.payments++;
+    let amount = 0n;
+    let ok = false;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, (this.o.random(1)[0]! / 256) * (this.o.passOnDelayMaxMs ?? PASS_ON_DELAY_MAX_MS)));
+      const due = owed() - flow.inFlight;
+      if (due <= 0n || this.o.seams?.beforePay?.(hop.link.remoteKey, due) === false) return;
+      amount = due;
+      flow.inFlight += amount;
+      await this.host.sendFrame(hop, { type: 'payout', circuitId: hop.circuitId, amount });
+      await pay(hop.link.remoteKey, amount);
+      paidOut(amount);
+      this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'out' });
+      ok = true;
+    } catch {
+      // Not countersigned: it stays owed, and is tried again shortly.
+    } finally {
+      flow.payments--;
+      flow.inFlight -= amount;
+    }
+    if (ok) {
+      flow.failures = 0;
+      await this.passPayment(r, flow, hop, owed, paidOut);
+    } else if (amount > 0n && flow.failures < PAYMENT_RETRIES) {
+      setTimeout(() => void this.passPayment(r, flow, hop, owed, paidOut), PAYMENT_RETRY_MS * ++flow.failures);
+    }
+  }
+}
