@@ -188,16 +188,15 @@ export class CircuitNode {
     const decision = await this.admission.decide(link.remoteKey, () => !this.byPrev.has(s));
     if (decision === 'taken') return;
     if (!decision.admit) return refuse(decision.reason);
+    // The place it was given counts until the circuit is in the table or the handshake failed.
     let answer: ReturnType<typeof serverRespond>;
+    let forward: LayerCipher, backward: LayerCipher;
     try {
       answer = serverRespond(this.o.staticKey, X, this.o.random);
+      [forward, backward] = await layersOf(this.o.subtle, answer.keys);
     } catch (err) {
       if (err instanceof HandshakeError) return refuse('protocol');
       throw err;
-    }
-    let forward: LayerCipher, backward: LayerCipher;
-    try {
-      [forward, backward] = await layersOf(this.o.subtle, answer.keys);
     } finally {
       decision.settled();
     }

@@ -88,11 +88,14 @@ export function timeFault(d: DescriptorBody, now: number): 'expired' | 'not-yet-
  * impostor signs as many as it likes); the infohash protects the content, the
  * signature only that no one can use another key's introduction points.
  */
-export function rankDescriptors(answers: readonly Uint8Array[], lookup: Uint8Array, now: number, verify: Verify, preferred?: Uint8Array): HiddenDescriptor[] {
+export function rankDescriptors(answers: readonly Uint8Array[], lookup: Uint8Array, now: number, verify: Verify, preferred?: Uint8Array, onDiscard?: (c: Extract<DescriptorCheck, { ok: false }>) => void): HiddenDescriptor[] {
   const byKey = new Map<string, HiddenDescriptor>();
   for (const bytes of answers) {
     const c = checkDescriptor(bytes, lookup, now, verify);
-    if (!c.ok) continue;
+    if (!c.ok) {
+      onDiscard?.(c);
+      continue;
+    }
     const key = toHex(c.descriptor.serviceKey);
     const known = byKey.get(key);
     if (known === undefined || c.descriptor.issuedAt > known.issuedAt) byKey.set(key, c.descriptor);

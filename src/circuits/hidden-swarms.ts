@@ -18,7 +18,7 @@ import type { CircuitService } from './circuit-service.ts';
 import { connectionOver, type CircuitConnection } from './circuit-connection.ts';
 import { CircuitError } from './errors.ts';
 import type { HiddenDescriptor } from './descriptor-wire.ts';
-import { checkDescriptor, rankDescriptors, type DescriptorCheck } from './descriptors.ts';
+import { rankDescriptors, type DescriptorCheck } from './descriptors.ts';
 import { connectHiddenService, emptyIntroductionStats, lookupKeyOf, publishHiddenService } from './hidden-service.ts';
 import { IdbServiceKeyStore } from './idb-service-keys.ts';
 import { GuardSet } from './guards.ts';
@@ -190,13 +190,8 @@ export class HiddenSwarms {
   async lookup(infoHash: string): Promise<HiddenDescriptor[]> {
     const lookup = lookupKeyOf(fromHex(infoHash));
     const answers = await this.router.lookup(lookup);
-    const now = Date.now();
-    // Counted here, ranked below (which checks again: at most MAX_LOOKUP_ANSWERS signatures twice).
-    for (const bytes of answers) {
-      const c = checkDescriptor(bytes, lookup, now, verifyEd25519);
-      if (!c.ok) this.discarded.set(c.reason, (this.discarded.get(c.reason) ?? 0) + 1);
-    }
-    return rankDescriptors(answers, lookup, now, verifyEd25519, this.workedBefore.get(infoHash));
+    const discard = (c: { reason: DiscardReason }): void => void this.discarded.set(c.reason, (this.discarded.get(c.reason) ?? 0) + 1);
+    return rankDescriptors(answers, lookup, Date.now(), verifyEd25519, this.workedBefore.get(infoHash), discard);
   }
 
   /** Lookup answers not used so far, by why (forged ones, for another swarm, out of date). */

@@ -54,13 +54,16 @@ export class RelayAdmission {
     // From here until `settled`, nothing awaits.
     if (!free()) return 'taken';
     const relayed = this.host.relayed();
-    if (!this.makeRoom(neighbour, relayed)) return { admit: false, reason: 'limit' };
-    const holders = relayed.filter(({ r }) => r.open).map(({ r }) => ({ id: r.id, newcomer: r.newcomer, balance: r.balance }));
+    const room = this.room(neighbour, relayed);
+    if (room === 'none') return { admit: false, reason: 'limit' };
+    // Judged as if the idle circuit were gone; it goes only if the create is admitted (a refused one evicts nothing).
+    const holders = relayed.filter(({ r }) => r !== room).map(({ r }) => ({ id: r.id, newcomer: r.newcomer, balance: r.balance }));
     const decision = admit(facts, holders, ADMISSION, () => this.o.random(1)[0]! / 256);
     if (!decision.admit) return decision;
+    if (room !== 'free') this.host.evict(room);
     if (decision.evict !== undefined) {
       const evicted = relayed.find(({ r }) => r.id === decision.evict);
-      if (evicted !== undefined) this.host.evict(evicted.r);
+      if (evicted !== undefined && evicted.r !== room) this.host.evict(evicted.r);
     }
     this.settingUp.set(neighbour, (this.settingUp.get(neighbour) ?? 0) + 1);
     let done = false;
@@ -75,19 +78,17 @@ export class RelayAdmission {
   }
 
   /**
-   * Whether one more circuit from `neighbour` fits, taking the place of an idle
-   * circuit if that is what it needs. A table full of busy circuits is left to
-   * admission (it may evict a newcomer).
+   * Whether one more circuit from `neighbour` fits: 'free', or the idle circuit
+   * whose place it would take, or 'none'. A table full of busy circuits is left
+   * to admission (it may evict a newcomer), so that is 'free' here.
    */
-  private makeRoom(neighbour: string, relayed: { r: Relayed; exempt: boolean }[]): boolean {
+  private room(neighbour: string, relayed: { r: Relayed; exempt: boolean }[]): 'free' | 'none' | Relayed {
     const places = relayed.map(({ r, exempt }) => ({ r, neighbour: r.debtor, busyAt: r.busyAt, exempt }));
     const setting = [...this.settingUp].flatMap(([n, count]) => Array.from({ length: count }, () => ({ neighbour: n })));
     const full = tableRoom([...places, ...setting], neighbour, { total: MAX_RELAYED_CIRCUITS, perNeighbour: MAX_CIRCUITS_PER_NEIGHBOUR });
-    if (full === undefined) return true;
+    if (full === undefined) return 'free';
     const idle = idlePlace(places, this.o.now(), IDLE_PLACE_MS, full === 'neighbour-full' ? neighbour : undefined);
-    if (idle === undefined) return full === 'table-full';
-    // Its place is free at once (the relay forgets it before it awaits anything).
-    this.host.evict(idle.r);
-    return true;
+    if (idle === undefined) return full === 'table-full' ? 'free' : 'none';
+    return idle.r;
   }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { toHex } from '../codec/bytes.ts';
 import { encodeFrame } from './cell-wire.ts';
 import { IDLE_PLACE_MS, KEEPALIVE_MS, MAX_CIRCUITS_PER_NEIGHBOUR, MAX_RENDEZVOUS_PER_NEIGHBOUR, RENDEZVOUS_WAIT_MS } from './constants.ts';
 import { clientStart } from './handshake.ts';
@@ -74,6 +76,18 @@ describe('a relay\'s tables against one greedy neighbour', () => {
     await expect(honest!.node.build([relay!.key])).resolves.toBeDefined();
   });
 
+  it('a neighbour whose creates fail their handshake keeps no place: its share is whole for its next circuits', async () => {
+    const { net, peers } = mesh(2);
+    const [neighbour, relay] = peers;
+    const link = net.parallelLink(neighbour!.key, relay!.key);
+    // A key of small order: the relay admits the create, then the handshake fails.
+    for (let id = 1; id <= MAX_CIRCUITS_PER_NEIGHBOUR; id++) await link.send(encodeFrame({ type: 'create', circuitId: id, X: new Uint8Array(32) }));
+    await link.drained();
+    expect(link.peer.sent.filter((f) => f[0] === 4)).toHaveLength(MAX_CIRCUITS_PER_NEIGHBOUR);
+    for (let i = 0; i < MAX_CIRCUITS_PER_NEIGHBOUR; i++) await neighbour!.node.build([relay!.key]);
+    expect(relay!.node.relayedCount).toBe(MAX_CIRCUITS_PER_NEIGHBOUR);
+  });
+
   it('an idle circuit kept alive only by keepalives gives its place to a new one; a busy one keeps it', async () => {
     const { net, peers, advance } = mesh(2);
     const [neighbour, relay] = peers;
@@ -88,6 +102,21 @@ describe('a relay\'s tables against one greedy neighbour', () => {
     expect(relay!.node.relayedCount).toBe(MAX_CIRCUITS_PER_NEIGHBOUR);
     await until(() => built.filter((c) => c.state === 'broken').length === 1, 'one idle circuit gave its place up');
     expect(built[0]!.state).toBe('ready');
+  });
+
+  it('a create that is refused takes no idle circuit\'s place: a proven fraudster evicts nobody from a full table', async () => {
+    const fraudster = publicKeyFromSeed(new Uint8Array(32).fill(7));
+    const { net, peers, advance } = mesh(7, { fraudsters: new Set([toHex(fraudster)]) });
+    const relay = peers[4]!;
+    const built: OriginCircuit[] = [];
+    for (const filler of peers.slice(0, 4)) for (let i = 0; i < MAX_CIRCUITS_PER_NEIGHBOUR; i++) built.push(await filler.node.build([relay.key]));
+    await pass(IDLE_PLACE_MS, [...peers.slice(0, 5)], advance, net);
+    expect(relay.node.relayedCount).toBe(4 * MAX_CIRCUITS_PER_NEIGHBOUR);
+    await expect(peers[6]!.node.build([relay.key])).rejects.toThrow(/refused/);
+    expect(built.filter((c) => c.state !== 'ready')).toEqual([]);
+    // An honest newcomer does take an idle place.
+    await expect(peers[5]!.node.build([relay.key])).resolves.toBeDefined();
+    await until(() => built.filter((c) => c.state === 'broken').length === 1, 'one idle circuit gave its place up');
   });
 
   it('a rendezvous table filled by one neighbour still serves another, and the greedy one is told it is full', async () => {
