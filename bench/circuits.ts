@@ -7,6 +7,7 @@ import type { Page } from '@playwright/test';
 import { median, MiB, type BenchEnv, type Figure } from './env.ts';
 import { circuits, hooksReady } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
+import { flowFigures } from './circuit-flow.ts';
 
 const BYTES = 32 * MiB;
 const RUNS = 3;
@@ -150,6 +151,8 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
       unit: 'ms',
       note: `${tasks.length} tasks over 50 ms, ${Math.round(tasks.reduce((a, b) => a + b, 0))} ms in total`,
     });
+    // End-to-end flow control, before and after, on the same tabs.
+    figures.push(...(await flowFigures(chain)));
     return { figures, direct: d };
   } finally {
     for (const p of peers) await p.close();

@@ -57,7 +57,12 @@ export async function startClient(relay: Multiaddr, reachable: boolean): Promise
   }
 }
 
-export const hasReservation = (node: Libp2p): boolean => node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit'));
+/**
+ * A circuit address, and a connection still open to carry it: a client keeps its circuit
+ * address for a while after the relay closed the connection under it.
+ */
+export const hasReservation = (node: Libp2p): boolean =>
+  node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit')) && node.getConnections().some((c) => c.status === 'open' && c.limits === undefined);
 
 export function trackerSocket(httpUrl: string): Promise<WebSocket> {
   const ws = new WebSocket(httpUrl.replace(/^http/, 'ws'));

@@ -10,15 +10,19 @@
  * Knobs: RELAY_LOAD_PEERS (200), RELAY_LOAD_SUBSCRIBERS (20), RELAY_LOAD_STEADY_MS (20000),
  * RELAY_LOAD_ATTACK_MS (20000), RELAY_LOAD_VERBOSE (progress and the relay's stderr),
  * RELAY_LOAD_RELAY_LOG (a file the relay's output is appended to), RELAY_LOAD_NODE_FLAGS
- * (the relay's V8 flags instead of RELAY_NODE_FLAGS, space-separated; 'none' for node's defaults).
+ * (the relay's V8 flags instead of RELAY_NODE_FLAGS, space-separated; 'none' for node's defaults),
+ * RELAY_LOAD_CLIENT_NICE (10) and RELAY_LOAD_CLIENT_CPUS ('all'): where the clients run (see CLIENT_NICE).
+ * Besides RSS and /health, each phase reports the relay's event-loop delay measured inside it,
+ * its CPU and the clients', and how long its main thread waited for a CPU: on a shared machine
+ * a slow /health is often the relay waiting its turn, not the relay working.
  * Everything is on 127.0.0.1, which the relay takes for a local proxy: its
  * per-IP limits do not apply here (relay/*.test.ts cover them); per-peer and
  * per-socket limits do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, setPriority, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
@@ -55,15 +59,22 @@ const DISCOVERY_INTERVAL_MS = 5_000;
 const ANNOUNCE_INTERVAL_MS = 30_000;
 /** Honest clients share this many swarms, so the tracker has peers to hand out. */
 const SWARMS = 20;
+/**
+ * The clients share this machine with the relay (2 cores here), which a real relay
+ * does not: this process (every honest client) and the attacker it starts run at
+ * this nice level, the relay and the sampler at the default 0, so the figures are
+ * the relay's own work rather than its wait for a CPU the clients hold. 0 to compare.
+ */
+const CLIENT_NICE = Number(process.env.RELAY_LOAD_CLIENT_NICE ?? 10);
+/** CPUs the clients are pinned to (taskset -c list), or 'all'. */
+const CLIENT_CPUS = process.env.RELAY_LOAD_CLIENT_CPUS ?? 'all';
 /** The relay's health sampling period. */
 const SAMPLE_MS = 250;
 
 type Phase = 'ramp' | 'steady' | 'attack';
 
-interface Sample {
+interface Sample extends Reading {
   phase: Phase;
-  rssMiB: number;
-  healthMs: number;
 }
 
 interface RelayChild {
@@ -81,17 +92,14 @@ async function spawnRelay(): Promise<RelayChild> {
   const flags = process.env.RELAY_LOAD_NODE_FLAGS;
   // RELAY_LOAD_NODE_FLAGS replaces the relay's V8 flags ('none': node's defaults), to compare them.
   const nodeArgs = flags === undefined ? args : [...(flags === 'none' ? [] : flags.split(' ')), ...args.slice(RELAY_NODE_FLAGS.length)];
-  const child: ChildProcess = spawn(process.execPath, nodeArgs, { cwd: RELAY_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The relay's stdout (a line per connection) goes straight to a file or nowhere: node writes to a
+  // pipe synchronously, so a pipe read by this busy, lower-priority process would stall the relay.
+  const relayLog = process.env.RELAY_LOAD_RELAY_LOG;
+  const out = relayLog === undefined ? 'ignore' : openSync(relayLog, 'a');
+  const child: ChildProcess = spawn(process.execPath, nodeArgs, { cwd: RELAY_ROOT, stdio: ['ignore', out, 'pipe'] });
+  if (typeof out === 'number') closeSync(out);
   let errors = '';
   if (process.env.RELAY_LOAD_VERBOSE) child.stderr?.pipe(process.stderr);
-  const relayLog = process.env.RELAY_LOAD_RELAY_LOG;
-  if (relayLog !== undefined) {
-    const file = createWriteStream(relayLog, { flags: 'a' });
-    child.stdout?.pipe(file);
-    child.stderr?.pipe(file);
-  } else {
-    child.stdout?.resume(); // one line per connection: read and drop
-  }
   child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const health = async (): Promise<{ peerId: string } | undefined> => (await fetch(`${httpUrl}/health`)).json() as Promise<{ peerId: string }>;
@@ -110,24 +118,60 @@ async function spawnRelay(): Promise<RelayChild> {
   };
 }
 
-/** A child process that prints `rssKiB healthMs` every SAMPLE_MS, so this process's load does not skew the timing. */
-function startSampler(pid: number, healthUrl: string, onSample: (rssKiB: number, healthMs: number) => void): { stop(): void } {
+/** One sampler reading: the relay's RSS and /health time, and CPU counters (clock ticks) to tell the relay's load from the machine's. */
+interface Reading {
+  rssKiB: number;
+  healthMs: number;
+  /** The relay's own event-loop delay, p99 and max over its last window, as /health reports it. */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  /** The relay's JS heap (committed) and its buffers outside the heap, MiB, as /health reports them. */
+  heapMiB: number;
+  externalMiB: number;
+  relayTicks: number;
+  benchTicks: number;
+  machineBusyTicks: number;
+  machineTicks: number;
+  /** ns the relay's main thread was ready to run but waited for a CPU (/proc schedstat): the machine's share of its delay. */
+  relayWaitNs: number;
+}
+
+/** A child process that prints a Reading every SAMPLE_MS, so this process's load does not skew the timing. */
+function startSampler(pid: number, healthUrl: string, onSample: (r: Reading) => void): { stop(): void } {
   const script = `
     import { readFileSync } from 'node:fs';
     const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync('/proc/${pid}/status', 'utf8'))[1]);
+    // utime + stime of a process; busy and total ticks of the machine.
+    const ticks = (p) => { const f = readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+    const machine = () => { const f = readFileSync('/proc/stat', 'utf8').split('\\n')[0].trim().split(/\\s+/).slice(1).map(Number); const total = f.reduce((a, b) => a + b, 0); return [total - f[3] - f[4], total]; };
     for (;;) {
       const t = performance.now();
-      let ms;
-      try { await (await fetch(${JSON.stringify(healthUrl)}, { signal: AbortSignal.timeout(10000) })).json(); ms = performance.now() - t; } catch { ms = 10000; }
-      console.log(rss() + ' ' + ms.toFixed(2));
+      let ms; let h = {};
+      try { h = await (await fetch(${JSON.stringify(healthUrl)}, { signal: AbortSignal.timeout(10000) })).json(); ms = performance.now() - t; } catch { ms = 10000; }
+      const loop = h.eventLoopDelay ?? { p99Ms: -1, maxMs: -1 };
+      const mem = h.memoryMiB ?? { heapTotal: -1, external: -1 };
+      const [busy, total] = machine();
+      const wait = Number(readFileSync('/proc/${pid}/task/${pid}/schedstat', 'utf8').split(' ')[1]);
+      console.log([rss(), ms.toFixed(2), loop.p99Ms, loop.maxMs, mem.heapTotal, mem.external, ticks(${pid}), ticks(${process.pid}), busy, total, wait].join(' '));
       await new Promise((r) => setTimeout(r, ${SAMPLE_MS}));
     }`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    const [rss, ms] = line.split(' ').map(Number);
-    if (rss !== undefined && ms !== undefined) onSample(rss, ms);
+    const v = line.split(' ').map(Number);
+    if (v.length === 11 && v.every(Number.isFinite)) {
+      const [rssKiB, healthMs, loopP99Ms, loopMaxMs, heapMiB, externalMiB, relayTicks, benchTicks, machineBusyTicks, machineTicks, relayWaitNs] = v as [number, number, number, number, number, number, number, number, number, number, number];
+      onSample({ rssKiB, healthMs, loopP99Ms, loopMaxMs, heapMiB, externalMiB, relayTicks, benchTicks, machineBusyTicks, machineTicks, relayWaitNs });
+    }
   });
   return { stop: () => child.kill('SIGTERM') };
+}
+
+/** Lowers this process's priority (and its children's to come) after the relay and sampler started; says what it did. */
+function yieldToRelay(): string {
+  // Linux nice is per thread: each of this process's threads, and what it spawns later, inherits it.
+  for (const tid of readdirSync('/proc/self/task')) setPriority(Number(tid), CLIENT_NICE);
+  if (CLIENT_CPUS !== 'all') spawnSync('taskset', ['-a', '-p', '-c', CLIENT_CPUS, String(process.pid)], { stdio: 'ignore' });
+  return `bench clients and attacker at nice ${CLIENT_NICE}${CLIENT_CPUS === 'all' ? '' : ` on CPU ${CLIENT_CPUS}`}, relay and sampler at nice 0 on any CPU`;
 }
 
 /** A tab-like client: reserved on the relay, in discovery, in one tracker swarm. */
@@ -186,7 +230,8 @@ async function newcomerMs(relay: RelayChild, target: Client): Promise<number | u
     await reply;
     ws.terminate();
     return performance.now() - start;
-  } catch {
+  } catch (err) {
+    if (process.env.RELAY_LOAD_VERBOSE) console.log('  newcomer failed:', (err as Error).message);
     return undefined;
   } finally {
     await node.stop();
@@ -227,7 +272,8 @@ export async function benchRelayLoad(): Promise<Figure[]> {
   const relay = await spawnRelay();
   const samples: Sample[] = [];
   let phase: Phase = 'ramp';
-  const sampler = startSampler(relay.pid, `${relay.httpUrl}/health`, (rssKiB, healthMs) => samples.push({ phase, rssMiB: rssKiB / 1024, healthMs }));
+  const sampler = startSampler(relay.pid, `${relay.httpUrl}/health`, (r) => samples.push({ phase, ...r }));
+  const placement = yieldToRelay();
   const clients: Honest[] = [];
   const figures: Figure[] = [];
   const fig = (name: string, value: number, unit: string, note?: string): void => {
@@ -242,7 +288,7 @@ export async function benchRelayLoad(): Promise<Figure[]> {
       if (process.env.RELAY_LOAD_VERBOSE) console.log(`  ${clients.length} clients`);
       await second;
     }
-    fig(`${PEERS} peers connected, reserved, publishing discovery, announced in`, (performance.now() - rampStart) / 1000, 's', `${RAMP_PER_SECOND} started a second; ${turnedAway} connection attempts turned away and retried; ${Math.min(SUBSCRIBERS, PEERS)} subscribed to discovery, so the relay sends ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * Math.min(SUBSCRIBERS, PEERS)).toFixed(0)} messages/s (all subscribed: ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * (PEERS - 1)).toFixed(0)})`);
+    fig(`${PEERS} peers connected, reserved, publishing discovery, announced in`, (performance.now() - rampStart) / 1000, 's', `${placement}; ${RAMP_PER_SECOND} started a second at most; ${turnedAway} connection attempts turned away and retried; ${Math.min(SUBSCRIBERS, PEERS)} subscribed to discovery, so the relay sends ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * Math.min(SUBSCRIBERS, PEERS)).toFixed(0)} messages/s (all subscribed: ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * (PEERS - 1)).toFixed(0)})`);
 
     phase = 'steady';
     await new Promise((r) => setTimeout(r, STEADY_MS));
@@ -283,9 +329,17 @@ export async function benchRelayLoad(): Promise<Figure[]> {
   }
   for (const p of ['ramp', 'steady', 'attack'] as const) {
     const s = samples.filter((x) => x.phase === p);
+    if (s.length < 2) continue;
     const ms = s.map((x) => x.healthMs);
-    fig(`relay RSS, ${p} (max)`, Math.max(...s.map((x) => x.rssMiB)), 'MiB', `${s.length} samples`);
-    fig(`/health latency, ${p}`, percentile(ms, 50), 'ms', `p95 ${percentile(ms, 95).toFixed(1)}, p99 ${percentile(ms, 99).toFixed(1)}, max ${Math.max(...ms).toFixed(1)} ms`);
+    const loop = s.map((x) => x.loopP99Ms);
+    const [first, last] = [s[0]!, s[s.length - 1]!];
+    const cores = (ticks: number): string => (ticks / (last.machineTicks - first.machineTicks) * cpus().length).toFixed(2);
+    const top = s.reduce((a, b) => (b.rssKiB > a.rssKiB ? b : a));
+    fig(`relay RSS, ${p} (max)`, top.rssKiB / 1024, 'MiB', `target < 200 MiB; then ${top.heapMiB} MiB JS heap, ${top.externalMiB} MiB buffers; ${s.length} samples`);
+    fig(`/health latency, ${p} (p95)`, percentile(ms, 95), 'ms', `target < 100 ms; p50 ${percentile(ms, 50).toFixed(1)}, p99 ${percentile(ms, 99).toFixed(1)}, max ${Math.max(...ms).toFixed(1)} ms`);
+    fig(`relay event-loop delay, ${p} (p95 of 5 s p99s)`, percentile(loop, 95), 'ms', `its own work, measured inside; max ${Math.max(...s.map((x) => x.loopMaxMs)).toFixed(0)} ms`);
+    const waited = (last.relayWaitNs - first.relayWaitNs) / 1e6 / ((last.machineTicks - first.machineTicks) / cpus().length / 100);
+    fig(`CPU, ${p}: relay`, Number(cores(last.relayTicks - first.relayTicks)), 'cores', `bench clients ${cores(last.benchTicks - first.benchTicks)}, whole machine ${cores(last.machineBusyTicks - first.machineBusyTicks)} of ${cpus().length}; the relay's main thread waited for a CPU ${waited.toFixed(0)} ms a second`);
   }
   return figures;
 }

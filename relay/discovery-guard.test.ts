@@ -56,6 +56,8 @@ async function tab(relay: Relay): Promise<Tab> {
   node.services.pubsub.subscribe(DISCOVERY_TOPIC);
   await node.dial(relay.node.getMultiaddrs()[0]!);
   await until(() => relay.node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).some((p) => p.equals(node.peerId)), 'the relay to see the subscription');
+  // floodsub publishes only to peers it knows subscribe: until the relay's subscription arrives, nothing goes out.
+  await until(() => node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).some((p) => p.equals(relay.node.peerId)), "the tab to see the relay's subscription");
   return { node, received };
 }
 

@@ -22,13 +22,16 @@ export const RELAY_BUNDLE = 'dist-relay/main.mjs';
  * defaults a relay of 450 peers had 270 MiB of heap for some 70 MiB live: V8
  * lets the heap grow up to 4x its live size before a full collection; with
  * these, 650 peers held 80-100 MiB of heap for the same live size per peer.
- * - a 4 MiB semi-space: the young generation otherwise grows to 3 x 16 MiB
- *   under the relay's steady allocation (frames, pings), resident for nothing;
+ * - a 2 MiB semi-space, fixed: the young generation otherwise grows to 3 x 16 MiB
+ *   under the relay's steady allocation (frames, pings), resident for nothing, while
+ *   --optimize-for-size alone keeps it at its 1 MiB minimum, where a scavenge ran every
+ *   15 ms with 650 peers and promoted what lives a few tens of ms (a ping, a batch)
+ *   into the old generation, a full collection every 2 s (BENCH=relay-load, --trace-gc);
  * - --optimize-for-size: a smaller growing factor and smaller code;
  * - a heap let grow 30 % past its live size before the next full collection
  *   (a factor, not a cap: more peers mean more heap, never an out-of-memory stop).
  */
-export const RELAY_NODE_FLAGS = ['--max-semi-space-size=4', '--optimize-for-size', '--heap-growing-percent=30'];
+export const RELAY_NODE_FLAGS = ['--min-semi-space-size=2', '--max-semi-space-size=2', '--optimize-for-size', '--heap-growing-percent=30'];
 
 /** node's arguments to run the compiled relay with `args` (cwd: RELAY_ROOT). */
 export function relayNodeArgs(args = []) {

@@ -133,9 +133,22 @@ export const CONNECTION_SIZING = {
   /**
    * How often the relay pings each connection to find dead ones (libp2p's default 10 s).
    * Browsers ping the relay every 5 s themselves; the relay's pings only free what a
-   * vanished peer held, and each is a new stream on every connection at once.
+   * vanished peer held, and each is a new stream (spread over the interval: connection-sweep.ts).
    */
   pingIntervalMs: 30_000,
+  /** The relay's pings go out in slices this often, not all at once (connection-sweep.ts). */
+  pingTickMs: 1_000,
+  /**
+   * A ping unanswered this long closes its connection. Generous: a live browser tab may be
+   * busy or throttled in the background; a vanished peer is freed within interval + timeout.
+   */
+  pingTimeoutMs: 20_000,
+  /**
+   * How long a peer's own ping exchange may take (libp2p's default 10 s). Its stream stays in
+   * memory until then even once closed (the timeout signal holds it), two per connection at
+   * the app's 5 s ping; a browser gives up on a ping after 5 s itself.
+   */
+  inboundPingTimeoutMs: 5_000,
 } as const;
 
 /**

@@ -188,10 +188,13 @@ describe('relay HTTP endpoint', () => {
       discoveryPeers: 0,
       tracker: { torrents: 0 },
       refused: noRefusals(),
+      eventLoopDelay: { p50Ms: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number) },
+      memoryMiB: { rss: expect.any(Number), heapUsed: expect.any(Number), heapTotal: expect.any(Number), external: expect.any(Number) },
       listen: [`/ip4/127.0.0.1/tcp/${p2pPort()}/ws/p2p/${peerId}`],
     });
     expect(body.uptimeSeconds).toBeGreaterThanOrEqual(0);
-    expect(body).toEqual({ ...relay.health(), uptimeSeconds: body.uptimeSeconds });
+    expect(body.memoryMiB.rss).toBeGreaterThan(body.memoryMiB.heapUsed);
+    expect(body).toEqual({ ...relay.health(), uptimeSeconds: body.uptimeSeconds, memoryMiB: body.memoryMiB });
   });
 
   it('ignores a query string on /health', async () => {

@@ -16,7 +16,8 @@ import { ping } from '@libp2p/ping';
 import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 import { multiaddr } from '@multiformats/multiaddr';
-import { Server as TrackerServer } from 'bittorrent-tracker';
+// The server alone: the package's index also loads its client, and with it a WebRTC stack (node-datachannel), 10 MB the relay never uses.
+import TrackerServer from 'bittorrent-tracker/server';
 import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface';
 import type { WebSocket } from 'ws';
 import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
@@ -27,6 +28,8 @@ import { batchPubsubSends } from './pubsub-batching.ts';
 import { libp2pGuard } from './libp2p-guard.ts';
 import { trackerGuard } from './tracker-guard.ts';
 import { guardDiscovery } from './discovery-guard.ts';
+import { watchLoopDelay, type LoopDelay } from './loop-delay.ts';
+import { pingConnection, sweepConnections } from './connection-sweep.ts';
 
 export type Log = (message: string) => void;
 
@@ -49,6 +52,10 @@ export interface RelayHealth {
   tracker: { torrents: number };
   /** What the per-client limits (limits.ts) have refused since start. */
   refused: Refusals;
+  /** How long the event loop kept work waiting over the last few seconds (loop-delay.ts). */
+  eventLoopDelay: LoopDelay;
+  /** Where the relay's memory is (MiB): the JS heap, and buffers outside it. */
+  memoryMiB: { rss: number; heapUsed: number; heapTotal: number; external: number };
   listen: string[];
 }
 
@@ -101,11 +108,12 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
       },
     })],
     connectionManager: { maxConnections: config.maxConnections },
-    connectionMonitor: { pingInterval: CONNECTION_SIZING.pingIntervalMs },
+    // The relay's own sweep pings connections in slices (connection-sweep.ts), not all in one tick.
+    connectionMonitor: { enabled: false },
     connectionGater: p2pGuard.gater,
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: ping({ timeout: CONNECTION_SIZING.inboundPingTimeoutMs }),
       pubsub: floodsub(),
       relay: circuitRelayServer({
         reservations: {
@@ -124,6 +132,11 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   batchPubsubSends(node.services.pubsub, PUBSUB_BATCHING);
   p2pGuard.attach(node);
 
+  const sweep = sweepConnections(() => node.getConnections(), pingConnection, {
+    intervalMs: CONNECTION_SIZING.pingIntervalMs,
+    tickMs: CONNECTION_SIZING.pingTickMs,
+    timeoutMs: CONNECTION_SIZING.pingTimeoutMs,
+  });
   const federation = federate(node, config.peers, log);
   guardDiscovery(node.services.pubsub, DISCOVERY_TOPIC, limitsInForce, refusals, (id) => federation.isRelay(id), now);
 
@@ -141,6 +154,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   tracker.on('warning', (err: Error) => log(`tracker warning: ${err.message}`));
 
   // Kept up to date rather than built per request: /health stays a few counters.
+  const loopDelay = watchLoopDelay();
   let listen = node.getMultiaddrs().map((ma) => ma.toString());
   node.addEventListener('self:peer:update', () => (listen = node.getMultiaddrs().map((ma) => ma.toString())));
   const health = (): RelayHealth => ({
@@ -152,6 +166,8 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
     tracker: { torrents: Object.keys(tracker.torrents as object).length },
     refused: { ...refusals },
+    eventLoopDelay: loopDelay.last(),
+    memoryMiB: memoryMiB(),
     listen,
   });
 
@@ -187,6 +203,8 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     health,
     async stop() {
       federation.stop();
+      sweep.stop();
+      loopDelay.stop();
       // Upgraded tracker sockets keep the HTTP server open until they end, so end them first.
       for (const ws of trackerSockets) ws.terminate();
       await new Promise<void>((resolve) => tracker.close(() => resolve()));
@@ -194,6 +212,12 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
       await node.stop();
     },
   };
+}
+
+function memoryMiB(): RelayHealth['memoryMiB'] {
+  const m = process.memoryUsage();
+  const mib = (bytes: number): number => Math.round(bytes / 104_857.6) / 10;
+  return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), heapTotal: mib(m.heapTotal), external: mib(m.external) };
 }
 
 function handleHttp(req: IncomingMessage, res: ServerResponse, health: () => RelayHealth): void {

@@ -2,7 +2,8 @@
  * Node glue: `npm run sim [-- --peers N --seed S --evaluators E]`: builds the simulated network, computes
  * personalized reputation from a sample of honest evaluators with the app's own graph and
  * reputation code, prints the Sybil gain per ring size and the rank quality, and writes the charts
- * into docs/. `npm run sim -- --mining [--seed S]` runs the credit-mining simulation instead (sim/mining.ts).
+ * into docs/. `npm run sim -- --mining [--seed S]` runs the credit-mining simulation instead (sim/mining.ts);
+ * `npm run sim -- --economy <scenario> [--peers N --seed S --hours H]` the token-economy experiment (sim/economy/).
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +12,9 @@ import { writeCharts } from './charts.ts';
 import { DEFAULT_EVALUATORS, DEFAULT_PEERS, DEFAULT_SEED, RING_SIZES } from './constants.ts';
 import { measure, type ReputationFn } from './metrics.ts';
 import { runMining } from './mining.ts';
+import { DEFAULT_ECONOMY_HOURS } from './economy/constants.ts';
+import { runEconomy } from './economy/run.ts';
+import { UnknownScenarioError } from './economy/scenarios.ts';
 import { buildScenario, ScenarioError } from './scenario.ts';
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -32,12 +36,24 @@ const { values } = parseArgs({
     // exact: power iteration (what the app uses); walks: the seeded Monte-Carlo estimate.
     method: { type: 'string' },
     mining: { type: 'boolean' },
+    economy: { type: 'string' },
+    hours: { type: 'string' },
   },
 });
 const peers = positiveInt('peers', values.peers, DEFAULT_PEERS);
 const seed = positiveInt('seed', values.seed, DEFAULT_SEED);
 const evaluators = positiveInt('evaluators', values.evaluators, DEFAULT_EVALUATORS);
 const outDir = values.out ?? 'docs';
+if (values.economy !== undefined) {
+  try {
+    await runEconomy({ scenario: values.economy, peers, seed, hours: positiveInt('hours', values.hours, DEFAULT_ECONOMY_HOURS) }, outDir);
+  } catch (e) {
+    if (!(e instanceof UnknownScenarioError)) throw e;
+    console.error(e.message);
+    process.exit(2);
+  }
+  process.exit(0);
+}
 if (values.mining === true) {
   await runMining(seed, outDir);
   process.exit(0);

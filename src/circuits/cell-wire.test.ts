@@ -6,6 +6,7 @@ import { cellClass, decodeCell, decodeCommand, decodeFrame, encodeBackwardCell, 
 import { CELL_SIZE_CONTROL, CELL_SIZE_FULL, CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
 import { LAYER_OVERHEAD } from './layer.ts';
+import { RECEIPT_BYTES } from './receipt-wire.ts';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const circuitId = fc.nat({ max: 0xffff_ffff });
@@ -31,6 +32,8 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constant('introduce' as const), service: key, X: key, sealed: fc.uint8Array({ minLength: 68, maxLength: 68 }) }),
   fc.record({ command: fc.constant('introduce-ack' as const), ok: fc.boolean() }),
   fc.constant({ command: 'drop' as const }),
+  fc.record({ command: fc.constant('sendme' as const), tag: fc.uint8Array({ minLength: 16, maxLength: 16 }) }),
+  fc.record({ command: fc.constant('receipt' as const), receipt: fc.uint8Array({ minLength: RECEIPT_BYTES, maxLength: RECEIPT_BYTES }) }),
 );
 
 /** A command padded for its hop: forward under 1..MAX_PATH_LENGTH layers, or backward. */

@@ -45,6 +45,12 @@
  *     drop          12 (empty)                 the originator's keepalive, addressed to the
  *                                              last hop through every layer (Tor's RELAY_DROP):
  *                                              each relay sees an ordinary cell; the last drops it
+ *     sendme        13 tag (16)                end-to-end flow control (circuit-window.ts): the
+ *                                              sender delivered another SENDME_EVERY_BYTES; the
+ *                                              tag is the innermost GCM tag of the data cell that
+ *                                              completed them, so only a receiver of that cell can send it
+ *     receipt       14 receipt (RECEIPT_BYTES) a hop's signed receipt of what its previous hop paid it
+ *                                              on this circuit, backward to the originator (receipt-wire.ts)
  *
  * What padding hides, and what it does not. Payload size: every cell is one
  * of CELL_SIZES, chosen by the command's length alone, so a relay or a link
@@ -69,9 +75,10 @@
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
-import { LAYER_OVERHEAD } from './layer.ts';
+import { LAYER_OVERHEAD, TAG_BYTES } from './layer.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
 import { AUTH_BYTES, X25519_KEY_BYTES } from './handshake.ts';
+import { RECEIPT_BYTES } from './receipt-wire.ts';
 
 const FRAME_HEADER_BYTES = 5;
 /** The cell's length prefix: where the command ends and the padding starts. */
@@ -168,7 +175,9 @@ export type RelayCommand =
   | { command: 'intro-established' }
   | { command: 'introduce'; service: Uint8Array; X: Uint8Array; sealed: Uint8Array }
   | { command: 'introduce-ack'; ok: boolean }
-  | { command: 'drop' };
+  | { command: 'drop' }
+  | { command: 'sendme'; tag: Uint8Array }
+  | { command: 'receipt'; receipt: Uint8Array };
 
 /**
  * Why a hop could not do what the originator asked: a code, so no text a relay
@@ -177,7 +186,7 @@ export type RelayCommand =
 export type FailCode = 'unreachable' | 'refused' | 'limit' | 'no-rendezvous' | 'not-introduced' | 'table-full' | 'expired' | 'protocol';
 export const FAIL_CODES: readonly FailCode[] = ['unreachable', 'refused', 'limit', 'no-rendezvous', 'not-introduced', 'table-full', 'expired', 'protocol'];
 
-const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack', 'drop'] as const;
+const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack', 'drop', 'sendme', 'receipt'] as const;
 /** A rendezvous cookie: random, known only to the two ends that meet. */
 export const COOKIE_BYTES = 20;
 /** An introduction's cookie and rendezvous point, sealed with AES-GCM (its 16-byte tag) to the service key (intro-seal.ts). */
@@ -216,6 +225,12 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       break;
     case 'introduce-ack':
       w.u8(c.ok ? 1 : 0);
+      break;
+    case 'sendme':
+      w.fixed(c.tag, TAG_BYTES);
+      break;
+    case 'receipt':
+      w.fixed(c.receipt, RECEIPT_BYTES);
       break;
   }
   return w.finish();
@@ -265,6 +280,12 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command, ok: ok === 1 };
       break;
     }
+    case 'sendme':
+      c = { command, tag: r.fixed(TAG_BYTES, 'sendme tag') };
+      break;
+    case 'receipt':
+      c = { command, receipt: r.fixed(RECEIPT_BYTES, 'receipt') };
+      break;
   }
   r.end(`${command} command`);
   return c;

@@ -30,6 +30,11 @@ export interface CircuitNodeOptions {
    * and relays enforce nothing (tests of routing alone).
    */
   pay?(peerKey: Uint8Array, amount: bigint): Promise<void>;
+  /**
+   * Signs with our identity key (the one `publicKey` names): the receipts we send a
+   * circuit's originator for its payments (receipt-wire.ts). Without it, none are sent.
+   */
+  sign?(message: Uint8Array): Promise<Uint8Array>;
   /** What neighbours owe us for relaying, by key, as loaded from storage (default: in memory, from zero). */
   debts?: RelayDebts;
   /** Test builds only: where test code intercepts (a payer that keeps its tokens). */
@@ -40,8 +45,13 @@ export interface CircuitNodeOptions {
   passOnDelayMaxMs?: number;
   /** How long after a relayed circuit closes we pay its next hop what the previous one did not (tests shorten it). */
   liableAfterMs?: number;
-  /** How long a relayed cell may wait for the next link before its circuit is cut (tests shorten it). */
+  /** How long a relayed circuit's queue may wait for the next link before it is cut, at a sweep (tests shorten it). */
   forwardStallMs?: number;
+  /**
+   * End-to-end window of our circuits, in bytes of data cells (CIRCUIT_WINDOW_BYTES): what our ends
+   * send unacknowledged, and what we queue per relayed circuit beyond slack. Benches widen it.
+   */
+  circuitWindowBytes?: number;
   /** What we know of a neighbour asking us to relay: fraud, verified balance, chain length (for admission). */
   requester?(fromKey: Uint8Array): Promise<Requester>;
 }

@@ -65,15 +65,20 @@ describe('circuits', () => {
     expect(r2!.node.relayedCircuits()[0]!.badCells).toBe(0);
   });
 
-  it('cuts a circuit whose cells cannot move on, and the link that brought them keeps serving other circuits', async () => {
-    const { peers, net } = mesh(5, { forwardStallMs: 50 });
+  it('cuts a circuit whose cells cannot move on at the next sweep, and the link that brought them keeps serving other circuits', async () => {
+    const { peers, net, advance } = mesh(5, { forwardStallMs: 50 });
     const [origin, r1, r2, far, other] = peers;
     const stuck = await origin!.node.build([r1!.key, r2!.key, far!.key]);
     const fine = await origin!.node.build([r1!.key, other!.key]);
     const broken = new Promise<string>((resolve) => (stuck.onBroken = resolve));
-    // r2 stops taking frames from r1 (a ring of full windows looks the same from r1).
+    // r2 stops taking frames from r1: r1 queues the circuit's cell, and its reader goes on.
     net.link(r1!.key, r2!.key).send = () => new Promise<void>(() => undefined);
     await stuck.send(new Uint8Array([1]));
+    await net.settle();
+    await r1!.node.sweep();
+    expect(stuck.state).toBe('ready'); // a queue that waited less than forwardStallMs stays
+    advance(51);
+    await r1!.node.sweep();
     expect(await broken).toBe('timeout');
     expect(r1!.events.some((e) => e.type === 'closed' && e.reason === 'timeout')).toBe(true);
     // r1's reader of the origin's link went on: the other circuit over the same link still carries data.

@@ -1,27 +1,32 @@
 /**
  * A peer's circuit machinery, the relay core: links and their frames, create,
- * extend, forward and tear down, and building our own circuits hop by hop
- * (origin-circuit.ts is our end of each). Each other role is its own file:
- * who may open a circuit (relay-admission.ts, relay-tables.ts), what
- * neighbours owe and the payments passed on (relay-payments.ts), and the
- * introduction and rendezvous points (service-points.ts). Pure protocol
+ * extend, forward and tear down. Each other role is its own file: our own
+ * circuits (originator.ts, origin-circuit.ts), who may open a circuit
+ * (relay-admission.ts, relay-tables.ts), what neighbours owe and the payments
+ * passed on (relay-payments.ts), per-circuit queues and end-to-end windows
+ * (relay-queue.ts, far-end.ts), and the introduction and rendezvous points
+ * (service-points.ts). Pure protocol
  * logic: clock, randomness and WebCrypto are injected; the libp2p glue feeds
  * it frames and opens links.
  */
-import { OriginCircuit } from './origin-circuit.ts';
-import { bytesEqual, compareBytes, toHex } from '../codec/bytes.ts';
+import type { OriginCircuit } from './origin-circuit.ts';
+import { Originator } from './originator.ts';
+import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { DecodeError } from '../codec/binary.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import { decodeCell, decodeFrame, encodeBackwardCell, encodeFrame, type DestroyReason, type FailCode, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { CIRCUIT_LIFETIME_MS, HANDSHAKE_TIMEOUT_MS, IDLE_PLACE_BYTES, IDLE_TIMEOUT_MS, MAX_BAD_CELLS_PER_CIRCUIT, MAX_CIRCUIT_BYTES, MAX_DATA_BYTES, MAX_HOPS, MAX_PATH_LENGTH, PAYOUT_EVERY_BYTES, PAYOUT_GRACE_MS, PAYOUT_JITTER, FINAL_PAYMENT_WAIT_MS, FORWARD_STALL_MS } from './constants.ts';
+import { CIRCUIT_LIFETIME_MS, IDLE_PLACE_BYTES, IDLE_TIMEOUT_MS, MAX_BAD_CELLS_PER_CIRCUIT, MAX_CIRCUIT_BYTES, MAX_HOPS, PAYOUT_GRACE_MS, FINAL_PAYMENT_WAIT_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
-import { clientFinish, clientStart, HandshakeError, serverRespond, staticPublicKeyOf } from './handshake.ts';
-import { DELIVER, FORWARD, layersOf, type LayerCipher } from './layer.ts';
+import { HandshakeError, serverRespond } from './handshake.ts';
+import { DELIVER, FORWARD, LAYER_OVERHEAD, layersOf, type LayerCipher } from './layer.ts';
+import { FarEnds, openFlow, stalled, windowBytesOf } from './far-end.ts';
+import { tagOf } from './circuit-window.ts';
+import type { CircuitQueue } from './relay-queue.ts';
 import { RelayAdmission } from './relay-admission.ts';
 import { circuitBinding } from './descriptors.ts';
 import { RelayPayments } from './relay-payments.ts';
 import { ServicePoints } from './service-points.ts';
-import { openRelayed, type Announced, type CircuitEnd, type Hop, type Relayed } from './relayed.ts';
+import { openRelayed, type AnnouncedTarget, type Hop, type Relayed } from './relayed.ts';
 
 export type { CircuitEnd, Hop, RelayEvent } from './relayed.ts';
 
@@ -29,7 +34,6 @@ import type { CircuitNodeOptions } from './circuit-node-options.ts';
 
 export type { CircuitNodeOptions } from './circuit-node-options.ts';
 
-type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
 
 export class CircuitNode {
   private readonly linkIds = new WeakMap<CircuitLink, number>();
@@ -37,14 +41,10 @@ export class CircuitNode {
   /** Relayed circuits by the side they came from, and by the side we extended them to. */
   private readonly byPrev = new Map<string, Relayed>();
   private readonly byNext = new Map<string, Relayed>();
-  /** Circuits we built, by their first hop. */
-  private readonly originated = new Map<string, OriginCircuit>();
-  /** Our `create`s waiting for `created`, by link and id. */
-  private readonly pendingCreates = new Map<string, Pending>();
   /** Torn-down circuits that may still receive their final payment, until the time given. */
   private readonly closing = new Map<string, { r: Relayed; until: number }>();
-  /** Circuits we built that closed lately: payments passed back to us may still arrive (until the time given). */
-  private readonly closedOrigins = new Map<string, { c: OriginCircuit; until: number }>();
+  /** Our own circuits and the creates we wait on (originator.ts). */
+  private readonly origins: Originator;
   /** Our introduction and rendezvous points (service-points.ts). */
   private readonly points: ServicePoints;
   /** What neighbours owe us and the payments we pass on (relay-payments.ts). */
@@ -56,19 +56,29 @@ export class CircuitNode {
   }
   /** Who may open a circuit through us (relay-admission.ts). */
   private readonly admission: RelayAdmission;
+  /** The end-to-end flow of circuits we end (far-end.ts). */
+  private readonly ends: FarEnds;
 
   constructor(private readonly o: CircuitNodeOptions) {
+    this.origins = new Originator(o, { slot: (link, id) => this.slot(link, id), relayedNext: (s) => this.byNext.has(s), sendFrame: (hop, f) => this.sendFrame(hop, f) });
     this.points = new ServicePoints({ publicKey: o.publicKey, now: o.now, answer: (r, c) => this.answer(r, c) });
     this.payments = new RelayPayments(o, {
       open: () => this.byPrev.values(),
       closing: () => [...this.closing.values()].map((c) => c.r),
       cut: (r, reason) => void this.teardown(r, reason, 'both'),
-      sendFrame: (hop, f) => this.sendFrame(hop, f),
+      sendFrame: (hop, f) => this.behindCells(hop, f),
+      sendReceipt: (r, c) => void this.sendBack(r, c, undefined, false),
     });
     this.admission = new RelayAdmission(o, {
       overWindow: (neighbour) => this.payments.overWindow(neighbour),
       relayed: () => [...this.byPrev.values()].map((r) => ({ r, exempt: this.points.holds(r) })),
       evict: (r) => void this.teardown(r, 'limit', 'both'),
+    });
+    this.ends = new FarEnds({
+      sendBack: (r, c, sealed) => this.sendBack(r, c, sealed),
+      // At a rendezvous point, what one end sends is the other end's to receive.
+      deliver: (r, data) => (r.spliced !== undefined ? this.ends.reply(r.spliced, data) : this.o.onEndpointData?.(this.ends.endOf(r), data)),
+      cut: (r) => void this.teardown(r, 'protocol', 'both'),
     });
   }
 
@@ -81,26 +91,14 @@ export class CircuitNode {
     return `${id}:${circuitId}`;
   }
 
-  /** A fresh circuit id for a `create` we send on `link`, from our half of the id space. */
-  private freshId(link: CircuitLink): number {
-    const top = compareBytes(this.o.publicKey, link.remoteKey) < 0 ? 0x8000_0000 : 0;
-    for (;;) {
-      const r = this.o.random(4);
-      const id = ((((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) & 0x7fff_ffff) | top) >>> 0;
-      const s = this.slot(link, id);
-      if (id !== 0 && !this.byNext.has(s) && !this.originated.has(s) && !this.pendingCreates.has(s)) return id;
-    }
-  }
-
-  /** The next payment's trigger: PAYOUT_EVERY_BYTES plus a random share, so timing does not mark a flow. */
+  /** The next payment's trigger (originator.ts). */
   nextPayThreshold(): number {
-    const r = this.o.random(2);
-    return Math.round(PAYOUT_EVERY_BYTES * (1 + (PAYOUT_JITTER * ((r[0]! << 8) | r[1]!)) / 0x1_0000));
+    return this.origins.nextPayThreshold();
   }
 
   /** Circuits we built that are open. */
   originatedCircuits(): OriginCircuit[] {
-    return [...this.originated.values()];
+    return this.origins.circuits();
   }
 
   get relayedCount(): number {
@@ -127,20 +125,14 @@ export class CircuitNode {
     switch (f.type) {
       case 'create':
         return this.onCreate(link, f.circuitId, f.X);
-      case 'created': {
-        const p = this.pendingCreates.get(s);
-        if (p === undefined) return;
-        this.pendingCreates.delete(s);
-        clearTimeout(p.timer);
-        p.resolve({ Y: f.Y, auth: f.auth });
-        return;
-      }
+      case 'created':
+        return this.origins.created(s, { Y: f.Y, auth: f.auth });
       case 'relay': {
         const prev = this.byPrev.get(s);
         if (prev !== undefined) return this.onForwardCell(prev, f.onion);
         const next = this.byNext.get(s);
         if (next !== undefined) return this.onBackwardCell(next, f.onion);
-        await this.originated.get(s)?.onCell(f.onion);
+        await this.origins.circuitAt(s)?.onCell(f.onion);
         return;
       }
       case 'destroy': {
@@ -148,18 +140,7 @@ export class CircuitNode {
         if (prev !== undefined) return this.teardown(prev, f.reason, 'next');
         const next = this.byNext.get(s);
         if (next !== undefined) return this.teardown(next, f.reason === 'requested' ? 'hop-lost' : f.reason, 'prev');
-        this.originated.get(s)?.broken(f.reason);
-        const p = this.pendingCreates.get(s);
-        if (p !== undefined) {
-          this.pendingCreates.delete(s);
-          clearTimeout(p.timer);
-          p.reject(
-            f.reason === 'unpaid'
-              ? new CircuitError('unpaid', 'that relay refuses new circuits from you until you pay what you owe it for relaying (unpaid)')
-              : new CircuitError('refused', `the hop refused the circuit (${f.reason})`),
-          );
-        }
-        return;
+        return this.origins.destroyed(s, f.reason);
       }
       case 'credit':
         return; // the link's own flow control, consumed by the link
@@ -178,7 +159,7 @@ export class CircuitNode {
       if (r.prev.link === link) void this.teardown(r, 'hop-lost', 'next');
       else if (r.next?.link === link) void this.teardown(r, 'hop-lost', 'prev');
     }
-    for (const c of [...this.originated.values()]) if (c.firstHop.link === link) c.broken('hop-lost');
+    this.origins.linkClosed(link);
   }
 
   private async onCreate(link: CircuitLink, circuitId: number, X: Uint8Array): Promise<void> {
@@ -200,7 +181,7 @@ export class CircuitNode {
     } finally {
       decision.settled();
     }
-    const r = openRelayed({ id: toHex(this.o.random(8)), prev: { link, circuitId }, forward, backward, binding: circuitBinding(answer.keys), now: this.o.now(), newcomer: decision.newcomer, balance: decision.balance });
+    const r = openRelayed({ id: toHex(this.o.random(8)), prev: { link, circuitId }, forward, backward, binding: circuitBinding(answer.keys), now: this.o.now(), newcomer: decision.newcomer, balance: decision.balance, flow: openFlow(windowBytesOf(this.o), this.o.now) });
     this.byPrev.set(s, r);
     this.o.onRelayEvent?.({ type: 'opened', id: r.id, from: link.remoteKey });
     await this.sendFrame(r.prev, { type: 'created', circuitId, Y: answer.Y, auth: answer.auth });
@@ -213,8 +194,8 @@ export class CircuitNode {
     if (!this.count(r, onion.length)) return;
     if (layer.kind === FORWARD) {
       if (r.next === undefined) return this.badCell(r);
-      await this.o.throttle?.(layer.body.length);
-      return this.relayOn(r, r.next, { type: 'relay', circuitId: r.next.circuitId, onion: layer.body });
+      this.queue(r, r.flow.toNext, r.next, layer.body, layer.body.length, true);
+      return;
     }
     let c: RelayCommand;
     try {
@@ -224,60 +205,35 @@ export class CircuitNode {
     }
     // The originator's keepalive: it refreshed lastActive above, like any cell; nothing else to do.
     if (c.command === 'drop') return;
-    if (c.command === 'extend') return this.onExtend(r, c.next, c.X);
+    // Not awaited: the link's other circuits go on while this one's next hop is reached.
+    if (c.command === 'extend') return void this.onExtend(r, c.next, c.X);
     if (r.next !== undefined) return;
-    if (c.command === 'data') {
-      // At a rendezvous point, what one end sends is the other end's to receive.
-      if (r.spliced !== undefined) return this.replyFromEnd(r.spliced, c.data);
-      this.o.onEndpointData?.(this.endOf(r), c.data);
-      return;
-    }
+    if (c.command === 'data') return this.ends.onData(r, c.data, tagOf(onion));
+    if (c.command === 'sendme') return this.ends.onSendme(r, c.tag);
     const handled = this.points.handle(r, c);
     if (handled !== false) return handled;
   }
 
   /** Sends a relay command back along a circuit we end. */
   private async answer(r: Relayed, c: RelayCommand): Promise<void> {
-    const cell = await this.sealBack(r, c);
-    // Counted like every cell we send down a circuit (replyFromEnd): its originator counts it too, and pays for it.
-    if (!this.count(r, cell.length)) return;
-    await this.sendFrame(r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    this.sendBack(r, c);
   }
 
   /**
    * Seals a command for the originator, padded to its size class as if we were 0..MAX_HOPS hops
    * further (cell-wire.ts): the same on a circuit for its life (a byte of its binding, a hash
-   * known only to its two ends), so relays cannot take the largest size over many cells.
+   * known only to its two ends), so relays cannot take the largest size over many cells. It is
+   * queued behind what waits for that link (its nonce is taken now, so cells go in sealing order).
    */
-  private sealBack(r: Relayed, c: RelayCommand): Promise<Uint8Array> {
-    return r.backward.seal(DELIVER, encodeBackwardCell(c, r.binding[0]! % (MAX_HOPS + 1)));
-  }
-
-  private endOf(r: Relayed): CircuitEnd {
-    r.end ??= {
-      id: r.id,
-      reply: (data) => this.replyFromEnd(r, data),
-      surplus: () => {
-        const extra = r.paidIn - r.paidOut - BigInt(r.bytes);
-        return extra > 0n ? extra : 0n;
-      },
-      onClose: (listener) => {
-        if (!r.open) return listener();
-        (r.closeListeners ??= []).push(listener);
-      },
-    };
-    return r.end;
-  }
-
-  private async replyFromEnd(r: Relayed, data: Uint8Array): Promise<void> {
-    if (!this.byPrev.has(this.slot(r.prev.link, r.prev.circuitId))) throw new CircuitError('closed', 'the circuit is closed');
-    for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
-      const cell = await this.sealBack(r, { command: 'data', data: data.subarray(i, i + MAX_DATA_BYTES) });
-      // What we send down a circuit we end is carried like any cell: its originator pays for it (at a
-      // rendezvous point, each end pays for what crossed to it, so no payment for it passes the splice).
-      if (!this.count(r, cell.length)) throw new CircuitError('broken', 'the circuit was cut');
-      await this.relayOn(r, r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
-    }
+  private sendBack(r: Relayed, c: RelayCommand, sealed?: (cell: Uint8Array) => void, counted = true): boolean {
+    const plain = encodeBackwardCell(c, r.binding[0]! % (MAX_HOPS + 1));
+    const cell = r.backward.seal(DELIVER, plain);
+    const bytes = plain.length + LAYER_OVERHEAD;
+    // Counted like every cell we send down a circuit: its originator counts it too, and pays for it (at a
+    // rendezvous point, each end pays for what crossed to it, so no payment for it passes the splice).
+    // Not our receipts (`counted` false): they are for us, and one crossing the close would stay owed.
+    if (counted && !this.count(r, bytes)) return false;
+    return this.queue(r, r.flow.toPrev, r.prev, sealed === undefined ? cell : cell.then((c) => (sealed(c), c)), bytes, false);
   }
 
   private async onExtend(r: Relayed, nextKey: Uint8Array, X: Uint8Array): Promise<void> {
@@ -288,9 +244,9 @@ export class CircuitNode {
     r.extending = true;
     try {
       const link = await this.o.connect(nextKey);
-      const circuitId = this.freshId(link);
+      const circuitId = this.origins.freshId(link);
       const next = { link, circuitId };
-      const { Y, auth } = await this.create(next, X);
+      const { Y, auth } = await this.origins.create(next, X);
       if (!this.byPrev.has(this.slot(r.prev.link, r.prev.circuitId))) {
         void this.sendFrame(next, { type: 'destroy', circuitId, reason: 'requested' });
         return;
@@ -306,27 +262,24 @@ export class CircuitNode {
     }
   }
 
-  private async onBackwardCell(r: Relayed, onion: Uint8Array): Promise<void> {
+  private onBackwardCell(r: Relayed, onion: Uint8Array): void {
     r.lastActive = this.o.now();
     if (!this.count(r, onion.length)) return;
-    const cell = await r.backward.seal(FORWARD, onion);
-    await this.o.throttle?.(cell.length);
-    await this.relayOn(r, r.prev, { type: 'relay', circuitId: r.prev.circuitId, onion: cell });
+    this.queue(r, r.flow.toPrev, r.prev, r.backward.seal(FORWARD, onion), onion.length + LAYER_OVERHEAD, true);
   }
 
   /**
-   * Passes a cell on. The link reader that brought it waits for this (so a
-   * slow hop slows the path down), and circuits crossing the same relays in
-   * a ring could wait on each other's windows for ever: a write stuck this
-   * long cuts its circuit, so the reader goes on and the links drain.
+   * Queues a cell of `r` for `hop` behind its others (relay-queue.ts): the link reader that brought
+   * it goes on, and its link credit returns now. A queue past its bound is an end ignoring its window: cut.
    */
-  private async relayOn(r: Relayed, hop: Hop, f: LinkFrame): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), this.o.forwardStallMs ?? FORWARD_STALL_MS)));
-    const outcome = await Promise.race([this.sendFrame(hop, f), stalled]);
-    clearTimeout(timer);
-    // Not awaited: its destroy frames may queue behind the stuck cell.
-    if (outcome === 'stalled') void this.teardown(r, 'timeout', 'both');
+  private queue(r: Relayed, q: CircuitQueue, hop: Hop, onion: Uint8Array | Promise<Uint8Array>, bytes: number, relayed: boolean): boolean {
+    const queued = q.push(bytes, async () => {
+      const cell = await onion;
+      if (relayed) await this.o.throttle?.(cell.length);
+      await this.sendFrame(hop, { type: 'relay', circuitId: hop.circuitId, onion: cell });
+    });
+    if (!queued) void this.teardown(r, 'protocol', 'both');
+    return queued;
   }
 
   /**
@@ -375,13 +328,11 @@ export class CircuitNode {
    * paid from its originator's side (forward) or passed back from the far
    * side (backward), or a circuit we built, paid from the far side.
    */
-  private payoutTarget(link: CircuitLink, s: string): Omit<Announced, 'amount' | 'at' | 'bytesAt'> | undefined {
+  private payoutTarget(link: CircuitLink, s: string): AnnouncedTarget | undefined {
     const r = this.byPrev.get(s) ?? this.byNext.get(s) ?? this.closing.get(s)?.r;
     const from = (hop: Hop | undefined): boolean => hop !== undefined && hop.link === link && this.slot(link, hop.circuitId) === s;
     if (r !== undefined && (from(r.prev) || from(r.next))) return this.payments.targetOf(r, from(r.prev));
-    const c = this.originated.get(s) ?? this.closedOrigins.get(s)?.c;
-    if (c === undefined) return undefined;
-    return { live: () => this.originated.has(s) || this.closedOrigins.has(s), credit: (amount) => c.creditFromFarSide(amount) };
+    return this.origins.payoutTarget(s);
   }
 
   private async badCell(r: Relayed): Promise<void> {
@@ -407,10 +358,29 @@ export class CircuitNode {
     this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
     for (const l of r.closeListeners?.splice(0) ?? []) l();
     this.payments.closed(r);
-    const sends: Promise<void>[] = [];
-    if (notify !== 'next') sends.push(this.sendFrame(r.prev, { type: 'destroy', circuitId: r.prev.circuitId, reason }));
-    if (notify !== 'prev' && r.next !== undefined) sends.push(this.sendFrame(r.next, { type: 'destroy', circuitId: r.next.circuitId, reason }));
-    await Promise.all(sends);
+    r.flow.window.close(new CircuitError('closed', 'the circuit is closed'));
+    // A side that closed it hears nothing more; the other gets what is queued for it, then the destroy (cut: at once).
+    // Not awaited: a destroy may wait behind a stuck link.
+    void Promise.all([this.farewell(r.flow.toPrev, r.prev, reason, notify !== 'next', notify === 'prev'), this.farewell(r.flow.toNext, r.next, reason, notify !== 'prev', notify === 'next')]);
+  }
+
+  /**
+   * Sends a frame about a relayed circuit (a payout passed on) behind the circuit's cells queued for
+   * that hop: it never overtakes the cells it pays for, which the hop counts at its announcement.
+   */
+  private behindCells(hop: Hop, f: LinkFrame): Promise<void> {
+    const s = this.slot(hop.link, hop.circuitId);
+    const r = this.byPrev.get(s) ?? this.byNext.get(s) ?? this.closing.get(s)?.r;
+    const q = r === undefined ? undefined : hop === r.next ? r.flow.toNext : hop === r.prev ? r.flow.toPrev : undefined;
+    if (q === undefined || !q.open) return this.sendFrame(hop, f);
+    return new Promise((resolve) => q.push(0, () => this.sendFrame(hop, f).finally(resolve)));
+  }
+
+  private farewell(q: CircuitQueue, hop: Hop | undefined, reason: DestroyReason, notify: boolean, drain: boolean): Promise<void> {
+    const destroy = (): Promise<void> => (hop === undefined ? Promise.resolve() : this.sendFrame(hop, { type: 'destroy', circuitId: hop.circuitId, reason }));
+    if (notify && drain && q.push(0, destroy)) return Promise.resolve();
+    q.close();
+    return notify ? destroy() : Promise.resolve();
   }
 
   /** Drops relayed circuits past their lifetime or idle too long, and rendezvous waits past theirs; call periodically. */
@@ -418,11 +388,10 @@ export class CircuitNode {
     const now = this.o.now();
     await this.points.expire();
     for (const r of [...this.byPrev.values()]) {
-      if (now - r.openedAt > CIRCUIT_LIFETIME_MS || now - r.lastActive > IDLE_TIMEOUT_MS) await this.teardown(r, 'timeout', 'both');
+      if (now - r.openedAt > CIRCUIT_LIFETIME_MS || now - r.lastActive > IDLE_TIMEOUT_MS || stalled(r, now, this.o.forwardStallMs)) await this.teardown(r, 'timeout', 'both');
     }
-    for (const c of [...this.originated.values()]) await c.keepalive(now);
+    await this.origins.sweep(now);
     for (const [s, c] of this.closing) if (c.until < now) this.closing.delete(s);
-    for (const [s, c] of this.closedOrigins) if (c.until < now) this.closedOrigins.delete(s);
     this.payments.sweep();
   }
 
@@ -434,49 +403,9 @@ export class CircuitNode {
     }
   }
 
-  /** Sends `create` on a hop and waits for `created`. */
-  private create(hop: Hop, X: Uint8Array): Promise<{ Y: Uint8Array; auth: Uint8Array }> {
-    const s = this.slot(hop.link, hop.circuitId);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingCreates.delete(s);
-        reject(new CircuitError('timeout', 'the next hop did not answer in time'));
-      }, HANDSHAKE_TIMEOUT_MS);
-      this.pendingCreates.set(s, { resolve, reject, timer });
-      void this.sendFrame(hop, { type: 'create', circuitId: hop.circuitId, X });
-    });
-  }
-
-  // ---- originating ---------------------------------------------------------------
-
-  /**
-   * Builds a circuit through `path` (up to MAX_HOPS relays, then the far end:
-   * peer identities, in order), proving each hop's identity with a handshake
-   * against its key.
-   */
-  async build(path: readonly Uint8Array[], onData: (data: Uint8Array) => void = () => undefined): Promise<OriginCircuit> {
-    if (path.length < 1 || path.length > MAX_PATH_LENGTH) throw new CircuitError('limit', `a circuit runs through 1 to ${MAX_PATH_LENGTH} peers (up to ${MAX_HOPS} relays and the far end)`);
-    const link = await this.o.connect(path[0]!);
-    const first = { link, circuitId: this.freshId(link) };
-    const eph = clientStart(this.o.random);
-    const slot = this.slot(link, first.circuitId);
-    const forget = (): void => {
-      if (this.originated.get(slot) !== circuit) return;
-      this.originated.delete(slot);
-      this.closedOrigins.set(slot, { c: circuit, until: this.o.now() + PAYOUT_GRACE_MS });
-    };
-    const circuit: OriginCircuit = new OriginCircuit(this.o, first, onData, forget, (h, f) => this.sendFrame(h, f), () => this.nextPayThreshold(), path.length);
-    const { Y, auth } = await this.create(first, eph.publicKey);
-    await circuit.addHop(path[0]!, clientFinish(eph, staticPublicKeyOf(path[0]!), Y, auth));
-    this.originated.set(this.slot(link, first.circuitId), circuit);
-    try {
-      for (const next of path.slice(1)) await circuit.extend(next);
-      circuit.state = 'ready';
-    } catch (err) {
-      await circuit.close();
-      throw err;
-    }
-    return circuit;
+  /** Builds a circuit through `path` (originator.ts). */
+  build(path: readonly Uint8Array[], onData?: (data: Uint8Array) => void): Promise<OriginCircuit> {
+    return this.origins.build(path, onData);
   }
 }
 

@@ -114,6 +114,35 @@ describe('relay payouts', () => {
     expect(far.events.filter((e) => e.type === 'closed')).toEqual([]);
   }, 60_000);
 
+  it('keeps counting payouts in flight for an honest payer one of whose payments failed and was paid again later', async () => {
+    // The first payout times out (a ledger under load) and the clock passes the time a payout may travel: the
+    // next payment, which carries the failed one's tokens too, covers it, so it does not lapse. Each payment
+    // then takes 28 MiB of traffic to be countersigned: without credit for those in flight the payer is cut.
+    let failed = false;
+    let advanced = 0;
+    let finished = false;
+    const m = mesh(2, {
+      payments: true,
+      failPay: () => {
+        // The retry comes after the time the failed payout's announcement may count for.
+        if (failed) m.advance(advanced++ === 0 ? PAYOUT_IN_FLIGHT_MS + 1 : 0);
+        return failed ? false : (failed = true);
+      },
+      payDelay: () => {
+        if (advanced === 0) return Promise.resolve();
+        const start = far!.received.length;
+        return until(() => finished || far!.received.length - start >= (28 * MiB) / MAX_DATA_BYTES, 'the slow payment', 60_000);
+      },
+    });
+    const [origin, far] = m.peers;
+    const circuit = await origin!.node.build([far!.key]);
+    await push(circuit, 96 * MiB, far!);
+    finished = true;
+    expect(failed).toBe(true);
+    expect(circuit.state).toBe('ready');
+    expect(far!.events.filter((e) => e.type === 'closed')).toEqual([]);
+  }, 60_000);
+
   it("counts payouts in flight toward the key's window too: a new circuit right after a closed one whose payments are still on their way is neither refused nor cut", async () => {
     // No relay: the far end is the only hop. Every payout is announced, then held until the test lets them through.
     let held = true;

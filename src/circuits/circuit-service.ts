@@ -11,7 +11,7 @@ import { nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { PAYOUT, payoutType } from '../ledger/transactions/payout.ts';
 import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
 import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
-import { KEEPALIVE_MS, MAX_DATA_BYTES, PAYMENT_RETRY_MS, SUSPECT_RELAY_MS, UNANSWERED_PAYOUT_ATTEMPTS } from './constants.ts';
+import { KEEPALIVE_MS, KEEPER_AVOID_MS, MAX_DATA_BYTES, MAX_KNOWN_RELAYS, PAYMENT_RETRY_MS, SUSPECT_RELAY_MS, UNANSWERED_PAYOUT_ATTEMPTS } from './constants.ts';
 import { payWithOneProposal } from './payout-request.ts';
 import { CircuitError } from './errors.ts';
 import { staticKeyFromSeed } from './handshake.ts';
@@ -24,7 +24,7 @@ import { decodeProbe, encodeProbe } from './probe-wire.ts';
 const EXIT_COMMANDS_FROM = 16;
 import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
 import { RelayGossip } from './relay-gossip.ts';
-import { pickAvoiding } from './relay-choice.ts';
+import { pickAvoiding, TimedJudgements } from './relay-choice.ts';
 import type { CircuitSeams } from './seams.ts';
 import { IdbDebtStore } from './idb-debt-store.ts';
 import { RelayDebts } from './relay-debt.ts';
@@ -72,6 +72,8 @@ export class CircuitService {
   private readonly listeners = new Set<() => void>();
   /** Relays whose circuit lost a hop lately (key hex → until when): a dead tab's connection lingers for a while. */
   private readonly suspects = new Map<string, number>();
+  /** Relays a circuit of ours found keeping payments they should have passed on (key hex → until when; in memory). */
+  private readonly keepers = new TimedJudgements(Date.now, MAX_KNOWN_RELAYS);
   /** Signed relay announcements heard from the peer network; when full, the least trusted go first. */
   readonly directory: RelayDirectory;
   private readonly gossip: RelayGossip;
@@ -108,6 +110,7 @@ export class CircuitService {
         if (reason === 'hop-lost') for (const k of path) this.suspects.set(toHex(k), Date.now() + SUSPECT_RELAY_MS);
       },
       pay: (key, amount) => this.pay(key, amount),
+      sign: async (m) => signEd25519(identity.seed, m),
       debts,
       ...(seams === undefined ? {} : { seams }),
       requester: async (key) => {
@@ -202,6 +205,7 @@ export class CircuitService {
 
   private onRelayEvent(e: RelayEvent): void {
     if (e.type === 'bytes') this.relayedBytes += e.bytes;
+    else if (e.type === 'keeper') this.keepers.add(toHex(e.finding.keeper), KEEPER_AVOID_MS);
     else {
       if (e.type === 'paid') this.earnings.earned += e.direction === 'in' ? e.amount : -e.amount;
       this.changed();
@@ -264,8 +268,9 @@ export class CircuitService {
 
   /**
    * Relays for a new circuit: `count` random relay candidates, none of them
-   * in `exclude`, avoiding relays of circuits that lost a hop lately while
-   * there are others. One that refuses anyway is routed around.
+   * in `exclude`, avoiding relays of circuits that lost a hop lately, and
+   * relays found keeping our payments (payment-receipts.ts), while there are
+   * others. One that refuses anyway is routed around.
    */
   pickRelays(count: number, exclude: readonly Uint8Array[]): Uint8Array[] {
     const candidates = this.relayCandidates(exclude);
@@ -275,7 +280,7 @@ export class CircuitService {
     }
     const now = Date.now();
     for (const [k, until] of this.suspects) if (until <= now) this.suspects.delete(k);
-    return pickAvoiding(candidates, count, (k) => this.suspects.has(toHex(k)), Math.random);
+    return pickAvoiding(candidates, count, (k) => this.suspects.has(toHex(k)) || this.keepers.has(toHex(k)), Math.random);
   }
 
   /**
@@ -306,6 +311,11 @@ export class CircuitService {
         this.currentPath = undefined;
       }
     }
+  }
+
+  /** Relays found keeping payments of ours, avoided for new paths (keys, hex; diagnostics, tests). */
+  keeperKeys(): string[] {
+    return this.keepers.keys();
   }
 
   /** The relays of the probe under way (diagnostics, tests). */

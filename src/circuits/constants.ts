@@ -206,8 +206,60 @@ export const ANNOUNCEMENT_SETTLE_MS = 5_000;
 /** After a circuit loses a hop, its relays are avoided this long: a closed tab's connection can take ~30 s to time out. */
 export const SUSPECT_RELAY_MS = 60_000;
 /**
- * A relayed cell that waits this long for the next link cuts its circuit: the path is stuck (a ring of
- * circuits waiting on each other's link windows, or a hop that stopped reading). As long as the idle
- * timeout, so a slow but moving hop (a low upload cap) is never cut for it.
+ * A relay's queue of a circuit whose head has waited this long for the next link cuts its circuit
+ * (checked at each sweep): the next hop stopped reading its link, and the queue would hold a window
+ * of the circuit's cells until its lifetime. Rings of circuits no longer deadlock (a link's reader
+ * never waits for another link: relay-queue.ts), so this only frees a stuck hop's memory. As long as
+ * the idle timeout, so a slow but moving hop (a low upload cap) is never cut for it.
  */
 export const FORWARD_STALL_MS = IDLE_TIMEOUT_MS;
+/*
+ * End-to-end flow control per circuit, as Tor's SENDMEs (circuit-window.ts). Tor counts cells
+ * (window 1000, a SENDME per 100: ~500 KB); our cells come in four size classes from 640 B to
+ * 181 KiB, so the window counts the size class of each data cell in bytes: a flow of block cells
+ * and one of full cells get the same bytes in flight, and a relay's queue of a circuit is bounded
+ * in bytes whatever cells it carries.
+ */
+/**
+ * Data a circuit end may have sent that the other end has not acknowledged. It must cover a path's
+ * bandwidth-delay product (~15 MiB/s over a 3-hop round trip of ~100 ms in tabs is 1.5 MiB), and
+ * it is what a relay may have to hold per circuit and direction when the next hop is slower (up to
+ * MAX_RELAYED_CIRCUITS of them): 2 MiB, twice a link window.
+ */
+export const CIRCUIT_WINDOW_BYTES = 2 * 1024 * 1024;
+/**
+ * A receiving end sends a `sendme` each time it delivered this much more (Tor: a tenth of the
+ * window; an eighth here, one small control cell per 256 KiB). At least a full cell, so one cell
+ * completes at most one step.
+ */
+export const SENDME_EVERY_BYTES = 256 * 1024;
+/**
+ * What a relay queues for a circuit beyond its window before it cuts it: control cells travel
+ * outside the window (sendmes, keepalives, a build's commands), a few hundred of them at most.
+ */
+export const CIRCUIT_QUEUE_SLACK_BYTES = 256 * 1024;
+/**
+ * How long after the originator learns a hop was paid (its own countersigned payment, or the
+ * hop's receipt) the next hop's receipt must show the tokens passed on (payment-receipts.ts): a
+ * pass-on waits up to PASS_ON_DELAY_MAX_MS, takes a ledger round trip (~0.3–2 s in tabs, more
+ * under load) and, failing, is tried PAYMENT_RETRIES times over ~30 s; twice that.
+ */
+export const RECEIPT_GRACE_MS = 60_000;
+/**
+ * What a hop may keep beyond its share as the originator bounds it (the circuit's cell bytes
+ * when the hop's receipt arrived) before it counts as a keeper: a payment step, and the cells a
+ * full path of link windows may hold that the hop counted and the originator not yet.
+ */
+export const RECEIPT_TOLERANCE_BYTES = PAYOUT_STEP_MAX_BYTES + MAX_PATH_LENGTH * LINK_WINDOW_BYTES;
+/**
+ * A circuit cut for being unpaid gets no more receipts. The next hop cut it only after carrying a
+ * window unpaid, and an honest relay announces each pass-on as it starts (counted as paid while it
+ * travels): a hop paid before the last half-window of the circuit's bytes should have passed it on.
+ */
+export const RECEIPT_CUT_MARGIN_BYTES = RELAY_UNPAID_WINDOW_BYTES / 2;
+/** And that long before the cut: an honest pass-on is a ledger round trip (~2 s), as for a final payment. */
+export const RECEIPT_CUT_MARGIN_MS = FINAL_PAYMENT_WAIT_MS;
+/** A relay found keeping payments is avoided for new paths this long (circuit-service.ts; in memory). */
+export const KEEPER_AVOID_MS = 24 * 60 * 60_000;
+/** Receipts kept per hop of one circuit (one per payment credited; a 1 GiB circuit pays ~200 times). */
+export const MAX_RECEIPTS_PER_HOP = 1024;

@@ -27,7 +27,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, toHex } from '../codec/bytes.ts';
 import type { CircuitNode, OriginCircuit } from './circuit-node.ts';
 import { COOKIE_BYTES } from './cell-wire.ts';
-import { MAX_DATA_BYTES, RENDEZVOUS_WAIT_MS } from './constants.ts';
+import { cutForCells } from './cell-chunks.ts';
+import { RENDEZVOUS_WAIT_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { DESCRIPTOR_LIFETIME_MS, signDescriptor, signIntroProof } from './descriptors.ts';
 import { AUTH_BYTES, clientFinish, clientStart, serverRespond, staticKeyFromSeed, staticPublicKeyOf, X25519_KEY_BYTES, type HopKeys, type StaticKey } from './handshake.ts';
@@ -42,8 +43,6 @@ export function lookupKeyOf(infoHash: Uint8Array): Uint8Array {
 }
 const LOOKUP_DOMAIN = new TextEncoder().encode('trustmesh hidden swarm v1');
 
-/** Largest message one end-to-end cell carries. */
-export const MAX_E2E_BYTES = MAX_DATA_BYTES - LAYER_OVERHEAD;
 
 /** A channel between the two ends of a spliced circuit, sealed end to end. */
 export class EndToEnd {
@@ -77,9 +76,10 @@ export class EndToEnd {
   /** Sends `data` in sealed cells; resolves once the circuit took them. */
   send(data: Uint8Array): Promise<void> {
     let last: Promise<void> = Promise.resolve();
-    for (let i = 0; i < data.length || i === 0; i += MAX_E2E_BYTES) {
+    // Cut so cells pad little: the wire's writes come batched, and two blocks in one cell would pay for eleven.
+    for (const chunk of cutForCells(data, LAYER_OVERHEAD)) {
       // Sealing takes its nonce now, so cells stay in order however the encryptions finish.
-      const sealed = this.tx.seal(DELIVER, data.subarray(i, i + MAX_E2E_BYTES));
+      const sealed = this.tx.seal(DELIVER, chunk);
       last = sealed.then((cell) => this.circuit.send(cell));
     }
     return last;

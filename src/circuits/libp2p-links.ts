@@ -103,6 +103,8 @@ export class StreamLink implements CircuitLink {
     try {
       for (;;) {
         const frame = (await this.lp.read()).subarray();
+        const gate = this.seams?.readGate?.(this.remoteKeyHex);
+        if (gate !== undefined) await gate;
         const credit = creditOf(frame);
         if (credit !== undefined) {
           this.window.credit(credit);

@@ -2,6 +2,7 @@
 import type { CircuitLink } from './circuit-link.ts';
 import type { CircuitNode } from './circuit-node.ts';
 import { toHex } from '../codec/bytes.ts';
+import { LinkWindow } from './link-window.ts';
 
 export class MemoryLink implements CircuitLink {
   peer!: MemoryLink;
@@ -9,6 +10,11 @@ export class MemoryLink implements CircuitLink {
   private delivery: Promise<void> = Promise.resolve();
   /** Every frame this side sent, in order. */
   readonly sent: Uint8Array[] = [];
+  /** Link flow control, as libp2p-links.ts has it, when the network gives a window: credit returns once the other side processed a frame. */
+  window: LinkWindow | undefined;
+  /** While set, this side processes no frames (a tab that stopped reading its link). */
+  private reading: Promise<void> | undefined;
+  private resume = (): void => undefined;
 
   constructor(
     readonly remoteKey: Uint8Array,
@@ -18,7 +24,18 @@ export class MemoryLink implements CircuitLink {
   send(frame: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new Error('link closed'));
     this.sent.push(frame);
-    return this.deliver(frame);
+    if (this.window === undefined) return this.deliver(frame);
+    return this.window.reserve(frame.length).then(() => this.deliver(frame));
+  }
+
+  /** This side stops processing frames until `resumeReading` (what it was sent waits, and the sender's window fills). */
+  stopReading(): void {
+    this.reading ??= new Promise((resolve) => (this.resume = resolve));
+  }
+
+  resumeReading(): void {
+    this.reading = undefined;
+    this.resume();
   }
 
   /** Delivers a frame to the other side as if this side had sent it (an attacker on the link). */
@@ -28,7 +45,11 @@ export class MemoryLink implements CircuitLink {
 
   private deliver(frame: Uint8Array): Promise<void> {
     const other = this.peer;
-    this.delivery = this.delivery.then(() => (other.closed ? undefined : other.owner.receive(other, frame)));
+    this.delivery = this.delivery.then(async () => {
+      while (other.reading !== undefined) await other.reading;
+      if (!other.closed) await other.owner.receive(other, frame);
+      this.window?.credit(frame.length);
+    });
     return Promise.resolve();
   }
 
@@ -48,6 +69,9 @@ export class MemoryLink implements CircuitLink {
 
 /** Connects nodes by key: `connect` of each node looks its peers up here, one link per pair. */
 export class MemoryNetwork {
+  /** `windowBytes`: links flow-controlled as libp2p's are (none: a sender never waits). */
+  constructor(private readonly windowBytes?: number) {}
+
   private readonly nodes = new Map<string, { key: Uint8Array; node: CircuitNode }>();
   private readonly links = new Map<string, MemoryLink>();
 
@@ -84,6 +108,7 @@ export class MemoryNetwork {
     const ba = new MemoryLink(from, b.node);
     ab.peer = ba;
     ba.peer = ab;
+    if (this.windowBytes !== undefined) for (const l of [ab, ba]) l.window = new LinkWindow(this.windowBytes, this.windowBytes / 4);
     return [ab, ba];
   }
 

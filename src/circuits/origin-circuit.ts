@@ -11,7 +11,11 @@ import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, staticPublicKeyOf, type HopKeys } from './handshake.ts';
 import { DELIVER, FORWARD, layersOf, LayerCipher } from './layer.ts';
 import { circuitBinding } from './descriptors.ts';
+import { ReceiptBook } from './payment-receipts.ts';
+import { verifyEd25519 } from '../crypto/signature.ts';
 import type { CircuitNodeOptions, Hop } from './circuit-node.ts';
+import { dataCellBytes, tagOf, type CircuitWindow } from './circuit-window.ts';
+import { endWindow } from './far-end.ts';
 
 /** Our own words for a hop's failure code: relays send codes, never text (cell-wire.ts). */
 const FAILURE_TEXT: Record<FailCode, string> = {
@@ -48,6 +52,8 @@ export class OriginCircuit {
   private payThreshold: number;
   /** Called when a hop or the path goes away (not when we close it). */
   onBroken: (reason: DestroyReason) => void = () => undefined;
+  /** What each hop signed it received for this circuit, against what we paid: who kept a payment (payment-receipts.ts). */
+  readonly receipts: ReceiptBook;
   /** On a hidden service's introduction circuit: a downloader's rendezvous offer. */
   onIntroduce: (offer: Extract<RelayCommand, { command: 'introduce' }>) => void = () => undefined;
 
@@ -63,6 +69,14 @@ export class OriginCircuit {
     this.lastSent = o.now();
     this.payThreshold = nextThreshold();
     this.extraLayers = o.random(1)[0]! % (MAX_PATH_LENGTH - pathLength + 1);
+    this.flow = endWindow(o);
+    this.receipts = new ReceiptBook({ ownKey: o.publicKey, hops: () => this.hops, verify: verifyEd25519 });
+  }
+
+  /** Reports a relay of this path that kept a payment, once (as of `now`). */
+  private audit(now: number): void {
+    const finding = this.receipts.check(now);
+    if (finding !== undefined) this.o.onRelayEvent?.({ type: 'keeper', finding });
   }
 
   /**
@@ -71,6 +85,8 @@ export class OriginCircuit {
    * cannot take the smallest over many cells as its position.
    */
   private readonly extraLayers: number;
+  /** End-to-end flow control with the last hop, Tor's SENDMEs (circuit-window.ts). */
+  private readonly flow: CircuitWindow;
 
   /**
    * Tokens owed for the path so far: every hop is paid for every cell through our first link, at
@@ -124,6 +140,7 @@ export class OriginCircuit {
       await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount });
       await pay(this.hops[0]!.key, amount);
       this.paid += amount;
+      this.receipts.paid(this.paid, this.o.now(), this.onionBytes);
       ok = true;
     } catch {
       // Not countersigned now: it stays due, and is tried again shortly (at the end of a transfer no step comes again).
@@ -166,9 +183,10 @@ export class OriginCircuit {
   }
 
   /** Onion-wraps a command for hop `target` (0-based), padded to its size class; nonces are taken now, in call order. */
-  private wrap(target: number, command: RelayCommand): Promise<Uint8Array> {
+  private wrap(target: number, command: RelayCommand, innermost?: (cell: Uint8Array) => void): Promise<Uint8Array> {
     // Take every layer's nonce synchronously, innermost first, then encrypt outwards.
-    const inner = this.hops[target]!.forward.seal(DELIVER, encodeForwardCell(command, target + 1, this.extraLayers));
+    const sealed = this.hops[target]!.forward.seal(DELIVER, encodeForwardCell(command, target + 1, this.extraLayers));
+    const inner = innermost === undefined ? sealed : sealed.then((cell) => (innermost(cell), cell));
     const outer: ((body: Uint8Array) => Promise<Uint8Array>)[] = [];
     for (let i = target - 1; i >= 0; i--) outer.push(this.hops[i]!.forward.reserveSeal(FORWARD));
     return outer.reduce((p, seal) => p.then(seal), inner);
@@ -266,16 +284,45 @@ export class OriginCircuit {
     let done: Promise<void> = Promise.resolve();
     for (let i = 0; i < data.length || i === 0; i += MAX_DATA_BYTES) {
       const chunk = data.subarray(i, i + MAX_DATA_BYTES);
-      done = this.sendTo(last, { command: 'data', data: chunk });
+      done.catch(() => undefined); // the caller hears of a failure through the last one
+      done = this.sendData(last, chunk);
       this.bytesSent += chunk.length;
     }
     return done;
+  }
+
+  /**
+   * A data cell to the last hop once the end-to-end window has room; reserved now, so cells keep
+   * their order. A cell that completes a step keeps its innermost tag, which the sendme must carry.
+   */
+  private sendData(last: number, chunk: Uint8Array): Promise<void> {
+    return this.flow.reserve(dataCellBytes(chunk.length)).then((step) => this.enqueue(this.wrap(last, { command: 'data', data: chunk }, step && ((cell) => (step.tag = tagOf(cell))))));
+  }
+
+  /** A data cell or sendme from the last hop (`sealed`: as it reached that layer); false when it breaks the flow control. */
+  private flowFromLast(c: RelayCommand, sealed: Uint8Array): boolean {
+    if (c.command === 'sendme') return this.flow.acknowledge(c.tag) === 'ok';
+    if (c.command !== 'data') return true;
+    const bytes = dataCellBytes(c.data.length);
+    if (!this.flow.received(bytes)) return false;
+    // onData takes it synchronously, so it counts as delivered now; the sendme goes ahead of data waiting for the window.
+    const due = this.flow.delivered(bytes, tagOf(sealed));
+    if (due !== undefined) void this.sendTo(this.hops.length - 1, { command: 'sendme', tag: due }).catch(() => undefined);
+    return true;
+  }
+
+  /** The far end broke the flow control (a forged or early sendme, data past our window): the circuit closes. */
+  private violation(): void {
+    void this.sendFrame(this.firstHop, { type: 'destroy', circuitId: this.firstHop.circuitId, reason: 'protocol' });
+    this.broken('protocol');
   }
 
   /** A backward cell: peel layers from the first hop until one says it is for us. */
   async onCell(onion: Uint8Array): Promise<void> {
     this.onionBytes += onion.length;
     void this.settle(false);
+    // A cell that crossed our close or break (a sendme, a reply) was carried and counted by every hop: paid above, nothing more.
+    if (this.state === 'closed' || this.state === 'broken') return;
     let body = onion;
     for (const hop of this.hops) {
       const layer = await hop.backward.open(body);
@@ -291,11 +338,16 @@ export class OriginCircuit {
       } catch {
         return;
       }
-      if (c.command === 'data' && hop === this.hops[this.hops.length - 1]) {
+      if (hop === this.hops[this.hops.length - 1] && !this.flowFromLast(c, body)) return this.violation();
+      if (c.command === 'sendme') {
+        // Flow control, counted above.
+      } else if (c.command === 'data' && hop === this.hops[this.hops.length - 1]) {
         this.bytesReceived += c.data.length;
         this.onData(c.data);
       } else if (c.command === 'introduce') {
         this.onIntroduce(c);
+      } else if (c.command === 'receipt') {
+        this.receipts.receive(this.hops.indexOf(hop), c.receipt, this.o.now(), this.onionBytes, this.paidThrough);
       } else if (c.command === 'drop') {
         // Padding traffic: nothing to answer.
       } else if (this.waiting !== undefined) {
@@ -312,6 +364,7 @@ export class OriginCircuit {
    * each relay sees an ordinary cell (no timing marker in the clear along the path) and the last discards it.
    */
   async keepalive(now: number): Promise<void> {
+    this.audit(now);
     if (this.state === 'broken' || this.state === 'closed' || this.hops.length === 0 || now - this.lastSent < IDLE_TIMEOUT_MS / 3) return;
     this.lastSent = now;
     await this.sendTo(this.hops.length - 1, { command: 'drop' }).catch(() => undefined);
@@ -321,6 +374,9 @@ export class OriginCircuit {
     if (this.state === 'broken' || this.state === 'closed') return;
     this.state = 'broken';
     this.brokenReason = reason;
+    this.flow.close(new CircuitError('broken', `the circuit broke (${reason})`));
+    this.receipts.end(this.o.now(), this.onionBytes, reason);
+    this.audit(this.o.now());
     this.forget();
     this.waiting?.reject(new CircuitError('broken', `the circuit broke (${reason})`));
     this.onBroken(reason);
@@ -333,6 +389,9 @@ export class OriginCircuit {
     if (this.state === 'closed') return;
     const wasUsable = this.state !== 'broken';
     this.state = 'closed';
+    this.flow.close(new CircuitError('broken', 'the circuit is gone; build a new one'));
+    this.receipts.end(this.o.now(), this.onionBytes, 'closed');
+    this.audit(this.o.now());
     this.forget();
     if (wasUsable) await this.sendFrame(this.firstHop, { type: 'destroy', circuitId: this.firstHop.circuitId, reason: 'requested' });
     await this.settle(true);

@@ -6,11 +6,12 @@
  * counts bytes through `charge` and cuts what this says is unpaid.
  */
 import { toHex } from '../codec/bytes.ts';
-import type { DestroyReason, LinkFrame } from './cell-wire.ts';
+import type { DestroyReason, LinkFrame, RelayCommand } from './cell-wire.ts';
 import type { CircuitNodeOptions } from './circuit-node-options.ts';
 import { MAX_IN_FLIGHT_CREDIT_BYTES, MAX_PENDING_PAYOUTS, MAX_RELAY_DEBTORS, PASS_ON_DELAY_MAX_MS, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYMENTS_IN_FLIGHT, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_STEP_MAX_BYTES, RELAY_LIABLE_AFTER_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
 import { RelayDebts } from './relay-debt.ts';
-import { unpaidOn, type Announced, type Hop, type PaymentFlow, type Relayed } from './relayed.ts';
+import { signReceipt } from './receipt-wire.ts';
+import { unpaidOn, type Announced, type AnnouncedTarget, type Hop, type PaymentFlow, type Relayed } from './relayed.ts';
 
 const WINDOW = BigInt(RELAY_UNPAID_WINDOW_BYTES);
 const STEP = BigInt(PAYOUT_STEP_MAX_BYTES);
@@ -24,9 +25,11 @@ export interface PaymentHost {
   /** Cuts a circuit (both ways). */
   cut(r: Relayed, reason: DestroyReason): void;
   sendFrame(hop: Hop, f: LinkFrame): Promise<void>;
+  /** Sends our receipt back to the circuit's originator, not counted as carried (see sendReceipt). */
+  sendReceipt?(r: Relayed, c: RelayCommand): void;
 }
 
-type PaymentOptions = Pick<CircuitNodeOptions, 'now' | 'random' | 'pay' | 'debts' | 'seams' | 'passOnDelayMaxMs' | 'liableAfterMs' | 'onRelayEvent'>;
+type PaymentOptions = Pick<CircuitNodeOptions, 'now' | 'random' | 'pay' | 'debts' | 'seams' | 'passOnDelayMaxMs' | 'liableAfterMs' | 'onRelayEvent' | 'sign'> & Partial<Pick<CircuitNodeOptions, 'publicKey'>>;
 
 export class RelayPayments {
   /** Payments announced by each neighbour (by key), waiting for their TrustChain proposal. */
@@ -88,6 +91,10 @@ export class RelayPayments {
    * Tokens `debtor` announced on its links (for circuit `r` only, if given)
    * whose proposals are on their way: counted as paid for PAYOUT_IN_FLIGHT_MS,
    * up to MAX_IN_FLIGHT_CREDIT_BYTES. A key that let one lapse gets none.
+   * One that payments announced after it on its circuit cover counts for
+   * nothing and never lapses: an honest payer whose payment failed pays its
+   * tokens with the next (whose amount holds them); one that announces and
+   * pays less lapses.
    */
   private inFlight(debtor: string, r?: Relayed): bigint {
     if (this.lapsed.has(debtor)) return 0n;
@@ -95,6 +102,7 @@ export class RelayPayments {
     let sum = 0n;
     for (const a of this.announced.get(debtor) ?? []) {
       if (a.forward === undefined || (r !== undefined && a.forward !== r)) continue;
+      if (a.coveredBy >= a.amount) continue;
       if (now - a.at > PAYOUT_IN_FLIGHT_MS) {
         if (this.lapsed.size >= MAX_RELAY_DEBTORS) this.lapsed.delete(this.lapsed.values().next().value!);
         this.lapsed.add(debtor);
@@ -128,21 +136,23 @@ export class RelayPayments {
     const i = list?.findIndex((a) => a.amount === amount) ?? -1;
     if (list === undefined || i < 0) return false;
     const [entry] = list.splice(i, 1) as [Announced];
+    // Its tokens pay for what was announced before it on its circuit too: an honest payer's retry holds a failed payment's.
+    if (entry.forward !== undefined) for (const a of list.slice(0, i)) if (a.forward === entry.forward) a.coveredBy += amount;
     entry.credit(amount, entry.bytesAt);
     return true;
   }
 
   /** A neighbour (key, hex) announced a payout of `amount` for `target`: count it as in flight, and wake its proposal. */
-  announce(key: string, target: Omit<Announced, 'amount' | 'at' | 'bytesAt'>, amount: bigint): void {
+  announce(key: string, target: AnnouncedTarget, amount: bigint): void {
     const list = this.announced.get(key) ?? [];
     if (list.length >= MAX_PENDING_PAYOUTS) list.shift();
-    list.push({ ...target, amount: amount, at: this.o.now(), bytesAt: target.forward?.bytes ?? 0 });
+    list.push({ ...target, amount: amount, at: this.o.now(), bytesAt: target.forward?.bytes ?? 0, coveredBy: 0n });
     this.announced.set(key, list);
     for (const w of [...this.announceWaiters]) if (w.key === key && w.amount === amount) w.wake();
   }
 
   /** How a payment announced for relayed circuit `r` is credited: from its originator's side (`forward`) or passed back. */
-  targetOf(r: Relayed, forward: boolean): Omit<Announced, 'amount' | 'at' | 'bytesAt'> {
+  targetOf(r: Relayed, forward: boolean): AnnouncedTarget {
     return {
       ...(forward ? { forward: r } : {}),
       live: () => r.open || [...this.host.closing()].includes(r),
@@ -151,11 +161,25 @@ export class RelayPayments {
           r.paidIn += amount;
           if (bytesAt > r.covered) r.covered = bytesAt;
           this.debts.add(r.debtor, -amount);
+          void this.sendReceipt(r);
         } else r.backIn += amount;
         this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'in' });
         void (forward ? this.passOn(r) : this.passBack(r));
       },
     };
+  }
+
+  /**
+   * Signs the originator a receipt of what the previous hop paid us on `r` so far
+   * (payment-receipts.ts): one per payment credited, while it can still travel back.
+   * We do not count it as carried: it is ours, and it most often crosses the close
+   * (payments cluster there), where the originator never sees it, so never pays it.
+   */
+  private async sendReceipt(r: Relayed): Promise<void> {
+    const { sign, publicKey } = this.o;
+    if (sign === undefined || publicKey === undefined || this.host.sendReceipt === undefined || !r.open) return;
+    const receipt = await signReceipt({ binding: r.binding, hop: publicKey, payer: r.prev.link.remoteKey, received: r.paidIn }, sign);
+    if (r.open) this.host.sendReceipt(r, { command: 'receipt', receipt });
   }
 
   /** `r` closed: pass on what it was paid, and after a while what we owe its next hop (see passOn). */

@@ -7,12 +7,17 @@ import { toHex } from '../codec/bytes.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { DestroyReason } from './cell-wire.ts';
 import type { LayerCipher } from './layer.ts';
+import { openFlow, type RelayFlow } from './far-end.ts';
+import { CIRCUIT_WINDOW_BYTES } from './constants.ts';
+import type { KeeperFinding } from './payment-receipts.ts';
 
 export type RelayEvent =
   | { type: 'opened'; id: string; from: Uint8Array }
   | { type: 'bytes'; id: string; bytes: number }
   | { type: 'closed'; id: string; reason: DestroyReason; bytes: number }
-  | { type: 'paid'; id: string; amount: bigint; direction: 'in' | 'out' };
+  | { type: 'paid'; id: string; amount: bigint; direction: 'in' | 'out' }
+  /** At the originator: a relay of a circuit we built kept a payment it should have passed on (payment-receipts.ts). */
+  | { type: 'keeper'; finding: KeeperFinding };
 
 /** The far end of a circuit someone else built to us: we can answer along it. */
 export interface CircuitEnd {
@@ -90,6 +95,8 @@ export interface Relayed {
   /** When we end it: what endpoint handlers see of it, and who waits for it to close. */
   end?: CircuitEnd;
   closeListeners?: (() => void)[];
+  /** Its cells waiting for each link here, and its end-to-end windows when we end it (far-end.ts). */
+  flow: RelayFlow;
 }
 
 /** A payout a neighbour announced on a circuit link, waiting for its TrustChain proposal. */
@@ -98,6 +105,8 @@ export interface Announced {
   /** When it was announced, and the circuit's bytes then (what it pays for). */
   at: number;
   bytesAt: number;
+  /** Tokens of payouts announced after it on the same circuit and credited (`forward` only): enough of them cover it. */
+  coveredBy: bigint;
   /** The relayed circuit it pays for from its previous hop's side, if that is what it is (counts as in flight). */
   forward?: Relayed;
   /** Whether the circuit it is for may still be paid. */
@@ -105,6 +114,8 @@ export interface Announced {
   credit(amount: bigint, bytesAt: number): void;
 }
 
+/** What an announcement is for, before its amount and moment are known. */
+export type AnnouncedTarget = Omit<Announced, 'amount' | 'at' | 'bytesAt' | 'coveredBy'>;
 
 /** Bytes of a relayed circuit its previous hop has not paid for: what we kept paid for our own bytes, the rest was passed on for others. */
 export function unpaidOn(r: Relayed): bigint {
@@ -112,10 +123,11 @@ export function unpaidOn(r: Relayed): bigint {
 }
 
 /** A circuit just admitted: nothing carried, paid or extended yet. */
-export function openRelayed(f: Pick<Relayed, 'id' | 'prev' | 'forward' | 'backward' | 'binding' | 'newcomer' | 'balance'> & { now: number }): Relayed {
-  const { now, ...given } = f;
+export function openRelayed(f: Pick<Relayed, 'id' | 'prev' | 'forward' | 'backward' | 'binding' | 'newcomer' | 'balance'> & { now: number; flow?: RelayFlow }): Relayed {
+  const { now, flow, ...given } = f;
   return {
     ...given,
+    flow: flow ?? openFlow(CIRCUIT_WINDOW_BYTES, () => now),
     debtor: toHex(f.prev.link.remoteKey),
     next: undefined,
     extending: false,

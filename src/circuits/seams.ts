@@ -19,6 +19,13 @@ export interface CircuitSeams {
    * descriptors it holds as introduction point): a neighbour that lies.
    */
   lookupAnswers?(lookup: Uint8Array, own: Uint8Array[]): Uint8Array[];
+  /**
+   * While it gives a promise, our link from the peer with this key (hex) reads no frames until it
+   * settles: a tab that stopped reading (its circuits' far ends stall; benches of head-of-line blocking).
+   */
+  readGate?(peerKeyHex: string): Promise<void> | undefined;
+  /** The end-to-end window of circuits opened from now on (benches widen it on every tab; one tab alone ignores the rule). */
+  circuitWindowBytes?(): number | undefined;
   /** The tap for our introduction to `service` through `introPoint` (keys), if any; asked before the attempt. */
   introductionTap?(introPoint: Uint8Array, service: Uint8Array): IntroductionTap | undefined;
 }

@@ -1,6 +1,7 @@
 /** Test support for circuits (used only by *.test.ts): a mesh of CircuitNodes over memory links. */
 import { webcrypto } from 'node:crypto';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
+import { signEd25519 } from '../crypto/signature.ts';
 import { toHex } from '../codec/bytes.ts';
 import { seededBytes } from '../codec/seeded-bytes.ts';
 import { CircuitNode, type CircuitEnd, type RelayEvent } from './circuit-node.ts';
@@ -37,6 +38,10 @@ export interface MeshOptions {
   fraudsters?: Set<string>;
   /** How long a relayed cell may wait for the next link (CircuitNodeOptions.forwardStallMs). */
   forwardStallMs?: number;
+  /** Links flow-controlled with this window, as libp2p's are (default: a sender never waits). */
+  linkWindowBytes?: number;
+  /** Each node's end-to-end circuit window (CircuitNodeOptions.circuitWindowBytes), by index. */
+  circuitWindowBytes?: (i: number) => number | undefined;
   /** When a relay pays the next hop of a closed circuit what it was not paid (CircuitNodeOptions.liableAfterMs). */
   liableAfterMs?: number;
   /** Holds each payout this long before its proposal reaches the payee (a slow ledger round trip). */
@@ -48,7 +53,7 @@ export interface MeshOptions {
 }
 
 export function mesh(count: number, opts: MeshOptions = {}) {
-  const net = new MemoryNetwork();
+  const net = new MemoryNetwork(opts.linkWindowBytes);
   let clock = 1_000;
   const peers: Peer[] = [];
   const nodeOf = (i: number, peer: Peer, debts: RelayDebts): CircuitNode => {
@@ -57,6 +62,7 @@ export function mesh(count: number, opts: MeshOptions = {}) {
     return new CircuitNode({
       publicKey: key,
       staticKey: staticKeyFromSeed(seed),
+      sign: async (m) => signEd25519(seed, m),
       subtle,
       random: rng(i + 7),
       now: () => clock,
@@ -69,6 +75,7 @@ export function mesh(count: number, opts: MeshOptions = {}) {
       },
       onRelayEvent: (e) => peer.events.push(e),
       ...(opts.forwardStallMs === undefined ? {} : { forwardStallMs: opts.forwardStallMs }),
+      ...(opts.circuitWindowBytes?.(i) === undefined ? {} : { circuitWindowBytes: opts.circuitWindowBytes(i) }),
       ...(opts.liableAfterMs === undefined ? {} : { liableAfterMs: opts.liableAfterMs }),
       requester: async (from: Uint8Array) => ({ fraudster: opts.fraudsters?.has(toHex(from)) ?? false, balance: undefined, chainLength: 0 }),
       ...(opts.payments

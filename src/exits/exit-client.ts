@@ -15,7 +15,7 @@ import { concatBytes, toHex } from '../codec/bytes.ts';
 import { CIRCUIT_ADDRESS, nextPort, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import type { OriginCircuit } from '../circuits/circuit-node.ts';
 import { EXIT_BEGIN_TIMEOUT_MS, EXIT_SENDME_EVERY_BYTES, EXIT_STREAM_WINDOW_BYTES, MAX_BEGINS_PER_CIRCUIT, MAX_STREAMS_PER_CIRCUIT } from './constants.ts';
-import { decodeExitMessage, encodeExitMessage, MAX_EXIT_DATA_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
+import { decodeExitMessage, encodeExitMessage, exitDataChunk, MAX_EXIT_DATA_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
 
 /** How a stream ended: the exit's (or our) end reason, or its circuit went away. */
 export type StreamEnd = EndReason | 'circuit-broken' | 'circuit-closed';
@@ -285,7 +285,7 @@ export class ExitCircuitClient {
         await new Promise<void>((resolve, reject) => (s.creditWaiter = { resolve, reject }));
         continue;
       }
-      const n = Math.min(MAX_EXIT_DATA_BYTES, s.credit, bytes.length - at);
+      const n = exitDataChunk(Math.min(MAX_EXIT_DATA_BYTES, s.credit, bytes.length - at));
       s.credit -= n;
       last = this.circuit.send(encodeExitMessage({ command: 'data', streamId: s.id, data: bytes.subarray(at, at + n) }));
       // Cells go out in order: if one fails, so do the ones after it, and the last one says so.

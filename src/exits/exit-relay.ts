@@ -17,7 +17,7 @@ import { ACK_CHECK_MS, EXIT_BUFFER_BYTES, EXIT_SETTLE_AFTER_CLOSE_MS } from './c
 import { ExitCircuitPolicy, type ExitPolicyConfig } from './exit-policy.ts';
 import { ExitPayer } from './exit-payer.ts';
 import { ExitSplice } from './exit-splice.ts';
-import { decodeExitMessage, encodeExitMessage, MAX_EXIT_DATA_BYTES, PEER_TAG_BYTES, type EndReason, type ExitBegin, type ExitMessage } from './exit-wire.ts';
+import { decodeExitMessage, encodeExitMessage, exitDataChunk, MAX_EXIT_DATA_BYTES, PEER_TAG_BYTES, type EndReason, type ExitBegin, type ExitMessage } from './exit-wire.ts';
 import type { SwarmDialer, SwarmPeer } from './swarm-dialer.ts';
 import { NONCE_BYTES } from '../sharing/pay-wire.ts';
 import type { ExitSeams } from './seams.ts';
@@ -209,8 +209,9 @@ class ExitCircuit {
 
   private pumpNow(s: Stream): void {
     if (s.sending || s.closed) return;
-    const credit = Math.min(this.policy.sendCredit(s.id), MAX_EXIT_DATA_BYTES, s.buffered);
-    if (credit <= 0) return;
+    const most = Math.min(this.policy.sendCredit(s.id), MAX_EXIT_DATA_BYTES, s.buffered);
+    if (most <= 0) return;
+    const credit = exitDataChunk(most);
     const data = take(s, credit);
     const v = this.policy.fromSwarm(s.id, data);
     if (!v.ok) return this.endStream(s.id, v.end, true);

@@ -32,6 +32,7 @@
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { EXIT_STREAM_WINDOW_BYTES, MAX_DATA_BYTES, MAX_EXIT_TRACKERS, MAX_TRACKER_URL_BYTES } from './constants.ts';
+import { cellChunks } from '../circuits/cell-chunks.ts';
 
 /** A BitTorrent v1 infohash. */
 export const INFOHASH_BYTES = 20;
@@ -40,6 +41,8 @@ export const PEER_TAG_BYTES = 8;
 const HEADER_BYTES = 1 + 2;
 /** Stream bytes in one message: a data message fills one circuit data cell. */
 export const MAX_EXIT_DATA_BYTES = MAX_DATA_BYTES - HEADER_BYTES;
+/** Stream bytes in the next data message of `bytes` to send: cut so its cell pads little (circuits/cell-chunks.ts). */
+export const exitDataChunk = (bytes: number): number => cellChunks(bytes, HEADER_BYTES)[0]!;
 const MAX_STREAM_ID = 0xffff;
 const MAX_U32 = 0xffff_ffff;
 

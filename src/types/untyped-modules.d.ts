@@ -11,6 +11,12 @@ declare module 'bittorrent-tracker' {
   }
 }
 
+/** The tracker's server without its client (which loads a WebRTC stack). */
+declare module 'bittorrent-tracker/server' {
+  import { Server } from 'bittorrent-tracker';
+  export default Server;
+}
+
 declare module 'bencode' {
   const bencode: {
     /** Decodes bencoded bytes; strings come out as Uint8Array. Throws on malformed input. */

@@ -47,6 +47,7 @@ export function circuitHooks(session: AppSession) {
   };
   const keyOf = (peerId: string): Uint8Array => peerIdFromString(peerId).publicKey!.raw;
   let attack: { injected: string[]; held: boolean; release(): void } | undefined;
+  const readGates = new Map<string, { gate: Promise<void>; release(): void }>();
   return {
     publicKey: () => toHex(running(session).identity.publicKey),
     /** Probes `farEnd` through `relays` (peer ids) or, given a number, through that many random relays. */
@@ -124,7 +125,26 @@ export function circuitHooks(session: AppSession) {
       else delete seams().beforePay;
     },
     earned: () => circuits().earnings.earned.toString(),
+    /** The end-to-end window of circuits this tab opens or relays from now on (null: the default). */
+    setCircuitWindow: (bytes: number | null) => {
+      if (bytes === null) delete seams().circuitWindowBytes;
+      else seams().circuitWindowBytes = () => bytes;
+    },
+    /** Stops (or resumes) reading our link from this peer: circuits it carries to us stall at our end. */
+    setReadingFrom: (peerId: string, on: boolean) => {
+      const hex = toHex(keyOf(peerId));
+      if (on) return void (readGates.get(hex)?.release(), readGates.delete(hex));
+      if (readGates.has(hex)) return;
+      let release = (): void => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      readGates.set(hex, { gate, release });
+      seams().readGate = (keyHex) => readGates.get(keyHex)?.gate;
+    },
     relayCounts: () => circuits().relayCounts(),
+    /** Relays our circuits found keeping our payments (keys, hex). */
+    keepers: () => circuits().keeperKeys(),
+    /** Caps what this tab relays, KiB/s (0: no cap). */
+    setRelayCap: (kiBps: number) => circuits().saveSettings({ ...circuits().settings, capKiBps: kiBps }),
   };
 }
 
