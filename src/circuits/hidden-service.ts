@@ -75,14 +75,18 @@ export class EndToEnd {
 
   /** Sends `data` in sealed cells; resolves once the circuit took them. */
   send(data: Uint8Array): Promise<void> {
-    let last: Promise<void> = Promise.resolve();
     // Cut so cells pad little: the wire's writes come batched, and two blocks in one cell would pay for eleven.
+    // Sealing takes its nonce now; each cell goes to the circuit only after the one before it, however the
+    // encryptions finish (a small cell seals sooner than a full one, and the far end drops cells out of order).
+    let turn: Promise<unknown> = Promise.resolve();
+    const sent: Promise<void>[] = [];
     for (const chunk of cutForCells(data, LAYER_OVERHEAD)) {
-      // Sealing takes its nonce now, so cells stay in order however the encryptions finish.
       const sealed = this.tx.seal(DELIVER, chunk);
-      last = sealed.then((cell) => this.circuit.send(cell));
+      const send = Promise.all([sealed, turn]).then(([cell]) => ({ done: this.circuit.send(cell) }));
+      turn = send;
+      sent.push(send.then((s) => s.done));
     }
-    return last;
+    return Promise.all(sent).then(() => undefined);
   }
 
   async receive(cell: Uint8Array): Promise<void> {
