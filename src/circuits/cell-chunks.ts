@@ -11,8 +11,18 @@ import { cellClass } from './cell-wire.ts';
 /** A data command's own bytes beside its data (its command byte). */
 const DATA_COMMAND_BYTES = 1;
 
+/** Capacities found so far, by class and framing: cutting runs per message on the data path, the search once. */
+const capacities = new Map<string, number>();
+
 /** The most data, with `framing` bytes of headers of the sender's own, that a cell of class `size` holds. */
 export function dataCapacity(size: number, framing: number): number {
+  const key = `${size}:${framing}`;
+  let capacity = capacities.get(key);
+  if (capacity === undefined) capacities.set(key, (capacity = searchCapacity(size, framing)));
+  return capacity;
+}
+
+function searchCapacity(size: number, framing: number): number {
   // cellClass is monotonic: search the largest length that still lands in `size`.
   let lo = 0;
   let hi = MAX_DATA_BYTES - framing;
