@@ -23,6 +23,9 @@ async function probeMiBps(origin: Page, path: string[], bytes: number): Promise<
   return bytes / MiB / (r.ms / 1000);
 }
 
+/** Each tab's latest cuts for non-payment (who cut, how far behind its payer stood): what a failed probe reports. */
+const unpaidCuts = (tabs: Tab[]) => Promise.all(tabs.map((t) => circuits<string>(t.page, 'unpaidCuts')));
+
 const setWindow = (tabs: Tab[], bytes: number | null) => Promise.all(tabs.map((t) => circuits(t.page, 'setCircuitWindow', bytes)));
 
 /** `chain`: origin, r1, r2, r3, sink, each connected to the next. */
@@ -32,19 +35,25 @@ export async function flowFigures(chain: Tab[]): Promise<Figure[]> {
   const figures: Figure[] = [];
   const byWindow: Record<string, Record<number, number[]>> = { default: { 1: [], 3: [] }, unbound: { 1: [], 3: [] } };
   const cuts: Record<string, string[]> = { default: [], unbound: [] };
-  // Interleaved, so a drift of the machine's load falls on both alike.
-  for (let run = 0; run < RUNS; run++) {
-    for (const w of ['unbound', 'default'] as const) {
-      await setWindow(chain, w === 'default' ? null : UNBOUND_WINDOW);
+  // Not interleaved: with a window that never binds, a relay queues what its next link cannot take yet, and the
+  // payments it passes on wait behind that queue, so its next hop may cut it for non-payment and the ledgers stay
+  // busy with retries after (the reason the window exists). So every run with the window comes first, and the
+  // head-of-line figures; the unbound runs last, where what they leave behind disturbs nothing measured.
+  const runWith = async (w: 'default' | 'unbound'): Promise<void> => {
+    await setWindow(chain, w === 'default' ? null : UNBOUND_WINDOW);
+    for (let run = 0; run < RUNS; run++) {
       for (const h of [1, 3]) {
         // A probe whose circuit a relay cuts for payment is counted, not fatal: the figure is over the others.
         await probeMiBps(origin.page, paths[h]!, BYTES).then(
           (v) => byWindow[w]![h]!.push(v),
-          (err: Error) => cuts[w]!.push(`${h} hop(s): ${err.message.split('\n')[0]}`),
+          async (err: Error) => cuts[w]!.push(`${h} hop(s): ${err.message.split('\n')[0]} (unpaid cuts by tab: ${(await unpaidCuts(chain)).join(' ')})`),
         );
       }
     }
-  }
+  };
+  await runWith('default');
+  const headOfLine = await headOfLineFigures(chain);
+  await runWith('unbound');
   await setWindow(chain, null);
   for (const h of [1, 3]) {
     const before = median(byWindow.unbound![h]!);
@@ -64,25 +73,36 @@ export async function flowFigures(chain: Tab[]): Promise<Figure[]> {
     });
   }
 
+  return [...figures, ...headOfLine];
+}
+
+/** Head of line: a healthy circuit's throughput alone, then beside a circuit whose far end stopped reading. */
+async function headOfLineFigures(chain: Tab[]): Promise<Figure[]> {
+  const [origin, r1, r2, r3] = chain as [Tab, Tab, Tab, Tab, Tab];
+  const figures: Figure[] = [];
   // Head of line: the healthy circuit origin → r1 → r2 (far end r2); the stalled one origin → r1 → r2 → r3,
   // whose far end r3 stops reading its link from r2. They share the links origin–r1 and r1–r2.
   const healthy = [r1.peerId, r2.peerId];
-  const alone = await probeMiBps(origin.page, healthy, BYTES).catch(() => NaN);
+  let aloneError = '';
+  const alone = await probeMiBps(origin.page, healthy, BYTES).catch(async (err: Error) => {
+    aloneError = `${err.message.split('\n')[0]} (unpaid cuts by tab: ${(await unpaidCuts(chain)).join(' ')})`;
+    return NaN;
+  });
   await circuits(r3.page, 'setReadingFrom', r2.peerId, false);
   let stalledError = '';
-  const stalled = circuits(origin.page, 'probe', r3.peerId, [r1.peerId, r2.peerId], BYTES).catch((err: Error) => void (stalledError = err.message.split('\n')[0]!));
+  const stalled = circuits(origin.page, 'probe', r3.peerId, [r1.peerId, r2.peerId], BYTES).catch((err: Error) => void (stalledError += ` probe: ${err.message.split('\n')[0]!}`));
   let beside = NaN;
   try {
     // Until the stalled circuit has its window in the path.
     await r2.page.waitForFunction((min) => (globalThis as any).__trustmesh.circuits.relayed().some((c: { bytes: number }) => c.bytes >= min), CIRCUIT_WINDOW_BYTES / 2, { timeout: 30_000 });
     beside = await probeMiBps(origin.page, healthy, BYTES).catch(() => NaN);
   } catch (err) {
-    stalledError ||= (err as Error).message.split('\n')[0]!;
+    stalledError += ` waiting for its window: ${(err as Error).message.split('\n')[0]!}`;
   } finally {
     await circuits(r3.page, 'setReadingFrom', r2.peerId, true);
     await stalled;
   }
-  figures.push({ section: 'circuits', name: `head of line: a 1-hop circuit alone, ${BYTES / MiB} MiB`, value: alone, unit: 'MiB/s', note: 'before another circuit over the same links stalls' });
+  figures.push({ section: 'circuits', name: `head of line: a 1-hop circuit alone, ${BYTES / MiB} MiB`, value: alone, unit: 'MiB/s', note: `before another circuit over the same links stalls${aloneError === '' ? '' : ` (failed: ${aloneError})`}` });
   figures.push({
     section: 'circuits',
     name: `head of line: the same beside a circuit whose far end stopped reading`,

@@ -142,7 +142,11 @@ async function paidOneHop(openPeer: () => Promise<PeerPage>, runs: number, size:
   const [origin, relay, sink] = peers;
   const relayKey = await circuits<string>(relay!.page, 'publicKey');
   for (let run = 0; run < runs; run++) {
-    const result = await circuits<Probe>(origin!.page, 'probe', ids[2], [ids[1]], size);
+    const result = await circuits<Probe>(origin!.page, 'probe', ids[2], [ids[1]], size).catch(async (err: Error) => {
+      // Say which hop cut, and how far behind the payer stood there.
+      const cuts = { relay: await circuits<string>(relay!.page, 'unpaidCuts'), farEnd: await circuits<string>(sink!.page, 'unpaidCuts') };
+      throw new Error(`run ${run}: ${err.message}\n${JSON.stringify(cuts)}`);
+    });
     expect({ run, bytes: result.bytes, rebuilds: result.rebuilds, path: result.path }).toEqual({ run, bytes: size, rebuilds: 0, path: [relayKey] });
   }
   for (const [name, hop] of [['relay', relay!], ['far end', sink!]] as const) {

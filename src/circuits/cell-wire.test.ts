@@ -17,7 +17,7 @@ const frames: fc.Arbitrary<LinkFrame> = fc.oneof(
   fc.record({ type: fc.constant('relay' as const), circuitId, onion: fc.uint8Array({ maxLength: 4096 }) }),
   fc.record({ type: fc.constant('destroy' as const), circuitId, reason: fc.constantFrom('requested', 'protocol', 'limit', 'unpaid', 'refused', 'hop-lost', 'timeout') as fc.Arbitrary<'requested'> }),
   fc.record({ type: fc.constant('credit' as const), circuitId, bytes: fc.nat({ max: 0xffff_ffff }) }),
-  fc.record({ type: fc.constant('payout' as const), circuitId, amount: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
+  fc.record({ type: fc.constant('payout' as const), circuitId, amount: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), total: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
 );
 
 const commands: fc.Arbitrary<RelayCommand> = fc.oneof(

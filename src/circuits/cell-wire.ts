@@ -1,5 +1,5 @@
 /**
- * Wire format of /trustmesh/circuits/2.0.0. Two layers:
+ * Wire format of /trustmesh/circuits/3.0.0. Two layers:
  *
  * Link frames, between neighbours (one length-prefixed frame per message):
  *   type u8 | circuit id u32 | body
@@ -11,8 +11,11 @@
  *      a frame of type 5 is refused as unknown, and never forwarded)
  *     credit    6  bytes u32                   link flow control (circuit id 0): the
  *                                              sender of this frame processed that much
- *     payout    7  amount u64                  the sender is about to propose a TrustChain
- *                                              payout of this amount for this circuit
+ *     payout    7  amount u64 | total u64     the sender is about to propose a TrustChain
+ *                                              payout of this amount for this circuit; total:
+ *                                              what it will have paid on the circuit once
+ *                                              this and the payouts under way land (a relay
+ *                                              passes the gap on ahead; 3.0.0 added it)
  *   Circuit ids are per link and chosen by the side that sends `create`, with
  *   the top bit set when that side's key sorts below the other's, so the two
  *   sides never pick the same id.
@@ -95,7 +98,7 @@ export type LinkFrame =
   | { type: 'relay'; circuitId: number; onion: Uint8Array }
   | { type: 'destroy'; circuitId: number; reason: DestroyReason }
   | { type: 'credit'; circuitId: number; bytes: number }
-  | { type: 'payout'; circuitId: number; amount: bigint };
+  | { type: 'payout'; circuitId: number; amount: bigint; total: bigint };
 
 /** Type 5, the link keepalive of 1.0.0, stays unused so the numbers of the others stay. */
 const FRAME_TYPES = ['create', 'created', 'relay', 'destroy', undefined, 'credit', 'payout'] as const;
@@ -123,7 +126,7 @@ export function encodeFrame(f: LinkFrame): Uint8Array {
       w.u32(f.bytes);
       break;
     case 'payout':
-      w.u64(f.amount);
+      w.u64(f.amount).u64(f.total);
       break;
   }
   return w.finish();
@@ -156,7 +159,7 @@ export function decodeFrame(bytes: Uint8Array): LinkFrame {
       f = { type, circuitId, bytes: r.u32('credit') };
       break;
     case 'payout':
-      f = { type, circuitId, amount: r.u64('payout amount') };
+      f = { type, circuitId, amount: r.u64('payout amount'), total: r.u64('payout total') };
       break;
   }
   r.end(`${type} frame`);

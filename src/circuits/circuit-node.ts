@@ -147,7 +147,7 @@ export class CircuitNode {
       case 'payout': {
         const target = this.payoutTarget(link, s);
         if (target === undefined) return;
-        this.payments.announce(toHex(link.remoteKey), target, f.amount);
+        this.payments.announce(toHex(link.remoteKey), target, f.amount, f.total);
         return;
       }
     }
@@ -355,7 +355,7 @@ export class CircuitNode {
     this.points.drop(r);
     // A spliced pair lives and dies together: the other end learns its partner left.
     if (r.spliced !== undefined) void this.teardown(r.spliced, 'hop-lost', 'prev');
-    this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes });
+    this.o.onRelayEvent?.({ type: 'closed', id: r.id, reason, bytes: r.bytes, paidIn: r.paidIn, paidOut: r.paidOut, promisedIn: r.promisedIn });
     for (const l of r.closeListeners?.splice(0) ?? []) l();
     this.payments.closed(r);
     r.flow.window.close(new CircuitError('closed', 'the circuit is closed'));

@@ -37,15 +37,16 @@ async function rideUntilCut(origin: Peer, path: Uint8Array[], far: Peer, bytes: 
 }
 
 /**
- * A mesh whose first peer's payouts each reach their payee only once the last peer (the far end) has taken
- * `traffic` more bytes of cells: a slow ledger round trip, measured in what the circuit carries meanwhile.
+ * A mesh whose first peer's payouts (every peer's, if `everyone`) each reach their payee only once the last peer
+ * (the far end) has taken `traffic` more bytes of cells: a slow ledger round trip, measured in what the circuit
+ * carries meanwhile.
  */
-function slowPayer(count: number, traffic: number) {
+function slowPayer(count: number, traffic: number, everyone = false) {
   let finished = false;
   const m = mesh(count, {
     payments: true,
     payDelay: (from) => {
-      if (toHex(from) !== toHex(m.peers[0]!.key)) return Promise.resolve();
+      if (!everyone && toHex(from) !== toHex(m.peers[0]!.key)) return Promise.resolve();
       const far = m.peers[count - 1]!;
       const start = far.received.length;
       return until(() => finished || far.received.length - start >= traffic / MAX_DATA_BYTES, 'the slow payment', 60_000);
@@ -103,6 +104,24 @@ describe('relay payouts', () => {
     await circuit.close();
     await until(() => r1!.node.owedBy(origin!.key) <= 0n && far.node.owedBy(r1!.key) <= 0n, 'the final payments');
   }, 60_000);
+
+  for (const [relays, traffic] of [[1, 28 * MiB], [3, 14 * MiB]] as const) {
+    it(`passes each payment on as soon as it is announced: with every payer's round trip ${traffic / MiB} MiB of traffic long, no hop of a ${relays}-relay path cuts`, async () => {
+      // Passed on once countersigned, a payment reached a path's far end a round trip per hop and a step after the
+      // bytes it paid for, past the window here (the e2e "honest payer" cut under load).
+      const { peers, far, done } = slowPayer(relays + 2, traffic, true);
+      const [origin, ...hops] = peers;
+      const circuit = await origin!.node.build(hops.map((p) => p.key));
+      await push(circuit, 64 * MiB, far);
+      done();
+      expect(circuit.state).toBe('ready');
+      expect(hops.flatMap((p) => p.events).filter((e) => e.type === 'closed')).toEqual([]);
+      await circuit.close();
+      // Nothing fronted is lost: every hop ends up paid at least what it carried, however early it passed payments on.
+      const carried = (p: Peer) => p.events.filter((e) => e.type === 'closed').reduce((n, e) => n + (e as { bytes: number }).bytes, 0);
+      await until(() => hops.every((p) => carried(p) > 0 && p.paidIn - p.paidOut >= BigInt(carried(p))), 'every hop paid its share');
+    }, 60_000);
+  }
 
   it('counts a payout announced on the link as paid while its proposal is on its way, so a round trip longer than the window cuts no honest payer', async () => {
     // No relay: the far end is the first hop, and each payment takes 28 MiB of traffic, more than the window less a step.

@@ -31,6 +31,8 @@ import { RelayDebts } from './relay-debt.ts';
 
 /** Circuits a probe rebuilds after relays leave before it gives up. */
 const MAX_PROBE_REBUILDS = 3;
+/** Unpaid cuts kept for diagnostics: enough to see a run of them, bounded. */
+const UNPAID_CUTS_KEPT = 16;
 /** Cells a probe keeps in flight: enough to keep every hop busy, few enough to bound memory. */
 const PROBE_CELLS_IN_FLIGHT = 16;
 
@@ -109,7 +111,7 @@ export class CircuitService {
       onOriginBroken: (path, reason) => {
         if (reason === 'hop-lost') for (const k of path) this.suspects.set(toHex(k), Date.now() + SUSPECT_RELAY_MS);
       },
-      pay: (key, amount) => this.pay(key, amount),
+      pay: (key, amount) => this.timedPay(key, amount),
       sign: async (m) => signEd25519(identity.seed, m),
       debts,
       ...(seams === undefined ? {} : { seams }),
@@ -134,6 +136,24 @@ export class CircuitService {
     });
   }
 
+  /** Pays, and keeps how it went with the last few payments (diagnostics: a slow or refused payout shows there). */
+  private async timedPay(key: Uint8Array, amount: bigint): Promise<void> {
+    const start = Date.now();
+    const note = (error?: string) => {
+      if (this.payments.push({ to: toHex(key).slice(0, 8), amount, ms: Date.now() - start, ...(error === undefined ? {} : { error }) }) > UNPAID_CUTS_KEPT) this.payments.shift();
+    };
+    try {
+      await this.pay(key, amount);
+      note();
+    } catch (err) {
+      note((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** The last payouts we made, how long each took, and why one failed. */
+  readonly payments: { to: string; amount: bigint; ms: number; error?: string }[] = [];
+
   /** A payout to a neighbour, over the ledger's direct connection to it. */
   private async pay(key: Uint8Array, amount: bigint): Promise<void> {
     const peer = this.ledger.directPeer(key);
@@ -153,6 +173,8 @@ export class CircuitService {
 
   /** Tokens this tab kept from relaying (paid in minus passed on), this session. */
   readonly earnings = { earned: 0n };
+  /** The last circuits we cut for non-payment, with their figures (diagnostics: which hop cut, and how far behind). */
+  readonly unpaidCuts: Extract<RelayEvent, { type: 'unpaid' | 'closed' }>[] = [];
 
   static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
     // Without storage (a private window may refuse it) debts still count, for this session only.
@@ -206,6 +228,9 @@ export class CircuitService {
   private onRelayEvent(e: RelayEvent): void {
     if (e.type === 'bytes') this.relayedBytes += e.bytes;
     else if (e.type === 'keeper') this.keepers.add(toHex(e.finding.keeper), KEEPER_AVOID_MS);
+    else if (e.type === 'unpaid' || (e.type === 'closed' && e.reason === 'unpaid')) {
+      if (this.unpaidCuts.push(e) > UNPAID_CUTS_KEPT) this.unpaidCuts.shift();
+    }
     else {
       if (e.type === 'paid') this.earnings.earned += e.direction === 'in' ? e.amount : -e.amount;
       this.changed();

@@ -1,7 +1,7 @@
 /** Onion circuits: protocol id and limits, each with the reason for its value. */
 
 /** One long-lived stream per direct connection carries every circuit between the two peers. */
-export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/2.0.0';
+export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/3.0.0';
 
 /** Tribler's range: 1 hop hides the ends from each other; 3 hops resists a colluding pair of relays. */
 export const MAX_HOPS = 3;
@@ -107,7 +107,8 @@ export const UNANSWERED_PAYOUT_ATTEMPTS = 4;
  * in order with the cells it pays for) counts as paid for this long while its
  * proposal is countersigned: a relay does not cut a payer whose payment is on
  * its way. Ten times an honest round trip; a key that lets one lapse gets no
- * such credit any more.
+ * such credit until it pays it (a late payment under load is not a broken
+ * promise; the key's debt bounds what it owes either way).
  */
 export const PAYOUT_IN_FLIGHT_MS = 20_000;
 /**
@@ -116,6 +117,17 @@ export const PAYOUT_IN_FLIGHT_MS = 20_000;
  * window, once, for PAYOUT_IN_FLIGHT_MS at most.
  */
 export const MAX_IN_FLIGHT_CREDIT_BYTES = RELAY_UNPAID_WINDOW_BYTES;
+/**
+ * A relay passes on ahead, of what a circuit's previous hop announced but has
+ * not paid yet, at most this many tokens per byte of the circuit that no
+ * payment covers yet (relay-payments.ts passOn): an originator pays one token
+ * a byte for each hop of its longest path. Scaled to the bytes, not a fixed
+ * sum, so payments that take seconds under load still travel ahead on any
+ * path; what a key that announces and never pays costs a relay this way is
+ * then bounded by its unpaid bytes, which its window bounds, once (its
+ * announcements then lapse).
+ */
+export const FRONTED_TOKENS_PER_BYTE = MAX_PATH_LENGTH;
 /** A torn-down circuit still accepts its final payment for this long. */
 export const PAYOUT_GRACE_MS = 30_000;
 /**

@@ -137,7 +137,8 @@ export class OriginCircuit {
     this.payThreshold = this.nextThreshold();
     let ok = false;
     try {
-      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount });
+      // The total lets each relay pass its share of this payment on ahead, while the payment itself travels.
+      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount, total: this.paid + this.inFlight });
       await pay(this.hops[0]!.key, amount);
       this.paid += amount;
       this.receipts.paid(this.paid, this.o.now(), this.onionBytes);

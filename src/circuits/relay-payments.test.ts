@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAYOUT_IN_FLIGHT_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { FRONTED_TOKENS_PER_BYTE, PAYOUT_IN_FLIGHT_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { until } from '../testing/until.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import { RelayPayments } from './relay-payments.ts';
 import { openRelayed, type Relayed } from './relayed.ts';
@@ -8,14 +9,20 @@ const payer = new Uint8Array(32).fill(9);
 const WINDOW = RELAY_UNPAID_WINDOW_BYTES;
 const MiB = 1024 * 1024;
 
-/** A relay's payments over one circuit from `payer`, with a clock the test moves; `cut` lists what it cut. */
-function relayWithOneCircuit() {
+/**
+ * A relay's payments over one circuit from `payer`, with a clock the test moves; `cut` lists what it cut.
+ * With `next`, the circuit goes on to a next hop, and `passed` lists what the relay paid it.
+ */
+function relayWithOneCircuit(next = false) {
   let clock = 1_000;
   const cut: Relayed[] = [];
+  const passed: bigint[] = [];
   const link = { remoteKey: payer } as unknown as CircuitLink;
   const r = openRelayed({ id: 'c1', prev: { link, circuitId: 1 }, forward: {} as never, backward: {} as never, binding: new Uint8Array(32), newcomer: false, balance: 0n, now: clock });
+  if (next) r.next = { link: { remoteKey: new Uint8Array(32).fill(7) } as unknown as CircuitLink, circuitId: 2 };
+  const pay = async (to: Uint8Array, amount: bigint): Promise<void> => void passed.push(amount);
   const payments = new RelayPayments(
-    { now: () => clock, random: (n) => new Uint8Array(n), pay: async () => undefined, passOnDelayMaxMs: 0 },
+    { now: () => clock, random: (n) => new Uint8Array(n), pay, passOnDelayMaxMs: 0 },
     {
       open: () => (r.open ? [r] : []),
       closing: () => [],
@@ -31,8 +38,15 @@ function relayWithOneCircuit() {
     r.bytes += bytes;
     return payments.charge(r, bytes);
   };
-  const announce = (amount: number) => payments.announce('09'.repeat(32), payments.targetOf(r, true), BigInt(amount));
-  return { r, cut, carry, announce, accept: (amount: number) => payments.acceptPayout(payer, BigInt(amount)), advance: (ms: number) => (clock += ms) };
+  // The payer's running total, as an honest payer announces it (payouts that failed included: their tokens come again).
+  let total = 0n;
+  const announce = (amount: number, as: bigint = (total += BigInt(amount))) => payments.announce('09'.repeat(32), payments.targetOf(r, true), BigInt(amount), as);
+  /** Resolves once nothing is being passed on: the sum passed so far. */
+  const settled = async (): Promise<bigint> => {
+    await until(() => r.forwardFlow.payments === 0, 'the payments passed on');
+    return passed.reduce((a, b) => a + b, 0n);
+  };
+  return { r, cut, carry, announce, settled, accept: (amount: number) => payments.acceptPayout(payer, BigInt(amount)), advance: (ms: number) => (clock += ms) };
 }
 
 describe('payouts in flight at a relay', () => {
@@ -66,4 +80,55 @@ describe('payouts in flight at a relay', () => {
     expect(cut).toEqual([r]);
   });
 
+
+  it('gives a payer whose payment came late its credit for announcements back once it paid, not before', async () => {
+    const { carry, announce, accept, advance, cut } = relayWithOneCircuit();
+    announce(5 * MiB);
+    advance(PAYOUT_IN_FLIGHT_MS + 1); // a ledger under load: the proposal is not in yet
+    announce(10 * MiB);
+    expect(carry(WINDOW + MiB)).toBe(false); // lapsed: the announcements count for nothing
+    expect(cut.length).toBe(1);
+    const again = relayWithOneCircuit();
+    again.announce(5 * MiB);
+    again.advance(PAYOUT_IN_FLIGHT_MS + 1);
+    expect(again.carry(MiB)).toBe(true); // the lapse shows
+    await again.accept(5 * MiB); // ...and then the late payment lands
+    again.announce(10 * MiB);
+    expect(again.carry(WINDOW + 9 * MiB)).toBe(true);
+    expect(again.cut).toEqual([]);
+  });
+
+  it("passes the next hop's part of an announced payment on at once, before it is paid, and not again when it is", async () => {
+    const { carry, announce, accept, settled } = relayWithOneCircuit(true);
+    carry(4 * MiB);
+    announce(8 * MiB); // a 1-relay path: 4 MiB for us, 4 for the far end
+    expect(await settled()).toBe(4n * BigInt(MiB));
+    await accept(8 * MiB);
+    expect(await settled()).toBe(4n * BigInt(MiB));
+  });
+
+  it('fronts a payer that announces and never pays FRONTED_TOKENS_PER_BYTE per byte it owes at most, then nothing once its announcements lapse', async () => {
+    const { carry, announce, advance, settled, cut } = relayWithOneCircuit(true);
+    carry(MiB);
+    announce(2 ** 40); // claims a terabyte is on its way
+    const fronted = await settled();
+    expect(fronted).toBeLessThanOrEqual(BigInt(FRONTED_TOKENS_PER_BYTE * MiB));
+    expect(fronted).toBeGreaterThan(0n);
+    advance(PAYOUT_IN_FLIGHT_MS + 1);
+    carry(WINDOW); // the lapse shows at the next charge, and cuts
+    announce(2 ** 40);
+    expect(await settled()).toBe(fronted);
+    expect(cut.length).toBe(1);
+  });
+
+  it("does not front twice a failed payment whose tokens the retry holds: the payer's total says so", async () => {
+    const { carry, announce, accept, settled } = relayWithOneCircuit(true);
+    carry(4 * MiB);
+    announce(8 * MiB, 8n * BigInt(MiB)); // times out at the payer
+    expect(await settled()).toBe(4n * BigInt(MiB));
+    carry(MiB);
+    announce(10 * MiB, 10n * BigInt(MiB)); // the retry: the failed one's tokens and 2 MiB more, total 10
+    await accept(10 * MiB);
+    expect(await settled()).toBe(5n * BigInt(MiB));
+  });
 });

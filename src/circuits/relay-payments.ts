@@ -8,13 +8,20 @@
 import { toHex } from '../codec/bytes.ts';
 import type { DestroyReason, LinkFrame, RelayCommand } from './cell-wire.ts';
 import type { CircuitNodeOptions } from './circuit-node-options.ts';
-import { MAX_IN_FLIGHT_CREDIT_BYTES, MAX_PENDING_PAYOUTS, MAX_RELAY_DEBTORS, PASS_ON_DELAY_MAX_MS, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYMENTS_IN_FLIGHT, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_STEP_MAX_BYTES, RELAY_LIABLE_AFTER_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { FRONTED_TOKENS_PER_BYTE, MAX_IN_FLIGHT_CREDIT_BYTES, MAX_PENDING_PAYOUTS, MAX_RELAY_DEBTORS, PASS_ON_DELAY_MAX_MS, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYMENTS_IN_FLIGHT, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_STEP_MAX_BYTES, RELAY_LIABLE_AFTER_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
 import { RelayDebts } from './relay-debt.ts';
 import { signReceipt } from './receipt-wire.ts';
 import { unpaidOn, type Announced, type AnnouncedTarget, type Hop, type PaymentFlow, type Relayed } from './relayed.ts';
 
 const WINDOW = BigInt(RELAY_UNPAID_WINDOW_BYTES);
 const STEP = BigInt(PAYOUT_STEP_MAX_BYTES);
+const CREDIT = BigInt(MAX_IN_FLIGHT_CREDIT_BYTES);
+
+/** Tokens we passed on for `r` (paid, or on their way) beyond what its previous hop paid us less our share. */
+function frontedOn(r: Relayed): bigint {
+  const f = r.paidOut + r.forwardFlow.inFlight + BigInt(Math.min(r.bytes, r.covered)) - r.paidIn;
+  return f > 0n ? f : 0n;
+}
 
 /** What the payments need of the relay core. */
 export interface PaymentHost {
@@ -38,7 +45,7 @@ export class RelayPayments {
   private readonly announceWaiters = new Set<{ key: string; amount: bigint; wake(): void }>();
   /** What each neighbour owes us over all its circuits (relay-debt.ts). */
   private readonly debts: RelayDebts;
-  /** Keys (hex) that announced a payout and let it lapse: their announcements count for nothing any more. */
+  /** Keys (hex) that announced a payout and let it lapse: their announcements count for nothing until they pay it. */
   private readonly lapsed = new Set<string>();
 
   constructor(
@@ -61,11 +68,15 @@ export class RelayPayments {
     if (this.o.pay === undefined) return true;
     this.debts.add(r.debtor, BigInt(bytes));
     let cut: Relayed[];
+    let overKeyWindow = false;
     // Cheap checks first: the announcements are walked only for a circuit or key already past its limit.
     if (unpaidOn(r) > WINDOW && unpaidOn(r) - this.inFlight(r.debtor, r) > WINDOW) cut = [r];
-    else if (this.overWindow(r.debtor)) cut = [...this.host.open()].filter((c) => c.debtor === r.debtor && unpaidOn(c) > STEP && unpaidOn(c) - this.inFlight(c.debtor, c) > STEP);
+    else if ((overKeyWindow = this.overWindow(r.debtor))) cut = [...this.host.open()].filter((c) => c.debtor === r.debtor && unpaidOn(c) > STEP && unpaidOn(c) - this.inFlight(c.debtor, c) > STEP);
     else return true;
-    for (const c of cut) this.host.cut(c, 'unpaid');
+    for (const c of cut) {
+      this.o.onRelayEvent?.({ type: 'unpaid', id: c.id, carried: c.bytes, paidIn: c.paidIn, paidOut: c.paidOut, inFlight: this.inFlight(c.debtor, c), debt: this.debts.of(c.debtor), overKeyWindow, lapsed: this.lapsed.has(c.debtor) });
+      this.host.cut(c, 'unpaid');
+    }
     // A cut is stored at once, not with the next batch: a reload right after must not forgive it.
     if (cut.length > 0) void this.debts.flush();
     return !cut.includes(r);
@@ -89,12 +100,14 @@ export class RelayPayments {
 
   /**
    * Tokens `debtor` announced on its links (for circuit `r` only, if given)
-   * whose proposals are on their way: counted as paid for PAYOUT_IN_FLIGHT_MS,
-   * up to MAX_IN_FLIGHT_CREDIT_BYTES. A key that let one lapse gets none.
-   * One that payments announced after it on its circuit cover counts for
-   * nothing and never lapses: an honest payer whose payment failed pays its
-   * tokens with the next (whose amount holds them); one that announces and
-   * pays less lapses.
+   * whose proposals are on their way: counted as paid for PAYOUT_IN_FLIGHT_MS.
+   * A key that let one lapse gets none. One that payments announced after it
+   * on its circuit cover counts for nothing and never lapses: an honest payer
+   * whose payment failed pays its tokens with the next (whose amount holds
+   * them); one that announces and pays less lapses. What we passed on ahead of
+   * them is ours to lose, so they count up to that plus
+   * MAX_IN_FLIGHT_CREDIT_BYTES: a payer's unpaid bytes beyond its window are
+   * bounded by that whatever it announces.
    */
   private inFlight(debtor: string, r?: Relayed): bigint {
     if (this.lapsed.has(debtor)) return 0n;
@@ -103,14 +116,29 @@ export class RelayPayments {
     for (const a of this.announced.get(debtor) ?? []) {
       if (a.forward === undefined || (r !== undefined && a.forward !== r)) continue;
       if (a.coveredBy >= a.amount) continue;
-      if (now - a.at > PAYOUT_IN_FLIGHT_MS) {
+      if (this.overdue(a, now)) {
         if (this.lapsed.size >= MAX_RELAY_DEBTORS) this.lapsed.delete(this.lapsed.values().next().value!);
         this.lapsed.add(debtor);
         return 0n;
       }
       sum += a.amount;
     }
-    return sum < BigInt(MAX_IN_FLIGHT_CREDIT_BYTES) ? sum : BigInt(MAX_IN_FLIGHT_CREDIT_BYTES);
+    if (sum === 0n) return 0n;
+    const cap = CREDIT + (r !== undefined ? frontedOn(r) : this.frontedBy(debtor));
+    return sum < cap ? sum : cap;
+  }
+
+  /** An announced payout that travelled longer than it may, and that no later one covers. */
+  private overdue(a: Announced, now = this.o.now()): boolean {
+    return a.forward !== undefined && a.coveredBy < a.amount && now - a.at > PAYOUT_IN_FLIGHT_MS;
+  }
+
+  /** Tokens we passed on ahead over all of `debtor`'s circuits, open or closing. */
+  private frontedBy(debtor: string): bigint {
+    let sum = 0n;
+    for (const c of this.host.open()) if (c.debtor === debtor) sum += frontedOn(c);
+    for (const c of this.host.closing()) if (c.debtor === debtor && !c.open) sum += frontedOn(c);
+    return sum;
   }
 
   /** What the neighbour with this key owes us for relaying, over all its circuits (diagnostics, tests). */
@@ -139,16 +167,42 @@ export class RelayPayments {
     // Its tokens pay for what was announced before it on its circuit too: an honest payer's retry holds a failed payment's.
     if (entry.forward !== undefined) for (const a of list.slice(0, i)) if (a.forward === entry.forward) a.coveredBy += amount;
     entry.credit(amount, entry.bytesAt);
+    // A late payment, not a broken promise: once nothing it announced is overdue and unpaid, its announcements count again.
+    if (this.lapsed.has(key) && !list.some((a) => this.overdue(a))) this.lapsed.delete(key);
     return true;
   }
 
-  /** A neighbour (key, hex) announced a payout of `amount` for `target`: count it as in flight, and wake its proposal. */
-  announce(key: string, target: AnnouncedTarget, amount: bigint): void {
+  /**
+   * A neighbour (key, hex) announced a payout of `amount` for `target`, which
+   * brings what it paid there to `total`: count it as in flight, wake its
+   * proposal, and pass our next hop's part of it on at once (see passOn).
+   */
+  announce(key: string, target: AnnouncedTarget, amount: bigint, total: bigint): void {
     const list = this.announced.get(key) ?? [];
     if (list.length >= MAX_PENDING_PAYOUTS) list.shift();
-    list.push({ ...target, amount: amount, at: this.o.now(), bytesAt: target.forward?.bytes ?? 0, coveredBy: 0n });
+    const r = target.forward;
+    list.push({ ...target, amount: amount, at: this.o.now(), bytesAt: r?.bytes ?? 0, coveredBy: 0n });
     this.announced.set(key, list);
     for (const w of [...this.announceWaiters]) if (w.key === key && w.amount === amount) w.wake();
+    if (r !== undefined && total > r.promisedIn) {
+      r.promisedIn = total;
+      r.promisedAt = r.bytes;
+      void this.passOn(r);
+    }
+  }
+
+  /**
+   * Tokens the previous hop announced for `r` beyond what it paid so far: we
+   * pass our next hop's part of them on ahead, while the payments travel.
+   * Nothing for a key that let an announcement lapse, and at most
+   * FRONTED_TOKENS_PER_BYTE for each of our bytes no payment covers yet.
+   */
+  private ahead(r: Relayed): bigint {
+    if (this.lapsed.has(r.debtor) || r.promisedIn <= r.paidIn) return 0n;
+    const gap = r.promisedIn - r.paidIn;
+    const uncovered = r.bytes > r.covered ? BigInt(r.bytes - r.covered) : 0n;
+    const most = uncovered * BigInt(FRONTED_TOKENS_PER_BYTE);
+    return gap < most ? gap : most;
   }
 
   /** How a payment announced for relayed circuit `r` is credited: from its originator's side (`forward`) or passed back. */
@@ -226,6 +280,13 @@ export class RelayPayments {
    * the rest goes to the spliced circuit, back toward the other end. The
    * aggregation is the originator's: it pays in jittered steps.
    *
+   * What the previous hop announced counts as paid here (`ahead`): each
+   * payment is passed on as soon as it is announced, so the next hop hears of
+   * it at the speed of the cells, not one ledger round trip later per hop
+   * (which let a 1-hop circuit's far end fall a window behind under load and
+   * cut an honest payer). A relay fronts at most the in-flight credit the
+   * payer has with it, and is liable for what it carried anyway.
+   *
    * Debt is hop by hop: the next hop holds us to what we handed it, whoever
    * built the circuit. So a while after a circuit we extended closed (its
    * final payment had its time), we pay the next hop at least one token per
@@ -237,11 +298,12 @@ export class RelayPayments {
   passOn(r: Relayed): Promise<void> {
     const owed = (): bigint => {
       // Our share is what the payments cover of our bytes, not what we carried since: that is paid with the next step.
-      const rest = r.paidIn - r.paidOut - BigInt(Math.min(r.bytes, r.covered));
+      const ahead = this.ahead(r);
+      const rest = r.paidIn + ahead - r.paidOut - BigInt(Math.min(r.bytes, ahead > 0n ? Math.max(r.covered, r.promisedAt) : r.covered));
       const liable = r.liable && r.next !== undefined ? BigInt(r.bytes) - r.paidOut : 0n;
       return rest > liable ? rest : liable;
     };
-    return this.passPayment(r, r.forwardFlow, r.next ?? r.spliced?.prev, owed, (a) => {
+    return this.passPayment(r, r.forwardFlow, r.next ?? r.spliced?.prev, owed, () => r.paidOut, (a) => {
       r.paidOut += a;
       // It was the next hop's, not ours: it no longer pays off the previous hop's debt.
       this.debts.add(r.debtor, a);
@@ -250,7 +312,7 @@ export class RelayPayments {
 
   /** Passes a payment from the far side on toward the originator, whole. */
   private passBack(r: Relayed): Promise<void> {
-    return this.passPayment(r, r.backFlow, r.prev, () => r.backIn - r.backOut, (a) => (r.backOut += a));
+    return this.passPayment(r, r.backFlow, r.prev, () => r.backIn - r.backOut, () => r.backOut, (a) => (r.backOut += a));
   }
 
   /**
@@ -261,7 +323,7 @@ export class RelayPayments {
    * not after it); then again for what arrived meanwhile. One not
    * countersigned stays owed and goes with the next.
    */
-  private async passPayment(r: Relayed, flow: PaymentFlow, hop: Hop | undefined, owed: () => bigint, paidOut: (amount: bigint) => void): Promise<void> {
+  private async passPayment(r: Relayed, flow: PaymentFlow, hop: Hop | undefined, owed: () => bigint, passed: () => bigint, paidOut: (amount: bigint) => void): Promise<void> {
     const pay = this.o.pay;
     if (pay === undefined || hop === undefined || flow.payments >= PAYMENTS_IN_FLIGHT || owed() - flow.inFlight <= 0n) return;
     flow.payments++;
@@ -273,7 +335,7 @@ export class RelayPayments {
       if (due <= 0n || this.o.seams?.beforePay?.(hop.link.remoteKey, due) === false) return;
       amount = due;
       flow.inFlight += amount;
-      await this.host.sendFrame(hop, { type: 'payout', circuitId: hop.circuitId, amount });
+      await this.host.sendFrame(hop, { type: 'payout', circuitId: hop.circuitId, amount, total: passed() + flow.inFlight });
       await pay(hop.link.remoteKey, amount);
       paidOut(amount);
       this.o.onRelayEvent?.({ type: 'paid', id: r.id, amount, direction: 'out' });
@@ -286,9 +348,9 @@ export class RelayPayments {
     }
     if (ok) {
       flow.failures = 0;
-      await this.passPayment(r, flow, hop, owed, paidOut);
+      await this.passPayment(r, flow, hop, owed, passed, paidOut);
     } else if (amount > 0n && flow.failures < PAYMENT_RETRIES) {
-      setTimeout(() => void this.passPayment(r, flow, hop, owed, paidOut), PAYMENT_RETRY_MS * ++flow.failures);
+      setTimeout(() => void this.passPayment(r, flow, hop, owed, passed, paidOut), PAYMENT_RETRY_MS * ++flow.failures);
     }
   }
 }

@@ -14,8 +14,11 @@ import type { KeeperFinding } from './payment-receipts.ts';
 export type RelayEvent =
   | { type: 'opened'; id: string; from: Uint8Array }
   | { type: 'bytes'; id: string; bytes: number }
-  | { type: 'closed'; id: string; reason: DestroyReason; bytes: number }
+  /** With what it was paid, passed on and promised by then (diagnostics). */
+  | { type: 'closed'; id: string; reason: DestroyReason; bytes: number; paidIn: bigint; paidOut: bigint; promisedIn: bigint }
   | { type: 'paid'; id: string; amount: bigint; direction: 'in' | 'out' }
+  /** We cut a circuit for non-payment: its figures at the cut (bytes carried, paid in and out, in flight, the key's debt). */
+  | { type: 'unpaid'; id: string; carried: number; paidIn: bigint; paidOut: bigint; inFlight: bigint; debt: bigint; overKeyWindow: boolean; lapsed: boolean }
   /** At the originator: a relay of a circuit we built kept a payment it should have passed on (payment-receipts.ts). */
   | { type: 'keeper'; finding: KeeperFinding };
 
@@ -74,6 +77,13 @@ export interface Relayed {
    * so the next hop is not shorted by what we carried while it travelled.
    */
   covered: number;
+  /**
+   * The largest total the previous hop announced for this circuit (what it
+   * will have paid once its payouts under way land), and our bytes then: the
+   * gap to `paidIn` is passed on ahead (relay-payments.ts passOn).
+   */
+  promisedIn: bigint;
+  promisedAt: number;
   forwardFlow: PaymentFlow;
   /**
    * Tokens coming back from the far side toward the originator (a downloader
@@ -140,6 +150,8 @@ export function openRelayed(f: Pick<Relayed, 'id' | 'prev' | 'forward' | 'backwa
     paidIn: 0n,
     paidOut: 0n,
     covered: 0,
+    promisedIn: 0n,
+    promisedAt: 0,
     forwardFlow: { payments: 0, inFlight: 0n, failures: 0 },
     backIn: 0n,
     backOut: 0n,
