@@ -184,6 +184,7 @@ export class CircuitNode {
     const r = openRelayed({ id: toHex(this.o.random(8)), prev: { link, circuitId }, forward, backward, binding: circuitBinding(answer.keys), now: this.o.now(), newcomer: decision.newcomer, balance: decision.balance, flow: openFlow(windowBytesOf(this.o), this.o.now) });
     this.byPrev.set(s, r);
     this.o.onRelayEvent?.({ type: 'opened', id: r.id, from: link.remoteKey });
+    this.o.seams?.relayedOpened?.((c) => this.sendBack(r, c));
     await this.sendFrame(r.prev, { type: 'created', circuitId, Y: answer.Y, auth: answer.auth });
   }
 

@@ -275,3 +275,16 @@ export const RECEIPT_CUT_MARGIN_MS = FINAL_PAYMENT_WAIT_MS;
 export const KEEPER_AVOID_MS = 24 * 60 * 60_000;
 /** Receipts kept per hop of one circuit (one per payment credited; a 1 GiB circuit pays ~200 times). */
 export const MAX_RECEIPTS_PER_HOP = 1024;
+/**
+ * Backward cells that carried nothing for the originator (padding `drop`s, which no honest hop sends
+ * back; cells no layer opens; data from a hop that is not the far end; receipts past what its payments
+ * explain; answers nobody waits for) that a circuit may bring beyond BACKWARD_WASTE_SHARE of its useful
+ * cells before the originator closes it: every hop is paid for every cell, so a hostile relay could
+ * otherwise run up its originator's bill at will. A few hundred control cells; an honest path sends none.
+ */
+export const BACKWARD_WASTE_ALLOWANCE_BYTES = 1024 * 1024;
+/** Useful backward bytes that allow one more wasted byte (see BACKWARD_WASTE_ALLOWANCE_BYTES). */
+export const BACKWARD_WASTE_SHARE = 16;
+/** Receipts a hop may send per payment we started (a payment may reach it passed on in a few parts), and a few more. */
+export const RECEIPTS_PER_PAYMENT = 4;
+export const RECEIPTS_SLACK = 8;

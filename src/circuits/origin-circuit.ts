@@ -5,9 +5,9 @@
  * rendezvous, join), keepalives, and paying the first hop for the path.
  */
 import { toHex } from '../codec/bytes.ts';
-import { decodeCell, encodeForwardCell, type DestroyReason, type FailCode, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { decodeCell, encodeForwardCell, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
 import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, MAX_PATH_LENGTH, PAYMENTS_IN_FLIGHT, PAYMENT_RETRIES, PAYMENT_RETRY_MS } from './constants.ts';
-import { CircuitError } from './errors.ts';
+import { CircuitError, FAILURE_TEXT } from './errors.ts';
 import { clientFinish, clientStart, staticPublicKeyOf, type HopKeys } from './handshake.ts';
 import { DELIVER, FORWARD, layersOf, LayerCipher } from './layer.ts';
 import { circuitBinding } from './descriptors.ts';
@@ -16,18 +16,8 @@ import { verifyEd25519 } from '../crypto/signature.ts';
 import type { CircuitNodeOptions, Hop } from './circuit-node.ts';
 import { dataCellBytes, tagOf, type CircuitWindow } from './circuit-window.ts';
 import { endWindow } from './far-end.ts';
+import { BackwardBudget } from './backward-budget.ts';
 
-/** Our own words for a hop's failure code: relays send codes, never text (cell-wire.ts). */
-const FAILURE_TEXT: Record<FailCode, string> = {
-  unreachable: 'the next hop could not be reached',
-  refused: 'the hop refused',
-  limit: 'the hop is at a limit',
-  'no-rendezvous': 'no circuit waits for that cookie there',
-  'not-introduced': 'not introduced there',
-  'table-full': 'the hop has no room for it',
-  expired: 'nobody joined in time',
-  protocol: 'the hop could not follow the request',
-};
 
 /** A circuit we built: our end of the onion. */
 export class OriginCircuit {
@@ -130,6 +120,7 @@ export class OriginCircuit {
     if (amount <= 0n || (!this.finalDue && !this.retryDue && carried - this.paidThrough < this.payThreshold)) return;
     if (this.o.seams?.beforePay?.(this.hops[0]!.key, amount) === false) return;
     this.payments++;
+    this.paymentsStarted++;
     this.inFlight += amount;
     this.retryDue = false;
     // The next step counts from this payment's start, not from its countersignature.
@@ -318,46 +309,70 @@ export class OriginCircuit {
     this.broken('protocol');
   }
 
-  /** A backward cell: peel layers from the first hop until one says it is for us. */
+  /** A backward cell: what it brought us counts against what the circuit may waste (backward-budget.ts). */
   async onCell(onion: Uint8Array): Promise<void> {
     this.onionBytes += onion.length;
     void this.settle(false);
     // A cell that crossed our close or break (a sendme, a reply) was carried and counted by every hop: paid above, nothing more.
     if (this.state === 'closed' || this.state === 'broken') return;
+    if (await this.deliver(onion)) this.budget.useful(onion.length);
+    else if (this.budget.wasted(onion.length) && this.isOpen()) this.violation();
+  }
+
+  private isOpen(): boolean {
+    return this.state === 'building' || this.state === 'ready';
+  }
+
+  private readonly budget = new BackwardBudget();
+  /** Payments we started to the first hop: what explains the receipts hops send back. */
+  private paymentsStarted = 0;
+
+  /** Peels layers from the first hop until one says the cell is for us, and acts on it: whether it brought us anything. */
+  private async deliver(onion: Uint8Array): Promise<boolean> {
     let body = onion;
     for (const hop of this.hops) {
       const layer = await hop.backward.open(body);
-      if (layer === undefined) return; // forged or corrupted: dropped
+      if (layer === undefined) return false; // forged or corrupted: dropped
       if (layer.kind === FORWARD) {
         body = layer.body;
         continue;
       }
-      if (layer.kind !== DELIVER) return;
+      if (layer.kind !== DELIVER) return false;
       let c: RelayCommand;
       try {
         c = decodeCell(layer.body);
       } catch {
-        return;
+        return false;
       }
-      if (hop === this.hops[this.hops.length - 1] && !this.flowFromLast(c, body)) return this.violation();
-      if (c.command === 'sendme') {
-        // Flow control, counted above.
-      } else if (c.command === 'data' && hop === this.hops[this.hops.length - 1]) {
+      const last = hop === this.hops[this.hops.length - 1];
+      if (last && !this.flowFromLast(c, body)) {
+        this.violation();
+        return true;
+      }
+      if (c.command === 'sendme') return last; // flow control, counted above
+      if (c.command === 'data') {
+        if (!last) return false;
         this.bytesReceived += c.data.length;
         this.onData(c.data);
-      } else if (c.command === 'introduce') {
-        this.onIntroduce(c);
-      } else if (c.command === 'receipt') {
-        this.receipts.receive(this.hops.indexOf(hop), c.receipt, this.o.now(), this.onionBytes, this.paidThrough);
-      } else if (c.command === 'drop') {
-        // Padding traffic: nothing to answer.
-      } else if (this.waiting !== undefined) {
-        const w = this.waiting;
-        this.waiting = undefined;
-        w.resolve(c);
+        return true;
       }
-      return;
+      if (c.command === 'introduce') {
+        this.onIntroduce(c);
+        return true;
+      }
+      if (c.command === 'receipt') {
+        const index = this.hops.indexOf(hop);
+        if (!this.budget.receiptExpected(index, this.paymentsStarted)) return false;
+        this.receipts.receive(index, c.receipt, this.o.now(), this.onionBytes, this.paidThrough);
+        return true;
+      }
+      if (c.command === 'drop' || this.waiting === undefined) return false; // padding, or an answer nobody waits for
+      const w = this.waiting;
+      this.waiting = undefined;
+      w.resolve(c);
+      return true;
     }
+    return false;
   }
 
   /**

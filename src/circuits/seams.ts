@@ -1,3 +1,5 @@
+import type { RelayCommand } from './cell-wire.ts';
+
 /**
  * Interception points of the circuits that only a test build fills in (see
  * src/app/fault-seams.ts). Empty in production: every field is optional and unset.
@@ -26,6 +28,8 @@ export interface CircuitSeams {
   readGate?(peerKeyHex: string): Promise<void> | undefined;
   /** The end-to-end window of circuits opened from now on (benches widen it on every tab; one tab alone ignores the rule). */
   circuitWindowBytes?(): number | undefined;
+  /** A circuit we relay opened: test code may send commands back on it as this relay (a hostile middle relay). */
+  relayedOpened?(sendBack: (c: RelayCommand) => boolean): void;
   /** The tap for our introduction to `service` through `introPoint` (keys), if any; asked before the attempt. */
   introductionTap?(introPoint: Uint8Array, service: Uint8Array): IntroductionTap | undefined;
 }

@@ -8,6 +8,7 @@ import { CircuitNode, type CircuitEnd, type RelayEvent } from './circuit-node.ts
 import { staticKeyFromSeed } from './handshake.ts';
 import { MemoryNetwork } from './memory-link.ts';
 import { MemoryDebtStore, RelayDebts } from './relay-debt.ts';
+import type { CircuitSeams } from './seams.ts';
 
 const subtle = webcrypto.subtle as unknown as SubtleCrypto;
 
@@ -48,6 +49,8 @@ export interface MeshOptions {
   payDelay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => Promise<void>;
   /** True: this payout fails as if its proposal timed out (a ledger under load). */
   failPay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => boolean;
+  /** Each node's fault seams, by index (with payments, merged with the one that withholds them). */
+  seams?: (i: number) => CircuitSeams | undefined;
   /** Also hands data arriving at the far end of a circuit to this (a fake exit answering with `end.reply`). */
   onEndpointData?: (peer: Peer, end: CircuitEnd, data: Uint8Array) => void;
 }
@@ -78,10 +81,11 @@ export function mesh(count: number, opts: MeshOptions = {}) {
       ...(opts.circuitWindowBytes?.(i) === undefined ? {} : { circuitWindowBytes: opts.circuitWindowBytes(i) }),
       ...(opts.liableAfterMs === undefined ? {} : { liableAfterMs: opts.liableAfterMs }),
       requester: async (from: Uint8Array) => ({ fraudster: opts.fraudsters?.has(toHex(from)) ?? false, balance: undefined, chainLength: 0 }),
+      ...(opts.seams?.(i) === undefined ? {} : { seams: opts.seams(i) }),
       ...(opts.payments
         ? {
             debts,
-            seams: { beforePay: () => !peer.withholding },
+            seams: { ...opts.seams?.(i), beforePay: () => !peer.withholding },
             passOnDelayMaxMs: 0,
             pay: async (to: Uint8Array, amount: bigint) => {
               await opts.payDelay?.(key, to, amount);
