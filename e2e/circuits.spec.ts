@@ -55,9 +55,14 @@ test('data crosses three relays intact; each relay knows only its neighbours; a 
   expect(originChain.every((b) => b.type === 'payout' && b.counterparty === keys[1])).toBe(true);
   const sinkChain = await ledger<{ counterparty: string }[]>(sink!.page, 'inspect', keys[4]);
   expect(sinkChain.some((b) => b.counterparty === keys[0])).toBe(false);
-  const paidByOrigin = -(await balance(origin!.page)).net;
-  const earned = (await Promise.all(hops.map((h) => balance(h.page)))).reduce((n, b) => n + b.net, 0n);
-  expect(earned).toBe(paidByOrigin);
+  // Once the last pass-on has been countersigned (a relay's signed proposal is its debit before it is the
+  // next hop's credit), what the origin paid is exactly what the hops earned: no token made or lost on the way.
+  const unsettled = async () => {
+    const paidByOrigin = -(await balance(origin!.page)).net;
+    const earned = (await Promise.all(hops.map((h) => balance(h.page)))).reduce((n, b) => n + b.net, 0n);
+    return paidByOrigin - earned;
+  };
+  await expect.poll(unsettled, { message: 'tokens the origin paid that no hop earned' }).toBe(0n);
 
   // The relay's Circuits page shows what it earned; there it stops relaying. It then refuses, and the circuit goes around it.
   await r1!.page.goto(`${r1!.url}#/circuits`);
