@@ -31,8 +31,13 @@ import { RelayDebts } from './relay-debt.ts';
 
 /** Circuits a probe rebuilds after relays leave before it gives up. */
 const MAX_PROBE_REBUILDS = 3;
-/** Unpaid cuts kept for diagnostics: enough to see a run of them, bounded. */
-const UNPAID_CUTS_KEPT = 16;
+/** Entries each diagnostics list keeps (unpaid cuts, payouts): enough to see a run of them, bounded. */
+const DIAGNOSTICS_KEPT = 16;
+
+/** Appends `item`, dropping the oldest past DIAGNOSTICS_KEPT. */
+function keepLast<T>(list: T[], item: T): void {
+  if (list.push(item) > DIAGNOSTICS_KEPT) list.shift();
+}
 /** Cells a probe keeps in flight: enough to keep every hop busy, few enough to bound memory. */
 const PROBE_CELLS_IN_FLIGHT = 16;
 
@@ -139,9 +144,7 @@ export class CircuitService {
   /** Pays, and keeps how it went with the last few payments (diagnostics: a slow or refused payout shows there). */
   private async timedPay(key: Uint8Array, amount: bigint): Promise<void> {
     const start = Date.now();
-    const note = (error?: string) => {
-      if (this.payments.push({ to: toHex(key).slice(0, 8), amount, ms: Date.now() - start, ...(error === undefined ? {} : { error }) }) > UNPAID_CUTS_KEPT) this.payments.shift();
-    };
+    const note = (error?: string) => keepLast(this.payments, { to: toHex(key).slice(0, 8), amount, ms: Date.now() - start, ...(error === undefined ? {} : { error }) });
     try {
       await this.pay(key, amount);
       note();
@@ -228,9 +231,7 @@ export class CircuitService {
   private onRelayEvent(e: RelayEvent): void {
     if (e.type === 'bytes') this.relayedBytes += e.bytes;
     else if (e.type === 'keeper') this.keepers.add(toHex(e.finding.keeper), KEEPER_AVOID_MS);
-    else if (e.type === 'unpaid' || (e.type === 'closed' && e.reason === 'unpaid')) {
-      if (this.unpaidCuts.push(e) > UNPAID_CUTS_KEPT) this.unpaidCuts.shift();
-    }
+    else if (e.type === 'unpaid' || (e.type === 'closed' && e.reason === 'unpaid')) keepLast(this.unpaidCuts, e);
     else {
       if (e.type === 'paid') this.earnings.earned += e.direction === 'in' ? e.amount : -e.amount;
       this.changed();

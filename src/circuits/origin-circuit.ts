@@ -305,6 +305,7 @@ export class OriginCircuit {
 
   /** The far end broke the flow control (a forged or early sendme, data past our window): the circuit closes. */
   private violation(): void {
+    if (this.state === 'broken' || this.state === 'closed') return; // it may have ended while a cell was opened
     void this.sendFrame(this.firstHop, { type: 'destroy', circuitId: this.firstHop.circuitId, reason: 'protocol' });
     this.broken('protocol');
   }
@@ -316,11 +317,7 @@ export class OriginCircuit {
     // A cell that crossed our close or break (a sendme, a reply) was carried and counted by every hop: paid above, nothing more.
     if (this.state === 'closed' || this.state === 'broken') return;
     if (await this.deliver(onion)) this.budget.useful(onion.length);
-    else if (this.budget.wasted(onion.length) && this.isOpen()) this.violation();
-  }
-
-  private isOpen(): boolean {
-    return this.state === 'building' || this.state === 'ready';
+    else if (this.budget.wasted(onion.length)) this.violation();
   }
 
   private readonly budget = new BackwardBudget();

@@ -98,6 +98,18 @@ describe('payouts in flight at a relay', () => {
     expect(again.cut).toEqual([]);
   });
 
+  it('keeps a lapsed key lapsed when it pays something smaller than what it let lapse', async () => {
+    const { carry, announce, accept, advance, cut } = relayWithOneCircuit();
+    announce(30 * MiB); // announced, never proposed
+    advance(PAYOUT_IN_FLIGHT_MS + 1);
+    expect(carry(MiB)).toBe(true); // the lapse shows
+    announce(MiB);
+    await accept(MiB); // a token payment does not pay what lapsed
+    announce(10 * MiB);
+    expect(carry(WINDOW + 9 * MiB)).toBe(false);
+    expect(cut.length).toBe(1);
+  });
+
   it("passes the next hop's part of an announced payment on at once, before it is paid, and not again when it is", async () => {
     const { carry, announce, accept, settled } = relayWithOneCircuit(true);
     carry(4 * MiB);

@@ -284,8 +284,8 @@ export class RelayPayments {
    * payment is passed on as soon as it is announced, so the next hop hears of
    * it at the speed of the cells, not one ledger round trip later per hop
    * (which let a 1-hop circuit's far end fall a window behind under load and
-   * cut an honest payer). A relay fronts at most the in-flight credit the
-   * payer has with it, and is liable for what it carried anyway.
+   * cut an honest payer). A relay fronts at most FRONTED_TOKENS_PER_BYTE per
+   * byte no payment covers yet (see ahead), and is liable for what it carried anyway.
    *
    * Debt is hop by hop: the next hop holds us to what we handed it, whoever
    * built the circuit. So a while after a circuit we extended closed (its
