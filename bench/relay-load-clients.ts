@@ -8,9 +8,10 @@ import { identify } from '@libp2p/identify';
 import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { LIVENESS } from '../src/net/liveness.ts';
 
-/** As the app (NODE_LIMITS.connectionPingIntervalMs): a ping on every connection every 5 s. */
-const PING_INTERVAL_MS = 5_000;
+/** As the app pings its relay (liveness.ts); it pings peer tabs more often, and these clients have none. */
+const PING_INTERVAL_MS = LIVENESS.relayPingIntervalMs;
 /**
  * The clients still ping as a tab does, but do not drop their relay connection
  * when a ping times out: hundreds of clients in this one process keep its core

@@ -133,6 +133,25 @@ describe('connections per address', () => {
   });
 });
 
+describe('new connections per address', () => {
+  it('turns away a host that opens connections faster than its share, and counts the refusal', async () => {
+    const relay = await relayWith({ connectionAttemptsPerAddress: { count: 2, windowMs: 60_000 } });
+    const [a, b, c] = [await client(), await client(), await client()];
+    await a.dial(relayAddr(relay));
+    await b.dial(relayAddr(relay));
+    await expect(c.dial(relayAddr(relay))).rejects.toThrow();
+    expect(relay.health().refused.connections).toBeGreaterThanOrEqual(1);
+  });
+
+  it('behind a local proxy, lets many clients of the one host in within a second (libp2p alone let in 5)', async () => {
+    const relay = await relayWith({ loopbackIsProxy: true });
+    const tabs = await Promise.all(Array.from({ length: 16 }, () => client()));
+    await Promise.all(tabs.map((t) => t.dial(relayAddr(relay))));
+    await until(() => relay.health().connections === 16, 'the relay to count all 16');
+    expect(relay.health().refused.connections).toBe(0);
+  });
+});
+
 describe('relayed connections', () => {
   const SINK = '/trustmesh-test/sink/1.0.0';
 

@@ -1,6 +1,6 @@
 /**
  * Glue: the relay's libp2p limits that circuit-relay-v2 does not have itself.
- * A connection gater caps connections and reservations per address and
+ * A connection gater caps connections (open, and new ones a second) and reservations per address and
  * reservation requests per peer, and refuses relayed connections to a peer that
  * has used its share; a reservation ends when its peer disconnects (the library
  * keeps it for its whole TTL, two hours); bytes each peer sends through relayed
@@ -43,6 +43,7 @@ export interface Libp2pGuard {
 export function libp2pGuard(limits: RelayLimits, refusals: Refusals, now: () => number, log: Log): Libp2pGuard {
   let node: Libp2p<{ relay: CircuitRelayService }> | undefined;
   const connectionsPerAddress = new Tally<string>();
+  const connectionAttempts = new WindowCounter<string>(limits.connectionAttemptsPerAddress.count, limits.connectionAttemptsPerAddress.windowMs, now);
   const reserveRequests = new WindowCounter<string>(limits.reserveRequestsPerPeer.count, limits.reserveRequestsPerPeer.windowMs, now);
   const relayedBytes = new WindowCounter<string>(limits.relayedBytesPerPeer.bytes, limits.relayedBytesPerPeer.windowMs, now);
   const relayedOpen = new Tally<string>();
@@ -60,7 +61,8 @@ export function libp2pGuard(limits: RelayLimits, refusals: Refusals, now: () => 
   const gater: ConnectionGater = {
     denyInboundConnection: (maConn) => {
       const address = limited(maConn.remoteAddr);
-      const deny = address !== undefined && connectionsPerAddress.get(address) >= limits.connectionsPerAddress;
+      if (address === undefined) return false;
+      const deny = !connectionAttempts.take(address) || connectionsPerAddress.get(address) >= limits.connectionsPerAddress;
       if (deny) refusals.connections++;
       return deny;
     },

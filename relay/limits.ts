@@ -22,6 +22,12 @@ export interface RelayLimits {
   loopbackIsProxy: boolean;
   /** Open libp2p connections from one IP: a tab holds one; a household or office NAT a few dozen. */
   connectionsPerAddress: number;
+  /**
+   * New libp2p connections from one IP (each costs a Noise handshake): a tab opens one, and
+   * another after a drop, with backoff; a NAT's tabs reconnecting together after an outage.
+   * It replaces libp2p's own per-host limit, which cannot tell a proxy's clients apart.
+   */
+  connectionAttemptsPerAddress: Window;
   /** Reservations held from one IP, so one host cannot take the relay's `maxReservations` with fresh keys. */
   reservationsPerAddress: number;
   /** Reservation requests per peer: a browser reserves once per connection (refresh after ~2 h); each costs a signature. */
@@ -86,6 +92,7 @@ const MINUTE = 60_000;
 export const RELAY_LIMITS: RelayLimits = {
   loopbackIsProxy: true,
   connectionsPerAddress: 64,
+  connectionAttemptsPerAddress: { count: 10, windowMs: 1_000 },
   reservationsPerAddress: 32,
   reserveRequestsPerPeer: { count: 8, windowMs: 10 * MINUTE },
   relayedConnectionsPerPeer: 40,
@@ -149,6 +156,15 @@ export const CONNECTION_SIZING = {
    * the app's 5 s ping; a browser gives up on a ping after 5 s itself.
    */
   inboundPingTimeoutMs: 5_000,
+  /**
+   * New connections a second from one host, as libp2p counts them (its default is 5): behind
+   * the README's proxy every client shares one host, and 5 a second let one reconnecting
+   * client turn newcomers away. This bounds handshakes through a proxy; per client IP the
+   * relay's own `connectionAttemptsPerAddress` applies.
+   */
+  inboundConnectionsPerHostPerSecond: 100,
+  /** Connections mid-handshake at once (libp2p's default 10): at the rate above, under load, 10 were often all in use. */
+  maxIncomingPendingConnections: 128,
 } as const;
 
 /**

@@ -107,7 +107,11 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
         maxWriteBufferLength: CONNECTION_SIZING.streamWriteBufferBytes,
       },
     })],
-    connectionManager: { maxConnections: config.maxConnections },
+    connectionManager: {
+      maxConnections: config.maxConnections,
+      inboundConnectionThreshold: CONNECTION_SIZING.inboundConnectionsPerHostPerSecond,
+      maxIncomingPendingConnections: CONNECTION_SIZING.maxIncomingPendingConnections,
+    },
     // The relay's own sweep pings connections in slices (connection-sweep.ts), not all in one tick.
     connectionMonitor: { enabled: false },
     connectionGater: p2pGuard.gater,
@@ -140,7 +144,11 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   const federation = federate(node, config.peers, log);
   guardDiscovery(node.services.pubsub, DISCOVERY_TOPIC, limitsInForce, refusals, (id) => federation.isRelay(id), now);
 
-  node.addEventListener('peer:connect', (evt) => log(`peer connected ${shortId(evt.detail.toString())} (${node.getConnections().length} connections)`));
+  // Counted as they open and close: getConnections() builds a list of them all, per log line and per /health.
+  let connections = node.getConnections().length;
+  node.addEventListener('connection:open', () => connections++);
+  node.addEventListener('connection:close', () => connections--);
+  node.addEventListener('peer:connect', (evt) => log(`peer connected ${shortId(evt.detail.toString())} (${connections} connections)`));
   node.addEventListener('peer:disconnect', (evt) => log(`peer disconnected ${shortId(evt.detail.toString())}`));
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
 
@@ -161,7 +169,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     status: 'ok',
     peerId: node.peerId.toString(),
     uptimeSeconds: Math.round((now() - startedAt) / 1000),
-    connections: node.getConnections().length,
+    connections,
     reservations: node.services.relay.reservations.size,
     discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
     tracker: { torrents: Object.keys(tracker.torrents as object).length },

@@ -27,6 +27,7 @@ import { RelayGossip } from './relay-gossip.ts';
 import { pickAvoiding, TimedJudgements } from './relay-choice.ts';
 import type { CircuitSeams } from './seams.ts';
 import { IdbDebtStore } from './idb-debt-store.ts';
+import { localStateStore } from './local-guard-store.ts';
 import { RelayDebts } from './relay-debt.ts';
 
 /** Circuits a probe rebuilds after relays leave before it gives up. */
@@ -79,8 +80,8 @@ export class CircuitService {
   private readonly listeners = new Set<() => void>();
   /** Relays whose circuit lost a hop lately (key hex → until when): a dead tab's connection lingers for a while. */
   private readonly suspects = new Map<string, number>();
-  /** Relays a circuit of ours found keeping payments they should have passed on (key hex → until when; in memory). */
-  private readonly keepers = new TimedJudgements(Date.now, MAX_KNOWN_RELAYS);
+  /** Relays a circuit of ours found keeping payments they should have passed on (key hex → until when; kept across reloads). */
+  private readonly keepers: TimedJudgements;
   /** Signed relay announcements heard from the peer network; when full, the least trusted go first. */
   readonly directory: RelayDirectory;
   private readonly gossip: RelayGossip;
@@ -101,6 +102,8 @@ export class CircuitService {
     judging: PeerJudging,
   ) {
     this.publicKey = identity.publicKey;
+    const keeperStore = localStateStore('keepers', toHex(identity.publicKey));
+    this.keepers = new TimedJudgements(Date.now, MAX_KNOWN_RELAYS, (state) => keeperStore.save(state)).restore(keeperStore.load());
     this.directory = new RelayDirectory({ now: Date.now, verify: verifyEd25519, fraudster: (k) => this.ledger.isFraudster(k), trust: judging.trust });
     this.links = new Libp2pCircuitLinks(libp2p, () => this.node, seams);
     this.node = new CircuitNode({

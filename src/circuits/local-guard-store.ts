@@ -1,4 +1,7 @@
-/** Where a hidden seeder's guard relays (guards.ts) are kept in the browser: localStorage, per identity (browser glue). */
+/**
+ * Small per-identity state kept in the browser's localStorage (browser glue): a hidden
+ * seeder's guard relays (guards.ts), relays found keeping payments (relay-choice.ts).
+ */
 
 export interface GuardStore {
   load(): string | null;
@@ -7,7 +10,12 @@ export interface GuardStore {
 
 /** Guards in localStorage, per identity; a page without storage keeps them for the session. */
 export function localGuardStore(identityHex: string): GuardStore {
-  const key = `trustmesh.guards.${identityHex}`;
+  return localStateStore('guards', identityHex);
+}
+
+/** State `name` in localStorage, per identity; a page without storage keeps it for the session. */
+export function localStateStore(name: string, identityHex: string): GuardStore {
+  const key = `trustmesh.${name}.${identityHex}`;
   let memory: string | null = null;
   return {
     load: () => {

@@ -2,11 +2,11 @@
  * Our end of a circuit we built (browser-independent; part of the circuit
  * node, split out by role): the onion layers of each hop, extending, the
  * hidden-service commands an originator sends (establish-intro, introduce,
- * rendezvous, join), keepalives, and paying the first hop for the path.
+ * rendezvous, join), keepalives; paying for the path is path-payer.ts.
  */
 import { toHex } from '../codec/bytes.ts';
 import { decodeCell, encodeForwardCell, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, MAX_PATH_LENGTH, PAYMENTS_IN_FLIGHT, PAYMENT_RETRIES, PAYMENT_RETRY_MS } from './constants.ts';
+import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, MAX_PATH_LENGTH } from './constants.ts';
 import { CircuitError, FAILURE_TEXT } from './errors.ts';
 import { clientFinish, clientStart, staticPublicKeyOf, type HopKeys } from './handshake.ts';
 import { DELIVER, FORWARD, layersOf, LayerCipher } from './layer.ts';
@@ -17,6 +17,7 @@ import type { CircuitNodeOptions, Hop } from './circuit-node.ts';
 import { dataCellBytes, tagOf, type CircuitWindow } from './circuit-window.ts';
 import { endWindow } from './far-end.ts';
 import { BackwardBudget } from './backward-budget.ts';
+import { PathPayer } from './path-payer.ts';
 
 
 /** A circuit we built: our end of the onion. */
@@ -31,15 +32,10 @@ export class OriginCircuit {
   bytesReceived = 0;
   /** Cell bytes through our first link, both ways (payment steps count in these). */
   onionBytes = 0;
-  /** Tokens paid to the first hop for the whole path, and for the far side (see payThrough). */
-  paid = 0n;
-  /** Tokens asked for by the far side of a spliced circuit (a hidden seeder), paid along with the path. */
-  private through = 0n;
   /** Tokens the far side paid us back along this circuit. */
   receivedFromFarSide = 0n;
   /** Called when the far side's payment reaches us. */
   onPaidFromFarSide: (amount: bigint) => void = () => undefined;
-  private payThreshold: number;
   /** Called when a hop or the path goes away (not when we close it). */
   onBroken: (reason: DestroyReason) => void = () => undefined;
   /** What each hop signed it received for this circuit, against what we paid: who kept a payment (payment-receipts.ts). */
@@ -57,10 +53,11 @@ export class OriginCircuit {
     pathLength: number,
   ) {
     this.lastSent = o.now();
-    this.payThreshold = nextThreshold();
     this.extraLayers = o.random(1)[0]! % (MAX_PATH_LENGTH - pathLength + 1);
     this.flow = endWindow(o);
     this.receipts = new ReceiptBook({ ownKey: o.publicKey, hops: () => this.hops, verify: verifyEd25519 });
+    const path = { firstHopKey: () => this.hops[0]?.key, hopCount: () => this.hops.length, carried: () => this.onionBytes };
+    this.payer = new PathPayer(o, path, firstHop, sendFrame, this.receipts, nextThreshold);
   }
 
   /** Reports a relay of this path that kept a payment, once (as of `now`). */
@@ -78,12 +75,17 @@ export class OriginCircuit {
   /** End-to-end flow control with the last hop, Tor's SENDMEs (circuit-window.ts). */
   private readonly flow: CircuitWindow;
 
-  /**
-   * Tokens owed for the path so far: every hop is paid for every cell through our first link, at
-   * its size there (the slack, 17 bytes a layer and a build's cells, passes on to the far end).
-   */
+  /** Pays the first hop for the whole path (path-payer.ts). */
+  private readonly payer: PathPayer;
+
+  /** Tokens paid to the first hop for the whole path, and for the far side (see payThrough). */
+  get paid(): bigint {
+    return this.payer.paid;
+  }
+
+  /** Tokens still owed for the path and the far side. */
   get due(): bigint {
-    return BigInt(this.onionBytes) * BigInt(this.hops.length) + this.through - this.paid;
+    return this.payer.due;
   }
 
   /**
@@ -92,9 +94,7 @@ export class OriginCircuit {
    * point and back along the other end's circuit, so no block names both ends.
    */
   payThrough(amount: bigint): void {
-    if (amount <= 0n) return;
-    this.through += amount;
-    void this.settle(false);
+    this.payer.payThrough(amount);
   }
 
   creditFromFarSide(amount: bigint): void {
@@ -102,68 +102,10 @@ export class OriginCircuit {
     this.onPaidFromFarSide(amount);
   }
 
-  /**
-   * Pays the first hop for the whole path, deferred and aggregated: when what
-   * is due passes a jittered threshold, and once more at the end (`final`).
-   * A step's payment starts when it is due even if the last one is still on
-   * its way (up to PAYMENTS_IN_FLIGHT): at full speed a round trip outlasts a
-   * step, and queueing them let the payer fall a window behind.
-   */
-  async settle(final: boolean): Promise<void> {
-    this.finalDue ||= final;
-    const pay = this.o.pay;
-    if (pay === undefined || this.payments >= PAYMENTS_IN_FLIGHT || this.hops.length === 0) return;
-    const amount = this.due - this.inFlight;
-    const carried = this.onionBytes;
-    // The step is in bytes carried, whatever the path's length or the far side's rate: one payment per step
-    // (and its pass-ons) however many tokens it holds, since each costs block pairs all along the path.
-    if (amount <= 0n || (!this.finalDue && !this.retryDue && carried - this.paidThrough < this.payThreshold)) return;
-    if (this.o.seams?.beforePay?.(this.hops[0]!.key, amount) === false) return;
-    this.payments++;
-    this.paymentsStarted++;
-    this.inFlight += amount;
-    this.retryDue = false;
-    // The next step counts from this payment's start, not from its countersignature.
-    this.paidThrough = carried;
-    this.payThreshold = this.nextThreshold();
-    let ok = false;
-    try {
-      // The total lets each relay pass its share of this payment on ahead, while the payment itself travels.
-      await this.sendFrame(this.firstHop, { type: 'payout', circuitId: this.firstHop.circuitId, amount, total: this.paid + this.inFlight });
-      await pay(this.hops[0]!.key, amount);
-      this.paid += amount;
-      this.receipts.paid(this.paid, this.o.now(), this.onionBytes);
-      ok = true;
-    } catch {
-      // Not countersigned now: it stays due, and is tried again shortly (at the end of a transfer no step comes again).
-    } finally {
-      this.payments--;
-      this.inFlight -= amount;
-    }
-    if (!ok) return this.retryLater();
-    this.failures = 0;
-    // A step that came due while both were under way, or the final settlement asked for meanwhile.
-    if (this.due - this.inFlight > 0n) await this.settle(false);
+  /** Pays what is due once it passes a step, or all of it when `final`. */
+  settle(final: boolean): Promise<void> {
+    return this.payer.settle(final);
   }
-
-  private retryLater(): void {
-    if (this.failures >= PAYMENT_RETRIES) return;
-    setTimeout(() => {
-      this.retryDue = true;
-      void this.settle(false);
-    }, PAYMENT_RETRY_MS * ++this.failures);
-  }
-
-  private finalDue = false;
-  /** A failed payment waits to be tried again, whatever the step. */
-  private retryDue = false;
-  /** Failed payments in a row. */
-  private failures = 0;
-  /** Cell bytes through our first link when we last started a payment. */
-  private paidThrough = 0;
-  /** Payments under way, and the tokens they carry. */
-  private payments = 0;
-  private inFlight = 0n;
 
   get path(): Uint8Array[] {
     return this.hops.map((h) => h.key);
@@ -321,8 +263,6 @@ export class OriginCircuit {
   }
 
   private readonly budget = new BackwardBudget();
-  /** Payments we started to the first hop: what explains the receipts hops send back. */
-  private paymentsStarted = 0;
 
   /** Peels layers from the first hop until one says the cell is for us, and acts on it: whether it brought us anything. */
   private async deliver(onion: Uint8Array): Promise<boolean> {
@@ -359,8 +299,8 @@ export class OriginCircuit {
       }
       if (c.command === 'receipt') {
         const index = this.hops.indexOf(hop);
-        if (!this.budget.receiptExpected(index, this.paymentsStarted)) return false;
-        this.receipts.receive(index, c.receipt, this.o.now(), this.onionBytes, this.paidThrough);
+        if (!this.budget.receiptExpected(index, this.payer.started)) return false;
+        this.receipts.receive(index, c.receipt, this.o.now(), this.onionBytes, this.payer.carriedAtLastPayment);
         return true;
       }
       if (c.command === 'drop' || this.waiting === undefined) return false; // padding, or an answer nobody waits for

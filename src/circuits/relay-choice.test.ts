@@ -35,3 +35,35 @@ describe('relays judged for a while', () => {
     expect(keepers.keys()).toEqual(['k2', 'k3']);
   });
 });
+
+describe('judgements kept across a reload', () => {
+  const key = (n: number): string => n.toString(16).padStart(64, '0');
+
+  it('restores what was saved and still in force, and forgets what ran out meanwhile', () => {
+    let clock = 0;
+    let saved: string | null = null;
+    const before = new TimedJudgements(() => clock, 8, (s) => (saved = s));
+    before.add(key(1), 1_000);
+    before.add(key(2), 5_000);
+    clock = 2_000; // the tab was closed meanwhile
+    const after = new TimedJudgements(() => clock, 8).restore(saved);
+    expect(after.keys()).toEqual([key(2)]);
+    clock = 5_000;
+    expect(after.has(key(2))).toBe(false);
+  });
+
+  it('takes nothing from stored state it cannot trust, and never more than its bound', () => {
+    const clock = 0;
+    const restored = (state: string | null): string[] => new TimedJudgements(() => clock, 2).restore(state).keys();
+    expect(restored(null)).toEqual([]);
+    expect(restored('not json')).toEqual([]);
+    expect(restored('{"a":1}')).toEqual([]);
+    expect(restored(JSON.stringify([['k1', 10], [key(1), 'soon'], [key(2), -5], [key(3), Number.MAX_VALUE]]))).toEqual([key(3)]);
+    expect(restored(JSON.stringify([[key(1), 10], [key(2), 10], [key(3), 10]]))).toEqual([key(2), key(3)]);
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (state) => {
+        expect(restored(state).length).toBeLessThanOrEqual(2);
+      }),
+    );
+  });
+});

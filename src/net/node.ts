@@ -28,8 +28,6 @@ export const NODE_LIMITS = {
    */
   addressDialTimeoutMs: 15_000,
   dialTimeoutMs: 20_000,
-  /** A peer whose tab vanished without closing is noticed (a ping fails) within about this long. */
-  connectionPingIntervalMs: 5_000,
 } as const;
 
 export type PeerNode = Libp2p<{ ping: Ping; pubsub: FloodSub; identify: unknown }>;
@@ -81,7 +79,8 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
       addressDialTimeout: NODE_LIMITS.addressDialTimeoutMs,
       dialTimeout: NODE_LIMITS.dialTimeoutMs,
     },
-    connectionMonitor: { pingInterval: NODE_LIMITS.connectionPingIntervalMs },
+    // Connections are pinged by liveness.ts: peers as often as libp2p would, relays far less.
+    connectionMonitor: { enabled: false },
     peerDiscovery: [
       (components: Parameters<typeof discoveryFactory>[0]) => {
         discovery = discoveryFactory(components) as PubSubPeerDiscovery;

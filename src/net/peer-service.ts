@@ -9,6 +9,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Identity } from '../identity/identity.ts';
 import { identityFingerprint } from '../identity/identity.ts';
 import { createPeerNode, type PeerNode } from './node.ts';
+import { watchLiveness } from './liveness.ts';
 import type { NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
 import { startPeerDialer, isWebRtcCircuitAddr, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
@@ -121,6 +122,7 @@ export class PeerService {
     node.addEventListener('connection:open', (evt) => {
       if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
     });
+    this.stopLiveness = watchLiveness(node);
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
     this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), PEX_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReservation(), WATCHDOG_INTERVAL_MS));
@@ -128,6 +130,8 @@ export class PeerService {
   }
 
   private readonly onOnline = (): void => this.relays.retryNow();
+  /** Stops pinging connections (liveness.ts). */
+  private stopLiveness: () => void = () => undefined;
 
   private isDirect(c: Connection): boolean {
     return classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
@@ -255,6 +259,7 @@ export class PeerService {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    this.stopLiveness();
     if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
     this.announcer.cancel();
     this.relays.stop();
