@@ -21,6 +21,7 @@ import { RELAY_DEFAULTS } from './config.ts';
 import { noRefusals } from './limits.ts';
 import { startRelay, WEBSOCKET_ANNOUNCE_INTERVAL_S, type Relay, type RelayHealth } from './relay.ts';
 import { seededBytes } from '../src/codec/seeded-bytes.ts';
+import { until } from '../src/testing/until.ts';
 
 let relay: Relay;
 const logs: string[] = [];
@@ -387,10 +388,13 @@ describe('after all that garbage', () => {
     expect((await health()).connections).toBe(1);
     expect(logs.some((l) => l.startsWith(`peer connected ${client.peerId.toString().slice(-8)}`))).toBe(true);
 
+    await until(async () => relay.node.peerStore.has(client.peerId), 'the relay to record the peer');
     const left = new Promise<void>((resolve) => relay.node.addEventListener('peer:disconnect', () => resolve(), { once: true }));
     await client.stop();
     await left;
     expect(relay.health().connections).toBe(0);
+    // Nothing of a peer that left stays behind: with churn, those records were the relay's growing memory.
+    await until(async () => !(await relay.node.peerStore.has(client.peerId)), 'the relay to forget the peer');
   });
 });
 

@@ -149,7 +149,12 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   node.addEventListener('connection:open', () => connections++);
   node.addEventListener('connection:close', () => connections--);
   node.addEventListener('peer:connect', (evt) => log(`peer connected ${shortId(evt.detail.toString())} (${connections} connections)`));
-  node.addEventListener('peer:disconnect', (evt) => log(`peer disconnected ${shortId(evt.detail.toString())}`));
+  node.addEventListener('peer:disconnect', (evt) => {
+    log(`peer disconnected ${shortId(evt.detail.toString())}`);
+    // The relay never dials a browser, and libp2p drops an old record only when it is read again:
+    // without this every peer ever seen stayed in memory (a relay's churn is its whole audience).
+    if (!federation.isRelay(evt.detail.toString())) void node.peerStore.delete(evt.detail).catch(() => undefined);
+  });
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
 
   const tracker = new TrackerServer({

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_REPUTATION, exactReputation, trustedStandings } from '../../src/reputation/reputation.ts';
 import { trustedNet } from '../../src/reputation/trusted-balance.ts';
+import { givingRate } from '../../src/reputation/giving-rate.ts';
 import { DEFAULT_POLICY, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES } from '../../src/sharing/constants.ts';
 import type { PeerFacts } from '../../src/sharing/policy.ts';
 import type { PeerClass } from './classes.ts';
@@ -16,7 +17,7 @@ import type { Download, Peer, World } from './model.ts';
 export interface Books {
   readonly ledger: SimLedger;
   readonly world: World;
-  readonly judge: 'trusted' | 'raw';
+  readonly judge: Judging;
   now(): number;
   /** Credits and debits per class, counted as pairs are made: what class balance sums must equal. */
   readonly credited: Map<PeerClass, number>;
@@ -32,21 +33,32 @@ export function seenKey(d: Download): string {
   return d.circuit === undefined ? d.peer.key : d.circuit.exit.key;
 }
 
+/**
+ * How credits are counted: `trusted`, as the app does (up to trusted standing at the giving rate,
+ * giving-rate.ts); `standing`, the rule before it (standing taken as bytes); `raw`, at face value.
+ */
+export type Judging = 'trusted' | 'standing' | 'raw';
+
 /** A peer's balance as `judge` counts it: credits only up to its trusted standing in the judge's view. */
 export function judgedBalance(b: Books, judge: Peer, key: string): bigint {
   const books = b.ledger.of(key);
   if (b.judge === 'raw') return BigInt(books.up - books.down);
   // Without credits the standing cannot matter (trusted-balance.ts): skip the recompute.
   if (books.up === 0) return BigInt(-books.down);
-  return trustedNet({ up: BigInt(books.up), down: BigInt(books.down) }, viewOf(b, judge).standing(key));
+  const view = viewOf(b, judge);
+  return trustedNet({ up: BigInt(books.up), down: BigInt(books.down) }, view.standing(key), b.judge === 'trusted' ? view.rate : undefined);
 }
 
-function viewOf(b: Books, judge: Peer): { at: number; standing: (key: string) => bigint } {
+function viewOf(b: Books, judge: Peer): NonNullable<Peer['view']> {
   const now = b.now();
   if (judge.view !== undefined && now - judge.view.at < REPUTATION_REFRESH_MS) return judge.view;
   if (b.ledger.lastFlush < now) b.ledger.flush(now);
   const scores = exactReputation(b.ledger.graph, [judge.key], DEFAULT_REPUTATION);
-  judge.view = { at: now, standing: trustedStandings(b.ledger.graph, [judge.key], scores, DEFAULT_REPUTATION.alpha) };
+  const standing = trustedStandings(b.ledger.graph, [judge.key], scores, DEFAULT_REPUTATION.alpha);
+  const given = (function* () {
+    for (const key of b.ledger.keys()) yield [key, BigInt(b.ledger.of(key).up)] as const;
+  })();
+  judge.view = { at: now, standing, rate: givingRate(given, standing, new Set([judge.key])) };
   return judge.view;
 }
 

@@ -12,7 +12,7 @@ import { DEMAND_WINDOW_MS } from '../../src/discovery/constants.ts';
 import { createMiningState, decideMining, DEFAULT_MINING_SETTINGS, type MinedPosition, type SwarmInfo } from '../../src/mining/mining-policy.ts';
 import { seededRandom } from '../../src/reputation/prng.ts';
 import { MIN_SETTLEMENT_BYTES } from '../../src/sharing/constants.ts';
-import { judgedBalance, mint, settle, type Books } from './accounting.ts';
+import { judgedBalance, mint, settle, type Books, type Judging } from './accounting.ts';
 import type { PeerClass } from './classes.ts';
 import {
   ALWAYS_ON_SESSION_FACTOR,
@@ -80,7 +80,7 @@ export class Economy implements StepContext {
   readonly ledger = new SimLedger();
   readonly world: World;
   readonly policy: boolean;
-  readonly judge: 'trusted' | 'raw';
+  readonly judge: Judging;
   readonly random: () => number;
   readonly credited = new Map<PeerClass, number>();
   readonly debited = new Map<PeerClass, number>();

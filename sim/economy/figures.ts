@@ -10,6 +10,7 @@
  * all are equal, at most 1. Sybil gain = a ring member's download rate ÷ a free-rider's: what
  * minting buys over giving nothing without it.
  */
+import type { Judging } from './accounting.ts';
 import { NON_CONTRIBUTORS, PEER_CLASSES, type PeerClass } from './classes.ts';
 import type { CircuitCounts, Economy } from './engine.ts';
 
@@ -42,7 +43,7 @@ export interface SeriesPoint {
 export interface RunFigures {
   scenario: string;
   policy: 'on' | 'off';
-  judge: 'trusted' | 'raw';
+  judge: Judging;
   peers: number;
   seed: number;
   hours: number;

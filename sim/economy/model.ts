@@ -74,8 +74,8 @@ export interface Peer {
   /** Bytes sent to and received from each peer in the last round: what stock choking ranks by. */
   sentLast: Map<number, number>;
   recvLast: Map<number, number>;
-  /** Its personalized view: a key's trusted standing, and when it was computed. */
-  view: { at: number; standing: (key: string) => bigint } | undefined;
+  /** Its personalized view: a key's trusted standing, the giving rate (giving-rate.ts), and when they were computed. */
+  view: { at: number; standing: (key: string) => bigint; rate: number | undefined } | undefined;
   /** Set when a seeder refused it this round (a whitewasher then takes a fresh key). */
   refused: boolean;
   /** Circuits through it (relays and exits). */

@@ -50,7 +50,7 @@ export class PingFailedError extends Error {
   override name = 'PingFailedError';
 }
 
-/** One ping over `conn`: resolves when the echo came back. */
+/** One ping over `conn`: resolves when the echo came back, and records the round trip on it. */
 export async function pingConnection(conn: Connection, timeoutMs: number = LIVENESS.pingTimeoutMs): Promise<void> {
   const signal = AbortSignal.timeout(timeoutMs);
   let stream;
@@ -64,8 +64,11 @@ export async function pingConnection(conn: Connection, timeoutMs: number = LIVEN
   try {
     const bytes = byteStream(stream);
     const sent = crypto.getRandomValues(new Uint8Array(PING_BYTES));
+    const start = performance.now();
     const [, echo] = await Promise.all([bytes.write(sent, { signal }), bytes.read({ bytes: PING_BYTES, signal })]);
     if (!bytesEqual(echo.subarray(), sent)) throw new PingFailedError('the ping came back changed');
+    // The peer list shows it (libp2p's own monitor set it too).
+    conn.rtt = performance.now() - start;
     await stream.close({ signal });
   } catch (err) {
     stream.abort(err as Error);

@@ -38,3 +38,9 @@ export const MAX_WHY_HOPS = 6;
 
 /** Token types whose amounts are a service given (bytes uploaded, bytes relayed): the only edges of the contribution graph. A `transfer` moves tokens for money and records no service. */
 export const CONTRIBUTION_TYPES: ReadonlySet<string> = new Set([BANDWIDTH, PAYOUT]);
+
+/** A key votes on the giving rate (giving-rate.ts) only with at least this share of all standing: a Sybil ring seats at most (its standing / this) voters, and its standing comes from what it really gave. */
+export const RATE_QUORUM_SHARE = 1 / 10_000;
+
+/** Fewer voters than this and there is no giving rate (standing counts as bytes, as before): a median of a handful of direct givers says little about strangers. */
+export const RATE_MIN_KEYS = 5;

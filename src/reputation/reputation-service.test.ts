@@ -87,6 +87,27 @@ describe('ReputationService', () => {
     service.stop();
   });
 
+  it('converts standing to bytes at the giving rate once enough givers stand: a typical giver is credited in full, a ring still on its debits alone', async () => {
+    const me = testPeer('me', 1);
+    const blocks: HalfBlock[] = [];
+    // Six peers each gave me 10 MiB and strangers 990 MiB: each stands at 1 % of what it gave.
+    const givers = Array.from({ length: 6 }, (_, i) => testPeer(`giver${i}`, 10 + i));
+    for (const [i, g] of givers.entries()) {
+      for (const pair of [transfer(g, me, 10n << 20n), transfer(g, testPeer(`stranger${i}`, 20 + i), 990n << 20n)]) blocks.push(pair.proposal, pair.agreement);
+    }
+    const [s1, s2] = [testPeer('sybil1', 3), testPeer('sybil2', 4)];
+    const ring = transfer(s1, s2, 10n << 30n);
+    blocks.push(ring.proposal, ring.agreement);
+    const service = ReputationService.start({ ...fakeLedger(me.publicKey, blocks), registry, client: new ReputationClient(inProcessWorker()) });
+    await recomputed(service);
+    const giver = hex(givers[0]!);
+    expect(service.standing(giver)).toBe(10n << 20n);
+    // Gave 1000 MiB, took 900: +100 MiB (standing taken as bytes judged it at -890 MiB and refused it).
+    expect(service.judge(giver, { up: 1000n << 20n, down: 900n << 20n })).toBe(100n << 20n);
+    expect(service.judge(hex(s1), { up: 10n << 30n, down: 2n << 20n })).toBe(-(2n << 20n));
+    service.stop();
+  });
+
   it('after a burst of ledger events, feeds only the new pairs (a pair read again never counts twice)', async () => {
     vi.useFakeTimers();
     const me = testPeer('me', 1);

@@ -23,6 +23,7 @@ import { ContributionGraph, type Contribution } from './contribution-graph.ts';
 import { PairFeed } from './pair-feed.ts';
 import { trustedStandings } from './reputation.ts';
 import { trustedNet, type Tally } from './trusted-balance.ts';
+import { givingRate } from './giving-rate.ts';
 import type { WhyPath } from './why-paths.ts';
 
 /** What the service reads of the ledger and its store. */
@@ -47,6 +48,8 @@ export class ReputationService {
   private readonly unsubscribe: () => void;
   private scores: ReadonlyMap<string, number> = new Map();
   private standingOf: (key: string) => bigint = () => 0n;
+  /** Standing per byte of a typical giver (giving-rate.ts); undefined until enough keys stand in my view. */
+  private rate: number | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> = Promise.resolve();
   private available = false;
@@ -77,9 +80,9 @@ export class ReputationService {
     return this.available ? this.standingOf(keyHex) : undefined;
   }
 
-  /** A key's verified balance as I count it (trusted-balance.ts): credits up to its trusted standing, every debit. */
+  /** A key's verified balance as I count it (trusted-balance.ts): credits up to its trusted standing at the giving rate, every debit. */
   judge(keyHex: string, tally: Tally): bigint {
-    return trustedNet(tally, this.standing(keyHex));
+    return trustedNet(tally, this.standing(keyHex), this.available ? this.rate : undefined);
   }
 
   /** Why a key has my trust: the strongest paths from my key to it (why-paths.ts), [] when none; undefined when trust is unavailable. */
@@ -138,6 +141,7 @@ export class ReputationService {
     if (this.stopped) return;
     this.scores = scores;
     this.standingOf = trustedStandings(this.toMe, [this.me], scores);
+    this.rate = givingRate(this.given, this.standingOf, new Set([this.me]));
     this.available = true;
     for (const l of this.listeners) l();
   }

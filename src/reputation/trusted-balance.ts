@@ -3,7 +3,8 @@
  * threshold and slot ranking, relay admission).
  *
  * Every debit counts (the peer signed it). A credit counts only as far as the
- * peer's trusted standing from my point of view reaches (reputation.ts): bytes
+ * peer's trusted standing from my point of view reaches (reputation.ts), converted
+ * to bytes at the rate a typical giver earns standing (giving-rate.ts): bytes
  * it gave me, plus what it gave peers I trust, weighed by that trust. A credit
  * countersigned by keys nobody I trust ever received from is indistinguishable
  * from one a Sybil ring minted, so it counts for nothing; the ring's gain is then
@@ -21,7 +22,15 @@ export interface Tally {
   down: bigint;
 }
 
-export function trustedNet(v: Tally, standing: bigint | undefined): bigint {
-  const credit = standing === undefined || standing <= 0n ? 0n : standing < v.up ? standing : v.up;
-  return credit - v.down;
+/** Fixed-point scale of the giving rate, so bytes stay exact bigints. */
+const RATE_SCALE = 1_000_000;
+
+/**
+ * `rate`: standing per byte given of a typical giver (giving-rate.ts); credits count up to
+ * standing / rate. Without one (too little known yet), standing counts as bytes.
+ */
+export function trustedNet(v: Tally, standing: bigint | undefined, rate?: number): bigint {
+  if (standing === undefined || standing <= 0n) return -v.down;
+  const scaled = rate === undefined || !(rate > 0) || rate >= 1 ? standing : (standing * BigInt(RATE_SCALE)) / BigInt(Math.max(1, Math.round(rate * RATE_SCALE)));
+  return (scaled < v.up ? scaled : v.up) - v.down;
 }
