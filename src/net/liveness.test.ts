@@ -15,9 +15,9 @@ describe('which connections are to a relay', () => {
     expect(isRelayConnection('/dns4/relay.example.org/tcp/443/tls/ws/p2p/12D3KooWRelay')).toBe(true);
     expect(isRelayConnection('/ip4/127.0.0.1/tcp/9090/ws')).toBe(true);
     expect(isRelayConnection(`${RELAY}/p2p-circuit/p2p/12D3KooWPeer`)).toBe(false);
-    expect(isRelayConnection('/ip4/192.168.1.4/udp/53312/webrtc-direct/certhash/uEi/p2p/12D3KooWPeer')).toBe(false);
+    expect(isRelayConnection('/ip4/192.168.1.4/udp/53312/webrtc/certhash/uEi/p2p/12D3KooWPeer')).toBe(false);
     expect(isRelayConnection(`${RELAY}/p2p-circuit/webrtc/p2p/12D3KooWPeer`)).toBe(false);
-    expect(isRelayConnection('/ip4/10.0.0.1/tcp/4001/wsx')).toBe(false);
+    expect(isRelayConnection(RELAY, true)).toBe(false); // a limited connection is relayed, whatever its address
   });
 
   it('pings a peer at each look (every 5 s) and a relay every sixth, counting from the connection opening', () => {

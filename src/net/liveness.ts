@@ -8,6 +8,7 @@
 import { byteStream } from '@libp2p/utils';
 import type { Connection } from '@libp2p/interface';
 import { bytesEqual } from '../codec/bytes.ts';
+import { classifyConnection } from './peer-table.ts';
 
 export const LIVENESS = {
   /** How often connections are looked over. */
@@ -29,11 +30,12 @@ export const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 const PING_BYTES = 32;
 
 /**
- * Whether a connection is to a signaling relay: a tab reaches relays, and only relays,
- * over WebSockets; peers come over WebRTC or through a relay (/p2p-circuit).
+ * Whether a connection is to a signaling relay: a WebSocket one (peer-table.ts's own
+ * classification). A tab dials WebSockets to its configured relays only (dial-gater.ts);
+ * peers come over WebRTC or through a relay (/p2p-circuit, limited).
  */
-export function isRelayConnection(remoteAddr: string): boolean {
-  return /\/(ws|wss|tls\/ws)(\/|$)/.test(remoteAddr) && !remoteAddr.includes('/p2p-circuit') && !remoteAddr.includes('/webrtc');
+export function isRelayConnection(remoteAddr: string, limited = false): boolean {
+  return classifyConnection({ remoteAddr, limited }) === 'websocket';
 }
 
 /**
@@ -92,7 +94,7 @@ export function watchLiveness(node: LivenessNode, options: { now?: () => number;
   const timer = setInterval(() => {
     const t = now();
     for (const conn of node.getConnections()) {
-      if (conn.status !== 'open' || pinging.has(conn) || !pingDue(isRelayConnection(conn.remoteAddr.toString()), conn.timeline.open, lastPing.get(conn), t)) continue;
+      if (conn.status !== 'open' || pinging.has(conn) || !pingDue(isRelayConnection(conn.remoteAddr.toString(), conn.limits != null), conn.timeline.open, lastPing.get(conn), t)) continue;
       lastPing.set(conn, t);
       pinging.add(conn);
       ping(conn)
