@@ -102,6 +102,9 @@ describe('ReputationService', () => {
     await recomputed(service);
     const giver = hex(givers[0]!);
     expect(service.standing(giver)).toBe(10n << 20n);
+    // Shown as what that standing is worth: what a typical giver gave (1000 MiB), not the 10 MiB of standing.
+    expect(service.trustedBytes(giver)).toBe(1000n << 20n);
+    expect(service.trustedBytes(hex(s1))).toBe(0n);
     // Gave 1000 MiB, took 900: +100 MiB (standing taken as bytes judged it at -890 MiB and refused it).
     expect(service.judge(giver, { up: 1000n << 20n, down: 900n << 20n })).toBe(100n << 20n);
     expect(service.judge(hex(s1), { up: 10n << 30n, down: 2n << 20n })).toBe(-(2n << 20n));

@@ -22,7 +22,7 @@ import { MAX_EDGES, RECOMPUTE_DEBOUNCE_MS, RESCAN_AGREEMENTS } from './constants
 import { ContributionGraph, type Contribution } from './contribution-graph.ts';
 import { PairFeed } from './pair-feed.ts';
 import { trustedStandings } from './reputation.ts';
-import { trustedNet, type Tally } from './trusted-balance.ts';
+import { trustedCredit, trustedNet, type Tally } from './trusted-balance.ts';
 import { givingRate } from './giving-rate.ts';
 import type { WhyPath } from './why-paths.ts';
 
@@ -78,6 +78,12 @@ export class ReputationService {
   /** A key's trusted standing in bytes (trustedStanding), undefined when trust is unavailable. */
   standing(keyHex: string): bigint | undefined {
     return this.available ? this.standingOf(keyHex) : undefined;
+  }
+
+  /** What a key's trusted standing is worth in bytes at the giving rate (trustedCredit): what I credit it at most. */
+  trustedBytes(keyHex: string): bigint | undefined {
+    const standing = this.standing(keyHex);
+    return standing === undefined ? undefined : trustedCredit(standing, this.rate);
   }
 
   /** A key's verified balance as I count it (trusted-balance.ts): credits up to its trusted standing at the giving rate, every debit. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { trustedNet } from './trusted-balance.ts';
+import { trustedCredit, trustedNet } from './trusted-balance.ts';
 
 const MiB = 1n << 20n;
 
@@ -35,6 +35,13 @@ describe('trustedNet', () => {
     expect(trustedNet({ up: 600n * MiB, down: 610n * MiB }, 6n * MiB)).toBe(-604n * MiB);
     // Half the typical rate: half its credits.
     expect(trustedNet({ up: 600n * MiB, down: 0n }, 3n * MiB, 0.01)).toBe(300n * MiB);
+  });
+
+  it('trustedCredit: standing worth in bytes at the rate, never negative', () => {
+    expect(trustedCredit(6n * MiB, 0.01)).toBe(600n * MiB);
+    expect(trustedCredit(6n * MiB, undefined)).toBe(6n * MiB);
+    expect(trustedCredit(-5n, 0.01)).toBe(0n);
+    expect(trustedCredit(0n, 0.5)).toBe(0n);
   });
 
   it('never counts more than standing when the rate is missing, 1 or more, or not a number', () => {

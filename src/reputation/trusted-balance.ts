@@ -26,11 +26,18 @@ export interface Tally {
 const RATE_SCALE = 1_000_000;
 
 /**
- * `rate`: standing per byte given of a typical giver (giving-rate.ts); credits count up to
- * standing / rate. Without one (too little known yet), standing counts as bytes.
+ * What a key's trusted standing is worth in bytes: standing / rate, `rate` being the standing
+ * per byte given of a typical giver (giving-rate.ts). Without one (too little known yet, or a
+ * rate of 1 or more), standing counts as bytes. What the Ledger and Network pages show.
  */
+export function trustedCredit(standing: bigint, rate?: number): bigint {
+  if (standing <= 0n) return 0n;
+  return rate === undefined || !(rate > 0) || rate >= 1 ? standing : (standing * BigInt(RATE_SCALE)) / BigInt(Math.max(1, Math.round(rate * RATE_SCALE)));
+}
+
+/** Credits count up to trustedCredit(standing, rate), every debit counts. */
 export function trustedNet(v: Tally, standing: bigint | undefined, rate?: number): bigint {
   if (standing === undefined || standing <= 0n) return -v.down;
-  const scaled = rate === undefined || !(rate > 0) || rate >= 1 ? standing : (standing * BigInt(RATE_SCALE)) / BigInt(Math.max(1, Math.round(rate * RATE_SCALE)));
-  return (scaled < v.up ? scaled : v.up) - v.down;
+  const credit = trustedCredit(standing, rate);
+  return (credit < v.up ? credit : v.up) - v.down;
 }

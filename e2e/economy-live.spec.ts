@@ -1,0 +1,145 @@
+/**
+ * The economy experiment checked against reality once (#17): the default scenario's shape on ten
+ * real tabs and the real relay. Six cooperators each seed a file and fetch the others' and keep
+ * seeding; two free-riders fetch everything and upload nothing (they refuse every peer); one
+ * whitewasher does the same and takes a fresh key (a fresh tab) whenever a seeder refuses it; one
+ * stock WebTorrent client fetches everything. Every Trustmesh tab runs the app's policy with the
+ * threshold scaled to the files (LIVE_THRESHOLD_MIB), or, with ECONOMY_LIVE=off, serves everyone.
+ *
+ * Minutes of ten tabs on two cores, so not part of `npm test`: `npm run economy:live` (policy on)
+ * and `ECONOMY_LIVE=off npm run economy:live`. Prints per-class figures and writes them to
+ * docs/economy-live-<on|off>.json; the README compares them with the simulation's.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Page } from '@playwright/test';
+import { test } from './support/fixtures.ts';
+import type { PeerPage } from './support/peer-page.ts';
+import { startStockClient, stockAdd } from './support/stock-webtorrent.ts';
+import { sharing, type TorrentState } from './support/sharing.ts';
+
+const MODE = process.env.ECONOMY_LIVE;
+const MiB = 1024 * 1024;
+/** Each cooperator's file: large enough that a free-rider meets the threshold before it has everything. */
+const FILE_BYTES = 8 * MiB;
+/** The default threshold (−512 MiB) scaled to a run of 8 MiB files: a free-rider may take two files' worth. */
+const LIVE_THRESHOLD_MIB = -16;
+/** The run ends when every downloader has everything, or after this. */
+const RUN_MS = 180_000;
+/** How often each tab's progress is read. */
+const SAMPLE_MS = 2_000;
+const COOPERATORS = 6;
+const FREE_RIDERS = 2;
+
+type LiveClass = 'cooperator' | 'free-rider' | 'whitewasher' | 'stock';
+
+interface Downloader {
+  cls: LiveClass;
+  /** Bytes it fetched with keys it has left (a whitewasher's earlier tabs). */
+  banked: number;
+  /** When it had everything; undefined while it still lacks some. */
+  doneAt?: number;
+  keys: number;
+  read(): Promise<{ downloaded: number; complete: number; refused: boolean }>;
+}
+
+test.skip(MODE === undefined, 'a run of minutes: npm run economy:live');
+
+test('economy live run: ten tabs, the default scenario shape', async ({ openPeer, openStock, net }) => {
+  test.setTimeout(RUN_MS + 240_000);
+  const policyOn = MODE !== 'off';
+  const threshold = policyOn ? LIVE_THRESHOLD_MIB : -1_000_000;
+
+  const cooperators = await Promise.all(Array.from({ length: COOPERATORS }, () => openPeer()));
+  for (const c of cooperators) await sharing(c.page, 'setPolicy', { thresholdMiB: threshold });
+  const files = await Promise.all(cooperators.map((c, i) => sharing<{ infoHash: string; magnet: string }>(c.page, 'seedGenerated', FILE_BYTES, `file-${i}.bin`, 100 + i)));
+
+  const start = Date.now();
+  const views = (p: Page) => sharing<TorrentState[]>(p, 'views');
+  const tally = async (p: Page, wanted: Set<string>) => {
+    const mine = (await views(p)).filter((v) => wanted.has(v.infoHash));
+    return {
+      downloaded: mine.reduce((n, v) => n + v.downloaded, 0),
+      complete: mine.filter((v) => v.state === 'seeding').length,
+      refused: mine.some((v) => v.refusals?.reason === 'balance'),
+    };
+  };
+  /** A Trustmesh tab that fetches every file but its own; free-riders and whitewashers refuse every peer, so upload nothing. */
+  const fetcher = async (peer: PeerPage, own: string | undefined, uploads: boolean): Promise<Set<string>> => {
+    if (!uploads) await sharing(peer.page, 'setPolicy', { thresholdMiB: 1_000_000 });
+    const wanted = new Set(files.filter((f) => f.infoHash !== own).map((f) => f.infoHash));
+    for (const f of files) if (wanted.has(f.infoHash)) await sharing(peer.page, 'add', f.magnet);
+    return wanted;
+  };
+
+  const downloaders: Downloader[] = [];
+  for (const [i, c] of cooperators.entries()) {
+    const wanted = await fetcher(c, files[i]!.infoHash, true);
+    downloaders.push({ cls: 'cooperator', banked: 0, keys: 1, read: () => tally(c.page, wanted) });
+  }
+  for (let i = 0; i < FREE_RIDERS; i++) {
+    const peer = await openPeer();
+    const wanted = await fetcher(peer, undefined, false);
+    downloaders.push({ cls: 'free-rider', banked: 0, keys: 1, read: () => tally(peer.page, wanted) });
+  }
+  // The whitewasher: refused, it leaves the key behind (and what that tab fetched of unfinished files) and starts again.
+  let washer = await openPeer();
+  const washerWanted = await fetcher(washer, undefined, false);
+  const whitewasher: Downloader = { cls: 'whitewasher', banked: 0, keys: 1, read: () => tally(washer.page, washerWanted) };
+  downloaders.push(whitewasher);
+  const stock = await openStock();
+  await startStockClient(stock);
+  for (const f of files) await stockAdd(stock, f.magnet, net.relay.trackerUrl);
+  downloaders.push({
+    cls: 'stock',
+    banked: 0,
+    keys: 1,
+    read: () =>
+      stock.evaluate(() => {
+        const ts = (globalThis as unknown as { stock: { torrents: { downloaded: number; done: boolean }[] } }).stock.torrents;
+        return { downloaded: ts.reduce((n, t) => n + t.downloaded, 0), complete: ts.filter((t) => t.done).length, refused: false };
+      }),
+  });
+
+  const wants = (d: Downloader) => (d.cls === 'cooperator' ? COOPERATORS - 1 : COOPERATORS);
+  const last = new Map<Downloader, { downloaded: number; complete: number }>();
+  while (Date.now() - start < RUN_MS && downloaders.some((d) => d.doneAt === undefined)) {
+    await new Promise((r) => setTimeout(r, SAMPLE_MS)); // sampling a live run at a fixed pace, not synchronising on it
+    for (const d of downloaders) {
+      if (d.doneAt !== undefined) continue;
+      const now = await d.read();
+      last.set(d, now);
+      if (now.complete === wants(d)) d.doneAt = Date.now();
+      else if (d === whitewasher && now.refused) {
+        // Only finished files survive a new key: keep their bytes, lose the rest.
+        const finished = (await views(washer.page)).filter((v) => washerWanted.has(v.infoHash) && v.state === 'seeding');
+        d.banked += now.downloaded;
+        await washer.context.close();
+        washer = await openPeer();
+        await sharing(washer.page, 'setPolicy', { thresholdMiB: 1_000_000 });
+        for (const f of files) if (washerWanted.has(f.infoHash) && !finished.some((v) => v.infoHash === f.infoHash)) await sharing(washer.page, 'add', f.magnet);
+        for (const v of finished) washerWanted.delete(v.infoHash);
+        d.keys++;
+      }
+    }
+  }
+  const end = Date.now();
+
+  const classes: LiveClass[] = ['cooperator', 'free-rider', 'whitewasher', 'stock'];
+  const figures = classes.map((cls) => {
+    const members = downloaders.filter((d) => d.cls === cls);
+    const rates = members.map((d) => (d.banked + (last.get(d)?.downloaded ?? 0)) / 1024 / (((d.doneAt ?? end) - start) / 1000));
+    const done = members.filter((d) => d.doneAt !== undefined);
+    return {
+      cls,
+      peers: members.length,
+      kibPerSecond: Math.round(rates.reduce((a, b) => a + b, 0) / rates.length),
+      finished: `${done.length}/${members.length}`,
+      meanCompletionSeconds: done.length === 0 ? undefined : Math.round(done.reduce((n, d) => n + (d.doneAt! - start), 0) / done.length / 1000),
+      keys: members.reduce((n, d) => n + d.keys, 0),
+    };
+  });
+  const report = { policy: policyOn ? 'on' : 'off', thresholdMiB: threshold, fileMiB: FILE_BYTES / MiB, runSeconds: Math.round((end - start) / 1000), classes: figures };
+  console.log(JSON.stringify(report, null, 2));
+  await writeFile(resolve(import.meta.dirname, `../docs/economy-live-${report.policy}.json`), `${JSON.stringify(report, null, 2)}\n`);
+});
