@@ -35,8 +35,9 @@ type LiveClass = 'cooperator' | 'free-rider' | 'whitewasher' | 'stock';
 
 interface Downloader {
   cls: LiveClass;
-  /** Bytes it fetched with keys it has left (a whitewasher's earlier tabs). */
+  /** Bytes it fetched, and files it finished, with keys it has left (a whitewasher's earlier tabs). */
   banked: number;
+  bankedFiles: number;
   /** When it had everything; undefined while it still lacks some. */
   doneAt?: number;
   keys: number;
@@ -75,17 +76,17 @@ test('economy live run: ten tabs, the default scenario shape', async ({ openPeer
   const downloaders: Downloader[] = [];
   for (const [i, c] of cooperators.entries()) {
     const wanted = await fetcher(c, files[i]!.infoHash, true);
-    downloaders.push({ cls: 'cooperator', banked: 0, keys: 1, read: () => tally(c.page, wanted) });
+    downloaders.push({ cls: 'cooperator', banked: 0, bankedFiles: 0, keys: 1, read: () => tally(c.page, wanted) });
   }
   for (let i = 0; i < FREE_RIDERS; i++) {
     const peer = await openPeer();
     const wanted = await fetcher(peer, undefined, false);
-    downloaders.push({ cls: 'free-rider', banked: 0, keys: 1, read: () => tally(peer.page, wanted) });
+    downloaders.push({ cls: 'free-rider', banked: 0, bankedFiles: 0, keys: 1, read: () => tally(peer.page, wanted) });
   }
   // The whitewasher: refused, it leaves the key behind (and what that tab fetched of unfinished files) and starts again.
   let washer = await openPeer();
   const washerWanted = await fetcher(washer, undefined, false);
-  const whitewasher: Downloader = { cls: 'whitewasher', banked: 0, keys: 1, read: () => tally(washer.page, washerWanted) };
+  const whitewasher: Downloader = { cls: 'whitewasher', banked: 0, bankedFiles: 0, keys: 1, read: () => tally(washer.page, washerWanted) };
   downloaders.push(whitewasher);
   const stock = await openStock();
   await startStockClient(stock);
@@ -93,6 +94,7 @@ test('economy live run: ten tabs, the default scenario shape', async ({ openPeer
   downloaders.push({
     cls: 'stock',
     banked: 0,
+    bankedFiles: 0,
     keys: 1,
     read: () =>
       stock.evaluate(() => {
@@ -109,11 +111,13 @@ test('economy live run: ten tabs, the default scenario shape', async ({ openPeer
       if (d.doneAt !== undefined) continue;
       const now = await d.read();
       last.set(d, now);
-      if (now.complete === wants(d)) d.doneAt = Date.now();
+      if (d.bankedFiles + now.complete === wants(d)) d.doneAt = Date.now();
       else if (d === whitewasher && now.refused) {
         // Only finished files survive a new key: keep their bytes, lose the rest.
         const finished = (await views(washer.page)).filter((v) => washerWanted.has(v.infoHash) && v.state === 'seeding');
         d.banked += now.downloaded;
+        d.bankedFiles += finished.length;
+        last.set(d, { downloaded: 0, complete: 0 });
         await washer.context.close();
         washer = await openPeer();
         await sharing(washer.page, 'setPolicy', { thresholdMiB: 1_000_000 });
