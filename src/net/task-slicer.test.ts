@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TaskSlicer } from './task-slicer.ts';
+import { TaskSlicer, yieldToMain } from './task-slicer.ts';
 
 describe('task slicer', () => {
   it('carries on within its budget and yields once past it, then starts a new slice', async () => {
@@ -17,5 +17,20 @@ describe('task slicer', () => {
     t += 20;
     await slicer.maybeYield();
     expect(yields).toBe(2);
+  });
+});
+
+describe('yieldToMain without a scheduler (Firefox ESR, Node)', () => {
+  it('gives every caller its turn, in the order they asked', async () => {
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 100 }, (_, i) => yieldToMain().then(() => order.push(i))));
+    expect(order).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('lets queued microtasks run first: it is a macrotask', async () => {
+    let microtaskRan = false;
+    const turn = yieldToMain().then(() => microtaskRan);
+    queueMicrotask(() => void (microtaskRan = true));
+    expect(await turn).toBe(true);
   });
 });
