@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TaskSlicer, yieldToMain } from './task-slicer.ts';
 
 describe('task slicer', () => {
@@ -32,5 +32,16 @@ describe('yieldToMain without a scheduler (Firefox ESR, Node)', () => {
     const turn = yieldToMain().then(() => microtaskRan);
     queueMicrotask(() => void (microtaskRan = true));
     expect(await turn).toBe(true);
+  });
+});
+
+describe('yieldToMain is not a timer', () => {
+  it('resolves while timers are frozen (a background tab throttles them to one a second)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      await yieldToMain();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

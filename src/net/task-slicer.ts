@@ -25,7 +25,7 @@ export class TaskSlicer {
 /**
  * Gives the browser a turn: scheduler.yield() where there is one (it keeps our place in line),
  * else a macrotask posted through a MessageChannel. Not setTimeout: browsers clamp nested timers
- * to 4 ms and a background tab's to a second, which stalled circuits in Firefox ESR 140 (no scheduler).
+ * to 4 ms and a background tab's to a second (Firefox ESR 140 has no scheduler).
  */
 export function yieldToMain(): Promise<void> {
   const scheduler = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
