@@ -179,12 +179,14 @@ test('an honest payer is never cut at full speed: 64 MiB over one hop, five time
   await paidOneHop(openPeer, 5, 64 * MiB);
 });
 
-test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met at a rendezvous point; the two never connect and no block links them', EVERY_BROWSER, async ({ openPeer, browserName }) => {
+test('a hidden seeder serves a file over 1-hop circuits on each side, met at a rendezvous point; the two never connect and no block links them', EVERY_BROWSER, async ({ openPeer, browserName, mixedEngines }) => {
   // Seven Firefox ESR 140 tabs on 2 cores: the mesh alone takes 75 s, the download 95 s, and the relays'
   // last payouts miss the settle window. Firefox carries this scenario in the mixed network instead.
   test.skip(browserName === 'firefox', 'seven Firefox ESR 140 tabs overload 2 cores; the mixed project runs it');
-  // In the mixed network (four of the seven tabs Chromium) it takes about 3 minutes on 2 cores.
-  test.setTimeout(300_000);
+  // In the mixed network the downloader is a Firefox tab: on a loaded 2-core CI it drew 10 MB at about
+  // 100 kB/s, so it fetches 3 MB there (the point is that the engines interoperate; Chromium takes 10 MB).
+  const size = mixedEngines ? 3_000_000 : 10_000_000;
+  test.setTimeout(240_000);
   const { peers, ids } = await mesh(openPeer, 7);
   const [seeder, downloader, ...relays] = peers;
   const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
@@ -197,7 +199,7 @@ test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met 
   await expect.poll(() => circuits<{ known: number; connected: number }>(downloader!.page, 'relayCounts')).toEqual({ known: 6, connected: 5 });
 
   // Through the UI: the seeder shares anonymously; the downloader pastes the magnet link with the default anonymity (1 hop).
-  const bytes = Buffer.alloc(10_000_000);
+  const bytes = Buffer.alloc(size);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
   await seeder!.page.goto(`${seeder!.url}#/files`);
   await seeder!.page.getByTestId('share-hidden').check();
@@ -244,11 +246,11 @@ test('a hidden seeder serves a 10 MB file over 1-hop circuits on each side, met 
   }
   // The downloader paid the seeder through the circuits at the seeder's rate (its 2 paid hops plus the data),
   // so the seeder earned about the file's size beyond what its own relays cost it.
-  const size = BigInt(bytes.length);
-  await expect.poll(async () => (await balance(seeder!.page)).net, { message: 'hidden seeder paid for its data' }).toBeGreaterThan((size * 8n) / 10n);
-  expect((await balance(downloader!.page)).net).toBeLessThan(-4n * size);
+  const length = BigInt(bytes.length);
+  await expect.poll(async () => (await balance(seeder!.page)).net, { message: 'hidden seeder paid for its data' }).toBeGreaterThan((length * 8n) / 10n);
+  expect((await balance(downloader!.page)).net).toBeLessThan(-4n * length);
   const earned = async () => BigInt((await sharing<{ infoHash: string; earned: string }[]>(seeder!.page, 'views')).find((t) => t.infoHash === file.infoHash)!.earned);
-  await expect.poll(earned, { message: 'the seeder credited for the whole file at its rate' }).toBeGreaterThanOrEqual(3n * size);
+  await expect.poll(earned, { message: 'the seeder credited for the whole file at its rate' }).toBeGreaterThanOrEqual(3n * length);
 });
 
 test('a hidden download survives a relay leaving mid-transfer: it reaches the seeder again over new circuits', async ({ openPeer }) => {

@@ -324,8 +324,9 @@ export class CircuitService {
     let rebuilds = 0;
     const lost: Uint8Array[] = [];
     if (opts.relays === undefined) await this.relaysKnown();
+    let lastFailure: CircuitError | undefined;
     for (;;) {
-      const relays = opts.relays !== undefined && rebuilds === 0 ? opts.relays : this.pickRelays(hops, [farEnd, ...lost]);
+      const relays = opts.relays !== undefined && rebuilds === 0 ? opts.relays : this.pickRelaysAfter(hops, [farEnd, ...lost], lastFailure);
       try {
         confirmed += await this.probeOnce([...relays, farEnd], bytes - confirmed);
         return { bytes, ms: performance.now() - start, hops, rebuilds, path: relays.map(toHex) };
@@ -337,8 +338,19 @@ export class CircuitService {
         if (err.code === 'refused') lost.push(...relays);
         else for (const r of relays) if (!this.links.directPeerKeys().some((k) => bytesEqual(k, r))) lost.push(r);
         rebuilds++;
+        lastFailure = err;
         this.currentPath = undefined;
       }
+    }
+  }
+
+  /** pickRelays for a rebuild: when no relay is left, the error says why the last circuit failed too. */
+  private pickRelaysAfter(count: number, exclude: readonly Uint8Array[], failure: CircuitError | undefined): Uint8Array[] {
+    try {
+      return this.pickRelays(count, exclude);
+    } catch (err) {
+      if (failure === undefined || !(err instanceof CircuitError)) throw err;
+      throw new CircuitError(err.code, `${failure.message}, and it cannot be rebuilt: ${err.message}`);
     }
   }
 
