@@ -80,7 +80,7 @@ test('data crosses three relays intact; each relay knows only its neighbours; a 
   expect(around.bytes).toBe(MiB);
 });
 
-test('malformed, replayed or unauthenticated cells are dropped without breaking the circuit or its link', async ({ openPeer }) => {
+test('malformed frames are dropped; a cell replayed or forged into a circuit is never delivered, the circuit is cut at once and the transfer goes on over a new one on the same link', async ({ openPeer }) => {
   const { peers, ids } = await mesh(openPeer, 4);
   const [origin, r1, r2] = peers;
   const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
@@ -89,17 +89,17 @@ test('malformed, replayed or unauthenticated cells are dropped without breaking 
 
   // Mid-probe, the origin slips hostile frames onto its link to the first relay, then holds the next genuine cell back.
   const probing = circuits<Probe & { injected: string[]; links: number; linksOpen: boolean }>(origin!.page, 'probeUnderAttack', ids[3], [ids[1], ids[2]], 16 * MiB);
-  const hostile = ['garbage', 'malformed credit', 'truncated', 'empty', 'replayed', 'corrupted', 'forged', 'unknown circuit'];
+  const hostile = ['garbage', 'malformed credit', 'truncated', 'empty', 'unknown circuit', 'replayed', 'corrupted', 'forged'];
   await expect.poll(() => circuits(origin!.page, 'attackState')).toEqual({ injected: hostile, held: true });
-  // The first relay judged the three cells that named the circuit bad (replayed, corrupted, forged), dropped the rest
-  // (no circuit, or no frame at all), and still holds the circuit; nothing of it went further.
-  await expect.poll(() => relayedFrom(r1!, keys[0]!)).toEqual([3]);
-  expect(await relayedFrom(r2!, keys[1]!)).toEqual([0]);
+  // Frames that named no circuit (or were no frame) were dropped. The replayed cell went on, the same size as any
+  // (layers keep sizes), and reached the last hop as nobody's: it cut the circuit, on both relays.
+  await expect.poll(() => relayedFrom(r1!, keys[0]!)).toEqual([]);
+  expect(await relayedFrom(r2!, keys[1]!)).toEqual([]);
   await circuits(origin!.page, 'releaseAttack');
 
-  // The held cell, and every one after it, went through: the far end confirmed every byte, on the first circuit, over the same link.
+  // The probe built a new circuit over the same link, and the far end confirmed every byte.
   const result = await probing;
-  expect(result).toMatchObject({ bytes: 16 * MiB, rebuilds: 0, path: [keys[1], keys[2]], injected: hostile, links: 1, linksOpen: true });
+  expect(result).toMatchObject({ bytes: 16 * MiB, rebuilds: 1, injected: hostile, links: 1, linksOpen: true });
 });
 
 test('when a relay leaves mid-transfer, the circuit is rebuilt through another and the transfer completes', async ({ openPeer }) => {
@@ -184,10 +184,12 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
   // last payouts miss the settle window. Firefox carries this scenario in the mixed network instead.
   test.skip(browserName === 'firefox', 'seven Firefox ESR 140 tabs overload 2 cores; the mixed project runs it');
   // In the mixed network the downloader is a Firefox tab: on a loaded 2-core CI it drew 10 MB at about
-  // 100 kB/s, so it fetches 3 MB there (the point is that the engines interoperate; Chromium takes 10 MB).
+  // 100 kB/s and the seven-tab mesh took two minutes, so there it fetches 3 MB with three relays, the
+  // fewest a 1-hop hidden transfer needs (the point is that the engines interoperate; Chromium takes 10 MB).
   const size = mixedEngines ? 3_000_000 : 10_000_000;
-  test.setTimeout(240_000);
-  const { peers, ids } = await mesh(openPeer, 7);
+  const tabs = mixedEngines ? 5 : 7;
+  test.setTimeout(360_000);
+  const { peers, ids } = await mesh(openPeer, tabs);
   const [seeder, downloader, ...relays] = peers;
   const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
   // The two ends must never hold a connection to each other.
@@ -196,7 +198,7 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
   await expect.poll(async () => (await circuits<string[]>(seeder!.page, 'directPeerIds')).includes(ids[1]!)).toBe(false);
   await expect.poll(async () => (await circuits<string[]>(downloader!.page, 'directPeerIds')).includes(ids[0]!)).toBe(false);
   // The seeder's signed relay announcement still reaches the downloader, passed on by the peers between them.
-  await expect.poll(() => circuits<{ known: number; connected: number }>(downloader!.page, 'relayCounts')).toEqual({ known: 6, connected: 5 });
+  await expect.poll(() => circuits<{ known: number; connected: number }>(downloader!.page, 'relayCounts')).toEqual({ known: tabs - 1, connected: tabs - 2 });
 
   // Through the UI: the seeder shares anonymously; the downloader pastes the magnet link with the default anonymity (1 hop).
   const bytes = Buffer.alloc(size);

@@ -102,7 +102,7 @@ test('a default download of a public magnet link goes through an exit: hash inta
   // Every verified byte, once the downloader's last payment through the closed circuit reached the exit.
   await expect.poll(async () => Number(await exits<string>(seeder.page, 'earnedFrom', exitKey)), { message: 'the exit pays the seeder for the whole file', timeout: 40_000 }).toBeGreaterThanOrEqual(8 * MiB);
   // The exit, the circuit's one relay, was paid for carrying the file and for the file itself, and kept its carriage.
-  await expect.poll(async () => Number(await exits<string>(exit.page, 'earnedFrom', downloaderKey)), { message: 'the downloader pays the exit for carriage and data' }).toBeGreaterThanOrEqual(16 * MiB);
+  await expect.poll(async () => Number(await exits<string>(exit.page, 'earnedFrom', downloaderKey)), { message: 'the downloader pays the exit for carriage and data', timeout: 60_000 }).toBeGreaterThanOrEqual(16 * MiB);
   expect(BigInt(await exits<string>(exit.page, 'netBalance'))).toBeGreaterThan(0n);
 });
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { decodeFrame, encodeFrame } from './cell-wire.ts';
-import { CELL_SIZE_BLOCK, CELL_SIZE_CONTROL, CELL_SIZE_SHORT, IDLE_TIMEOUT_MS, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
-import { LAYER_OVERHEAD } from './layer.ts';
+import { CELL_SIZE_BLOCK, CELL_SIZE_CONTROL, CELL_SIZE_SHORT, IDLE_TIMEOUT_MS, MAX_PATH_LENGTH } from './constants.ts';
 import { mesh, until, type Peer } from './test-support.ts';
 import type { MemoryNetwork } from './memory-link.ts';
 
@@ -33,14 +32,11 @@ describe('what relays learn from cells', () => {
     // The relays kept the circuit (each keepalive refreshed every hop), well past the idle timeout.
     expect(circuit.state).toBe('ready');
     expect([r1!, r2!, r3!].map((p) => p.node.relayedCount)).toEqual([1, 1, 1]);
-    // Each hop passed on ordinary relay cells, one per keepalive, of the control class (less the layers
-    // peeled, and the circuit's extra padding: up to one layer on a 3-layer path); never a keepalive frame.
+    // Each hop passed on ordinary relay cells, one per keepalive, of the control class; never a keepalive frame.
     const first = onions(net, origin!, r1!, before[0]);
-    expect(first).toHaveLength(4);
-    expect(new Set(first).size).toBe(1);
-    expect([CELL_SIZE_CONTROL, CELL_SIZE_CONTROL - LAYER_OVERHEAD]).toContain(first[0]);
+    expect(first).toEqual([CELL_SIZE_CONTROL, CELL_SIZE_CONTROL, CELL_SIZE_CONTROL, CELL_SIZE_CONTROL]);
     for (let i = 0; i < 3; i++) {
-      expect(onions(net, path[i]!, path[i + 1]!, before[i])).toEqual(first.map((s) => s - i * LAYER_OVERHEAD));
+      expect(onions(net, path[i]!, path[i + 1]!, before[i])).toEqual(first);
       expect(frameTypes(net, path[i]!, path[i + 1]!)).not.toContain(5);
     }
     // The last hop dropped them: nothing reached its endpoint, nothing came back.
@@ -62,8 +58,7 @@ describe('what relays learn from cells', () => {
     expect(r1!.node.relayedCount).toBe(1);
   });
 
-  it('pads onions to their class: relays see the same sizes whatever the payload inside a class', async () => {
-    // Three relays and the far end: MAX_PATH_LENGTH layers, so no room for extra padding forward.
+  it('pads onions to their class, and a cell keeps its size at every hop both ways: relays see the same sizes whatever the payload inside a class', async () => {
     const { peers, net } = mesh(5);
     const [origin, ...path] = peers;
     const replies: Uint8Array[] = [];
@@ -75,37 +70,40 @@ describe('what relays learn from cells', () => {
     const far = path[path.length - 1]!;
     await until(() => far.received.length === payloads.length, 'the data');
     const classOf = [CELL_SIZE_CONTROL, CELL_SIZE_CONTROL, CELL_SIZE_CONTROL, CELL_SIZE_SHORT, CELL_SIZE_SHORT, CELL_SIZE_BLOCK, CELL_SIZE_BLOCK];
+    for (let i = 0; i < MAX_PATH_LENGTH; i++) expect(onions(net, hops[i]!, hops[i + 1]!, marks[i])).toEqual(classOf);
+    // Backward: the far end's cells, and each relay's layer on them, keep the class too.
+    const backMarks = hops.slice(1).map((p, i) => net.link(p.key, hops[i]!.key).sent.length);
+    for (const n of [1, 300, 3000]) for (let k = 0; k < 4; k++) await far.ends[0]!.reply(new Uint8Array(n));
+    await until(() => replies.length === 12, 'the replies');
+    const backClass = [...Array(8).fill(CELL_SIZE_CONTROL), ...Array(4).fill(CELL_SIZE_SHORT)];
     for (let i = 0; i < MAX_PATH_LENGTH; i++) {
-      expect(onions(net, hops[i]!, hops[i + 1]!, marks[i])).toEqual(classOf.map((c) => c - i * LAYER_OVERHEAD));
+      expect(onions(net, hops[i + 1]!, hops[i]!, backMarks[i])).toEqual(backClass);
     }
-    // Backward: the far end pads as if it were 0..MAX_HOPS hops further; each relay adds its layer.
-    const back = net.link(path[0]!.key, origin!.key).sent.length;
-    for (const n of [1, 300]) for (let k = 0; k < 8; k++) await far.ends[0]!.reply(new Uint8Array(n));
-    await until(() => replies.length === 16, 'the replies');
-    const seen = onions(net, path[0]!, origin!, back);
-    const allowed = Array.from({ length: MAX_HOPS + 1 }, (_, extra) => CELL_SIZE_CONTROL - extra * LAYER_OVERHEAD + (MAX_PATH_LENGTH - 1) * LAYER_OVERHEAD);
-    expect(seen).toHaveLength(16);
-    // One size whatever the payload, and for the circuit's life (no largest to pick out over many cells).
-    expect(new Set(seen).size).toBe(1);
-    expect(allowed).toContain(seen[0]);
   });
 
-  it('on a short path, the originator pads as if the path were longer, so sizes overlap across positions', async () => {
-    const { peers, net } = mesh(2);
-    const [origin, far] = peers;
-    const sizes = new Set<number>();
-    for (let c = 0; c < 24; c++) {
-      const circuit = await origin!.node.build([far!.key]);
-      const mark = net.link(origin!.key, far!.key).sent.length;
-      for (let k = 0; k < 3; k++) await circuit.send(new Uint8Array(10));
-      const seen = onions(net, origin!, far!, mark);
-      // The same padding for the circuit's life.
-      expect(seen).toHaveLength(3);
-      expect(new Set(seen).size).toBe(1);
-      sizes.add(seen[0]!);
+  it('a relay cannot tell its position or the path length from sizes: every link of 1- to 4-peer paths carries the same sizes', async () => {
+    const seenOn = new Map<string, number[]>();
+    for (let length = 1; length <= MAX_PATH_LENGTH; length++) {
+      const { peers, net } = mesh(length + 1);
+      const [origin, ...path] = peers;
+      const replies: Uint8Array[] = [];
+      const circuit = await origin!.node.build(path.map((p) => p.key), (d) => replies.push(d));
+      const hops = [origin!, ...path];
+      const marks = hops.slice(0, -1).map((p, i) => net.link(p.key, hops[i + 1]!.key).sent.length);
+      const backMarks = hops.slice(1).map((p, i) => net.link(p.key, hops[i]!.key).sent.length);
+      for (const n of [10, 3000, 16 * 1024]) await circuit.send(new Uint8Array(n));
+      const far = path[path.length - 1]!;
+      await until(() => far.received.length === 3, 'the data');
+      for (const n of [10, 3000]) await far.ends[0]!.reply(new Uint8Array(n));
+      await until(() => replies.length === 2, 'the replies');
+      for (let i = 0; i < length; i++) {
+        seenOn.set(`path ${length}, hop ${i + 1} forward`, onions(net, hops[i]!, hops[i + 1]!, marks[i]));
+        seenOn.set(`path ${length}, hop ${i + 1} backward`, onions(net, hops[i + 1]!, hops[i]!, backMarks[i]).slice(0, 2));
+      }
     }
-    // Across circuits, a 1-hop path looks like any position of a longer one.
-    expect([...sizes].sort()).toEqual(Array.from({ length: MAX_PATH_LENGTH }, (_, extra) => CELL_SIZE_CONTROL - extra * LAYER_OVERHEAD).sort());
+    for (const [where, sizes] of seenOn) {
+      expect({ where, sizes }).toEqual({ where, sizes: where.endsWith('forward') ? [CELL_SIZE_CONTROL, CELL_SIZE_SHORT, CELL_SIZE_BLOCK] : [CELL_SIZE_CONTROL, CELL_SIZE_SHORT] });
+    }
   });
 
   it('the originator hears a failure code, worded by itself, never a relay\'s text', async () => {

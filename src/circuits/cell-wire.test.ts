@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
-import { cellClass, decodeCell, decodeCommand, decodeFrame, encodeBackwardCell, encodeCommand, encodeForwardCell, encodeFrame, FAIL_CODES, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { CELL_SIZE_CONTROL, CELL_SIZE_FULL, CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
+import { cellClass, decodeCell, decodeCommand, decodeFrame, encodeCell, encodeCommand, encodeFrame, FAIL_CODES, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { CELL_SIZE_CONTROL, CELL_SIZE_FULL, CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
-import { LAYER_OVERHEAD } from './layer.ts';
+import { ONION_OVERHEAD } from './hop-layer.ts';
 import { RECEIPT_BYTES } from './receipt-wire.ts';
 
 const key = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -36,10 +36,8 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constant('receipt' as const), receipt: fc.uint8Array({ minLength: RECEIPT_BYTES, maxLength: RECEIPT_BYTES }) }),
 );
 
-/** A command padded for its hop: forward under 1..MAX_PATH_LENGTH layers, or backward. */
-const cells = fc.tuple(commands, fc.integer({ min: 1, max: MAX_PATH_LENGTH }), fc.nat({ max: MAX_PATH_LENGTH - 1 }), fc.boolean()).map(
-  ([c, layers, extra, backward]) => [c, backward ? encodeBackwardCell(c, extra % (MAX_HOPS + 1)) : encodeForwardCell(c, layers, extra % (MAX_PATH_LENGTH - layers + 1))] as const,
-);
+/** A command padded to its cell. */
+const cells = commands.map((c) => [c, encodeCell(c)] as const);
 
 describe('circuit wire format', () => {
   it('round-trips frames and commands', () => {
@@ -76,11 +74,11 @@ describe('cells', () => {
         expect(decodeCell(cell)).toEqual(c);
       }),
     );
-    checkDecoderProperties({ decode: decodeCell, encode: (c: RelayCommand) => encodeForwardCell(c, 2, 1), values: commands, runs: 400 });
+    checkDecoderProperties({ decode: decodeCell, encode: encodeCell, values: commands, runs: 400 });
   });
 
   it('refuses a cell whose length overruns it or whose padding is not zeros', () => {
-    const cell = encodeForwardCell({ command: 'drop' }, 1, 0);
+    const cell = encodeCell({ command: 'drop' });
     const long = cell.slice();
     new DataView(long.buffer).setUint32(0, cell.length);
     expect(() => decodeCell(long)).toThrow(DecodeError);
@@ -96,24 +94,20 @@ describe('cells', () => {
     expect(() => decodeCommand(new Uint8Array([4, 0, 5, ...new TextEncoder().encode('oops!')]))).toThrow(DecodeError);
   });
 
-  it('pads every onion to a size class, the same whatever the payload inside a class', () => {
-    // The onion leaving the originator for hop `layers`, with `extra` layers of padding more.
-    const onion = (c: RelayCommand, layers: number, extra: number) => encodeForwardCell(c, layers, extra).length + layers * LAYER_OVERHEAD + extra * LAYER_OVERHEAD;
+  it('pads every onion to a size class, the same whatever the payload inside a class, for every hop either way', () => {
+    // One cell size for a command, whichever hop it is for and whichever way it goes (hop-layer.ts keeps it along the path).
+    const onion = (c: RelayCommand) => encodeCell(c).length + ONION_OVERHEAD;
     fc.assert(
-      fc.property(commands, fc.integer({ min: 1, max: MAX_PATH_LENGTH }), (c, layers) => {
-        expect(CELL_SIZES).toContain(onion(c, layers, 0));
-        expect(encodeBackwardCell(c, 0).length + LAYER_OVERHEAD).toBe(onion(c, layers, 0));
+      fc.property(commands, (c) => {
+        expect(CELL_SIZES).toContain(onion(c));
       }),
     );
-    for (let layers = 1; layers <= MAX_PATH_LENGTH; layers++) {
-      const sizes = [0, 1, 100, 500].map((n) => encodeForwardCell({ command: 'data', data: new Uint8Array(n) }, layers, 0).length);
-      expect(new Set(sizes).size).toBe(1);
-      expect(sizes[0]! + layers * LAYER_OVERHEAD).toBe(CELL_SIZE_CONTROL);
-      expect(encodeForwardCell({ command: 'data', data: new Uint8Array(MAX_DATA_BYTES) }, layers, 0).length + layers * LAYER_OVERHEAD).toBe(CELL_SIZE_FULL);
-    }
+    const sizes = [0, 1, 100, 500].map((n) => onion({ command: 'data', data: new Uint8Array(n) }));
+    expect(new Set(sizes)).toEqual(new Set([CELL_SIZE_CONTROL]));
+    expect(onion({ command: 'data', data: new Uint8Array(MAX_DATA_BYTES) })).toBe(CELL_SIZE_FULL);
     expect(cellClass(encodeCommand({ command: 'extend', next: new Uint8Array(32), X: new Uint8Array(32) }).length)).toBe(CELL_SIZE_CONTROL);
     expect(cellClass(encodeCommand({ command: 'establish-intro', descriptor: new Uint8Array(MAX_DESCRIPTOR_BYTES), proof: new Uint8Array(64) }).length)).toBe(CELL_SIZE_CONTROL);
-    // The largest cell, under every layer and the most backward padding, fits a frame.
-    expect(CELL_SIZE_FULL + MAX_HOPS * LAYER_OVERHEAD + 5).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    // The largest cell fits a frame.
+    expect(CELL_SIZE_FULL + 5).toBeLessThanOrEqual(MAX_FRAME_BYTES);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Wire format of /trustmesh/circuits/3.0.0. Two layers:
+ * Wire format of /trustmesh/circuits/4.0.0. Two layers:
  *
  * Link frames, between neighbours (one length-prefixed frame per message):
  *   type u8 | circuit id u32 | body
@@ -20,10 +20,11 @@
  *   the top bit set when that side's key sorts below the other's, so the two
  *   sides never pick the same id.
  *
- * The plaintext inside the innermost layer (a cell):
+ * The plaintext a cell's onion carries (hop-layer.ts wraps it):
  *   length u32 | relay command (length bytes) | zeros
  * padded so the onion has one of CELL_SIZES (constants.ts) whatever the payload;
- * only the hop that opens the innermost layer sees where the command ends.
+ * only the hop the cell is for sees where the command ends. (4.0.0: the onion
+ * keeps its size from hop to hop; 3.0.0 shrank it by a layer's overhead per hop.)
  *
  * Relay commands:
  *   command u8 | body
@@ -57,28 +58,19 @@
  *
  * What padding hides, and what it does not. Payload size: every cell is one
  * of CELL_SIZES, chosen by the command's length alone, so a relay or a link
- * observer learns only the class. Position: each layer is AES-GCM and removes
- * LAYER_OVERHEAD (17) bytes, so a cell shrinks by 17 per hop forward and grows
- * by 17 per hop backward. To blur that, the originator pads as if its path
- * had 0..(MAX_PATH_LENGTH - path length) more hops, drawn once per circuit,
- * and a hop answering backward pads as if it were 0..MAX_HOPS hops further,
- * also fixed per circuit (drawn per cell, the smallest or largest size seen
- * over many cells would give the position away). What a relay still infers:
- * a forward cell of CLASS - 17·d bytes means at most d hops lie behind it, so
- * d = 0 says it is certainly the first hop (a 4-peer path always shows d =
- * position - 1; only shorter paths get cover); backward sizes bound how far
- * the answering hop is in the same way; the last hop knows it is last (it
- * opens the command) and, from the size, the path length plus the padding.
- * The class itself tells control from bulk traffic. A full fix needs cells of
- * one size at every position: a Sphinx-style fixed-size header with per-hop
- * re-padding (each hop appends pseudo-random bytes the originator can
- * predict), which changes the layer crypto and is not done here.
+ * observer learns only the class. Position: the layers are length-preserving
+ * (hop-layer.ts), so a cell has the same size at every hop of every path, in
+ * both directions: sizes tell a relay nothing of how far it is from either
+ * end. The hop a cell is for knows it is the cell's end (it opens the command);
+ * the last hop of a path knows it is last (nothing lies beyond it). The class
+ * itself tells control from bulk traffic.
  *
  * Decoders take untrusted bytes: bounded lengths, DecodeError only.
  */
 import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
-import { CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES, MAX_HOPS, MAX_PATH_LENGTH } from './constants.ts';
-import { LAYER_OVERHEAD, TAG_BYTES } from './layer.ts';
+import { CELL_SIZES, MAX_DATA_BYTES, MAX_FRAME_BYTES } from './constants.ts';
+import { ONION_OVERHEAD } from './hop-layer.ts';
+import { TAG_BYTES } from './layer.ts';
 import { MAX_DESCRIPTOR_BYTES } from './descriptor-wire.ts';
 import { AUTH_BYTES, X25519_KEY_BYTES } from './handshake.ts';
 import { RECEIPT_BYTES } from './receipt-wire.ts';
@@ -294,35 +286,18 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
   return c;
 }
 
-/** The onion size class of a command: the smallest of CELL_SIZES that holds it, padded, under MAX_PATH_LENGTH layers. */
+/** The onion size class of a command: the smallest of CELL_SIZES that holds it, padded, under the onion's overhead. */
 export function cellClass(commandBytes: number): number {
-  const need = CELL_HEADER_BYTES + commandBytes + MAX_PATH_LENGTH * LAYER_OVERHEAD;
+  const need = CELL_HEADER_BYTES + commandBytes + ONION_OVERHEAD;
   const size = CELL_SIZES.find((s) => s >= need);
   if (size === undefined) throw new RangeError(`a command of ${commandBytes} bytes fits no cell`);
   return size;
 }
 
-/**
- * A cell the originator sends to its hop `layers` (1-based): the command, padded so the onion
- * leaving us has its class's size less `extra` layers, 0 ≤ extra ≤ MAX_PATH_LENGTH - layers,
- * as if the path were that much longer (see the header).
- */
-export function encodeForwardCell(c: RelayCommand, layers: number, extra: number): Uint8Array {
-  if (layers < 1 || extra < 0 || layers + extra > MAX_PATH_LENGTH) throw new RangeError(`no cell for ${layers} layers and ${extra} more`);
-  return padded(encodeCommand(c), layers + extra);
-}
-
-/**
- * A cell a hop sends back to the originator under its own layer: padded as if it were
- * `extra` hops further away, 0 ≤ extra ≤ MAX_HOPS (it does not know how far it is).
- */
-export function encodeBackwardCell(c: RelayCommand, extra: number): Uint8Array {
-  if (extra < 0 || extra > MAX_HOPS) throw new RangeError(`no backward cell for ${extra} more layers`);
-  return padded(encodeCommand(c), 1 + extra);
-}
-
-function padded(command: Uint8Array, layers: number): Uint8Array {
-  const cell = new Uint8Array(cellClass(command.length) - layers * LAYER_OVERHEAD);
+/** A cell for any hop, either way: the command, padded so its onion has its class's size. */
+export function encodeCell(c: RelayCommand): Uint8Array {
+  const command = encodeCommand(c);
+  const cell = new Uint8Array(cellClass(command.length) - ONION_OVERHEAD);
   new DataView(cell.buffer).setUint32(0, command.length);
   cell.set(command, CELL_HEADER_BYTES);
   return cell;

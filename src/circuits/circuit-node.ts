@@ -14,11 +14,11 @@ import { Originator } from './originator.ts';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import { DecodeError } from '../codec/binary.ts';
 import type { CircuitLink } from './circuit-link.ts';
-import { decodeCell, decodeFrame, encodeBackwardCell, encodeFrame, type DestroyReason, type FailCode, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { CIRCUIT_LIFETIME_MS, IDLE_PLACE_BYTES, IDLE_TIMEOUT_MS, MAX_BAD_CELLS_PER_CIRCUIT, MAX_CIRCUIT_BYTES, MAX_HOPS, PAYOUT_GRACE_MS, FINAL_PAYMENT_WAIT_MS } from './constants.ts';
+import { decodeCell, decodeFrame, encodeCell, encodeFrame, type DestroyReason, type FailCode, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { CIRCUIT_LIFETIME_MS, IDLE_PLACE_BYTES, IDLE_TIMEOUT_MS, MAX_BAD_CELLS_PER_CIRCUIT, MAX_CIRCUIT_BYTES, PAYOUT_GRACE_MS, FINAL_PAYMENT_WAIT_MS } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { HandshakeError, serverRespond } from './handshake.ts';
-import { DELIVER, FORWARD, LAYER_OVERHEAD, layersOf, type LayerCipher } from './layer.ts';
+import { hopLayersOf, ONION_OVERHEAD, type HopLayer } from './hop-layer.ts';
 import { FarEnds, openFlow, stalled, windowBytesOf } from './far-end.ts';
 import { tagOf } from './circuit-window.ts';
 import type { CircuitQueue } from './relay-queue.ts';
@@ -171,10 +171,10 @@ export class CircuitNode {
     if (!decision.admit) return refuse(decision.reason);
     // The place it was given counts until the circuit is in the table or the handshake failed.
     let answer: ReturnType<typeof serverRespond>;
-    let forward: LayerCipher, backward: LayerCipher;
+    let forward: HopLayer, backward: HopLayer;
     try {
       answer = serverRespond(this.o.staticKey, X, this.o.random);
-      [forward, backward] = await layersOf(this.o.subtle, answer.keys);
+      [forward, backward] = await hopLayersOf(this.o.subtle, answer.keys);
     } catch (err) {
       if (err instanceof HandshakeError) return refuse('protocol');
       throw err;
@@ -189,18 +189,21 @@ export class CircuitNode {
   }
 
   private async onForwardCell(r: Relayed, onion: Uint8Array): Promise<void> {
-    const layer = await r.forward.open(onion);
-    if (layer === undefined || (layer.kind !== FORWARD && layer.kind !== DELIVER)) return this.badCell(r);
+    // Numbered now, in arrival order (hop-layer.ts); every cell takes a number, ours or not.
+    const layer = await r.forward.peel(onion);
     r.lastActive = this.o.now();
     if (!this.count(r, onion.length)) return;
-    if (layer.kind === FORWARD) {
-      if (r.next === undefined) return this.badCell(r);
-      this.queue(r, r.flow.toNext, r.next, layer.body, layer.body.length, true);
+    if (layer.mine === undefined) {
+      // Not ours: on to the next hop, the same size. With no next hop, no honest path sends it (every cell
+      // that reaches the last hop is its own): a relay before us altered or inserted it, and the hops after
+      // that relay have lost step with the originator. The circuit is cut at once, as Tor does.
+      if (r.next === undefined) return this.teardown(r, 'protocol', 'both');
+      this.queue(r, r.flow.toNext, r.next, layer.cell, layer.cell.length, true);
       return;
     }
     let c: RelayCommand;
     try {
-      c = decodeCell(layer.body);
+      c = decodeCell(layer.mine);
     } catch {
       return this.badCell(r);
     }
@@ -209,7 +212,7 @@ export class CircuitNode {
     // Not awaited: the link's other circuits go on while this one's next hop is reached.
     if (c.command === 'extend') return void this.onExtend(r, c.next, c.X);
     if (r.next !== undefined) return;
-    if (c.command === 'data') return this.ends.onData(r, c.data, tagOf(onion));
+    if (c.command === 'data') return this.ends.onData(r, c.data, tagOf(layer.cell));
     if (c.command === 'sendme') return this.ends.onSendme(r, c.tag);
     const handled = this.points.handle(r, c);
     if (handled !== false) return handled;
@@ -221,20 +224,19 @@ export class CircuitNode {
   }
 
   /**
-   * Seals a command for the originator, padded to its size class as if we were 0..MAX_HOPS hops
-   * further (cell-wire.ts): the same on a circuit for its life (a byte of its binding, a hash
-   * known only to its two ends), so relays cannot take the largest size over many cells. It is
-   * queued behind what waits for that link (its nonce is taken now, so cells go in sealing order).
+   * Seals a command for the originator, padded to its size class (cell-wire.ts), and queues it behind
+   * what waits for that link (its number is taken now, so cells go in sealing order). `sealed` sees
+   * its sealed form first (a sendme carries its tag).
    */
   private sendBack(r: Relayed, c: RelayCommand, sealed?: (cell: Uint8Array) => void, counted = true): boolean {
-    const plain = encodeBackwardCell(c, r.binding[0]! % (MAX_HOPS + 1));
-    const cell = r.backward.seal(DELIVER, plain);
-    const bytes = plain.length + LAYER_OVERHEAD;
+    const plain = encodeCell(c);
+    const done = r.backward.reserveSeal()(plain);
+    const bytes = plain.length + ONION_OVERHEAD;
     // Counted like every cell we send down a circuit: its originator counts it too, and pays for it (at a
     // rendezvous point, each end pays for what crossed to it, so no payment for it passes the splice).
     // Not our receipts (`counted` false): they are for us, and one crossing the close would stay owed.
     if (counted && !this.count(r, bytes)) return false;
-    return this.queue(r, r.flow.toPrev, r.prev, sealed === undefined ? cell : cell.then((c) => (sealed(c), c)), bytes, false);
+    return this.queue(r, r.flow.toPrev, r.prev, done.then((d) => (sealed?.(d.sealed), d.cell)), bytes, false);
   }
 
   private async onExtend(r: Relayed, nextKey: Uint8Array, X: Uint8Array): Promise<void> {
@@ -266,7 +268,7 @@ export class CircuitNode {
   private onBackwardCell(r: Relayed, onion: Uint8Array): void {
     r.lastActive = this.o.now();
     if (!this.count(r, onion.length)) return;
-    this.queue(r, r.flow.toPrev, r.prev, r.backward.seal(FORWARD, onion), onion.length + LAYER_OVERHEAD, true);
+    this.queue(r, r.flow.toPrev, r.prev, r.backward.reserveWrap()(onion), onion.length, true);
   }
 
   /**

@@ -1,7 +1,7 @@
 /** Onion circuits: protocol id and limits, each with the reason for its value. */
 
 /** One long-lived stream per direct connection carries every circuit between the two peers. */
-export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/3.0.0';
+export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/4.0.0';
 
 /** Tribler's range: 1 hop hides the ends from each other; 3 hops resists a colluding pair of relays. */
 export const MAX_HOPS = 3;
@@ -33,7 +33,7 @@ export const CELL_SIZE_BLOCK = 16 * 1024 + 512;
 /** A full data cell: MAX_DATA_BYTES, its headers and every layer, with room to spare. */
 export const CELL_SIZE_FULL = MAX_DATA_BYTES + 1024;
 export const CELL_SIZES: readonly number[] = [CELL_SIZE_CONTROL, CELL_SIZE_SHORT, CELL_SIZE_BLOCK, CELL_SIZE_FULL];
-/** Largest link frame: a data cell with every layer's overhead, and room to spare. */
+/** Largest link frame: a full data cell (whose onion keeps its size along the path), and room to spare. */
 export const MAX_FRAME_BYTES = 184 * 1024;
 /** Circuits a peer relays at once, over all links. */
 export const MAX_RELAYED_CIRCUITS = 256;

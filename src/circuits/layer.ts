@@ -1,5 +1,5 @@
 /**
- * One direction of one hop's onion layer: AES-256-GCM (WebCrypto, so the work
+ * One direction of an end-to-end sealed channel: AES-256-GCM (WebCrypto, so the work
  * runs on the browser's crypto thread, not the page's) with a 96-bit nonce of
  * a 4-byte per-direction prefix and a 64-bit counter.
  *
@@ -9,8 +9,12 @@
  * counter, so the circuit's genuine traffic goes on. A nonce is never reused:
  * `seal` takes its counter synchronously, at the call.
  *
- * Inside each layer, one byte says what the rest is: another layer to pass on
- * (FORWARD) or a relay command for this hop (DELIVER).
+ * Inside each layer, one byte says what the rest is (DELIVER: a message).
+ *
+ * Onion cells along a path use hop-layer.ts (length-preserving); this cipher
+ * seals the end-to-end channel between the two ends of a spliced circuit
+ * (hidden-service.ts), inside the data cells, where a tag per message costs
+ * nothing in what relays can learn.
  */
 import type { HopKeys } from './handshake.ts';
 

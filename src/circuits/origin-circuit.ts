@@ -5,11 +5,11 @@
  * rendezvous, join), keepalives; paying for the path is path-payer.ts.
  */
 import { toHex } from '../codec/bytes.ts';
-import { decodeCell, encodeForwardCell, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
-import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES, MAX_PATH_LENGTH } from './constants.ts';
+import { decodeCell, encodeCell, type DestroyReason, type LinkFrame, type RelayCommand } from './cell-wire.ts';
+import { HANDSHAKE_TIMEOUT_MS, RENDEZVOUS_WAIT_MS, IDLE_TIMEOUT_MS, MAX_DATA_BYTES } from './constants.ts';
 import { CircuitError, FAILURE_TEXT } from './errors.ts';
 import { clientFinish, clientStart, staticPublicKeyOf, type HopKeys } from './handshake.ts';
-import { DELIVER, FORWARD, layersOf, LayerCipher } from './layer.ts';
+import { hopLayersOf, type HopLayer } from './hop-layer.ts';
 import { circuitBinding } from './descriptors.ts';
 import { ReceiptBook } from './payment-receipts.ts';
 import { verifyEd25519 } from '../crypto/signature.ts';
@@ -22,7 +22,7 @@ import { PathPayer } from './path-payer.ts';
 
 /** A circuit we built: our end of the onion. */
 export class OriginCircuit {
-  private readonly hops: { key: Uint8Array; forward: LayerCipher; backward: LayerCipher; binding: Uint8Array }[] = [];
+  private readonly hops: { key: Uint8Array; forward: HopLayer; backward: HopLayer; binding: Uint8Array }[] = [];
   private waiting: { resolve(c: RelayCommand): void; reject(e: Error): void } | undefined;
   private sendQueue: Promise<void> = Promise.resolve();
   private lastSent: number;
@@ -50,10 +50,8 @@ export class OriginCircuit {
     private readonly forget: () => void,
     private readonly sendFrame: (h: Hop, f: LinkFrame) => Promise<void>,
     private readonly nextThreshold: () => number,
-    pathLength: number,
   ) {
     this.lastSent = o.now();
-    this.extraLayers = o.random(1)[0]! % (MAX_PATH_LENGTH - pathLength + 1);
     this.flow = endWindow(o);
     this.receipts = new ReceiptBook({ ownKey: o.publicKey, hops: () => this.hops, verify: verifyEd25519 });
     const path = { firstHopKey: () => this.hops[0]?.key, hopCount: () => this.hops.length, carried: () => this.onionBytes };
@@ -66,12 +64,6 @@ export class OriginCircuit {
     if (finding !== undefined) this.o.onRelayEvent?.({ type: 'keeper', finding });
   }
 
-  /**
-   * Layers of padding every cell of ours carries beyond its own, as if the path were that much
-   * longer (cell-wire.ts): drawn once, so a relay sees one size per class on this circuit and
-   * cannot take the smallest over many cells as its position.
-   */
-  private readonly extraLayers: number;
   /** End-to-end flow control with the last hop, Tor's SENDMEs (circuit-window.ts). */
   private readonly flow: CircuitWindow;
 
@@ -112,18 +104,18 @@ export class OriginCircuit {
   }
 
   async addHop(key: Uint8Array, keys: HopKeys): Promise<void> {
-    const [forward, backward] = await layersOf(this.o.subtle, keys);
+    const [forward, backward] = await hopLayersOf(this.o.subtle, keys);
     this.hops.push({ key, forward, backward, binding: circuitBinding(keys) });
   }
 
-  /** Onion-wraps a command for hop `target` (0-based), padded to its size class; nonces are taken now, in call order. */
-  private wrap(target: number, command: RelayCommand, innermost?: (cell: Uint8Array) => void): Promise<Uint8Array> {
-    // Take every layer's nonce synchronously, innermost first, then encrypt outwards.
-    const sealed = this.hops[target]!.forward.seal(DELIVER, encodeForwardCell(command, target + 1, this.extraLayers));
-    const inner = innermost === undefined ? sealed : sealed.then((cell) => (innermost(cell), cell));
-    const outer: ((body: Uint8Array) => Promise<Uint8Array>)[] = [];
-    for (let i = target - 1; i >= 0; i--) outer.push(this.hops[i]!.forward.reserveSeal(FORWARD));
-    return outer.reduce((p, seal) => p.then(seal), inner);
+  /** Onion-wraps a command for hop `target` (0-based), padded to its size class; cell numbers are taken now, in call order. */
+  private wrap(target: number, command: RelayCommand, innermost?: (sealed: Uint8Array) => void): Promise<Uint8Array> {
+    // Take every layer's number synchronously, innermost first, then encrypt outwards.
+    const sealed = this.hops[target]!.forward.reserveSeal()(encodeCell(command));
+    const inner = sealed.then((s) => (innermost?.(s.sealed), s.cell));
+    const outer: ((cell: Uint8Array) => Promise<Uint8Array>)[] = [];
+    for (let i = target - 1; i >= 0; i--) outer.push(this.hops[i]!.forward.reserveWrap());
+    return outer.reduce((p, wrap) => p.then(wrap), inner);
   }
 
   /** Sends a command to hop `target` (0-based), in call order. */
@@ -264,20 +256,16 @@ export class OriginCircuit {
 
   private readonly budget = new BackwardBudget();
 
-  /** Peels layers from the first hop until one says the cell is for us, and acts on it: whether it brought us anything. */
+  /** Peels layers from the first hop until one says the cell is its own, and acts on it: whether it brought us anything. */
   private async deliver(onion: Uint8Array): Promise<boolean> {
     let body = onion;
     for (const hop of this.hops) {
-      const layer = await hop.backward.open(body);
-      if (layer === undefined) return false; // forged or corrupted: dropped
-      if (layer.kind === FORWARD) {
-        body = layer.body;
-        continue;
-      }
-      if (layer.kind !== DELIVER) return false;
+      const layer = await hop.backward.peel(body);
+      body = layer.cell;
+      if (layer.mine === undefined) continue;
       let c: RelayCommand;
       try {
-        c = decodeCell(layer.body);
+        c = decodeCell(layer.mine);
       } catch {
         return false;
       }
@@ -309,7 +297,9 @@ export class OriginCircuit {
       w.resolve(c);
       return true;
     }
-    return false;
+    // No hop's own: no honest path sends it, so a relay altered or inserted it, and our layers have lost step with the hops past it.
+    this.violation();
+    return true;
   }
 
   /**

@@ -134,7 +134,7 @@ export class Originator {
       this.originated.delete(slot);
       this.closedOrigins.set(slot, { c: circuit, until: this.o.now() + PAYOUT_GRACE_MS });
     };
-    const circuit: OriginCircuit = new OriginCircuit(this.o, first, onData, forget, (h, f) => this.host.sendFrame(h, f), () => this.nextPayThreshold(), path.length);
+    const circuit: OriginCircuit = new OriginCircuit(this.o, first, onData, forget, (h, f) => this.host.sendFrame(h, f), () => this.nextPayThreshold());
     const { Y, auth } = await this.create(first, eph.publicKey);
     await circuit.addHop(path[0]!, clientFinish(eph, staticPublicKeyOf(path[0]!), Y, auth));
     this.originated.set(slot, circuit);

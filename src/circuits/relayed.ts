@@ -6,7 +6,7 @@
 import { toHex } from '../codec/bytes.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { DestroyReason } from './cell-wire.ts';
-import type { LayerCipher } from './layer.ts';
+import type { HopLayer } from './hop-layer.ts';
 import { openFlow, type RelayFlow } from './far-end.ts';
 import { CIRCUIT_WINDOW_BYTES } from './constants.ts';
 import type { KeeperFinding } from './payment-receipts.ts';
@@ -56,8 +56,8 @@ export interface Relayed {
   /** The previous hop's key (hex): who pays us for this circuit, and owes us while it does not. */
   debtor: string;
   next: Hop | undefined;
-  forward: LayerCipher;
-  backward: LayerCipher;
+  forward: HopLayer;
+  backward: HopLayer;
   extending: boolean;
   bytes: number;
   openedAt: number;

@@ -31,10 +31,10 @@ function hostileFrames(next: RelayFrame, earlier: RelayFrame): [string, Uint8Arr
     ['malformed credit', new Uint8Array([CREDIT_FRAME_TYPE, 0, 0, 0, 0, 1])],
     ['truncated', encodeFrame(next).subarray(0, 3)],
     ['empty', new Uint8Array(0)],
+    ['unknown circuit', encodeFrame({ ...next, circuitId: (next.circuitId ^ 1) >>> 0 })],
     ['replayed', encodeFrame(earlier)],
     ['corrupted', encodeFrame({ ...next, onion: corrupted })],
     ['forged', encodeFrame({ ...next, onion: randomBytes(next.onion.length) })],
-    ['unknown circuit', encodeFrame({ ...next, circuitId: (next.circuitId ^ 1) >>> 0 })],
   ];
 }
 
