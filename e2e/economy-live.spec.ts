@@ -29,6 +29,8 @@ const RUN_MS = 180_000;
 /** How often each tab's progress is read. */
 const SAMPLE_MS = 2_000;
 const COOPERATORS = 6;
+/** Fresh keys opened for the whitewasher up front (a threshold of two files' worth, six files: about three). */
+const SPARE_KEYS = 3;
 const FREE_RIDERS = 2;
 
 type LiveClass = 'cooperator' | 'free-rider' | 'whitewasher' | 'stock';
@@ -51,7 +53,11 @@ test('economy live run: ten tabs, the default scenario shape', async ({ openPeer
   const policyOn = MODE !== 'off';
   const threshold = policyOn ? LIVE_THRESHOLD_MIB : -1_000_000;
 
+  // Every tab is open before any transfer starts: on two cores a tab opened mid-run took minutes to load.
   const cooperators = await Promise.all(Array.from({ length: COOPERATORS }, () => openPeer()));
+  const riders = await Promise.all(Array.from({ length: FREE_RIDERS }, () => openPeer()));
+  // The whitewasher's first key, and fresh keys waiting for it.
+  const washerTabs = await Promise.all(Array.from({ length: 1 + SPARE_KEYS }, () => openPeer()));
   for (const c of cooperators) await sharing(c.page, 'setPolicy', { thresholdMiB: threshold });
   const files = await Promise.all(cooperators.map((c, i) => sharing<{ infoHash: string; magnet: string }>(c.page, 'seedGenerated', FILE_BYTES, `file-${i}.bin`, 100 + i)));
 
@@ -78,13 +84,12 @@ test('economy live run: ten tabs, the default scenario shape', async ({ openPeer
     const wanted = await fetcher(c, files[i]!.infoHash, true);
     downloaders.push({ cls: 'cooperator', banked: 0, bankedFiles: 0, keys: 1, read: () => tally(c.page, wanted) });
   }
-  for (let i = 0; i < FREE_RIDERS; i++) {
-    const peer = await openPeer();
+  for (const peer of riders) {
     const wanted = await fetcher(peer, undefined, false);
     downloaders.push({ cls: 'free-rider', banked: 0, bankedFiles: 0, keys: 1, read: () => tally(peer.page, wanted) });
   }
   // The whitewasher: refused, it leaves the key behind (and what that tab fetched of unfinished files) and starts again.
-  let washer = await openPeer();
+  let washer = washerTabs.shift()!;
   const washerWanted = await fetcher(washer, undefined, false);
   const whitewasher: Downloader = { cls: 'whitewasher', banked: 0, bankedFiles: 0, keys: 1, read: () => tally(washer.page, washerWanted) };
   downloaders.push(whitewasher);
@@ -119,7 +124,7 @@ test('economy live run: ten tabs, the default scenario shape', async ({ openPeer
         d.bankedFiles += finished.length;
         last.set(d, { downloaded: 0, complete: 0 });
         await washer.context.close();
-        washer = await openPeer();
+        washer = washerTabs.shift() ?? (await openPeer());
         await sharing(washer.page, 'setPolicy', { thresholdMiB: 1_000_000 });
         for (const f of files) if (washerWanted.has(f.infoHash) && !finished.some((v) => v.infoHash === f.infoHash)) await sharing(washer.page, 'add', f.magnet);
         for (const v of finished) washerWanted.delete(v.infoHash);
