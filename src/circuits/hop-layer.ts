@@ -19,7 +19,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { HopKeys } from './handshake.ts';
-import { TAG_BYTES } from './layer.ts';
+import { counterNonce, TAG_BYTES } from './layer.ts';
 
 /** Zeros that mark a cell as this hop's: a false match (2^-32) only costs a seal check that fails. */
 export const RECOGNIZED_BYTES = 4;
@@ -39,7 +39,7 @@ export interface Peeled {
 
 export class HopLayer {
   private counter = 0n;
-  /** Peels complete in call order, so a caller that peels the next layer after this one keeps the cells' order. */
+  /** Peels complete in call order, one after another, so a caller that peels the next layer after this one keeps the cells' order. */
   private peeling: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -105,17 +105,13 @@ export class HopLayer {
   }
 
   private keystream(n: bigint, bytes: Uint8Array): Promise<Uint8Array> {
-    const block = new Uint8Array(16);
-    block.set(this.prefix);
-    new DataView(block.buffer).setBigUint64(4, n);
+    const block = new Uint8Array(16); // the nonce, then a 32-bit block counter from 0
+    block.set(counterNonce(this.prefix, n));
     return this.subtle.encrypt({ name: 'AES-CTR', counter: block as BufferSource, length: BLOCK_COUNTER_BITS }, this.keystreamKey, bytes as BufferSource).then((b) => new Uint8Array(b));
   }
 
   private nonce(n: bigint): Uint8Array {
-    const iv = new Uint8Array(12);
-    iv.set(this.prefix);
-    new DataView(iv.buffer).setBigUint64(4, n);
-    return iv;
+    return counterNonce(this.prefix, n);
   }
 }
 

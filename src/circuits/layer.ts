@@ -24,6 +24,14 @@ export const DELIVER = 1;
 /** Bytes one layer adds to a cell: the kind byte and the GCM tag. */
 export const LAYER_OVERHEAD = 1 + TAG_BYTES;
 
+/** A 96-bit nonce: a 4-byte per-direction prefix and a 64-bit message counter. */
+export function counterNonce(prefix: Uint8Array, n: bigint): Uint8Array {
+  const iv = new Uint8Array(12);
+  iv.set(prefix);
+  new DataView(iv.buffer).setBigUint64(4, n);
+  return iv;
+}
+
 export class LayerCipher {
   private counter = 0n;
   private opening: Promise<unknown> = Promise.resolve();
@@ -41,10 +49,7 @@ export class LayerCipher {
   }
 
   private nonce(n: bigint): Uint8Array {
-    const iv = new Uint8Array(12);
-    iv.set(this.prefix);
-    new DataView(iv.buffer).setBigUint64(4, n);
-    return iv;
+    return counterNonce(this.prefix, n);
   }
 
   /** Encrypts `kind ‖ body`; the nonce is taken now, so concurrent calls stay in call order. */
