@@ -278,6 +278,9 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   const leaving = peers[keys.indexOf(busiest.path[0]!)]!;
   expect([seeder, downloader]).not.toContain(leaving);
   await leaving.context.close();
+  // It left mid-transfer: the rest has to come over new circuits.
+  const progressAtLeave = (await sharing<{ infoHash: string; progress: number }[]>(downloader!.page, 'views')).find((t) => t.infoHash === file.infoHash)!.progress;
+  expect(progressAtLeave).toBeLessThan(1);
 
   try {
     await expectSeeding(downloader!.page, file.infoHash, 180_000);

@@ -86,6 +86,30 @@ describe('circuits', () => {
     });
   }
 
+  it('a backward cell a relay altered is never delivered to the originator, which cuts the circuit at once', async () => {
+    const { peers, net } = mesh(3);
+    const [origin, r1, r2] = peers;
+    const replies: number[][] = [];
+    const circuit = await origin!.node.build([r1!.key, r2!.key], (d) => replies.push([...d]));
+    const broken = new Promise<string>((resolve) => (circuit.onBroken = resolve));
+    await circuit.send(new Uint8Array([1]));
+    await until(() => r2!.ends.length === 1, 'the far end');
+    await r2!.ends[0]!.reply(new Uint8Array([2]));
+    await until(() => replies.length === 1, 'the first reply');
+    // The first relay flips a bit of the next cell it passes back (only the originator can tell).
+    const back = net.link(r1!.key, origin!.key);
+    const send = back.send.bind(back);
+    back.send = (frame) => {
+      back.send = send;
+      const altered = frame.slice();
+      altered[altered.length - 1]! ^= 1;
+      return send(altered);
+    };
+    await r2!.ends[0]!.reply(new Uint8Array([3]));
+    expect(await broken).toBe('protocol');
+    expect(replies).toEqual([[2]]);
+  });
+
   it('cuts a circuit whose cells cannot move on at the next sweep, and the link that brought them keeps serving other circuits', async () => {
     const { peers, net, advance } = mesh(5, { forwardStallMs: 50 });
     const [origin, r1, r2, far, other] = peers;
