@@ -38,7 +38,13 @@ export const snapshot = (page: Page) => market<Snapshot>(page, 'snapshot');
 /** The first trade of `page` once it has (one of) `status`. */
 export async function tradeOf(page: Page, status: string | string[]): Promise<TradeSnapshot> {
   const wanted = ([] as string[]).concat(status);
-  await expect.poll(async () => wanted.includes((await snapshot(page)).trades[0]?.status ?? ''), { timeout: 30_000 }).toBe(true);
+  // Polls where the trade stands, so a failure shows the status and installments it stopped at.
+  const where = async () => {
+    const t = (await snapshot(page)).trades[0];
+    return t === undefined ? 'no trade' : `${t.status}: ${t.installments.map((i) => i.state).join(' ')}`;
+  };
+  // A step may take DEFAULT_STEP_TIMEOUT_MS (2 min) before the trade gives up; a loaded machine runs well inside that.
+  await expect.poll(where, { timeout: 90_000 }).toMatch(new RegExp(`^(${wanted.join('|')}):`));
   return (await snapshot(page)).trades[0]!;
 }
 

@@ -27,6 +27,7 @@ const commands: fc.Arbitrary<RelayCommand> = fc.oneof(
   fc.record({ command: fc.constant('extend-failed' as const), code: fc.constantFrom(...FAIL_CODES) }),
   fc.record({ command: fc.constantFrom('rendezvous' as const, 'join' as const), cookie: fc.uint8Array({ minLength: 20, maxLength: 20 }) }),
   fc.constant({ command: 'joined' as const }),
+  fc.constant({ command: 'rendezvous-established' as const }),
   fc.constant({ command: 'intro-established' as const }),
   fc.record({ command: fc.constant('establish-intro' as const), descriptor: fc.uint8Array({ maxLength: MAX_DESCRIPTOR_BYTES }), proof: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
   fc.record({ command: fc.constant('introduce' as const), service: key, X: key, sealed: fc.uint8Array({ minLength: 68, maxLength: 68 }) }),

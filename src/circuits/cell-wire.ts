@@ -166,6 +166,7 @@ export type RelayCommand =
   | { command: 'rendezvous'; cookie: Uint8Array }
   | { command: 'join'; cookie: Uint8Array }
   | { command: 'joined' }
+  | { command: 'rendezvous-established' }
   | { command: 'establish-intro'; descriptor: Uint8Array; proof: Uint8Array }
   | { command: 'intro-established' }
   | { command: 'introduce'; service: Uint8Array; X: Uint8Array; sealed: Uint8Array }
@@ -181,7 +182,7 @@ export type RelayCommand =
 export type FailCode = 'unreachable' | 'refused' | 'limit' | 'no-rendezvous' | 'not-introduced' | 'table-full' | 'expired' | 'protocol';
 export const FAIL_CODES: readonly FailCode[] = ['unreachable', 'refused', 'limit', 'no-rendezvous', 'not-introduced', 'table-full', 'expired', 'protocol'];
 
-const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack', 'drop', 'sendme', 'receipt'] as const;
+const COMMANDS = ['extend', 'extended', 'data', 'extend-failed', 'rendezvous', 'join', 'joined', 'establish-intro', 'intro-established', 'introduce', 'introduce-ack', 'drop', 'sendme', 'receipt', 'rendezvous-established'] as const;
 /** A rendezvous cookie: random, known only to the two ends that meet. */
 export const COOKIE_BYTES = 20;
 /** An introduction's cookie and rendezvous point, sealed with AES-GCM (its 16-byte tag) to the service key (intro-seal.ts). */
@@ -209,6 +210,7 @@ export function encodeCommand(c: RelayCommand): Uint8Array {
       w.fixed(c.cookie, COOKIE_BYTES);
       break;
     case 'joined':
+    case 'rendezvous-established':
     case 'intro-established':
     case 'drop':
       break;
@@ -259,6 +261,7 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       c = { command, cookie: r.fixed(COOKIE_BYTES, 'cookie') };
       break;
     case 'joined':
+    case 'rendezvous-established':
     case 'intro-established':
     case 'drop':
       c = { command };

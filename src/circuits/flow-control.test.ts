@@ -82,7 +82,7 @@ describe('end-to-end flow control', () => {
     const [a, rp, b] = peers;
     const cookie = new Uint8Array(20).fill(9);
     const aSide = await a!.node.build([rp!.key]);
-    const waiting = aSide.waitAt(cookie);
+    const { joined: waiting } = await aSide.waitAt(cookie);
     const bSide = await b!.node.build([rp!.key]);
     await bSide.join(cookie);
     await waiting;

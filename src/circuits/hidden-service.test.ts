@@ -180,7 +180,7 @@ describe('hidden services', () => {
     const x = clientStart(rng(94));
     const sealed = sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(95)(20), rendezvous: rp!.key });
     const wait = await attacker!.node.build([rp!.key]);
-    void wait.waitAt(rng(95)(20)).catch(() => undefined);
+    await wait.waitAt(rng(95)(20));
     for (let i = 0; i < 3; i++) {
       const c = await attacker!.node.build([intro!.key]);
       await c.introduce({ service, X: x.publicKey, sealed });

@@ -240,9 +240,13 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
     } else pending.push(cell);
   });
   try {
-    const joined = circuit.waitAt(cookie);
+    // The introduction circuit is built while the rendezvous point takes our place; the cookie goes out once it holds it.
+    const placed = circuit.waitAt(cookie);
+    placed.catch(() => undefined); // awaited below
     const intro = await o.node.build(o.introPath);
+    let joined: Promise<void>;
     try {
+      ({ joined } = await placed);
       const sealed = sealIntroduction(ephemeral, staticPublicKeyOf(o.service), { cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]! });
       const send = (): Promise<void> => intro.introduce({ service: o.service, X: ephemeral.publicKey, sealed });
       await (o.introductionTap === undefined ? send() : o.introductionTap(send));

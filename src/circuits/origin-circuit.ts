@@ -185,13 +185,22 @@ export class OriginCircuit {
     if (c.command !== 'introduce-ack' || !c.ok) throw new CircuitError('refused', 'that introduction point does not introduce this swarm (any more)');
   }
 
-  /** Makes the last hop our rendezvous point for `cookie`: data from whoever joins arrives as ours. */
-  async waitAt(cookie: Uint8Array): Promise<void> {
-    const joined = this.nextCommand(RENDEZVOUS_WAIT_MS);
+  /**
+   * Makes the last hop our rendezvous point for `cookie`: data from whoever joins arrives as ours.
+   * Resolves once the point holds our place (hand the cookie out only then), with the join to come.
+   */
+  async waitAt(cookie: Uint8Array): Promise<{ joined: Promise<void> }> {
+    const placed = this.nextCommand();
     await this.sendTo(this.hops.length - 1, { command: 'rendezvous', cookie });
-    const c = await joined;
+    const c = await placed;
     if (c.command === 'extend-failed') throw new CircuitError('refused', `the rendezvous point refused: ${FAILURE_TEXT[c.code]}`);
-    if (c.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
+    if (c.command !== 'rendezvous-established') throw new CircuitError('refused', 'the rendezvous point answered with something else');
+    const joined = this.nextCommand(RENDEZVOUS_WAIT_MS).then((j) => {
+      if (j.command === 'extend-failed') throw new CircuitError('refused', `the rendezvous point gave up: ${FAILURE_TEXT[j.code]}`);
+      if (j.command !== 'joined') throw new CircuitError('refused', 'the rendezvous point answered with something else');
+    });
+    joined.catch(() => undefined); // the caller awaits it later, after handing out the cookie
+    return { joined };
   }
 
   /** Joins the circuit waiting at our last hop under `cookie`; from then on, data goes to its originator. */

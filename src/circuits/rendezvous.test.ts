@@ -10,7 +10,7 @@ describe('rendezvous', () => {
     const atSeeder: Uint8Array[] = [];
     const atDownloader: Uint8Array[] = [];
     const seederSide = await seeder!.node.build([r2!.key, rp!.key], (d) => atSeeder.push(d));
-    const waiting = seederSide.waitAt(cookie);
+    const { joined: waiting } = await seederSide.waitAt(cookie);
     const downloaderSide = await downloader!.node.build([r1!.key, rp!.key], (d) => atDownloader.push(d));
     await downloaderSide.join(cookie);
     await waiting;
@@ -35,7 +35,7 @@ describe('rendezvous', () => {
 
     const cookie = rng(2)(20);
     const bSide = await b!.node.build([rp!.key]);
-    const waiting = bSide.waitAt(cookie);
+    const { joined: waiting } = await bSide.waitAt(cookie);
     const aSide = await a!.node.build([rp!.key]);
     await aSide.join(cookie);
     await waiting;
@@ -44,12 +44,29 @@ describe('rendezvous', () => {
     expect(await broken).toBe('hop-lost');
   });
 
+  it('a wait is acknowledged only once the point holds its place, so a cookie handed out then is never refused', async () => {
+    const { peers, net } = mesh(4);
+    const [seeder, rp, early, late] = peers;
+    const cookie = rng(4)(20);
+    const seederSide = await seeder!.node.build([rp!.key]);
+    net.link(rp!.key, seeder!.key).stopReading(); // the point has not read the wait yet
+    let placed = false;
+    const waiting = seederSide.waitAt(cookie).then((w) => ((placed = true), w));
+    // A join that overtakes the wait is refused, and the waiting end has not been told it may hand the cookie out.
+    await expect((await early!.node.build([rp!.key])).join(cookie)).rejects.toThrow(/no circuit waits/);
+    expect(placed).toBe(false);
+    net.link(rp!.key, seeder!.key).resumeReading();
+    const { joined } = await waiting;
+    await (await late!.node.build([rp!.key])).join(cookie);
+    await expect(joined).resolves.toBeUndefined();
+  });
+
   it('a downloader pays the other end through the rendezvous point: hop by hop, no payment between the two ends', async () => {
     const { peers } = mesh(5, { payments: true });
     const [downloader, r1, rp, r2, seeder] = peers;
     const cookie = rng(3)(20);
     const seederSide = await seeder!.node.build([r2!.key, rp!.key]);
-    const waiting = seederSide.waitAt(cookie);
+    const { joined: waiting } = await seederSide.waitAt(cookie);
     const got: Uint8Array[] = [];
     const downloaderSide = await downloader!.node.build([r1!.key, rp!.key], (d) => got.push(d));
     await downloaderSide.join(cookie);

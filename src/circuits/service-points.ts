@@ -79,7 +79,8 @@ export class ServicePoints {
   /** One end asks us to be its rendezvous point: its circuit waits, under the cookie, for the other end. */
   private async onRendezvous(r: Relayed, cookie: Uint8Array): Promise<void> {
     const outcome = r.spliced !== undefined ? 'duplicate' : this.rendezvous.wait(toHex(cookie), r, r.debtor, this.host.now());
-    if (outcome === 'waiting') return;
+    // Acknowledged, so the end hands out the cookie only once its place is held (Tor's RENDEZVOUS_ESTABLISHED).
+    if (outcome === 'waiting') return this.host.answer(r, { command: 'rendezvous-established' });
     // A refusal, not silence: the end can try another rendezvous point at once.
     await this.host.answer(r, { command: 'extend-failed', code: outcome === 'duplicate' ? 'refused' : 'table-full' });
   }

@@ -14,26 +14,31 @@ export function relayTableHooks(session: AppSession) {
   const circuits = () => running(session).circuits;
   const keyOf = (peerId: string): Uint8Array => peerIdFromString(peerId).publicKey!.raw;
   const held: OriginCircuit[] = [];
-  /** Outcomes of the waits this tab parked, by cookie (hex): 'waiting', 'joined' or the refusal's text. */
+  /** Outcomes of the waits this tab parked, by cookie (hex): 'placing', 'waiting' (placed), 'joined' or the refusal's text. */
   const outcomes = new Map<string, string>();
   const received: Uint8Array[] = [];
   return {
-    /** Builds a 1-hop circuit to `rendezvousPoint` (peer id) per cookie (hex) and waits there under it; returns once all are sent. */
+    /** Builds a 1-hop circuit to `rendezvousPoint` (peer id) per cookie (hex) and waits there under it; returns once each is placed or refused. */
     async park(rendezvousPoint: string, cookies: string[]): Promise<void> {
+      const placing: Promise<unknown>[] = [];
+      const failed = (cookie: string) => (err: unknown) => outcomes.set(cookie, err instanceof Error ? err.message : String(err));
       for (const cookie of cookies) {
         const circuit = await circuits().build([keyOf(rendezvousPoint)], (d) => received.push(d));
         held.push(circuit);
-        outcomes.set(cookie, 'waiting');
-        circuit.waitAt(fromHex(cookie)).then(
-          () => outcomes.set(cookie, 'joined'),
-          (err: unknown) => outcomes.set(cookie, err instanceof Error ? err.message : String(err)),
-        );
+        outcomes.set(cookie, 'placing');
+        const placed = circuit.waitAt(fromHex(cookie)).then(({ joined }) => {
+          outcomes.set(cookie, 'waiting');
+          joined.then(() => outcomes.set(cookie, 'joined'), failed(cookie));
+        }, failed(cookie));
+        placing.push(placed);
       }
+      await Promise.all(placing);
     },
     /** How many of this tab's waits are in each state: 'waiting', 'joined', or refused. */
     tally: () => {
       const t = { waiting: 0, joined: 0, refused: 0 };
-      for (const o of outcomes.values()) o === 'waiting' || o === 'joined' ? t[o]++ : t.refused++;
+      for (const o of outcomes.values()) if (o === 'waiting' || o === 'joined') t[o]++;
+      else if (o !== 'placing') t.refused++;
       return t;
     },
     outcome: (cookie: string) => outcomes.get(cookie),
