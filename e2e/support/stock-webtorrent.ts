@@ -21,8 +21,16 @@ export async function startStockClient(page: Page): Promise<void> {
 type Stock = { add(id: string, o: object, cb: (t: StockTorrent) => void): void; seed(f: File, o: object, cb: (t: StockTorrent) => void): void; torrents: StockTorrent[] };
 type StockTorrent = { magnetURI: string; progress: number; done: boolean; files: { blob(): Promise<Blob> }[] };
 
-export async function stockAdd(page: Page, magnet: string, tracker: string): Promise<void> {
-  await page.evaluate(([m, t]) => new Promise<void>((res) => (globalThis as unknown as { stock: Stock }).stock.add(m!, { announce: [t] }, () => res())), [magnet, tracker] as const);
+/** Adds `magnet` to the stock client; resolves once it has the torrent's metadata, or at once with `{ metadata: false }`. */
+export async function stockAdd(page: Page, magnet: string, tracker: string, o: { metadata: boolean } = { metadata: true }): Promise<void> {
+  await page.evaluate(
+    ([m, t, wait]) =>
+      new Promise<void>((res) => {
+        (globalThis as unknown as { stock: Stock }).stock.add(m as string, { announce: [t] }, () => res());
+        if (wait !== true) res();
+      }),
+    [magnet, tracker, o.metadata] as const,
+  );
 }
 
 export async function stockProgress(page: Page): Promise<number> {
