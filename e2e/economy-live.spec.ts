@@ -36,6 +36,11 @@ const COOPERATORS = 4;
 /** Fresh keys opened for the whitewasher up front (a threshold of two files' worth, four files: one or two). */
 const SPARE_KEYS = 2;
 const FREE_RIDERS = 1;
+/**
+ * Samples in a row in which the whitewasher is refused and gains nothing before it takes a fresh key. A refusal
+ * alone is not enough: the free-rider refuses everyone (it uploads nothing), while cooperators may still serve it.
+ */
+const WASHER_STALL_SAMPLES = 3;
 
 type LiveClass = 'cooperator' | 'free-rider' | 'whitewasher' | 'stock';
 
@@ -124,13 +129,21 @@ test('economy live run: the default scenario\'s classes on real tabs', async ({ 
   const last = new Map<Downloader, { downloaded: number; complete: number }>();
   const start = Math.min(...downloaders.map((d) => d.startedAt));
   const lastStart = Math.max(...downloaders.map((d) => d.startedAt));
+  let washerStalls = 0;
   const sample = async (): Promise<void> => {
     for (const d of downloaders) {
       if (d.doneAt !== undefined) continue;
       const now = await d.read();
+      const before = last.get(d);
       last.set(d, now);
-      if (d.bankedFiles + now.complete === wants(d)) d.doneAt = Date.now();
-      else if (d === whitewasher && now.refused) {
+      if (d.bankedFiles + now.complete === wants(d)) {
+        d.doneAt = Date.now();
+        continue;
+      }
+      if (d !== whitewasher) continue;
+      washerStalls = now.refused && now.downloaded <= (before?.downloaded ?? 0) ? washerStalls + 1 : 0;
+      if (washerStalls >= WASHER_STALL_SAMPLES) {
+        washerStalls = 0;
         // Only finished files survive a new key: keep their bytes, lose the rest.
         const finished = (await views(washer.page)).filter((v) => washerWanted.has(v.infoHash) && v.state === 'seeding');
         d.banked += now.downloaded;
