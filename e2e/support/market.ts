@@ -31,6 +31,7 @@ export interface Snapshot {
   myOrders: { id: string; status: string }[];
   book: { asks: { price: string; quantity: string }[]; bids: { price: string }[] };
   wallet: { tokens: string; ether?: { available: string } };
+  matchmaker: { orders: number; matchesInFlight: number; peers: number };
 }
 
 export const snapshot = (page: Page) => market<Snapshot>(page, 'snapshot');
@@ -40,8 +41,12 @@ export async function tradeOf(page: Page, status: string | string[]): Promise<Tr
   const wanted = ([] as string[]).concat(status);
   // Polls where the trade stands, so a failure shows the status and installments it stopped at.
   const where = async () => {
-    const t = (await snapshot(page)).trades[0];
-    return t === undefined ? 'no trade' : `${t.status}: ${t.installments.map((i) => i.state).join(' ')}`;
+    const s = await snapshot(page);
+    const t = s.trades[0];
+    if (t !== undefined) return `${t.status}: ${t.installments.map((i) => i.state).join(' ')}`;
+    // No trade yet: say how far the orders got (ours, and the book as this tab sees it).
+    const m = s.matchmaker;
+    return `no trade; my orders: ${s.myOrders.map((o) => o.status).join(' ') || 'none'}; book: ${s.book.asks.length} asks, ${s.book.bids.length} bids; matching here: ${m.orders} orders, ${m.matchesInFlight} in flight, ${m.peers} market peers`;
   };
   // A step may take DEFAULT_STEP_TIMEOUT_MS (2 min) before the trade gives up; a loaded machine runs well inside that.
   await expect.poll(where, { timeout: 90_000 }).toMatch(new RegExp(`^(${wanted.join('|')}):`));
