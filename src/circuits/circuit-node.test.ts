@@ -4,7 +4,19 @@ import { toHex } from '../codec/bytes.ts';
 import { decodeFrame, encodeFrame, type LinkFrame } from './cell-wire.ts';
 import { MAX_CIRCUITS_PER_NEIGHBOUR, MAX_DATA_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
+import type { MemoryLink } from './memory-link.ts';
 import { concat, mesh, rng, until } from './test-support.ts';
+
+/** A relay on `link` flips the last bit of the next frame it sends there, then behaves. */
+function alterNextFrame(link: MemoryLink): void {
+  const send = link.send.bind(link);
+  link.send = (frame) => {
+    link.send = send;
+    const altered = frame.slice();
+    altered[altered.length - 1]! ^= 1;
+    return send(altered);
+  };
+}
 
 describe('circuits', () => {
   it.each([1, 2, 3, 4])('carries data both ways through %i peer(s), each relay seeing only its neighbours', async (hops) => {
@@ -67,13 +79,7 @@ describe('circuits', () => {
       const last = onward.sent[onward.sent.length - 1]!;
       if (attack === 'alter') {
         // The first relay flips a bit of the next cell it passes on (only the hop it is for can tell).
-        const send = onward.send.bind(onward);
-        onward.send = (frame) => {
-          onward.send = send;
-          const altered = frame.slice();
-          altered[altered.length - 1]! ^= 1;
-          return send(altered);
-        };
+        alterNextFrame(onward);
         await circuit.send(new Uint8Array([4, 5, 6])).catch(() => undefined);
       } else {
         // The first relay sends a cell on again, or one of its own making.
@@ -97,14 +103,7 @@ describe('circuits', () => {
     await r2!.ends[0]!.reply(new Uint8Array([2]));
     await until(() => replies.length === 1, 'the first reply');
     // The first relay flips a bit of the next cell it passes back (only the originator can tell).
-    const back = net.link(r1!.key, origin!.key);
-    const send = back.send.bind(back);
-    back.send = (frame) => {
-      back.send = send;
-      const altered = frame.slice();
-      altered[altered.length - 1]! ^= 1;
-      return send(altered);
-    };
+    alterNextFrame(net.link(r1!.key, origin!.key));
     await r2!.ends[0]!.reply(new Uint8Array([3]));
     expect(await broken).toBe('protocol');
     expect(replies).toEqual([[2]]);
