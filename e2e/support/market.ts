@@ -46,7 +46,8 @@ export async function tradeOf(page: Page, status: string | string[]): Promise<Tr
     if (t !== undefined) return `${t.status}: ${t.installments.map((i) => i.state).join(' ')}`;
     // No trade yet: say how far the orders got (ours, and the book as this tab sees it).
     const m = s.matchmaker;
-    return `no trade; my orders: ${s.myOrders.map((o) => o.status).join(' ') || 'none'}; book: ${s.book.asks.length} asks, ${s.book.bids.length} bids; matching here: ${m.orders} orders, ${m.matchesInFlight} in flight, ${m.peers} market peers`;
+    const refused = (await market<{ reason: string }[]>(page, 'rejections')).slice(-6).map((r) => r.reason);
+    return `no trade; my orders: ${s.myOrders.map((o) => o.status).join(' ') || 'none'}; book: ${s.book.asks.length} asks, ${s.book.bids.length} bids; matching here: ${m.orders} orders, ${m.matchesInFlight} in flight, ${m.peers} market peers; refused lately: ${refused.join(', ') || 'nothing'}`;
   };
   // A step may take DEFAULT_STEP_TIMEOUT_MS (2 min) before the trade gives up; a loaded machine runs well inside that.
   await expect.poll(where, { timeout: 90_000 }).toMatch(new RegExp(`^(${wanted.join('|')}):`));

@@ -78,6 +78,12 @@ export const SYNC_ANSWER_TIMEOUT_MS = 10_000;
 export const MAX_PENDING_VERIFICATIONS = 64;
 /** Reservations awaiting their traders' outcome at once: ~a full batch per few takers; no new match until some resolve or time out. */
 export const MAX_MATCHES_IN_FLIGHT = 200;
+/** A pair declined for a passing reason (busy, not yet verified, no answer) is offered again after this, doubled per attempt: such a trader is ready within seconds. */
+export const REMATCH_AFTER_MS = 2_000;
+/** Offers of one pair after passing declines: 2 + 4 + 8 + 16 + 32 s, about a minute; a trader that keeps declining cannot keep a matchmaker busy. */
+export const MAX_REMATCHES = 5;
+/** Pairs awaiting a new offer at once, as many as matches in flight: the oldest is forgotten beyond it. */
+export const MAX_PENDING_REMATCHES = MAX_MATCHES_IN_FLIGHT;
 /** Order and cancel frames one peer may send in a burst: a trader placing a ladder of MAX_ORDERS_PER_TRADER, twice over. */
 export const PEER_ORDER_BURST = 40;
 /** Sustained order and cancel frames per peer per second: a flooding peer costs each matchmaker at most this many checks. */

@@ -30,12 +30,15 @@ afterEach(() => {
 class ChannelHub {
   private readonly handlers = new Map<string, (from: string, m: MarketMessage) => Promise<void>>();
   private readonly listeners = new Set<() => void>();
+  /** Frames the test loses on the way (as a peer that left would miss them). */
+  lose: (from: string, to: string, m: MarketMessage) => boolean = () => false;
 
   join(me: string): MarketChannel {
     return {
       send: async (to, message) => {
         const h = this.handlers.get(to);
         if (h === undefined) throw new Error(`${to.slice(0, 8)} is not connected`);
+        if (this.lose(me, to, message)) return;
         queueMicrotask(() => void h(me, message));
       },
       serve: (handler) => {
@@ -59,9 +62,8 @@ interface Peer {
   address: string;
 }
 
-async function network(names: string[], chain: FakeChain): Promise<Peer[]> {
+async function network(names: string[], chain: FakeChain, channels = new ChannelHub()): Promise<Peer[]> {
   const hub = new MemoryHub();
-  const channels = new ChannelHub();
   const ledgers = await Promise.all(names.map((n, i) => startTestLedger(hub, n, new Uint8Array(32).fill(i + 1), `market-${++db}`, Date.now, registerExchangeTypes(defaultRegistry()))));
   for (const a of names) for (const b of names) if (a < b) hub.connect(a, b);
   const peers: Peer[] = [];
@@ -111,6 +113,21 @@ describe('MarketService: three peers, one matchmaker among them, a fake chain', 
     expect(chain.balanceOf(seller!.address)).toBe(3n * PRICE);
     expect((await buyer!.t.ledger.verifiedBalance(buyer!.t.ref.publicKey)).net).toBe(3n * MIB);
     expect(seller!.market.snapshot().myOrders[0]?.status).toBe('filled');
+  });
+
+  it('a match that overtakes the check of the counter order it names waits for that check, and is negotiated rather than declined', async () => {
+    const chain = new FakeChain();
+    const channels = new ChannelHub();
+    const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain, channels);
+    // The seller hears of the bid only from Carol's matchmaker: her forward, then her match right behind its order frame.
+    channels.lose = (from, to, m) => from === buyer!.key && to === seller!.key && (m.type === 'order' || m.type === 'match');
+    await earn(seller!, carol!, 8n * MIB);
+    chain.fund(buyer!.address, 10n ** 18n);
+    await buyer!.market.refreshWallet();
+    await seller!.market.placeOrder({ side: 'ask', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await buyer!.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await until(() => seller!.market.snapshot().trades[0]?.status === 'done', 'the trade done');
+    expect(seller!.market.rejections().filter((r) => r.reason.includes('order-unknown'))).toEqual([]);
   });
 
   it('refuses to sell tokens it does not hold, and to bid Ether it does not have, with messages that say what to do', async () => {

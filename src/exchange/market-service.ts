@@ -96,6 +96,8 @@ export class MarketService implements MarketHandle {
   private readonly matchmakerOf = new Map<string, string>();
   /** Matches in which I was proposed to: I am the buyer. */
   private readonly asBuyer = new Set<string>();
+  /** Order frames being checked, by order id (at most MAX_PUSH_HANDLING per connection are handled at once). */
+  private readonly verifying = new Map<string, Promise<void>>();
   private readonly listeners = new Set<() => void>();
   private readonly rejected: Rejection[] = [];
   private walletView: WalletView = { tokens: 0n, tokensCommitted: 0n, weiCommitted: 0n };
@@ -290,12 +292,14 @@ export class MarketService implements MarketHandle {
         await this.onOrderFrame(from, message);
         return;
       case 'match':
+        await this.arrived(orderIdOf(message.ask), orderIdOf(message.bid));
         this.onMatch(from, message);
         return;
       case 'propose':
         // Negotiations checks that the bid proposed against is mine: here I am the buyer.
         this.asBuyer.add(message.matchId);
         if (this.asBuyer.size > MAX_MATCHES_REMEMBERED) this.asBuyer.delete(this.asBuyer.values().next().value!);
+        await this.arrived(message.askId, message.bidId);
         this.runNegotiation(this.negotiations.receive(from, message).actions);
         return;
       case 'counter':
@@ -313,25 +317,43 @@ export class MarketService implements MarketHandle {
     }
   }
 
-  /** An order frame feeds my matchmaker; a counterparty's order verified there (or here) is also kept for my negotiations. */
+  /** An order frame feeds my matchmaker, and a counterparty's order is kept for my negotiations. */
   private async onOrderFrame(from: string, message: Extract<MarketMessage, { type: 'order' }>): Promise<void> {
-    const actions = await this.matchmaker.receive(from, message, this.deps.now());
-    if (message.block.type !== CANCEL_ORDER) {
-      let order: Order | undefined;
-      try {
-        order = orderFromBlock(message.block);
-      } catch {
-        order = undefined;
-      }
-      // The matchmaker verified it unless it refused it: a refusal for invalidity is mine too.
-      const invalid = actions.some((a) => a.kind === 'dropped' && (a.reason === 'invalid' || a.reason === 'malformed'));
-      if (order !== undefined && !invalid && !this.orders.holds(order)) {
-        if (this.matchmaker.book.get(order.id)?.blockHash === order.blockHash || (await this.verify(message.block)) === 'valid') {
-          if (this.orders.addKnown(order) === 'conflict') this.reject(from, 'conflict', `another block for order ${order.id} is held`);
-        }
+    let order: Order | undefined;
+    try {
+      order = message.block.type === CANCEL_ORDER ? undefined : orderFromBlock(message.block);
+    } catch {
+      order = undefined;
+    }
+    // A match or proposal naming this order waits for its checks: frames are handled a few at once, so the match sent right after it can overtake them.
+    let checked: (() => void) | undefined;
+    if (order !== undefined && !this.verifying.has(order.id)) this.verifying.set(order.id, new Promise<void>((resolve) => (checked = resolve)));
+    let actions: MatchmakerAction[];
+    try {
+      actions = await this.matchmaker.receive(from, message, this.deps.now());
+      if (order !== undefined) await this.keepCounterOrder(from, message.block, order, actions);
+    } finally {
+      if (checked !== undefined) {
+        this.verifying.delete(order!.id);
+        checked();
       }
     }
+    // After the checks are released: my own matchmaker's match of this order is among these actions, and waits for them.
     await this.runMatchmaker(actions);
+  }
+
+  /** A counterparty's order verified by my matchmaker (or here) is kept for my negotiations; a refusal for invalidity is mine too. */
+  private async keepCounterOrder(from: string, block: HalfBlock, order: Order, actions: MatchmakerAction[]): Promise<void> {
+    const invalid = actions.some((a) => a.kind === 'dropped' && (a.reason === 'invalid' || a.reason === 'malformed'));
+    if (invalid || this.orders.holds(order)) return;
+    if (this.matchmaker.book.get(order.id)?.blockHash === order.blockHash || (await this.verify(block)) === 'valid') {
+      if (this.orders.addKnown(order) === 'conflict') this.reject(from, 'conflict', `another block for order ${order.id} is held`);
+    }
+  }
+
+  /** Resolves once no order frame for these ids is being checked (each frame's checks are bounded by the ledger's). */
+  private async arrived(...ids: string[]): Promise<void> {
+    await Promise.all(ids.map((id) => this.verifying.get(id)));
   }
 
   private onMatch(from: string, m: Extract<MarketMessage, { type: 'match' }>): void {
@@ -373,6 +395,8 @@ export class MarketService implements MarketHandle {
           this.changed();
           break;
         case 'declined':
+          // Kept with the other refusals: a trade that never starts shows why (the e2e failure message reads them).
+          this.reject(a.peer, a.by === 'me' ? `declined ${a.reason}` : `they declined ${a.reason}`, `match ${a.matchId}`);
           this.tellOutcome(a.matchId, { kind: 'declined', reason: a.reason });
           break;
       }

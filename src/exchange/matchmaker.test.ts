@@ -3,11 +3,12 @@ import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import { verifyBlockSignature } from '../ledger/block-codec.ts';
 import { testPeer } from '../ledger/test-support.ts';
-import { MAX_FORWARD, MAX_PENDING_VERIFICATIONS, PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND, RESERVATION_TIMEOUT_MS, SYNC_EVERY_MS } from './constants.ts';
+import { MAX_FORWARD, MAX_PENDING_VERIFICATIONS, MAX_REMATCHES, PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND, REMATCH_AFTER_MS, RESERVATION_TIMEOUT_MS, SYNC_EVERY_MS } from './constants.ts';
 import { decodeMarketMessage, encodeMarketMessage, MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
 import { Matchmaker, type MatchmakerAction, type MatchmakerDeps, type PeerKey } from './matchmaker.ts';
 import { orderFromBlock } from './order.ts';
 import { MIB, signCancel, signOrder, T0, trader, type Trader } from './test-support.ts';
+import type { DeclineReason } from './negotiation.ts';
 import { askType } from './tradechain/order-tx.ts';
 
 /** The ledger's signature check stands in for full validation; `refuse` makes it refuse some blocks besides. */
@@ -302,6 +303,85 @@ describe('Matchmaker: matching', () => {
     expect(mm.book.available(ask.id)).toBe(0n);
     await mm.receive(keyOf(bob), { type: 'match-outcome', matchId, outcome: { kind: 'declined', reason: 'untrusted' } }, T0);
     expect(mm.book.available(ask.id)).toBe(MIB);
+  });
+});
+
+describe('Matchmaker: a pair whose offer fell through for a passing reason is offered again', () => {
+  const declined = (matchId: string, reason: DeclineReason): MarketMessage => ({ type: 'match-outcome', matchId, outcome: { kind: 'declined', reason } });
+  /** Matches of this pair made by ticks from `from` to `to`, a second at a time: the times at which it was offered. */
+  const offersBetween = (mm: Matchmaker, from: number, to: number): number[] => {
+    const at: number[] = [];
+    for (let now = from; now <= to; now += 1000) if (matchesIn(mm.tick(now)).length > 0) at.push(now);
+    return at;
+  };
+
+  for (const reason of ['busy', 'quantity', 'order-unknown', 'timeout'] as const) {
+    it(`after '${reason}': again after REMATCH_AFTER_MS, doubling, at most MAX_REMATCHES times (each trader busy with another matchmaker's match of the same orders would otherwise leave them resting forever)`, async () => {
+      const { mm, alice, matchId } = await matchedPair();
+      let now = T0;
+      const times: number[] = [];
+      for (let attempt = 1; attempt <= MAX_REMATCHES + 1; attempt++) {
+        await mm.receive(keyOf(alice), declined(matchId, reason), now);
+        expect(mm.matchesInFlight).toBe(0);
+        if (attempt > MAX_REMATCHES) {
+          expect(offersBetween(mm, now + 1000, now + 2 ** MAX_REMATCHES * REMATCH_AFTER_MS)).toEqual([]);
+          break;
+        }
+        // Within its backoff and not before its end (the offer's own reservation then runs for RESERVATION_TIMEOUT_MS).
+        const offered = offersBetween(mm, now + 1000, now + REMATCH_AFTER_MS * 2 ** (attempt - 1));
+        expect(offered).toHaveLength(1);
+        times.push(offered[0]! - now);
+        now = offered[0]!;
+        expect(mm.book.reservation(matchId)).toBeDefined();
+      }
+      expect(times).toEqual(Array.from({ length: MAX_REMATCHES }, (_, i) => REMATCH_AFTER_MS * 2 ** i));
+    });
+  }
+
+  for (const reason of ['price', 'untrusted', 'no-funds', 'self-trade', 'order-expired', 'stalled', 'protocol'] as const) {
+    it(`after '${reason}': never again by itself (the trader would decline it again)`, async () => {
+      const { mm, bob, matchId } = await matchedPair();
+      await mm.receive(keyOf(bob), declined(matchId, reason), T0);
+      expect(offersBetween(mm, T0, T0 + 2 ** MAX_REMATCHES * REMATCH_AFTER_MS)).toEqual([]);
+    });
+  }
+
+  it('a reservation nobody answered is offered again once it times out', async () => {
+    const { mm, matchId } = await matchedPair();
+    expect(offersBetween(mm, T0 + 1000, T0 + RESERVATION_TIMEOUT_MS)).toEqual([]);
+    expect(mm.matchesInFlight).toBe(0);
+    expect(offersBetween(mm, T0 + RESERVATION_TIMEOUT_MS + 1000, T0 + RESERVATION_TIMEOUT_MS + REMATCH_AFTER_MS)).toEqual([T0 + RESERVATION_TIMEOUT_MS + REMATCH_AFTER_MS]);
+    expect(mm.book.reservation(matchId)).toBeDefined();
+  });
+
+  it('a pair that traded, or whose order was cancelled or filled meanwhile, is not offered again', async () => {
+    const { mm, alice, bob, ask, matchId } = await matchedPair();
+    await mm.receive(keyOf(bob), declined(matchId, 'busy'), T0);
+    await mm.receive(keyOf(alice), order(signCancel(alice, 1)), T0);
+    expect(mm.book.get(ask.id)).toBeUndefined();
+    expect(offersBetween(mm, T0, T0 + 10 * REMATCH_AFTER_MS)).toEqual([]);
+
+    const done = await matchedPair();
+    await done.mm.receive(keyOf(done.alice), done.traded(1), T0);
+    await done.mm.receive(keyOf(done.bob), done.traded(1), T0);
+    expect(offersBetween(done.mm, T0, T0 + 10 * REMATCH_AFTER_MS)).toEqual([]);
+  });
+
+  it('a pair whose quantity another match took waits, and is offered when that match falls through', async () => {
+    const [alice, bob, carol] = [trader('alice', 1), trader('bob', 2), trader('carol', 3)];
+    const { mm } = matchmaker();
+    await mm.receive(keyOf(alice), order(signOrder(alice, 'ask', { quantity: MIB, price: 10n })), T0);
+    const [first] = matchesIn(await mm.receive(keyOf(bob), order(signOrder(bob, 'bid', { quantity: MIB, price: 10n })), T0));
+    if (first?.type !== 'match') throw new Error('no match');
+    await mm.receive(keyOf(bob), declined(first.matchId, 'busy'), T0);
+    // Carol takes Alice's whole ask meanwhile: Bob's pair is not offered while that match is in flight.
+    const [second] = matchesIn(await mm.receive(keyOf(carol), order(signOrder(carol, 'bid', { quantity: MIB, price: 10n })), T0 + 1000));
+    if (second?.type !== 'match') throw new Error('no match for carol');
+    expect(offersBetween(mm, T0 + 1000, T0 + 4 * REMATCH_AFTER_MS)).toEqual([]);
+    await mm.receive(keyOf(carol), declined(second.matchId, 'untrusted'), T0 + 4 * REMATCH_AFTER_MS);
+    const after = offersBetween(mm, T0 + 4 * REMATCH_AFTER_MS + 1000, T0 + 6 * REMATCH_AFTER_MS);
+    expect(after).toHaveLength(1);
+    expect(mm.book.reservation(first.matchId)).toBeDefined();
   });
 });
 

@@ -14,6 +14,12 @@
  *     a flood ends however the matchmakers are wired;
  *   - a match-outcome counts only from one of that match's two traders, and a
  *     trade fills the orders only when both report it alike;
+ *   - a pair declined for a passing reason (PASSING_DECLINES) or whose
+ *     reservation timed out is offered again after REMATCH_AFTER_MS, doubled
+ *     per attempt, at most MAX_REMATCHES times: matching runs when an order
+ *     arrives, so without this two crossing orders whose first match fell
+ *     through (each trader busy with another matchmaker's match of the same
+ *     orders) would rest side by side until a new order came;
  *   - everything held is bounded: the book (constants.ts), verifications in
  *     flight, matches in flight, one sync awaited at a time, and per-peer rates
  *     (token buckets) in a table of at most MAX_RATED_PEERS peers.
@@ -42,18 +48,22 @@ import { answerSync, syncRequest } from './book-sync.ts';
 import {
   MAX_FORWARD,
   MAX_MATCHES_IN_FLIGHT,
+  MAX_PENDING_REMATCHES,
+  MAX_REMATCHES,
   MAX_PENDING_VERIFICATIONS,
   MAX_RATED_PEERS,
   MBT_ETH,
   PEER_ORDER_BURST,
   PEER_ORDERS_PER_SECOND,
   PEER_SYNC_REQUESTS_PER_ROUND,
+  REMATCH_AFTER_MS,
   SYNC_ANSWER_TIMEOUT_MS,
   SYNC_EVERY_MS,
 } from './constants.ts';
 import { MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
-import { cancelFromBlock, isExpired, orderFromBlock, OrderError, type Order, type OrderCancel } from './order.ts';
-import { OrderBook, type OrderBookLimits } from './order-book.ts';
+import { cancelFromBlock, isExpired, orderFromBlock, OrderError, type Order, type OrderCancel, type OrderId } from './order.ts';
+import type { DeclineReason } from './negotiation.ts';
+import { OrderBook, type Match, type OrderBookLimits } from './order-book.ts';
 import { CANCEL_ORDER } from './tradechain/order-tx.ts';
 
 /** A peer's public key, hex. */
@@ -119,6 +129,23 @@ interface PeerRates {
   syncs: Bucket;
 }
 
+/**
+ * Declines that say "not now" rather than "not these terms": the trader was
+ * negotiating other matches of the order ('busy', 'quantity' promised to
+ * another match), had not verified the counter order yet ('order-unknown':
+ * the match can outrun it), or did not answer in time. Price, funds, trust,
+ * expiry and protocol faults would be declined again.
+ */
+const PASSING_DECLINES: ReadonlySet<DeclineReason> = new Set<DeclineReason>(['busy', 'quantity', 'order-unknown', 'timeout']);
+
+/** A pair to offer again: due `at` (Infinity while its offer is in flight), after `attempts` offers that fell through. */
+interface Rematch {
+  taker: OrderId;
+  maker: OrderId;
+  attempts: number;
+  at: number;
+}
+
 const drop = (from: PeerKey, reason: DropReason, detail: string): MatchmakerAction => ({ kind: 'dropped', from, reason, detail });
 
 export class Matchmaker {
@@ -130,8 +157,10 @@ export class Matchmaker {
   private readonly rates = new Map<PeerKey, PeerRates>();
   /** Hashes of blocks being verified: a copy arriving meanwhile is not verified twice. */
   private readonly pending = new Set<string>();
-  /** Match ids reserved and not yet resolved (pruned against the book). */
-  private readonly inFlight = new Set<string>();
+  /** Matches reserved and not yet resolved, by id (pruned against the book). */
+  private readonly inFlight = new Map<string, Match>();
+  /** Pairs whose offer fell through for a passing reason, by match id, oldest first. */
+  private readonly rematches = new Map<string, Rematch>();
   /** The first trader's 'traded' report of a match, awaiting the other's (bounded by inFlight). */
   private readonly tradedReports = new Map<string, { from: PeerKey; tradeId: string; quantity: bigint }>();
   private awaitedSync: { peer: PeerKey; sentAt: number } | undefined;
@@ -164,18 +193,19 @@ export class Matchmaker {
     }
   }
 
-  /** Expiry, reservation timeouts, and a sync request to one peer every SYNC_EVERY_MS. */
+  /** Expiry, reservation timeouts, pairs due to be offered again, and a sync request to one peer every SYNC_EVERY_MS. */
   tick(now: number): MatchmakerAction[] {
     this.now = Math.max(this.now, now);
     this.book.expire();
     this.pruneInFlight();
+    const actions = this.rematchDue();
     if (this.awaitedSync !== undefined && now - this.awaitedSync.sentAt >= SYNC_ANSWER_TIMEOUT_MS) this.awaitedSync = undefined;
-    if (now < this.nextSyncAt || this.peers.length === 0) return [];
+    if (now < this.nextSyncAt || this.peers.length === 0) return actions;
     this.nextSyncAt = now + SYNC_EVERY_MS;
     const peer = this.peers[Math.floor(this.deps.random() * this.peers.length)]!;
     this.awaitedSync = { peer, sentAt: now };
     const salt = Math.floor(this.deps.random() * 0x1_0000_0000);
-    return [{ kind: 'send', to: peer, message: syncRequest(this.book, salt) }];
+    return [...actions, { kind: 'send', to: peer, message: syncRequest(this.book, salt) }];
   }
 
   /** Matches awaiting their traders' outcome. */
@@ -255,18 +285,49 @@ export class Matchmaker {
   private matchNew(order: Order): MatchmakerAction[] {
     this.pruneInFlight();
     if (this.inFlight.size >= MAX_MATCHES_IN_FLIGHT) return [];
-    const actions: MatchmakerAction[] = [];
-    for (const m of this.book.match(order.id)) {
-      this.inFlight.add(m.id);
-      const match = matchMessage(m, this.deps.me);
-      for (const [to, counter] of [
+    return this.book.match(order.id).flatMap((m) => this.offer(m));
+  }
+
+  private offer(m: Match): MatchmakerAction[] {
+    this.inFlight.set(m.id, m);
+    const match = matchMessage(m, this.deps.me);
+    return (
+      [
         [m.taker.trader, m.maker],
         [m.maker.trader, m.taker],
-      ] as const) {
-        actions.push({ kind: 'send', to, message: { type: 'order', ttl: 0, block: counter.block } }, { kind: 'send', to, message: match });
+      ] as const
+    ).flatMap(([to, counter]): MatchmakerAction[] => [
+      { kind: 'send', to, message: { type: 'order', ttl: 0, block: counter.block } },
+      { kind: 'send', to, message: match },
+    ]);
+  }
+
+  /** Offers again each pair whose time came, if both orders are still held; a pair that cannot be matched now waits another round. */
+  private rematchDue(): MatchmakerAction[] {
+    const actions: MatchmakerAction[] = [];
+    for (const [id, r] of this.rematches) {
+      if (r.at > this.now) continue;
+      if (this.book.get(r.taker) === undefined || this.book.get(r.maker) === undefined) {
+        this.rematches.delete(id);
+        continue;
       }
+      if (this.inFlight.size >= MAX_MATCHES_IN_FLIGHT) break;
+      const m = this.book.matchPair(r.taker, r.maker);
+      r.at = m === undefined ? this.now + REMATCH_AFTER_MS : Infinity;
+      if (m !== undefined) actions.push(...this.offer(m));
     }
     return actions;
+  }
+
+  /** The offer of `m` fell through for a passing reason: offer it again later, up to MAX_REMATCHES times. */
+  private scheduleRematch(m: Match): void {
+    const r = this.rematches.get(m.id) ?? { taker: m.taker.id, maker: m.maker.id, attempts: 0, at: Infinity };
+    this.rematches.delete(m.id);
+    r.attempts++;
+    if (r.attempts > MAX_REMATCHES) return;
+    r.at = this.now + REMATCH_AFTER_MS * 2 ** (r.attempts - 1);
+    if (this.rematches.size >= MAX_PENDING_REMATCHES) this.rematches.delete(this.rematches.keys().next().value!);
+    this.rematches.set(m.id, r);
   }
 
   /**
@@ -282,6 +343,8 @@ export class Matchmaker {
     if (outcome.kind === 'declined') {
       this.book.release(matchId);
       this.resolved(matchId);
+      if (PASSING_DECLINES.has(outcome.reason)) this.scheduleRematch(m);
+      else this.rematches.delete(matchId);
       return [];
     }
     const report = { from, tradeId: toHex(outcome.tradeId), quantity: outcome.quantity };
@@ -297,6 +360,7 @@ export class Matchmaker {
     }
     const completed = this.book.complete(matchId, outcome.quantity);
     this.resolved(matchId);
+    this.rematches.delete(matchId);
     return completed === 'over-reserved' ? [drop(from, 'over-reserved', `${outcome.quantity} is more than match ${matchId} reserved`)] : [];
   }
 
@@ -315,7 +379,12 @@ export class Matchmaker {
     return r;
   }
 
+  /** Reservations the book released without an outcome timed out (or lost an order, which rematchDue then forgets). */
   private pruneInFlight(): void {
-    for (const id of this.inFlight) if (this.book.reservation(id) === undefined) this.resolved(id);
+    for (const [id, m] of this.inFlight) {
+      if (this.book.reservation(id) !== undefined) continue;
+      this.resolved(id);
+      this.scheduleRematch(m);
+    }
   }
 }

@@ -87,6 +87,28 @@ describe('OrderBook matching', () => {
     expect(book.complete(third!.id, 1n)).toBe('unknown');
   });
 
+  it('matchPair reserves that pair alone, and only if it could be matched: free quantity, prices crossing, other traders, no reservation between them', () => {
+    const { book, clock } = setup();
+    const ask = place(book, alice, 'ask', 4n, 100n);
+    const cheaper = place(book, carol, 'ask', 4n, 90n);
+    const bid = place(book, bob, 'bid', 3n, 100n);
+    const own = place(book, alice, 'bid', 1n, 200n);
+    const low = place(book, dave, 'bid', 1n, 50n);
+    // Not the better-priced ask: the pair asked for.
+    const m = book.matchPair(bid.id, ask.id)!;
+    expect([m.maker.id, m.quantity, m.price]).toEqual([ask.id, 3n * MIB, 100n]);
+    expect(book.available(cheaper.id)).toBe(4n * MIB);
+    expect(book.matchPair(bid.id, ask.id)).toBeUndefined();
+    expect(book.matchPair(ask.id, bid.id)).toBeUndefined();
+    expect(book.matchPair(bid.id, cheaper.id)).toBeUndefined(); // the bid has nothing free
+    expect(book.matchPair(own.id, ask.id)).toBeUndefined();
+    expect(book.matchPair(low.id, ask.id)).toBeUndefined();
+    expect(book.matchPair(low.id, 'nobody')).toBeUndefined();
+    book.release(m.id);
+    clock.now = bid.expiry;
+    expect(book.matchPair(bid.id, ask.id)).toBeUndefined();
+  });
+
   it('removes fully filled orders', () => {
     const { book } = setup();
     const ask = place(book, alice, 'ask', 2n, 100n);

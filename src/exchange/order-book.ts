@@ -182,30 +182,49 @@ export class OrderBook {
     const now = this.deps.now();
     const taker = this.entries.get(id);
     if (taker === undefined || isExpired(taker.order, now)) return [];
-    const t = taker.order;
-    const counters = [...this.entries.values()].filter(
-      (e) =>
-        e.order.side !== t.side &&
-        e.order.trader !== t.trader &&
-        !isExpired(e.order, now) &&
-        !this.reservations.has(reservationId(id, e.order.id)) &&
-        !this.reservations.has(reservationId(e.order.id, id)) &&
-        available(e) > 0n &&
-        (t.side === 'bid' ? crosses(t.price, e.order.price) : crosses(e.order.price, t.price)),
-    );
+    const counters = [...this.entries.values()].filter((e) => this.canPair(taker, e, now));
     counters.sort(priority);
     const matches: Match[] = [];
     for (const maker of counters) {
-      const want = available(taker);
-      if (want === 0n || matches.length >= this.limits.maxMatchesPerCall) break;
-      const quantity = want < available(maker) ? want : available(maker);
-      const m: Match = { id: reservationId(id, maker.order.id), taker: t, maker: maker.order, quantity, price: maker.order.price, expiresAt: now + this.limits.reservationTimeoutMs };
-      taker.reserved += quantity;
-      maker.reserved += quantity;
-      this.reservations.set(m.id, m);
-      matches.push(m);
+      if (available(taker) === 0n || matches.length >= this.limits.maxMatchesPerCall) break;
+      matches.push(this.reserve(taker, maker, now));
     }
     return matches;
+  }
+
+  /** Reserve between these two orders alone (a pair offered again after a passing decline); undefined if they cannot be matched now. */
+  matchPair(takerId: OrderId, makerId: OrderId): Match | undefined {
+    const now = this.deps.now();
+    const taker = this.entries.get(takerId);
+    const maker = this.entries.get(makerId);
+    if (taker === undefined || maker === undefined || isExpired(taker.order, now) || !this.canPair(taker, maker, now)) return undefined;
+    return this.reserve(taker, maker, now);
+  }
+
+  /** Whether `e` can be reserved against `taker` now: opposite sides, other traders, both unexpired with quantity free, no reservation between them, prices crossing. */
+  private canPair(taker: Entry, e: Entry, now: number): boolean {
+    const t = taker.order;
+    return (
+      e.order.side !== t.side &&
+      e.order.trader !== t.trader &&
+      !isExpired(e.order, now) &&
+      !this.reservations.has(reservationId(t.id, e.order.id)) &&
+      !this.reservations.has(reservationId(e.order.id, t.id)) &&
+      available(taker) > 0n &&
+      available(e) > 0n &&
+      (t.side === 'bid' ? crosses(t.price, e.order.price) : crosses(e.order.price, t.price))
+    );
+  }
+
+  /** Reserves what both have free, at the maker's price. Precondition: canPair(taker, maker). */
+  private reserve(taker: Entry, maker: Entry, now: number): Match {
+    const want = available(taker);
+    const quantity = want < available(maker) ? want : available(maker);
+    const m: Match = { id: reservationId(taker.order.id, maker.order.id), taker: taker.order, maker: maker.order, quantity, price: maker.order.price, expiresAt: now + this.limits.reservationTimeoutMs };
+    taker.reserved += quantity;
+    maker.reserved += quantity;
+    this.reservations.set(m.id, m);
+    return m;
   }
 
   /** The traders declined, or it timed out: the quantity is available again. */
