@@ -155,6 +155,7 @@ function sharingHooks(session: AppSession) {
       sharing().preferDirect = on;
     },
     setPolicy: (s: Partial<import('../sharing/settings.ts').PolicySettings>) => sharing().saveSettings({ ...sharing().settings, ...s }),
+    setUploadLimit: (bytesPerSecond: number | undefined) => sharing().setUploadLimit(bytesPerSecond),
     balance: async () => {
       const b = await sharing().ownBalance();
       return { up: b.up.toString(), down: b.down.toString(), net: b.net.toString() };

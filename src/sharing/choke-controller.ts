@@ -81,6 +81,7 @@ export class ChokeController {
       identified: link?.identified === true,
       balance: link?.verified?.complete === true && link.remoteKey !== undefined ? this.judge(link.remoteKey, link.verified) : undefined,
       paidSinceBalance: link === undefined ? undefined : link.upload.account.paidTotal - link.paidAtVerify,
+      admittedNet: link?.admittedNet,
       chainLength: link?.head?.sequenceNumber,
       fraudster: link?.remoteKey !== undefined && this.isFraudster(link.remoteKey),
       // The key's debt over all its connections; for stock clients, the pool's.

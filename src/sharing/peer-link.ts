@@ -61,6 +61,8 @@ export class PeerLink {
   identified = false;
   /** The peer's latest token-carrying block: where its chain ends. */
   head: HalfBlock | undefined;
+  /** The net (up − down) that head claims: the policy counts it when lower than the verified balance (PeerFacts.admittedNet). */
+  admittedNet: bigint | undefined;
   /** The peer's balance as checked from its signed chain (undefined until checked). */
   verified: VerifiedBalance | undefined;
   /** Why this peer keeps us choked, as it told us. */
@@ -218,9 +220,11 @@ export class PeerLink {
   private onHead(block: HalfBlock): void {
     if (!this.identified || this.remoteKey === undefined || !bytesEqual(block.publicKey, this.remoteKey)) return;
     if (this.head !== undefined && block.sequenceNumber <= this.head.sequenceNumber) return;
-    if (!verifyBlockSignature(block) || this.ctx.registry.tokensOf(block) == null) return;
+    const tokens = this.ctx.registry.tokensOf(block);
+    if (!verifyBlockSignature(block) || tokens == null) return;
     this.head = block;
-    // Its balance is never taken from the head's totals: its chain is checked, pair by pair.
+    this.admittedNet = tokens.totalUp - tokens.totalDown;
+    // Its balance is never raised by the head's totals: its chain is checked, pair by pair (a lower net is its own admission).
     this.ctx.verify(this);
     this.ctx.changed();
   }

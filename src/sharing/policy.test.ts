@@ -68,6 +68,23 @@ describe('balance less what a peer owes us now', () => {
     expect(read).toEqual(before);
   });
 
+  it('counts what a peer\'s own signed head admits when it is less than verified: a free-rider drawing from several seeders is refused by each at the threshold, not once the crawl catches up', () => {
+    // Verified at 0 a while ago; since then it paid three other seeders 0.4 MiB each, which its head shows.
+    const drawing = peer('f', { balance: 0n, admittedNet: -(12n * MiB) / 10n, unpaidBytes: 0n });
+    expect(standing(drawing, c)).toEqual({ kind: 'refused', reason: 'balance', balance: -(12n * MiB) / 10n, threshold });
+    expect(standing(peer('f', { balance: 0n, unpaidBytes: 0n }), c).kind).toBe('member');
+    // Not yet verified at all: an admitted debt still counts (a newcomer that admits nothing stays a newcomer).
+    expect(standing(peer('f', { balance: undefined, chainLength: 3, admittedNet: -2n * MiB }), c)).toMatchObject({ kind: 'refused', reason: 'balance' });
+    expect(standing(peer('f', { balance: undefined, chainLength: 3 }), c).kind).toBe('newcomer');
+  });
+
+  it('never raises a balance by what a head claims: a forged or unconfirmed credit counts for nothing', () => {
+    expect(standing(peer('f', { balance: -2n * MiB, admittedNet: 50n * MiB }), c)).toMatchObject({ kind: 'refused', reason: 'balance', balance: -2n * MiB });
+    expect(standing(peer('f', { balance: undefined, chainLength: 0, admittedNet: 50n * MiB, unpaidBytes: 2n * MiB }), c)).toMatchObject({ kind: 'refused', balance: -2n * MiB });
+    // Payments since the verified read are counted once, whichever figure is lower.
+    expect(standing(peer('f', { balance: 0n, paidSinceBalance: 2n * MiB, admittedNet: -MiB }), c)).toMatchObject({ kind: 'refused', balance: -2n * MiB });
+  });
+
   it('ranks members by what they will have once they pay', () => {
     const peers = [peer('owes', { balance: 10n * MiB, unpaidBytes: 8n * MiB }), peer('even', { balance: 5n * MiB }), peer('x', { balance: 4n * MiB }), peer('y', { balance: 3n * MiB }), peer('z', { balance: 2n * MiB + 1n })];
     expect([...allocateSlots(peers, config, new Set(), random).unchoke].sort()).toEqual(['even', 'x', 'y', 'z']);

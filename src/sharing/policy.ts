@@ -4,7 +4,9 @@
  *
  *   refused   proven fraudsters; peers whose balance, less what they owe us
  *             now, is below the threshold (so a free-rider is refused the
- *             moment its debt crosses it, not when it pays); keys over their
+ *             moment its debt crosses it, not when it pays); the balance is
+ *             the verified one, or what the peer's own latest signed block
+ *             admits if that is less (see admittedNet); keys over their
  *             unpaid window; stock clients if so configured, or once their
  *             shared allowance is spent
  *   pending   Trustmesh peers that have not proven their key yet: choked
@@ -35,6 +37,18 @@ export interface PeerFacts {
   unpaidBytes: bigint;
   /** Paid to us since `balance` was read, so not in it yet. */
   paidSinceBalance?: bigint | undefined;
+  /**
+   * The net (up − down) its own latest signed token block claims, signature
+   * checked, chain not. Counted when lower than the verified balance: a peer
+   * downloading from several seeders at once pays each of them, and each
+   * seeder's crawl of its chain lags behind, so by the verified figure alone
+   * it could overrun the threshold once per seeder. Its head reaches every
+   * seeder with each block it signs; an admitted debt only hurts its signer,
+   * and a claimed credit is never counted. (It may already hold a payment to
+   * us that unpaidBytes still counts until the pair completes: then the peer
+   * is counted one payment lower for that moment, never higher.)
+   */
+  admittedNet?: bigint | undefined;
   /** Reached over circuits: no key or chain to check; it pays as it goes, through the circuits. */
   anonymous?: boolean;
 }
@@ -46,8 +60,10 @@ export type Standing =
   | { kind: 'member'; balance: bigint };
 
 export function standing(p: PeerFacts, c: PolicyConfig): Standing {
+  const verified = (p.balance ?? 0n) - (p.paidSinceBalance ?? 0n);
+  const known = p.admittedNet !== undefined && p.admittedNet < verified ? p.admittedNet : verified;
   // What its balance will be once it pays what it owes us now.
-  const balance = (p.balance ?? 0n) - (p.paidSinceBalance ?? 0n) - (p.hasExtension && p.identified ? p.unpaidBytes : 0n);
+  const balance = known - (p.hasExtension && p.identified ? p.unpaidBytes : 0n);
   const refuse = (reason: RefusalReason): Standing => ({ kind: 'refused', reason, balance, threshold: c.thresholdBytes });
   if (p.fraudster) return refuse('fraudster');
   if (!p.hasExtension) {
