@@ -103,6 +103,23 @@ test('a free-rider below the threshold is refused and told why; after it earns b
   await expect(freeRider.page.getByTestId('refused-notice')).toHaveCount(0);
 });
 
+test('a free-rider drawing from two seeders at once is held to the threshold by both: each counts what the other was paid, from the free-rider\'s own signed head', async ({ openPeer }) => {
+  const [a, b, freeRider] = await Promise.all([openPeer(), openPeer(), openPeer()]);
+  await ready(a, b, freeRider);
+  for (const s of [a, b]) await sharing(s.page, 'setPolicy', { thresholdMiB: -2 });
+  // Capped alike, the two serve it side by side: neither reaches the threshold alone first.
+  for (const s of [a, b]) await sharing(s.page, 'setUploadLimit', 128 * 1024);
+  const files = await Promise.all([a, b].map((s, i) => sharing<Seeded>(s.page, 'seedGenerated', 8 * MiB, `half-${i}.bin`, 31 + i)));
+  for (const f of files) await sharing(freeRider.page, 'add', f.magnet);
+  for (const f of files) await expect.poll(async () => (await torrent(freeRider.page, f.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('balance');
+  let total = 0;
+  for (const f of files) total += (await torrent(freeRider.page, f.infoHash))!.downloaded;
+  // The threshold, plus what the other seeder sent and the free-rider has not yet acknowledged (nobody else has
+  // signed it), plus blocks in flight. Each seeder counting only its own share would allow twice the threshold.
+  expect(total).toBeGreaterThanOrEqual(2 * MiB);
+  expect(total).toBeLessThanOrEqual(2 * MiB + ACK_EVERY_BYTES + 8 * BLOCK_LENGTH);
+});
+
 test('a leecher that withholds agreements is choked within the unpaid window', async ({ openPeer }) => {
   const [seeder, leecher] = await Promise.all([openPeer(), openPeer()]);
   await ready(seeder, leecher);

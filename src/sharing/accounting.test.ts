@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadAccount, UploadAccount } from './accounting.ts';
 import { DebtBook } from './debt-book.ts';
-import { ACK_EVERY_BYTES, MAX_HASH_FAILURES, MAX_UNREQUESTED_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
+import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, MAX_HASH_FAILURES, MAX_UNREQUESTED_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
 
 const big = (n: number): bigint => BigInt(n);
 /** A connection of a key seen for the first time. */
@@ -23,6 +23,31 @@ describe('UploadAccount', () => {
     expect(u.nextProposal(true)).toBe(big(PROPOSE_EVERY_BYTES - 100));
   });
 
+  it('proposes at the step it is given: a debtor pays at every acknowledgement', () => {
+    const u = newUpload();
+    u.onSent(PROPOSE_EVERY_BYTES);
+    u.onAck(big(DEBTOR_PROPOSE_EVERY_BYTES - 1));
+    expect(u.nextProposal(false, big(DEBTOR_PROPOSE_EVERY_BYTES))).toBeUndefined();
+    u.onAck(big(DEBTOR_PROPOSE_EVERY_BYTES));
+    expect(u.nextProposal()).toBeUndefined();
+    expect(u.nextProposal(false, big(DEBTOR_PROPOSE_EVERY_BYTES))).toBe(big(DEBTOR_PROPOSE_EVERY_BYTES));
+  });
+
+  it('keeps the key\'s payments in flight, over its connections, until each is agreed or unanswered', () => {
+    const debt = new DebtBook(() => 0).account('k');
+    const [one, two] = [new UploadAccount(debt), new UploadAccount(debt)];
+    for (const u of [one, two]) {
+      u.onSent(PROPOSE_EVERY_BYTES);
+      u.onAck(big(PROPOSE_EVERY_BYTES));
+      u.onProposed(u.nextProposal()!);
+    }
+    expect(debt.inFlight).toBe(big(2 * PROPOSE_EVERY_BYTES));
+    one.onAgreed();
+    expect(debt.inFlight).toBe(big(PROPOSE_EVERY_BYTES));
+    two.onUnanswered();
+    expect(debt.inFlight).toBe(0n);
+  });
+
   it('never lets an ack claim more than was sent', () => {
     const u = newUpload();
     u.onSent(1000);
@@ -38,6 +63,18 @@ describe('UploadAccount', () => {
     u.onSent(1);
     u.onAck(big(MIN_SETTLEMENT_BYTES));
     expect(u.nextProposal(true)).toBe(big(MIN_SETTLEMENT_BYTES));
+  });
+
+  it('settles the tail of a transfer it was paid for, however small: a file is paid to its last byte', () => {
+    const u = newUpload();
+    u.onSent(DEBTOR_PROPOSE_EVERY_BYTES + 100);
+    u.onAck(big(DEBTOR_PROPOSE_EVERY_BYTES));
+    u.onProposed(u.nextProposal(false, big(DEBTOR_PROPOSE_EVERY_BYTES))!);
+    u.onAck(big(DEBTOR_PROPOSE_EVERY_BYTES + 100));
+    expect(u.nextProposal(true)).toBeUndefined(); // the step is still pending
+    u.onAgreed();
+    expect(u.nextProposal(false, big(DEBTOR_PROPOSE_EVERY_BYTES))).toBeUndefined();
+    expect(u.nextProposal(true)).toBe(100n);
   });
 
   it('chokes a peer holding more than the unpaid window', () => {

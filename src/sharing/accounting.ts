@@ -56,24 +56,32 @@ export class UploadAccount {
     if (capped > this.acked) this.acked = capped;
   }
 
-  /** What to propose now, if anything. `final`: the transfer ended, settle any worthwhile remainder. */
-  nextProposal(final = false): bigint | undefined {
+  /**
+   * What to propose now, if anything, once `every` bytes are due. `final`: the
+   * transfer ended: its tail is settled whatever its size once this connection
+   * was paid before (it ends a paid transfer), and a transfer of crumbs alone
+   * (under MIN_SETTLEMENT_BYTES) is left to the key's next payment.
+   */
+  nextProposal(final = false, every: bigint = BigInt(PROPOSE_EVERY_BYTES)): bigint | undefined {
     if (this.pending !== undefined) return undefined;
     const due = this.acked + this.carried - this.proposed;
+    if (due <= 0n) return undefined;
     // Bytes carried from an earlier connection are settled at once, like a final remainder.
     const settleAll = final || this.proposed < this.carried;
-    if (due >= BigInt(PROPOSE_EVERY_BYTES) || (settleAll && due >= BigInt(MIN_SETTLEMENT_BYTES))) return due;
+    if (due >= every || (settleAll && (due >= BigInt(MIN_SETTLEMENT_BYTES) || (final && this.agreed > 0n)))) return due;
     return undefined;
   }
 
   onProposed(amount: bigint): void {
     this.pending = amount;
     this.proposed += amount;
+    this.debt.inFlight += amount;
   }
 
   onAgreed(): void {
     if (this.pending !== undefined) {
       this.agreed += this.pending;
+      this.debt.inFlight -= this.pending;
       this.debt.paid(this.pending);
     }
     this.pending = undefined;
@@ -81,6 +89,7 @@ export class UploadAccount {
 
   /** The proposal was refused or could not be delivered; its bytes stay unpaid (a later connection of the key proposes them again). */
   onUnanswered(): void {
+    if (this.pending !== undefined) this.debt.inFlight -= this.pending;
     if (this.closed && this.pending !== undefined) this.debt.carryAcked(this.pending);
     this.pending = undefined;
   }

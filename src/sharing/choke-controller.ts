@@ -8,7 +8,7 @@ import type { Torrent, Wire } from 'webtorrent';
 import type { PolicyConfig } from './constants.ts';
 import type { CircuitWireAccount } from './circuit-wire-account.ts';
 import type { PeerLink } from './peer-link.ts';
-import { allocateSlots, standing, type PeerFacts, type Standing } from './policy.ts';
+import { allocateSlots, proposalStep, standing, type PeerFacts, type Standing } from './policy.ts';
 import type { VerifiedBalance } from '../ledger/ledger-service.ts';
 
 /** A peer's verified balance as this seeder counts it (its credits may count only as far as they are trusted). */
@@ -64,6 +64,11 @@ export class ChokeController {
     return this.standings.get(wire);
   }
 
+  /** How much it acknowledges between our payment proposals (policy.proposalStep). */
+  proposalStep(wire: Wire): bigint {
+    return proposalStep(this.factsOf(wire, ''));
+  }
+
   /** Whether the policy refuses this peer now: checked as bytes go out, so refusal takes hold at once. */
   refuses(wire: Wire): boolean {
     return standing(this.factsOf(wire, ''), this.policy()).kind === 'refused';
@@ -81,7 +86,8 @@ export class ChokeController {
       identified: link?.identified === true,
       balance: link?.verified?.complete === true && link.remoteKey !== undefined ? this.judge(link.remoteKey, link.verified) : undefined,
       paidSinceBalance: link === undefined ? undefined : link.upload.account.paidTotal - link.paidAtVerify,
-      admittedNet: link?.admittedNet,
+      // Our proposals in flight may be in its head already while unpaidBytes still holds them: counted once.
+      admittedNet: link?.admittedNet === undefined ? undefined : link.admittedNet + link.upload.account.inFlight,
       chainLength: link?.head?.sequenceNumber,
       fraudster: link?.remoteKey !== undefined && this.isFraudster(link.remoteKey),
       // The key's debt over all its connections; for stock clients, the pool's.

@@ -13,6 +13,13 @@ export const UNPAID_WINDOW_BYTES = 16 * MiB;
  * of the window, so a payment settles while the rest flows (~256 pairs per GB).
  */
 export const PROPOSE_EVERY_BYTES = UNPAID_WINDOW_BYTES / 4;
+/**
+ * A peer in debt (its balance, less what it owes us, below zero) is asked to pay at every
+ * acknowledgement instead: its signed debts are what other seeders count (its head, see
+ * PeerFacts.admittedNet), so a debtor drawing from n seeders at once overruns a threshold by at
+ * most n − 1 acknowledgements, not n − 1 proposal steps.
+ */
+export const DEBTOR_PROPOSE_EVERY_BYTES = 1024 * 1024;
 /** Below this, a final settlement is not worth a block pair (a few small pieces). */
 export const MIN_SETTLEMENT_BYTES = 64 * 1024;
 /** A downloader acknowledges verified bytes at least this often, so proposals follow the data. */

@@ -49,6 +49,11 @@ const positive = (a: bigint): bigint => (a > 0n ? a : 0n);
 export class DebtAccount {
   /** Paid to us in this session (not saved): what a balance read earlier cannot know yet. */
   paidTotal = 0n;
+  /**
+   * Bytes in our payment proposals to the key still in flight, over its connections: the key
+   * may already have agreed to them (and show it in its head) while `unpaid` still counts them.
+   */
+  inFlight = 0n;
   private readonly live = new Set<LiveBooks>();
 
   constructor(

@@ -47,6 +47,8 @@ export interface LinkContext {
   debts: DebtBook;
   /** Whether the policy refuses this peer now (its window, its balance less what it owes, the stock allowance). */
   refuses(link: PeerLink): boolean;
+  /** Bytes it acknowledges between our payment proposals: fewer while it is in debt (policy.proposalStep). */
+  proposalStep(link: PeerLink): bigint;
   /** The peer named another key than the one it bound this connection to; the wire is closed. */
   keySwitched(link: PeerLink): void;
 }
@@ -269,7 +271,7 @@ export class PeerLink {
     this.finalDue ||= final;
     const peer = this.peerRef;
     if (!this.identified || peer === undefined || this.proposing || this.closed) return;
-    const amount = this.upload.nextProposal(this.finalDue);
+    const amount = this.upload.nextProposal(this.finalDue, this.ctx.proposalStep(this));
     if (amount === undefined) return;
     this.proposing = true;
     this.upload.onProposed(amount);

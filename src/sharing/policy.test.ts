@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
-import { allocateSlots, newcomerSlots, standing, type PeerFacts } from './policy.ts';
+import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, DEFAULT_POLICY, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { allocateSlots, newcomerSlots, proposalStep, standing, type PeerFacts } from './policy.ts';
 
 const MiB = 1024n * 1024n;
 const config: PolicyConfig = { ...DEFAULT_POLICY, thresholdBytes: -100n * MiB, uploadSlots: 4, newcomerShare: 0.25, newcomerChainLength: 5 };
@@ -83,6 +83,14 @@ describe('balance less what a peer owes us now', () => {
     expect(standing(peer('f', { balance: undefined, chainLength: 0, admittedNet: 50n * MiB, unpaidBytes: 2n * MiB }), c)).toMatchObject({ kind: 'refused', balance: -2n * MiB });
     // Payments since the verified read are counted once, whichever figure is lower.
     expect(standing(peer('f', { balance: 0n, paidSinceBalance: 2n * MiB, admittedNet: -MiB }), c)).toMatchObject({ kind: 'refused', balance: -2n * MiB });
+  });
+
+  it('asks a peer in debt to pay at every acknowledgement, so other seeders see its debts before it crosses their threshold; a peer in credit every proposal step', () => {
+    expect(DEBTOR_PROPOSE_EVERY_BYTES).toBeLessThanOrEqual(ACK_EVERY_BYTES);
+    expect(proposalStep(peer('f', { balance: 0n, unpaidBytes: 1n }))).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: 8n * MiB, admittedNet: -MiB }))).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: 8n * MiB, unpaidBytes: 2n * MiB }))).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: 0n }))).toBe(BigInt(PROPOSE_EVERY_BYTES));
   });
 
   it('ranks members by what they will have once they pay', () => {

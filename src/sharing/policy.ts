@@ -17,7 +17,7 @@
  *             anonymous peer (over circuits) that keeps paying ranks as a
  *             member with balance 0, since it shows no balance but cannot free-ride
  */
-import { STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { DEBTOR_PROPOSE_EVERY_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import type { RefusalReason } from './pay-wire.ts';
 
 export interface PeerFacts {
@@ -44,9 +44,10 @@ export interface PeerFacts {
    * seeder's crawl of its chain lags behind, so by the verified figure alone
    * it could overrun the threshold once per seeder. Its head reaches every
    * seeder with each block it signs; an admitted debt only hurts its signer,
-   * and a claimed credit is never counted. (It may already hold a payment to
-   * us that unpaidBytes still counts until the pair completes: then the peer
-   * is counted one payment lower for that moment, never higher.)
+   * and a claimed credit is never counted. The glue adds back our payment
+   * proposals to it still in flight: the head may hold them already while
+   * unpaidBytes still counts them (if it does not, the peer counts up to one
+   * payment step higher until the pair completes).
    */
   admittedNet?: bigint | undefined;
   /** Reached over circuits: no key or chain to check; it pays as it goes, through the circuits. */
@@ -59,11 +60,20 @@ export type Standing =
   | { kind: 'newcomer' }
   | { kind: 'member'; balance: bigint };
 
-export function standing(p: PeerFacts, c: PolicyConfig): Standing {
+/** What a peer's balance will be once it pays what it owes us now: verified (or less, as its own head admits), less its debt to us. */
+function countedBalance(p: PeerFacts): bigint {
   const verified = (p.balance ?? 0n) - (p.paidSinceBalance ?? 0n);
   const known = p.admittedNet !== undefined && p.admittedNet < verified ? p.admittedNet : verified;
-  // What its balance will be once it pays what it owes us now.
-  const balance = known - (p.hasExtension && p.identified ? p.unpaidBytes : 0n);
+  return known - (p.hasExtension && p.identified ? p.unpaidBytes : 0n);
+}
+
+/** Bytes acknowledged between our payment proposals to this peer: every acknowledgement while it is in debt (DEBTOR_PROPOSE_EVERY_BYTES). */
+export function proposalStep(p: PeerFacts): bigint {
+  return countedBalance(p) < 0n ? BigInt(DEBTOR_PROPOSE_EVERY_BYTES) : BigInt(PROPOSE_EVERY_BYTES);
+}
+
+export function standing(p: PeerFacts, c: PolicyConfig): Standing {
+  const balance = countedBalance(p);
   const refuse = (reason: RefusalReason): Standing => ({ kind: 'refused', reason, balance, threshold: c.thresholdBytes });
   if (p.fraudster) return refuse('fraudster');
   if (!p.hasExtension) {

@@ -11,7 +11,7 @@ import type { LedgerService } from '../ledger/ledger-service.ts';
 import { BANDWIDTH, bandwidthType } from '../ledger/transactions/bandwidth.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import { ChokeController, type BalanceJudge } from './choke-controller.ts';
-import type { PolicyConfig } from './constants.ts';
+import { PROPOSE_EVERY_BYTES, type PolicyConfig } from './constants.ts';
 import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
@@ -415,6 +415,7 @@ export class SharingService {
       verify: (link) => this.verifyPeer(link, entry),
       debts: this.debts.book,
       refuses: (link) => entry.choke?.refuses(link.wire) ?? link.upload.overWindow(),
+      proposalStep: (link) => entry.choke?.proposalStep(link.wire) ?? BigInt(PROPOSE_EVERY_BYTES),
       keySwitched: () => {
         this.keySwitches++;
       },
