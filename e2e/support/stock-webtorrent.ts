@@ -18,6 +18,11 @@ export async function startStockClient(page: Page): Promise<void> {
   }, code);
 }
 
+/** Caps the stock client's upload rate (WebTorrent's own throttle, all torrents together). */
+export async function stockThrottleUpload(page: Page, bytesPerSecond: number): Promise<void> {
+  await page.evaluate((rate) => (globalThis as unknown as { stock: { throttleUpload(r: number): void } }).stock.throttleUpload(rate), bytesPerSecond);
+}
+
 type Stock = { add(id: string, o: object, cb: (t: StockTorrent) => void): void; seed(f: File, o: object, cb: (t: StockTorrent) => void): void; torrents: StockTorrent[] };
 type StockTorrent = { magnetURI: string; progress: number; done: boolean; files: { blob(): Promise<Blob> }[] };
 
