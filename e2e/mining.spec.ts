@@ -72,8 +72,15 @@ test('a miner joins a swarm short of seeders, earns from the leechers that come 
   await directMesh([miner, l1, l2]);
   for (const l of [l1, l2]) await sharing(l.page, 'downloadTimed', file.magnet);
 
-  // Paid for one copy, paid by two leechers: its verified balance is above where it started.
+  // Paid for one copy, paid by two leechers: its verified balance is above where it started, and the swarm's own
+  // books (which follow each settled pair a moment after the ledger) show it earned more than it paid.
   await expect.poll(async () => (await balance(miner.page)).net).toBeGreaterThan(start);
+  await expect
+    .poll(async () => {
+      const t = await torrent(miner.page, file.infoHash);
+      return t === undefined ? 0 : Number(t.earned) / Number(t.paid);
+    })
+    .toBeGreaterThan(1);
   await mining(miner.page, 'decideNow');
   const row = await swarmOf(miner.page, file.infoHash);
   expect(row?.state).toBe('seeding');
