@@ -326,17 +326,13 @@ export class MarketService implements MarketHandle {
       order = undefined;
     }
     // A match or proposal naming this order waits for its checks: frames are handled a few at once, so the match sent right after it can overtake them.
-    let checked: (() => void) | undefined;
-    if (order !== undefined && !this.verifying.has(order.id)) this.verifying.set(order.id, new Promise<void>((resolve) => (checked = resolve)));
+    const release = order === undefined || this.verifying.has(order.id) ? undefined : this.holdChecks(order.id);
     let actions: MatchmakerAction[];
     try {
       actions = await this.matchmaker.receive(from, message, this.deps.now());
       if (order !== undefined) await this.keepCounterOrder(from, message.block, order, actions);
     } finally {
-      if (checked !== undefined) {
-        this.verifying.delete(order!.id);
-        checked();
-      }
+      release?.();
     }
     // After the checks are released: my own matchmaker's match of this order is among these actions, and waits for them.
     await this.runMatchmaker(actions);
@@ -349,6 +345,16 @@ export class MarketService implements MarketHandle {
     if (this.matchmaker.book.get(order.id)?.blockHash === order.blockHash || (await this.verify(block)) === 'valid') {
       if (this.orders.addKnown(order) === 'conflict') this.reject(from, 'conflict', `another block for order ${order.id} is held`);
     }
+  }
+
+  /** Marks order `id` as being checked until the returned function is called. */
+  private holdChecks(id: string): () => void {
+    let done!: () => void;
+    this.verifying.set(id, new Promise<void>((resolve) => (done = resolve)));
+    return () => {
+      this.verifying.delete(id);
+      done();
+    };
   }
 
   /** Resolves once no order frame for these ids is being checked (each frame's checks are bounded by the ledger's). */
