@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../codec/bytes.ts';
 import type { OriginCircuit } from './circuit-node.ts';
-import { MAX_DATA_BYTES, MAX_IN_FLIGHT_CREDIT_BYTES, PAYOUT_EVERY_BYTES, PAYOUT_IN_FLIGHT_MS, PAYOUT_JITTER, PAYMENT_RETRY_MS, PAYOUT_STEP_MAX_BYTES, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { MAX_DATA_BYTES, MAX_IN_FLIGHT_CREDIT_BYTES, PAYOUT_EVERY_BYTES, PAYOUT_IN_FLIGHT_MS, PAYOUT_JITTER, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYOUT_STEP_MAX_BYTES, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { mesh, until, type Peer } from './test-support.ts';
 
@@ -165,7 +165,8 @@ describe('relay payouts', () => {
   it("counts payouts in flight toward the key's window too: a new circuit right after a closed one whose payments are still on their way is neither refused nor cut", async () => {
     // No relay: the far end is the only hop. Every payout is announced, then held until the test lets them through.
     let held = true;
-    const { peers } = mesh(2, { payments: true, payDelay: () => until(() => !held, 'the payments to go through', 60_000) });
+    const failures: string[] = [];
+    const { peers } = mesh(2, { payments: true, payDelay: () => until(() => !held, 'the payments to go through', 60_000), onPayFailed: (amount, err) => failures.push(`${amount}: ${err.message}`) });
     const [origin, far] = peers;
     const first = await origin!.node.build([far!.key]);
     await push(first, 40 * MiB, far!);
@@ -177,7 +178,12 @@ describe('relay payouts', () => {
     expect(second.state).toBe('ready');
     held = false;
     await second.close();
-    await until(() => far!.node.owedBy(origin!.key) <= 0n, 'the payments');
+    // A failed payment is tried again after PAYMENT_RETRY_MS, then twice that, and so on: wait as long as its tries
+    // take (~30 s), and say what is still owed and why payments failed.
+    const allTries = (PAYMENT_RETRY_MS * PAYMENT_RETRIES * (PAYMENT_RETRIES + 1)) / 2;
+    await until(() => far!.node.owedBy(origin!.key) <= 0n, 'the payments', allTries).catch((err: Error) => {
+      throw new Error(`${err.message}: ${far!.node.owedBy(origin!.key)} owed; failed payments: ${JSON.stringify(failures)}`);
+    });
     expect(far!.events.filter((e) => e.type === 'closed').map((e) => (e as { reason: string }).reason)).toEqual(['requested', 'requested']);
   }, 60_000);
 

@@ -181,6 +181,8 @@ export class CircuitService {
   readonly earnings = { earned: 0n };
   /** The last circuits we cut for non-payment, with their figures (diagnostics: which hop cut, and how far behind). */
   readonly unpaidCuts: Extract<RelayEvent, { type: 'unpaid' | 'closed' }>[] = [];
+  /** The last relayed circuits that closed, with what each carried, was paid and passed on (diagnostics). */
+  readonly closedRelays: Extract<RelayEvent, { type: 'closed' }>[] = [];
 
   static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
     // Without storage (a private window may refuse it) debts still count, for this session only.
@@ -234,7 +236,11 @@ export class CircuitService {
   private onRelayEvent(e: RelayEvent): void {
     if (e.type === 'bytes') this.relayedBytes += e.bytes;
     else if (e.type === 'keeper') this.keepers.add(toHex(e.finding.keeper), KEEPER_AVOID_MS);
-    else if (e.type === 'unpaid' || (e.type === 'closed' && e.reason === 'unpaid')) keepLast(this.unpaidCuts, e);
+    else if (e.type === 'closed') {
+      keepLast(this.closedRelays, e);
+      if (e.reason === 'unpaid') keepLast(this.unpaidCuts, e);
+      this.changed();
+    } else if (e.type === 'unpaid') keepLast(this.unpaidCuts, e);
     else {
       if (e.type === 'paid') this.earnings.earned += e.direction === 'in' ? e.amount : -e.amount;
       this.changed();

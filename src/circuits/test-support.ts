@@ -49,6 +49,8 @@ export interface MeshOptions {
   payDelay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => Promise<void>;
   /** True: this payout fails as if its proposal timed out (a ledger under load). */
   failPay?: (from: Uint8Array, to: Uint8Array, amount: bigint) => boolean;
+  /** Told of each payment that failed, and why (diagnostics). */
+  onPayFailed?: (amount: bigint, err: Error) => void;
   /** Each node's fault seams, by index (with payments, merged with the one that withholds them). */
   seams?: (i: number) => CircuitSeams | undefined;
   /** Also hands data arriving at the far end of a circuit to this (a fake exit answering with `end.reply`). */
@@ -88,12 +90,17 @@ export function mesh(count: number, opts: MeshOptions = {}) {
             seams: { ...opts.seams?.(i), beforePay: () => !peer.withholding },
             passOnDelayMaxMs: 0,
             pay: async (to: Uint8Array, amount: bigint) => {
-              await opts.payDelay?.(key, to, amount);
-              if (opts.failPay?.(key, to, amount) === true) throw new Error('timed out');
-              const payee = peers.find((p) => toHex(p.key) === toHex(to));
-              if (payee === undefined || !(await payee.node.acceptPayout(key, amount))) throw new Error('refused');
-              peer.paidOut += amount;
-              payee.paidIn += amount;
+              try {
+                await opts.payDelay?.(key, to, amount);
+                if (opts.failPay?.(key, to, amount) === true) throw new Error('timed out');
+                const payee = peers.find((p) => toHex(p.key) === toHex(to));
+                if (payee === undefined || !(await payee.node.acceptPayout(key, amount))) throw new Error('refused');
+                peer.paidOut += amount;
+                payee.paidIn += amount;
+              } catch (err) {
+                opts.onPayFailed?.(amount, err as Error);
+                throw err;
+              }
             },
           }
         : {}),
