@@ -196,7 +196,24 @@ test('economy live run: the default scenario\'s classes on real tabs', async ({ 
   const start = Math.min(...downloaders.map((d) => d.startedAt));
   const lastStart = Math.max(...downloaders.map((d) => d.startedAt));
   let washerStalls = 0;
+  // How the cooperators rank each class as seeders (member, newcomer, refused), counted over samples of their interested peers.
+  const riderKeys = new Set(await Promise.all(riders.map((r) => ledger<string>(r.page, 'publicKey'))));
+  const washerKeys = new Set([await ledger<string>(washer.page, 'publicKey')]);
+  const classOfKey = (a: Account): LiveClass | undefined =>
+    a.extension === false ? 'stock' : a.key === undefined ? undefined : coopKeys.has(a.key) ? 'cooperator' : riderKeys.has(a.key) ? 'free-rider' : washerKeys.has(a.key) ? 'whitewasher' : undefined;
+  const standingsSeen: Partial<Record<LiveClass, Record<string, number>>> = {};
+  const sampleStandings = async (): Promise<void> => {
+    for (const [i, c] of cooperators.entries()) {
+      for (const a of await sharing<(Account & { interested?: boolean; standing?: string })[]>(c.page, 'accounts', files[i]!.infoHash)) {
+        const cls = classOfKey(a);
+        if (cls === undefined || a.interested !== true) continue;
+        const seen = (standingsSeen[cls] ??= {});
+        seen[a.standing ?? 'unranked'] = (seen[a.standing ?? 'unranked'] ?? 0) + 1;
+      }
+    }
+  };
   const sample = async (): Promise<void> => {
+    await sampleStandings();
     for (const d of downloaders) {
       if (d.doneAt !== undefined) continue;
       const now = await d.read();
@@ -219,6 +236,7 @@ test('economy live run: the default scenario\'s classes on real tabs', async ({ 
         last.set(d, { downloaded: 0, complete: 0 });
         await washer.context.close();
         washer = washerTabs.shift() ?? (await openPeer());
+        washerKeys.add(await ledger<string>(washer.page, 'publicKey'));
         await sharing(washer.page, 'setPolicy', { thresholdMiB: 1_000_000, stockPeers: 'refuse' });
         for (const f of files) if (washerWanted.has(f.infoHash) && !finished.some((v) => v.infoHash === f.infoHash)) await sharing(washer.page, 'add', f.magnet);
         for (const v of finished) washerWanted.delete(v.infoHash);
@@ -267,7 +285,7 @@ test('economy live run: the default scenario\'s classes on real tabs', async ({ 
     }),
   );
   const freeRider = { ownNetMiB: round1(Number(riderBalance.net) / MiB), seenBy };
-  const report = { policy: policyOn ? 'on' : 'off', thresholdMiB: threshold, uploadSlots: policyOn ? LIVE_UPLOAD_SLOTS : 'default', fileMiB: FILE_BYTES / MiB, uploadCapKiBs: UPLOAD_CAP_KIB_S, runSeconds: Math.round((end - start) / 1000), classes: figures, freeRider };
+  const report = { policy: policyOn ? 'on' : 'off', thresholdMiB: threshold, uploadSlots: policyOn ? LIVE_UPLOAD_SLOTS : 'default', fileMiB: FILE_BYTES / MiB, uploadCapKiBs: UPLOAD_CAP_KIB_S, runSeconds: Math.round((end - start) / 1000), classes: figures, freeRider, standingsSeen };
   console.log(JSON.stringify(report, null, 2));
   await writeFile(resolve(import.meta.dirname, `../docs/economy-live-${report.policy}.json`), `${JSON.stringify(report, null, 2)}\n`);
 });

@@ -577,6 +577,8 @@ export class SharingService {
       identified: l.identified,
       interested: l.wire.peerInterested,
       choking: l.wire.amChoking,
+      /** How our policy ranks it now: member, newcomer or refused (undefined before its first rechoke). */
+      standing: e.choke?.standingOf(l.wire)?.kind,
       paymentRoute: l.lastPaymentRoute,
       upload: { sent: l.upload.sent.toString(), acked: l.upload.acked.toString(), proposed: l.upload.proposed.toString(), agreed: l.upload.agreed.toString(), pending: l.upload.pending?.toString() },
       download: downloadBooks(l.download),
