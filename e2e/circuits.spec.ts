@@ -5,6 +5,7 @@
  * rebuild when a relay leaves mid-transfer.
  */
 import { createHash } from 'node:crypto';
+import { RECEIPT_GRACE_MS } from '../src/circuits/constants.ts';
 import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import { circuits, hooksReady, ledger } from './support/ledger.ts';
 import { balance, expectSeeding, sharing } from './support/sharing.ts';
@@ -152,7 +153,7 @@ async function paidOneHop(openPeer: () => Promise<PeerPage>, runs: number, size:
   for (let run = 0; run < runs; run++) {
     const result = await circuits<Probe>(origin!.page, 'probe', ids[2], [ids[1]], size).catch(async (err: Error) => {
       // Say which hop cut, and how far behind the payer stood there.
-      const cuts = { relay: await circuits<string>(relay!.page, 'unpaidCuts'), farEnd: await circuits<string>(sink!.page, 'unpaidCuts') };
+      const cuts = { relay: await circuits<string>(relay!.page, 'paymentLog'), farEnd: await circuits<string>(sink!.page, 'paymentLog') };
       throw new Error(`run ${run}: ${err.message}\n${JSON.stringify(cuts)}`);
     });
     expect({ run, bytes: result.bytes, rebuilds: result.rebuilds, path: result.path }).toEqual({ run, bytes: size, rebuilds: 0, path: [relayKey] });
@@ -242,7 +243,7 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
     try {
       await wait;
     } catch (err) {
-      const views = await Promise.all(peers.map(async (p, j) => `${j} ${keys[j]!.slice(0, 8)} net ${(await balance(p.page)).net} ${await circuits<string>(p.page, 'unpaidCuts')}`));
+      const views = await Promise.all(peers.map(async (p, j) => `${j} ${keys[j]!.slice(0, 8)} net ${(await balance(p.page)).net} ${await circuits<string>(p.page, 'paymentLog')}`));
       throw new Error(`${(err as Error).message}\n${views.join('\n')}`);
     }
   };
@@ -252,16 +253,16 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
       const net = (await balance(r.page)).net;
       return net >= carried - 1024n * 1024n ? 'paid' : `relay ${i} carried ${carried}, net ${net}`;
     };
-    // A payment not countersigned under load is tried again over ~30 s, and each hop passes it on in turn:
-    // the bound an originator gives a hop to pass a payment on (RECEIPT_GRACE_MS).
-    await withPayments(expect.poll(standing, { message: 'relay paid for what it carried', timeout: 60_000 }).toBe('paid'));
+    // A payment not countersigned under load is tried again for a while, and each hop passes it on in turn:
+    // wait as long as an originator gives a hop to pass a payment on.
+    await withPayments(expect.poll(standing, { message: 'relay paid for what it carried', timeout: RECEIPT_GRACE_MS }).toBe('paid'));
   }
   // The downloader paid the seeder through the circuits at the seeder's rate (its 2 paid hops plus the data) for
   // each verified byte, so the seeder kept most of a token a byte beyond what its own relays cost it. Not all:
   // its relays charge by the cell byte, onion and BitTorrent framing included (~8%, so 2 × 8% of the file), and
   // for any piece it sent twice (a request repeated under load). It kept 0.85 of the file's size in a quiet run.
   const length = BigInt(bytes.length);
-  await withPayments(expect.poll(async () => (await balance(seeder!.page)).net, { message: 'hidden seeder paid for its data', timeout: 60_000 }).toBeGreaterThan(length / 2n));
+  await withPayments(expect.poll(async () => (await balance(seeder!.page)).net, { message: 'hidden seeder paid for its data', timeout: RECEIPT_GRACE_MS }).toBeGreaterThan(length / 2n));
   expect((await balance(downloader!.page)).net).toBeLessThan(-4n * length);
   const earned = async () => BigInt((await sharing<{ infoHash: string; earned: string }[]>(seeder!.page, 'views')).find((t) => t.infoHash === file.infoHash)!.earned);
   await expect.poll(earned, { message: 'the seeder credited for the whole file at its rate' }).toBeGreaterThanOrEqual(3n * length);

@@ -199,8 +199,13 @@ test('economy live run: the default scenario\'s classes on real tabs', async ({ 
   // How the cooperators rank each class as seeders (member, newcomer, refused), counted over samples of their interested peers.
   const riderKeys = new Set(await Promise.all(riders.map((r) => ledger<string>(r.page, 'publicKey'))));
   const washerKeys = new Set([await ledger<string>(washer.page, 'publicKey')]);
-  const classOfKey = (a: Account): LiveClass | undefined =>
-    a.extension === false ? 'stock' : a.key === undefined ? undefined : coopKeys.has(a.key) ? 'cooperator' : riderKeys.has(a.key) ? 'free-rider' : washerKeys.has(a.key) ? 'whitewasher' : undefined;
+  const classOfKey = (a: Account): LiveClass | undefined => {
+    if (a.extension === false) return 'stock';
+    if (a.key === undefined) return undefined;
+    if (coopKeys.has(a.key)) return 'cooperator';
+    if (riderKeys.has(a.key)) return 'free-rider';
+    return washerKeys.has(a.key) ? 'whitewasher' : undefined;
+  };
   const standingsSeen: Partial<Record<LiveClass, Record<string, number>>> = {};
   const sampleStandings = async (): Promise<void> => {
     for (const [i, c] of cooperators.entries()) {
@@ -208,7 +213,8 @@ test('economy live run: the default scenario\'s classes on real tabs', async ({ 
         const cls = classOfKey(a);
         if (cls === undefined || a.interested !== true) continue;
         const seen = (standingsSeen[cls] ??= {});
-        seen[a.standing ?? 'unranked'] = (seen[a.standing ?? 'unranked'] ?? 0) + 1;
+        const kind = a.standing ?? 'unranked';
+        seen[kind] = (seen[kind] ?? 0) + 1;
       }
     }
   };

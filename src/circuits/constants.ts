@@ -96,6 +96,8 @@ export const PAYMENTS_IN_FLIGHT = 4;
 export const PAYMENT_RETRY_MS = 2_000;
 /** Tries after a failed payment before it is left to the next step (a payee that keeps refusing is not pestered). */
 export const PAYMENT_RETRIES = 5;
+/** How long a failed payment's tries take in all: PAYMENT_RETRY_MS, then twice that, … PAYMENT_RETRIES times (30 s). */
+export const PAYMENT_TRIES_SPAN_MS = (PAYMENT_RETRY_MS * PAYMENT_RETRIES * (PAYMENT_RETRIES + 1)) / 2;
 /**
  * Times one signed payout's agreement is asked for (each after the ledger's own retries) before the payment
  * counts as failed: a signed proposal is a debit whether or not it is countersigned, so under load it is asked
@@ -254,9 +256,9 @@ export const CIRCUIT_QUEUE_SLACK_BYTES = 256 * 1024;
  * How long after the originator learns a hop was paid (its own countersigned payment, or the
  * hop's receipt) the next hop's receipt must show the tokens passed on (payment-receipts.ts): a
  * pass-on waits up to PASS_ON_DELAY_MAX_MS, takes a ledger round trip (~0.3–2 s in tabs, more
- * under load) and, failing, is tried PAYMENT_RETRIES times over ~30 s; twice that.
+ * under load) and, failing, is tried PAYMENT_RETRIES times over PAYMENT_TRIES_SPAN_MS; twice that.
  */
-export const RECEIPT_GRACE_MS = 60_000;
+export const RECEIPT_GRACE_MS = 2 * PAYMENT_TRIES_SPAN_MS;
 /**
  * What a hop may keep beyond its share as the originator bounds it (the circuit's cell bytes
  * when the hop's receipt arrived) before it counts as a keeper: a payment step, and the cells a

@@ -125,7 +125,8 @@ export function circuitHooks(session: AppSession) {
       else delete seams().beforePay;
     },
     earned: () => circuits().earnings.earned.toString(),
-    unpaidCuts: () => JSON.stringify({ cuts: circuits().unpaidCuts, payments: circuits().payments, closed: circuits().closedRelays }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    /** Diagnostics of payments: our last cuts for non-payment, our last payouts, the relayed circuits that closed last. */
+    paymentLog: () => JSON.stringify({ cuts: circuits().unpaidCuts, payments: circuits().payments, closed: circuits().closedRelays }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
     /** The end-to-end window of circuits this tab opens or relays from now on (null: the default). */
     setCircuitWindow: (bytes: number | null) => {
       if (bytes === null) delete seams().circuitWindowBytes;
