@@ -32,6 +32,7 @@ export interface Snapshot {
   book: { asks: { price: string; quantity: string }[]; bids: { price: string }[] };
   wallet: { tokens: string; ether?: { available: string } };
   matchmaker: { orders: number; matchesInFlight: number; peers: number };
+  pending: { checking: number; negotiations: string[] };
 }
 
 export const snapshot = (page: Page) => market<Snapshot>(page, 'snapshot');
@@ -47,7 +48,7 @@ export async function tradeOf(page: Page, status: string | string[]): Promise<Tr
     // No trade yet: say how far the orders got (ours, and the book as this tab sees it).
     const m = s.matchmaker;
     const refused = (await market<{ reason: string }[]>(page, 'rejections')).slice(-6).map((r) => r.reason);
-    return `no trade; my orders: ${s.myOrders.map((o) => o.status).join(' ') || 'none'}; book: ${s.book.asks.length} asks, ${s.book.bids.length} bids; matching here: ${m.orders} orders, ${m.matchesInFlight} in flight, ${m.peers} market peers; refused lately: ${refused.join(', ') || 'nothing'}`;
+    return `no trade; my orders: ${s.myOrders.map((o) => o.status).join(' ') || 'none'}; book: ${s.book.asks.length} asks, ${s.book.bids.length} bids; matching here: ${m.orders} orders, ${m.matchesInFlight} in flight, ${m.peers} market peers; checking ${s.pending.checking} orders; negotiations: ${s.pending.negotiations.join(' ') || 'none'}; refused lately: ${refused.join(', ') || 'nothing'}`;
   };
   // A step may take DEFAULT_STEP_TIMEOUT_MS (2 min) before the trade gives up; a loaded machine runs well inside that.
   await expect.poll(where, { timeout: 90_000 }).toMatch(new RegExp(`^(${wanted.join('|')}):`));

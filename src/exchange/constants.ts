@@ -52,6 +52,8 @@ export const MAX_CANCELLED_PER_TRADER = 100;
 export const MAX_MATCHES_PER_CALL = 20;
 /** A reservation the traders neither complete nor decline is released after this: negotiation is a few round trips. */
 export const RESERVATION_TIMEOUT_MS = 30_000;
+/** How long a match or proposal waits for the checks of an order frame sent just before it: checks take milliseconds, seconds on a loaded tab; past this it goes on without, is declined for a passing reason and offered again. */
+export const ORDER_CHECK_WAIT_MS = 10_000;
 /** Price levels per side in a depth view: more than a chart shows. */
 export const MAX_DEPTH_LEVELS = 50;
 

@@ -92,6 +92,8 @@ export interface MarketSnapshot {
   trades: TradeView[];
   wallet: WalletView;
   matchmaker: { orders: number; matchesInFlight: number; peers: number };
+  /** What this tab is in the middle of: order frames being checked, and where its negotiations stand. */
+  pending: { checking: number; negotiations: string[] };
 }
 
 export interface OrderRequest {

@@ -6,7 +6,7 @@ import { MemoryHub } from '../ledger/memory-transport.ts';
 import { startTestLedger, type TestLedger } from '../ledger/test-ledger.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { defaultRegistry } from '../ledger/transactions/default-registry.ts';
-import { SignRefusedError } from '../ledger/ledger-service.ts';
+import { SignRefusedError, type LedgerService } from '../ledger/ledger-service.ts';
 import { MBT_ETH } from './constants.ts';
 import type { MarketChannel } from './market-channel.ts';
 import type { MarketMessage } from './market-wire.ts';
@@ -62,7 +62,13 @@ interface Peer {
   address: string;
 }
 
-async function network(names: string[], chain: FakeChain, channels = new ChannelHub()): Promise<Peer[]> {
+/** What a test changes in one peer's services: its ledger as the market sees it, and market options. */
+interface PeerTweaks {
+  ledger?(name: string, ledger: LedgerService): LedgerService;
+  orderCheckWaitMs?: number;
+}
+
+async function network(names: string[], chain: FakeChain, channels = new ChannelHub(), tweaks: PeerTweaks = {}): Promise<Peer[]> {
   const hub = new MemoryHub();
   const ledgers = await Promise.all(names.map((n, i) => startTestLedger(hub, n, new Uint8Array(32).fill(i + 1), `market-${++db}`, Date.now, registerExchangeTypes(defaultRegistry()))));
   for (const a of names) for (const b of names) if (a < b) hub.connect(a, b);
@@ -74,7 +80,8 @@ async function network(names: string[], chain: FakeChain, channels = new Channel
     const browserWallet = { wallet: { ...wallet, address }, endpoint: { url: 'http://chain.test/', source: 'link' }, endpointError: undefined } as unknown as BrowserWallet;
     const market = await MarketService.start({
       me: t.ref.publicKey,
-      ledger: t.ledger,
+      ledger: tweaks.ledger?.(names[i]!, t.ledger) ?? t.ledger,
+      orderCheckWaitMs: tweaks.orderCheckWaitMs,
       blocks: t.store,
       channel: channels.join(key),
       standing: () => undefined,
@@ -128,6 +135,30 @@ describe('MarketService: three peers, one matchmaker among them, a fake chain', 
     await buyer!.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
     await until(() => seller!.market.snapshot().trades[0]?.status === 'done', 'the trade done');
     expect(seller!.market.rejections().filter((r) => r.reason.includes('order-unknown'))).toEqual([]);
+  });
+
+  it('an order check that never ends holds a match naming that order only for the check wait: the match goes on, and the trade happens', async () => {
+    const chain = new FakeChain();
+    // The seller's first check of the bid hangs for good (a stuck store or verifier); later checks of it work.
+    let hung = false;
+    const hangFirstBidCheck = (name: string, ledger: LedgerService): LedgerService => {
+      if (name !== 'seller') return ledger;
+      const ingestBlocks: LedgerService['ingestBlocks'] = (blocks) => {
+        if (hung || !blocks.some((b) => b.type === 'bid')) return ledger.ingestBlocks(blocks);
+        hung = true;
+        return new Promise(() => {});
+      };
+      return new Proxy(ledger, { get: (target, prop) => (prop === 'ingestBlocks' ? ingestBlocks : Reflect.get(target, prop, target)) });
+    };
+    const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain, new ChannelHub(), { ledger: hangFirstBidCheck, orderCheckWaitMs: 300 });
+    await earn(seller!, carol!, 8n * MIB);
+    chain.fund(buyer!.address, 10n ** 18n);
+    await buyer!.market.refreshWallet();
+    await seller!.market.placeOrder({ side: 'ask', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await buyer!.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await until(() => seller!.market.snapshot().trades[0]?.status === 'done', 'the trade done');
+    expect(hung).toBe(true);
+    expect(seller!.market.rejections().some((r) => r.reason === 'check-slow')).toBe(true);
   });
 
   it('refuses to sell tokens it does not hold, and to bid Ether it does not have, with messages that say what to do', async () => {

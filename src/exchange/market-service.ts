@@ -16,7 +16,7 @@ import type { HalfBlock } from '../ledger/block.ts';
 import { decodeBlock, encodeBlock } from '../ledger/block-codec.ts';
 import { ANY_COUNTERPARTY } from '../ledger/constants.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
-import { PRICE_UNIT, MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE } from './constants.ts';
+import { PRICE_UNIT, MBT_ETH, MAX_ORDER_LIFETIME_MS, MAX_ORDER_QUANTITY, MAX_PRICE, MIN_ORDER_QUANTITY, MIN_PRICE, ORDER_CHECK_WAIT_MS } from './constants.ts';
 import { installmentLimit, roundCount } from './installments.ts';
 import { libp2pMarketChannel, type MarketChannel } from './market-channel.ts';
 import { MarketError, type MarketHandle, type MarketSnapshot, type MyOrder, type OrderQuote, type OrderRequest, type WalletView } from './market-api.ts';
@@ -51,6 +51,8 @@ export interface MarketServiceDeps extends MarketCommonDeps {
   channel: MarketChannel;
   openStore(identityHex: string): Promise<TradeStore>;
   random(): number;
+  /** ORDER_CHECK_WAIT_MS unless a test shortens it. */
+  orderCheckWaitMs?: number;
 }
 
 export interface Rejection {
@@ -155,6 +157,7 @@ export class MarketService implements MarketHandle {
       trades: this.trades.views(),
       wallet: { ...this.walletView, ...this.trades.committed() },
       matchmaker: { orders: [...this.matchmaker.book.orders()].length, matchesInFlight: this.matchmaker.matchesInFlight, peers: this.deps.channel.peers().length },
+      pending: { checking: this.verifying.size, negotiations: this.negotiations.statuses() },
     };
   }
 
@@ -357,9 +360,16 @@ export class MarketService implements MarketHandle {
     };
   }
 
-  /** Resolves once no order frame for these ids is being checked (each frame's checks are bounded by the ledger's). */
+  /** Resolves once no order frame for these ids is being checked, or after ORDER_CHECK_WAIT_MS: a check that never ends must not hold the match (and a handling slot) for good. */
   private async arrived(...ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.verifying.get(id)));
+    const checks = ids.flatMap((id) => this.verifying.get(id) ?? []);
+    if (checks.length === 0) return;
+    const waitMs = this.deps.orderCheckWaitMs ?? ORDER_CHECK_WAIT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
+    const outcome = await Promise.race([Promise.all(checks), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') this.reject(this.meHex, 'check-slow', `the checks of order ${ids.join(' or ')} took over ${waitMs} ms`);
   }
 
   private onMatch(from: string, m: Extract<MarketMessage, { type: 'match' }>): void {

@@ -210,6 +210,11 @@ export class Negotiations {
     return actions;
   }
 
+  /** Where each negotiation held stands (open ones and those closed lately), for diagnostics. */
+  statuses(): Status[] {
+    return [...this.talks.values()].map((t) => t.status);
+  }
+
   /** The state of a match's negotiation, for the UI and tests. */
   status(matchId: string): { status: Status; offer: Offer; counters: number } | undefined {
     const talk = this.talks.get(matchId);
