@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
+import { toHex } from '../codec/bytes.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { testPeer, transfer } from './test-support.ts';
 
@@ -19,6 +20,39 @@ describe('IdbBlockStore.newestAgreements', () => {
     const seqs = (list: { sequenceNumber: number; publicKey: Uint8Array }[]) => list.map((b) => [b.publicKey, b.sequenceNumber]);
     expect(seqs(await s.newestAgreements(10))).toEqual(seqs([last.agreement, theirs.agreement, mine.agreement]));
     expect(seqs(await s.newestAgreements(2))).toEqual(seqs([last.agreement, theirs.agreement]));
+    s.close();
+  });
+});
+
+describe('IdbBlockStore.storedSince', () => {
+  const ids = (blocks: { publicKey: Uint8Array; sequenceNumber: number }[]) => [...new Set(blocks.map((b) => `${toHex(b.publicKey)}:${b.sequenceNumber}`))].sort();
+
+  it('reads what was stored from a time on, in every tier; a tier cut at the limit holds the next read back to where it was cut, so nothing is skipped', async () => {
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const bob = testPeer('bob', 3);
+    let clock = 0;
+    const s = await IdbBlockStore.open(me.publicKey, () => ++clock, 'ledger-stored-since');
+    expect(await s.newestStoredAt()).toBe(0);
+    const pairs = [transfer(alice, me, 10n), transfer(alice, bob, 20n), transfer(bob, alice, 30n), transfer(alice, bob, 40n), transfer(bob, alice, 50n)];
+    // Stored at 1 (pinned: mine), 2, 3, 4 (general), 5 (stranger).
+    for (const [i, p] of pairs.entries()) await s.putMany([p.proposal, p.agreement], 'relaxed', i === 4 ? 'stranger' : 'general');
+    expect(await s.newestStoredAt()).toBe(5);
+    expect(ids((await s.storedSince(4, 10)).blocks)).toEqual(ids([pairs[3]!.proposal, pairs[3]!.agreement, pairs[4]!.proposal, pairs[4]!.agreement]));
+
+    // Three per tier: the general tier (Alice's proposal at 1, then two at 2, ...) is cut at 2, so the next read starts there, not at 5.
+    const first = await s.storedSince(0, 3);
+    expect(first.through).toBe(2);
+    const seen = [...first.blocks];
+    let through = first.through;
+    for (let reads = 0; reads < 5; reads++) {
+      const next = await s.storedSince(through, 3);
+      seen.push(...next.blocks);
+      if (next.through === through) break;
+      through = next.through;
+    }
+    expect(through).toBe(5);
+    expect(ids(seen)).toEqual(ids(pairs.flatMap((p) => [p.proposal, p.agreement])));
     s.close();
   });
 });

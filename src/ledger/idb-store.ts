@@ -222,6 +222,36 @@ export class IdbBlockStore implements BlockStoreReader {
       .map((r) => decodeBlock(r.bytes));
   }
 
+  /**
+   * Blocks stored (or moved between tiers) at `since` or later, by the store's
+   * clock, oldest first per tier, at most `limit` per tier: one getAll per
+   * tier, so a reader that keeps up (the reputation feed) never walks cursors.
+   * `through` is where the next read starts: the last time read in full (a
+   * tier cut at `limit` holds it back). Blocks at `through` come again; the
+   * reader de-duplicates.
+   */
+  async storedSince(since: number, limit: number): Promise<{ blocks: HalfBlock[]; through: number }> {
+    const index = this.db.transaction('blocks').store.index('evictable');
+    const perTier = await Promise.all(Object.values(TIER_CODE).map((code) => index.getAll(IDBKeyRange.bound([code, since], [code, Infinity]), limit)));
+    let through = since;
+    let cut = Infinity;
+    for (const records of perTier) {
+      const last = records.at(-1)?.insertedAt;
+      if (last === undefined) continue;
+      through = Math.max(through, last);
+      // A tier cut short is read on from its last time; a cut at `since` itself moves on, or it would never advance.
+      if (records.length >= limit) cut = Math.min(cut, Math.max(last, since + 1));
+    }
+    return { blocks: perTier.flat().map((r) => decodeBlock(r.bytes)), through: Math.min(through, cut) };
+  }
+
+  /** When the newest stored block was stored (0 for an empty store): where a reader of `storedSince` starts. */
+  async newestStoredAt(): Promise<number> {
+    const index = this.db.transaction('blocks').store.index('evictable');
+    const newest = await Promise.all(Object.values(TIER_CODE).map(async (code) => (await index.openCursor(ALL_OF_TIER(code), 'prev'))?.value.insertedAt ?? 0));
+    return Math.max(0, ...newest);
+  }
+
   /** The tier a stored block is kept in. */
   async tierOf(publicKey: Uint8Array, seq: number): Promise<Tier | undefined> {
     const r = await this.db.get('blocks', [toHex(publicKey), seq]);

@@ -10,7 +10,7 @@ import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
 import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
-import { CONTEXT_BLOCKS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
@@ -555,29 +555,60 @@ export class LedgerService {
   }
 
   /**
-   * Crawls a whole chain page by page, fetching the next page while the
-   * current one is verified and stored; `onPage` reports progress.
+   * Crawls a whole chain: CRAWL_PAGES_IN_FLIGHT pages are asked for at once,
+   * and what arrives is validated and stored in order, CRAWL_INGEST_BLOCKS at
+   * a time (one store transaction per batch), while the next pages come in.
+   * `onPage` reports progress after each batch stored.
    */
   async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void, channel?: LedgerChannel, fromSeq = 1): Promise<number> {
-    const page = (from: number): Promise<LedgerMessage> =>
-      this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
+    const ask = (from: number): { from: number; answer: Promise<LedgerMessage> } => {
+      const answer = this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
+      answer.catch(() => undefined); // awaited in order below; a later page failing after an earlier one threw is not unhandled
+      return { from, answer };
+    };
     let fetched = 0;
-    let pageFrom = fromSeq;
-    let pending = page(pageFrom);
-    for (;;) {
-      const res = await pending;
-      if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
-      // We asked for the whole chain, so it is not held to the sender's limit; anything else in the answer is dropped.
-      const asked = ownAndLinked(publicKey, res.blocks, (seq) => seq >= pageFrom && seq < pageFrom + MAX_CRAWL_BLOCKS);
-      const owned = asked.filter((b) => bytesEqual(b.publicKey, publicKey)).map((b) => b.sequenceNumber);
-      const next = owned.length === 0 ? Number.POSITIVE_INFINITY : Math.max(...owned) + 1;
-      if (next <= res.latestSeq) pending = page((pageFrom = next));
-      const result = await this.ingestor.ingest(asked, { requested: true });
+    let latest = 0;
+    const store = async (blocks: HalfBlock[]): Promise<void> => {
+      const result = await this.ingestor.ingest(blocks, { requested: true });
       await this.absorb(result);
       fetched += result.validated.filter((v) => v.result.outcome !== 'invalid' && bytesEqual(v.block.publicKey, publicKey)).length;
-      onPage?.(fetched, res.latestSeq);
-      if (next > res.latestSeq) return fetched;
+      onPage?.(fetched, latest);
+    };
+    // The first answer says how long the chain is; then the pages after it are asked for together.
+    const inFlight = [ask(fromSeq)];
+    let nextFrom = fromSeq + MAX_CRAWL_BLOCKS;
+    let batch: HalfBlock[] = [];
+    let storing: Promise<void> = Promise.resolve();
+    while (inFlight.length > 0) {
+      const { from, answer } = inFlight.shift()!;
+      const res = await answer;
+      if (res.type !== 'crawl-response') throw new PeerUnreachableError(`unexpected answer ${res.type}`);
+      latest = res.latestSeq;
+      const to = Math.min(from + MAX_CRAWL_BLOCKS - 1, latest);
+      // We asked for the whole chain, so it is not held to the sender's limit; anything else in the answer is dropped.
+      const asked = ownAndLinked(publicKey, res.blocks, (seq) => seq >= from && seq <= to);
+      const owned = asked.filter((b) => bytesEqual(b.publicKey, publicKey)).map((b) => b.sequenceNumber);
+      // Nothing in a range the sender claims to hold: it has a gap there, and nothing after can be validated.
+      if (owned.length === 0) {
+        inFlight.length = 0;
+        nextFrom = Number.POSITIVE_INFINITY;
+      }
+      // An answer cut short by the frame size: the rest of its range comes next, before the pages after it.
+      else if (Math.max(...owned) < to) inFlight.unshift(ask(Math.max(...owned) + 1));
+      while (inFlight.length < CRAWL_PAGES_IN_FLIGHT && nextFrom <= latest) {
+        inFlight.push(ask(nextFrom));
+        nextFrom += MAX_CRAWL_BLOCKS;
+      }
+      batch.push(...asked);
+      if (batch.length < CRAWL_INGEST_BLOCKS && inFlight.length > 0) continue;
+      // One batch stored while the next arrives: memory stays at two batches and the pages in flight.
+      await storing;
+      storing = store(batch);
+      storing.catch(() => undefined); // awaited at the next batch or at the end
+      batch = [];
     }
+    await storing;
+    return fetched;
   }
 
   private async crawlSample(): Promise<void> {

@@ -33,8 +33,15 @@ function fakeLedger(me: Uint8Array, blocks: HalfBlock[]) {
     blocks,
     fire: () => listener?.({ type: 'ingested', added: 1 }),
     ledger: { publicKey: me, subscribe: (l: (e: LedgerEvent) => void) => ((listener = l), () => (listener = undefined)) },
+    // A block's place in the list (from 1) is when it was stored.
     store: {
       newestAgreements: async (limit: number) => blocks.filter(isAgreement).reverse().slice(0, limit),
+      newestStoredAt: async () => blocks.length,
+      storedSince: async (since: number, limit: number) => {
+        const read = blocks.slice(Math.max(0, since - 1), Math.max(0, since - 1) + limit);
+        return { blocks: read, through: Math.max(since, Math.max(0, since - 1) + read.length) };
+      },
+      agreementsFor: async (proposer: Uint8Array, seq: number) => blocks.filter((b) => isAgreement(b) && bytesEqual(b.linkPublicKey, proposer) && b.linkSequenceNumber === seq),
       getMany: async (positions: readonly { publicKey: Uint8Array; seq: number }[]) =>
         positions.map((p) => blocks.find((b) => bytesEqual(b.publicKey, p.publicKey) && b.sequenceNumber === p.seq)),
     },
@@ -128,6 +135,30 @@ describe('ReputationService', () => {
     await vi.advanceTimersByTimeAsync(RECOMPUTE_DEBOUNCE_MS);
     await done;
     expect(service.standing(hex(alice))).toBe(1500n);
+    service.stop();
+  });
+
+  it('an agreement stored before its proposal (its chain crawled first) counts once the proposal is stored, and only once', async () => {
+    vi.useFakeTimers();
+    const me = testPeer('me', 1);
+    const alice = testPeer('alice', 2);
+    const fake = fakeLedger(me.publicKey, []);
+    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+    await vi.waitUntil(() => service.standing(hex(alice)) !== undefined);
+    const burst = async (...blocks: HalfBlock[]) => {
+      fake.blocks.push(...blocks);
+      fake.fire();
+      await vi.advanceTimersByTimeAsync(RECOMPUTE_DEBOUNCE_MS);
+    };
+    const t = transfer(alice, me, 700n);
+    const other = transfer(alice, me, 1n);
+    await burst(t.agreement, other.proposal);
+    await burst(t.proposal);
+    await vi.waitUntil(() => service.standing(hex(alice)) === 700n);
+    // The second pair completes the other way round; the first is not read again.
+    await burst(other.agreement);
+    await vi.waitUntil(() => service.standing(hex(alice)) !== 700n);
+    expect(service.standing(hex(alice))).toBe(701n);
     service.stop();
   });
 

@@ -5,22 +5,24 @@
  *
  * At start it feeds the pairs of the newest MAX_EDGES stored agreements (the
  * graph's bound; newest first, so a full graph keeps the newest); at most
- * RECOMPUTE_DEBOUNCE_MS after the first of a burst of ledger events it re-reads the
- * newest RESCAN_AGREEMENTS, feeds the pairs not fed before (PairFeed) and
- * recomputes. Reads and recomputes run one at a time. If the worker fails,
+ * RECOMPUTE_DEBOUNCE_MS after the first of a burst of ledger events it reads
+ * what was stored since its last read (at most READ_STORED_PER_TIER per tier, one
+ * query each: a cursor walk over the newest blocks on every burst held the
+ * store from a crawl that was writing), feeds the pairs not fed before
+ * (PairFeed) and recomputes. Reads and recomputes run one at a time. If the worker fails,
  * trust is unavailable (undefined) and peers are judged as newcomers.
  *
  * Decisions read it through `judge` (sharing threshold and slots, relay
  * admission) and `trust` (which relay announcements to keep).
  */
 import { toHex } from '../codec/bytes.ts';
-import type { HalfBlock } from '../ledger/block.ts';
+import { isAgreement, type HalfBlock } from '../ledger/block.ts';
 import type { LedgerEvent } from '../ledger/ledger-service.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import type { ReputationClient } from '../workers/reputation-client.ts';
-import { MAX_EDGES, RECOMPUTE_DEBOUNCE_MS, RESCAN_AGREEMENTS } from './constants.ts';
+import { MAX_EDGES, RECOMPUTE_DEBOUNCE_MS, READ_STORED_PER_TIER } from './constants.ts';
 import { ContributionGraph, type Contribution } from './contribution-graph.ts';
-import { PairFeed } from './pair-feed.ts';
+import { PairFeed, type StoredPair } from './pair-feed.ts';
 import { trustedStandings } from './reputation.ts';
 import { trustedCredit, trustedNet, type Tally } from './trusted-balance.ts';
 import { givingRate } from './giving-rate.ts';
@@ -31,6 +33,9 @@ export interface ReputationDeps {
   ledger: { publicKey: Uint8Array; subscribe(listener: (e: LedgerEvent) => void): () => void };
   store: {
     newestAgreements(limit: number): Promise<HalfBlock[]>;
+    newestStoredAt(): Promise<number>;
+    storedSince(since: number, limit: number): Promise<{ blocks: HalfBlock[]; through: number }>;
+    agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]>;
     getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]>;
   };
   registry: TransactionRegistry;
@@ -53,6 +58,8 @@ export class ReputationService {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<void> = Promise.resolve();
   private available = false;
+  /** Where the next read of newly stored blocks starts (the store's clock). */
+  private storedThrough = 0;
   /** The worker failed: no more feeding, trust stays unavailable. */
   private failed = false;
   private stopped = false;
@@ -66,7 +73,7 @@ export class ReputationService {
   /** Starts feeding from the stored blocks; returns at once (trust becomes available after the first recompute). */
   static start(deps: ReputationDeps): ReputationService {
     const service = new ReputationService(deps);
-    service.sync(MAX_EDGES);
+    service.sync('start');
     return service;
   }
 
@@ -121,12 +128,12 @@ export class ReputationService {
     if (this.stopped || this.failed || this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sync(RESCAN_AGREEMENTS);
+      this.sync('since');
     }, RECOMPUTE_DEBOUNCE_MS);
   }
 
-  private sync(limit: number): void {
-    this.running = this.running.then(() => this.feedAndRecompute(limit)).catch(() => {
+  private sync(read: 'start' | 'since'): void {
+    this.running = this.running.then(() => this.feedAndRecompute(read)).catch(() => {
       // The worker crashed or was stopped: trust is unavailable, the app runs on without it.
       this.available = false;
       this.failed = true;
@@ -134,12 +141,36 @@ export class ReputationService {
     });
   }
 
-  private async feedAndRecompute(limit: number): Promise<void> {
+  /** The pairs to feed: at start the newest MAX_EDGES agreements, later what was stored since the last read. */
+  private async readPairs(read: 'start' | 'since'): Promise<StoredPair[]> {
+    const { store } = this.deps;
+    if (read === 'start') {
+      // Read first: a block stored while the agreements are read is read again later, never missed.
+      this.storedThrough = await store.newestStoredAt();
+      return this.withProposals(await store.newestAgreements(MAX_EDGES), new Map());
+    }
+    const { blocks, through } = await store.storedSince(this.storedThrough, READ_STORED_PER_TIER);
+    this.storedThrough = through;
+    const agreements = blocks.filter(isAgreement);
+    const proposals = new Map(blocks.filter((b) => !isAgreement(b)).map((b) => [positionOf(b.publicKey, b.sequenceNumber), b]));
+    const answered = new Set(agreements.map((a) => positionOf(a.linkPublicKey, a.linkSequenceNumber)));
+    // A proposal stored after its agreement (a counterparty's chain crawled first) completes that pair now.
+    const late = await Promise.all([...proposals].filter(([position]) => !answered.has(position)).map(([, p]) => store.agreementsFor(p.publicKey, p.sequenceNumber)));
+    return this.withProposals([...agreements, ...late.flat()], proposals);
+  }
+
+  /** Each agreement with its proposal: from `known` (a crawl stores both halves together), else from the store. */
+  private async withProposals(agreements: readonly HalfBlock[], known: Map<string, HalfBlock>): Promise<StoredPair[]> {
+    const missing = agreements.filter((a) => !known.has(positionOf(a.linkPublicKey, a.linkSequenceNumber)));
+    const found = await this.deps.store.getMany(missing.map((a) => ({ publicKey: a.linkPublicKey, seq: a.linkSequenceNumber })));
+    missing.forEach((a, i) => found[i] !== undefined && known.set(positionOf(a.linkPublicKey, a.linkSequenceNumber), found[i]));
+    return agreements.map((agreement) => ({ agreement, proposal: known.get(positionOf(agreement.linkPublicKey, agreement.linkSequenceNumber)) }));
+  }
+
+  private async feedAndRecompute(read: 'start' | 'since'): Promise<void> {
     if (this.stopped || this.failed) return;
-    const { store, client } = this.deps;
-    const agreements = await store.newestAgreements(limit);
-    const proposals = await store.getMany(agreements.map((a) => ({ publicKey: a.linkPublicKey, seq: a.linkSequenceNumber })));
-    const fresh = this.feed.take(agreements.map((agreement, i) => ({ agreement, proposal: proposals[i] })));
+    const { client } = this.deps;
+    const fresh = this.feed.take(await this.readPairs(read));
     if (fresh.length === 0 && this.available) return;
     this.record(fresh);
     if (fresh.length > 0) await client.add(fresh);
@@ -159,3 +190,5 @@ export class ReputationService {
     }
   }
 }
+
+const positionOf = (publicKey: Uint8Array, seq: number): string => `${toHex(publicKey)}:${seq}`;
