@@ -24,7 +24,7 @@ async function probeMiBps(origin: Page, path: string[], bytes: number): Promise<
 }
 
 /** Each tab's latest cuts for non-payment (who cut, how far behind its payer stood): what a failed probe reports. */
-const unpaidCuts = (tabs: Tab[]) => Promise.all(tabs.map((t) => circuits<string>(t.page, 'unpaidCuts')));
+const paymentLogs = (tabs: Tab[]) => Promise.all(tabs.map((t) => circuits<string>(t.page, 'paymentLog')));
 
 const setWindow = (tabs: Tab[], bytes: number | null) => Promise.all(tabs.map((t) => circuits(t.page, 'setCircuitWindow', bytes)));
 
@@ -46,7 +46,7 @@ export async function flowFigures(chain: Tab[]): Promise<Figure[]> {
         // A probe whose circuit a relay cuts for payment is counted, not fatal: the figure is over the others.
         await probeMiBps(origin.page, paths[h]!, BYTES).then(
           (v) => byWindow[w]![h]!.push(v),
-          async (err: Error) => cuts[w]!.push(`${h} hop(s): ${err.message.split('\n')[0]} (unpaid cuts by tab: ${(await unpaidCuts(chain)).join(' ')})`),
+          async (err: Error) => cuts[w]!.push(`${h} hop(s): ${err.message.split('\n')[0]} (payment log by tab: ${(await paymentLogs(chain)).join(' ')})`),
         );
       }
     }
@@ -85,7 +85,7 @@ async function headOfLineFigures(chain: Tab[]): Promise<Figure[]> {
   const healthy = [r1.peerId, r2.peerId];
   let aloneError = '';
   const alone = await probeMiBps(origin.page, healthy, BYTES).catch(async (err: Error) => {
-    aloneError = `${err.message.split('\n')[0]} (unpaid cuts by tab: ${(await unpaidCuts(chain)).join(' ')})`;
+    aloneError = `${err.message.split('\n')[0]} (payment log by tab: ${(await paymentLogs(chain)).join(' ')})`;
     return NaN;
   });
   await circuits(r3.page, 'setReadingFrom', r2.peerId, false);

@@ -76,8 +76,8 @@ export async function benchCircuits(env: BenchEnv): Promise<Figure[]> {
 async function concurrentLinksMiBps(chain: { page: Page; peerId: string }[], links: number, bytes: number): Promise<number> {
   const results = await Promise.all(chain.slice(0, links).map((p, i) => probe(p.page, [chain[i + 1]!.peerId], bytes))).catch(async (err: Error) => {
     // Say which tab cut whom, and how far behind its payer stood.
-    const cuts = await Promise.all(chain.map((p) => circuits<string>(p.page, 'unpaidCuts')));
-    throw new Error(`${err.message}\nunpaid cuts by tab: ${cuts.join('\n')}`);
+    const cuts = await Promise.all(chain.map((p) => circuits<string>(p.page, 'paymentLog')));
+    throw new Error(`${err.message}\npayment log by tab: ${cuts.join('\n')}`);
   });
   return bytes / MiB / (Math.max(...results.map((r) => r.ms)) / 1000);
 }

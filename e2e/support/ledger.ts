@@ -1,12 +1,15 @@
 /** Test-hook calls from Playwright (test builds expose window.__trustmesh, a group of hooks per capability). */
 import type { Page } from '@playwright/test';
 import type { PeerPage } from './peer-page.ts';
+import type { TestHooks } from '../../src/app/test-hooks.ts';
 
 type Hooks = Record<string, Record<string, (...args: unknown[]) => unknown>>;
+/** The hook groups of a test build, by name: a renamed hook fails the type check, not a run. */
+type Group = Exclude<keyof TestHooks, 'session' | 'phase' | 'speedTest'>;
 
 /** Calls for one group of hooks: `hooks('ledger')(page, 'publicKey')`. */
-export function hooks(group: 'ledger' | 'sharing' | 'circuits' | 'bench' | 'money' | 'sharingJunk' | 'sharingDebt' | 'ledgerFlood' | 'exits' | 'downloads' | 'reputation' | 'wallet' | 'market' | 'mining' | 'discovery' | 'hidden' | 'relayTables') {
-  return <T>(page: Page, method: string, ...args: unknown[]): Promise<T> =>
+export function hooks<G extends Group>(group: G) {
+  return <T>(page: Page, method: keyof TestHooks[G] & string, ...args: unknown[]): Promise<T> =>
     page.evaluate(
       ([g, m, a]) => (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh[g as string]![m as string]!(...(a as unknown[])) as Promise<T>,
       [group, method, args] as const,
