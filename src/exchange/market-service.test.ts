@@ -107,6 +107,16 @@ async function earn(seller: Peer, from: Peer, bytes: bigint): Promise<void> {
   await seller.market.refreshWallet();
 }
 
+/** The seller (tokens from Carol) and the buyer (1 ETH) place crossing orders for 2 MiB; resolves once the seller's trade is done. */
+async function tradeTwoMiB(seller: Peer, buyer: Peer, carol: Peer, chain: FakeChain): Promise<void> {
+  await earn(seller, carol, 8n * MIB);
+  chain.fund(buyer.address, 10n ** 18n);
+  await buyer.market.refreshWallet();
+  await seller.market.placeOrder({ side: 'ask', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+  await buyer.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+  await until(() => seller.market.snapshot().trades[0]?.status === 'done', 'the trade done');
+}
+
 describe('MarketService: three peers, one matchmaker among them, a fake chain', () => {
   it('matches a crossing ask and bid, negotiates, records trade-init and settles in installments', async () => {
     const chain = new FakeChain();
@@ -128,12 +138,7 @@ describe('MarketService: three peers, one matchmaker among them, a fake chain', 
     const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain, channels);
     // The seller hears of the bid only from Carol's matchmaker: her forward, then her match right behind its order frame.
     channels.lose = (from, to, m) => from === buyer!.key && to === seller!.key && (m.type === 'order' || m.type === 'match');
-    await earn(seller!, carol!, 8n * MIB);
-    chain.fund(buyer!.address, 10n ** 18n);
-    await buyer!.market.refreshWallet();
-    await seller!.market.placeOrder({ side: 'ask', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
-    await buyer!.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
-    await until(() => seller!.market.snapshot().trades[0]?.status === 'done', 'the trade done');
+    await tradeTwoMiB(seller!, buyer!, carol!, chain);
     expect(seller!.market.rejections().filter((r) => r.reason.includes('order-unknown'))).toEqual([]);
   });
 
@@ -151,12 +156,7 @@ describe('MarketService: three peers, one matchmaker among them, a fake chain', 
       return new Proxy(ledger, { get: (target, prop) => (prop === 'ingestBlocks' ? ingestBlocks : Reflect.get(target, prop, target)) });
     };
     const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain, new ChannelHub(), { ledger: hangFirstBidCheck, orderCheckWaitMs: 300 });
-    await earn(seller!, carol!, 8n * MIB);
-    chain.fund(buyer!.address, 10n ** 18n);
-    await buyer!.market.refreshWallet();
-    await seller!.market.placeOrder({ side: 'ask', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
-    await buyer!.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
-    await until(() => seller!.market.snapshot().trades[0]?.status === 'done', 'the trade done');
+    await tradeTwoMiB(seller!, buyer!, carol!, chain);
     expect(hung).toBe(true);
     expect(seller!.market.rejections().some((r) => r.reason === 'check-slow')).toBe(true);
   });

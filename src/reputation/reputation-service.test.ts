@@ -69,6 +69,17 @@ function uploaderAndRing() {
   return { alice, s1, service: ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) }) };
 }
 
+/** A service over an empty store, on fake timers, once trust is available; Alice and I have no pairs yet. */
+async function startedEmpty() {
+  vi.useFakeTimers();
+  const me = testPeer('me', 1);
+  const alice = testPeer('alice', 2);
+  const fake = fakeLedger(me.publicKey, []);
+  const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
+  await vi.waitUntil(() => service.standing(hex(alice)) !== undefined);
+  return { me, alice, fake, service };
+}
+
 describe('ReputationService', () => {
   it('feeds the stored pairs at start: an uploader to me stands at what it gave, a ring that minted among itself at 0', async () => {
     const { alice, s1, service } = uploaderAndRing();
@@ -139,12 +150,7 @@ describe('ReputationService', () => {
   });
 
   it('an agreement stored before its proposal (its chain crawled first) counts once the proposal is stored, and only once', async () => {
-    vi.useFakeTimers();
-    const me = testPeer('me', 1);
-    const alice = testPeer('alice', 2);
-    const fake = fakeLedger(me.publicKey, []);
-    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
-    await vi.waitUntil(() => service.standing(hex(alice)) !== undefined);
+    const { alice, me, fake, service } = await startedEmpty();
     const burst = async (...blocks: HalfBlock[]) => {
       fake.blocks.push(...blocks);
       fake.fire();
@@ -163,12 +169,7 @@ describe('ReputationService', () => {
   });
 
   it('recomputes within RECOMPUTE_DEBOUNCE_MS of the first event even while events keep coming (a long transfer)', async () => {
-    vi.useFakeTimers();
-    const me = testPeer('me', 1);
-    const alice = testPeer('alice', 2);
-    const fake = fakeLedger(me.publicKey, []);
-    const service = ReputationService.start({ ...fake, registry, client: new ReputationClient(inProcessWorker()) });
-    await vi.waitUntil(() => service.standing(hex(alice)) !== undefined);
+    const { alice, me, fake, service } = await startedEmpty();
     const t = transfer(alice, me, 800n);
     fake.blocks.push(t.proposal, t.agreement);
     for (let i = 0; i < 4; i++) {
