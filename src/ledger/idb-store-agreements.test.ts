@@ -4,13 +4,16 @@ import { toHex } from '../codec/bytes.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { testPeer, transfer } from './test-support.ts';
 
+/** My store, whose clock ticks once per transaction, and two other peers. */
+async function storeOfMe(name: string) {
+  const [me, alice, bob] = [testPeer('me', 1), testPeer('alice', 2), testPeer('bob', 3)];
+  let clock = 0;
+  return { me, alice, bob, s: await IdbBlockStore.open(me.publicKey, () => ++clock, name) };
+}
+
 describe('IdbBlockStore.newestAgreements', () => {
   it('lists agreements of every tier newest first, never a proposal, at most `limit`', async () => {
-    const me = testPeer('me', 1);
-    const alice = testPeer('alice', 2);
-    const bob = testPeer('bob', 3);
-    let clock = 0;
-    const s = await IdbBlockStore.open(me.publicKey, () => ++clock, 'ledger-newest-agreements');
+    const { me, alice, bob, s } = await storeOfMe('ledger-newest-agreements');
     const mine = transfer(alice, me, 10n); // my agreement: pinned
     const theirs = transfer(alice, bob, 20n); // general
     const last = transfer(bob, alice, 30n);
@@ -28,11 +31,7 @@ describe('IdbBlockStore.storedSince', () => {
   const ids = (blocks: { publicKey: Uint8Array; sequenceNumber: number }[]) => [...new Set(blocks.map((b) => `${toHex(b.publicKey)}:${b.sequenceNumber}`))].sort();
 
   it('reads what was stored from a time on, in every tier; a tier cut at the limit holds the next read back to where it was cut, so nothing is skipped', async () => {
-    const me = testPeer('me', 1);
-    const alice = testPeer('alice', 2);
-    const bob = testPeer('bob', 3);
-    let clock = 0;
-    const s = await IdbBlockStore.open(me.publicKey, () => ++clock, 'ledger-stored-since');
+    const { me, alice, bob, s } = await storeOfMe('ledger-stored-since');
     expect(await s.newestStoredAt()).toBe(0);
     const pairs = [transfer(alice, me, 10n), transfer(alice, bob, 20n), transfer(bob, alice, 30n), transfer(alice, bob, 40n), transfer(bob, alice, 50n)];
     // Stored at 1 (pinned: mine), 2, 3, 4 (general), 5 (stranger).

@@ -588,13 +588,14 @@ export class LedgerService {
       // We asked for the whole chain, so it is not held to the sender's limit; anything else in the answer is dropped.
       const asked = ownAndLinked(publicKey, res.blocks, (seq) => seq >= from && seq <= to);
       const owned = asked.filter((b) => bytesEqual(b.publicKey, publicKey)).map((b) => b.sequenceNumber);
+      const last = Math.max(...owned);
       // Nothing in a range the sender claims to hold: it has a gap there, and nothing after can be validated.
       if (owned.length === 0) {
         inFlight.length = 0;
         nextFrom = Number.POSITIVE_INFINITY;
       }
       // An answer cut short by the frame size: the rest of its range comes next, before the pages after it.
-      else if (Math.max(...owned) < to) inFlight.unshift(ask(Math.max(...owned) + 1));
+      else if (last < to) inFlight.unshift(ask(last + 1));
       while (inFlight.length < CRAWL_PAGES_IN_FLIGHT && nextFrom <= latest) {
         inFlight.push(ask(nextFrom));
         nextFrom += MAX_CRAWL_BLOCKS;

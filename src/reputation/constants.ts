@@ -21,7 +21,11 @@ export const MAX_EDGES = 100_000;
 /** Delay from the first ledger event of a burst to the recompute: blocks arrive in bursts (a crawl page, a transfer's pairs), one recompute per burst, and at most one per second under a steady stream. */
 export const RECOMPUTE_DEBOUNCE_MS = 1_000;
 
-/** Blocks read per tier after each burst (what was stored since the last read): twenty crawl pages of pairs, more than one burst stores; the rest is read after the next. */
+/**
+ * Blocks read per tier after each burst (what was stored since the last read): twenty crawl pages of pairs,
+ * more than one burst stores; the rest is read after the next. Must exceed the most blocks one transaction
+ * stores (a crawl batch, CRAWL_INGEST_BLOCKS): blocks stored at one instant beyond it would be skipped.
+ */
 export const READ_STORED_PER_TIER = 4_000;
 
 /** A raw balance is marked untrusted when the trusted standing is below 1/UNTRUSTED_RATIO of it: trust decays 2/3 per hop, so an honest peer two or three hops away still stands well above a tenth of what it gave, while minted tokens stand at ~0. */

@@ -5,7 +5,8 @@ import type { LedgerEvent } from '../ledger/ledger-service.ts';
 import { registry, testPeer, transfer } from '../ledger/test-support.ts';
 import { ReputationClient, type WorkerPort } from '../workers/reputation-client.ts';
 import { ReputationHost } from '../workers/reputation-host.ts';
-import { RECOMPUTE_DEBOUNCE_MS } from './constants.ts';
+import { READ_STORED_PER_TIER, RECOMPUTE_DEBOUNCE_MS } from './constants.ts';
+import { CRAWL_INGEST_BLOCKS } from '../ledger/constants.ts';
 import { ReputationService } from './reputation-service.ts';
 import { isUntrusted } from './untrusted.ts';
 
@@ -166,6 +167,10 @@ describe('ReputationService', () => {
     await vi.waitUntil(() => service.standing(hex(alice)) !== 700n);
     expect(service.standing(hex(alice))).toBe(701n);
     service.stop();
+  });
+
+  it('reads more blocks per tier than one crawl batch stores at one instant, so none of a batch is skipped', () => {
+    expect(READ_STORED_PER_TIER).toBeGreaterThan(CRAWL_INGEST_BLOCKS);
   });
 
   it('recomputes within RECOMPUTE_DEBOUNCE_MS of the first event even while events keep coming (a long transfer)', async () => {
