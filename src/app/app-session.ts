@@ -22,6 +22,7 @@ import { startMarket } from './market-runtime.ts';
 import { MARKET_ACTIVE_KEY } from '../exchange/lazy-market.ts';
 // Dynamic only: the wallet's code (viem, the BIP-39 wordlist) loads when a backup needs it.
 import { loadWallet, type WalletModule } from '../exchange/wallet/lazy.ts';
+import { markStartup } from './startup-timeline.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
 export interface RunningPhase {
@@ -147,12 +148,19 @@ export class AppSession {
 
   private async run(lock: HeldLock): Promise<void> {
     this.lock = lock;
+    markStartup('lock');
+    // The peer code loads while the identity is read: neither waits for the other.
+    const runtime = loadPeerRuntime();
+    runtime.catch(() => undefined); // awaited below; a failed identity read must not leave it unhandled
     const store = await IdentityStore.open();
     const { identity, created } = await store.loadOrCreate();
     store.close();
+    markStartup('identity');
     const config = this.netConfig();
-    const { startPeer } = await loadPeerRuntime();
+    const { startPeer } = await runtime;
+    markStartup('runtime-loaded');
     const { service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining } = await startPeer(identity, config, this.seams);
+    markStartup('running');
     this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining, config, identityCreated: created });
     // Open orders and running trades must keep being answered after a reload, Market page open or not.
     if (localStorage.getItem(MARKET_ACTIVE_KEY) !== null) void this.market().catch(() => undefined);

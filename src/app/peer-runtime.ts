@@ -18,6 +18,7 @@ import { Miner } from '../mining/miner.ts';
 import { toHex } from '../codec/bytes.ts';
 import { judgingOf, startReputation } from './reputation-runtime.ts';
 import type { FaultSeams } from './fault-seams.ts';
+import { markNetworkSteps, markStartup } from './startup-timeline.ts';
 import type { RunningPhase } from './app-session.ts';
 
 export { restoreLedgerRecords } from './ledger-runtime.ts';
@@ -27,16 +28,22 @@ export type PeerParts = Omit<RunningPhase, 'phase' | 'identity' | 'config' | 'id
 
 export async function startPeer(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<PeerParts> {
   const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
+  markStartup('node-started');
+  markNetworkSteps(service.node);
   const ledger = await startLedger(identity, service.node, seams?.ledger);
+  markStartup('ledger-started');
   const reputation = startReputation(ledger);
   const judging = judgingOf(reputation);
   const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, judge: judging.judge, seams: seams?.sharing });
+  markStartup('sharing-started');
   const circuits = await CircuitService.start(service.node, identity, ledger.service, seams?.circuits, judging);
   const hidden = new HiddenSwarms(service.node, circuits, sharing, { seams: seams?.circuits });
   await hidden.start();
   hidden.resume();
+  markStartup('circuits-started');
   const exits = new ExitService({ circuits, sharing, ledger: ledger.service, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, seams: seams?.exits });
   const discovery = await DiscoveryService.start({ node: service.node, sharing, signer: ledger.signer, trackers: config.trackers, seams: seams?.discovery });
+  markStartup('discovery-started');
   const mining = new Miner({
     sharing,
     swarms: () => discovery.swarms(),

@@ -18,7 +18,7 @@ import { PERF_PROTOCOL, PEX_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
 import { MAX_PEX_PEERS } from './pex/pex-wire.ts';
 import { handlePerfStream, runPerf, type PerfResult } from './perf/perf.ts';
-import { throttle } from './throttle.ts';
+import { gatedAnnouncer, type Announcer } from './announcer.ts';
 
 /** How often connected peers are asked for their neighbours, so the relay is not the only directory. */
 const PEX_INTERVAL_MS = 30_000;
@@ -77,10 +77,10 @@ export class PeerService {
     private readonly blockedPeers: Set<string>,
   ) {
     this.current = this.compute();
-    this.announcer = throttle(announce, ANNOUNCE_MIN_INTERVAL_MS);
+    this.announcer = gatedAnnouncer(announce, () => node.getMultiaddrs().some(isWebRtcCircuitAddr), ANNOUNCE_MIN_INTERVAL_MS);
   }
 
-  private readonly announcer: { call(): void; cancel(): void };
+  private readonly announcer: Announcer;
 
   static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
     const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
@@ -110,8 +110,15 @@ export class PeerService {
     for (const event of ['connection:open', 'connection:close', 'peer:identify', 'self:peer:update'] as const) {
       node.addEventListener(event, () => this.refresh());
     }
-    // Announce as soon as we become dialable, and answer a newcomer's announcement with ours.
-    node.addEventListener('self:peer:update', () => this.announcer.call());
+    // Announce as soon as we become dialable, and answer a newcomer's announcement with ours. A relay
+    // reservation is a transport listening: libp2p reports our new addresses a second later (its
+    // address manager debounces self:peer:update), which a new tab's first peer would wait for.
+    for (const event of ['transport:listening', 'self:peer:update'] as const) {
+      node.addEventListener(event, () => {
+        this.announcer.call();
+        this.refresh();
+      });
+    }
     node.addEventListener('peer:discovery', (evt) => {
       if (!this.seenPeers.has(evt.detail.id.toString())) {
         if (this.seenPeers.size >= MAX_SEEN_PEERS) this.seenPeers.clear();
