@@ -159,6 +159,8 @@ describe('MarketService: three peers, one matchmaker among them, a fake chain', 
     await tradeTwoMiB(seller!, buyer!, carol!, chain);
     expect(hung).toBe(true);
     expect(seller!.market.rejections().some((r) => r.reason === 'check-slow')).toBe(true);
+    // The check given up is no longer held: later matches naming the bid do not wait for it again.
+    expect(seller!.market.snapshot().pending.checking).toBe(0);
   });
 
   it('refuses to sell tokens it does not hold, and to bid Ether it does not have, with messages that say what to do', async () => {

@@ -353,23 +353,32 @@ export class MarketService implements MarketHandle {
   /** Marks order `id` as being checked until the returned function is called. */
   private holdChecks(id: string): () => void {
     let done!: () => void;
-    this.verifying.set(id, new Promise<void>((resolve) => (done = resolve)));
+    const check = new Promise<void>((resolve) => (done = resolve));
+    this.verifying.set(id, check);
     return () => {
-      this.verifying.delete(id);
+      // A check given up as late (arrived) may have been replaced by a newer one: leave that one be.
+      if (this.verifying.get(id) === check) this.verifying.delete(id);
       done();
     };
   }
 
   /** Resolves once no order frame for these ids is being checked, or after ORDER_CHECK_WAIT_MS: a check that never ends must not hold the match (and a handling slot) for good. */
   private async arrived(...ids: string[]): Promise<void> {
-    const checks = ids.flatMap((id) => this.verifying.get(id) ?? []);
+    const held = ids.flatMap((id) => {
+      const check = this.verifying.get(id);
+      return check === undefined ? [] : [{ id, check }];
+    });
+    const checks = held.map((h) => h.check);
     if (checks.length === 0) return;
     const waitMs = this.deps.orderCheckWaitMs ?? ORDER_CHECK_WAIT_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
     const outcome = await Promise.race([Promise.all(checks), late]);
     clearTimeout(timer);
-    if (outcome === 'late') this.reject(this.meHex, 'check-slow', `the checks of order ${ids.join(' or ')} took over ${waitMs} ms`);
+    if (outcome !== 'late') return;
+    this.reject(this.meHex, 'check-slow', `the checks of order ${ids.join(' or ')} took over ${waitMs} ms`);
+    // Given up: later matches naming the order must not wait for this check again, nor the snapshot count it.
+    for (const { id, check } of held) if (this.verifying.get(id) === check) this.verifying.delete(id);
   }
 
   private onMatch(from: string, m: Extract<MarketMessage, { type: 'match' }>): void {
