@@ -8,6 +8,7 @@ import { median, MiB, type BenchEnv, type Figure } from './env.ts';
 import { circuits, hooksReady } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
 import { flowFigures } from './circuit-flow.ts';
+import { traceMainThreadTasks } from './main-thread.ts';
 
 const BYTES = 32 * MiB;
 const RUNS = 3;
@@ -130,6 +131,8 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
     }
     const d = median(direct);
     const tasks = [...(await longTasks(origin!.page)), ...(await longTasks(r2!.page))];
+    // The same transfer once more under a trace, to tell the pages' own work from a descheduled thread.
+    const traced = await traceMainThreadTasks(env.browser, async () => void (await probe(origin!.page, paths[3]!, BYTES)));
     // What this machine allows a circuit of h hops at best: its h + 1 links busy at once, as a circuit's are (each
     // relay tab receives on one link and sends on the next), without relaying. On few cores this bounds the ratios.
     const ceiling: Record<number, number> = {};
@@ -154,6 +157,13 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
       value: tasks.length === 0 ? 0 : Math.max(...tasks),
       unit: 'ms',
       note: `${tasks.length} tasks over 50 ms, ${Math.round(tasks.reduce((a, b) => a + b, 0))} ms in total`,
+    });
+    figures.push({
+      section: 'circuits',
+      name: 'longest main-thread task by the CPU it used, 3 hops, every tab',
+      value: traced.longestThreadMs,
+      unit: 'ms',
+      note: `${traced.longByThread} tasks over 50 ms of thread time in ${traced.threads} tabs; by wall time ${traced.longByWall} over 50 ms (${traced.longByWallMs} ms), of which the thread ran ${traced.longByWallThreadMs} ms: the rest is the tab waiting for a core`,
     });
     // End-to-end flow control, before and after, on the same tabs.
     figures.push(...(await flowFigures(chain)));
