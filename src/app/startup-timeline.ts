@@ -5,6 +5,7 @@
  */
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { classifyConnection } from '../net/peer-table.ts';
+import { isWebRtcCircuitAddr } from '../net/peer-dialer.ts';
 
 /** The marks' common prefix; the bench reads marks by it. */
 export const STARTUP_MARK_PREFIX = 'trustmesh:';
@@ -49,12 +50,13 @@ export function markNetworkSteps(node: Libp2p): void {
     node.removeEventListener('peer:discovery', onDiscovery);
   };
   node.addEventListener('peer:discovery', onDiscovery);
-  const onSelf = (): void => {
-    if (!node.getMultiaddrs().some((a) => a.toString().includes('/p2p-circuit'))) return;
+  // The address peers dial us at, the same test the announcer's gate uses.
+  const onListening = (): void => {
+    if (!node.getMultiaddrs().some(isWebRtcCircuitAddr)) return;
     markStartup('relay-reserved');
-    node.removeEventListener('transport:listening', onSelf);
+    node.removeEventListener('transport:listening', onListening);
   };
   node.addEventListener('connection:open', onConnection);
-  node.addEventListener('transport:listening', onSelf);
-  onSelf();
+  node.addEventListener('transport:listening', onListening);
+  onListening();
 }

@@ -107,18 +107,13 @@ export class PeerService {
   private async wire(): Promise<void> {
     const node = this.node;
     await node.handle(PEX_PROTOCOL, (stream, connection) => answerPex(stream, this.pexEntries(connection.remotePeer.toString())), { maxInboundStreams: 4 });
-    for (const event of ['connection:open', 'connection:close', 'peer:identify', 'self:peer:update'] as const) {
+    for (const event of ['connection:open', 'connection:close', 'peer:identify', 'self:peer:update', 'transport:listening'] as const) {
       node.addEventListener(event, () => this.refresh());
     }
     // Announce as soon as we become dialable, and answer a newcomer's announcement with ours. A relay
     // reservation is a transport listening: libp2p reports our new addresses a second later (its
     // address manager debounces self:peer:update), which a new tab's first peer would wait for.
-    for (const event of ['transport:listening', 'self:peer:update'] as const) {
-      node.addEventListener(event, () => {
-        this.announcer.call();
-        this.refresh();
-      });
-    }
+    for (const event of ['transport:listening', 'self:peer:update'] as const) node.addEventListener(event, () => this.announcer.call());
     node.addEventListener('peer:discovery', (evt) => {
       if (!this.seenPeers.has(evt.detail.id.toString())) {
         if (this.seenPeers.size >= MAX_SEEN_PEERS) this.seenPeers.clear();
