@@ -1,4 +1,5 @@
 /** Onion circuits: protocol id and limits, each with the reason for its value. */
+import { SIGN_REQUEST_SPAN_MS } from '../ledger/constants.ts';
 
 /** One long-lived stream per direct connection carries every circuit between the two peers. */
 export const CIRCUIT_PROTOCOL = '/trustmesh/circuits/4.0.0';
@@ -96,6 +97,8 @@ export const PAYMENTS_IN_FLIGHT = 4;
 export const PAYMENT_RETRY_MS = 2_000;
 /** Tries after a failed payment before it is left to the next step (a payee that keeps refusing is not pestered). */
 export const PAYMENT_RETRIES = 5;
+/** How long a payer's proposal may wait to be signed behind its chain's other commits (strict, one at a time) under load. */
+export const PAYOUT_SIGN_TURN_MS = 7_000;
 /** How long a failed payment's tries take in all: PAYMENT_RETRY_MS, then twice that, … PAYMENT_RETRIES times (30 s). */
 export const PAYMENT_TRIES_SPAN_MS = (PAYMENT_RETRY_MS * PAYMENT_RETRIES * (PAYMENT_RETRIES + 1)) / 2;
 /**
@@ -108,11 +111,17 @@ export const UNANSWERED_PAYOUT_ATTEMPTS = 4;
  * A payout announced on the circuit link (its `payout` frame, which travels
  * in order with the cells it pays for) counts as paid for this long while its
  * proposal is countersigned: a relay does not cut a payer whose payment is on
- * its way. Ten times an honest round trip; a key that lets one lapse gets no
- * such credit until it pays it (a late payment under load is not a broken
- * promise; the key's debt bounds what it owes either way).
+ * its way. That is the payer's own signing, which waits its turn behind its
+ * chain's other commits (PAYOUT_SIGN_TURN_MS), and the whole time the ledger
+ * asks for an agreement (SIGN_REQUEST_SPAN_MS): a relay under load answers
+ * late and must not hold its own slowness against the payer (at 20 s, a
+ * payer whose first request timed out at a busy relay lapsed there before the
+ * answer came). A key that lets one lapse gets no such credit until it pays
+ * it; what announcing and never paying gains is bounded in bytes
+ * (MAX_IN_FLIGHT_CREDIT_BYTES), not in time, so waiting longer costs a relay
+ * nothing more.
  */
-export const PAYOUT_IN_FLIGHT_MS = 20_000;
+export const PAYOUT_IN_FLIGHT_MS = PAYOUT_SIGN_TURN_MS + SIGN_REQUEST_SPAN_MS;
 /**
  * The most that payouts announced but not yet countersigned may count for, on
  * a circuit or a key: a payer that announces and never pays gets one more

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FRONTED_TOKENS_PER_BYTE, PAYOUT_IN_FLIGHT_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { SIGN_REQUEST_SPAN_MS } from '../ledger/constants.ts';
+import { FRONTED_TOKENS_PER_BYTE, PAYOUT_IN_FLIGHT_MS, PAYOUT_SIGN_TURN_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
 import { until } from '../testing/until.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import { RelayPayments } from './relay-payments.ts';
@@ -66,6 +67,16 @@ describe('payouts in flight at a relay', () => {
     // The next payment, in flight, still counts: the key did not lapse.
     announce(10 * MiB);
     expect(carry(WINDOW + 9 * MiB)).toBe(true);
+    expect(cut).toEqual([]);
+  });
+
+  it("does not lapse a payer whose proposal a busy relay answers only at the end of the ledger's asking: the payer's signing turn and every attempt", async () => {
+    const { carry, announce, accept, advance, cut } = relayWithOneCircuit();
+    announce(5 * MiB);
+    advance(PAYOUT_SIGN_TURN_MS + SIGN_REQUEST_SPAN_MS - 1);
+    announce(10 * MiB);
+    expect(carry(WINDOW + 9 * MiB)).toBe(true); // both still count
+    await accept(5 * MiB);
     expect(cut).toEqual([]);
   });
 

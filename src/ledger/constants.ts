@@ -70,3 +70,32 @@ export const SENDER_BLOCKS_PER_MINUTE = 600;
 export const SENDER_BURST_BLOCKS = 300;
 /** Senders whose buckets are remembered; the least recently seen is forgotten (it restarts full, bounded by the burst). */
 export const MAX_TRACKED_SENDERS = 1024;
+
+export const LEDGER_TIMINGS = {
+  /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
+  signTimeoutMs: 10_000,
+  /** Sign requests are idempotent, so retrying after a timeout is safe. */
+  signAttempts: 3,
+  signRetryDelayMs: 1_000,
+  /** Crawls answer from the store: a few seconds even for a full page. */
+  crawlTimeoutMs: 15_000,
+  /** One random peer's chain sample this often, so forks meet without flooding anyone. */
+  crawlIntervalMs: 15_000,
+  /** Blocks per background crawl sample (the tail of a chain). */
+  crawlSampleBlocks: 20,
+  /**
+   * A restored identity asks peers for its own head before it signs; if none
+   * answers within this, it signs on (a peer with no neighbours must still work,
+   * and a sign request waits no longer than a requester's own timeout).
+   */
+  ownHeadSyncMs: 10_000,
+  /** How often a restored identity looks for its first peers to ask for its head. */
+  ownHeadPeerPollMs: 250,
+} as const;
+/**
+ * The longest a peer asks for one agreement: every attempt timed out, with
+ * the pauses between (33 s). A counterparty under load may answer this late
+ * and still be honest; nothing should hold it to less.
+ */
+export const SIGN_REQUEST_SPAN_MS =
+  LEDGER_TIMINGS.signAttempts * LEDGER_TIMINGS.signTimeoutMs + (LEDGER_TIMINGS.signRetryDelayMs * LEDGER_TIMINGS.signAttempts * (LEDGER_TIMINGS.signAttempts - 1)) / 2;

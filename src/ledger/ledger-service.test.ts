@@ -75,6 +75,38 @@ describe('LedgerService', () => {
     expect((await bob.ledger.ownChain()).length).toBe(1);
   });
 
+  it('answers a request repeated while the first is still being decided with the first one\'s answer, asking its policy once', async () => {
+    // A payer whose first request times out under load asks again; the policy (a relay's payout check) consumes
+    // what it accepts, so asking it twice refused the honest repeat, and the payer counted the payment as failed.
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    hub.connect('alice', 'bob');
+    let asked = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    bob.ledger.setAcceptancePolicy(BANDWIDTH, async () => {
+      await held;
+      return ++asked === 1 ? true : 'already used';
+    });
+    const proposal = await alice.ledger.signProposal(bob.ref, BANDWIDTH, pay(10n));
+    const request = { type: 'sign-request' as const, proposal, context: [] };
+    // A copy sent by another peer first must not race the owner's request to a refusal.
+    const copied = bob.ledger.serve({ id: 'mallory', publicKey: new Uint8Array(32).fill(3) }, request);
+    const first = bob.ledger.serve(alice.ref, request);
+    const repeat = bob.ledger.serve(alice.ref, request);
+    release();
+    expect(await copied).toMatchObject({ type: 'sign-refused', code: 'invalid' });
+    const answers = await Promise.all([first, repeat]);
+    expect(answers.map((a) => a?.type)).toEqual(['sign-response', 'sign-response']);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(asked).toBe(1);
+    expect((await bob.ledger.ownChain()).length).toBe(1);
+    // Decided and answered: a later repeat is answered from storage, without the policy.
+    expect(await bob.ledger.serve(alice.ref, request)).toEqual(answers[0]);
+    expect(asked).toBe(1);
+  });
+
   it('asks for the same proposal over the next route when a route is silent, and stops at a refusal', async () => {
     const hub = new MemoryHub();
     const alice = await node(hub, 'alice', 1);

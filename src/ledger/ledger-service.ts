@@ -10,7 +10,7 @@ import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
 import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
-import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
@@ -27,27 +27,6 @@ import { neighbourhoodIn, validateBlock, type ValidationOutcome } from './valida
 import { loadWindow } from './window.ts';
 import { EMPTY_TALLY, extendTally, isConfirmed, unconfirmedUp, type PairLookup, type VerifiedTally } from './verified-balance.ts';
 
-export const LEDGER_TIMINGS = {
-  /** A countersignature needs a validation and a disk flush on the other side; seconds, not minutes. */
-  signTimeoutMs: 10_000,
-  /** Sign requests are idempotent, so retrying after a timeout is safe. */
-  signAttempts: 3,
-  signRetryDelayMs: 1_000,
-  /** Crawls answer from the store: a few seconds even for a full page. */
-  crawlTimeoutMs: 15_000,
-  /** One random peer's chain sample this often, so forks meet without flooding anyone. */
-  crawlIntervalMs: 15_000,
-  /** Blocks per background crawl sample (the tail of a chain). */
-  crawlSampleBlocks: 20,
-  /**
-   * A restored identity asks peers for its own head before it signs; if none
-   * answers within this, it signs on (a peer with no neighbours must still work,
-   * and a sign request waits no longer than a requester's own timeout).
-   */
-  ownHeadSyncMs: 10_000,
-  /** How often a restored identity looks for its first peers to ask for its head. */
-  ownHeadPeerPollMs: 250,
-} as const;
 
 /** Gossip ids remembered for deduplication. */
 const SEEN_GOSSIP = 4096;
@@ -146,6 +125,8 @@ export class LedgerService {
   private readonly seenGossip = new SeenSet(SEEN_GOSSIP);
   private readonly recentOwners: string[] = [];
   private readonly policies = new Map<string, AcceptancePolicy>();
+  /** Sign requests being decided, by proposal: a repeat (the first timed out at its sender) shares the first's answer. */
+  private readonly deciding = new Map<string, Promise<LedgerMessage>>();
   /** Settled prefix tallies of verified balances, per chain. */
   private readonly tallies = new Map<string, VerifiedTally>();
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
@@ -376,7 +357,7 @@ export class LedgerService {
     if (this.stopped) return undefined;
     switch (m.type) {
       case 'sign-request':
-        return this.onSignRequest(from, m.proposal, m.context, channel);
+        return this.onSignRequestOnce(from, m.proposal, m.context, channel);
       case 'crawl-request':
         return this.onCrawlRequest(m.publicKey, m.start, m.end, m.limit);
       case 'gossip':
@@ -391,8 +372,24 @@ export class LedgerService {
     return { type: 'sign-refused', code, reason };
   }
 
-  private async onSignRequest(from: PeerRef, proposal: HalfBlock, context: HalfBlock[], channel?: LedgerChannel): Promise<LedgerMessage> {
+  /**
+   * Decides each proposal once at a time. A policy may use up what it accepts
+   * (a relay's payout announcement): asked again while the first request was
+   * still being decided, it refused the repeat, and an honest payer whose
+   * first request timed out under load counted its payment as refused.
+   */
+  private async onSignRequestOnce(from: PeerRef, proposal: HalfBlock, context: HalfBlock[], channel?: LedgerChannel): Promise<LedgerMessage> {
+    // Only its owner shares in a proposal's answer: another peer's copy must not race it to a refusal.
     if (!bytesEqual(proposal.publicKey, from.publicKey)) return this.refuse('invalid', 'a peer can only ask to countersign its own proposals');
+    const key = `${toHex(proposal.publicKey)}:${proposal.sequenceNumber}:${toHex(proposal.signature)}`;
+    const under = this.deciding.get(key);
+    if (under !== undefined) return under;
+    const answer = this.onSignRequest(from, proposal, context, channel).finally(() => this.deciding.delete(key));
+    this.deciding.set(key, answer);
+    return answer;
+  }
+
+  private async onSignRequest(from: PeerRef, proposal: HalfBlock, context: HalfBlock[], channel?: LedgerChannel): Promise<LedgerMessage> {
     if (this.isFraudster(proposal.publicKey)) return this.refuse('fraudster', 'you are a proven fraudster');
     const mine = (await this.o.store.agreementsFor(proposal.publicKey, proposal.sequenceNumber)).find((a) => bytesEqual(a.publicKey, this.publicKey));
     if (mine !== undefined) return { type: 'sign-response', agreement: mine };
