@@ -31,6 +31,7 @@ import { marketHooks } from './hooks/market.ts';
 import { miningHooks } from './hooks/mining.ts';
 import { discoveryHooks } from './hooks/discovery.ts';
 import { hiddenHooks } from './hooks/hidden.ts';
+import { timeDownload, type TimedDownload } from './hooks/timed-download.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
 
@@ -117,24 +118,13 @@ function sharingHooks(session: AppSession) {
     },
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
     remove: (infoHash: string) => sharing().remove(infoHash),
-    /** Adds a download and resolves when it is complete, with the time from add to done (bench). */
-    /** Downloads a magnet (directly, or hidden over `hops` relays on our side) and times it from add to done. */
-    async downloadTimed(magnet: string, hiddenHops?: number): Promise<{ infoHash: string; ms: number }> {
+    /** Downloads a magnet (directly, or hidden over `hops` relays on our side) and times it from add to done, first peer and first byte. */
+    async downloadTimed(magnet: string, hiddenHops?: number): Promise<TimedDownload> {
       const start = performance.now();
       const infoHash = hiddenHops === undefined ? await sharing().add(magnet) : await sharing().addHidden(magnet);
+      const timed = timeDownload(sharing(), infoHash, start);
       if (hiddenHops !== undefined) await running(session).hidden.reach(infoHash, hiddenHops);
-      const isDone = (): boolean => sharing().views().find((v) => v.infoHash === infoHash)?.state === 'seeding';
-      if (!isDone()) {
-        await new Promise<void>((resolve) => {
-          const off = sharing().subscribe(() => {
-            if (isDone()) {
-              off();
-              resolve();
-            }
-          });
-        });
-      }
-      return { infoHash, ms: performance.now() - start };
+      return timed;
     },
     ownChainLength: () => running(session).ledger.service.own.latest?.sequenceNumber ?? 0,
     /** The .torrent file of a torrent we hold, base64. */

@@ -583,7 +583,16 @@ export class SharingService {
       upload: { sent: l.upload.sent.toString(), acked: l.upload.acked.toString(), proposed: l.upload.proposed.toString(), agreed: l.upload.agreed.toString(), pending: l.upload.pending?.toString() },
       download: downloadBooks(l.download),
     }));
-    return [...live, ...dropped];
+    // Wires over circuits: no key, paid through the circuits (what it owes us is what the policy bounds).
+    const anonymous = [...e.anonymous].map(([wire, account]) => ({
+      peer: wire.peerId,
+      anonymous: true,
+      interested: wire.peerInterested,
+      choking: wire.amChoking,
+      standing: e.choke?.standingOf(wire)?.kind,
+      upload: { unpaid: account.unpaidBytes.toString(), received: account.received.toString() },
+    }));
+    return [...live, ...anonymous, ...dropped];
   }
 
   /** The .torrent file of a torrent we hold (once its metadata is known). */

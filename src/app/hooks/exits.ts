@@ -6,11 +6,10 @@
 import { fromHex, toHex } from '../../codec/bytes.ts';
 import type { AppSession } from '../app-session.ts';
 import { running } from './running.ts';
+import { timeDownload, type TimedDownload } from './timed-download.ts';
 
 /** Blocks of our own chain a test reads at most (an e2e chain is far shorter). */
 const CHAIN_BLOCKS = 10_000;
-/** How often a timed download's phases are sampled: fine against the seconds a bench download takes. */
-const PHASE_SAMPLE_MS = 50;
 
 export function exitHooks(session: AppSession) {
   const r = () => running(session);
@@ -29,28 +28,12 @@ export function exitHooks(session: AppSession) {
     /**
      * Downloads a magnet and times it from add to done (bench), with the same clock either way: `hops` 0 directly,
      * else as a hidden download of `hops` (the exit included), which only exits serve (the magnet's seeder is not hidden).
-     * Also when the first peer came and the first byte arrived, sampled every PHASE_SAMPLE_MS, to tell set-up from transfer.
+     * Also when the first peer came and the first byte arrived (timed-download.ts).
      */
-    async downloadTimed(magnet: string, hops: number): Promise<{ infoHash: string; ms: number; firstPeerMs: number; firstByteMs: number }> {
-      const sharing = r().sharing;
+    async downloadTimed(magnet: string, hops: number): Promise<TimedDownload> {
       const start = performance.now();
-      const infoHash = hops === 0 ? await sharing.add(magnet) : await sharing.addHidden(magnet, { hops });
-      const phases = { firstPeerMs: NaN, firstByteMs: NaN };
-      return new Promise((resolve) => {
-        const check = (): void => {
-          const v = sharing.views().find((x) => x.infoHash === infoHash);
-          const now = performance.now() - start;
-          if (Number.isNaN(phases.firstPeerMs) && (v?.peers ?? 0) > 0) phases.firstPeerMs = now;
-          if (Number.isNaN(phases.firstByteMs) && (v?.downloaded ?? 0) > 0) phases.firstByteMs = now;
-          if (v?.state !== 'seeding') return;
-          clearInterval(sampler);
-          off();
-          resolve({ infoHash, ms: now, ...phases });
-        };
-        const sampler = setInterval(check, PHASE_SAMPLE_MS);
-        const off = sharing.subscribe(check);
-        check();
-      });
+      const infoHash = hops === 0 ? await r().sharing.add(magnet) : await r().sharing.addHidden(magnet, { hops });
+      return timeDownload(r().sharing, infoHash, start);
     },
     /** Keys (hex) our chain has a block with. */
     counterparties: async () => [...new Set((await ownChain()).map((b) => toHex(b.linkPublicKey)))],
