@@ -139,7 +139,7 @@ export function decodeFrame(bytes: Uint8Array): LinkFrame {
       f = { type, circuitId, Y: r.fixed(X25519_KEY_BYTES, 'Y'), auth: r.fixed(AUTH_BYTES, 'auth') };
       break;
     case 'relay':
-      f = { type, circuitId, onion: r.fixed(r.remaining, 'onion') };
+      f = { type, circuitId, onion: r.view(r.remaining, 'onion') };
       break;
     case 'destroy': {
       const reason = DESTROY_REASONS[r.u8('destroy reason')];
@@ -247,7 +247,7 @@ export function decodeCommand(bytes: Uint8Array): RelayCommand {
       break;
     case 'data':
       if (r.remaining > MAX_DATA_BYTES) throw new DecodeError('too-long', `a data cell of ${r.remaining} bytes is over ${MAX_DATA_BYTES}`);
-      c = { command, data: r.fixed(r.remaining, 'data') };
+      c = { command, data: r.view(r.remaining, 'data') };
       break;
     case 'extend-failed':
     {
@@ -312,7 +312,7 @@ export function decodeCell(bytes: Uint8Array): RelayCommand {
   const r = new BinaryReader(bytes);
   const length = r.u32('command length');
   if (length > r.remaining) throw new DecodeError('truncated', `a command of ${length} bytes in a cell of ${bytes.length}`);
-  const command = decodeCommand(r.fixed(length, 'command'));
-  for (const b of r.fixed(r.remaining, 'padding')) if (b !== 0) throw new DecodeError('invalid-value', 'a cell is padded with zeros');
+  const command = decodeCommand(r.view(length, 'command'));
+  for (const b of r.view(r.remaining, 'padding')) if (b !== 0) throw new DecodeError('invalid-value', 'a cell is padded with zeros');
   return command;
 }

@@ -54,6 +54,18 @@ describe('BinaryWriter / BinaryReader: every field kind', () => {
     r.end('fixed');
   });
 
+  it('reads a view of the input where asked, sharing its bytes rather than copying them, and refuses one past the end', () => {
+    const input = bytes(1, 2, 3, 4, 5);
+    const r = new BinaryReader(input);
+    expect(r.u8('head')).toBe(1);
+    const copy = r.fixed(2, 'copied');
+    const view = r.view(2, 'viewed');
+    expect([copy, view]).toEqual([bytes(2, 3), bytes(4, 5)]);
+    input.fill(0);
+    expect([copy, view]).toEqual([bytes(2, 3), bytes(0, 0)]);
+    expect(refusal(() => reader(1, 2).view(3, 'view'))).toBe('truncated');
+  });
+
   it('prefixes variable fields with a length whose width follows the limit (u8 < 256, u16 < 65536, else u32)', () => {
     for (const [max, width] of [[0, 1], [1, 1], [255, 1], [256, 2], [65_535, 2], [65_536, 4], [1 << 24, 4]] as const) {
       const payload = new Uint8Array(Math.min(max, 3)).fill(7);
