@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CIRCUIT_QUEUE_SLACK_BYTES, CIRCUIT_WINDOW_BYTES, LINK_WINDOW_BYTES, MAX_DATA_BYTES } from './constants.ts';
+import type { CircuitWindow } from './circuit-window.ts';
+import { CIRCUIT_QUEUE_SLACK_BYTES, CIRCUIT_WINDOW_BYTES, LINK_WINDOW_BYTES, MAX_DATA_BYTES, SENDME_EVERY_BYTES } from './constants.ts';
 import type { OriginCircuit } from './origin-circuit.ts';
 import { mesh, until, type Peer } from './test-support.ts';
 
@@ -19,6 +20,9 @@ async function push(c: OriginCircuit, bytes: number): Promise<void> {
   }
   await Promise.all(inFlight);
 }
+
+/** An originator's end-to-end window, watched by a test. */
+const windowOf = (c: OriginCircuit) => (c as unknown as { flow: CircuitWindow }).flow;
 
 /** A circuit tested from its originator, as the relay core sees it: its private sender, to play a hostile end. */
 const hostile = (c: OriginCircuit) => c as unknown as { sendTo(hop: number, command: { command: 'sendme'; tag: Uint8Array }): Promise<void> };
@@ -48,20 +52,25 @@ describe('end-to-end flow control', () => {
     for (const p of peers) expect(closedReasons(p)).toEqual([]);
   }, 60_000);
 
-  it('keeps the pipe full: a transfer takes about as long with the window as with one too large to bind', async () => {
-    const time = async (window: number | undefined): Promise<number> => {
-      const { peers } = mesh(4, { linkWindowBytes: LINK_WINDOW_BYTES, circuitWindowBytes: () => window });
-      const [origin, r1, r2, far] = peers;
-      const c = await origin!.node.build([r1!.key, r2!.key, far!.key]);
-      const start = performance.now();
-      await push(c, 24 * MiB);
-      await until(() => receivedBy(far!) === 24 * MiB, 'the transfer');
-      return performance.now() - start;
+  it('keeps the pipe full: each sendme reopens the window while later steps are still unacknowledged', async () => {
+    // Were the window one step, the originator would stop at each step until its sendme came back.
+    const { peers } = mesh(4, { linkWindowBytes: LINK_WINDOW_BYTES });
+    const [origin, r1, r2, far] = peers;
+    const c = await origin!.node.build([r1!.key, r2!.key, far!.key]);
+    const flow = windowOf(c);
+    const outstandingAtSendme: number[] = [];
+    const acknowledge = flow.acknowledge.bind(flow);
+    flow.acknowledge = (tag) => {
+      outstandingAtSendme.push(flow.inFlight);
+      return acknowledge(tag);
     };
-    await time(undefined); // warm up
-    const unbound = await time(1024 * MiB);
-    const windowed = await time(undefined);
-    expect(windowed).toBeLessThan(unbound * 1.5 + 200);
+    await push(c, 8 * MiB);
+    await until(() => receivedBy(far!) === 8 * MiB, 'the transfer');
+    await until(() => outstandingAtSendme.length === (8 * MiB) / SENDME_EVERY_BYTES, 'a sendme for every step');
+    // Every step is acknowledged on its own, and until the last window's, while at least one more step is in flight.
+    const beforeTheTail = outstandingAtSendme.slice(0, -CIRCUIT_WINDOW_BYTES / SENDME_EVERY_BYTES);
+    expect(beforeTheTail.length).toBeGreaterThan(0);
+    for (const outstanding of beforeTheTail) expect(outstanding).toBeGreaterThanOrEqual(2 * SENDME_EVERY_BYTES);
   }, 60_000);
 
   it('carries data both ways past many steps, acknowledging each direction', async () => {

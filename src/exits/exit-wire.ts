@@ -163,7 +163,8 @@ export function decodeExitMessage(bytes: Uint8Array): ExitMessage {
       break;
     case 'data':
       if (r.remaining === 0) throw new DecodeError('truncated', 'a data message carries at least one byte');
-      m = { command, streamId, data: r.fixed(r.remaining, 'stream data') };
+      // A view, not a copy: the data is the tail of a cell that its layers decrypted into a new array of its own.
+      m = { command, streamId, data: r.view(r.remaining, 'stream data') };
       break;
     case 'end': {
       const reason = END_REASONS[r.u8('end reason')];
