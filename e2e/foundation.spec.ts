@@ -22,7 +22,11 @@ async function directMesh(peers: PeerPage[]): Promise<string[]> {
 
 test('three profiles see each other as direct WebRTC peers', EVERY_BROWSER, async ({ openPeer, net }) => {
   const peers = await Promise.all([openPeer(), openPeer(), openPeer()]);
-  await directMesh(peers);
+  const ids = await directMesh(peers);
+  // One link per pair: a tab that dials before its own reservation, and the peer it reaches, never both dial.
+  for (const [i, p] of peers.entries()) {
+    for (const other of ids.filter((_, j) => j !== i)) expect(await p.page.evaluate((id) => (globalThis as any).__trustmesh.directConnections(id), other)).toBe(1);
+  }
   for (const p of peers) {
     await expect(p.page.locator('[data-testid="peer-row"][data-transport="relayed"]')).toHaveCount(0);
     await expect(p.page.getByTestId('online')).toBeVisible();

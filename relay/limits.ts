@@ -172,6 +172,13 @@ export const CONNECTION_SIZING = {
  * (pubsub-batching.ts): peers announce every 5 s, so 25 ms more is nothing to
  * them, and the relay writes one frame per peer per window instead of one per message.
  */
+/**
+ * Peers a relay names to a tab that asks who is here (PEX): enough for a first few direct
+ * peers before the tab's own reservation, few enough that the answer stays one small frame
+ * and nobody learns the relay's whole audience from one request.
+ */
+export const RELAY_PEX_PEERS = 8;
+
 export const PUBSUB_BATCHING = { windowMs: 25, maxMessages: 200 } as const;
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */

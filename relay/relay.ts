@@ -20,10 +20,12 @@ import { multiaddr } from '@multiformats/multiaddr';
 import TrackerServer from 'bittorrent-tracker/server';
 import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface';
 import type { WebSocket } from 'ws';
-import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
+import { DISCOVERY_TOPIC, PEX_PROTOCOL } from '../src/net/protocols.ts';
+import { answerPex } from '../src/net/pex/pex.ts';
+import { randomSample } from '../src/net/random-sample.ts';
 import { backoffDelay } from '../src/net/backoff.ts';
 import type { RelayConfig } from './config.ts';
-import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, type RelayLimits, type Refusals } from './limits.ts';
+import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, RELAY_PEX_PEERS, type RelayLimits, type Refusals } from './limits.ts';
 import { batchPubsubSends } from './pubsub-batching.ts';
 import { libp2pGuard } from './libp2p-guard.ts';
 import { trackerGuard } from './tracker-guard.ts';
@@ -155,6 +157,13 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     // without this every peer ever seen stayed in memory (a relay's churn is its whole audience).
     if (!federation.isRelay(evt.detail.toString())) void node.peerStore.delete(evt.detail).catch(() => undefined);
   });
+  // A tab asks on connecting who is here, and dials them while its own reservation is still on the way.
+  // The entries carry no addresses: a peer named by a relay is reached through that relay.
+  await node.handle(PEX_PROTOCOL, (stream, connection) => {
+    const asker = connection.remotePeer.toString();
+    const here = [...node.services.relay.reservations.keys()].map((id) => id.toString()).filter((id) => id !== asker);
+    return answerPex(stream, randomSample(here, RELAY_PEX_PEERS, Math.random).map((peerId) => ({ peerId, addrs: [] })));
+  }, { maxInboundStreams: 1 });
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
 
   const tracker = new TrackerServer({

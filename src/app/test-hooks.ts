@@ -17,6 +17,7 @@ import { forgeDoubleSign } from '../ledger/test-support.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import type { AppSession } from './app-session.ts';
 import { running } from './hooks/running.ts';
+import { classifyConnection } from '../net/peer-table.ts';
 import { circuitHooks } from './hooks/circuits.ts';
 import { relayTableHooks } from './hooks/relay-tables.ts';
 import { moneyHooks } from './hooks/money.ts';
@@ -225,6 +226,8 @@ export interface TestHooks {
   session: AppSession;
   phase(): string;
   speedTest(peerId: string, uploadBytes: number, downloadBytes: number): Promise<{ uploadMs: number; downloadMs: number }>;
+  /** Open direct WebRTC connections to a peer: more than one means both sides dialed. */
+  directConnections(peerId: string): number;
   ledger: ReturnType<typeof ledgerHooks>;
   sharing: ReturnType<typeof sharingHooks>;
   bench: ReturnType<typeof benchHooks>;
@@ -249,6 +252,8 @@ export function installTestHooks(session: AppSession): void {
     session,
     phase: () => session.current.phase,
     speedTest: (peerId, up, down) => running(session).service.speedTest(peerId, up, down),
+    directConnections: (peerId) =>
+      running(session).service.node.getConnections(peerIdFromString(peerId)).filter((c) => classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc').length,
     ledger: ledgerHooks(session),
     sharing: sharingHooks(session),
     bench: benchHooks(session),

@@ -40,6 +40,7 @@ import { KeyedRate } from './rate.ts';
 import { SwarmSearch, type SearchHit, type SearchSort } from './search.ts';
 import type { DiscoverySeams } from './seams.ts';
 import { recordSigningBytes, signRecord, type SwarmRecord } from './swarm-record-wire.ts';
+import { randomSample } from '../net/random-sample.ts';
 
 /** Catalogue changes reach listeners (the Discover page) at most this often. */
 const NOTIFY_MS = 250;
@@ -171,7 +172,7 @@ export class DiscoveryService {
     const text = query.trim();
     if (text === '' || utf8.encode(text).length > MAX_QUERY_BYTES) return { asked: 0, stop: () => undefined };
     const id = Math.floor(this.random() * 2 ** 32) >>> 0;
-    const peers = this.shuffled(directPeers(this.o.node)).slice(0, MAX_SEARCH_PEERS);
+    const peers = randomSample(directPeers(this.o.node), MAX_SEARCH_PEERS, this.random);
     const pending: PendingSearch = { asked: new Set(peers.map((p) => p.id)), answered: new Set(), onAnswer, timer: setTimeout(() => this.searches.delete(id), SEARCH_TIMEOUT_MS) };
     this.searches.set(id, pending);
     for (const p of peers) void this.channel.send(p, { type: 'search', id, query: text, limit: MAX_ANSWER_SWARMS }).catch(() => pending.asked.delete(p.id));
@@ -388,12 +389,7 @@ export class DiscoveryService {
   // --- helpers ---
 
   private shuffled<T>(items: T[]): T[] {
-    const out = [...items];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(this.random() * (i + 1));
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out;
+    return randomSample(items, items.length, this.random);
   }
 
   private changed(): void {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './backoff.ts';
-import { decideDial, DIAL_POLICY, type DialFacts } from './dial-policy.ts';
+import { announcementHeld, decideDial, DIAL_POLICY, type DialFacts } from './dial-policy.ts';
 
 const GRACE = DIAL_POLICY.tieBreakGraceMs;
 const T0 = 100_000;
@@ -16,6 +16,8 @@ const base: DialFacts = {
   dialInProgress: false,
   directPeerCount: 0,
   hasWebRtcAddress: true,
+  selfDialable: true,
+  peerSignaling: false,
   failures: 0,
   random: () => 0.5,
 };
@@ -82,6 +84,38 @@ describe('decideDial: tie-break between two peers that found each other', () => 
   });
 });
 
+describe('decideDial: a newcomer, and a dial already under way', () => {
+  it('dials at once, whatever the ids, while nobody can dial it yet', () => {
+    // The peer with the smaller id learns of us only from our announcement, which needs our reservation.
+    expect(decideDial({ ...larger, selfDialable: false })).toEqual({ action: 'dial' });
+    expect(decideDial({ ...base, selfDialable: false })).toEqual({ action: 'dial' });
+  });
+
+  it('starts no second dial while a relayed connection with the peer is open, until the grace is over', () => {
+    // The newcomer's dial reached us before its announcement did: we are the smaller id, and wait for it.
+    expect(decideDial({ ...base, peerSignaling: true })).toEqual({ action: 'wait', untilMs: T0 + GRACE });
+    expect(decideDial({ ...base, peerSignaling: true, selfDialable: false })).toEqual({ action: 'wait', untilMs: T0 + GRACE });
+    // A signaling attempt that stalled does not hold the peer off for good.
+    expect(decideDial({ ...base, peerSignaling: true, now: T0 + GRACE })).toEqual({ action: 'dial' });
+  });
+
+  it('still waits out a backoff, and still skips a peer it is already dialing', () => {
+    expect(decideDial({ ...larger, selfDialable: false, failures: 1, lastFailureAt: T0 })).toEqual({ action: 'wait', untilMs: T0 + 2_000 });
+    expect(decideDial({ ...larger, selfDialable: false, dialInProgress: true })).toEqual({ action: 'skip', reason: 'dialing' });
+  });
+});
+
+describe('announcementHeld', () => {
+  it('holds a first announcement while a dial begun before the reservation is signaled, for at most the grace', () => {
+    expect(announcementHeld([], T0)).toBe(false);
+    expect(announcementHeld([T0], T0)).toBe(true);
+    expect(announcementHeld([T0 - GRACE, T0 - 10], T0)).toBe(true);
+    expect(announcementHeld([T0 - GRACE + 1], T0)).toBe(true);
+    // A dial that hangs does not keep the tab unknown for long.
+    expect(announcementHeld([T0 - GRACE], T0)).toBe(false);
+  });
+});
+
 describe('decideDial: backoff after failed dials', () => {
   const failedAt = T0;
 
@@ -136,6 +170,8 @@ describe('decideDial properties', () => {
     dialInProgress: fc.boolean(),
     directPeerCount: fc.integer({ min: 0, max: 40 }),
     hasWebRtcAddress: fc.boolean(),
+    selfDialable: fc.boolean(),
+    peerSignaling: fc.boolean(),
     lastFailureAt: fc.option(fc.integer({ min: 0, max: 200_000 }), { nil: undefined }),
     failures: fc.integer({ min: 0, max: 12 }),
     r: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
@@ -151,7 +187,8 @@ describe('decideDial properties', () => {
           expect(f.hasDirectConnection || f.dialInProgress || !f.hasWebRtcAddress).toBe(false);
           expect(f.directPeerCount).toBeLessThan(DIAL_POLICY.maxDirectPeers);
           if (f.lastFailureAt !== undefined) expect(f.now).toBeGreaterThanOrEqual(f.lastFailureAt + backoffDelay(f.failures - 1, f.random, DIAL_POLICY.backoff));
-          if (f.self > f.peer) expect(f.now).toBeGreaterThanOrEqual(f.firstSeenAt + GRACE);
+          // Only one side dials before the grace: the smaller id, or one that nobody can dial yet, and neither while a dial is being signaled.
+          if ((f.self > f.peer && f.selfDialable) || f.peerSignaling) expect(f.now).toBeGreaterThanOrEqual(f.firstSeenAt + GRACE);
         }
       }),
       { numRuns: 1000 },

@@ -3,7 +3,11 @@
  *
  * Both sides usually discover each other at once; if both dialed there would be
  * two WebRTC connections. The peer with the smaller id dials first; the other
- * waits a grace period and dials only if still not connected.
+ * waits a grace period and dials only if still not connected. Two exceptions:
+ * a tab that nobody can dial yet (its relay reservation is still on the way)
+ * dials at once, since the dial it would wait for cannot come; and while a
+ * relayed connection with the peer is open, one of the two is already
+ * signaling over it, so neither starts another before the grace is over.
  */
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 
@@ -25,6 +29,10 @@ export interface DialFacts {
   dialInProgress: boolean;
   directPeerCount: number;
   hasWebRtcAddress: boolean;
+  /** We hold a relay reservation: the peer could dial us. */
+  selfDialable: boolean;
+  /** A relayed connection with the peer is open: one of us is signaling a WebRTC dial over it. */
+  peerSignaling: boolean;
   lastFailureAt?: number | undefined;
   failures: number;
   /** Fixed per decision so tests are deterministic. */
@@ -43,7 +51,19 @@ export function decideDial(f: DialFacts): DialDecision {
     const retryAt = f.lastFailureAt + backoffDelay(f.failures - 1, f.random, DIAL_POLICY.backoff);
     if (f.now < retryAt) return { action: 'wait', untilMs: retryAt };
   }
-  if (f.self < f.peer) return { action: 'dial' };
   const graceEnds = f.firstSeenAt + DIAL_POLICY.tieBreakGraceMs;
-  return f.now >= graceEnds ? { action: 'dial' } : { action: 'wait', untilMs: graceEnds };
+  const afterGrace: DialDecision = f.now >= graceEnds ? { action: 'dial' } : { action: 'wait', untilMs: graceEnds };
+  if (f.peerSignaling) return afterGrace;
+  if (!f.selfDialable || f.self < f.peer) return { action: 'dial' };
+  return afterGrace;
+}
+
+/**
+ * Whether a tab holds back its first announcement: while a dial it started before it could be dialed
+ * (`earlyDialStarts`, when each began) is still being signaled, for at most the grace. The peer it is
+ * dialing would otherwise learn of it from the announcement, before the relayed connection of that dial
+ * reaches it, and dial back: two WebRTC connections for one pair.
+ */
+export function announcementHeld(earlyDialStarts: readonly number[], now: number): boolean {
+  return earlyDialStarts.some((startedAt) => now - startedAt < DIAL_POLICY.tieBreakGraceMs);
 }

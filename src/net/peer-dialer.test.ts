@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { isWebRtcCircuitAddr, withPeerId } from './peer-dialer.ts';
+import { isWebRtcCircuitAddr, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
 
 const R = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const B = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
@@ -17,5 +17,14 @@ describe('dial addresses', () => {
     expect(withPeerId(multiaddr(`${base}/p2p/${B}`), B).toString()).toBe(`${base}/p2p/${B}`);
     // The relay's id alone must not be read as the target.
     expect(withPeerId(multiaddr(`/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}/p2p-circuit/webrtc/p2p/${R}`), B).toString()).toBe(`${base}/p2p/${B}`);
+  });
+
+  it('reaches a peer named by a relay through that relay, whether or not the relay address names it', () => {
+    const relay = '/ip4/127.0.0.1/tcp/9090/ws';
+    for (const at of [relay, `${relay}/p2p/${R}`]) {
+      const addr = webRtcViaRelay(multiaddr(at), R, B);
+      expect(addr.toString()).toBe(`${base}/p2p/${B}`);
+      expect(isWebRtcCircuitAddr(addr)).toBe(true);
+    }
   });
 });

@@ -5,7 +5,7 @@
 import type { Libp2p } from 'libp2p';
 import type { PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import { decideDial } from './dial-policy.ts';
+import { announcementHeld, decideDial, DIAL_POLICY } from './dial-policy.ts';
 import { classifyConnection } from './peer-table.ts';
 
 /** Re-evaluation period for peers waiting on a tie-break or backoff. */
@@ -22,6 +22,8 @@ interface Candidate {
   lastFailureAt?: number;
   dialing: boolean;
   lastError?: string;
+  /** When the current dial began, if we could not be dialed then (announcementHeld, dial-policy.ts). */
+  earlyDialAt?: number | undefined;
   /** The last progress event of the current dial, e.g. "webrtc:read-sdp-answer". */
   stage?: string;
 }
@@ -42,6 +44,11 @@ export function withPeerId(ma: Multiaddr, peerId: string): Multiaddr {
   return ma.encapsulate(`/p2p/${peerId}`);
 }
 
+/** The WebRTC address of a peer that holds a reservation at the relay we reach at `relayAddr`. */
+export function webRtcViaRelay(relayAddr: Multiaddr, relayId: string, peerId: string): Multiaddr {
+  return withPeerId(relayAddr, relayId).encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
+}
+
 /** A peer we know of but have no direct connection to (yet). */
 export interface PendingPeer {
   peerId: string;
@@ -53,24 +60,33 @@ export interface PendingPeer {
 
 export interface PeerDialer {
   offer(peerId: PeerId, addrs: readonly Multiaddr[]): void;
+  /** A dial we began before we could be dialed is still being signaled: announcing now could make its peer dial back. */
+  holdsAnnouncement(): boolean;
   pending(): PendingPeer[];
   stop(): void;
 }
 
-export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number): PeerDialer {
+/** `onEarlyDialSettled`: a dial begun before we could be dialed ended, or stopped holding our announcement. */
+export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number, onEarlyDialSettled: () => void = () => undefined): PeerDialer {
   const self = node.peerId.toString();
   const candidates = new Map<string, Candidate>();
 
-  const directPeers = (): Set<string> => {
-    const out = new Set<string>();
+  /** Peers by the kind of connection we have with them: direct WebRTC, or relayed (a dial being signaled). */
+  const connectedPeers = (): { direct: Set<string>; relayed: Set<string> } => {
+    const direct = new Set<string>();
+    const relayed = new Set<string>();
     for (const c of node.getConnections()) {
-      if (classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc') out.add(c.remotePeer.toString());
+      const transport = classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null });
+      if (transport === 'webrtc') direct.add(c.remotePeer.toString());
+      else if (transport === 'relayed') relayed.add(c.remotePeer.toString());
     }
-    return out;
+    return { direct, relayed };
   };
+  const directPeers = (): Set<string> => connectedPeers().direct;
 
   const evaluate = (): void => {
-    const direct = directPeers();
+    const { direct, relayed } = connectedPeers();
+    const selfDialable = node.getMultiaddrs().some(isWebRtcCircuitAddr);
     const t = now();
     for (const [key, c] of candidates) {
       if (t - c.lastSeenAt > CANDIDATE_TTL_MS && !direct.has(key)) {
@@ -86,19 +102,27 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
         dialInProgress: c.dialing,
         directPeerCount: direct.size,
         hasWebRtcAddress: c.addrs.length > 0,
+        selfDialable,
+        peerSignaling: relayed.has(key),
         lastFailureAt: c.lastFailureAt,
         failures: c.failures,
         random,
       });
-      if (decision.action === 'dial') dial(c);
+      if (decision.action === 'dial') dial(c, selfDialable);
     }
   };
 
-  const dial = (c: Candidate): void => {
+  const dial = (c: Candidate, selfDialable: boolean): void => {
     c.dialing = true;
+    if (!selfDialable) {
+      c.earlyDialAt = now();
+      // Past the grace the hold ends whether or not the dial has: announce then.
+      earlyDials.set(c, setTimeout(onEarlyDialSettled, DIAL_POLICY.tieBreakGraceMs));
+    }
     node.dial(c.addrs, { onProgress: (evt: { type: string }) => (c.stage = evt.type) }).then(
       () => {
         c.dialing = false;
+        settleEarly(c);
         c.failures = 0;
         delete c.lastFailureAt;
         delete c.lastError;
@@ -106,12 +130,24 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       },
       (err: Error) => {
         c.dialing = false;
+        settleEarly(c);
         c.failures += 1;
         c.lastFailureAt = now();
         c.lastError = err.message;
         onChange();
       },
     );
+  };
+
+  /** Early dials in flight, each with the timer that ends its hold on our announcement. */
+  const earlyDials = new Map<Candidate, ReturnType<typeof setTimeout>>();
+  const settleEarly = (c: Candidate): void => {
+    const held = earlyDials.get(c);
+    if (held === undefined) return;
+    clearTimeout(held);
+    earlyDials.delete(c);
+    c.earlyDialAt = undefined;
+    onEarlyDialSettled();
   };
 
   const onDiscovery = (evt: CustomEvent<{ id: PeerId; multiaddrs: Multiaddr[] }>): void => {
@@ -138,6 +174,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
 
   return {
     offer,
+    holdsAnnouncement: () => announcementHeld([...earlyDials.keys()].flatMap((c) => (c.earlyDialAt === undefined ? [] : [c.earlyDialAt])), now()),
     pending() {
       const direct = directPeers();
       return [...candidates.values()]
@@ -146,6 +183,8 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     },
     stop() {
       clearInterval(timer);
+      for (const held of earlyDials.values()) clearTimeout(held);
+      earlyDials.clear();
       node.removeEventListener('peer:discovery', onDiscovery);
     },
   };

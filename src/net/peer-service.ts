@@ -12,7 +12,7 @@ import { createPeerNode, type PeerNode } from './node.ts';
 import { watchLiveness } from './liveness.ts';
 import type { NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
-import { startPeerDialer, isWebRtcCircuitAddr, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
+import { startPeerDialer, isWebRtcCircuitAddr, webRtcViaRelay, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
 import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
 import { PERF_PROTOCOL, PEX_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
@@ -77,7 +77,7 @@ export class PeerService {
     private readonly blockedPeers: Set<string>,
   ) {
     this.current = this.compute();
-    this.announcer = gatedAnnouncer(announce, () => node.getMultiaddrs().some(isWebRtcCircuitAddr), ANNOUNCE_MIN_INTERVAL_MS);
+    this.announcer = gatedAnnouncer(announce, () => node.getMultiaddrs().some(isWebRtcCircuitAddr) && !dialer.holdsAnnouncement(), ANNOUNCE_MIN_INTERVAL_MS);
   }
 
   private readonly announcer: Announcer;
@@ -92,7 +92,7 @@ export class PeerService {
     let service: PeerService | undefined;
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
-    const dialer = startPeerDialer(node, changed, deps.now, deps.random);
+    const dialer = startPeerDialer(node, changed, deps.now, deps.random, () => service?.announceNow());
     service = new PeerService(node, identity, relays, dialer, announce, deps, blockedPeers);
     await service.wire();
     return service;
@@ -122,7 +122,7 @@ export class PeerService {
       }
     });
     node.addEventListener('connection:open', (evt) => {
-      if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
+      if (this.isDirect(evt.detail) || this.isRelay(evt.detail)) void this.exchangePeers(evt.detail);
     });
     this.stopLiveness = watchLiveness(node);
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
@@ -137,6 +137,11 @@ export class PeerService {
 
   private isDirect(c: Connection): boolean {
     return classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
+  }
+
+  /** A tab dials WebSockets only to relays (dial-gater.ts), and nobody dials a tab over them. */
+  private isRelay(c: Connection): boolean {
+    return classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'websocket';
   }
 
   private directConnections(): Connection[] {
@@ -164,11 +169,16 @@ export class PeerService {
   /** WebRTC addresses we have learned per peer (from discovery, identify and PEX). */
   private readonly knownAddrs = new Map<string, Multiaddr[]>();
 
+  /**
+   * Asks a peer which peers it is connected to, or a relay which peers hold a reservation with it.
+   * A new tab asks its relay at once and dials those peers through it, before its own reservation lands.
+   */
   private async exchangePeers(connection: Connection): Promise<void> {
     try {
+      const viaRelay = this.isRelay(connection);
       const learned = await requestPex(connection);
       for (const p of learned) {
-        const addrs = p.addrs.filter(isWebRtcCircuitAddr);
+        const addrs = viaRelay ? [webRtcViaRelay(connection.remoteAddr, connection.remotePeer.toString(), p.peerId.toString())] : p.addrs.filter(isWebRtcCircuitAddr);
         if (addrs.length === 0) continue;
         this.knownAddrs.set(p.peerId.toString(), addrs);
         this.dialer.offer(p.peerId, addrs);
@@ -214,6 +224,11 @@ export class PeerService {
       addresses: node.getMultiaddrs().filter(isWebRtcCircuitAddr).map((ma) => ma.toString()),
       online: relays.some((r) => r.state === 'connected') || peers.some((p) => p.role === 'peer'),
     };
+  }
+
+  /** Announces our addresses now if we may (announcer.ts): a held first announcement is released. */
+  private announceNow(): void {
+    this.announcer.call();
   }
 
   private refresh(): void {

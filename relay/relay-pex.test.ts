@@ -1,0 +1,64 @@
+/**
+ * A relay names, to a tab that asks on connecting, a random few of the peers
+ * that hold a reservation with it (the tab dials them through the relay while
+ * its own reservation is still on the way). Real sockets on 127.0.0.1.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { webSockets } from '@libp2p/websockets';
+import { noise } from '@libp2p/noise';
+import { yamux } from '@libp2p/yamux';
+import { identify } from '@libp2p/identify';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { RELAY_DEFAULTS } from './config.ts';
+import { RELAY_PEX_PEERS } from './limits.ts';
+import { startRelay, type Relay } from './relay.ts';
+import { HOP_STATUS, reserve } from './test-support.ts';
+import { requestPex } from '../src/net/pex/pex.ts';
+
+/** More peers than one answer names, so that the sample is a sample. */
+const RESERVED = RELAY_PEX_PEERS + 3;
+
+let relay: Relay;
+const clients: Libp2p[] = [];
+
+const client = async (): Promise<Libp2p> => {
+  const node = await createLibp2p({ transports: [webSockets()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } });
+  clients.push(node);
+  return node;
+};
+
+beforeAll(async () => {
+  relay = await startRelay({ ...RELAY_DEFAULTS, host: '127.0.0.1', p2pPort: 0, httpPort: 0, announce: [], peers: [] }, await generateKeyPair('Ed25519'), () => undefined);
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.stop();
+  await relay?.stop();
+});
+
+describe('relay PEX', () => {
+  it('names a random few of the peers reserved with it, never the asker, and no one who is only connected', async () => {
+    const relayAddr = relay.node.getMultiaddrs()[0]!;
+    const reserved = await Promise.all(Array.from({ length: RESERVED }, () => client()));
+    for (const r of reserved) expect(await reserve(r, relayAddr)).toBe(HOP_STATUS.OK);
+    const onlyConnected = await client();
+    await onlyConnected.dial(relayAddr);
+    const reservedIds = new Set(reserved.map((r) => r.peerId.toString()));
+
+    // An asker that holds a reservation itself is left out of its own answer.
+    const asker = reserved[0]!;
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(await requestPex(await asker.dial(relayAddr)));
+    for (const learned of answers) {
+      expect(learned).toHaveLength(RELAY_PEX_PEERS);
+      const ids = learned.map((p) => p.peerId.toString());
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) expect(reservedIds.has(id) && id !== asker.peerId.toString()).toBe(true);
+      // Entries carry no addresses: a peer named by a relay is reached through that relay.
+      for (const p of learned) expect(p.addrs).toEqual([]);
+    }
+    // Eight answers, each 8 of the 10 others, are not all the same 8 (one chance in 45^7 that they are).
+    expect(new Set(answers.flat().map((p) => p.peerId.toString())).size).toBeGreaterThan(RELAY_PEX_PEERS);
+  });
+});
