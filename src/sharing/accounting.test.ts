@@ -1,26 +1,52 @@
 import { describe, expect, it } from 'vitest';
 import { DownloadAccount, UploadAccount } from './accounting.ts';
 import { DebtBook } from './debt-book.ts';
-import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, MAX_HASH_FAILURES, MAX_UNREQUESTED_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
+import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, MAX_HASH_FAILURES, MAX_PENDING_PROPOSALS, MAX_UNREQUESTED_BYTES, MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, UNPAID_WINDOW_BYTES } from './constants.ts';
 
 const big = (n: number): bigint => BigInt(n);
 /** A connection of a key seen for the first time. */
 const newUpload = (): UploadAccount => new UploadAccount(new DebtBook(() => 0).account('k'));
 
 describe('UploadAccount', () => {
-  it('proposes acknowledged bytes every half window, one proposal at a time', () => {
+  it('proposes acknowledged bytes every step, a second while the first awaits its agreement, and no third', () => {
     const u = newUpload();
-    u.onSent(PROPOSE_EVERY_BYTES * 2);
+    u.onSent(PROPOSE_EVERY_BYTES * 4);
     u.onAck(big(PROPOSE_EVERY_BYTES - 1));
     expect(u.nextProposal()).toBeUndefined();
     u.onAck(big(PROPOSE_EVERY_BYTES + 100));
     expect(u.nextProposal()).toBe(big(PROPOSE_EVERY_BYTES + 100));
     u.onProposed(big(PROPOSE_EVERY_BYTES + 100));
     u.onAck(big(PROPOSE_EVERY_BYTES * 2));
-    expect(u.nextProposal()).toBeUndefined(); // the first is still pending
-    u.onAgreed();
-    expect(u.agreed).toBe(big(PROPOSE_EVERY_BYTES + 100));
-    expect(u.nextProposal(true)).toBe(big(PROPOSE_EVERY_BYTES - 100));
+    expect(u.nextProposal()).toBeUndefined(); // less than a step since the first
+    u.onAck(big(PROPOSE_EVERY_BYTES * 2 + 100));
+    expect(u.nextProposal()).toBe(big(PROPOSE_EVERY_BYTES));
+    u.onProposed(big(PROPOSE_EVERY_BYTES));
+    expect(u.pendingCount).toBe(MAX_PENDING_PROPOSALS);
+    u.onAck(big(PROPOSE_EVERY_BYTES * 4));
+    expect(u.nextProposal()).toBeUndefined(); // two await their agreements
+    // Answers may come in any order; each settles its own amount.
+    u.onAgreed(big(PROPOSE_EVERY_BYTES));
+    expect(u.agreed).toBe(big(PROPOSE_EVERY_BYTES));
+    expect(u.pending).toBe(big(PROPOSE_EVERY_BYTES + 100));
+    expect(u.nextProposal()).toBe(big(PROPOSE_EVERY_BYTES * 2 - 100));
+    u.onAgreed(big(PROPOSE_EVERY_BYTES + 100));
+    expect(u.agreed).toBe(big(PROPOSE_EVERY_BYTES * 2 + 100));
+    expect(u.nextProposal(true)).toBe(big(PROPOSE_EVERY_BYTES * 2 - 100));
+  });
+
+  it('beside a proposal in flight, asks a debtor for a full step, not one per acknowledgement', () => {
+    const u = newUpload();
+    const debtor = big(DEBTOR_PROPOSE_EVERY_BYTES);
+    u.onSent(PROPOSE_EVERY_BYTES * 2);
+    u.onAck(debtor);
+    u.onProposed(u.nextProposal(false, debtor)!);
+    u.onAck(debtor * 2n);
+    expect(u.nextProposal(false, debtor)).toBeUndefined();
+    u.onAck(debtor + big(PROPOSE_EVERY_BYTES));
+    expect(u.nextProposal(false, debtor)).toBe(big(PROPOSE_EVERY_BYTES));
+    // Once nothing is in flight, its own step again.
+    u.onAgreed(debtor);
+    expect(u.nextProposal(false, debtor)).toBe(big(PROPOSE_EVERY_BYTES));
   });
 
   it('proposes at the step it is given: a debtor pays at every acknowledgement', () => {
@@ -42,9 +68,9 @@ describe('UploadAccount', () => {
       u.onProposed(u.nextProposal()!);
     }
     expect(debt.inFlight).toBe(big(2 * PROPOSE_EVERY_BYTES));
-    one.onAgreed();
+    one.onAgreed(big(PROPOSE_EVERY_BYTES));
     expect(debt.inFlight).toBe(big(PROPOSE_EVERY_BYTES));
-    two.onUnanswered();
+    two.onUnanswered(big(PROPOSE_EVERY_BYTES));
     expect(debt.inFlight).toBe(0n);
   });
 
@@ -71,8 +97,8 @@ describe('UploadAccount', () => {
     u.onAck(big(DEBTOR_PROPOSE_EVERY_BYTES));
     u.onProposed(u.nextProposal(false, big(DEBTOR_PROPOSE_EVERY_BYTES))!);
     u.onAck(big(DEBTOR_PROPOSE_EVERY_BYTES + 100));
-    expect(u.nextProposal(true)).toBeUndefined(); // the step is still pending
-    u.onAgreed();
+    expect(u.nextProposal(true)).toBeUndefined(); // crumbs, and nothing agreed yet: the step in flight may be refused
+    u.onAgreed(big(DEBTOR_PROPOSE_EVERY_BYTES));
     expect(u.nextProposal(false, big(DEBTOR_PROPOSE_EVERY_BYTES))).toBeUndefined();
     expect(u.nextProposal(true)).toBe(100n);
   });
@@ -85,7 +111,8 @@ describe('UploadAccount', () => {
     expect(u.overWindow()).toBe(true);
     u.onAck(u.sent);
     u.onProposed(u.sent);
-    u.onAgreed();
+    expect(u.overWindow()).toBe(true); // a proposal in flight is not a payment
+    u.onAgreed(u.sent);
     expect(u.overWindow()).toBe(false);
   });
 
@@ -94,9 +121,10 @@ describe('UploadAccount', () => {
     u.onSent(PROPOSE_EVERY_BYTES);
     u.onAck(big(PROPOSE_EVERY_BYTES));
     u.onProposed(big(PROPOSE_EVERY_BYTES));
-    u.onUnanswered();
+    u.onUnanswered(big(PROPOSE_EVERY_BYTES));
     expect(u.agreed).toBe(0n);
-    expect(u.pending).toBeUndefined();
+    expect(u.pending).toBe(0n);
+    expect(u.carryable).toBe(big(PROPOSE_EVERY_BYTES));
   });
 });
 

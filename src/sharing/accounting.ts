@@ -3,7 +3,7 @@
  *
  * Upload (they owe us): we count bytes sent; they acknowledge bytes they
  * hash-verified; we propose payment for acknowledged, unproposed bytes every
- * PROPOSE_EVERY_BYTES; sent bytes are charged to the peer's key (debt-book.ts),
+ * PROPOSE_EVERY_BYTES, with up to MAX_PENDING_PROPOSALS awaiting agreement; sent bytes are charged to the peer's key (debt-book.ts),
  * and a key holding more than UNPAID_WINDOW_BYTES unpaid, across all its
  * connections, is choked until it pays.
  *
@@ -13,7 +13,7 @@
  * a proposal only if it asks for no more than credited and not yet paid.
  */
 import type { DebtAccount } from './debt-book.ts';
-import { MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, ACK_EVERY_BYTES, MAX_HASH_FAILURES, MAX_UNREQUESTED_BYTES } from './constants.ts';
+import { MIN_SETTLEMENT_BYTES, PROPOSE_EVERY_BYTES, ACK_EVERY_BYTES, MAX_HASH_FAILURES, MAX_PENDING_PROPOSALS, MAX_UNREQUESTED_BYTES } from './constants.ts';
 
 export class UploadAccount {
   /** Piece bytes sent to the peer on this connection. */
@@ -26,8 +26,9 @@ export class UploadAccount {
   proposed = 0n;
   /** Bytes the peer agreed to (countersigned). */
   agreed = 0n;
-  /** Amount of the proposal awaiting its agreement. */
-  pending: bigint | undefined;
+  /** Bytes of our proposals awaiting their agreements, and how many they are. */
+  pending = 0n;
+  pendingCount = 0;
   private closed = false;
 
   /** `debt`: where sent bytes are charged; the pooled stock account until the peer proves a key (bind). */
@@ -63,40 +64,46 @@ export class UploadAccount {
    * (under MIN_SETTLEMENT_BYTES) is left to the key's next payment.
    */
   nextProposal(final = false, every: bigint = BigInt(PROPOSE_EVERY_BYTES)): bigint | undefined {
-    if (this.pending !== undefined) return undefined;
+    if (this.pendingCount >= MAX_PENDING_PROPOSALS) return undefined;
     const due = this.acked + this.carried - this.proposed;
     if (due <= 0n) return undefined;
     // Bytes carried from an earlier connection are settled at once, like a final remainder.
     const settleAll = final || this.proposed < this.carried;
-    if (due >= every || (settleAll && (due >= BigInt(MIN_SETTLEMENT_BYTES) || (final && this.agreed > 0n)))) return due;
+    // Beside one in flight, a proposal waits for a full step even from a debtor: a block pair per acknowledgement would double the chain's growth.
+    const step = this.pendingCount > 0 && every < BigInt(PROPOSE_EVERY_BYTES) ? BigInt(PROPOSE_EVERY_BYTES) : every;
+    if (due >= step || (settleAll && (due >= BigInt(MIN_SETTLEMENT_BYTES) || (final && this.agreed > 0n)))) return due;
     return undefined;
   }
 
   onProposed(amount: bigint): void {
-    this.pending = amount;
+    this.pending += amount;
+    this.pendingCount++;
     this.proposed += amount;
     this.debt.inFlight += amount;
   }
 
-  onAgreed(): void {
-    if (this.pending !== undefined) {
-      this.agreed += this.pending;
-      this.debt.inFlight -= this.pending;
-      this.debt.paid(this.pending);
-    }
-    this.pending = undefined;
+  /** The proposal of `amount` was agreed to. */
+  onAgreed(amount: bigint): void {
+    this.settled(amount);
+    this.agreed += amount;
+    this.debt.paid(amount);
   }
 
-  /** The proposal was refused or could not be delivered; its bytes stay unpaid (a later connection of the key proposes them again). */
-  onUnanswered(): void {
-    if (this.pending !== undefined) this.debt.inFlight -= this.pending;
-    if (this.closed && this.pending !== undefined) this.debt.carryAcked(this.pending);
-    this.pending = undefined;
+  /** The proposal of `amount` was refused or could not be delivered; its bytes stay unpaid (a later connection of the key proposes them again). */
+  onUnanswered(amount: bigint): void {
+    this.settled(amount);
+    if (this.closed) this.debt.carryAcked(amount);
+  }
+
+  private settled(amount: bigint): void {
+    this.pending -= amount;
+    this.pendingCount--;
+    this.debt.inFlight -= amount;
   }
 
   /** Acknowledged and unpaid, not in a proposal in flight: what a later connection of the key may propose. */
   get carryable(): bigint {
-    const c = this.acked + this.carried - this.agreed - (this.pending ?? 0n);
+    const c = this.acked + this.carried - this.agreed - this.pending;
     return c > 0n ? c : 0n;
   }
 

@@ -20,6 +20,14 @@ export const PROPOSE_EVERY_BYTES = UNPAID_WINDOW_BYTES / 4;
  * most n − 1 acknowledgements, not n − 1 proposal steps.
  */
 export const DEBTOR_PROPOSE_EVERY_BYTES = 1024 * 1024;
+/**
+ * Proposals awaiting their agreements at once, per connection. A payment round trip is three strict
+ * commits in a row (our proposal, their agreement, our copy of it), up to a second while the
+ * downloader writes the file: with one at a time, what is acknowledged meanwhile waits for the next
+ * round trip, and the unpaid bytes reach the window (the seeder chokes) at a few MiB/s. A second
+ * proposal goes out while the first is answered; the window on what is unpaid is unchanged.
+ */
+export const MAX_PENDING_PROPOSALS = 2;
 /** Below this, a final settlement is not worth a block pair (a few small pieces). */
 export const MIN_SETTLEMENT_BYTES = 64 * 1024;
 /** A downloader acknowledges verified bytes at least this often, so proposals follow the data. */

@@ -59,7 +59,7 @@ describe('debt follows the key', () => {
     b.upload.onSent(MiB);
     a.upload.onAck(a.upload.sent);
     a.upload.onProposed(a.upload.nextProposal()!);
-    a.upload.onAgreed();
+    a.upload.onAgreed(a.upload.pending);
     expect(b.upload.unpaid).toBe(BigInt(MiB));
     expect(book.account(KEY).paidTotal).toBe(WINDOW);
   });
@@ -147,7 +147,7 @@ describe('persistence', () => {
     conn.upload.onSent(MiB);
     conn.upload.onAck(BigInt(MiB));
     conn.upload.onProposed(conn.upload.nextProposal(true)!);
-    conn.upload.onAgreed();
+    conn.upload.onAgreed(conn.upload.pending);
     conn.close();
     const [r] = book.changes();
     expect(r!.key).toBe(KEY);
@@ -181,7 +181,7 @@ describe("an honest peer's carried debt", () => {
     two.upload.onProposed(amount!);
     expect(leecher.account(SEEDER_KEY).spendOwed(amount! + 1n)).toBe(false); // never more than owed
     expect(leecher.account(SEEDER_KEY).spendOwed(amount!)).toBe(true);
-    two.upload.onAgreed();
+    two.upload.onAgreed(amount!);
     expect(two.upload.unpaid).toBe(0n);
     expect(leecher.account(SEEDER_KEY).carriedOwed).toBe(0n);
     expect(leecher.account(SEEDER_KEY).spendOwed(1n)).toBe(false); // and never twice
@@ -195,7 +195,7 @@ describe("an honest peer's carried debt", () => {
     one.upload.onProposed(one.upload.nextProposal()!);
     one.close();
     expect(book.account(KEY).carriedAcked).toBe(0n); // in flight: it may still be agreed
-    one.upload.onUnanswered();
+    one.upload.onUnanswered(one.upload.pending);
     expect(book.account(KEY).carriedAcked).toBe(BigInt(5 * MiB));
     expect(connect(book).upload.nextProposal()).toBe(BigInt(5 * MiB));
   });

@@ -42,7 +42,7 @@ describe('DebtKeeper', () => {
     expect(await k.stored(KEY)).toBeDefined();
     upload.onAck(100_000n);
     upload.onProposed(upload.nextProposal(true)!);
-    upload.onAgreed();
+    upload.onAgreed(upload.pending);
     await k.flush();
     expect(await k.stored(KEY)).toBeUndefined();
   });

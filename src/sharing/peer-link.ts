@@ -77,7 +77,6 @@ export class PeerLink {
   private remoteNonce: Uint8Array | undefined;
   private readonly pending = new Map<number, { resolve(m: LedgerMessage): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
   private nextRequestId = 1;
-  private proposing = false;
   /** A final settlement was asked for; it outlives a proposal in flight. */
   private finalDue = false;
   private badMessages = 0;
@@ -270,10 +269,9 @@ export class PeerLink {
   settle(final: boolean): void {
     this.finalDue ||= final;
     const peer = this.peerRef;
-    if (!this.identified || peer === undefined || this.proposing || this.closed) return;
+    if (!this.identified || peer === undefined || this.closed) return;
     const amount = this.upload.nextProposal(this.finalDue, this.ctx.proposalStep(this));
     if (amount === undefined) return;
-    this.proposing = true;
     this.upload.onProposed(amount);
     // Over the BitTorrent wire a proposal queues behind up to a second of piece
     // data; a direct libp2p connection to the same key carries it at once. The
@@ -286,13 +284,12 @@ export class PeerLink {
       .then(
         ({ routeIndex }) => {
           this.lastPaymentRoute = direct !== undefined && routeIndex === 0 ? 'direct' : 'wire';
-          this.upload.onAgreed();
+          this.upload.onAgreed(amount);
           this.ctx.settled(this, amount, true);
         },
-        () => this.upload.onUnanswered(),
+        () => this.upload.onUnanswered(amount),
       )
       .finally(() => {
-        this.proposing = false;
         this.ctx.changed();
         this.settle(false);
       });
