@@ -228,6 +228,8 @@ export interface TestHooks {
   speedTest(peerId: string, uploadBytes: number, downloadBytes: number): Promise<{ uploadMs: number; downloadMs: number }>;
   /** Open direct WebRTC connections to a peer: more than one means both sides dialed. */
   directConnections(peerId: string): number;
+  /** Dials under way: none once the network has settled. */
+  dialsInFlight(): number;
   ledger: ReturnType<typeof ledgerHooks>;
   sharing: ReturnType<typeof sharingHooks>;
   bench: ReturnType<typeof benchHooks>;
@@ -254,6 +256,7 @@ export function installTestHooks(session: AppSession): void {
     speedTest: (peerId, up, down) => running(session).service.speedTest(peerId, up, down),
     directConnections: (peerId) =>
       running(session).service.node.getConnections(peerIdFromString(peerId)).filter((c) => classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc').length,
+    dialsInFlight: () => running(session).service.dialsInFlight(),
     ledger: ledgerHooks(session),
     sharing: sharingHooks(session),
     bench: benchHooks(session),

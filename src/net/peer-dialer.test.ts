@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { isWebRtcCircuitAddr, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
+import { isWebRtcCircuitAddr, pexDialAddrs, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
 
 const R = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const B = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
@@ -26,5 +26,14 @@ describe('dial addresses', () => {
       expect(addr.toString()).toBe(`${base}/p2p/${B}`);
       expect(isWebRtcCircuitAddr(addr)).toBe(true);
     }
+  });
+
+  it('reaches a peer a relay names only through that relay, whatever addresses the relay sends', () => {
+    const relay = { addr: multiaddr('/ip4/127.0.0.1/tcp/9090/ws'), id: R };
+    // A hostile relay points at another relay, or at a plain address: the tab still goes through the relay it asked.
+    const elsewhere = [multiaddr(`/ip4/10.0.0.9/tcp/443/wss/p2p/${B}/p2p-circuit/webrtc/p2p/${B}`), multiaddr('/ip4/10.0.0.9/tcp/4001')];
+    expect(pexDialAddrs(elsewhere, B, relay).map(String)).toEqual([`${base}/p2p/${B}`]);
+    // A peer's answer keeps its WebRTC circuit addresses and drops the rest.
+    expect(pexDialAddrs(elsewhere, B, undefined).map(String)).toEqual([elsewhere[0]!.toString()]);
   });
 });

@@ -22,8 +22,6 @@ interface Candidate {
   lastFailureAt?: number;
   dialing: boolean;
   lastError?: string;
-  /** When the current dial began, if we could not be dialed then (announcementHeld, dial-policy.ts). */
-  earlyDialAt?: number | undefined;
   /** The last progress event of the current dial, e.g. "webrtc:read-sdp-answer". */
   stage?: string;
 }
@@ -49,6 +47,15 @@ export function webRtcViaRelay(relayAddr: Multiaddr, relayId: string, peerId: st
   return withPeerId(relayAddr, relayId).encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`);
 }
 
+/**
+ * The dial addresses a PEX answer gives for one peer. A relay names peers reserved with it, so they are
+ * reached through that relay whatever addresses its answer carries (a relay cannot send us elsewhere);
+ * a peer's answer gives WebRTC circuit addresses, the only kind a tab dials.
+ */
+export function pexDialAddrs(answered: readonly Multiaddr[], peerId: string, fromRelay: { addr: Multiaddr; id: string } | undefined): Multiaddr[] {
+  return fromRelay === undefined ? answered.filter(isWebRtcCircuitAddr) : [webRtcViaRelay(fromRelay.addr, fromRelay.id, peerId)];
+}
+
 /** A peer we know of but have no direct connection to (yet). */
 export interface PendingPeer {
   peerId: string;
@@ -62,6 +69,8 @@ export interface PeerDialer {
   offer(peerId: PeerId, addrs: readonly Multiaddr[]): void;
   /** A dial we began before we could be dialed is still being signaled: announcing now could make its peer dial back. */
   holdsAnnouncement(): boolean;
+  /** Dials under way, to peers we are or are not yet connected to. */
+  dialsInFlight(): number;
   pending(): PendingPeer[];
   stop(): void;
 }
@@ -114,11 +123,8 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
 
   const dial = (c: Candidate, selfDialable: boolean): void => {
     c.dialing = true;
-    if (!selfDialable) {
-      c.earlyDialAt = now();
-      // Past the grace the hold ends whether or not the dial has: announce then.
-      earlyDials.set(c, setTimeout(onEarlyDialSettled, DIAL_POLICY.tieBreakGraceMs));
-    }
+    // Past the grace the hold ends whether or not the dial has: announce then.
+    if (!selfDialable) earlyDials.set(c, { startedAt: now(), timer: setTimeout(onEarlyDialSettled, DIAL_POLICY.tieBreakGraceMs) });
     node.dial(c.addrs, { onProgress: (evt: { type: string }) => (c.stage = evt.type) }).then(
       () => {
         c.dialing = false;
@@ -139,14 +145,13 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     );
   };
 
-  /** Early dials in flight, each with the timer that ends its hold on our announcement. */
-  const earlyDials = new Map<Candidate, ReturnType<typeof setTimeout>>();
+  /** Dials begun before we could be dialed (announcementHeld, dial-policy.ts), each with the timer that ends its hold on our announcement. */
+  const earlyDials = new Map<Candidate, { startedAt: number; timer: ReturnType<typeof setTimeout> }>();
   const settleEarly = (c: Candidate): void => {
     const held = earlyDials.get(c);
     if (held === undefined) return;
-    clearTimeout(held);
+    clearTimeout(held.timer);
     earlyDials.delete(c);
-    c.earlyDialAt = undefined;
     onEarlyDialSettled();
   };
 
@@ -174,7 +179,8 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
 
   return {
     offer,
-    holdsAnnouncement: () => announcementHeld([...earlyDials.keys()].flatMap((c) => (c.earlyDialAt === undefined ? [] : [c.earlyDialAt])), now()),
+    holdsAnnouncement: () => announcementHeld([...earlyDials.values()].map((d) => d.startedAt), now()),
+    dialsInFlight: () => [...candidates.values()].filter((c) => c.dialing).length,
     pending() {
       const direct = directPeers();
       return [...candidates.values()]
@@ -183,7 +189,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     },
     stop() {
       clearInterval(timer);
-      for (const held of earlyDials.values()) clearTimeout(held);
+      for (const held of earlyDials.values()) clearTimeout(held.timer);
       earlyDials.clear();
       node.removeEventListener('peer:discovery', onDiscovery);
     },

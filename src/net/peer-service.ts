@@ -12,7 +12,7 @@ import { createPeerNode, type PeerNode } from './node.ts';
 import { watchLiveness } from './liveness.ts';
 import type { NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
-import { startPeerDialer, isWebRtcCircuitAddr, webRtcViaRelay, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
+import { startPeerDialer, isWebRtcCircuitAddr, pexDialAddrs, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
 import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
 import { PERF_PROTOCOL, PEX_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
@@ -92,10 +92,15 @@ export class PeerService {
     let service: PeerService | undefined;
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
-    const dialer = startPeerDialer(node, changed, deps.now, deps.random, () => service?.announceNow());
+    const dialer = startPeerDialer(node, changed, deps.now, deps.random, () => service?.announcer.call()); // a held first announcement goes out
     service = new PeerService(node, identity, relays, dialer, announce, deps, blockedPeers);
     await service.wire();
     return service;
+  }
+
+  /** Dials under way (diagnostics: a settled network has none). */
+  dialsInFlight(): number {
+    return this.dialer.dialsInFlight();
   }
 
   /** Never connects to this peer again, and hangs up on it now (tests of anonymity, where two ends must not meet). */
@@ -175,10 +180,10 @@ export class PeerService {
    */
   private async exchangePeers(connection: Connection): Promise<void> {
     try {
-      const viaRelay = this.isRelay(connection);
+      const fromRelay = this.isRelay(connection) ? { addr: connection.remoteAddr, id: connection.remotePeer.toString() } : undefined;
       const learned = await requestPex(connection);
       for (const p of learned) {
-        const addrs = viaRelay ? [webRtcViaRelay(connection.remoteAddr, connection.remotePeer.toString(), p.peerId.toString())] : p.addrs.filter(isWebRtcCircuitAddr);
+        const addrs = pexDialAddrs(p.addrs, p.peerId.toString(), fromRelay);
         if (addrs.length === 0) continue;
         this.knownAddrs.set(p.peerId.toString(), addrs);
         this.dialer.offer(p.peerId, addrs);
@@ -224,11 +229,6 @@ export class PeerService {
       addresses: node.getMultiaddrs().filter(isWebRtcCircuitAddr).map((ma) => ma.toString()),
       online: relays.some((r) => r.state === 'connected') || peers.some((p) => p.role === 'peer'),
     };
-  }
-
-  /** Announces our addresses now if we may (announcer.ts): a held first announcement is released. */
-  private announceNow(): void {
-    this.announcer.call();
   }
 
   private refresh(): void {
