@@ -13,7 +13,7 @@ import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { DecodeError } from '../codec/binary.ts';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
-import { directPeers, isDirectConnection, keyedPeer } from '../net/direct.ts';
+import { directPeers, isDirectConnection, keyedPeer, openDirectStream } from '../net/direct.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { CircuitNode } from './circuit-node.ts';
 import { CIRCUIT_PROTOCOL, LINK_CREDIT_EVERY_BYTES, LINK_WINDOW_BYTES, MAX_FRAME_BYTES } from './constants.ts';
@@ -160,7 +160,7 @@ export class Libp2pCircuitLinks {
     return directPeers(this.node).map((p) => p.publicKey);
   }
 
-  /** A link to the peer with this key: an open one, or a new stream on our newest direct connection to it. */
+  /** A link to the peer with this key: an open one, or a new stream on our newest direct connection to it that takes one. */
   async connect(peerKey: Uint8Array): Promise<CircuitLink> {
     for (const l of this.links) if (!l.closed && bytesEqual(l.remoteKey, peerKey)) return l;
     const connections = this.node
@@ -169,10 +169,10 @@ export class Libp2pCircuitLinks {
       .sort((a, b) => b.timeline.open - a.timeline.open);
     if (connections.length === 0) throw new CircuitError('no-relays', 'that peer is not directly connected; circuits use direct connections only');
     try {
-      const stream = await connections[0]!.newStream(CIRCUIT_PROTOCOL, { signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) });
+      const stream = await openDirectStream(connections, CIRCUIT_PROTOCOL, AbortSignal.timeout(OPEN_TIMEOUT_MS));
       return this.attach(new StreamLink(peerKey, stream, this.seams));
     } catch (err) {
-      // The connection is closing (the peer left) or too slow: to a circuit, the hop is lost.
+      // Every connection is closing (the peer left) or too slow: to a circuit, the hop is lost.
       throw new CircuitError('broken', `could not open a link to that peer: ${(err as Error).message}`);
     }
   }

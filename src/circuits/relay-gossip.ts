@@ -8,7 +8,7 @@
 import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { directPeers, isDirectConnection } from '../net/direct.ts';
+import { directConnectionsTo, directPeers, isDirectConnection, openDirectStream } from '../net/direct.ts';
 import { ANNOUNCEMENT_FORWARD_DELAY_MS, ANNOUNCEMENT_SETTLE_MS, REANNOUNCE_MS } from './constants.ts';
 import { decodeAnnouncementFrame, encodeAnnouncementFrame, MAX_ANNOUNCEMENT_FRAME_BYTES, MAX_ANNOUNCEMENTS_PER_FRAME, RELAY_ANNOUNCEMENTS_PROTOCOL, type RelayAnnouncement } from './relay-announcement-wire.ts';
 import type { RelayDirectory } from './relay-directory.ts';
@@ -111,7 +111,7 @@ export class RelayGossip {
   private async swap(connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
     try {
-      const reply = await this.send(connection, this.ourFrame(true), true);
+      const reply = await this.send(directConnectionsTo(this.libp2p, peer), this.ourFrame(true), true);
       if (reply !== undefined) this.take(reply, peer);
     } catch {
       // The peer left, or does not speak this protocol (a stock client, or a peer of an older
@@ -121,10 +121,10 @@ export class RelayGossip {
     }
   }
 
-  /** Writes one frame; reads the peer's reply if we asked for one. */
-  private async send(connection: Connection, frame: Uint8Array, replyWanted: boolean): Promise<RelayAnnouncement[] | undefined> {
+  /** Writes one frame over the first of a peer's direct connections that takes it; reads the reply if we asked for one. */
+  private async send(connections: readonly Connection[], frame: Uint8Array, replyWanted: boolean): Promise<RelayAnnouncement[] | undefined> {
     const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
-    const stream = await connection.newStream(RELAY_ANNOUNCEMENTS_PROTOCOL, { signal });
+    const stream = await openDirectStream(connections, RELAY_ANNOUNCEMENTS_PROTOCOL, signal);
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_ANNOUNCEMENT_FRAME_BYTES });
       await lp.write(frame, { signal });
@@ -166,13 +166,9 @@ export class RelayGossip {
     this.flushTimer = undefined;
     const batch = [...this.outbox];
     this.outbox.clear();
-    const told = new Set<string>();
-    for (const c of this.libp2p.getConnections()) {
-      const peer = c.remotePeer.toString();
-      if (!isDirectConnection(c) || told.has(peer)) continue;
-      told.add(peer);
-      const news = batch.filter(([, from]) => from !== peer).map(([a]) => a);
-      if (news.length > 0) void this.send(c, encodeAnnouncementFrame({ replyWanted: false, announcements: news.slice(0, MAX_ANNOUNCEMENTS_PER_FRAME) }), false).catch(() => undefined);
+    for (const { id } of directPeers(this.libp2p)) {
+      const news = batch.filter(([, from]) => from !== id).map(([a]) => a);
+      if (news.length > 0) void this.send(directConnectionsTo(this.libp2p, id), encodeAnnouncementFrame({ replyWanted: false, announcements: news.slice(0, MAX_ANNOUNCEMENTS_PER_FRAME) }), false).catch(() => undefined);
     }
   }
 

@@ -7,8 +7,8 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { directPeers, keyedPeer } from '../net/direct.ts';
-import { directConnectionsTo, directSender, pushChannel, PushUnreachableError } from '../net/push-channel.ts';
+import { directConnectionsTo, directPeers, keyedPeer, openDirectStream } from '../net/direct.ts';
+import { directSender, pushChannel, PushUnreachableError } from '../net/push-channel.ts';
 import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, LEDGER_PUSH_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
@@ -30,19 +30,12 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
   const openStream = async (peer: PeerRef, signal: AbortSignal): Promise<Stream> => {
     const candidates = connectionsTo(peer);
     if (candidates.length === 0) throw new PeerUnreachableError(`no direct connection to ${peer.id.slice(-8)}`);
-    const failures: string[] = [];
-    for (const c of candidates) {
-      try {
-        return await c.newStream(LEDGER_PROTOCOL, { signal });
-      } catch (err) {
-        const e = err as Error | undefined;
-        failures.push(`${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`);
-        if (signal.aborted) break;
-        // A connection that cannot open a stream is dead: drop it so nothing else tries it.
-        await c.close().catch(() => c.abort(new Error('unusable connection')));
-      }
+    try {
+      // A connection that cannot open a stream is dead: drop it so nothing else tries it.
+      return await openDirectStream(candidates, LEDGER_PROTOCOL, signal, (c) => void c.close().catch(() => c.abort(new Error('unusable connection'))));
+    } catch (err) {
+      throw new PeerUnreachableError(`cannot reach ${peer.id.slice(-8)}: ${(err as Error).message}`);
     }
-    throw new PeerUnreachableError(`cannot reach ${peer.id.slice(-8)}: ${failures.join('; ')}`);
   };
 
   const exchange = async (peer: PeerRef, message: LedgerMessage, timeoutMs: number, expectReply: boolean): Promise<LedgerMessage | undefined> => {

@@ -18,6 +18,7 @@ const base: DialFacts = {
   hasWebRtcAddress: true,
   selfDialable: true,
   peerSignaling: false,
+  peerDialing: false,
   failures: 0,
   random: () => 0.5,
 };
@@ -99,6 +100,13 @@ describe('decideDial: a newcomer, and a dial already under way', () => {
     expect(decideDial({ ...base, peerSignaling: true, now: T0 + GRACE })).toEqual({ action: 'dial' });
   });
 
+  it('never starts a dial while the peer is signaling one to us, however long it takes', () => {
+    // A dial takes 4-10 s among six tabs starting at once on two cores: past the grace, both ends would have dialed.
+    for (const f of [base, larger, { ...base, selfDialable: false }, { ...base, peerSignaling: true, now: T0 + 10 * GRACE }]) {
+      expect(decideDial({ ...f, peerDialing: true })).toEqual({ action: 'skip', reason: 'peer-dialing' });
+    }
+  });
+
   it('still waits out a backoff, and still skips a peer it is already dialing', () => {
     expect(decideDial({ ...larger, selfDialable: false, failures: 1, lastFailureAt: T0 })).toEqual({ action: 'wait', untilMs: T0 + 2_000 });
     expect(decideDial({ ...larger, selfDialable: false, dialInProgress: true })).toEqual({ action: 'skip', reason: 'dialing' });
@@ -172,6 +180,7 @@ describe('decideDial properties', () => {
     hasWebRtcAddress: fc.boolean(),
     selfDialable: fc.boolean(),
     peerSignaling: fc.boolean(),
+    peerDialing: fc.boolean(),
     lastFailureAt: fc.option(fc.integer({ min: 0, max: 200_000 }), { nil: undefined }),
     failures: fc.integer({ min: 0, max: 12 }),
     r: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
@@ -189,6 +198,8 @@ describe('decideDial properties', () => {
           if (f.lastFailureAt !== undefined) expect(f.now).toBeGreaterThanOrEqual(f.lastFailureAt + backoffDelay(f.failures - 1, f.random, DIAL_POLICY.backoff));
           // Only one side dials before the grace: the smaller id, or one that nobody can dial yet, and neither while a dial is being signaled.
           if ((f.self > f.peer && f.selfDialable) || f.peerSignaling) expect(f.now).toBeGreaterThanOrEqual(f.firstSeenAt + GRACE);
+          // Never while the peer is dialing us, whatever the time.
+          expect(f.peerDialing).toBe(false);
         }
       }),
       { numRuns: 1000 },

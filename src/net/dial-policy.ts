@@ -6,8 +6,10 @@
  * waits a grace period and dials only if still not connected. Two exceptions:
  * a tab that nobody can dial yet (its relay reservation is still on the way)
  * dials at once, since the dial it would wait for cannot come; and while a
- * relayed connection with the peer is open, one of the two is already
- * signaling over it, so neither starts another before the grace is over.
+ * relayed connection with the peer is open, one of the two may be signaling
+ * over it, so neither starts another before the grace is over; and while the
+ * peer is signaling a dial to us, we never start one of our own, however long
+ * its dial takes (seconds on a busy machine: a grace alone gave two links).
  */
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 
@@ -31,8 +33,10 @@ export interface DialFacts {
   hasWebRtcAddress: boolean;
   /** We hold a relay reservation: the peer could dial us. */
   selfDialable: boolean;
-  /** A relayed connection with the peer is open: one of us is signaling a WebRTC dial over it. */
+  /** A relayed connection with the peer is open: one of us may be signaling a WebRTC dial over it. */
   peerSignaling: boolean;
+  /** The peer is signaling a WebRTC dial to us right now (its signaling stream is open). */
+  peerDialing: boolean;
   lastFailureAt?: number | undefined;
   failures: number;
   /** Fixed per decision so tests are deterministic. */
@@ -45,6 +49,7 @@ export function decideDial(f: DialFacts): DialDecision {
   if (f.peer === f.self) return { action: 'skip', reason: 'self' };
   if (f.hasDirectConnection) return { action: 'skip', reason: 'connected' };
   if (f.dialInProgress) return { action: 'skip', reason: 'dialing' };
+  if (f.peerDialing) return { action: 'skip', reason: 'peer-dialing' };
   if (!f.hasWebRtcAddress) return { action: 'skip', reason: 'no-address' };
   if (f.directPeerCount >= DIAL_POLICY.maxDirectPeers) return { action: 'skip', reason: 'full' };
   if (f.lastFailureAt !== undefined) {

@@ -17,7 +17,7 @@ import { isDialAllowed } from './dial-gater.ts';
 export const NODE_LIMITS = {
   /** Browsers accept 256 KiB data-channel messages; 16 KiB (libp2p's default, for go/rust interop) halves throughput. */
   webRtcMaxMessageSize: 256 * 1024,
-  /** How often each peer re-announces its addresses; new tabs also learn peers by PEX right away. */
+  /** How often each peer re-announces its addresses (through its gate); new tabs also learn peers by PEX right away. */
   discoveryIntervalMs: 5_000,
   /** Relays plus direct peers plus their signaling circuits. */
   maxConnections: 128,
@@ -29,6 +29,9 @@ export const NODE_LIMITS = {
   addressDialTimeoutMs: 15_000,
   dialTimeoutMs: 20_000,
 } as const;
+
+/** The longest delay a timer takes (2^31 - 1 ms, 24.8 days): a timer that never fires in a tab's life. */
+const NEVER_MS = 2 ** 31 - 1;
 
 export type PeerNode = Libp2p<{ ping: Ping; pubsub: FloodSub; identify: unknown }>;
 
@@ -53,7 +56,9 @@ export interface NodeOptions {
 export async function createPeerNode(identity: Identity, options: NodeOptions): Promise<CreatedNode> {
   const privateKey = await generateKeyPairFromSeed('Ed25519', identity.seed);
   let discovery: PubSubPeerDiscovery | undefined;
-  const discoveryFactory = pubsubPeerDiscovery({ interval: NODE_LIMITS.discoveryIntervalMs, topics: [DISCOVERY_TOPIC] });
+  // The module's own timer would announce us whatever our gate says (announcer.ts): during a dial begun
+  // before we could be dialed, its peer then learned of us and dialed back. PeerService announces instead.
+  const discoveryFactory = pubsubPeerDiscovery({ interval: NEVER_MS, topics: [DISCOVERY_TOPIC] });
   const node = await createLibp2p({
     privateKey,
     start: false,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
-import { isWebRtcCircuitAddr, pexDialAddrs, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Connection } from '@libp2p/interface';
+import { isWebRtcCircuitAddr, peersByConnection, pexDialAddrs, WEBRTC_SIGNALING_PROTOCOL, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
 
 const R = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const B = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
@@ -35,5 +37,29 @@ describe('dial addresses', () => {
     expect(pexDialAddrs(elsewhere, B, relay).map(String)).toEqual([`${base}/p2p/${B}`]);
     // A peer's answer keeps its WebRTC circuit addresses and drops the rest.
     expect(pexDialAddrs(elsewhere, B, undefined).map(String)).toEqual([elsewhere[0]!.toString()]);
+  });
+});
+
+describe('peersByConnection', () => {
+  type Facts = Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams'>;
+  const conn = (peer: string, addr: string, limited: boolean, streams: { direction: 'inbound' | 'outbound'; protocol: string }[] = []): Facts =>
+    ({ remotePeer: peerIdFromString(peer), remoteAddr: multiaddr(addr), limits: limited ? {} : undefined, streams }) as unknown as Facts;
+  const relayed = `/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}/p2p-circuit/p2p/${B}`;
+
+  it('tells a peer dialing us (its signaling stream open to us) from one merely relayed, or our own dial', () => {
+    const signaling = { direction: 'inbound' as const, protocol: WEBRTC_SIGNALING_PROTOCOL };
+    expect(peersByConnection([conn(B, relayed, true, [signaling])]).dialingUs).toEqual(new Set([B]));
+    // Our own signaling stream (we dial it), another protocol, or a relayed connection with no stream: not dialing us.
+    for (const streams of [[{ ...signaling, direction: 'outbound' as const }], [{ ...signaling, protocol: '/ipfs/id/1.0.0' }], []]) {
+      const peers = peersByConnection([conn(B, relayed, true, streams)]);
+      expect(peers.dialingUs.size).toBe(0);
+      expect(peers.relayed).toEqual(new Set([B]));
+    }
+  });
+
+  it('counts a WebRTC connection as direct and a relay\'s WebSocket as neither', () => {
+    const peers = peersByConnection([conn(B, `${base}/p2p/${B}`, false), conn(R, '/ip4/127.0.0.1/tcp/9090/ws', false)]);
+    expect(peers.direct).toEqual(new Set([B]));
+    expect(peers.relayed.size + peers.dialingUs.size).toBe(0);
   });
 });

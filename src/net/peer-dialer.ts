@@ -3,7 +3,7 @@
  * the pure dial policy, and tracks failures for backoff.
  */
 import type { Libp2p } from 'libp2p';
-import type { PeerId } from '@libp2p/interface';
+import type { Connection, PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { announcementHeld, decideDial, DIAL_POLICY } from './dial-policy.ts';
 import { classifyConnection } from './peer-table.ts';
@@ -12,6 +12,8 @@ import { classifyConnection } from './peer-table.ts';
 const DIAL_TICK_MS = 1_000;
 /** Forget candidates not heard of for this long (closed tabs). */
 const CANDIDATE_TTL_MS = 10 * 60_000;
+/** @libp2p/webrtc's signaling protocol: a peer dialing us holds such a stream open on a relayed connection until its dial ends. */
+export const WEBRTC_SIGNALING_PROTOCOL = '/webrtc-signaling/0.0.1';
 
 interface Candidate {
   peerId: PeerId;
@@ -56,6 +58,28 @@ export function pexDialAddrs(answered: readonly Multiaddr[], peerId: string, fro
   return fromRelay === undefined ? answered.filter(isWebRtcCircuitAddr) : [webRtcViaRelay(fromRelay.addr, fromRelay.id, peerId)];
 }
 
+export interface ConnectedPeers {
+  direct: Set<string>;
+  relayed: Set<string>;
+  /** Peers signaling a WebRTC dial to us over a relayed connection now. */
+  dialingUs: Set<string>;
+}
+
+/** Peers by the kind of connection we have with them: direct WebRTC, or relayed (and, of those, dialing us now). */
+export function peersByConnection(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams'>[]): ConnectedPeers {
+  const peers: ConnectedPeers = { direct: new Set(), relayed: new Set(), dialingUs: new Set() };
+  for (const c of connections) {
+    const id = c.remotePeer.toString();
+    const transport = classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null });
+    if (transport === 'webrtc') peers.direct.add(id);
+    else if (transport === 'relayed') {
+      peers.relayed.add(id);
+      if (c.streams.some((s) => s.direction === 'inbound' && s.protocol === WEBRTC_SIGNALING_PROTOCOL)) peers.dialingUs.add(id);
+    }
+  }
+  return peers;
+}
+
 /** A peer we know of but have no direct connection to (yet). */
 export interface PendingPeer {
   peerId: string;
@@ -80,21 +104,11 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
   const self = node.peerId.toString();
   const candidates = new Map<string, Candidate>();
 
-  /** Peers by the kind of connection we have with them: direct WebRTC, or relayed (a dial being signaled). */
-  const connectedPeers = (): { direct: Set<string>; relayed: Set<string> } => {
-    const direct = new Set<string>();
-    const relayed = new Set<string>();
-    for (const c of node.getConnections()) {
-      const transport = classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null });
-      if (transport === 'webrtc') direct.add(c.remotePeer.toString());
-      else if (transport === 'relayed') relayed.add(c.remotePeer.toString());
-    }
-    return { direct, relayed };
-  };
+  const connectedPeers = (): ConnectedPeers => peersByConnection(node.getConnections());
   const directPeers = (): Set<string> => connectedPeers().direct;
 
   const evaluate = (): void => {
-    const { direct, relayed } = connectedPeers();
+    const { direct, relayed, dialingUs } = connectedPeers();
     const selfDialable = node.getMultiaddrs().some(isWebRtcCircuitAddr);
     const t = now();
     for (const [key, c] of candidates) {
@@ -113,6 +127,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
         hasWebRtcAddress: c.addrs.length > 0,
         selfDialable,
         peerSignaling: relayed.has(key),
+        peerDialing: dialingUs.has(key),
         lastFailureAt: c.lastFailureAt,
         failures: c.failures,
         random,

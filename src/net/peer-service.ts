@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Identity } from '../identity/identity.ts';
 import { identityFingerprint } from '../identity/identity.ts';
-import { createPeerNode, type PeerNode } from './node.ts';
+import { createPeerNode, NODE_LIMITS, type PeerNode } from './node.ts';
 import { watchLiveness } from './liveness.ts';
 import type { NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
@@ -131,6 +131,7 @@ export class PeerService {
     });
     this.stopLiveness = watchLiveness(node);
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
+    this.timers.push(setInterval(() => this.announcer.call(), NODE_LIMITS.discoveryIntervalMs));
     this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), PEX_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReservation(), WATCHDOG_INTERVAL_MS));
     if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);

@@ -7,7 +7,7 @@
 import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
-import { isDirectConnection, keyedPeer, type KeyedPeer } from './direct.ts';
+import { directConnectionsTo, isDirectConnection, keyedPeer, type KeyedPeer } from './direct.ts';
 
 /** Opening a push stream, or one frame's write, must finish within this: a stalled peer cannot hold a sender. */
 const PUSH_WRITE_TIMEOUT_MS = 15_000;
@@ -37,14 +37,6 @@ export interface PushChannel<T> {
 }
 
 type LpStream = ReturnType<typeof lpStream>;
-
-/** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
-export function directConnectionsTo(node: Libp2p, peerId: string): Connection[] {
-  return node
-    .getConnections()
-    .filter((x) => x.remotePeer.toString() === peerId && isDirectConnection(x))
-    .sort((a, b) => b.timeline.open - a.timeline.open);
-}
 
 /** Who sent an inbound stream; undefined (and the stream aborted) unless a keyed peer on a direct connection. */
 export function directSender(stream: Stream, connection: Connection, what: string): KeyedPeer | undefined {
