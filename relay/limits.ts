@@ -178,6 +178,11 @@ export const CONNECTION_SIZING = {
  * and nobody learns the relay's whole audience from one request.
  */
 export const RELAY_PEX_PEERS = 8;
+/**
+ * PEX answers per connection: a tab asks once, on connecting. Each answer walks every reservation,
+ * so more would let one connection keep the relay busy; a new connection is rate-limited per host.
+ */
+export const RELAY_PEX_ANSWERS_PER_CONNECTION = 1;
 
 export const PUBSUB_BATCHING = { windowMs: 25, maxMessages: 200 } as const;
 

@@ -15,6 +15,7 @@ import { RELAY_PEX_PEERS } from './limits.ts';
 import { startRelay, type Relay } from './relay.ts';
 import { HOP_STATUS, reserve } from './test-support.ts';
 import { requestPex } from '../src/net/pex/pex.ts';
+import { seededRandom } from '../src/reputation/prng.ts';
 
 /** More peers than one answer names, so that the sample is a sample. */
 const RESERVED = RELAY_PEX_PEERS + 3;
@@ -29,7 +30,9 @@ const client = async (): Promise<Libp2p> => {
 };
 
 beforeAll(async () => {
-  relay = await startRelay({ ...RELAY_DEFAULTS, host: '127.0.0.1', p2pPort: 0, httpPort: 0, announce: [], peers: [] }, await generateKeyPair('Ed25519'), () => undefined);
+  // A seeded sample: whether eight answers differ does not rest on chance.
+  const config = { ...RELAY_DEFAULTS, host: '127.0.0.1', p2pPort: 0, httpPort: 0, announce: [], peers: [] };
+  relay = await startRelay(config, await generateKeyPair('Ed25519'), () => undefined, Date.now, {}, seededRandom(20261204));
 });
 
 afterAll(async () => {
@@ -46,19 +49,29 @@ describe('relay PEX', () => {
     await onlyConnected.dial(relayAddr);
     const reservedIds = new Set(reserved.map((r) => r.peerId.toString()));
 
-    // An asker that holds a reservation itself is left out of its own answer.
+    // An asker that holds a reservation itself is left out of its own answer; the others hold none.
     const asker = reserved[0]!;
+    const askers = [asker, ...(await Promise.all(Array.from({ length: 7 }, () => client())))];
     const answers = [];
-    for (let i = 0; i < 8; i++) answers.push(await requestPex(await asker.dial(relayAddr)));
-    for (const learned of answers) {
+    for (const a of askers) answers.push(await requestPex(await a.dial(relayAddr)));
+    for (const [i, learned] of answers.entries()) {
       expect(learned).toHaveLength(RELAY_PEX_PEERS);
       const ids = learned.map((p) => p.peerId.toString());
       expect(new Set(ids).size).toBe(ids.length);
-      for (const id of ids) expect(reservedIds.has(id) && id !== asker.peerId.toString()).toBe(true);
+      for (const id of ids) expect(reservedIds.has(id) && id !== askers[i]!.peerId.toString()).toBe(true);
       // Entries carry no addresses: a peer named by a relay is reached through that relay.
       for (const p of learned) expect(p.addrs).toEqual([]);
     }
-    // Eight answers, each 8 of the 10 others, are not all the same 8 (one chance in 45^7 that they are).
+    // Each answer is drawn afresh: eight answers of 8 among 10 or 11 peers are not all the same 8.
     expect(new Set(answers.flat().map((p) => p.peerId.toString())).size).toBeGreaterThan(RELAY_PEX_PEERS);
+  });
+
+  it('answers once per connection: asking again costs a new connection, which the relay rate-limits', async () => {
+    const relayAddr = relay.node.getMultiaddrs()[0]!;
+    const asker = await client();
+    const connection = await asker.dial(relayAddr);
+    expect((await requestPex(connection)).length).toBeGreaterThan(0);
+    await expect(requestPex(connection)).rejects.toThrow();
+    expect(connection.status).toBe('open');
   });
 });

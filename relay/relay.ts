@@ -18,14 +18,14 @@ import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-re
 import { multiaddr } from '@multiformats/multiaddr';
 // The server alone: the package's index also loads its client, and with it a WebRTC stack (node-datachannel), 10 MB the relay never uses.
 import TrackerServer from 'bittorrent-tracker/server';
-import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface';
+import type { ComponentLogger, Connection, Logger, PrivateKey } from '@libp2p/interface';
 import type { WebSocket } from 'ws';
 import { DISCOVERY_TOPIC, PEX_PROTOCOL } from '../src/net/protocols.ts';
 import { answerPex } from '../src/net/pex/pex.ts';
 import { randomSample } from '../src/net/random-sample.ts';
 import { backoffDelay } from '../src/net/backoff.ts';
 import type { RelayConfig } from './config.ts';
-import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, RELAY_PEX_PEERS, type RelayLimits, type Refusals } from './limits.ts';
+import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, RELAY_PEX_ANSWERS_PER_CONNECTION, RELAY_PEX_PEERS, type RelayLimits, type Refusals } from './limits.ts';
 import { batchPubsubSends } from './pubsub-batching.ts';
 import { libp2pGuard } from './libp2p-guard.ts';
 import { trackerGuard } from './tracker-guard.ts';
@@ -86,7 +86,8 @@ function shortId(id: string): string {
 }
 
 /** `limits`: where per-client limits differ from RELAY_LIMITS (tests, the load bench). */
-export async function startRelay(config: RelayConfig, privateKey: PrivateKey, log: Log, now: () => number = Date.now, limits: Partial<RelayLimits> = {}): Promise<Relay> {
+/** `now` and `random` are seams for tests (the PEX sample, federation's backoff jitter). */
+export async function startRelay(config: RelayConfig, privateKey: PrivateKey, log: Log, now: () => number = Date.now, limits: Partial<RelayLimits> = {}, random: () => number = Math.random): Promise<Relay> {
   const startedAt = now();
   const limitsInForce: RelayLimits = { ...RELAY_LIMITS, ...limits };
   const refusals = noRefusals();
@@ -143,7 +144,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     tickMs: CONNECTION_SIZING.pingTickMs,
     timeoutMs: CONNECTION_SIZING.pingTimeoutMs,
   });
-  const federation = federate(node, config.peers, log);
+  const federation = federate(node, config.peers, log, random);
   guardDiscovery(node.services.pubsub, DISCOVERY_TOPIC, limitsInForce, refusals, (id) => federation.isRelay(id), now);
 
   // Counted as they open and close: getConnections() builds a list of them all, per log line and per /health.
@@ -159,10 +160,14 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   });
   // A tab asks on connecting who is here, and dials them while its own reservation is still on the way.
   // The entries carry no addresses: a peer named by a relay is reached through that relay.
+  const pexAnswers = new WeakMap<Connection, number>();
   await node.handle(PEX_PROTOCOL, (stream, connection) => {
+    const answered = pexAnswers.get(connection) ?? 0;
+    if (answered >= RELAY_PEX_ANSWERS_PER_CONNECTION) return void stream.abort(new Error('this connection had its PEX answer'));
+    pexAnswers.set(connection, answered + 1);
     const asker = connection.remotePeer.toString();
     const here = [...node.services.relay.reservations.keys()].map((id) => id.toString()).filter((id) => id !== asker);
-    return answerPex(stream, randomSample(here, RELAY_PEX_PEERS, Math.random).map((peerId) => ({ peerId, addrs: [] })));
+    return answerPex(stream, randomSample(here, RELAY_PEX_PEERS, random).map((peerId) => ({ peerId, addrs: [] })));
   }, { maxInboundStreams: 1 });
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
 
@@ -264,7 +269,7 @@ function closeHttp(http: HttpServer): Promise<void> {
 }
 
 /** Keeps connections to other relays so pubsub discovery crosses relays. */
-function federate(node: Libp2p, peers: readonly string[], log: Log): { stop(): void; isRelay(peerId: string): boolean } {
+function federate(node: Libp2p, peers: readonly string[], log: Log, random: () => number): { stop(): void; isRelay(peerId: string): boolean } {
   let stopped = false;
   // From the configured addresses (/p2p/<id>), which covers the relays that dial us, and from each dial.
   const relayIds = new Set(peers.flatMap((addr) => {
@@ -301,7 +306,7 @@ function federate(node: Libp2p, peers: readonly string[], log: Log): { stop(): v
     const timer = setTimeout(() => {
       timers.delete(timer);
       keep(addr, attempt);
-    }, backoffDelay(attempt, Math.random));
+    }, backoffDelay(attempt, random));
     timers.add(timer);
   };
   for (const addr of peers) keep(addr, 0);
