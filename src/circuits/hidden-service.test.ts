@@ -41,6 +41,20 @@ async function meetDirectly(seed: number, onSession: (s: EndToEnd) => void = () 
 }
 
 describe('hidden services', () => {
+  it('a publication that cannot reach one of its points closes the circuits it built to the others', async () => {
+    const { peers } = mesh(3);
+    const [intro, relay, seeder] = peers;
+    const nowhere = rng(61)(32); // a point no one is connected to
+    const publishing = publishHiddenService({
+      node: seeder!.node, subtle, random: rng(62), serviceSeed: rng(63)(32), now: () => NOW, lookup: rng(64)(32),
+      introPaths: [[intro!.key], [relay!.key, nowhere]], relaysTo: () => [], onSession: () => undefined,
+    });
+    await expect(publishing).rejects.toThrow();
+    // Nothing is left open to the point that was reached, or to the relay in front of the one that was not.
+    await until(() => seeder!.node.originatedCircuits().length === 0, 'the built circuits to close');
+    await until(() => intro!.node.relayedCount === 0 && relay!.node.relayedCount === 0, 'the relays to drop them');
+  });
+
   it('a downloader reaches a hidden seeder through an introduction point and meets it at a rendezvous point; neither learns the other', async () => {
     // 0 downloader, 1-2 its relays, 3 introduction point, 4 rendezvous point, 5 the seeder's relay, 6 seeder
     const { peers } = mesh(7);

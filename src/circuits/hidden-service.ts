@@ -161,20 +161,26 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
   const guard = new IntroGuard(o.now);
   const stats = o.stats ?? emptyIntroductionStats();
   const intros: OriginCircuit[] = [];
-  for (const path of o.introPaths) {
-    const intro = await o.node.build(path);
-    await intro.establishIntro(descriptor, (binding) => signIntroProof(o.serviceSeed, binding, descriptor));
-    intro.onIntroduce = (offer) => {
-      const opened = openIntroduction(service, offer.X, offer.sealed);
-      // Not sealed to our key (or altered), a replay, or over the rate: no circuit is built, so nothing is learned from it.
-      if (opened === undefined) return void stats.unopened++;
-      const verdict = guard.admit(offer.X);
-      if (verdict === 'replay') return void stats.replayed++;
-      if (verdict === 'rate') return void stats.overRate++;
-      stats.answered++;
-      void answerOffer(o, service, { ...opened, X: offer.X }, stats).catch(() => undefined);
-    };
-    intros.push(intro);
+  try {
+    for (const path of o.introPaths) {
+      const intro = await o.node.build(path);
+      intros.push(intro);
+      await intro.establishIntro(descriptor, (binding) => signIntroProof(o.serviceSeed, binding, descriptor));
+      intro.onIntroduce = (offer) => {
+        const opened = openIntroduction(service, offer.X, offer.sealed);
+        // Not sealed to our key (or altered), a replay, or over the rate: no circuit is built, so nothing is learned from it.
+        if (opened === undefined) return void stats.unopened++;
+        const verdict = guard.admit(offer.X);
+        if (verdict === 'replay') return void stats.replayed++;
+        if (verdict === 'rate') return void stats.overRate++;
+        stats.answered++;
+        void answerOffer(o, service, { ...opened, X: offer.X }, stats).catch(() => undefined);
+      };
+    }
+  } catch (err) {
+    // A point that cannot be reached fails the publication, and the circuits to the others close with it.
+    await Promise.all(intros.map((c) => c.close()));
+    throw err;
   }
   return { intros, descriptor, close: async () => void (await Promise.all(intros.map((c) => c.close()))) };
 }

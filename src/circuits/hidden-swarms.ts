@@ -36,6 +36,8 @@ const LOOKUP_ATTEMPTS = 4;
 const LOOKUP_RETRY_MS = 1_000;
 /** Introduction points per hidden swarm: one more keeps it reachable when one leaves. */
 const INTRO_POINTS = 2;
+/** Publications tried on fresh paths before hide() gives up (keepHiding goes on, with backoff). */
+const PUBLISH_TRIES = 3;
 
 /** Where hidden connections go: the sharing service's torrents. */
 export interface SwarmAccess {
@@ -243,22 +245,31 @@ export class HiddenSwarms {
     const count = Math.min(INTRO_POINTS, this.circuits.relayCandidates().length - hops);
     if (count < 1) throw new CircuitError('no-relays', `hiding a swarm behind ${hops} ${hops === 1 ? 'hop' : 'hops'} needs at least ${hops + 1} connected relays; wait for more peers and try again`);
     const serviceSeed = await this.serviceKeys.seedFor(infoHash);
-    const intros = this.circuits.pickRelays(count, []);
-    const published = await publishHiddenService({
-      node: this.circuits.node,
-      subtle: crypto.subtle,
-      random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-      serviceSeed,
-      now: Date.now,
-      lookup: lookupKeyOf(fromHex(infoHash)),
-      introPaths: intros.map((intro) => this.guardedPath(hops, intro)),
-      relaysTo: (rp) => this.guardedPath(hops, rp).slice(0, -1),
-      onSession: (session) => this.swarms.addConnection(infoHash, connectionOver(session)),
-      stats: this.introductions,
-    });
-    this.published.set(infoHash, published);
+    let published: Awaited<ReturnType<typeof publishHiddenService>> | undefined;
+    // A relay on a path may have just left, or lost its link to the next: fresh paths, like a rendezvous circuit.
+    for (let attempt = 1; published === undefined; attempt++) {
+      const intros = this.circuits.pickRelays(count, []);
+      try {
+        published = await publishHiddenService({
+          node: this.circuits.node,
+          subtle: crypto.subtle,
+          random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+          serviceSeed,
+          now: Date.now,
+          lookup: lookupKeyOf(fromHex(infoHash)),
+          introPaths: intros.map((intro) => this.guardedPath(hops, intro)),
+          relaysTo: (rp) => this.guardedPath(hops, rp).slice(0, -1),
+          onSession: (session) => this.swarms.addConnection(infoHash, connectionOver(session)),
+          stats: this.introductions,
+        });
+      } catch (err) {
+        if (attempt >= PUBLISH_TRIES || (err instanceof CircuitError && err.code === 'no-relays')) throw err;
+      }
+    }
+    const done = published;
+    this.published.set(infoHash, done);
     // An introduction point that leaves (or a relay on the way to it) takes the swarm's reachability with it: publish anew.
-    for (const intro of published.intros) intro.onBroken = () => this.republish(infoHash, hops, published);
+    for (const intro of done.intros) intro.onBroken = () => this.republish(infoHash, hops, done);
   }
 
   /**
