@@ -160,13 +160,10 @@ export class Libp2pCircuitLinks {
     return directPeers(this.node).map((p) => p.publicKey);
   }
 
-  /** A link to the peer with this key: an open one, or a new stream on our newest direct connection to it that takes one. */
+  /** A link to the peer with this key: an open one, or a new stream on whichever direct connection to it opens one first. */
   async connect(peerKey: Uint8Array): Promise<CircuitLink> {
     for (const l of this.links) if (!l.closed && bytesEqual(l.remoteKey, peerKey)) return l;
-    const connections = this.node
-      .getConnections()
-      .filter((c) => isDirectConnection(c) && bytesEqual(remoteKeyOf(c) ?? new Uint8Array(), peerKey))
-      .sort((a, b) => b.timeline.open - a.timeline.open);
+    const connections = this.node.getConnections().filter((c) => isDirectConnection(c) && bytesEqual(remoteKeyOf(c) ?? new Uint8Array(), peerKey));
     if (connections.length === 0) throw new CircuitError('no-relays', 'that peer is not directly connected; circuits use direct connections only');
     try {
       const stream = await openDirectStream(connections, CIRCUIT_PROTOCOL, AbortSignal.timeout(OPEN_TIMEOUT_MS));
