@@ -34,6 +34,31 @@ describe('UploadAccount', () => {
     expect(u.nextProposal(true)).toBe(big(PROPOSE_EVERY_BYTES * 2 - 100));
   });
 
+  it('keeps a final settlement asked while two proposals are in flight, and drops it once proposed', () => {
+    const u = newUpload();
+    const step = big(PROPOSE_EVERY_BYTES);
+    const tail = big(MIN_SETTLEMENT_BYTES * 2);
+    u.onSent(PROPOSE_EVERY_BYTES * 8);
+    u.onAck(step);
+    u.onProposed(u.nextProposal()!);
+    u.onAck(step * 2n);
+    u.onProposed(u.nextProposal()!);
+    // Refused (over its window) with a tail acknowledged: settle it, but two await their agreements.
+    u.onAck(step * 2n + tail);
+    u.askFinal();
+    expect(u.nextProposal()).toBeUndefined();
+    u.onAgreed(step);
+    expect(u.nextProposal()).toBe(tail);
+    u.onProposed(tail);
+    u.onAgreed(step);
+    u.onAgreed(tail);
+    // Served again: it pays in steps, not at every acknowledgement.
+    u.onAck(step * 2n + tail + big(ACK_EVERY_BYTES));
+    expect(u.nextProposal()).toBeUndefined();
+    u.onAck(step * 3n + tail);
+    expect(u.nextProposal()).toBe(step);
+  });
+
   it('beside a proposal in flight, asks a debtor for a full step, not one per acknowledgement', () => {
     const u = newUpload();
     const debtor = big(DEBTOR_PROPOSE_EVERY_BYTES);

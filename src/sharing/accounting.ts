@@ -29,6 +29,13 @@ export class UploadAccount {
   /** Bytes of our proposals awaiting their agreements, and how many they are. */
   pending = 0n;
   pendingCount = 0;
+  /**
+   * A final settlement was asked for (the peer lost interest, or we refuse it) and not yet
+   * proposed: it outlives proposals in flight, and ends with the next proposal, which takes
+   * everything due. It is not kept past that: a peer served again pays in steps, not at every
+   * acknowledgement (a block pair per MiB for the rest of the connection after one refusal).
+   */
+  private finalDue = false;
   private closed = false;
 
   /** `debt`: where sent bytes are charged; the pooled stock account until the peer proves a key (bind). */
@@ -57,13 +64,20 @@ export class UploadAccount {
     if (capped > this.acked) this.acked = capped;
   }
 
+  /** Asks for the remainder to be settled by the next proposal (see finalDue). */
+  askFinal(): void {
+    this.finalDue = true;
+  }
+
   /**
-   * What to propose now, if anything, once `every` bytes are due. `final`: the
-   * transfer ended: its tail is settled whatever its size once this connection
-   * was paid before (it ends a paid transfer), and a transfer of crumbs alone
-   * (under MIN_SETTLEMENT_BYTES) is left to the key's next payment.
+   * What to propose now, if anything, once `every` bytes are due. `final` (or
+   * askFinal before): the transfer ended: its tail is settled whatever its size
+   * once this connection was paid before (it ends a paid transfer), and a
+   * transfer of crumbs alone (under MIN_SETTLEMENT_BYTES) is left to the key's
+   * next payment.
    */
   nextProposal(final = false, every: bigint = BigInt(PROPOSE_EVERY_BYTES)): bigint | undefined {
+    final ||= this.finalDue;
     if (this.pendingCount >= MAX_PENDING_PROPOSALS) return undefined;
     const due = this.acked + this.carried - this.proposed;
     if (due <= 0n) return undefined;
@@ -76,6 +90,7 @@ export class UploadAccount {
   }
 
   onProposed(amount: bigint): void {
+    this.finalDue = false;
     this.pending += amount;
     this.pendingCount++;
     this.proposed += amount;

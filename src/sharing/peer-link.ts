@@ -77,8 +77,6 @@ export class PeerLink {
   private remoteNonce: Uint8Array | undefined;
   private readonly pending = new Map<number, { resolve(m: LedgerMessage): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
   private nextRequestId = 1;
-  /** A final settlement was asked for; it outlives a proposal in flight. */
-  private finalDue = false;
   private badMessages = 0;
   private closed = false;
   /** The key the first extended handshake named (null: none); fixed for the connection. */
@@ -267,10 +265,10 @@ export class PeerLink {
 
   /** Proposes payment for acknowledged bytes when due; `final` settles the remainder at the end. */
   settle(final: boolean): void {
-    this.finalDue ||= final;
+    if (final) this.upload.askFinal();
     const peer = this.peerRef;
     if (!this.identified || peer === undefined || this.closed) return;
-    const amount = this.upload.nextProposal(this.finalDue, this.ctx.proposalStep(this));
+    const amount = this.upload.nextProposal(false, this.ctx.proposalStep(this));
     if (amount === undefined) return;
     this.upload.onProposed(amount);
     // Over the BitTorrent wire a proposal queues behind up to a second of piece
