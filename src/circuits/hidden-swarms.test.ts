@@ -117,6 +117,43 @@ describe('hiding a swarm again', () => {
   });
 });
 
+describe('hiding a swarm when a point cannot be reached', () => {
+  /** A seeder whose relay picks start with `bad` unreachable rounds, then two reachable introduction points. */
+  const seederPicking = (bad: number) => {
+    const { peers, advance } = mesh(3);
+    advance(Date.now());
+    const [seeder, introA, introB] = peers;
+    const nowhere = rng(71)(32); // a relay announced but not connected
+    let picks = 0;
+    const circuits = {
+      node: seeder!.node,
+      publicKey: seeder!.key,
+      relaysKnown: async () => undefined,
+      relayCandidates: () => [introA!.key, introB!.key],
+      pickRelays: (n: number) => (++picks <= bad ? [introA!.key, nowhere] : [introA!.key, introB!.key]).slice(0, n),
+    } as unknown as CircuitService;
+    const libp2p = { getConnections: () => [], unhandle: async () => undefined } as unknown as Libp2p;
+    const access: SwarmAccess = { addConnection: () => undefined, wantsPeers: () => true, hiddenSeeds: () => [infoHash], hiddenDownloads: () => [] };
+    return { swarms: new HiddenSwarms(libp2p, circuits, access, { serviceKeys: new MemoryServiceKeyStore(rng(72)) }), picks: () => picks, introB: introB!, seeder: seeder! };
+  };
+
+  it('publishes on fresh paths when one fails, and gives up after a bounded number of tries', async () => {
+    const lookup = lookupKeyOf(fromHex(infoHash));
+    const once = seederPicking(1);
+    await once.swarms.hide(infoHash, 0);
+    expect(once.picks()).toBe(2);
+    expect(once.introB.node.introducedDescriptors(lookup)).toHaveLength(1);
+    once.swarms.stop();
+
+    // A point that never answers costs the seeder three publications, not a loop; what each built is closed.
+    const never = seederPicking(Number.POSITIVE_INFINITY);
+    await expect(never.swarms.hide(infoHash, 0)).rejects.toThrow();
+    expect(never.picks()).toBe(3);
+    await until(() => never.seeder.node.originatedCircuits().length === 0, 'the circuits of the failed publications to close');
+    never.swarms.stop();
+  });
+});
+
 describe('what a lookup returns', () => {
   const lookup = lookupKeyOf(fromHex(infoHash));
   const signed = (seed: number, forSwarm = lookup) => signDescriptor(rng(seed)(32), { lookup: forSwarm, issuedAt: BigInt(Date.now()), expiresAt: BigInt(Date.now() + DESCRIPTOR_LIFETIME_MS), introPoints: [rng(seed + 1)(32)] });
