@@ -19,6 +19,8 @@ export interface BlockStoreReader {
   agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]>;
   /** Agreements that link to any of proposerKey's blocks from..to (one query for a batch). */
   agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]>;
+  /** A reader for queries made together, cheaper than one at a time (IndexedDB: one read transaction); a store without one is its own. */
+  batchReader?(): BlockStoreReader;
 }
 
 /**

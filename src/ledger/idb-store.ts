@@ -13,11 +13,15 @@
  * stored again in a tier with more reason to keep it moves up (never down).
  * Fraud proofs are kept for good.
  */
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
 import { decodeBlock, encodeBlock, sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
+import { ownTransactionReads, sharedTransactionReads, type BlockReads } from './idb-block-reads.ts';
+import { TIER_CODE, type BlockRecord, type LedgerSchema, type Tier, type TierCode, type Tiers, type TierUsage } from './idb-schema.ts';
+
+export type { Tier, TierUsage } from './idb-schema.ts';
 import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES, UNKNOWN_SEQ } from './constants.ts';
 import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudKind, type FraudProof } from './fraud.ts';
 
@@ -39,56 +43,18 @@ export const DEFAULT_STORAGE_BUDGET: StorageBudget = { maxBlocks: GENERAL_BUDGET
 export const DEFAULT_STRANGER_BUDGET: StorageBudget = { maxBlocks: STRANGER_BUDGET_BLOCKS, maxBytes: STRANGER_BUDGET_BYTES };
 export const DEFAULT_BUDGETS: StorageBudgets = { general: DEFAULT_STORAGE_BUDGET, stranger: DEFAULT_STRANGER_BUDGET };
 
-export type Tier = 'pinned' | 'general' | 'stranger';
 /** Where a caller puts the blocks it stores: one tier for all, or one per block. Our own blocks are always pinned. */
 export type Placement = Tier | ((block: HalfBlock) => Tier);
 
-/** A record's `pinned` field holds its tier, so the [pinned, insertedAt] index orders each tier oldest first. */
-const TIER_CODE = { general: 0, pinned: 1, stranger: 2 } as const satisfies Record<Tier, number>;
-type TierCode = (typeof TIER_CODE)[Tier];
 const TIER_OF: readonly Tier[] = ['general', 'pinned', 'stranger'];
 /** Which tier wins when a stored block is offered again. */
 const KEEP_RANK: Record<Tier, number> = { stranger: 0, general: 1, pinned: 2 };
-
-interface BlockRecord {
-  owner: string;
-  seq: number;
-  linkOwner: string;
-  linkSeq: number;
-  bytes: Uint8Array;
-  size: number;
-  insertedAt: number;
-  /** The tier (TIER_CODE); named `pinned` since version 1, when it was 0 or 1. */
-  pinned: TierCode;
-}
-
-interface FraudRecord {
-  id: string;
-  offender: string;
-  kind: FraudKind;
-  bytes: Uint8Array;
-  receivedAt: number;
-}
-
-export interface TierUsage {
-  blocks: number;
-  bytes: number;
-}
-
-type Tiers = Record<Tier, TierUsage>;
 
 export interface Usage {
   blocks: number;
   bytes: number;
   pinnedBlocks: number;
   tiers: Tiers;
-}
-
-interface LedgerSchema extends DBSchema {
-  blocks: { key: [string, number]; value: BlockRecord; indexes: { link: [string, number]; evictable: [number, number] } };
-  fraud: { key: string; value: FraudRecord; indexes: { offender: string } };
-  /** 'usage': per-tier counters (version 1 kept {blocks, bytes, pinnedBlocks} there). */
-  meta: { key: string; value: Tiers };
 }
 
 type UpgradeTx = IDBPTransaction<LedgerSchema, ('blocks' | 'fraud' | 'meta')[], 'versionchange'>;
@@ -120,13 +86,16 @@ export class IdbBlockStore implements BlockStoreReader {
   private readonly fraudsters = new Set<string>();
   /** Owners of pinned blocks other than us: the counterparties of pairs we signed. */
   private readonly partners = new Set<string>();
+  private readonly reads: BlockReads;
 
   private constructor(
     private readonly db: IDBPDatabase<LedgerSchema>,
     private readonly me: string,
     private readonly now: () => number,
     readonly budgets: StorageBudgets,
-  ) {}
+  ) {
+    this.reads = ownTransactionReads(db);
+  }
 
   static async open(me: Uint8Array, now: () => number = Date.now, name: string = LEDGER_DB_NAME, budgets: StorageBudgets = DEFAULT_BUDGETS): Promise<IdbBlockStore> {
     const meHex = toHex(me);
@@ -152,52 +121,42 @@ export class IdbBlockStore implements BlockStoreReader {
     return store;
   }
 
-  private decode(r: BlockRecord | undefined): HalfBlock | undefined {
-    return r === undefined ? undefined : decodeBlock(r.bytes);
-  }
-
-  async get(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
-    return this.decode(await this.db.get('blocks', [toHex(publicKey), seq]));
-  }
-
-  private async edge(owner: string, from: number, to: number, direction: 'next' | 'prev'): Promise<HalfBlock | undefined> {
-    if (from > to) return undefined;
-    const cursor = await this.db.transaction('blocks').store.openCursor(IDBKeyRange.bound([owner, from], [owner, to]), direction);
-    return this.decode(cursor?.value);
+  get(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
+    return this.reads.get(publicKey, seq);
   }
 
   latest(publicKey: Uint8Array): Promise<HalfBlock | undefined> {
-    return this.edge(toHex(publicKey), 0, MAX_SEQ, 'prev');
+    return this.reads.latest(publicKey);
   }
 
   before(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
-    return this.edge(toHex(publicKey), 0, seq - 1, 'prev');
+    return this.reads.before(publicKey, seq);
   }
 
   after(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
-    return this.edge(toHex(publicKey), seq + 1, MAX_SEQ, 'next');
+    return this.reads.after(publicKey, seq);
   }
 
-  async range(publicKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
-    if (from > to) return [];
-    const owner = toHex(publicKey);
-    return (await this.db.getAll('blocks', IDBKeyRange.bound([owner, from], [owner, to]))).map((r) => decodeBlock(r.bytes));
+  range(publicKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
+    return this.reads.range(publicKey, from, to);
   }
 
-  async agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]> {
-    return (await this.db.getAllFromIndex('blocks', 'link', [toHex(proposerKey), proposalSeq])).map((r) => decodeBlock(r.bytes));
+  agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]> {
+    return this.reads.agreementsFor(proposerKey, proposalSeq);
   }
 
-  async agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
-    if (from > to) return [];
-    const owner = toHex(proposerKey);
-    return (await this.db.getAllFromIndex('blocks', 'link', IDBKeyRange.bound([owner, from], [owner, to]))).map((r) => decodeBlock(r.bytes));
+  agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
+    return this.reads.agreementsInRange(proposerKey, from, to);
   }
 
   /** Several positions in one transaction, requests pipelined. */
-  async getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]> {
-    const store = this.db.transaction('blocks').store;
-    return Promise.all(positions.map(async (p) => this.decode(await store.get([toHex(p.publicKey), p.seq]))));
+  getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]> {
+    return this.reads.getMany(positions);
+  }
+
+  /** A reader for a batch of queries made together (a validation window): they share one read transaction. */
+  batchReader(): BlockReads {
+    return sharedTransactionReads(this.db);
   }
 
   /**

@@ -64,6 +64,50 @@ describe('LedgerService', () => {
     expect(bob.ledger.ownTotals()).toMatchObject({ totalDown: 5096n });
   });
 
+  it('sends as context only what the counterparty may lack: nothing it paired with us, the pairs made since with others', async () => {
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    const carol = await node(hub, 'carol', 3);
+    hub.connect('alice', 'bob');
+    hub.connect('alice', 'carol');
+    const names = new Map([alice, bob, carol].map((n) => [toHex(n.ref.publicKey), n.ref.id]));
+    const requests: { to: string; seq: number; context: string[] }[] = [];
+    hub.tap((_, to, m) => {
+      if (m.type === 'sign-request') requests.push({ to, seq: m.proposal.sequenceNumber, context: m.context.map((b) => `${names.get(toHex(b.publicKey))}#${b.sequenceNumber}`) });
+    });
+    for (const to of [carol, carol, bob, bob, carol, bob]) await alice.ledger.propose(to.ref, BANDWIDTH, pay(10n));
+    expect(requests).toEqual([
+      { to: 'carol', seq: 1, context: [] },
+      // The pair before is one carol made.
+      { to: 'carol', seq: 2, context: [] },
+      // Bob has seen nothing of alice's chain: both pairs with carol, with carol's halves.
+      { to: 'bob', seq: 3, context: ['alice#1', 'carol#1', 'alice#2', 'carol#2'] },
+      { to: 'bob', seq: 4, context: [] },
+      { to: 'carol', seq: 5, context: ['alice#3', 'bob#1', 'alice#4', 'bob#2'] },
+      // Bob lacks only the pair made since his last one.
+      { to: 'bob', seq: 6, context: ['alice#5', 'carol#3'] },
+    ]);
+    // Bob checked every proposal from what he was sent and what he held: he never had to crawl alice.
+    expect(requests.every((r) => r.to !== 'alice')).toBe(true);
+  });
+
+  it('gossips a pair to its peers but not to its counterparty, which holds both halves', async () => {
+    const hub = new MemoryHub();
+    const alice = await node(hub, 'alice', 1);
+    const bob = await node(hub, 'bob', 2);
+    const dave = await node(hub, 'dave', 4);
+    hub.connect('alice', 'bob');
+    hub.connect('alice', 'dave');
+    const gossip: string[] = [];
+    hub.tap((from, to, m) => {
+      if (m.type === 'gossip') gossip.push(`${from}->${to}`);
+    });
+    const { proposal } = await alice.ledger.propose(bob.ref, BANDWIDTH, pay(10n));
+    await until(async () => (await dave.store.get(alice.ref.publicKey, proposal.sequenceNumber)) !== undefined, 'the pair reaches dave');
+    expect(gossip).toEqual(['alice->dave']);
+  });
+
   it('answers a repeated sign request with the same agreement', async () => {
     const hub = new MemoryHub();
     const alice = await node(hub, 'alice', 1);

@@ -310,7 +310,8 @@ export class LedgerService {
       throw new FraudsterError();
     }
     this.emit({ type: 'own-chain', block: proposal });
-    void this.broadcast({ kind: 'pair', proposal, agreement });
+    // The counterparty holds both halves already: gossip spends nothing on telling it.
+    void this.broadcast({ kind: 'pair', proposal, agreement }, MAX_GOSSIP_TTL, undefined, peer);
     return { proposal, agreement };
   }
 
@@ -331,15 +332,24 @@ export class LedgerService {
     throw new PeerUnreachableError(`${peer.id.slice(-8)} did not answer after ${LEDGER_TIMINGS.signAttempts} attempts: ${lastError.message}`);
   }
 
-  /** Our blocks before `proposal` (and their linked halves), so the counterparty can check our totals without crawling. */
+  /**
+   * Our blocks before `proposal` that its counterparty may lack (and their linked halves), so it
+   * can check our totals without crawling. It holds every block of a pair we made with it and,
+   * having checked that block's history then, all before it: the context starts after the newest
+   * such block. Paying one peer in a stream, that is the proposal still in flight, not five pairs
+   * to read, send and verify again each round. Less context only ever costs the peer a crawl.
+   */
   private async contextFor(proposal: HalfBlock): Promise<HalfBlock[]> {
     const own = await this.o.store.range(this.publicKey, Math.max(1, proposal.sequenceNumber - CONTEXT_BLOCKS), proposal.sequenceNumber - 1);
-    const context: HalfBlock[] = [...own];
-    for (const b of own) {
+    const context: HalfBlock[][] = [];
+    for (const b of own.reverse()) {
+      const withPeer = bytesEqual(b.linkPublicKey, proposal.linkPublicKey);
+      if (withPeer && isAgreement(b)) break;
       const half = await this.linkedHalf(b);
-      if (half !== undefined && context.length < MAX_CONTEXT_BLOCKS) context.push(half);
+      if (withPeer && half !== undefined && bytesEqual(half.publicKey, proposal.linkPublicKey)) break;
+      context.unshift(half === undefined ? [b] : [b, half]);
     }
-    return context.slice(0, MAX_CONTEXT_BLOCKS);
+    return context.flat().slice(0, MAX_CONTEXT_BLOCKS);
   }
 
   // ---- serving ---------------------------------------------------------------
@@ -424,7 +434,7 @@ export class LedgerService {
     });
     const signed = agreement!;
     this.emit({ type: 'own-chain', block: signed });
-    void this.broadcast({ kind: 'pair', proposal, agreement: signed });
+    void this.broadcast({ kind: 'pair', proposal, agreement: signed }, MAX_GOSSIP_TTL, undefined, from);
     return { type: 'sign-response', agreement: signed };
   }
 
@@ -465,23 +475,24 @@ export class LedgerService {
   async verifiedBalance(publicKey: Uint8Array): Promise<VerifiedBalance> {
     const key = toHex(publicKey);
     let tally = this.tallies.get(key) ?? EMPTY_TALLY;
-    const head = (await this.o.store.latest(publicKey))?.sequenceNumber ?? 0;
+    const store = this.o.store.batchReader();
+    const head = (await store.latest(publicKey))?.sequenceNumber ?? 0;
     if (head > tally.through || tally.pending.length > 0) {
-      const blocks = head > tally.through ? await this.o.store.range(publicKey, tally.through + 1, head) : [];
-      tally = extendTally(tally, blocks, await this.pairLookup(publicKey, tally, blocks), this.o.registry);
+      const blocks = head > tally.through ? await store.range(publicKey, tally.through + 1, head) : [];
+      tally = extendTally(tally, blocks, await this.pairLookup(store, publicKey, tally, blocks), this.o.registry);
       this.tallies.set(key, tally);
     }
     return { up: tally.up, down: tally.down, net: tally.up - tally.down, unconfirmedUp: unconfirmedUp(tally, this.o.registry), through: tally.through, head, complete: tally.through === head };
   }
 
   /** The stored other halves of a chain's pending credits and of its blocks after the tally, in a few queries. */
-  private async pairLookup(publicKey: Uint8Array, tally: VerifiedTally, blocks: readonly HalfBlock[]): Promise<PairLookup> {
+  private async pairLookup(store: ReturnType<IdbBlockStore['batchReader']>, publicKey: Uint8Array, tally: VerifiedTally, blocks: readonly HalfBlock[]): Promise<PairLookup> {
     const last = blocks.at(-1)?.sequenceNumber ?? tally.through;
     const answered = [...tally.pending, ...blocks].filter(isAgreement);
     const [fresh, proposals, ...again] = await Promise.all([
-      last > tally.through ? this.o.store.agreementsInRange(publicKey, tally.through + 1, last) : [],
-      this.o.store.getMany(answered.map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber }))),
-      ...tally.pending.filter(isProposal).map((p) => this.o.store.agreementsFor(publicKey, p.sequenceNumber)),
+      last > tally.through ? store.agreementsInRange(publicKey, tally.through + 1, last) : [],
+      store.getMany(answered.map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber }))),
+      ...tally.pending.filter(isProposal).map((p) => store.agreementsFor(publicKey, p.sequenceNumber)),
     ]);
     const agreementsTo = new Map<number, HalfBlock[]>();
     for (const a of [...fresh!, ...again.flat()]) agreementsTo.set(a.linkSequenceNumber, [...(agreementsTo.get(a.linkSequenceNumber) ?? []), a]);
@@ -636,10 +647,11 @@ export class LedgerService {
 
   // ---- gossip and sanctions ----------------------------------------------------
 
-  private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, from?: PeerRef): Promise<void> {
+  /** Sends to random peers other than `except` (the one it came from, or the counterparty of our own pair). */
+  private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, except?: PeerRef): Promise<void> {
     const gid = id ?? Uint8Array.from({ length: GOSSIP_ID_BYTES }, () => Math.floor(this.o.random() * 256));
     this.seenGossip.add(toHex(gid));
-    const targets = pickGossipTargets(this.o.transport.peers(), (p) => from !== undefined && p.id === from.id, this.o.random);
+    const targets = pickGossipTargets(this.o.transport.peers(), (p) => except !== undefined && p.id === except.id, this.o.random);
     await Promise.all(targets.map((t) => this.o.transport.send(t, { type: 'gossip', id: gid, ttl, payload }).catch(() => undefined)));
   }
 

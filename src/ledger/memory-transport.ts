@@ -1,9 +1,16 @@
 /** An in-memory network of ledger transports (tests): messages are encoded and decoded as on the wire. */
-import { decodeLedgerMessage, encodeLedgerMessage } from './ledger-wire.ts';
+import { decodeLedgerMessage, encodeLedgerMessage, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
 export class MemoryHub {
   private readonly nodes = new Map<string, { ref: PeerRef; handler?: LedgerHandler; links: Set<string> }>();
+  /** Sees every message delivered (what tests assert about traffic). */
+  private readonly taps = new Set<(from: string, to: string, message: LedgerMessage) => void>();
+
+  tap(listener: (from: string, to: string, message: LedgerMessage) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
+  }
 
   join(ref: PeerRef): LedgerTransport {
     const node: { ref: PeerRef; handler?: LedgerHandler; links: Set<string> } = { ref, links: new Set() };
@@ -11,7 +18,9 @@ export class MemoryHub {
     const deliver = async (to: PeerRef, bytes: Uint8Array): Promise<Uint8Array | undefined> => {
       const target = this.nodes.get(to.id);
       if (target?.handler === undefined || !node.links.has(to.id)) throw new PeerUnreachableError(`${to.id} is not connected`);
-      const res = await target.handler(ref, decodeLedgerMessage(bytes));
+      const message = decodeLedgerMessage(bytes);
+      for (const t of this.taps) t(ref.id, to.id, message);
+      const res = await target.handler(ref, message);
       return res === undefined ? undefined : encodeLedgerMessage(res);
     };
     return {

@@ -20,7 +20,8 @@ const TOTALS_STEP = 64;
  * trade records); without it, a token block after two such blocks would be
  * graded as if its history were missing.
  */
-export async function loadWindow(store: BlockStoreReader, blocks: readonly HalfBlock[], isTokenType?: (type: string) => boolean): Promise<MemoryBlockStore> {
+export async function loadWindow(stored: BlockStoreReader, blocks: readonly HalfBlock[], isTokenType?: (type: string) => boolean): Promise<MemoryBlockStore> {
+  const store = stored.batchReader?.() ?? stored;
   const spans = new Map<string, { pk: Uint8Array; min: number; max: number }>();
   const widen = (pk: Uint8Array, seq: number): void => {
     const k = binaryKey(pk);

@@ -85,6 +85,7 @@ export class ChokeController {
       hasExtension: link?.hasExtension !== false,
       identified: link?.identified === true,
       balance: link?.verified?.complete === true && link.remoteKey !== undefined ? this.judge(link.remoteKey, link.verified) : undefined,
+      paidBytes: link?.identified === true ? link.upload.account.paidTotal : undefined,
       paidSinceBalance: link === undefined ? undefined : link.upload.account.paidTotal - link.paidAtVerify,
       // Our proposals in flight may be in its head already while unpaidBytes still holds them: counted once.
       admittedNet: link?.admittedNet === undefined ? undefined : link.admittedNet + link.upload.account.inFlight,

@@ -9,6 +9,14 @@ const MiB = 1024 * 1024;
  */
 export const UNPAID_WINDOW_BYTES = 16 * MiB;
 /**
+ * A key's window grows by what it has paid us this session, up to this: under load a payment
+ * round trip (three strict commits while the downloader writes the file) takes 1–2 s, and with the
+ * acknowledgement lag it outran 16 MiB at 5 MiB/s, so the seeder choked an honest payer for ~10 %
+ * of a transfer. The extra credit is earned by paying as much first, so a fresh key (a Sybil, a
+ * whitewasher) still gets UNPAID_WINDOW_BYTES, and a reload starts over from it.
+ */
+export const MAX_UNPAID_WINDOW_BYTES = 2 * UNPAID_WINDOW_BYTES;
+/**
  * An uploader proposes a payment every time this much is acknowledged: a quarter
  * of the window, so a payment settles while the rest flows (~256 pairs per GB).
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, DEFAULT_POLICY, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, DEFAULT_POLICY, MAX_UNPAID_WINDOW_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import { allocateSlots, newcomerSlots, proposalStep, standing, type PeerFacts } from './policy.ts';
 
 const MiB = 1024n * 1024n;
@@ -30,6 +30,18 @@ describe('standing', () => {
 
   it('refuses a peer over its unpaid window until it pays', () => {
     expect(standing(peer('a', { unpaidBytes: BigInt(UNPAID_WINDOW_BYTES) + 1n }), config)).toMatchObject({ reason: 'unpaid' });
+  });
+
+  it('grows a key\'s window by what it paid this session, never past the maximum; a fresh key or an anonymous one gets the base', () => {
+    const window = BigInt(UNPAID_WINDOW_BYTES);
+    const owing = (unpaidBytes: bigint, paidBytes?: bigint) => standing(peer('a', { unpaidBytes, paidBytes }), config);
+    expect(owing(window + 4n * MiB)).toMatchObject({ reason: 'unpaid' });
+    expect(owing(window + 4n * MiB, 4n * MiB).kind).toBe('member');
+    expect(owing(window + 4n * MiB + 1n, 4n * MiB)).toMatchObject({ reason: 'unpaid' });
+    // A key that paid a gigabyte and then stops paying holds at most the maximum.
+    expect(owing(BigInt(MAX_UNPAID_WINDOW_BYTES), 1024n * MiB).kind).toBe('member');
+    expect(owing(BigInt(MAX_UNPAID_WINDOW_BYTES) + 1n, 1024n * MiB)).toMatchObject({ reason: 'unpaid' });
+    expect(standing(peer('a', { anonymous: true, unpaidBytes: window + 1n, paidBytes: 1024n * MiB }), config)).toMatchObject({ reason: 'unpaid' });
   });
 
   it('treats short chains and stock peers as newcomers, or refuses stock peers if configured', () => {

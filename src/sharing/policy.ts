@@ -17,7 +17,7 @@
  *             anonymous peer (over circuits) that keeps paying ranks as a
  *             member with balance 0, since it shows no balance but cannot free-ride
  */
-import { DEBTOR_PROPOSE_EVERY_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { DEBTOR_PROPOSE_EVERY_BYTES, MAX_UNPAID_WINDOW_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import type { RefusalReason } from './pay-wire.ts';
 
 export interface PeerFacts {
@@ -35,6 +35,8 @@ export interface PeerFacts {
   fraudster: boolean;
   /** Bytes we sent it that it has not paid for: its key's, over all connections (stock clients: the pool's). */
   unpaidBytes: bigint;
+  /** What its key has paid us this session: its unpaid window grows by it (unpaidWindow). */
+  paidBytes?: bigint | undefined;
   /** Paid to us since `balance` was read, so not in it yet. */
   paidSinceBalance?: bigint | undefined;
   /**
@@ -67,6 +69,12 @@ function countedBalance(p: PeerFacts): bigint {
   return known - (p.hasExtension && p.identified ? p.unpaidBytes : 0n);
 }
 
+/** The unpaid bytes a key may hold: the window, grown by what it has paid us this session, up to MAX_UNPAID_WINDOW_BYTES. */
+export function unpaidWindow(paidBytes: bigint): bigint {
+  const grown = BigInt(UNPAID_WINDOW_BYTES) + (paidBytes > 0n ? paidBytes : 0n);
+  return grown < BigInt(MAX_UNPAID_WINDOW_BYTES) ? grown : BigInt(MAX_UNPAID_WINDOW_BYTES);
+}
+
 /** Bytes acknowledged between our payment proposals to this peer: every acknowledgement while it is in debt (DEBTOR_PROPOSE_EVERY_BYTES). */
 export function proposalStep(p: PeerFacts): bigint {
   return countedBalance(p) < 0n ? BigInt(DEBTOR_PROPOSE_EVERY_BYTES) : BigInt(PROPOSE_EVERY_BYTES);
@@ -86,7 +94,7 @@ export function standing(p: PeerFacts, c: PolicyConfig): Standing {
     return 0n < c.thresholdBytes ? refuse('balance') : { kind: 'member', balance: 0n };
   }
   if (!p.identified) return { kind: 'pending' };
-  if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
+  if (p.unpaidBytes > unpaidWindow(p.paidBytes ?? 0n)) return refuse('unpaid');
   if (balance < c.thresholdBytes) return refuse('balance');
   if ((p.chainLength ?? 0) < c.newcomerChainLength) return { kind: 'newcomer' };
   return { kind: 'member', balance };

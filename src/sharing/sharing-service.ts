@@ -23,6 +23,7 @@ import { DebtKeeper } from './debt-store.ts';
 import type { SharingSeams } from './seams.ts';
 import { loadSettings, saveSettings, toPolicy, type PolicySettings } from './settings.ts';
 import { addSettlement, TorrentRegistry, type TorrentRecord } from './torrent-registry.ts';
+import { catchUp } from './catch-up.ts';
 import { directSource, hiddenSource } from './download-source.ts';
 
 /** Views refresh at most this often while transfers run. */
@@ -467,6 +468,7 @@ export class SharingService {
     const peer = link.peerRef;
     if (peer === undefined || this.verifying.has(link)) return;
     this.verifying.add(link);
+    const head = link.head;
     void (async () => {
       try {
         const key = peer.publicKey;
@@ -474,9 +476,15 @@ export class SharingService {
         const debt = this.debts.book.account(toHex(key));
         let paid = debt.paidTotal;
         let v = await this.o.ledger.verifiedBalance(key);
-        const target = link.head?.sequenceNumber ?? 0;
-        if (v.through < target) {
-          await this.o.ledger.crawlChain(peer, key, undefined, link.channel, v.through + 1);
+        const step = catchUp(head, v.through, this.o.ledger.publicKey);
+        if (step !== 'current') {
+          // The head of a payment with us comes before the pair's answer: taken as it came, no crawl behind piece data.
+          if (step === 'take-head') await this.o.ledger.ingestBlocks([head!]);
+          else {
+            // Over a direct connection when there is one, as payments go: on the wire a crawl queues behind pieces.
+            const direct = this.preferDirect ? this.o.ledger.directPeer(key) : undefined;
+            await this.o.ledger.crawlChain(direct ?? peer, key, undefined, direct === undefined ? link.channel : undefined, v.through + 1);
+          }
           paid = debt.paidTotal;
           v = await this.o.ledger.verifiedBalance(key);
         }
@@ -488,7 +496,8 @@ export class SharingService {
         // The peer did not answer; it stays unverified (a newcomer) until its next head.
       } finally {
         this.verifying.delete(link);
-        if ((link.head?.sequenceNumber ?? 0) > (link.verified?.through ?? 0) && link.verified !== undefined) this.verifyPeer(link, entry);
+        // Only a newer head checks again: one that failed to validate or to be fetched is not retried in a loop.
+        if ((link.head?.sequenceNumber ?? 0) > (head?.sequenceNumber ?? 0)) this.verifyPeer(link, entry);
       }
     })();
   }
