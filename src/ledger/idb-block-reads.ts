@@ -1,9 +1,8 @@
 /**
- * The block store's queries (BlockStoreReader) over IndexedDB. Each query runs
- * on the object store `blocks()` gives: a fresh read transaction per query, or
- * one transaction shared by a batch of queries (SharedReadTransaction), so
- * that validating a block, a dozen range and edge queries, costs the browser
- * one transaction instead of a dozen.
+ * The block store's queries (BlockStoreReader) over IndexedDB, each in a read
+ * transaction of its own (ownTransactionReads) or sharing one with the queries
+ * made together (sharedTransactionReads), so that validating a block, a dozen
+ * range and edge queries, costs the browser one transaction instead of a dozen.
  */
 import type { IDBPDatabase, IDBPObjectStore } from 'idb';
 import { toHex } from '../codec/bytes.ts';
@@ -19,7 +18,7 @@ const decode = (r: BlockRecord | undefined): HalfBlock | undefined => (r === und
 const decodeAll = (rs: BlockRecord[]): HalfBlock[] => rs.map((r) => decodeBlock(r.bytes));
 
 export class BlockReads implements BlockStoreReader {
-  /** `query` runs each request on an object store; it may run it again on a fresh one (see SharedReadTransaction). */
+  /** `query` runs each request on an object store; it may run it again on a fresh one (see sharedTransactionReads). */
   constructor(private readonly query: <T>(request: (blocks: BlocksStore) => Promise<T>) => Promise<T>) {}
 
   async get(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
@@ -80,20 +79,13 @@ export function ownTransactionReads(db: IDBPDatabase<LedgerSchema>): BlockReads 
 export function sharedTransactionReads(db: IDBPDatabase<LedgerSchema>): BlockReads {
   let blocks: BlocksStore | undefined;
   const fresh = (): BlocksStore => (blocks = db.transaction('blocks').store);
-  return new BlockReads(async (request) => {
-    let store = blocks ?? fresh();
-    let pending: Promise<unknown>;
-    try {
-      pending = request(store);
-    } catch (err) {
+  return new BlockReads(<T>(request: (s: BlocksStore) => Promise<T>) => {
+    // A request on a finished transaction throws at once or rejects: either way it read nothing.
+    const first = (async () => request(blocks ?? fresh()))();
+    return first.catch((err: unknown) => {
       if (!isInactive(err)) throw err;
-      store = fresh();
-      pending = request(store);
-    }
-    return pending.catch((err: unknown) => {
-      if (!isInactive(err) ) throw err;
       return request(fresh());
-    }) as ReturnType<typeof request>;
+    });
   });
 }
 

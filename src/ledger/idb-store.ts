@@ -20,10 +20,10 @@ import { decodeBlock, encodeBlock, sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
 import { ownTransactionReads, sharedTransactionReads, type BlockReads } from './idb-block-reads.ts';
 import { TIER_CODE, type BlockRecord, type LedgerSchema, type Tier, type TierCode, type Tiers, type TierUsage } from './idb-schema.ts';
+import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES, UNKNOWN_SEQ } from './constants.ts';
+import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudProof } from './fraud.ts';
 
 export type { Tier, TierUsage } from './idb-schema.ts';
-import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES, UNKNOWN_SEQ } from './constants.ts';
-import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudKind, type FraudProof } from './fraud.ts';
 
 export const LEDGER_DB_NAME = 'trustmesh-ledger';
 /** 2: tiers (pinning needs our signature on the pair; strangers get their own budget). */

@@ -8,6 +8,7 @@ import { toHex } from '../codec/bytes.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { FraudsterError, LedgerService, SignRefusedError } from './ledger-service.ts';
 import { MemoryHub } from './memory-transport.ts';
+import type { LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError } from './ledger-transport.ts';
 import { LedgerStorageError } from './own-chain.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from './transactions/bandwidth.ts';
@@ -35,6 +36,24 @@ async function node(hub: MemoryHub, name: string, seedByte: number, db = `svc-${
 
 const pay = (up: bigint) => (totals: Parameters<typeof nextBandwidth>[0]) => bandwidthType.encode(nextBandwidth(totals, up, 0n));
 
+
+/** Alice connected to bob and to a third peer (carol, or whoever the test names). */
+async function aliceBobAnd(name: string, seedByte: number): Promise<{ hub: MemoryHub; alice: Node; bob: Node; third: Node }> {
+  const hub = new MemoryHub();
+  const [alice, bob, third] = [await node(hub, 'alice', 1), await node(hub, 'bob', 2), await node(hub, name, seedByte)];
+  hub.connect('alice', 'bob');
+  hub.connect('alice', name);
+  return { hub, alice, bob, third };
+}
+
+/** What the hub delivers of one message type, each as `describe` words it. */
+function recorded<T extends LedgerMessage['type']>(hub: MemoryHub, type: T, describe: (from: string, to: string, m: Extract<LedgerMessage, { type: T }>) => string): string[] {
+  const seen: string[] = [];
+  hub.tap((from, to, m) => {
+    if (m.type === type) seen.push(describe(from, to, m as Extract<LedgerMessage, { type: T }>));
+  });
+  return seen;
+}
 
 /** One identity on two devices (same key, separate stores), each connected to a seeder. */
 async function seederAndTwoDevices(): Promise<{ seeder: Node; phone: Node; laptop: Node }> {
@@ -65,44 +84,43 @@ describe('LedgerService', () => {
   });
 
   it('sends as context only what the counterparty may lack: nothing it paired with us, the pairs made since with others', async () => {
-    const hub = new MemoryHub();
-    const alice = await node(hub, 'alice', 1);
-    const bob = await node(hub, 'bob', 2);
-    const carol = await node(hub, 'carol', 3);
-    hub.connect('alice', 'bob');
-    hub.connect('alice', 'carol');
+    const { hub, alice, bob, third: carol } = await aliceBobAnd('carol', 3);
     const names = new Map([alice, bob, carol].map((n) => [toHex(n.ref.publicKey), n.ref.id]));
-    const requests: { to: string; seq: number; context: string[] }[] = [];
-    hub.tap((_, to, m) => {
-      if (m.type === 'sign-request') requests.push({ to, seq: m.proposal.sequenceNumber, context: m.context.map((b) => `${names.get(toHex(b.publicKey))}#${b.sequenceNumber}`) });
-    });
+    const requests = recorded(hub, 'sign-request', (_, to, m) => `${to} ${m.proposal.sequenceNumber}: ${m.context.map((b) => `${names.get(toHex(b.publicKey))}#${b.sequenceNumber}`).join(' ')}`);
+    const crawls = recorded(hub, 'crawl-request', (from, to) => `${from}->${to}`);
     for (const to of [carol, carol, bob, bob, carol, bob]) await alice.ledger.propose(to.ref, BANDWIDTH, pay(10n));
     expect(requests).toEqual([
-      { to: 'carol', seq: 1, context: [] },
+      'carol 1: ',
       // The pair before is one carol made.
-      { to: 'carol', seq: 2, context: [] },
+      'carol 2: ',
       // Bob has seen nothing of alice's chain: both pairs with carol, with carol's halves.
-      { to: 'bob', seq: 3, context: ['alice#1', 'carol#1', 'alice#2', 'carol#2'] },
-      { to: 'bob', seq: 4, context: [] },
-      { to: 'carol', seq: 5, context: ['alice#3', 'bob#1', 'alice#4', 'bob#2'] },
+      'bob 3: alice#1 carol#1 alice#2 carol#2',
+      'bob 4: ',
+      'carol 5: alice#3 bob#1 alice#4 bob#2',
       // Bob lacks only the pair made since his last one.
-      { to: 'bob', seq: 6, context: ['alice#5', 'carol#3'] },
+      'bob 6: alice#5 carol#3',
     ]);
-    // Bob checked every proposal from what he was sent and what he held: he never had to crawl alice.
-    expect(requests.every((r) => r.to !== 'alice')).toBe(true);
+    // Each checked every proposal from what it was sent and what it held: nobody had to crawl alice.
+    expect(crawls).toEqual([]);
+  });
+
+  it('countersigns a proposal sent with no context after crawling what it lacks, and refuses one whose history it cannot get', async () => {
+    // A proposer that withholds its history gains nothing: the counterparty fetches it, or refuses.
+    const { hub, alice, bob, third: carol } = await aliceBobAnd('carol', 3);
+    for (let i = 0; i < 3; i++) await alice.ledger.propose(carol.ref, BANDWIDTH, pay(10n));
+    const crawls = recorded(hub, 'crawl-request', (from, to) => `${from}->${to}`);
+    const bare = await alice.ledger.signProposal(bob.ref, BANDWIDTH, pay(10n));
+    expect(await bob.ledger.serve(alice.ref, { type: 'sign-request', proposal: bare, context: [] })).toMatchObject({ type: 'sign-response' });
+    expect(crawls).toEqual(['bob->alice']);
+    // Dave cannot reach alice to fetch her history: he refuses rather than sign blind.
+    const dave = await node(hub, 'dave', 4);
+    const blind = await alice.ledger.signProposal(dave.ref, BANDWIDTH, pay(10n));
+    expect(await dave.ledger.serve(alice.ref, { type: 'sign-request', proposal: blind, context: [] })).toMatchObject({ type: 'sign-refused', code: 'unknown-history' });
   });
 
   it('gossips a pair to its peers but not to its counterparty, which holds both halves', async () => {
-    const hub = new MemoryHub();
-    const alice = await node(hub, 'alice', 1);
-    const bob = await node(hub, 'bob', 2);
-    const dave = await node(hub, 'dave', 4);
-    hub.connect('alice', 'bob');
-    hub.connect('alice', 'dave');
-    const gossip: string[] = [];
-    hub.tap((from, to, m) => {
-      if (m.type === 'gossip') gossip.push(`${from}->${to}`);
-    });
+    const { hub, alice, bob, third: dave } = await aliceBobAnd('dave', 4);
+    const gossip = recorded(hub, 'gossip', (from, to) => `${from}->${to}`);
     const { proposal } = await alice.ledger.propose(bob.ref, BANDWIDTH, pay(10n));
     await until(async () => (await dave.store.get(alice.ref.publicKey, proposal.sequenceNumber)) !== undefined, 'the pair reaches dave');
     expect(gossip).toEqual(['alice->dave']);

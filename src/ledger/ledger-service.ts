@@ -15,6 +15,7 @@ import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
 import type { IdbBlockStore, StoredFraud } from './idb-store.ts';
+import type { BlockReads } from './idb-block-reads.ts';
 import { Ingestor, type IngestResult } from './ingest.ts';
 import { isLinkedPair, ownAndLinked, SenderBuckets } from './intake-limits.ts';
 import { PeerUnreachableError, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
@@ -486,7 +487,7 @@ export class LedgerService {
   }
 
   /** The stored other halves of a chain's pending credits and of its blocks after the tally, in a few queries. */
-  private async pairLookup(store: ReturnType<IdbBlockStore['batchReader']>, publicKey: Uint8Array, tally: VerifiedTally, blocks: readonly HalfBlock[]): Promise<PairLookup> {
+  private async pairLookup(store: BlockReads, publicKey: Uint8Array, tally: VerifiedTally, blocks: readonly HalfBlock[]): Promise<PairLookup> {
     const last = blocks.at(-1)?.sequenceNumber ?? tally.through;
     const answered = [...tally.pending, ...blocks].filter(isAgreement);
     const [fresh, proposals, ...again] = await Promise.all([
