@@ -7,6 +7,8 @@ import './ui/app.css';
 
 // Fault seams exist only in test builds (statically undefined in production), for test-hooks.ts to fill.
 const session = new AppSession(import.meta.env.MODE === 'test' ? emptySeams() : undefined);
+// Started before the first render: the peer code's fetch and the tab lock's request then run beside it.
+void session.start();
 mount(App, { target: document.getElementById('app')!, props: { session } });
 registerServiceWorker();
 if (import.meta.env.MODE === 'test') {
@@ -18,4 +20,3 @@ if (import.meta.env.MODE === 'test') {
 window.addEventListener('pagehide', (event) => {
   if (!event.persisted) void session.stop();
 });
-void session.start();

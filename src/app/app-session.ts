@@ -55,7 +55,11 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-/** The peer stack's code, fetched after the shell has rendered so the app's first load stays small (issue #14). */
+/**
+ * The peer stack's code: not in the app's first load, which stays small (issue #14), but asked for as soon as the
+ * shell's script runs, so that it is fetched and compiled while the shell renders and the tab lock is taken
+ * (started at the lock instead, the tab sat idle ~300 ms waiting for it on this machine).
+ */
 function loadPeerRuntime(): Promise<typeof import('./peer-runtime.ts')> {
   return import('./peer-runtime.ts').catch((err: unknown) => {
     throw new Error(`The app's peer code could not be loaded (${(err as Error).message}). Check your connection and reload the page.`);
@@ -98,6 +102,8 @@ export class AppSession {
     // A browser that lacks what nothing can stand in for is told so plainly, before anything half-starts.
     const unsupported = unsupportedReason(featuresOf(globalThis as unknown as Record<string, unknown>));
     if (unsupported !== undefined) return this.set({ phase: 'failed', error: unsupported });
+    const runtime = loadPeerRuntime();
+    runtime.catch(() => undefined); // awaited in run(); a tab that waits for the lock may never need it
     try {
       const lock = await tryAcquirePeerLock();
       if (lock === null) {
@@ -105,7 +111,7 @@ export class AppSession {
         this.waitUntilFree();
         return;
       }
-      await this.run(lock);
+      await this.run(lock, runtime);
     } catch (err) {
       this.set({ phase: 'failed', error: (err as Error).message });
     }
@@ -146,11 +152,10 @@ export class AppSession {
     }
   }
 
-  private async run(lock: HeldLock): Promise<void> {
+  private async run(lock: HeldLock, runtime = loadPeerRuntime()): Promise<void> {
     this.lock = lock;
     markStartup('lock');
     // The peer code loads while the identity is read: neither waits for the other.
-    const runtime = loadPeerRuntime();
     runtime.catch(() => undefined); // awaited below; a failed identity read must not leave it unhandled
     const store = await IdentityStore.open();
     const { identity, created } = await store.loadOrCreate();

@@ -36,7 +36,7 @@ export async function startPeer(identity: Identity, config: NetConfig, seams: Fa
   const judging = judgingOf(reputation);
   const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, judge: judging.judge, seams: seams?.sharing });
   markStartup('sharing-started');
-  const circuits = await CircuitService.start(service.node, identity, ledger.service, seams?.circuits, judging);
+  const circuits = await CircuitService.start(service.node, identity, ledger.signer, ledger.service, seams?.circuits, judging);
   const hidden = new HiddenSwarms(service.node, circuits, sharing, { seams: seams?.circuits });
   await hidden.start();
   hidden.resume();

@@ -10,7 +10,8 @@ import { SignRefusedError, type LedgerService, type VerifiedBalance } from '../l
 import { nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { PAYOUT, payoutType } from '../ledger/transactions/payout.ts';
 import { CircuitNode, type CircuitEnd, type OriginCircuit, type RelayEvent } from './circuit-node.ts';
-import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
+import { verifyEd25519 } from '../crypto/signature.ts';
+import type { MessageSigner } from '../crypto/signers.ts';
 import { KEEPALIVE_MS, KEEPER_AVOID_MS, MAX_DATA_BYTES, MAX_KNOWN_RELAYS, PAYMENT_RETRY_MS, SUSPECT_RELAY_MS, UNANSWERED_PAYOUT_ATTEMPTS } from './constants.ts';
 import { payWithOneProposal } from './payout-request.ts';
 import { CircuitError } from './errors.ts';
@@ -95,6 +96,7 @@ export class CircuitService {
   private constructor(
     libp2p: Libp2p,
     identity: Identity,
+    signer: MessageSigner,
     private readonly ledger: LedgerService,
     debts: RelayDebts,
     private readonly debtStore: IdbDebtStore | undefined,
@@ -120,7 +122,7 @@ export class CircuitService {
         if (reason === 'hop-lost') for (const k of path) this.suspects.set(toHex(k), Date.now() + SUSPECT_RELAY_MS);
       },
       pay: (key, amount) => this.timedPay(key, amount),
-      sign: async (m) => signEd25519(identity.seed, m),
+      sign: (m) => signer.sign(m),
       debts,
       ...(seams === undefined ? {} : { seams }),
       requester: async (key) => {
@@ -140,7 +142,7 @@ export class CircuitService {
       this.lastAnnounced = Math.max(Date.now(), this.lastAnnounced + 1);
       const { relaying, exit, capKiBps } = this.settingsNow;
       const body = { publicKey: identity.publicKey, issuedAt: BigInt(this.lastAnnounced), relaying, exit: relaying && exit, capKiBps };
-      return signAnnouncement(body, (m) => signEd25519(identity.seed, m));
+      return signAnnouncement(body, (m) => signer.sign(m));
     });
   }
 
@@ -184,11 +186,12 @@ export class CircuitService {
   /** The last relayed circuits that closed, with what each carried, was paid and passed on (diagnostics). */
   readonly closedRelays: Extract<RelayEvent, { type: 'closed' }>[] = [];
 
-  static async start(libp2p: Libp2p, identity: Identity, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
+  /** `signer`: the identity's own (native where the engine agrees): JavaScript signing would build a table on the main thread as the tab starts. */
+  static async start(libp2p: Libp2p, identity: Identity, signer: MessageSigner, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
     // Without storage (a private window may refuse it) debts still count, for this session only.
     const store = await IdbDebtStore.open().catch(() => undefined);
     const debts = store === undefined ? RelayDebts.empty(Date.now) : await RelayDebts.open(Date.now, store).catch(() => RelayDebts.empty(Date.now));
-    const s = new CircuitService(libp2p, identity, ledger, debts, store, seams, judging);
+    const s = new CircuitService(libp2p, identity, signer, ledger, debts, store, seams, judging);
     await s.links.start();
     await s.gossip.start();
     return s;

@@ -192,7 +192,7 @@ describe('hidden services', () => {
     };
     const service = publicKeyFromSeed(serviceSeed);
     const x = clientStart(rng(94));
-    const sealed = sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(95)(20), rendezvous: rp!.key });
+    const sealed = await sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(95)(20), rendezvous: rp!.key });
     const wait = await attacker!.node.build([rp!.key]);
     await wait.waitAt(rng(95)(20));
     for (let i = 0; i < 3; i++) {
@@ -204,7 +204,7 @@ describe('hidden services', () => {
     // The two replays went through the introduction point (acknowledged) and were dropped by the seeder.
     const fresh = clientStart(rng(96));
     const c = await attacker!.node.build([intro!.key]);
-    await c.introduce({ service, X: fresh.publicKey, sealed: sealIntroduction(fresh, staticPublicKeyOf(service), { cookie: rng(97)(20), rendezvous: rp!.key }) });
+    await c.introduce({ service, X: fresh.publicKey, sealed: await sealIntroduction(fresh, staticPublicKeyOf(service), { cookie: rng(97)(20), rendezvous: rp!.key }) });
     await until(() => built === 2, 'a fresh offer to be answered');
     expect(built).toBe(2);
   });
@@ -244,7 +244,7 @@ describe('hidden services', () => {
     const service = publicKeyFromSeed(serviceSeed);
     const x = clientStart(rng(114));
     const c = await attacker!.node.build([intro!.key]);
-    await c.introduce({ service, X: x.publicKey, sealed: sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(115)(20), rendezvous: rp!.key }) });
+    await c.introduce({ service, X: x.publicKey, sealed: await sealIntroduction(x, staticPublicKeyOf(service), { cookie: rng(115)(20), rendezvous: rp!.key }) });
     await until(() => stats.rendezvousFirstHops.get(toHex(rp!.key)) === 1, 'the rendezvous circuit to be built');
     // Only its introduction circuit stays.
     await until(() => seeder!.node.originatedCircuits().length === 1, 'the useless circuit to close');

@@ -166,8 +166,8 @@ export async function publishHiddenService(o: HiddenServiceOptions): Promise<{ i
       const intro = await o.node.build(path);
       intros.push(intro);
       await intro.establishIntro(descriptor, (binding) => signIntroProof(o.serviceSeed, binding, descriptor));
-      intro.onIntroduce = (offer) => {
-        const opened = openIntroduction(service, offer.X, offer.sealed);
+      intro.onIntroduce = async (offer) => {
+        const opened = await openIntroduction(service, offer.X, offer.sealed, o.subtle);
         // Not sealed to our key (or altered), a replay, or over the rate: no circuit is built, so nothing is learned from it.
         if (opened === undefined) return void stats.unopened++;
         const verdict = guard.admit(offer.X);
@@ -253,7 +253,7 @@ export async function connectHiddenService(o: ConnectOptions): Promise<EndToEnd>
     let joined: Promise<void>;
     try {
       ({ joined } = await placed);
-      const sealed = sealIntroduction(ephemeral, staticPublicKeyOf(o.service), { cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]! });
+      const sealed = await sealIntroduction(ephemeral, staticPublicKeyOf(o.service), { cookie, rendezvous: o.rendezvousPath[o.rendezvousPath.length - 1]! }, o.subtle);
       const send = (): Promise<void> => intro.introduce({ service: o.service, X: ephemeral.publicKey, sealed });
       await (o.introductionTap === undefined ? send() : o.introductionTap(send));
     } finally {

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { gcm } from '@noble/ciphers/aes.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, utf8 } from '../codec/bytes.ts';
 import { bytesEqual } from '../codec/bytes.ts';
 import { encodeCommand } from './cell-wire.ts';
 import { clientStart, staticKeyFromSeed } from './handshake.ts';
@@ -14,27 +19,35 @@ describe('sealed introductions', () => {
   const service = staticKeyFromSeed(rng(1)(32));
   const offer = { cookie: rng(2)(20), rendezvous: rng(3)(32) };
 
-  it('only the service opens the offer; the introduction point, which forwards the command, never sees the cookie or the rendezvous point', () => {
+  it('only the service opens the offer; the introduction point, which forwards the command, never sees the cookie or the rendezvous point', async () => {
     const x = clientStart(rng(4));
-    const sealed = sealIntroduction(x, service.publicKey, offer);
-    expect(openIntroduction(service, x.publicKey, sealed)).toEqual(offer);
+    const sealed = await sealIntroduction(x, service.publicKey, offer);
+    expect(await openIntroduction(service, x.publicKey, sealed)).toEqual(offer);
     const onTheWire = encodeCommand({ command: 'introduce', service: rng(5)(32), X: x.publicKey, sealed });
     expect(contains(onTheWire, offer.cookie)).toBe(false);
     expect(contains(onTheWire, offer.rendezvous)).toBe(false);
     // Another key (an introduction point that kept the offer) cannot open it.
-    expect(openIntroduction(staticKeyFromSeed(rng(6)(32)), x.publicKey, sealed)).toBeUndefined();
+    expect(await openIntroduction(staticKeyFromSeed(rng(6)(32)), x.publicKey, sealed)).toBeUndefined();
   });
 
-  it('an altered offer or another X does not open (no rendezvous point can be swapped in)', () => {
+  it('an altered offer or another X does not open (no rendezvous point can be swapped in)', async () => {
     const x = clientStart(rng(7));
-    const sealed = sealIntroduction(x, service.publicKey, offer);
+    const sealed = await sealIntroduction(x, service.publicKey, offer);
     for (let i = 0; i < sealed.length; i += 7) {
       const bent = sealed.slice();
       bent[i]! ^= 1;
-      expect(openIntroduction(service, x.publicKey, bent)).toBeUndefined();
+      expect(await openIntroduction(service, x.publicKey, bent)).toBeUndefined();
     }
-    expect(openIntroduction(service, clientStart(rng(8)).publicKey, sealed)).toBeUndefined();
-    expect(openIntroduction(service, new Uint8Array(32), sealed)).toBeUndefined();
-    expect(openIntroduction(service, x.publicKey, sealed.subarray(1))).toBeUndefined();
+    expect(await openIntroduction(service, clientStart(rng(8)).publicKey, sealed)).toBeUndefined();
+    expect(await openIntroduction(service, new Uint8Array(32), sealed)).toBeUndefined();
+    expect(await openIntroduction(service, x.publicKey, sealed.subarray(1))).toBeUndefined();
+  });
+
+  it('seals the same bytes as the JavaScript AES-GCM the format was first written with (older peers open ours, and we theirs)', async () => {
+    const x = clientStart(rng(9));
+    const K = hkdf(sha256, x25519.getSharedSecret(x.secret, service.publicKey), concatBytes(x.publicKey, service.publicKey), utf8.encode('trustmesh introduction v1'), 32);
+    const theirs = gcm(K, new Uint8Array(12)).encrypt(concatBytes(offer.cookie, offer.rendezvous));
+    expect(await sealIntroduction(x, service.publicKey, offer)).toEqual(theirs);
+    expect(await openIntroduction(service, x.publicKey, theirs)).toEqual(offer);
   });
 });

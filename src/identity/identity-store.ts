@@ -1,6 +1,6 @@
 /** Persists the profile's identity in IndexedDB. Browser glue. */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { createIdentity, type Identity } from './identity.ts';
+import { createIdentityNatively, type Identity } from './identity.ts';
 
 const DB_NAME = 'trustmesh-identity';
 const DB_VERSION = 1;
@@ -43,7 +43,7 @@ export class IdentityStore {
   async loadOrCreate(): Promise<{ identity: Identity; created: boolean }> {
     const existing = await this.load();
     if (existing !== undefined) return { identity: existing, created: false };
-    const identity = createIdentity((n) => crypto.getRandomValues(new Uint8Array(n)), Date.now);
+    const identity = await createIdentityNatively((n) => crypto.getRandomValues(new Uint8Array(n)), Date.now);
     await this.save(identity);
     return { identity, created: true };
   }

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromHex, toBase64Url, toHex, utf8 } from '../codec/bytes.ts';
 import {
+  createIdentityNatively,
   createIdentity,
   decodeIdentityFile,
   encodeIdentityFile,
@@ -66,6 +67,12 @@ describe('createIdentity', () => {
 
   it('refuses a random source that returns the wrong number of bytes', () => {
     expect(() => createIdentity(() => new Uint8Array(31), () => 0)).toThrow(RangeError);
+  });
+
+  it('gives the same identity when the key is derived natively (a tab) or in JavaScript (no native engine)', async () => {
+    expect(await createIdentityNatively(() => RFC_SEED.slice(), () => CREATED)).toEqual({ seed: RFC_SEED, publicKey: RFC_PUBLIC, createdAt: CREATED });
+    expect(await createIdentityNatively(() => RFC_SEED.slice(), () => CREATED, null)).toEqual({ seed: RFC_SEED, publicKey: RFC_PUBLIC, createdAt: CREATED });
+    await expect(createIdentityNatively(() => new Uint8Array(31), () => 0)).rejects.toThrow(RangeError);
   });
 });
 

@@ -6,6 +6,7 @@
 import { BinaryReader, BinaryWriter } from '../codec/binary.ts';
 import { fromBase64Url, toBase64Url, bytesEqual, utf8 } from '../codec/bytes.ts';
 import { fingerprint, publicKeyFromSeed, SEED_LENGTH } from '../crypto/ed25519.ts';
+import { derivePublicKey } from '../crypto/native-ed25519.ts';
 
 export interface Identity {
   /** 32-byte Ed25519 seed. Secret: never logged, never sent. */
@@ -18,6 +19,12 @@ export interface Identity {
 export function createIdentity(randomBytes: (n: number) => Uint8Array, now: () => number): Identity {
   const seed = randomBytes(SEED_LENGTH);
   return { seed, publicKey: publicKeyFromSeed(seed), createdAt: now() };
+}
+
+/** createIdentity for a tab: the key is derived natively where the engine agrees, so a first visit builds no JavaScript table. */
+export async function createIdentityNatively(randomBytes: (n: number) => Uint8Array, now: () => number, subtle?: SubtleCrypto | null): Promise<Identity> {
+  const seed = randomBytes(SEED_LENGTH);
+  return { seed, publicKey: await derivePublicKey(seed, subtle), createdAt: now() };
 }
 
 export function identityFingerprint(identity: Pick<Identity, 'publicKey'>): string {

@@ -9,8 +9,9 @@ import { identify } from '@libp2p/identify';
 import { ping, type Ping } from '@libp2p/ping';
 import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { pubsubPeerDiscovery, type PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
-import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
+import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import type { Identity } from '../identity/identity.ts';
+import { concatBytes } from '../codec/bytes.ts';
 import { DISCOVERY_TOPIC } from './protocols.ts';
 import { isDialAllowed } from './dial-gater.ts';
 
@@ -54,7 +55,9 @@ export interface NodeOptions {
 }
 
 export async function createPeerNode(identity: Identity, options: NodeOptions): Promise<CreatedNode> {
-  const privateKey = await generateKeyPairFromSeed('Ed25519', identity.seed);
+  // Seed and public key as stored (libp2p's 64-byte form): deriving the key again would build
+  // @noble/curves' base-point table on the main thread, ~100 ms of every start-up.
+  const privateKey = privateKeyFromRaw(concatBytes(identity.seed, identity.publicKey));
   let discovery: PubSubPeerDiscovery | undefined;
   // The module's own timer would announce us whatever our gate says (announcer.ts): during a dial begun
   // before we could be dialed, its peer then learned of us and dialed back. PeerService announces instead.

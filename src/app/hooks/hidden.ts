@@ -82,7 +82,7 @@ export function hiddenHooks(session: AppSession) {
       try {
         for (let i = 0; i < count; i++) {
           const ephemeral = clientStart(random);
-          const sealed = sealIntroduction(ephemeral, staticPublicKeyOf(d.serviceKey), { cookie: random(COOKIE_BYTES), rendezvous: rendezvous[i % rendezvous.length]! });
+          const sealed = await sealIntroduction(ephemeral, staticPublicKeyOf(d.serviceKey), { cookie: random(COOKIE_BYTES), rendezvous: rendezvous[i % rendezvous.length]! });
           await intros[i % intros.length]!.introduce({ service: d.serviceKey, X: ephemeral.publicKey, sealed });
         }
       } finally {
