@@ -66,7 +66,7 @@ export class ChokeController {
 
   /** How much it acknowledges between our payment proposals (policy.proposalStep). */
   proposalStep(wire: Wire): bigint {
-    return proposalStep(this.factsOf(wire, ''));
+    return proposalStep(this.factsOf(wire, ''), this.policy());
   }
 
   /** Whether the policy refuses this peer now: checked as bytes go out, so refusal takes hold at once. */

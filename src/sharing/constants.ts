@@ -29,6 +29,13 @@ export const PROPOSE_EVERY_BYTES = UNPAID_WINDOW_BYTES / 4;
  */
 export const DEBTOR_PROPOSE_EVERY_BYTES = 1024 * 1024;
 /**
+ * How far above the threshold a peer counts as a debtor. What other seeders cannot see of its debts is,
+ * per seeder, its unpaid window and two proposals in flight: 8 seeders at once (a torrent's upload
+ * slots) hide at most 8 × (32 + 2 × 8) MiB = 384 MiB. Above that a payment per acknowledgement bought
+ * nothing and doubled the block pairs (and the CPU) of every download.
+ */
+export const DEBTOR_MARGIN_BYTES = 384 * MiB;
+/**
  * Proposals awaiting their agreements at once, per connection. A payment round trip is three strict
  * commits in a row (our proposal, their agreement, our copy of it), up to a second while the
  * downloader writes the file: with one at a time, what is acknowledged meanwhile waits for the next

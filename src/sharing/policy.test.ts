@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ACK_EVERY_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, DEFAULT_POLICY, MAX_UNPAID_WINDOW_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
-import { allocateSlots, newcomerSlots, proposalStep, standing, type PeerFacts } from './policy.ts';
+import { ACK_EVERY_BYTES, DEBTOR_MARGIN_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, DEFAULT_POLICY, MAX_UNPAID_WINDOW_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { allocateSlots, newcomerSlots, proposalStep, standing, unpaidWindow, type PeerFacts } from './policy.ts';
 
 const MiB = 1024n * 1024n;
 const config: PolicyConfig = { ...DEFAULT_POLICY, thresholdBytes: -100n * MiB, uploadSlots: 4, newcomerShare: 0.25, newcomerChainLength: 5 };
@@ -97,12 +97,35 @@ describe('balance less what a peer owes us now', () => {
     expect(standing(peer('f', { balance: 0n, paidSinceBalance: 2n * MiB, admittedNet: -MiB }), c)).toMatchObject({ kind: 'refused', balance: -2n * MiB });
   });
 
-  it('asks a peer in debt to pay at every acknowledgement, so other seeders see its debts before it crosses their threshold; a peer in credit every proposal step', () => {
+  it('asks a peer nearing the threshold to pay at every acknowledgement, so other seeders see its debts before it crosses theirs; others every proposal step', () => {
     expect(DEBTOR_PROPOSE_EVERY_BYTES).toBeLessThanOrEqual(ACK_EVERY_BYTES);
-    expect(proposalStep(peer('f', { balance: 0n, unpaidBytes: 1n }))).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
-    expect(proposalStep(peer('f', { balance: 8n * MiB, admittedNet: -MiB }))).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
-    expect(proposalStep(peer('f', { balance: 8n * MiB, unpaidBytes: 2n * MiB }))).toBe(BigInt(PROPOSE_EVERY_BYTES));
-    expect(proposalStep(peer('f', { balance: 0n }))).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    const edge = config.thresholdBytes + BigInt(DEBTOR_MARGIN_BYTES);
+    expect(proposalStep(peer('f', { balance: edge, unpaidBytes: 1n }), config)).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
+    // Its own head admits less than the verified figure: the lower counts.
+    expect(proposalStep(peer('f', { balance: edge + 8n * MiB, admittedNet: edge - MiB }), config)).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: edge + 8n * MiB, unpaidBytes: 2n * MiB }), config)).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: edge }), config)).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    // The default threshold leaves a fresh key a download of more than 100 MiB at full steps.
+    expect(proposalStep(peer('f', { balance: 0n, unpaidBytes: 100n * MiB }), DEFAULT_POLICY)).toBe(BigInt(PROPOSE_EVERY_BYTES));
+  });
+
+  it('steps at a quarter of the window a key holds: larger once it has paid, never for a fresh key or an anonymous peer', () => {
+    const far = 10n ** 12n;
+    expect(proposalStep(peer('f', { balance: far }), config)).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: far, paidBytes: 8n * MiB }), config)).toBe(unpaidWindow(8n * MiB) / 4n);
+    expect(proposalStep(peer('f', { balance: far, paidBytes: 10n ** 12n }), config)).toBe(BigInt(MAX_UNPAID_WINDOW_BYTES / 4));
+    expect(proposalStep(peer('f', { balance: far, paidBytes: 10n ** 12n, anonymous: true }), config)).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    expect(proposalStep(peer('f', { balance: far, paidBytes: 10n ** 12n, identified: false }), config)).toBe(BigInt(PROPOSE_EVERY_BYTES));
+    // Two proposals in flight and the step being acknowledged stay inside the window: an honest payer is not choked for the step.
+    for (const paid of [0n, 4n * MiB, 16n * MiB, 10n ** 12n]) {
+      expect(3n * proposalStep(peer('f', { balance: far, paidBytes: paid }), config)).toBeLessThan(unpaidWindow(paid));
+    }
+  });
+
+  it('a key that owes nearly its window cannot buy larger steps: the margin counts what it owes', () => {
+    const justAbove = config.thresholdBytes + BigInt(DEBTOR_MARGIN_BYTES) + 10n * MiB;
+    expect(proposalStep(peer('f', { balance: justAbove, paidBytes: 16n * MiB }), config)).toBe(BigInt(MAX_UNPAID_WINDOW_BYTES / 4));
+    expect(proposalStep(peer('f', { balance: justAbove, paidBytes: 16n * MiB, unpaidBytes: 12n * MiB }), config)).toBe(BigInt(DEBTOR_PROPOSE_EVERY_BYTES));
   });
 
   it('ranks members by what they will have once they pay', () => {

@@ -17,7 +17,7 @@
  *             anonymous peer (over circuits) that keeps paying ranks as a
  *             member with balance 0, since it shows no balance but cannot free-ride
  */
-import { DEBTOR_PROPOSE_EVERY_BYTES, MAX_UNPAID_WINDOW_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
+import { DEBTOR_MARGIN_BYTES, DEBTOR_PROPOSE_EVERY_BYTES, MAX_UNPAID_WINDOW_BYTES, PROPOSE_EVERY_BYTES, STOCK_ALLOWANCE_BYTES, UNPAID_WINDOW_BYTES, type PolicyConfig } from './constants.ts';
 import type { RefusalReason } from './pay-wire.ts';
 
 export interface PeerFacts {
@@ -75,9 +75,13 @@ export function unpaidWindow(paidBytes: bigint): bigint {
   return grown < BigInt(MAX_UNPAID_WINDOW_BYTES) ? grown : BigInt(MAX_UNPAID_WINDOW_BYTES);
 }
 
-/** Bytes acknowledged between our payment proposals to this peer: every acknowledgement while it is in debt (DEBTOR_PROPOSE_EVERY_BYTES). */
-export function proposalStep(p: PeerFacts): bigint {
-  return countedBalance(p) < 0n ? BigInt(DEBTOR_PROPOSE_EVERY_BYTES) : BigInt(PROPOSE_EVERY_BYTES);
+/**
+ * Bytes acknowledged between our payment proposals to this peer: every acknowledgement once it nears the threshold
+ * (DEBTOR_MARGIN_BYTES), else a quarter of the unpaid window it holds (PROPOSE_EVERY_BYTES for a fresh key).
+ */
+export function proposalStep(p: PeerFacts, c: PolicyConfig): bigint {
+  if (countedBalance(p) < c.thresholdBytes + BigInt(DEBTOR_MARGIN_BYTES)) return BigInt(DEBTOR_PROPOSE_EVERY_BYTES);
+  return p.identified && p.anonymous !== true ? unpaidWindow(p.paidBytes ?? 0n) / BigInt(UNPAID_WINDOW_BYTES / PROPOSE_EVERY_BYTES) : BigInt(PROPOSE_EVERY_BYTES);
 }
 
 export function standing(p: PeerFacts, c: PolicyConfig): Standing {
