@@ -364,7 +364,9 @@ export class CircuitNode {
     r.flow.window.close(new CircuitError('closed', 'the circuit is closed'));
     // A side that closed it hears nothing more; the other gets what is queued for it, then the destroy (cut: at once).
     // Not awaited: a destroy may wait behind a stuck link.
-    void Promise.all([this.farewell(r.flow.toPrev, r.prev, reason, notify !== 'next', notify === 'prev'), this.farewell(r.flow.toNext, r.next, reason, notify !== 'prev', notify === 'next')]);
+    // Cells toward the originator dropped here were charged to it but never reach it, so it never pays them: uncharged.
+    const toOriginator = this.farewell(r.flow.toPrev, r.prev, reason, notify !== 'next', notify === 'prev', (bytes) => this.payments.uncharge(r, bytes));
+    void Promise.all([toOriginator, this.farewell(r.flow.toNext, r.next, reason, notify !== 'prev', notify === 'next')]);
   }
 
   /**
@@ -379,10 +381,10 @@ export class CircuitNode {
     return new Promise((resolve) => q.push(0, () => this.sendFrame(hop, f).finally(resolve)));
   }
 
-  private farewell(q: CircuitQueue, hop: Hop | undefined, reason: DestroyReason, notify: boolean, drain: boolean): Promise<void> {
+  private farewell(q: CircuitQueue, hop: Hop | undefined, reason: DestroyReason, notify: boolean, drain: boolean, onDropped?: (bytes: number) => void): Promise<void> {
     const destroy = (): Promise<void> => (hop === undefined ? Promise.resolve() : this.sendFrame(hop, { type: 'destroy', circuitId: hop.circuitId, reason }));
     if (notify && drain && q.push(0, destroy)) return Promise.resolve();
-    q.close();
+    onDropped?.(q.close());
     return notify ? destroy() : Promise.resolve();
   }
 

@@ -47,8 +47,24 @@ function relayWithOneCircuit(next = false) {
     await until(() => r.forwardFlow.payments === 0, 'the payments passed on');
     return passed.reduce((a, b) => a + b, 0n);
   };
-  return { r, cut, carry, announce, settled, accept: (amount: number) => payments.acceptPayout(payer, BigInt(amount)), advance: (ms: number) => (clock += ms) };
+  return { r, cut, carry, announce, settled, payments, accept: (amount: number) => payments.acceptPayout(payer, BigInt(amount)), advance: (ms: number) => (clock += ms) };
 }
+
+describe('cells that never left for the originator', () => {
+  it('are uncharged (it never counts them, so it would never pay them), and an uncharge is never a credit', async () => {
+    const { r, carry, payments, announce, accept } = relayWithOneCircuit();
+    carry(2 * MiB);
+    payments.uncharge(r, 640); // a sendme queued behind a receipt when the circuit closed
+    expect(payments.owedBy(payer)).toBe(BigInt(2 * MiB - 640));
+    announce(2 * MiB - 640);
+    await accept(2 * MiB - 640);
+    expect(payments.owedBy(payer)).toBe(0n);
+    // A key that owes nothing gains no credit for the next circuit's bytes.
+    payments.uncharge(r, 4 * MiB);
+    carry(1024);
+    expect(payments.owedBy(payer)).toBe(1024n);
+  });
+});
 
 describe('payouts in flight at a relay', () => {
   it('counts an announced payout as paid while it travels: a payer a window and a step behind, with a step announced, is not cut', () => {

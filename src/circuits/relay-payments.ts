@@ -84,6 +84,17 @@ export class RelayPayments {
 
 
   /**
+   * Takes back a charge for cells that never left for the originator (queued toward it when the circuit closed):
+   * it counts cells as they reach it, so it would never pay for these, and its key would carry them as debt.
+   */
+  uncharge(r: Relayed, bytes: number): void {
+    if (this.o.pay === undefined || bytes <= 0) return;
+    // Never below nothing owed: an uncharge is no credit.
+    const owed = this.debts.of(r.debtor);
+    this.debts.add(r.debtor, -(BigInt(bytes) < owed ? BigInt(bytes) : owed > 0n ? owed : 0n));
+  }
+
+  /**
    * Whether the key owes more than it may: RELAY_UNPAID_WINDOW_BYTES, plus a
    * payment step for each of its circuits that may still be paying (open, or
    * closed lately, not for debt, and awaiting its final payment); see constants.ts.

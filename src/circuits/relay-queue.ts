@@ -66,11 +66,14 @@ export class CircuitQueue {
     return this.headSince === undefined ? 0 : now - this.headSince;
   }
 
-  /** Drops what is queued (a cut circuit): nothing more is sent. */
-  close(): void {
+  /** Drops what is queued (a cut circuit): nothing more is sent. Returns the bytes of the cells whose send had not begun. */
+  close(): number {
+    // The head's send began when it reached the head (pump), so it may still arrive.
+    const unsent = this.cells.slice(1).reduce((sum, c) => sum + c.bytes, 0);
     this.dropped = true;
     this.cells.length = 0;
     this.queuedBytes = 0;
     this.headSince = undefined;
+    return unsent;
   }
 }
