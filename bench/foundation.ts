@@ -31,7 +31,8 @@ async function timeToFirstDirectPeer(env: BenchEnv, returning: boolean): Promise
         const first = await context.newPage();
         await first.goto(env.appUrl);
         await first.locator(DIRECT_PEER_ROW).first().waitFor({ timeout: 60_000 });
-        await first.close({ runBeforeUnload: true });
+        // Closed as a tab is (its pagehide releases the lock and its links); waited for, or the timed load could find the lock held.
+        await Promise.all([first.waitForEvent('close'), first.close({ runBeforeUnload: true })]);
       }
       const page = await context.newPage();
       // The page notes when the row first appears (ms since navigation): the harness's polling adds its own delay.

@@ -91,7 +91,8 @@ export class RelayPayments {
     if (this.o.pay === undefined || bytes <= 0) return;
     // Never below nothing owed: an uncharge is no credit.
     const owed = this.debts.of(r.debtor);
-    this.debts.add(r.debtor, -(BigInt(bytes) < owed ? BigInt(bytes) : owed > 0n ? owed : 0n));
+    if (owed <= 0n) return;
+    this.debts.add(r.debtor, -(BigInt(bytes) < owed ? BigInt(bytes) : owed));
   }
 
   /**

@@ -75,13 +75,18 @@ export function unpaidWindow(paidBytes: bigint): bigint {
   return grown < BigInt(MAX_UNPAID_WINDOW_BYTES) ? grown : BigInt(MAX_UNPAID_WINDOW_BYTES);
 }
 
+/** The window this peer holds: grown by its payments for a proven key, the base window for an anonymous or unproven one. */
+function heldWindow(p: PeerFacts): bigint {
+  return p.identified && p.anonymous !== true ? unpaidWindow(p.paidBytes ?? 0n) : BigInt(UNPAID_WINDOW_BYTES);
+}
+
 /**
  * Bytes acknowledged between our payment proposals to this peer: every acknowledgement once it nears the threshold
- * (DEBTOR_MARGIN_BYTES), else a quarter of the unpaid window it holds (PROPOSE_EVERY_BYTES for a fresh key).
+ * (DEBTOR_MARGIN_BYTES), else the same share of the window it holds as PROPOSE_EVERY_BYTES is of the base window.
  */
 export function proposalStep(p: PeerFacts, c: PolicyConfig): bigint {
   if (countedBalance(p) < c.thresholdBytes + BigInt(DEBTOR_MARGIN_BYTES)) return BigInt(DEBTOR_PROPOSE_EVERY_BYTES);
-  return p.identified && p.anonymous !== true ? unpaidWindow(p.paidBytes ?? 0n) / BigInt(UNPAID_WINDOW_BYTES / PROPOSE_EVERY_BYTES) : BigInt(PROPOSE_EVERY_BYTES);
+  return (heldWindow(p) * BigInt(PROPOSE_EVERY_BYTES)) / BigInt(UNPAID_WINDOW_BYTES);
 }
 
 export function standing(p: PeerFacts, c: PolicyConfig): Standing {
@@ -94,11 +99,11 @@ export function standing(p: PeerFacts, c: PolicyConfig): Standing {
   }
   // Every peer of a hidden seeder is anonymous: as newcomers they would share a quarter of the slots among them.
   if (p.anonymous === true) {
-    if (p.unpaidBytes > BigInt(UNPAID_WINDOW_BYTES)) return refuse('unpaid');
+    if (p.unpaidBytes > heldWindow(p)) return refuse('unpaid');
     return 0n < c.thresholdBytes ? refuse('balance') : { kind: 'member', balance: 0n };
   }
   if (!p.identified) return { kind: 'pending' };
-  if (p.unpaidBytes > unpaidWindow(p.paidBytes ?? 0n)) return refuse('unpaid');
+  if (p.unpaidBytes > heldWindow(p)) return refuse('unpaid');
   if (balance < c.thresholdBytes) return refuse('balance');
   if ((p.chainLength ?? 0) < c.newcomerChainLength) return { kind: 'newcomer' };
   return { kind: 'member', balance };
