@@ -147,6 +147,16 @@ export class BinaryReader {
     return this.buf.length - this.offset;
   }
 
+  /** Where the next read starts, for copyFrom. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** A copy of the bytes read since `start` (a position): an item's own encoding, as it came. */
+  copyFrom(start: number): Uint8Array {
+    return this.buf.slice(start, this.offset);
+  }
+
   private need(n: number, what: string): void {
     if (this.remaining < n) throw new DecodeError('truncated', `input ends inside ${what}`);
   }
@@ -207,9 +217,14 @@ export class BinaryReader {
   }
 
   bytes(max: number, what: string): Uint8Array {
+    return this.viewBytes(max, what).slice();
+  }
+
+  /** Length-prefixed bytes as a view of the input (see view). */
+  viewBytes(max: number, what: string): Uint8Array {
     const length = max < 0x100 ? this.u8(what) : max < 0x1_0000 ? this.u16(what) : this.u32(what);
     if (length > max) throw new DecodeError('too-long', `${what} is ${length} bytes, over its limit of ${max}`);
-    return this.fixed(length, what);
+    return this.view(length, what);
   }
 
   string(maxBytes: number, what: string): string {

@@ -4,7 +4,7 @@ import { toHex } from '../codec/bytes.ts';
 import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
 import { blockFieldErrors, blockId, isAgreement, isProposal, TYPE_NAME_PATTERN, type HalfBlock } from './block.ts';
-import { blockHash, decodeBlock, encodeBlock, InvalidBlockError, signBlock, signingPayload, verifyBlockSignature } from './block-codec.ts';
+import { adoptBlock, blockHash, decodeBlock, encodeBlock, InvalidBlockError, signBlock, signingPayload, verifyBlockSignature } from './block-codec.ts';
 import { GENESIS_HASH, MAX_BLOCK_BYTES, MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH } from './constants.ts';
 import { testPeer } from './test-support.ts';
 
@@ -93,6 +93,48 @@ describe('half-block encoding', () => {
 
   it('decodes random and mutated bytes or refuses them with DecodeError', () => {
     checkDecoderProperties({ decode: decodeBlock, encode: encodeBlock, values: blocks, maxRandomBytes: 600 });
+  });
+
+  it('adopt stored bytes under the same rules as decoding, without copying them', () => {
+    checkDecoderProperties({ decode: adoptBlock, encode: (b) => encodeBlock(b).slice(), values: blocks, maxRandomBytes: 600 });
+    const bytes = encodeBlock(fixed).slice();
+    const adopted = adoptBlock(bytes);
+    expect(encodeBlock(adopted)).toBe(bytes);
+    expect(adopted.signature.buffer).toBe(bytes.buffer);
+    expect(toHex(blockHash(adopted))).toBe(FIXED_HASH);
+    expect(() => adoptBlock(Uint8Array.of(...bytes, 0))).toThrow(DecodeError);
+  });
+
+  it('give a decoded block one copy of its bytes, apart from the input', () => {
+    const input = encodeBlock(fixed).slice();
+    const b = decodeBlock(input);
+    input.fill(0);
+    expect(toHex(encodeBlock(b))).toBe(FIXED_ENCODING);
+    expect(toHex(b.signature)).toBe(toHex(fixed.signature));
+  });
+
+  // A decoded block keeps the bytes it came as for its hash and signature check: sound only if no
+  // other bytes decode to the same block. A block that decodes re-encodes, field by field, to its bytes.
+  it('accept only the canonical encoding, so the bytes a block came as are its encoding', () => {
+    const mutated = blocks.chain((b) => fc.tuple(fc.constant(encodeBlock(b)), fc.nat(), fc.integer({ min: 0, max: 255 }))).map(([e, at, v]) => {
+      const m = e.slice();
+      m[at % m.length] = v;
+      return m;
+    });
+    fc.assert(
+      fc.property(fc.oneof(blocks.map(encodeBlock), mutated), (bytes) => {
+        let b: HalfBlock;
+        try {
+          b = decodeBlock(bytes);
+        } catch {
+          return;
+        }
+        expect(toHex(encodeBlock({ ...b }))).toBe(toHex(bytes));
+        expect(toHex(encodeBlock(b))).toBe(toHex(bytes));
+        expect(toHex(blockHash(b))).toBe(toHex(blockHash({ ...b })));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -84,23 +84,40 @@ export function verifyItemFromEncoding(bytes: Uint8Array): { publicKey: Uint8Arr
 
 /** Reads one block from a reader (for containers of blocks); see decodeBlock. */
 export function readBlock(r: BinaryReader): HalfBlock {
-  const magic = r.fixed(BLOCK_MAGIC.length, 'block magic');
+  return parseBlock(r, (start) => r.copyFrom(start));
+}
+
+/**
+ * Reads a block's fields as views of its encoding: `encodingFrom(start)` gives
+ * the bytes the block came as (a copy of its own, or bytes handed over).
+ */
+function parseBlock(r: BinaryReader, encodingFrom: (start: number) => Uint8Array): HalfBlock {
+  const start = r.position;
+  const magic = r.view(BLOCK_MAGIC.length, 'block magic');
   if (!bytesEqual(magic, BLOCK_MAGIC)) throw new DecodeError('invalid-value', 'not a Trustmesh half-block (bad magic)');
   const version = r.u8('block version');
   if (version !== BLOCK_VERSION) throw new DecodeError('unknown-version', `half-block version ${version} is not supported`);
-  const publicKey = r.fixed(KEY_BYTES, 'public key');
+  const publicKey = r.view(KEY_BYTES, 'public key');
   const sequenceNumber = r.u32('sequence number');
-  const linkPublicKey = r.fixed(KEY_BYTES, 'link public key');
+  const linkPublicKey = r.view(KEY_BYTES, 'link public key');
   const linkSequenceNumber = r.u32('link sequence number');
-  const previousHash = r.fixed(HASH_BYTES, 'previous hash');
+  const previousHash = r.view(HASH_BYTES, 'previous hash');
   const ts = r.u64('timestamp');
   const type = r.string(MAX_TYPE_LENGTH, 'type');
-  const transaction = r.bytes(MAX_TRANSACTION_BYTES, 'transaction');
-  const signature = r.fixed(SIGNATURE_BYTES, 'signature');
+  const transaction = r.viewBytes(MAX_TRANSACTION_BYTES, 'transaction');
+  const signature = r.view(SIGNATURE_BYTES, 'signature');
   if (sequenceNumber < 1) throw new DecodeError('invalid-value', 'sequence number 0');
   if (ts > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError('invalid-value', 'timestamp out of range');
   if (!TYPE_NAME_PATTERN.test(type)) throw new DecodeError('invalid-value', `transaction type "${type}" has characters outside [a-z0-9_-]`);
-  return { publicKey, sequenceNumber, linkPublicKey, linkSequenceNumber, previousHash, timestamp: Number(ts), type, transaction, signature };
+  // One copy of the bytes read, and the fields as views of it: the input may be reused, and a copy per
+  // field was most of a crawl's decoding. The encoding is canonical (one per block), so these bytes are
+  // the block's encoding: hashing, verifying and storing a block from the wire need not encode it again.
+  const encoding = encodingFrom(start);
+  const base = magic.byteOffset;
+  const own = (v: Uint8Array): Uint8Array => encoding.subarray(v.byteOffset - base, v.byteOffset - base + v.length);
+  const block = { publicKey: own(publicKey), sequenceNumber, linkPublicKey: own(linkPublicKey), linkSequenceNumber, previousHash: own(previousHash), timestamp: Number(ts), type, transaction: own(transaction), signature: own(signature) };
+  encodingCache.set(block, encoding);
+  return block;
 }
 
 /** Strict decoding of one whole encoding: throws only DecodeError (bounds, magic, version, charset, trailing bytes). */
@@ -108,7 +125,18 @@ export function decodeBlock(bytes: Uint8Array): HalfBlock {
   const r = new BinaryReader(bytes);
   const block = readBlock(r);
   r.end('half-block');
-  encodingCache.set(block, bytes.slice());
+  return block;
+}
+
+/**
+ * decodeBlock for bytes handed over for good (IndexedDB's own copy of a
+ * record): the block's fields and its cached encoding are views of them, with
+ * no copy. The caller must never change or reuse them.
+ */
+export function adoptBlock(bytes: Uint8Array): HalfBlock {
+  const r = new BinaryReader(bytes);
+  const block = parseBlock(r, () => bytes);
+  r.end('half-block');
   return block;
 }
 

@@ -7,15 +7,15 @@
 import type { IDBPDatabase, IDBPObjectStore } from 'idb';
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
-import { decodeBlock } from './block-codec.ts';
+import { adoptBlock } from './block-codec.ts';
 import type { BlockStoreReader } from './block-store.ts';
 import { MAX_SEQ } from './constants.ts';
 import type { BlockRecord, LedgerSchema } from './idb-schema.ts';
 
 export type BlocksStore = IDBPObjectStore<LedgerSchema, ['blocks'], 'blocks', 'readonly'>;
 
-const decode = (r: BlockRecord | undefined): HalfBlock | undefined => (r === undefined ? undefined : decodeBlock(r.bytes));
-const decodeAll = (rs: BlockRecord[]): HalfBlock[] => rs.map((r) => decodeBlock(r.bytes));
+const decode = (r: BlockRecord | undefined): HalfBlock | undefined => (r === undefined ? undefined : adoptBlock(r.bytes));
+const decodeAll = (rs: BlockRecord[]): HalfBlock[] => rs.map((r) => adoptBlock(r.bytes));
 
 export class BlockReads implements BlockStoreReader {
   /** `query` runs each request on an object store; it may run it again on a fresh one (see sharedTransactionReads). */

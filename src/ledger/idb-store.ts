@@ -13,10 +13,10 @@
  * stored again in a tier with more reason to keep it moves up (never down).
  * Fraud proofs are kept for good.
  */
-import { openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
+import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
-import { decodeBlock, encodeBlock, sameBlock } from './block-codec.ts';
+import { adoptBlock, encodeBlock, sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
 import { ownTransactionReads, sharedTransactionReads, type BlockReads } from './idb-block-reads.ts';
 import { TIER_CODE, type BlockRecord, type LedgerSchema, type Tier, type TierCode, type Tiers, type TierUsage } from './idb-schema.ts';
@@ -178,7 +178,7 @@ export class IdbBlockStore implements BlockStoreReader {
     return found
       .sort((a, b) => b.insertedAt - a.insertedAt)
       .slice(0, limit)
-      .map((r) => decodeBlock(r.bytes));
+      .map((r) => adoptBlock(r.bytes));
   }
 
   /**
@@ -201,7 +201,7 @@ export class IdbBlockStore implements BlockStoreReader {
       // A tier cut short is read on from its last time; a cut at `since` itself moves on, or it would never advance.
       if (records.length >= limit) cut = Math.min(cut, Math.max(last, since + 1));
     }
-    return { blocks: perTier.flat().map((r) => decodeBlock(r.bytes)), through: Math.min(through, cut) };
+    return { blocks: perTier.flat().map((r) => adoptBlock(r.bytes)), through: Math.min(through, cut) };
   }
 
   /** When the newest stored block was stored (0 for an empty store): where a reader of `storedSince` starts. */
@@ -237,16 +237,21 @@ export class IdbBlockStore implements BlockStoreReader {
     const tierOf = (b: HalfBlock, owner: string): Tier => (owner === this.me ? 'pinned' : typeof placement === 'function' ? placement(b) : placement);
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite', { durability });
     const store = tx.objectStore('blocks');
+    // Adds go to the raw store: idb's promise and listeners per request cost more than the add (a crawl adds
+    // thousands); a failed add fails the transaction, which tx.done reports.
+    const rawStore = unwrap(store);
     // One key query per owner finds which positions are taken; requests are pipelined, not awaited one by one.
     const byOwner = new Map<string, number[]>();
     for (const b of blocks) {
       const owner = toHex(b.publicKey);
-      byOwner.set(owner, [...(byOwner.get(owner) ?? []), b.sequenceNumber]);
+      const seqs = byOwner.get(owner);
+      if (seqs === undefined) byOwner.set(owner, [b.sequenceNumber]);
+      else seqs.push(b.sequenceNumber);
     }
     const taken = new Set<string>();
     await Promise.all(
       [...byOwner].map(async ([owner, seqs]) => {
-        const keys = await store.getAllKeys(IDBKeyRange.bound([owner, Math.min(...seqs)], [owner, Math.max(...seqs)]));
+        const keys = await store.getAllKeys(IDBKeyRange.bound([owner, seqs.reduce((a, b) => Math.min(a, b))], [owner, seqs.reduce((a, b) => Math.max(a, b))]));
         for (const [o, s] of keys) taken.add(`${o}:${s}`);
       }),
     );
@@ -263,7 +268,7 @@ export class IdbBlockStore implements BlockStoreReader {
         // Requests run in order within the transaction, so this also sees a block added earlier in this batch.
         results.push(
           store.get([owner, b.sequenceNumber]).then((existing) => {
-            if (existing === undefined || !sameBlock(decodeBlock(existing.bytes), b)) return 'conflict';
+            if (existing === undefined || !sameBlock(adoptBlock(existing.bytes), b)) return 'conflict';
             const was = TIER_OF[existing.pinned]!;
             if (KEEP_RANK[tier] > KEEP_RANK[was]) {
               store.put({ ...existing, pinned: TIER_CODE[tier], insertedAt }).catch(failedWithTransaction);
@@ -277,7 +282,8 @@ export class IdbBlockStore implements BlockStoreReader {
       }
       fresh.add(k);
       const bytes = encodeBlock(b);
-      store.add({ owner, seq: b.sequenceNumber, linkOwner: toHex(b.linkPublicKey), linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] }).catch(failedWithTransaction);
+      const record: BlockRecord = { owner, seq: b.sequenceNumber, linkOwner: toHex(b.linkPublicKey), linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] };
+      rawStore.add(record);
       tiers[tier].blocks += 1;
       tiers[tier].bytes += bytes.length;
       if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
