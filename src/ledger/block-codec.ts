@@ -122,10 +122,8 @@ function parseBlock(r: BinaryReader, encodingFrom: (start: number) => Uint8Array
 
 /** Strict decoding of one whole encoding: throws only DecodeError (bounds, magic, version, charset, trailing bytes). */
 export function decodeBlock(bytes: Uint8Array): HalfBlock {
-  const r = new BinaryReader(bytes);
-  const block = readBlock(r);
-  r.end('half-block');
-  return block;
+  // One copy of the input, which the block then owns: the caller may reuse its bytes.
+  return adoptBlock(bytes.slice());
 }
 
 /**
