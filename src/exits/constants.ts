@@ -80,8 +80,9 @@ export const EXIT_AVOID_FAILED_MS = 2 * 60_000;
 /** An exit whose stream was dropped for bytes that failed hash checks is not chosen at all, this long: it (or the peer it chose) sends junk. */
 export const EXIT_AVOID_CHEATED_MS = 30 * 60_000;
 /**
- * How long an exit keeps a closed circuit's swarm connections for settling: the originator pays its last
- * step as the circuit closes (a payment may take FINAL_PAYMENT_WAIT_MS, 10 s), then the exit acknowledges
- * and the swarm peer proposes; past this the exit owes nothing more it was paid for.
+ * How long an exit keeps a closed circuit's swarm connections, or a stream's the originator ended, for
+ * settling: the originator pays its last step as the circuit closes (a payment may take
+ * FINAL_PAYMENT_WAIT_MS, 10 s), then the exit acknowledges and the swarm peer proposes; past this the exit
+ * owes nothing more it was paid for.
  */
 export const EXIT_SETTLE_AFTER_CLOSE_MS = 20_000;

@@ -182,6 +182,28 @@ describe('ExitPayer: acknowledging and agreeing', () => {
     expect(payer.accept(1n)).toMatch(/0 bytes/);
     expect(payer.agreed).toBe(1000n);
   });
+
+  it('is settled up to what the originator verified only once all of it is agreed and the agreement has gone out; a peer that never proved its key is owed nothing', async () => {
+    const unproven = payerOnFakeLedger();
+    await unproven.payer.onPeerHandshake(seederHandshake(), SWARM_PEER_ID);
+    expect(unproven.payer.settledUpTo(1000n)).toBe(true);
+
+    const { payer, serve, of } = await identifiedPayer();
+    payer.acknowledge(600n);
+    expect(payer.settledUpTo(1000n)).toBe(false);
+    // The peer proposes over the stream: the ledger agrees (accept) and then persists before replying.
+    let reply!: (m: LedgerMessage) => void;
+    serve.mockImplementationOnce(() => new Promise<LedgerMessage | undefined>((r) => (reply = r)));
+    payer.onMessage(encode({ type: 'ledger', requestId: 4, message: crawl(seederSigner.publicKey) }));
+    expect(payer.accept(600n)).toBe(true);
+    payer.acknowledge(1000n);
+    expect(payer.accept(400n)).toBe(true);
+    expect(payer.settledUpTo(1000n)).toBe(false);
+    reply({ type: 'sign-refused', code: 'policy', reason: 'stand-in for the agreement' });
+    await until(() => of('ledger').length === 1, 'the reply sent');
+    expect(payer.settledUpTo(1000n)).toBe(true);
+    expect(payer.settledUpTo(1001n)).toBe(false);
+  });
 });
 
 describe('ExitPayer: ledger requests to the peer', () => {

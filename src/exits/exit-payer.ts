@@ -85,6 +85,8 @@ export class ExitPayer {
   private ackSent = 0n;
   private nextRequestId = 1;
   private badMessages = 0;
+  /** Ledger requests from the peer being answered (a proposal's agreement is on its way until its reply is sent). */
+  private serving = 0;
   private closed = false;
 
   constructor(
@@ -204,6 +206,15 @@ export class ExitPayer {
     return true;
   }
 
+  /**
+   * Whether the peer was agreed payment for `verified` bytes (all of them acknowledged) with no agreement
+   * still on its way to it, or was never payable (it did not prove a key): nothing more is owed over this stream.
+   */
+  settledUpTo(verified: bigint): boolean {
+    if (!this.isIdentified) return true;
+    return this.account.agreed >= verified && this.serving === 0;
+  }
+
   /** The stream ended: pending ledger requests fail, nothing more is sent or served. */
   close(): void {
     if (this.closed) return;
@@ -239,8 +250,13 @@ export class ExitPayer {
       this.send({ type: 'ledger', requestId, message: { type: 'sign-refused', code: 'policy', reason: 'prove your key on this connection first' } });
       return;
     }
-    const reply = await this.ctx.ledger.serve(from, message, this.channel).catch((err: Error) => ({ type: 'sign-refused' as const, code: 'policy' as const, reason: err.message }));
-    if (reply !== undefined) this.send({ type: 'ledger', requestId, message: reply });
+    this.serving++;
+    try {
+      const reply = await this.ctx.ledger.serve(from, message, this.channel).catch((err: Error) => ({ type: 'sign-refused' as const, code: 'policy' as const, reason: err.message }));
+      if (reply !== undefined) this.send({ type: 'ledger', requestId, message: reply });
+    } finally {
+      this.serving--;
+    }
   }
 
   private flushAck(): void {

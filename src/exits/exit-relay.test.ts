@@ -430,9 +430,14 @@ describe('ExitRelay', () => {
     h.end.paidBeyondCarriage = 30_000n;
     h.originator.send({ command: 'verified', streamId: 1, bytes: 30_000 });
     await eventually(() => first.acks.length === 1, 'the ack');
-    // The originator is done with the first peer, whose proposal may still be on its way.
+    // The originator is done with the first peer, whose proposal may still be on its way: it stays until paid.
     h.originator.send({ command: 'end', streamId: 1, reason: 'done' });
-    await eventually(() => first.conn.destroyed === true, 'the first peer let go');
+    await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
+    await drain();
+    expect(first.conn.destroyed).toBe(false);
+    expect(h.relay.accept(first.ref, 30_000n)).toBe(true);
+    await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
+    await eventually(() => first.conn.destroyed === true, 'the first peer let go once paid');
 
     await opened(h, 2, second);
     second.wire.extended(TEST_EXTENSION, seededBytes(10)(50_000));
@@ -442,7 +447,8 @@ describe('ExitRelay', () => {
     await drain();
     // The surplus paid for the first peer's bytes, all acknowledged: none is left for the second.
     expect(second.acks).toEqual([]);
-    expect(h.relay.accept(first.ref, 30_000n)).toBe(true);
+    // The first peer's payer still answers (it was paid all it was acknowledged).
+    expect(h.relay.accept(first.ref, 1n)).toMatch(/0 bytes from you are acknowledged/);
 
     h.end.paidBeyondCarriage = 50_000n;
     await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
@@ -450,6 +456,57 @@ describe('ExitRelay', () => {
     expect(second.acks).toEqual([20_000n]);
     // One end per stream: the first peer's connection closing after the originator ended it is no news.
     expect(h.originator.of('end', 1)).toEqual([]);
+  });
+
+  it('a stream the originator ends before its last payment: the peer stays for pay messages only, is acknowledged what the payment after the end covers, and goes once paid', async () => {
+    const h = await exitWith();
+    await opened(h);
+    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(11)(50_000));
+    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    h.end.paidBeyondCarriage = 30_000n;
+    h.originator.send({ command: 'verified', streamId: 1, bytes: 40_000 });
+    await eventually(() => h.seeder.acks.length === 1, 'the ack of what was paid');
+    // The originator's torrent is complete: its wire ends the stream, and its final step is paid afterwards.
+    h.originator.send({ command: 'end', streamId: 1, reason: 'done' });
+    await drain();
+    const before = h.originator.received();
+    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(12)(5_000));
+    h.end.paidBeyondCarriage = 40_000n;
+    await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
+    await eventually(() => h.seeder.acks.length === 2, 'the ack of the final payment');
+    expect(h.seeder.acks).toEqual([30_000n, 40_000n]);
+    expect(h.originator.received()).toBe(before);
+    expect(h.seeder.conn.destroyed).toBe(false);
+
+    // Paid in two proposals: the peer stays until the last.
+    expect(h.relay.accept(h.seederRef, 30_000n)).toBe(true);
+    await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
+    await drain();
+    expect(h.seeder.conn.destroyed).toBe(false);
+    expect(h.relay.accept(h.seederRef, 10_000n)).toBe(true);
+    await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
+    await eventually(() => h.seeder.conn.destroyed === true, 'the peer let go once paid');
+    // One end per stream, the originator's own: the peer's connection closing is no news to it.
+    expect(h.originator.of('end')).toEqual([]);
+    expect(h.dialer.done).toHaveBeenCalledTimes(1);
+  });
+
+  it('a stream the originator ends and never pays for: the peer goes after EXIT_SETTLE_AFTER_CLOSE_MS, unacknowledged beyond what was paid', async () => {
+    const h = await exitWith();
+    await opened(h);
+    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(13)(50_000));
+    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    h.end.paidBeyondCarriage = 10_000n;
+    h.originator.send({ command: 'verified', streamId: 1, bytes: 40_000 });
+    await eventually(() => h.seeder.acks.length === 1, 'the ack of what was paid');
+    h.originator.send({ command: 'end', streamId: 1, reason: 'done' });
+    await vi.advanceTimersByTimeAsync(EXIT_SETTLE_AFTER_CLOSE_MS - ACK_CHECK_MS);
+    await drain();
+    expect(h.seeder.conn.destroyed).toBe(false);
+    await vi.advanceTimersByTimeAsync(ACK_CHECK_MS);
+    await eventually(() => h.seeder.conn.destroyed === true, 'the peer let go at the deadline');
+    expect(h.seeder.acks).toEqual([10_000n]);
+    expect(h.originator.of('end')).toEqual([]);
   });
 
   it('leaves the swarm once when exiting stops while a closed circuit settles', async () => {

@@ -49,6 +49,8 @@ interface Stream {
   /** Bytes passed on to the originator. */
   forwarded: number;
   closed: boolean;
+  /** Ended by the originator, kept for pay messages only until settled (settleStream): cancels its deadline. */
+  settling: (() => void) | undefined;
 }
 
 /** One circuit that ends at us: its streams. */
@@ -96,7 +98,7 @@ class ExitCircuit {
       }
       case 'end':
         this.policy.end(m.streamId);
-        return this.endStream(m.streamId, 'done', false);
+        return this.settleStream(m.streamId);
       case 'connected':
         return; // only the exit says connected
     }
@@ -110,7 +112,7 @@ class ExitCircuit {
       this.infoHash = infoHash;
       this.o.dialer.join(infoHash, b.trackers.length > 0 ? b.trackers : this.o.policy().ownTrackers);
     }
-    const s: Stream = { id: b.streamId, peer: undefined, splice: undefined, payer: undefined, toOriginator: [], buffered: 0, sending: false, verified: 0n, forwarded: 0, closed: false };
+    const s: Stream = { id: b.streamId, peer: undefined, splice: undefined, payer: undefined, toOriginator: [], buffered: 0, sending: false, verified: 0n, forwarded: 0, closed: false, settling: undefined };
     this.streams.set(b.streamId, s);
     let peer: SwarmPeer;
     try {
@@ -146,7 +148,7 @@ class ExitCircuit {
     peer.conn.on('data', (chunk) => this.fromSwarm(s, chunk as Uint8Array));
     // Only news while the stream is open: we close the connection of every stream we end.
     peer.conn.once('close', () => {
-      if (!s.closed) this.endStream(s.id, 'peer-closed', true);
+      if (!s.closed) this.endStream(s.id, 'peer-closed', s.settling === undefined);
     });
     await this.reply({ command: 'connected', streamId: b.streamId, peerTag: tag });
   }
@@ -182,8 +184,8 @@ class ExitCircuit {
     }
     if (!hadHandshake && s.splice.swarmHandshake !== undefined && s.splice.swarmPeerId !== undefined) void s.payer?.onPeerHandshake(s.splice.swarmHandshake, s.splice.swarmPeerId);
     for (const p of out.pay) s.payer?.onMessage(p);
-    // After the circuit closed, only the peer's pay messages matter (see close).
-    if (this.closed) return;
+    // After the circuit closed, or the originator ended the stream, only the peer's pay messages matter (see close, settleStream).
+    if (this.closed || s.settling !== undefined) return;
     if (out.toOriginator.length > 0) {
       s.toOriginator.push(out.toOriginator);
       s.buffered += out.toOriginator.length;
@@ -195,7 +197,7 @@ class ExitCircuit {
 
   /** Sends what the peer sent us, as the originator's credit allows, one cell at a time per stream. */
   private pump(s: Stream | undefined): void {
-    if (s === undefined || s.sending || s.closed) return;
+    if (s === undefined || s.sending || s.closed || s.settling !== undefined) return;
     const hold = this.o.seams?.beforeForward?.(s.forwarded);
     if (hold !== undefined) {
       s.sending = true;
@@ -208,7 +210,7 @@ class ExitCircuit {
   }
 
   private pumpNow(s: Stream): void {
-    if (s.sending || s.closed) return;
+    if (s.sending || s.closed || s.settling !== undefined) return;
     const most = Math.min(this.policy.sendCredit(s.id), MAX_EXIT_DATA_BYTES, s.buffered);
     if (most <= 0) return;
     const credit = exitDataChunk(most);
@@ -242,6 +244,30 @@ class ExitCircuit {
       budget -= step;
       s.payer.acknowledge(s.payer.acknowledged + step);
     }
+    for (const s of [...this.streams.values()]) if (s.settling !== undefined && this.settled(s)) this.endStream(s.id, 'done', false);
+  }
+
+  /**
+   * The originator is done with a stream. Its last verified bytes are paid in
+   * its final step, which may reach us after this end (as its circuit closes):
+   * the peer stays connected, for pay messages only, until what the originator
+   * verified is acknowledged and agreed, or EXIT_SETTLE_AFTER_CLOSE_MS passed.
+   * Ending at once would leave the swarm peer unpaid for bytes the originator
+   * paid us for.
+   */
+  private settleStream(streamId: number): void {
+    const s = this.streams.get(streamId);
+    if (s === undefined || s.settling !== undefined) return this.endStream(streamId, 'done', false);
+    s.toOriginator = [];
+    s.buffered = 0;
+    if (this.settled(s)) return this.endStream(streamId, 'done', false);
+    const deadline = setTimeout(() => this.endStream(streamId, 'done', false), EXIT_SETTLE_AFTER_CLOSE_MS);
+    s.settling = () => clearTimeout(deadline);
+  }
+
+  /** Nothing the originator verified of this stream's peer is left to acknowledge or to agree to. */
+  private settled(s: Stream): boolean {
+    return s.payer === undefined || s.payer.settledUpTo(s.verified);
   }
 
   /** The seeder with this key asks to be paid: one of our streams with it answers. */
@@ -267,6 +293,7 @@ class ExitCircuit {
     if (s !== undefined) {
       if (s.closed) return;
       s.closed = true;
+      s.settling?.();
       this.streams.delete(streamId);
       s.payer?.close();
       if (s.payer !== undefined) this.endedPayers.push(s.payer);
