@@ -8,9 +8,10 @@ import './ui/app.css';
 // Fault seams exist only in test builds (statically undefined in production), for test-hooks.ts to fill.
 const session = new AppSession(import.meta.env.MODE === 'test' ? emptySeams() : undefined);
 // Started before the first render: the peer code's fetch and the tab lock's request then run beside it.
-void session.start();
+// The service worker registers once the start settled: its first install precaches every bundle (~2 MB), which
+// competed with the start for the CPU and the network (seven tabs starting at once took up to 26 s to run).
+void session.start().finally(registerServiceWorker);
 mount(App, { target: document.getElementById('app')!, props: { session } });
-registerServiceWorker();
 if (import.meta.env.MODE === 'test') {
   // Statically false in production builds, so the module is not bundled there.
   void import('./app/test-hooks.ts').then((m) => m.installTestHooks(session));

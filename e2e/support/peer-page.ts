@@ -1,6 +1,9 @@
 /** A tab running the app, with the reads and waits tests need. */
 import { expect, type BrowserContext, type Page } from '@playwright/test';
 
+/** How long a tab may take to start running (see open). */
+const START_TIMEOUT_MS = 60_000;
+
 export class PeerPage {
   constructor(
     readonly page: Page,
@@ -8,11 +11,32 @@ export class PeerPage {
     readonly url: string,
   ) {}
 
+  /** What the page logged as errors or warnings, kept for failure messages. */
+  private readonly logged: string[] = [];
+
   /** Opens the app on its Network page, where the peer table is. */
   async open(): Promise<this> {
+    this.page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') this.logged.push(`${m.type()}: ${m.text()}`.slice(0, 300));
+    });
+    this.page.on('pageerror', (e) => this.logged.push(`pageerror: ${e.message}`.slice(0, 300)));
     await this.page.goto(`${this.url}#/network`);
-    await expect(this.page.getByTestId('fingerprint')).toBeVisible();
+    try {
+      // A bound on a start that never ends, not on speed: seven tabs starting at once on 2 cores took up to 18 s each.
+      await expect(this.page.getByTestId('fingerprint')).toBeVisible({ timeout: START_TIMEOUT_MS });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- how far this tab's start got:\n${await this.startupDiagnostics()}`);
+    }
     return this;
+  }
+
+  /** The start-up steps the tab marked (ms after navigation), what it shows and what it logged. */
+  async startupDiagnostics(): Promise<string> {
+    const marks = await this.page
+      .evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name} ${Math.round(m.startTime)}`))
+      .catch((err: Error) => [`(unreadable: ${err.message})`]);
+    const shown = await this.page.locator('body').innerText().catch(() => '');
+    return [`marks: ${marks.join(', ') || 'none'}`, `shows: ${shown.slice(0, 300).replace(/\s+/g, ' ')}`, `logged: ${this.logged.slice(-15).join(' | ') || 'nothing'}`].join('\n');
   }
 
   async fingerprint(): Promise<string> {
