@@ -8,11 +8,14 @@ import type { Page } from '@playwright/test';
 import { expectSeeding, hooksReady, sharing, torrent } from './support/sharing.ts';
 import { BLOCK_LENGTH } from '../src/sharing/constants.ts';
 import { DEFAULT_SETTINGS } from '../src/sharing/settings.ts';
+import { hooks } from './support/ledger.ts';
 
 const MiB = 1024 * 1024;
 /** Calls a `downloads` test hook (src/app/hooks/downloads.ts). */
 const downloads = (page: Page, method: string, ...args: unknown[]): Promise<unknown> =>
   page.evaluate(([m, a]) => (globalThis as unknown as { __trustmesh: { downloads: Record<string, (...x: unknown[]) => unknown> } }).__trustmesh.downloads[m]!(...a), [method, args] as const);
+
+const storage = hooks('storage');
 
 test('with no exit available, the same default download shows its state and "Download directly" finishes it', async ({ openPeer }) => {
   const [seeder, downloader] = await Promise.all([openPeer(), openPeer()]);
@@ -52,7 +55,7 @@ test('"Download directly" keeps the pieces a hidden download already stored and 
   await sharing(downloader.page, 'add', file.magnet);
   await expect.poll(async () => (await torrent(downloader.page, file.infoHash))?.refusals?.reason, { timeout: 60_000 }).toBe('balance');
   const fetched = (await torrent(downloader.page, file.infoHash))!.downloaded;
-  await expect.poll(() => downloads(downloader.page, 'storedBytes', file.infoHash), { message: 'the verified pieces reach storage' }).toBeGreaterThanOrEqual(fetched);
+  await expect.poll(() => storage<number>(downloader.page, 'storedBytes', file.infoHash), { message: 'the verified pieces reach storage' }).toBeGreaterThanOrEqual(fetched);
 
   // Kept as a hidden download whose seeder left midway: after a reload it resumes hidden with its stored pieces.
   await downloads(downloader.page, 'keepAsHidden', file.infoHash, file.magnet);

@@ -3,7 +3,7 @@
  * upload paid on TrustChain, free-riders refused, stock clients per policy.
  */
 import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
-import { ledger } from './support/ledger.ts';
+import { hooks, ledger } from './support/ledger.ts';
 import { balance, expectSeeding, hooksReady, sharing, torrent } from './support/sharing.ts';
 import { stockAdd, stockProgress, stockSeed } from './support/stock-webtorrent.ts';
 import type { PeerPage } from './support/peer-page.ts';
@@ -157,13 +157,25 @@ test('stock WebTorrent interoperates both ways, and is served or refused per pol
   expect(await stockProgress(stockRefused)).toBe(0);
 });
 
-test('a reloaded seeder resumes seeding from its stored data', async ({ openPeer }) => {
+const storage = hooks('storage');
+
+test('a reloaded seeder resumes seeding from its stored data, and from what an earlier version stored, moved into its piece store', async ({ openPeer }) => {
   const [seeder, leecher] = await Promise.all([openPeer(), openPeer()]);
   await ready(seeder, leecher);
   const file = await sharing<Seeded>(seeder.page, 'seedGenerated', 6 * MiB, 'kept.bin', 51);
-  await seeder.page.reload();
-  await hooksReady(seeder.page);
-  await expect.poll(async () => (await torrent(seeder.page, file.infoHash))?.state, { timeout: 60_000 }).toBe('seeding');
+  const seedingAfterReload = async () => {
+    await seeder.page.reload();
+    await hooksReady(seeder.page);
+    // Only the stored pieces can make it a seeder: no other peer holds the file.
+    await expect.poll(async () => (await torrent(seeder.page, file.infoHash))?.state, { timeout: 60_000 }).toBe('seeding');
+  };
+  await seedingAfterReload();
+  expect(await storage(seeder.page, 'layout', file.infoHash)).toEqual({ pieceFile: true, earlierDirectory: false });
+
+  // The user upgrades from a version that kept a file per piece (WebTorrent's default browser store).
+  await storage(seeder.page, 'asEarlierVersion', file.infoHash);
+  await seedingAfterReload();
+  expect(await storage(seeder.page, 'layout', file.infoHash)).toEqual({ pieceFile: true, earlierDirectory: false });
   await sharing(leecher.page, 'add', file.magnet);
   await expectSeeding(leecher.page, file.infoHash);
   expect(await sharing<string>(leecher.page, 'fileSha256', file.infoHash)).toBe(file.sha256);
@@ -233,7 +245,9 @@ test('through the UI: share a file, copy its magnet link, download, play it from
 });
 
 test('running out of storage stops that download with a clear error; other torrents keep their data', async ({ openPeer }) => {
-  const [seeder, leecher] = await Promise.all([openPeer(), openPeer()]);
+  // A profile on disk: Chromium holds the quota it is told below to files written in place only there (an
+  // in-memory profile's are not checked against it).
+  const [seeder, leecher] = await Promise.all([openPeer(), openPeer({ onDisk: true })]);
   await ready(seeder, leecher);
   const kept = await sharing<Seeded>(leecher.page, 'seedGenerated', 2 * MiB, 'kept.bin', 61);
   const big = await sharing<Seeded>(seeder.page, 'seedGenerated', 40 * MiB, 'too-big.bin', 62);

@@ -2,8 +2,11 @@
  * Playwright fixtures: a real relay process and static server per test, and
  * `openPeer()` for a fresh browser profile (context) running the app.
  */
-import { firefox, test as base, type Browser } from '@playwright/test';
-import { resolve } from 'node:path';
+import { chromium, firefox, test as base, type Browser } from '@playwright/test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { CHROMIUM_ARGS, findChromium } from './chromium.ts';
+import { join, resolve } from 'node:path';
 import { PeerPage } from './peer-page.ts';
 import { freePort } from './ports.ts';
 import { startStockClient } from './stock-webtorrent.ts';
@@ -32,7 +35,12 @@ interface Fixtures {
   net: Network;
   /** A fresh profile running only the stock WebTorrent bundle (no Trustmesh code), as window.stock. */
   openStock: () => Promise<import('@playwright/test').Page>;
-  openPeer: (opts?: { /** Replaces the relay part of the link. */ query?: string; viewport?: { width: number; height: number } }) => Promise<PeerPage>;
+  openPeer: (opts?: {
+    /** Replaces the relay part of the link. */ query?: string;
+    viewport?: { width: number; height: number };
+    /** A Chromium profile on disk instead of an in-memory one: what a visitor's browser has (e.g. quota as the browser enforces it on files). */
+    onDisk?: boolean;
+  }) => Promise<PeerPage>;
 }
 
 /** Tags a test to run in Firefox and in a network of Firefox and Chromium tabs too (playwright.config.ts). */
@@ -65,14 +73,24 @@ export const test = base.extend<Fixtures & EngineOptions, WorkerFixtures>({
   openPeer: async ({ browser, net, mixedEngines, secondEngine }, use) => {
     const contexts: import('@playwright/test').BrowserContext[] = [];
     let opened = 0;
+    const profiles: string[] = [];
     await use(async (opts = {}) => {
       const engine = mixedEngines && opened++ % 2 === 1 ? await secondEngine() : browser;
-      const context = await engine.newContext(opts.viewport === undefined ? {} : { viewport: opts.viewport });
+      const viewport = opts.viewport === undefined ? {} : { viewport: opts.viewport };
+      let context: import('@playwright/test').BrowserContext;
+      if (opts.onDisk === true) {
+        const dir = mkdtempSync(join(tmpdir(), 'trustmesh-profile-'));
+        profiles.push(dir);
+        context = await chromium.launchPersistentContext(dir, { executablePath: findChromium(), args: CHROMIUM_ARGS, ...viewport });
+      } else {
+        context = await engine.newContext(viewport);
+      }
       contexts.push(context);
       const page = await context.newPage();
       return new PeerPage(page, context, net.appUrl(opts.query)).open();
     });
     for (const c of contexts) await c.close().catch(() => undefined);
+    for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
   },
   openStock: async ({ browser, net }, use) => {
     const contexts: import('@playwright/test').BrowserContext[] = [];

@@ -32,6 +32,7 @@ import { marketHooks } from './hooks/market.ts';
 import { miningHooks } from './hooks/mining.ts';
 import { discoveryHooks } from './hooks/discovery.ts';
 import { hiddenHooks } from './hooks/hidden.ts';
+import { storageHooks } from './hooks/storage.ts';
 import { timeDownload, type TimedDownload } from './hooks/timed-download.ts';
 import type { LedgerRuntime } from './ledger-runtime.ts';
 
@@ -247,6 +248,7 @@ export interface TestHooks {
   discovery: ReturnType<typeof discoveryHooks>;
   hidden: ReturnType<typeof hiddenHooks>;
   relayTables: ReturnType<typeof relayTableHooks>;
+  storage: ReturnType<typeof storageHooks>;
 }
 
 export function installTestHooks(session: AppSession): void {
@@ -274,6 +276,7 @@ export function installTestHooks(session: AppSession): void {
     discovery: discoveryHooks(session),
     hidden: hiddenHooks(session),
     relayTables: relayTableHooks(session),
+    storage: storageHooks(session),
   };
   (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh = hooks;
 }

@@ -110,3 +110,5 @@ export const STOCK_REFILL_MS = 60 * 60 * 1000;
 export const UNPAID_FORGIVEN_MS = 24 * 60 * 60 * 1000;
 /** Debts are written to storage at most this often (and when the page hides): a piece costs no write. */
 export const DEBT_FLUSH_MS = 1_000;
+/** The piece store worker answers whether it can keep files within this (it starts in well under 100 ms); silence means WebTorrent's own store. */
+export const PIECE_STORE_PROBE_MS = 2_000;

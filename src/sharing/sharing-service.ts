@@ -3,7 +3,7 @@
  * Trustmesh peer carries the payment extension, whose choking follows the
  * free-riding policy, and whose torrents survive reloads. Browser glue.
  */
-import WebTorrent, { type Torrent, type Wire } from 'webtorrent';
+import WebTorrent, { type Torrent, type TorrentOptions, type Wire } from 'webtorrent';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
 import type { PeerRef } from '../ledger/ledger-transport.ts';
@@ -11,7 +11,9 @@ import type { LedgerService } from '../ledger/ledger-service.ts';
 import { BANDWIDTH, bandwidthType } from '../ledger/transactions/bandwidth.ts';
 import type { TransactionRegistry } from '../ledger/transactions/registry.ts';
 import { ChokeController, type BalanceJudge } from './choke-controller.ts';
-import { PROPOSE_EVERY_BYTES, type PolicyConfig } from './constants.ts';
+import { PIECE_STORE_PROBE_MS, PROPOSE_EVERY_BYTES, type PolicyConfig } from './constants.ts';
+import { pieceChunkStore } from './piece-chunk-store.ts';
+import { PieceStoreClient } from '../workers/piece-store-client.ts';
 import { payExtension } from './pay-extension.ts';
 import { PeerLink, WIRE_PEER_PREFIX, type LinkContext } from './peer-link.ts';
 import { CIRCUIT_ADDRESS, type CircuitConnection } from '../circuits/circuit-connection.ts';
@@ -111,6 +113,8 @@ export class SharingService {
     private readonly store: TorrentRegistry,
     /** What each key owes us and we owe it, kept across connections and reloads. */
     readonly debts: DebtKeeper,
+    /** Where torrents keep their pieces: the piece store worker's, or WebTorrent's own where it cannot run. */
+    private readonly storage: Pick<TorrentOptions, 'store'>,
   ) {
     this.client = new WebTorrent({
       dht: false,
@@ -142,11 +146,12 @@ export class SharingService {
   }
 
   static async start(o: SharingOptions): Promise<SharingService> {
-    const service = new SharingService(o, await TorrentRegistry.open(), await DebtKeeper.open());
+    const pieces = piecesStorage();
+    const service = new SharingService(o, await TorrentRegistry.open(), await DebtKeeper.open(), await pieces);
     // Resume: re-add every kept torrent; WebTorrent re-checks the stored pieces and seeds what it has.
     for (const record of await service.store.all()) {
       const { torrentId, announce } = record.hidden === true ? hiddenSource(record) : directSource(record, o.trackers);
-      const t = service.client.add(torrentId, { announce });
+      const t = service.client.add(torrentId, { announce, ...service.storage });
       service.attach(t, record);
       if (record.torrentFile === undefined) t.once('metadata', () => void service.register(t, record.hidden));
     }
@@ -177,7 +182,7 @@ export class SharingService {
   seed(files: File[], opts: { hidden?: boolean } = {}): Promise<string> {
     if (files.length === 0) return Promise.reject(new SharingError('Choose at least one file to share.'));
     return new Promise((resolve, reject) => {
-      const t = this.client.seed(files, { announce: opts.hidden === true ? [] : [...this.o.trackers] }, (torrent) => {
+      const t = this.client.seed(files, { announce: opts.hidden === true ? [] : [...this.o.trackers], ...this.storage }, (torrent) => {
         void this.register(torrent, opts.hidden).then(() => resolve(torrent.infoHash), reject);
       });
       t.once('error', (err: Error) => reject(new SharingError(describeError(err))));
@@ -190,7 +195,7 @@ export class SharingService {
     return new Promise((resolve, reject) => {
       let t: Torrent;
       try {
-        t = this.client.add(input, { announce: [...this.o.trackers] });
+        t = this.client.add(input, { announce: [...this.o.trackers], ...this.storage });
       } catch (err) {
         return reject(new SharingError(`This is not a magnet link or .torrent file WebTorrent can open: ${(err as Error).message}`));
       }
@@ -218,7 +223,7 @@ export class SharingService {
     return new Promise((resolve, reject) => {
       let t: Torrent;
       try {
-        t = this.client.add(url, { announce: [] });
+        t = this.client.add(url, { announce: [], ...this.storage });
       } catch (err) {
         return reject(new SharingError(`This is not a magnet link WebTorrent can open: ${(err as Error).message}`));
       }
@@ -259,7 +264,7 @@ export class SharingService {
     await new Promise<void>((r) => e.torrent.destroy({ destroyStore: false }, () => r()));
     let t: Torrent;
     try {
-      t = this.client.add(torrentId, { announce });
+      t = this.client.add(torrentId, { announce, ...this.storage });
     } catch (err) {
       this.entries.delete(infoHash);
       this.changed();
@@ -636,6 +641,18 @@ export class SharingService {
     this.store.close();
     void this.debts.close();
   }
+}
+
+/**
+ * The piece store worker as WebTorrent's store, when this browser's workers can
+ * write files in place; otherwise (or if the worker cannot start) WebTorrent's
+ * own browser store. Asked once per tab, beside the start's other reads.
+ */
+async function piecesStorage(): Promise<Pick<TorrentOptions, 'store'>> {
+  const client = PieceStoreClient.inBrowser();
+  if (client === undefined) return {};
+  const supported = await Promise.race([client.supported(), new Promise<false>((r) => setTimeout(() => r(false), PIECE_STORE_PROBE_MS))]).catch(() => false);
+  return supported ? { store: pieceChunkStore(client) } : {};
 }
 
 /** Storage and network errors in words a user can act on. */

@@ -9,19 +9,6 @@ export function downloadHooks(session: AppSession) {
     hiddenDownloads: () => running(session).sharing.hiddenDownloads(),
     downloadDirectly: (infoHash: string) => running(session).sharing.downloadDirectly(infoHash),
     /**
-     * Bytes of a torrent's pieces committed to the browser's storage (WebTorrent's fsa-chunk-store keeps
-     * one file per piece in a directory named "<name> - <first 8 hex of the infohash>").
-     */
-    async storedBytes(infoHash: string): Promise<number> {
-      const name = running(session).sharing.views().find((v) => v.infoHash === infoHash)?.name;
-      if (name === undefined) return 0;
-      const root = await navigator.storage.getDirectory();
-      const dir = await root.getDirectoryHandle(`${name} - ${infoHash.slice(0, 8)}`).catch(() => undefined);
-      let bytes = 0;
-      if (dir !== undefined) for await (const handle of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) if (handle.kind === 'file') bytes += (await (handle as FileSystemFileHandle).getFile()).size;
-      return bytes;
-    },
-    /**
      * Rewrites a kept torrent's record as a hidden download of `magnet`, so that after a reload it
      * resumes as one with the pieces it already stored (a hidden download whose seeder left midway).
      */
