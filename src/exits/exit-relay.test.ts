@@ -256,6 +256,13 @@ async function opened(h: Awaited<ReturnType<typeof exitWith>>, streamId = 1, see
   return { seederTestId: (h.originator.seederHandshake(streamId)!.m as Record<string, number>)[TEST_EXTENSION]! };
 }
 
+/** An opened stream on which the seeder sent 50,000 bytes (seeded by `seed`) that reached the originator. */
+async function withData(h: Awaited<ReturnType<typeof exitWith>>, seed: number): Promise<void> {
+  await opened(h);
+  h.seeder.wire.extended(TEST_EXTENSION, seededBytes(seed)(50_000));
+  await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+}
+
 const contains = (hay: Uint8Array, needle: Uint8Array) => {
   for (let i = 0; i + needle.length <= hay.length; i++) if (bytesEqual(hay.subarray(i, i + needle.length), needle)) return true;
   return false;
@@ -347,9 +354,7 @@ describe('ExitRelay', () => {
 
   it('acknowledges to the seeder only verified bytes the circuit surplus covers, and agrees to be charged only for those', async () => {
     const h = await exitWith();
-    await opened(h);
-    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(5)(50_000));
-    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    await withData(h, 5);
     const verified = 40_000;
     h.originator.send({ command: 'verified', streamId: 1, bytes: verified });
     await vi.advanceTimersByTimeAsync(3 * ACK_CHECK_MS);
@@ -375,9 +380,7 @@ describe('ExitRelay', () => {
 
   it('answers a BANDWIDTH proposal: true within what it acknowledged, why not beyond, undefined for a key it does not pay', async () => {
     const h = await exitWith();
-    await opened(h);
-    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(6)(50_000));
-    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    await withData(h, 6);
     h.end.paidBeyondCarriage = 30_000n;
     h.originator.send({ command: 'verified', streamId: 1, bytes: 40_000 });
     await eventually(() => h.seeder.acks.length === 1, 'the ack');
@@ -393,9 +396,7 @@ describe('ExitRelay', () => {
 
   it('after the circuit closes: no more data to the originator, the last payment still acknowledged and accepted until EXIT_SETTLE_AFTER_CLOSE_MS, then the peer let go', async () => {
     const h = await exitWith();
-    await opened(h);
-    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(7)(50_000));
-    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    await withData(h, 7);
     h.originator.send({ command: 'verified', streamId: 1, bytes: 40_000 });
     await drain();
     const before = h.originator.received();
@@ -460,9 +461,7 @@ describe('ExitRelay', () => {
 
   it('a stream the originator ends before its last payment: the peer stays for pay messages only, is acknowledged what the payment after the end covers, and goes once paid', async () => {
     const h = await exitWith();
-    await opened(h);
-    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(11)(50_000));
-    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    await withData(h, 11);
     h.end.paidBeyondCarriage = 30_000n;
     h.originator.send({ command: 'verified', streamId: 1, bytes: 40_000 });
     await eventually(() => h.seeder.acks.length === 1, 'the ack of what was paid');
@@ -493,9 +492,7 @@ describe('ExitRelay', () => {
 
   it('a stream the originator ends and never pays for: the peer goes after EXIT_SETTLE_AFTER_CLOSE_MS, unacknowledged beyond what was paid', async () => {
     const h = await exitWith();
-    await opened(h);
-    h.seeder.wire.extended(TEST_EXTENSION, seededBytes(13)(50_000));
-    await eventually(() => h.originator.testPayloads().length === 2, 'the data');
+    await withData(h, 13);
     h.end.paidBeyondCarriage = 10_000n;
     h.originator.send({ command: 'verified', streamId: 1, bytes: 40_000 });
     await eventually(() => h.seeder.acks.length === 1, 'the ack of what was paid');

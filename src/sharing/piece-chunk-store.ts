@@ -6,6 +6,7 @@
  * and read each back through a blob: most of a download's CPU went there.
  */
 import type { PieceStoreClient } from '../workers/piece-store-client.ts';
+import { pieceLengthAt } from '../workers/piece-store-protocol.ts';
 
 type Callback<T = void> = (err: Error | null, value?: T) => void;
 const noop = (): void => undefined;
@@ -59,7 +60,7 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
     get(index: number, opts: { offset?: number; length?: number } | null | undefined | Callback<Uint8Array>, cb: Callback<Uint8Array> = noop): void {
       if (typeof opts === 'function') return this.get(index, undefined, opts);
       if (this.closed) return queueMicrotask(() => cb(new Error('Storage is closed')));
-      const pieceLength = this.pieceLengthOf(index);
+      const pieceLength = pieceLengthAt(this.length, this.chunkLength, index);
       const offset = opts?.offset ?? 0;
       const length = opts?.length ?? pieceLength - offset;
       if (length === 0 && offset >= 0 && offset <= pieceLength) return queueMicrotask(() => cb(null, new Uint8Array(0)));
@@ -75,11 +76,6 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
     destroy(cb: Callback = noop): void {
       this.closed = true;
       this.after(client.request({ op: 'destroy', file: this.file, legacyDir: this.legacyDir }), () => undefined, cb);
-    }
-
-    private pieceLengthOf(index: number): number {
-      const pieces = Math.ceil(this.length / this.chunkLength);
-      return index === pieces - 1 ? this.length - (pieces - 1) * this.chunkLength : this.chunkLength;
     }
 
     /** Runs `request` once the file is open, and answers `cb` with `pick` of its result or the error. */

@@ -651,7 +651,10 @@ export class SharingService {
 async function piecesStorage(): Promise<Pick<TorrentOptions, 'store'>> {
   const client = PieceStoreClient.inBrowser();
   if (client === undefined) return {};
-  const supported = await Promise.race([client.supported(), new Promise<false>((r) => setTimeout(() => r(false), PIECE_STORE_PROBE_MS))]).catch(() => false);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silent = new Promise<false>((r) => (timer = setTimeout(() => r(false), PIECE_STORE_PROBE_MS)));
+  const supported = await Promise.race([client.supported(), silent]).catch(() => false);
+  clearTimeout(timer);
   return supported ? { store: pieceChunkStore(client) } : {};
 }
 

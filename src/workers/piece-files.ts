@@ -7,7 +7,7 @@
  * each flushed before its old files are removed, so a crash mid-move loses
  * nothing and the next open finishes the move.
  */
-import { PieceStoreError, type PieceFileSpec, type PieceRequest, type PieceResponse } from './piece-store-protocol.ts';
+import { pieceLengthAt, PieceStoreError, type PieceFileSpec, type PieceRequest, type PieceResponse } from './piece-store-protocol.ts';
 import { MIGRATION_BATCH_PIECES } from './piece-store-constants.ts';
 
 /** FileSystemSyncAccessHandle, as far as this store uses it. */
@@ -44,7 +44,6 @@ export interface PieceDirectory {
 interface OpenFile extends PieceFileSpec {
   handle: SyncFile;
   pieces: number;
-  lastPieceLength: number;
   dirty: boolean;
 }
 
@@ -104,7 +103,7 @@ export class PieceFiles {
     if (this.files.has(spec.file)) return;
     const handle = await this.dir.open(spec.file);
     const pieces = Math.ceil(spec.length / spec.pieceLength);
-    const f: OpenFile = { ...spec, handle, pieces, lastPieceLength: spec.length - (pieces - 1) * spec.pieceLength, dirty: false };
+    const f: OpenFile = { ...spec, handle, pieces, dirty: false };
     this.files.set(spec.file, f);
     if (spec.legacyDir !== undefined) await this.moveLegacy(f, spec.legacyDir);
   }
@@ -136,7 +135,7 @@ export class PieceFiles {
 
   private pieceLengthOf(f: OpenFile, index: number): number {
     if (!Number.isInteger(index) || index < 0 || index >= f.pieces) throw new PieceStoreError('RangeError', `piece ${index} is not in a torrent of ${f.pieces} pieces`);
-    return index === f.pieces - 1 ? f.lastPieceLength : f.pieceLength;
+    return pieceLengthAt(f.length, f.pieceLength, index);
   }
 
   private put(f: OpenFile, index: number, data: Uint8Array): void {

@@ -34,6 +34,12 @@ export type PieceResponse =
   /** `name` is the DOMException's (QuotaExceededError, NotFoundError, …) so the page can say what happened. */
   | { id: number; ok: false; name: string; message: string };
 
+/** The length of piece `index` of a torrent of `length` bytes: `pieceLength`, but the last one is short. */
+export function pieceLengthAt(length: number, pieceLength: number, index: number): number {
+  const last = Math.ceil(length / pieceLength) - 1;
+  return index === last ? length - last * pieceLength : pieceLength;
+}
+
 /** The error a failed request rejects with: the worker's error name and message. */
 export class PieceStoreError extends Error {
   constructor(
