@@ -10,6 +10,7 @@ import { EVERY_BROWSER, expect, test } from './support/fixtures.ts';
 import { circuits, hooksReady, ledger } from './support/ledger.ts';
 import { balance, expectSeeding, sharing } from './support/sharing.ts';
 import type { PeerPage } from './support/peer-page.ts';
+import type { TestHooks } from '../src/app/test-hooks.ts';
 
 const MiB = 1024 * 1024;
 
@@ -30,6 +31,22 @@ interface Probe {
   path: string[];
 }
 
+/**
+ * Waits until `relay` relays the probe's circuit from the key `from`. If it never does, the circuit was
+ * rebuilt: the failure says why the origin's circuits failed, and which connections each tab cut.
+ */
+async function expectRelayedFrom(peers: PeerPage[], relay: PeerPage, from: string): Promise<void> {
+  try {
+    await expect.poll(async () => (await circuits<{ from: string }[]>(relay.page, 'relayed'))[0]?.from).toBe(from);
+  } catch (err) {
+    const failures = await circuits<string[]>(peers[0]!.page, 'probeFailures');
+    const cuts = await Promise.all(
+      peers.map(async (p, i) => `tab ${i}: ${JSON.stringify(await p.page.evaluate(() => (globalThis as unknown as { __trustmesh: TestHooks }).__trustmesh.livenessCuts()).catch((e: Error) => e.message))}`),
+    );
+    throw new Error(`${(err as Error).message}\nThe probe's circuits that failed: ${failures.join('; ') || 'none'}\nConnections cut for an unanswered ping: ${cuts.join(' | ')}`);
+  }
+}
+
 test('data crosses three relays intact; each relay knows only its neighbours; a peer that does not relay is routed around', async ({ openPeer }) => {
   const { peers, ids } = await mesh(openPeer, 5);
   const [origin, r1, r2, r3, sink] = peers;
@@ -37,9 +54,9 @@ test('data crosses three relays intact; each relay knows only its neighbours; a 
 
   const probing = circuits<Probe>(origin!.page, 'probe', ids[4], [ids[1], ids[2], ids[3]], 24 * MiB);
   // While it runs, the middle relay sees the circuit as coming from the first relay, not the origin.
-  await expect.poll(async () => (await circuits<{ from: string }[]>(r2!.page, 'relayed'))[0]?.from).toBe(keys[1]);
+  await expectRelayedFrom(peers, r2!, keys[1]!);
   // The extend to the third relay may still be on its way when the second sees the circuit: wait for it too.
-  await expect.poll(async () => (await circuits<{ from: string }[]>(r3!.page, 'relayed'))[0]?.from).toBe(keys[2]);
+  await expectRelayedFrom(peers, r3!, keys[2]!);
   const result = await probing;
   expect(result.bytes).toBe(24 * MiB);
   for (const r of [r1!, r2!, r3!]) expect(await circuits<number>(r.page, 'relayedBytes')).toBeGreaterThan(24 * MiB);

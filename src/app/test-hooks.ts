@@ -231,6 +231,8 @@ export interface TestHooks {
   directConnections(peerId: string): number;
   /** Dials under way: none once the network has settled. */
   dialsInFlight(): number;
+  /** Connections this tab cut for an unanswered ping (diagnostics for failures). */
+  livenessCuts(): { peer: string; at: number; reason: string }[];
   ledger: ReturnType<typeof ledgerHooks>;
   sharing: ReturnType<typeof sharingHooks>;
   bench: ReturnType<typeof benchHooks>;
@@ -259,6 +261,7 @@ export function installTestHooks(session: AppSession): void {
     directConnections: (peerId) =>
       running(session).service.node.getConnections(peerIdFromString(peerId)).filter((c) => classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc').length,
     dialsInFlight: () => running(session).service.dialsInFlight(),
+    livenessCuts: () => running(session).service.livenessCuts,
     ledger: ledgerHooks(session),
     sharing: sharingHooks(session),
     bench: benchHooks(session),

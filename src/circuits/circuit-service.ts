@@ -51,6 +51,8 @@ export interface ProbeResult {
   rebuilds: number;
   /** The relays of the last circuit. */
   path: string[];
+  /** Why each circuit before the last one failed (code: message). */
+  failures: string[];
 }
 
 /** A probe's circuit broke; nothing of its share is confirmed (the far end only counts at `fin`). */
@@ -334,12 +336,14 @@ export class CircuitService {
     const lost: Uint8Array[] = [];
     if (opts.relays === undefined) await this.relaysKnown();
     let lastFailure: CircuitError | undefined;
+    this.probeFailures = [];
     for (;;) {
       const relays = opts.relays !== undefined && rebuilds === 0 ? opts.relays : this.pickRelaysAfter(hops, [farEnd, ...lost], lastFailure);
       try {
         confirmed += await this.probeOnce([...relays, farEnd], bytes - confirmed);
-        return { bytes, ms: performance.now() - start, hops, rebuilds, path: relays.map(toHex) };
+        return { bytes, ms: performance.now() - start, hops, rebuilds, path: relays.map(toHex), failures: this.probeFailures };
       } catch (err) {
+        this.probeFailures.push(err instanceof CircuitError ? `${err.code}: ${err.message}` : String(err));
         // A relay that cut us for not paying would cut a new circuit too, or refuses it.
         if (!(err instanceof CircuitError) || rebuilds >= MAX_PROBE_REBUILDS || err.code === 'unpaid' || (err instanceof ProbeBrokenError && err.reason === 'unpaid')) throw err;
         if (err instanceof ProbeBrokenError) confirmed += err.confirmed;
@@ -370,6 +374,9 @@ export class CircuitService {
 
   /** The relays of the probe under way (diagnostics, tests). */
   currentPath: string[] | undefined;
+
+  /** Why the circuits of the probe under way, or of the last one, failed so far (diagnostics, tests). */
+  probeFailures: string[] = [];
 
   /** One circuit's share of a probe: returns the bytes the far end confirmed. */
   private async probeOnce(path: Uint8Array[], bytes: number): Promise<number> {

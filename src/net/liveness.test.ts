@@ -34,9 +34,9 @@ describe('which connections are to a relay', () => {
 describe('watching connections', () => {
   afterEach(() => vi.useRealTimers());
 
-  /** A connection as watchLiveness sees it; `aborted` records a cut. */
+  /** A connection as watchLiveness sees it; `aborted` records a cut, which closes it. */
   const fakeConnection = (remoteAddr: string) => {
-    const c = { status: 'open', remoteAddr: { toString: () => remoteAddr }, timeline: { open: 0 }, aborted: undefined as Error | undefined, abort: (e: Error) => (c.aborted = e) };
+    const c = { status: 'open', remoteAddr: { toString: () => remoteAddr }, timeline: { open: 0 }, aborted: undefined as Error | undefined, abort: (e: Error) => ((c.aborted = e), (c.status = 'closed')) };
     return c;
   };
 
@@ -59,7 +59,9 @@ describe('watching connections', () => {
     const slow = fakeConnection('/p2p/slow/p2p-circuit');
     const dead = fakeConnection('/p2p/dead/p2p-circuit');
     let slowPings = 0;
+    const cuts: string[] = [];
     const stop = watchLiveness({ getConnections: () => [slow, dead] as unknown as Connection[] }, {
+      onCut: (c, err) => cuts.push(`${c.remoteAddr.toString()}: ${err.message}`),
       ping: (c) => {
         if (c === (dead as unknown)) return Promise.reject(new Error('no answer'));
         slowPings++;
@@ -69,6 +71,7 @@ describe('watching connections', () => {
     await vi.advanceTimersByTimeAsync(30_000);
     stop();
     expect(dead.aborted?.message).toBe('no answer');
+    expect(cuts).toEqual(['/p2p/dead/p2p-circuit: no answer']);
     expect(slow.aborted).toBeUndefined();
     expect(slowPings).toBe(1);
   });

@@ -83,10 +83,13 @@ export interface LivenessNode {
 }
 
 /**
- * Pings each open connection of `node` when it is due, and cuts one whose ping fails;
- * returns a stop function. `ping` and `now` are seams for tests.
+ * Pings each open connection of `node` when it is due, and cuts one whose ping fails (telling
+ * `onCut` first); returns a stop function. `ping` and `now` are seams for tests.
  */
-export function watchLiveness(node: LivenessNode, options: { now?: () => number; ping?: (c: Connection) => Promise<void>; tickMs?: number } = {}): () => void {
+export function watchLiveness(
+  node: LivenessNode,
+  options: { now?: () => number; ping?: (c: Connection) => Promise<void>; tickMs?: number; onCut?: (c: Connection, err: Error) => void } = {},
+): () => void {
   const now = options.now ?? Date.now;
   const ping = options.ping ?? ((c: Connection) => pingConnection(c));
   const lastPing = new WeakMap<Connection, number>();
@@ -98,7 +101,10 @@ export function watchLiveness(node: LivenessNode, options: { now?: () => number;
       lastPing.set(conn, t);
       pinging.add(conn);
       ping(conn)
-        .catch((err: Error) => conn.abort(err))
+        .catch((err: Error) => {
+          options.onCut?.(conn, err);
+          conn.abort(err);
+        })
         .finally(() => pinging.delete(conn));
     }
   }, options.tickMs ?? LIVENESS.tickMs);

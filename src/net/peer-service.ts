@@ -9,6 +9,7 @@ import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Identity } from '../identity/identity.ts';
 import { identityFingerprint } from '../identity/identity.ts';
 import { createPeerNode, NODE_LIMITS, type PeerNode } from './node.ts';
+import { errorText } from './direct.ts';
 import { watchLiveness } from './liveness.ts';
 import type { NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
@@ -28,6 +29,8 @@ const SNAPSHOT_REFRESH_MS = 2_000;
 const ANNOUNCE_MIN_INTERVAL_MS = 1_000;
 /** Remembered announcers; clearing past this only costs one extra announcement each. */
 const MAX_SEEN_PEERS = 10_000;
+/** Liveness cuts remembered for diagnostics: enough to see a burst, bounded however long the tab runs. */
+const MAX_RECORDED_CUTS = 16;
 /**
  * A relay connection without a reservation this long is stale state on the
  * relay (seen when an identity reconnects right after its previous tab closed):
@@ -66,6 +69,8 @@ export class PeerService {
   private current: PeerSnapshot;
   private refreshQueued = false;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /** The last connections cut for an unanswered ping, newest last (diagnostics, tests). */
+  readonly livenessCuts: { peer: string; at: number; reason: string }[] = [];
 
   private constructor(
     readonly node: PeerNode,
@@ -129,7 +134,12 @@ export class PeerService {
     node.addEventListener('connection:open', (evt) => {
       if (this.isDirect(evt.detail) || this.isRelay(evt.detail)) void this.exchangePeers(evt.detail);
     });
-    this.stopLiveness = watchLiveness(node);
+    this.stopLiveness = watchLiveness(node, {
+      onCut: (c, err) => {
+        this.livenessCuts.push({ peer: c.remotePeer.toString(), at: this.deps.now(), reason: errorText(err) });
+        if (this.livenessCuts.length > MAX_RECORDED_CUTS) this.livenessCuts.shift();
+      },
+    });
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
     this.timers.push(setInterval(() => this.announcer.call(), NODE_LIMITS.discoveryIntervalMs));
     this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), PEX_INTERVAL_MS));

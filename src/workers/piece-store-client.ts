@@ -2,6 +2,7 @@
  * The tab's side of the piece store worker: numbered requests, each answered
  * once. One worker serves every torrent of the tab.
  */
+import { PendingRequests } from './pending-requests.ts';
 import { PieceStoreError, type PieceCall, type PieceRequest, type PieceResponse } from './piece-store-protocol.ts';
 
 /** Where requests go: the worker, or (Node tests) PieceFiles in the same thread. */
@@ -14,22 +15,17 @@ export interface PiecePort {
 }
 
 export class PieceStoreClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(r: Extract<PieceResponse, { ok: true }>): void; reject(e: Error): void }>();
+  private readonly pending = new PendingRequests<Extract<PieceResponse, { ok: true }>>();
   private failed: string | undefined;
 
   constructor(private readonly port: PiecePort) {
     port.onResponse = (res) => {
-      const p = this.pending.get(res.id);
-      if (p === undefined) return;
-      this.pending.delete(res.id);
-      if (res.ok) p.resolve(res);
-      else p.reject(new PieceStoreError(res.name, res.message));
+      if (res.ok) this.pending.resolve(res.id, res);
+      else this.pending.reject(res.id, new PieceStoreError(res.name, res.message));
     };
     port.onFailure = (message) => {
       this.failed = message;
-      for (const p of this.pending.values()) p.reject(new PieceStoreError('UnknownError', message));
-      this.pending.clear();
+      this.pending.failAll(new PieceStoreError('UnknownError', message));
     };
   }
 
@@ -54,10 +50,6 @@ export class PieceStoreClient {
 
   request(call: PieceCall, transfer: Transferable[] = []): Promise<Extract<PieceResponse, { ok: true }>> {
     if (this.failed !== undefined) return Promise.reject(new PieceStoreError('UnknownError', this.failed));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.port.post({ ...call, id } as PieceRequest, transfer);
-    });
+    return this.pending.open((id) => this.port.post({ ...call, id } as PieceRequest, transfer));
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Contribution } from '../reputation/contribution-graph.ts';
 import type { WhyPath } from '../reputation/why-paths.ts';
+import { PendingRequests } from './pending-requests.ts';
 import { decodeResponse, MAX_BATCH, toWire, type DecodedResponse, type ReputationRequest } from './reputation-protocol.ts';
 
 export type ReputationFailure = 'refused' | 'crashed' | 'malformed' | 'stopped';
@@ -35,7 +36,6 @@ export interface Scores {
   computeMs: number;
 }
 
-type Pending = { resolve: (r: DecodedResponse) => void; reject: (e: Error) => void };
 type Call = ReputationRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export function startReputationWorker(): Worker {
@@ -44,14 +44,13 @@ export function startReputationWorker(): Worker {
 
 export class ReputationClient {
   private readonly worker: WorkerPort;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly pending = new PendingRequests<DecodedResponse>();
   private stopped = false;
 
   constructor(worker: WorkerPort = startReputationWorker()) {
     this.worker = worker;
     worker.onmessage = (e) => this.receive(e.data);
-    worker.onerror = (e) => this.failAll(new ReputationWorkerError('crashed', `the reputation worker crashed (${e.message}); trust scores are unavailable until the page is reloaded`));
+    worker.onerror = (e) => this.pending.failAll(new ReputationWorkerError('crashed', `the reputation worker crashed (${e.message}); trust scores are unavailable until the page is reloaded`));
   }
 
   /** Adds contributions to the worker's graph, in batches the protocol accepts; resolves with the graph's size. */
@@ -81,16 +80,12 @@ export class ReputationClient {
   terminate(): void {
     this.stopped = true;
     this.worker.terminate();
-    this.failAll(new ReputationWorkerError('stopped', 'the reputation worker was stopped'));
+    this.pending.failAll(new ReputationWorkerError('stopped', 'the reputation worker was stopped'));
   }
 
   private call(req: Call): Promise<DecodedResponse> {
     if (this.stopped) return Promise.reject(new ReputationWorkerError('stopped', 'the reputation worker was stopped'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...req, id });
-    });
+    return this.pending.open((id) => this.worker.postMessage({ ...req, id }));
   }
 
   private receive(data: unknown): void {
@@ -99,18 +94,10 @@ export class ReputationClient {
       r = decodeResponse(data);
     } catch (err) {
       // An answer we cannot read cannot be matched either: fail everything waiting.
-      this.failAll(new ReputationWorkerError('malformed', (err as Error).message));
+      this.pending.failAll(new ReputationWorkerError('malformed', (err as Error).message));
       return;
     }
-    const p = this.pending.get(r.id);
-    if (p === undefined) return;
-    this.pending.delete(r.id);
-    if (r.op === 'error') p.reject(new ReputationWorkerError('refused', `the reputation worker refused a request: ${r.message}`));
-    else p.resolve(r);
-  }
-
-  private failAll(err: ReputationWorkerError): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+    if (r.op === 'error') this.pending.reject(r.id, new ReputationWorkerError('refused', `the reputation worker refused a request: ${r.message}`));
+    else this.pending.resolve(r.id, r);
   }
 }

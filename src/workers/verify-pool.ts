@@ -2,6 +2,7 @@
  * A pool of verification workers (browser glue). A batch is split across the
  * workers so verification uses every core and never blocks the page.
  */
+import { PendingRequests } from './pending-requests.ts';
 import type { VerifyItem } from './verify-engine.ts';
 import type { VerifyCall, VerifyResponse } from './verify-protocol.ts';
 
@@ -10,15 +11,11 @@ const MIN_ITEMS_PER_WORKER = 64;
 /** More workers than this gain nothing for signature checks on phones and laptops. */
 const MAX_WORKERS = 4;
 
-type Pending = { resolve: (r: VerifyResponse) => void; reject: (e: Error) => void };
-
 export class VerifyPool {
   private readonly workers: Worker[];
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly pending = new PendingRequests<VerifyResponse>();
   private next = 0;
 
-  /** One worker per core: the page thread mostly waits while they verify. */
   /**
    * Starts one worker; more are added only when they help. Chromium runs
    * native WebCrypto Ed25519 on one crypto thread per renderer (measured: 16.8k
@@ -43,16 +40,10 @@ export class VerifyPool {
   private spawn(): Worker {
     const w = new Worker(new URL('./verify.worker.ts', import.meta.url), { type: 'module', name: 'trustmesh-verify' });
     w.onmessage = (e: MessageEvent<VerifyResponse>) => {
-      const p = this.pending.get(e.data.id);
-      if (p === undefined) return;
-      this.pending.delete(e.data.id);
-      if (e.data.op === 'error') p.reject(new Error(`signature worker failed: ${e.data.message}`));
-      else p.resolve(e.data);
+      if (e.data.op === 'error') this.pending.reject(e.data.id, new Error(`signature worker failed: ${e.data.message}`));
+      else this.pending.resolve(e.data.id, e.data);
     };
-    w.onerror = (e) => {
-      for (const p of this.pending.values()) p.reject(new Error(`signature worker crashed: ${e.message}`));
-      this.pending.clear();
-    };
+    w.onerror = (e) => this.pending.failAll(new Error(`signature worker crashed: ${e.message}`));
     return w;
   }
 
@@ -61,11 +52,7 @@ export class VerifyPool {
   }
 
   private call(worker: Worker, req: VerifyCall, transfer: Transferable[] = []): Promise<VerifyResponse> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...req, id }, transfer);
-    });
+    return this.pending.open((id) => worker.postMessage({ ...req, id }, transfer));
   }
 
   private pick(): Worker {
@@ -118,7 +105,6 @@ export class VerifyPool {
 
   terminate(): void {
     for (const w of this.workers) w.terminate();
-    for (const p of this.pending.values()) p.reject(new Error('signature workers stopped'));
-    this.pending.clear();
+    this.pending.failAll(new Error('signature workers stopped'));
   }
 }

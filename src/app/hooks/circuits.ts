@@ -54,6 +54,7 @@ export function circuitHooks(session: AppSession) {
     probe: (farEnd: string, relays: string[] | number, bytes: number) =>
       typeof relays === 'number' ? circuits().probe(keyOf(farEnd), relays, bytes) : circuits().probe(keyOf(farEnd), relays.length, bytes, { relays: relays.map(keyOf) }),
     currentPath: () => circuits().currentPath,
+    probeFailures: () => circuits().probeFailures,
     /**
      * Probes `farEnd` through `relays` while this tab is hostile on its link to
      * the first relay: ahead of the relay cell after the first `afterCells`, it
