@@ -6,6 +6,7 @@
 import { Duplex } from 'streamx';
 import { concatBytes, toHex } from '../codec/bytes.ts';
 import type { EndToEnd } from './hidden-service.ts';
+import { STREAM_WRITE_BUFFER_BYTES } from './constants.ts';
 
 /** What WebTorrent reads off a connection: an id, that it is up, and an address to show. */
 export const CIRCUIT_ADDRESS = 'circuit';
@@ -41,9 +42,11 @@ export const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
 
 export function connectionOver(session: EndToEnd): CircuitConnection {
   const d = new Duplex({
-    // Writes that queue while a cell is on its way go out together, in as few cells as they fill: the BitTorrent
+    // Writes that queue while a batch is on its way go out together, in as few cells as they fill: the BitTorrent
     // wire writes each 16 KiB block and every small message on its own, and a cell each would cost a WebCrypto
-    // call per layer, a link frame and a data channel message apiece.
+    // call per layer, a link frame and a data channel message apiece. A writer that respects back-pressure (the
+    // wire's pipe does) queues only up to the high-water mark, so it must hold more than one block.
+    highWaterMark: STREAM_WRITE_BUFFER_BYTES,
     writev(batch: unknown[], cb: (err: Error | null) => void) {
       session.send(batch.length === 1 ? (batch[0] as Uint8Array) : concatBytes(...(batch as Uint8Array[]))).then(
         () => cb(null),

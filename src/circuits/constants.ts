@@ -251,6 +251,13 @@ export const FORWARD_STALL_MS = IDLE_TIMEOUT_MS;
  */
 export const CIRCUIT_WINDOW_BYTES = 2 * 1024 * 1024;
 /**
+ * What a circuit stream's writer (a BitTorrent wire) may queue while the batch before goes out: a few
+ * full cells, so the next batch can fill them. At streamx's default of 16 KiB a writer that respects
+ * back-pressure queued one block per batch: a block cell and a round of WebCrypto calls per 16 KiB.
+ * Half a circuit window bounds it per connection.
+ */
+export const STREAM_WRITE_BUFFER_BYTES = CIRCUIT_WINDOW_BYTES / 2;
+/**
  * A receiving end sends a `sendme` each time it delivered this much more (Tor: a tenth of the
  * window; an eighth here, one small control cell per 256 KiB). At least a full cell, so one cell
  * completes at most one step.
