@@ -4,64 +4,83 @@
  * made together (sharedTransactionReads), so that validating a block, a dozen
  * range and edge queries, costs the browser one transaction instead of a dozen.
  */
-import type { IDBPDatabase, IDBPObjectStore } from 'idb';
+import type { IDBPDatabase, IDBPObjectStore, StoreNames } from 'idb';
 import { toHex } from '../codec/bytes.ts';
-import type { HalfBlock } from './block.ts';
+import { isAgreement, type HalfBlock } from './block.ts';
 import { adoptBlock } from './block-codec.ts';
 import type { BlockStoreReader } from './block-store.ts';
 import { MAX_SEQ } from './constants.ts';
 import type { BlockRecord, LedgerSchema } from './idb-schema.ts';
+import { agreementsLinkingTo, blockAt, blocksIn, firstSeq, linkBucket } from './idb-runs.ts';
 
 export type BlocksStore = IDBPObjectStore<LedgerSchema, ['blocks'], 'blocks', 'readonly'>;
+/** The blocks store in any transaction that includes it. */
+export type AnyBlocksStore = IDBPObjectStore<LedgerSchema, ArrayLike<StoreNames<LedgerSchema>>, 'blocks', IDBTransactionMode>;
 
-const decode = (r: BlockRecord | undefined): HalfBlock | undefined => (r === undefined ? undefined : adoptBlock(r.bytes));
-const decodeAll = (rs: BlockRecord[]): HalfBlock[] => rs.map((r) => adoptBlock(r.bytes));
+const ofOwner = (owner: string, from: number, to: number): IDBKeyRange => IDBKeyRange.bound([owner, from], [owner, to]);
+
+/** The record holding `seq`, or else the owner's next one: the first keyed at or after `seq` (runs never overlap). */
+export async function recordAtOrAfter(s: AnyBlocksStore, owner: string, seq: number): Promise<BlockRecord | undefined> {
+  return seq > MAX_SEQ ? undefined : (await s.getAll(ofOwner(owner, seq, MAX_SEQ), 1))[0];
+}
 
 export class BlockReads implements BlockStoreReader {
   /** `query` runs each request on an object store; it may run it again on a fresh one (see sharedTransactionReads). */
   constructor(private readonly query: <T>(request: (blocks: BlocksStore) => Promise<T>) => Promise<T>) {}
 
   async get(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
-    return decode(await this.query((s) => s.get([toHex(publicKey), seq])));
+    const owner = toHex(publicKey);
+    const r = await this.query((s) => recordAtOrAfter(s, owner, seq));
+    return r === undefined ? undefined : blockAt(r, seq);
   }
 
-  private async edge(owner: string, from: number, to: number, direction: 'next' | 'prev'): Promise<HalfBlock | undefined> {
+  /** The highest block with from <= seq <= to: `to` itself inside a run, else the last block of the record keyed highest in the range. */
+  private async highest(owner: string, from: number, to: number): Promise<HalfBlock | undefined> {
     if (from > to) return undefined;
-    const cursor = await this.query((s) => s.openCursor(IDBKeyRange.bound([owner, from], [owner, to]), direction));
-    return decode(cursor?.value);
+    const [holding, below] = await this.query((s) => Promise.all([to < MAX_SEQ ? recordAtOrAfter(s, owner, to) : undefined, s.openCursor(ofOwner(owner, from, to), 'prev')]));
+    if (holding !== undefined && firstSeq(holding) <= to) return blockAt(holding, to);
+    return below === null ? undefined : blockAt(below.value, below.value.seq);
   }
 
   latest(publicKey: Uint8Array): Promise<HalfBlock | undefined> {
-    return this.edge(toHex(publicKey), 0, MAX_SEQ, 'prev');
+    return this.highest(toHex(publicKey), 0, MAX_SEQ);
   }
 
   before(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
-    return this.edge(toHex(publicKey), 0, seq - 1, 'prev');
+    return this.highest(toHex(publicKey), 0, seq - 1);
   }
 
-  after(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
-    return this.edge(toHex(publicKey), seq + 1, MAX_SEQ, 'next');
+  /** The lowest block above `seq`: in the first record keyed above it. */
+  async after(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
+    const owner = toHex(publicKey);
+    const r = await this.query((s) => recordAtOrAfter(s, owner, seq + 1));
+    return r === undefined ? undefined : blockAt(r, Math.max(seq + 1, firstSeq(r)));
   }
 
   async range(publicKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
     if (from > to) return [];
     const owner = toHex(publicKey);
-    return decodeAll(await this.query((s) => s.getAll(IDBKeyRange.bound([owner, from], [owner, to]))));
+    const [within, straddling] = await this.query((s) => Promise.all([s.getAll(ofOwner(owner, from, to)), to < MAX_SEQ ? recordAtOrAfter(s, owner, to + 1) : undefined]));
+    return [...within, ...(straddling === undefined ? [] : [straddling])].flatMap((r) => blocksIn(r, from, to));
   }
 
-  async agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]> {
-    return decodeAll(await this.query((s) => s.index('link').getAll([toHex(proposerKey), proposalSeq])));
+  agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]> {
+    return this.agreementsInRange(proposerKey, proposalSeq, proposalSeq);
   }
 
+  /** Single blocks from the `link` index, runs from `runLinks` by bucket (a run in two buckets of the range comes twice). */
   async agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
     if (from > to) return [];
     const owner = toHex(proposerKey);
-    return decodeAll(await this.query((s) => s.index('link').getAll(IDBKeyRange.bound([owner, from], [owner, to]))));
+    const [singles, runs] = await this.query((s) => Promise.all([s.index('link').getAll(ofOwner(owner, from, to)), s.index('runLinks').getAll(IDBKeyRange.bound(linkBucket(owner, from), linkBucket(owner, to)))]));
+    const distinctRuns = [...new Map(runs.map((r) => [`${r.owner}:${r.seq}`, r] as const)).values()];
+    return [...singles.map((r) => adoptBlock(r.bytes)).filter(isAgreement), ...distinctRuns.flatMap((r) => agreementsLinkingTo(r, owner, from, to))];
   }
 
   /** Several positions in one transaction, requests pipelined. */
   async getMany(positions: readonly { publicKey: Uint8Array; seq: number }[]): Promise<(HalfBlock | undefined)[]> {
-    return this.query((s) => Promise.all(positions.map(async (p) => decode(await s.get([toHex(p.publicKey), p.seq])))));
+    const records = await this.query((s) => Promise.all(positions.map((p) => recordAtOrAfter(s, toHex(p.publicKey), p.seq))));
+    return records.map((r, i) => (r === undefined ? undefined : blockAt(r, positions[i]!.seq)));
   }
 }
 

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { signBlock } from './block-codec.ts';
 import { makeFraudProof } from './fraud.ts';
-import { openDB } from 'idb';
+import { openLegacyLedgerDb } from './idb-test-support.ts';
 import { toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
 import { encodeBlock } from './block-codec.ts';
@@ -160,15 +160,7 @@ describe('IdbBlockStore', () => {
     const fake = { ...namesMe, linkPublicKey: me.publicKey }; // ...naming us: pinned by version 1
     const other = transfer(carol, bob, 4n).proposal; // unpinned in version 1
     const name = freshName();
-    const v1 = await openDB(name, 1, {
-      upgrade(db) {
-        const blocks = db.createObjectStore('blocks', { keyPath: ['owner', 'seq'] });
-        blocks.createIndex('link', ['linkOwner', 'linkSeq']);
-        blocks.createIndex('evictable', ['pinned', 'insertedAt']);
-        db.createObjectStore('fraud', { keyPath: 'id' }).createIndex('offender', 'offender');
-        db.createObjectStore('meta');
-      },
-    });
+    const v1 = await openLegacyLedgerDb(name, 1);
     const rows = [ours.proposal, ours.agreement, theirs.proposal, theirs.agreement, fake, other];
     const meHex = toHex(me.publicKey);
     let bytes = 0;

@@ -15,10 +15,12 @@
  */
 import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { toHex } from '../codec/bytes.ts';
-import type { HalfBlock } from './block.ts';
+import { isAgreement, type HalfBlock } from './block.ts';
 import { adoptBlock, encodeBlock, sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
-import { ownTransactionReads, sharedTransactionReads, type BlockReads } from './idb-block-reads.ts';
+import { ownTransactionReads, recordAtOrAfter, sharedTransactionReads, type AnyBlocksStore, type BlockReads } from './idb-block-reads.ts';
+import { blockAt, blockCount, blocksIn, consecutiveRuns, holds, runRecord, sizeAt, splitRun } from './idb-runs.ts';
+import { lowerBound } from './memory-store.ts';
 import { TIER_CODE, type BlockRecord, type LedgerSchema, type Tier, type TierCode, type Tiers, type TierUsage } from './idb-schema.ts';
 import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES, UNKNOWN_SEQ } from './constants.ts';
 import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudProof } from './fraud.ts';
@@ -26,8 +28,8 @@ import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudProof } fro
 export type { Tier, TierUsage } from './idb-schema.ts';
 
 export const LEDGER_DB_NAME = 'trustmesh-ledger';
-/** 2: tiers (pinning needs our signature on the pair; strangers get their own budget). */
-const DB_VERSION = 2;
+/** 2: tiers (pinning needs our signature on the pair; strangers get their own budget). 3: runs (idb-runs.ts). */
+const DB_VERSION = 3;
 
 export interface StorageBudget {
   maxBlocks: number;
@@ -109,6 +111,8 @@ export class IdbBlockStore implements BlockStoreReader {
           database.createObjectStore('meta');
         }
         if (oldVersion === 1) await migrateToTiers(tx, meHex);
+        // Records written before version 3 are all single blocks: the new index starts empty and stays right.
+        if (oldVersion < 3) tx.objectStore('blocks').createIndex('runLinks', 'links', { multiEntry: true });
       },
     });
     const store = new IdbBlockStore(db, meHex, now, budgets);
@@ -166,24 +170,24 @@ export class IdbBlockStore implements BlockStoreReader {
    */
   async newestAgreements(limit: number): Promise<HalfBlock[]> {
     const index = this.db.transaction('blocks').store.index('evictable');
-    const found: BlockRecord[] = [];
+    const found: { insertedAt: number; block: HalfBlock }[] = [];
     for (const code of Object.values(TIER_CODE)) {
       let taken = 0;
       for (let c = await index.openCursor(ALL_OF_TIER(code), 'prev'); c !== null && taken < limit; c = await c.continue()) {
-        if (c.value.linkSeq === UNKNOWN_SEQ) continue;
-        found.push(c.value);
-        taken++;
+        const agreements = blocksIn(c.value).filter(isAgreement).reverse().slice(0, limit - taken);
+        for (const block of agreements) found.push({ insertedAt: c.value.insertedAt, block });
+        taken += agreements.length;
       }
     }
     return found
       .sort((a, b) => b.insertedAt - a.insertedAt)
       .slice(0, limit)
-      .map((r) => adoptBlock(r.bytes));
+      .map((f) => f.block);
   }
 
   /**
    * Blocks stored (or moved between tiers) at `since` or later, by the store's
-   * clock, oldest first per tier, at most `limit` per tier: one getAll per
+   * clock, oldest first per tier, at most `limit` records per tier (a record is a block or a run): one getAll per
    * tier, so a reader that keeps up (the reputation feed) never walks cursors.
    * `through` is where the next read starts: the last time read in full (a
    * tier cut at `limit` holds it back). Blocks at `through` come again; the
@@ -201,7 +205,7 @@ export class IdbBlockStore implements BlockStoreReader {
       // A tier cut short is read on from its last time; a cut at `since` itself moves on, or it would never advance.
       if (records.length >= limit) cut = Math.min(cut, Math.max(last, since + 1));
     }
-    return { blocks: perTier.flat().map((r) => adoptBlock(r.bytes)), through: Math.min(through, cut) };
+    return { blocks: perTier.flat().flatMap((r) => blocksIn(r)), through: Math.min(through, cut) };
   }
 
   /** When the newest stored block was stored (0 for an empty store): where a reader of `storedSince` starts. */
@@ -213,8 +217,8 @@ export class IdbBlockStore implements BlockStoreReader {
 
   /** The tier a stored block is kept in. */
   async tierOf(publicKey: Uint8Array, seq: number): Promise<Tier | undefined> {
-    const r = await this.db.get('blocks', [toHex(publicKey), seq]);
-    return r === undefined ? undefined : TIER_OF[r.pinned];
+    const r = await recordAtOrAfter(this.db.transaction('blocks').store, toHex(publicKey), seq);
+    return r === undefined || !holds(r, seq) ? undefined : TIER_OF[r.pinned];
   }
 
   /** Whether `publicKey` is the counterparty of a pair we signed (its chain has a verified link to us). */
@@ -237,64 +241,68 @@ export class IdbBlockStore implements BlockStoreReader {
     const tierOf = (b: HalfBlock, owner: string): Tier => (owner === this.me ? 'pinned' : typeof placement === 'function' ? placement(b) : placement);
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite', { durability });
     const store = tx.objectStore('blocks');
-    // Adds go to the raw store: idb's promise and listeners per request cost more than the add (a crawl adds
-    // thousands); a failed add fails the transaction, which tx.done reports.
-    const rawStore = unwrap(store);
-    // One key query per owner finds which positions are taken; requests are pipelined, not awaited one by one.
-    const byOwner = new Map<string, number[]>();
-    for (const b of blocks) {
-      const owner = toHex(b.publicKey);
-      const seqs = byOwner.get(owner);
-      if (seqs === undefined) byOwner.set(owner, [b.sequenceNumber]);
-      else seqs.push(b.sequenceNumber);
-    }
-    const taken = new Set<string>();
-    await Promise.all(
-      [...byOwner].map(async ([owner, seqs]) => {
-        const keys = await store.getAllKeys(IDBKeyRange.bound([owner, seqs.reduce((a, b) => Math.min(a, b))], [owner, seqs.reduce((a, b) => Math.max(a, b))]));
-        for (const [o, s] of keys) taken.add(`${o}:${s}`);
-      }),
-    );
+    const held = await heldPositions(store, blocks);
     const tiers = await this.countersIn(tx);
     const insertedAt = this.now();
-    const results: Promise<PutResult>[] = [];
-    const fresh = new Set<string>();
-    const newPartners = new Set<string>();
+    const results: PutResult[] = [];
+    /** Blocks new to the store, by position, each in the best tier it was offered in. */
+    const fresh = new Map<string, { block: HalfBlock; owner: string; tier: Tier }>();
+    /** Stored records with blocks offered in a better tier: sequence number → that tier. */
+    const raised = new Map<BlockRecord, Map<number, Tier>>();
     for (const b of blocks) {
       const owner = toHex(b.publicKey);
       const tier = tierOf(b, owner);
       const k = `${owner}:${b.sequenceNumber}`;
-      if (taken.has(k) || fresh.has(k)) {
-        // Requests run in order within the transaction, so this also sees a block added earlier in this batch.
-        results.push(
-          store.get([owner, b.sequenceNumber]).then((existing) => {
-            if (existing === undefined || !sameBlock(adoptBlock(existing.bytes), b)) return 'conflict';
-            const was = TIER_OF[existing.pinned]!;
-            if (KEEP_RANK[tier] > KEEP_RANK[was]) {
-              store.put({ ...existing, pinned: TIER_CODE[tier], insertedAt }).catch(failedWithTransaction);
-              move(tiers, was, tier, existing.size);
-              if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
-            }
-            return 'exists';
-          }),
-        );
-        continue;
+      const offered = fresh.get(k);
+      const record = held.get(k);
+      const existing = offered?.block ?? (record === undefined ? undefined : blockAt(record, b.sequenceNumber));
+      if (existing === undefined) {
+        fresh.set(k, { block: b, owner, tier });
+        results.push('added');
+      } else if (!sameBlock(existing, b)) {
+        results.push('conflict');
+      } else {
+        results.push('exists');
+        if (offered !== undefined) {
+          if (KEEP_RANK[tier] > KEEP_RANK[offered.tier]) offered.tier = tier;
+        } else {
+          const moves = raised.get(record!) ?? new Map<number, Tier>();
+          if (KEEP_RANK[tier] > KEEP_RANK[moves.get(b.sequenceNumber) ?? TIER_OF[record!.pinned]!]) raised.set(record!, moves.set(b.sequenceNumber, tier));
+        }
       }
-      fresh.add(k);
-      const bytes = encodeBlock(b);
-      const record: BlockRecord = { owner, seq: b.sequenceNumber, linkOwner: toHex(b.linkPublicKey), linkSeq: b.linkSequenceNumber, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] };
-      rawStore.add(record);
-      tiers[tier].blocks += 1;
-      tiers[tier].bytes += bytes.length;
-      if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
-      results.push(Promise.resolve('added'));
     }
-    const settled = await Promise.all(results);
-    const conflict = settled.indexOf('conflict');
+    const conflict = results.indexOf('conflict');
     if (opts.allOrNothing === true && conflict >= 0) {
       tx.abort();
       await tx.done.catch(failedWithTransaction);
       throw new PositionTakenError(blocks[conflict]!);
+    }
+    const newPartners = new Set<string>();
+    const noteTier = (tier: Tier, owner: string): void => {
+      if (tier === 'pinned' && owner !== this.me) newPartners.add(owner);
+    };
+    // Writes go to the raw store: idb's promise and listeners per request cost more than the write;
+    // a failed write fails the transaction, which tx.done reports.
+    const rawStore = unwrap(store);
+    // New blocks: one record per run of consecutive blocks of one owner in one tier.
+    for (const group of groupBy(fresh.values(), (f) => `${f.owner}:${f.tier}`)) {
+      const { owner, tier } = group[0]!;
+      for (const run of consecutiveRuns(group.map((f) => f.block))) {
+        const record = runRecord(run, tier, insertedAt);
+        rawStore.add(record);
+        tiers[tier].blocks += run.length;
+        tiers[tier].bytes += record.size;
+        noteTier(tier, owner);
+      }
+    }
+    // Stored blocks moving up a tier: their record is written again, split around them.
+    for (const [record, moves] of raised) {
+      for (const [seq, tier] of moves) {
+        move(tiers, TIER_OF[record.pinned]!, tier, sizeAt(record, seq));
+        noteTier(tier, record.owner);
+      }
+      rawStore.delete([record.owner, record.seq]);
+      for (const piece of splitRun(record, TIER_OF[record.pinned]!, moves, insertedAt)) rawStore.put(piece);
     }
     await evictOver(tx, tiers, 'stranger', this.budgets.stranger);
     await evictOver(tx, tiers, 'general', this.budgets.general);
@@ -302,7 +310,7 @@ export class IdbBlockStore implements BlockStoreReader {
     await tx.done;
     this.tiers = tiers;
     for (const p of newPartners) this.partners.add(p);
-    return settled;
+    return results;
   }
 
   /** The counters as committed (another instance on the same database, e.g. a restore, may have moved them). */
@@ -373,6 +381,40 @@ function move(tiers: Tiers, from: Tier, to: Tier, size: number): void {
   tiers[to].bytes += size;
 }
 
+/**
+ * The stored records holding positions of `blocks`, by `owner:seq`. Per owner, one key query over
+ * the batch's span (and the key just after it, a run may reach into the span from there), then one
+ * read per record that may hold a position: the first keyed at or after it.
+ */
+async function heldPositions(store: AnyBlocksStore, blocks: readonly HalfBlock[]): Promise<Map<string, BlockRecord>> {
+  const held = new Map<string, BlockRecord>();
+  const byOwner = groupBy(blocks, (b) => toHex(b.publicKey));
+  await Promise.all(
+    byOwner.map(async (owned) => {
+      const owner = toHex(owned[0]!.publicKey);
+      const seqs = owned.map((b) => b.sequenceNumber);
+      const [lo, hi] = [Math.min(...seqs), Math.max(...seqs)];
+      const [keys, next] = await Promise.all([store.getAllKeys(IDBKeyRange.bound([owner, lo], [owner, hi])), hi < MAX_SEQ ? store.getKey(IDBKeyRange.bound([owner, hi + 1], [owner, MAX_SEQ])) : undefined]);
+      const lasts = [...keys, ...(next === undefined ? [] : [next])].map(([, last]) => last);
+      const candidates = new Set(seqs.map((seq) => lasts[lowerBound(lasts, seq)]).filter((last) => last !== undefined));
+      const records = await Promise.all([...candidates].map((last) => store.get([owner, last])));
+      for (const r of records) for (const seq of seqs) if (r !== undefined && holds(r, seq)) held.set(`${owner}:${seq}`, r);
+    }),
+  );
+  return held;
+}
+
+function groupBy<T>(items: Iterable<T>, key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return [...groups.values()];
+}
+
 /** Blocks read per eviction step: deletes are pipelined, not awaited one by one. */
 const EVICT_STEP = 512;
 
@@ -389,9 +431,9 @@ async function evictOver(tx: IDBPTransaction<LedgerSchema, ('blocks' | 'meta')[]
     for (const r of oldest) {
       if (!over()) break;
       void blocks.delete([r.owner, r.seq]);
-      t.blocks -= 1;
+      t.blocks -= blockCount(r);
       t.bytes -= r.size;
-      removed += 1;
+      removed += blockCount(r);
     }
   }
   return removed;

@@ -10,7 +10,7 @@ import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
 import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
-import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
@@ -448,12 +448,24 @@ export class LedgerService {
   }
 
   private async onCrawlRequest(publicKey: Uint8Array, start: number, end: number, limit: number): Promise<LedgerMessage> {
-    const latest = await this.o.store.latest(publicKey);
-    const range = latest === undefined ? undefined : resolveCrawlRange(start, end, latest.sequenceNumber, Math.min(limit, MAX_CRAWL_BLOCKS));
+    // One read transaction. A range counted from the chain's start (a whole-chain crawl's pages) is read with the head, in one round.
+    const store = this.o.store.batchReader();
+    const most = Math.min(limit, MAX_CRAWL_BLOCKS);
+    const asked = start >= GENESIS_SEQ && end >= start ? { from: start, to: Math.min(end, start + most - 1) } : undefined;
+    const ahead = asked === undefined ? undefined : Promise.all([store.range(publicKey, asked.from, asked.to), store.agreementsInRange(publicKey, asked.from, asked.to)]);
+    ahead?.catch(() => undefined); // awaited below unless the head read fails first
+    const latest = await store.latest(publicKey);
+    const range = latest === undefined ? undefined : resolveCrawlRange(start, end, latest.sequenceNumber, most);
     if (latest === undefined || range === undefined) return { type: 'crawl-response', latestSeq: latest?.sequenceNumber ?? 0, blocks: [] };
-    // The owner's blocks and their linked halves, with range queries rather than one lookup per block.
-    const [owned, agreements] = await Promise.all([this.o.store.range(publicKey, range.from, range.to), this.o.store.agreementsInRange(publicKey, range.from, range.to)]);
-    const proposals = await this.o.store.getMany(owned.filter(isAgreement).map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber })));
+    // The owner's blocks and their linked halves, with range queries rather than one lookup per block; what was read
+    // ahead is cut to the range the head allows.
+    const read = await ahead;
+    const [owned, agreements] =
+      read === undefined
+        ? await Promise.all([store.range(publicKey, range.from, range.to), store.agreementsInRange(publicKey, range.from, range.to)])
+        : [read[0].filter((b) => b.sequenceNumber <= range.to), read[1].filter((a) => a.linkSequenceNumber <= range.to)];
+    const answered = owned.filter(isAgreement);
+    const proposals = answered.length === 0 ? [] : await store.getMany(answered.map((b) => ({ publicKey: b.linkPublicKey, seq: b.linkSequenceNumber })));
     const agreementTo = new Map(agreements.map((a) => [a.linkSequenceNumber, a]));
     const items: HalfBlock[] = [];
     let p = 0;

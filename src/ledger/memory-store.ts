@@ -107,7 +107,7 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
 }
 
 /** First index whose value is >= x. */
-function lowerBound(list: number[], x: number): number {
+export function lowerBound(list: number[], x: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
