@@ -5,7 +5,7 @@ import { openLegacyLedgerDb } from './idb-test-support.ts';
 import { toHex } from '../codec/bytes.ts';
 import { encodeBlock } from './block-codec.ts';
 import { IdbBlockStore } from './idb-store.ts';
-import { blockAt, blockCount, blocksIn, consecutiveRuns, RUN_MAX_BLOCKS, runRecord, splitRun } from './idb-runs.ts';
+import { blockAt, blockCount, blocksIn, consecutiveRuns, RUN_MAX_BLOCKS, RUN_MAX_BYTES, runRecord, splitRun } from './idb-runs.ts';
 import { testPeer, transfer } from './test-support.ts';
 
 let n = 0;
@@ -52,6 +52,18 @@ describe('runs of blocks in one record', () => {
       [6, RUN_MAX_BLOCKS + 5],
       [RUN_MAX_BLOCKS + 6, RUN_MAX_BLOCKS + 10],
     ]);
+  });
+
+  it('stay under RUN_MAX_BYTES when their blocks are large', () => {
+    const alice = testPeer('alice', 1);
+    const bob = testPeer('bob', 2);
+    // Transfers carry small transactions; blocks padded near the 4 KiB transaction limit stand for a chain filled on purpose.
+    for (let i = 0; i < 40; i++) transfer(alice, bob, 1n);
+    const big = alice.chain.map((b) => ({ ...b, transaction: new Uint8Array(4000) }));
+    const runs = consecutiveRuns(big);
+    expect(runs.flat()).toHaveLength(40);
+    for (const run of runs) expect(run.reduce((t, b) => t + encodeBlock(b).length, 0)).toBeLessThanOrEqual(RUN_MAX_BYTES);
+    expect(runs.length).toBeGreaterThan(1);
   });
 
   it('are written again around blocks that move up a tier, each stretch keeping its own tier and time', () => {

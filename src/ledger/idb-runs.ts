@@ -25,6 +25,8 @@ import { TIER_CODE, type BlockRecord, type Tier } from './idb-schema.ts';
 
 /** Blocks per run: 1,000 crawled blocks are ~16 records, and a read of one block deserializes ~16 KB, not a crawl page. */
 export const RUN_MAX_BLOCKS = 64;
+/** Bytes per run: blocks near MAX_BLOCK_BYTES (~4 KiB, a chain someone filled on purpose) make shorter runs, so a read stays small. */
+export const RUN_MAX_BYTES = 64 * 1024;
 /** Proposals per `runLinks` entry: a run of agreements to consecutive proposals has one or two entries per proposer. */
 export const LINK_BUCKET = RUN_MAX_BLOCKS;
 
@@ -80,16 +82,20 @@ export function runRecord(blocks: readonly HalfBlock[], tier: Tier, insertedAt: 
   return { owner: toHex(first.publicKey), seq: blocks.at(-1)!.sequenceNumber, first: first.sequenceNumber, offsets, links, bytes, size: bytes.length, insertedAt, pinned: TIER_CODE[tier] };
 }
 
-/** Splits blocks of one owner into runs of consecutive sequence numbers, at most RUN_MAX_BLOCKS each. */
+/** Splits blocks of one owner into runs of consecutive sequence numbers, at most RUN_MAX_BLOCKS and RUN_MAX_BYTES each. */
 export function consecutiveRuns(blocks: readonly HalfBlock[]): HalfBlock[][] {
   const sorted = [...blocks].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
-  const runs: HalfBlock[][] = [];
+  const runs: { blocks: HalfBlock[]; bytes: number }[] = [];
   for (const b of sorted) {
+    const size = encodeBlock(b).length;
     const run = runs.at(-1);
-    if (run !== undefined && run.length < RUN_MAX_BLOCKS && run.at(-1)!.sequenceNumber + 1 === b.sequenceNumber) run.push(b);
-    else runs.push([b]);
+    const joins = run !== undefined && run.blocks.length < RUN_MAX_BLOCKS && run.bytes + size <= RUN_MAX_BYTES && run.blocks.at(-1)!.sequenceNumber + 1 === b.sequenceNumber;
+    if (joins) {
+      run.blocks.push(b);
+      run.bytes += size;
+    } else runs.push({ blocks: [b], bytes: size });
   }
-  return runs;
+  return runs.map((r) => r.blocks);
 }
 
 /** A record's agreements linking to a proposal of `proposerHex` with from <= seq <= to. */

@@ -1,7 +1,8 @@
 /**
  * The ledger's IndexedDB store (browser glue; also runs in Node tests on
  * fake-indexeddb). Blocks are kept as their canonical bytes, keyed by
- * [owner hex, seq], with a link index for agreements and an eviction index.
+ * [owner hex, seq], with link indexes for agreements and an eviction index;
+ * consecutive blocks stored together share one record (a run, idb-runs.ts).
  *
  * Storage only for what we have reason to keep. Every block sits in one tier,
  * chosen by whoever stores it:
@@ -16,13 +17,13 @@
 import { openDB, unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import { toHex } from '../codec/bytes.ts';
 import { isAgreement, type HalfBlock } from './block.ts';
-import { adoptBlock, encodeBlock, sameBlock } from './block-codec.ts';
+import { sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, PutResult } from './block-store.ts';
 import { ownTransactionReads, recordAtOrAfter, sharedTransactionReads, type AnyBlocksStore, type BlockReads } from './idb-block-reads.ts';
 import { blockAt, blockCount, blocksIn, consecutiveRuns, holds, runRecord, sizeAt, splitRun } from './idb-runs.ts';
 import { lowerBound } from './memory-store.ts';
 import { TIER_CODE, type BlockRecord, type LedgerSchema, type Tier, type TierCode, type Tiers, type TierUsage } from './idb-schema.ts';
-import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES, UNKNOWN_SEQ } from './constants.ts';
+import { GENERAL_BUDGET_BLOCKS, GENERAL_BUDGET_BYTES, MAX_SEQ, STRANGER_BUDGET_BLOCKS, STRANGER_BUDGET_BYTES } from './constants.ts';
 import { decodeFraudProof, encodeFraudProof, fraudProofId, type FraudProof } from './fraud.ts';
 
 export type { Tier, TierUsage } from './idb-schema.ts';
