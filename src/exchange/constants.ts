@@ -50,8 +50,8 @@ export const MAX_CANCELLED_REMEMBERED = 10_000;
 export const MAX_CANCELLED_PER_TRADER = 100;
 /** Counter orders one match call reserves against (AnyDex matches in batches of 20). */
 export const MAX_MATCHES_PER_CALL = 20;
-/** A reservation the traders neither complete nor decline is released after this: negotiation is a few round trips. */
-export const RESERVATION_TIMEOUT_MS = 30_000;
+/** A reservation the traders neither complete nor decline is released after this: negotiation is a few round trips, each allowed NEGOTIATION_REPLY_TIMEOUT_MS (20 s). */
+export const RESERVATION_TIMEOUT_MS = 45_000;
 /** How long a match or proposal waits for the checks of an order frame sent just before it: checks take milliseconds, seconds on a loaded tab; past this it goes on without, is declined for a passing reason and offered again. */
 export const ORDER_CHECK_WAIT_MS = 10_000;
 /** Price levels per side in a depth view: more than a chart shows. */

@@ -1,13 +1,14 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../testing/until.ts';
-import { toHex } from '../codec/bytes.ts';
+import { fromHex, toHex } from '../codec/bytes.ts';
 import { MemoryHub } from '../ledger/memory-transport.ts';
 import { startTestLedger, type TestLedger } from '../ledger/test-ledger.ts';
 import { BANDWIDTH, bandwidthType, nextBandwidth } from '../ledger/transactions/bandwidth.ts';
 import { defaultRegistry } from '../ledger/transactions/default-registry.ts';
 import { SignRefusedError, type LedgerService } from '../ledger/ledger-service.ts';
-import { MBT_ETH } from './constants.ts';
+import { MBT_ETH, REMATCH_AFTER_MS } from './constants.ts';
+import { NEGOTIATION_REPLY_TIMEOUT_MS } from './settlement-constants.ts';
 import type { MarketChannel } from './market-channel.ts';
 import type { MarketMessage } from './market-wire.ts';
 import { MarketService } from './market-service.ts';
@@ -32,6 +33,8 @@ class ChannelHub {
   private readonly listeners = new Set<() => void>();
   /** Frames the test loses on the way (as a peer that left would miss them). */
   lose: (from: string, to: string, m: MarketMessage) => boolean = () => false;
+  /** Deliveries of each frame: two peers with two connections between them get each frame on both. */
+  copies = 1;
 
   join(me: string): MarketChannel {
     return {
@@ -39,7 +42,7 @@ class ChannelHub {
         const h = this.handlers.get(to);
         if (h === undefined) throw new Error(`${to.slice(0, 8)} is not connected`);
         if (this.lose(me, to, message)) return;
-        queueMicrotask(() => void h(me, message));
+        for (let i = 0; i < this.copies; i++) queueMicrotask(() => void h(me, message));
       },
       serve: (handler) => {
         this.handlers.set(me, handler);
@@ -66,6 +69,8 @@ interface Peer {
 interface PeerTweaks {
   ledger?(name: string, ledger: LedgerService): LedgerService;
   orderCheckWaitMs?: number;
+  /** The market's clock (Date.now by default): a test moves it past deadlines. */
+  now?: () => number;
 }
 
 async function network(names: string[], chain: FakeChain, channels = new ChannelHub(), tweaks: PeerTweaks = {}): Promise<Peer[]> {
@@ -87,7 +92,7 @@ async function network(names: string[], chain: FakeChain, channels = new Channel
       standing: () => undefined,
       openWallet: async () => browserWallet,
       openStore: (hex) => TradeStore.open(`${hex}-${db}`),
-      now: Date.now,
+      now: tweaks.now ?? Date.now,
       random: Math.random,
       randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
     });
@@ -161,6 +166,41 @@ describe('MarketService: three peers, one matchmaker among them, a fake chain', 
     expect(seller!.market.rejections().some((r) => r.reason === 'check-slow')).toBe(true);
     // The check given up is no longer held: later matches naming the bid do not wait for it again.
     expect(seller!.market.snapshot().pending.checking).toBe(0);
+  });
+
+  it('every peer a matchmaker, every frame delivered twice, the first proposal lost: the seller times out, the pair is offered again under new match ids, and the trade happens', async () => {
+    const chain = new FakeChain();
+    const channels = new ChannelHub();
+    channels.copies = 2;
+    let skew = 0;
+    const now = (): number => Date.now() + skew;
+    const [seller, buyer, carol] = await network(['seller', 'buyer', 'carol'], chain, channels, { now });
+    let lost = 0;
+    channels.lose = (from, to, m) => m.type === 'propose' && from === seller!.key && lost++ === 0;
+    await earn(seller!, carol!, 8n * MIB);
+    chain.fund(buyer!.address, 10n ** 18n);
+    await buyer!.market.refreshWallet();
+    await seller!.market.placeOrder({ side: 'ask', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await buyer!.market.placeOrder({ side: 'bid', quantity: 2n * MIB, price: PRICE, lifetimeMs: 10 * MINUTE });
+    await until(() => lost > 0 && seller!.market.snapshot().pending.negotiations.includes('awaiting-them'), 'the seller awaiting an answer to its lost proposal');
+    // Past the reply deadline: the seller declines for 'timeout', and the matchmakers offer the pair again after their backoff.
+    skew += NEGOTIATION_REPLY_TIMEOUT_MS;
+    await until(() => seller!.market.rejections().some((r) => r.reason === 'declined timeout'), 'the timeout');
+    skew += 2 * REMATCH_AFTER_MS;
+    await until(() => seller!.market.snapshot().trades[0]?.status === 'done' && buyer!.market.snapshot().trades[0]?.status === 'done', 'the trade done on both sides');
+    // No copy of a match, nor a later offer of the pair, was taken for a protocol fault (which no matchmaker offers again).
+    for (const p of [seller!, buyer!, carol!]) expect(p.market.rejections().filter((r) => r.reason === 'protocol')).toEqual([]);
+  });
+
+  it('refuses a match whose id is not under its sender\'s key: no matchmaker can take the ids of another', async () => {
+    const chain = new FakeChain();
+    const channels = new ChannelHub();
+    const [seller, mallory] = await network(['seller', 'mallory'], chain, channels);
+    const malloryKey = fromHex(mallory!.key);
+    const match: MarketMessage = { type: 'match', matchId: `${seller!.key}.0-x`, ask: { trader: fromHex(seller!.key), orderNumber: 1 }, bid: { trader: malloryKey, orderNumber: 1 }, quantity: MIB, price: PRICE, matchmaker: malloryKey };
+    await channels.join(mallory!.key).send(seller!.key, match);
+    await until(() => seller!.market.rejections().length > 0, 'the refusal');
+    expect(seller!.market.rejections()).toEqual([expect.objectContaining({ from: mallory!.key, reason: 'protocol', detail: expect.stringContaining("not under its matchmaker's key") })]);
   });
 
   it('refuses to sell tokens it does not hold, and to bid Ether it does not have, with messages that say what to do', async () => {

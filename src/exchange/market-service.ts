@@ -385,7 +385,11 @@ export class MarketService implements MarketHandle {
     const askId = orderIdOf(m.ask);
     const bidId = orderIdOf(m.bid);
     if (toHex(m.matchmaker) !== from) return this.reject(from, 'protocol', 'a match names another matchmaker than its sender');
+    // Ids are the matchmaker's own (matchmaker.ts): none can take another's, whose match would then be refused as a duplicate.
+    if (!m.matchId.startsWith(`${from}.`)) return this.reject(from, 'protocol', `match ${m.matchId} is not under its matchmaker's key`);
     if (!this.orders.isMine(askId) && !this.orders.isMine(bidId)) return;
+    // A copy of a match being negotiated (it comes once per connection to its matchmaker): the first one stands.
+    if (this.negotiations.status(m.matchId) !== undefined) return;
     this.rememberMatch(m.matchId, from);
     // The buyer waits for the seller's proposal; only the seller acts on a match.
     if (!this.orders.isMine(askId)) return;
@@ -422,6 +426,7 @@ export class MarketService implements MarketHandle {
         case 'declined':
           // Kept with the other refusals: a trade that never starts shows why (the e2e failure message reads them).
           this.reject(a.peer, a.by === 'me' ? `declined ${a.reason}` : `they declined ${a.reason}`, `match ${a.matchId}`);
+          this.trades.withdrawAgreed(a.matchId);
           this.tellOutcome(a.matchId, { kind: 'declined', reason: a.reason });
           break;
       }

@@ -3,7 +3,7 @@ import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import { verifyBlockSignature } from '../ledger/block-codec.ts';
 import { testPeer } from '../ledger/test-support.ts';
-import { MAX_FORWARD, MAX_PENDING_VERIFICATIONS, MAX_REMATCHES, PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND, REMATCH_AFTER_MS, RESERVATION_TIMEOUT_MS, SYNC_EVERY_MS } from './constants.ts';
+import { MAX_FORWARD, MAX_PENDING_VERIFICATIONS, MAX_REMATCHES, PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND, REMATCH_AFTER_MS, RESERVATION_TIMEOUT_MS, SYNC_ANSWER_TIMEOUT_MS, SYNC_EVERY_MS } from './constants.ts';
 import { decodeMarketMessage, encodeMarketMessage, MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
 import { Matchmaker, type MatchmakerAction, type MatchmakerDeps, type PeerKey } from './matchmaker.ts';
 import { orderFromBlock } from './order.ts';
@@ -219,7 +219,11 @@ describe('Matchmaker: matching', () => {
     const bid = signOrder(bob, 'bid', { quantity: MIB, price: 12n });
     await mm.receive(keyOf(alice), order(ask), T0);
     const out = sends(await mm.receive(keyOf(bob), order(bid), T0));
-    const m = mm.book.reservation(`${orderFromBlock(bid).id}>${orderFromBlock(ask).id}`)!;
+    const [offered] = matchesIn(out);
+    if (offered?.type !== 'match') throw new Error('no match');
+    const m = mm.book.reservation(offered.matchId)!;
+    expect(m.taker.id).toBe(orderFromBlock(bid).id);
+    expect(m.id).toMatch(new RegExp(`^${toHex(me)}\\.`));
     expect(out).toEqual([
       { kind: 'send', to: keyOf(bob), message: { type: 'order', ttl: 0, block: ask } },
       { kind: 'send', to: keyOf(bob), message: matchMessage(m, me) },
@@ -309,16 +313,20 @@ describe('Matchmaker: matching', () => {
 describe('Matchmaker: a pair whose offer fell through for a passing reason is offered again', () => {
   const declined = (matchId: string, reason: DeclineReason): MarketMessage => ({ type: 'match-outcome', matchId, outcome: { kind: 'declined', reason } });
   /** Matches of this pair made by ticks from `from` to `to`, a second at a time: the times at which it was offered. */
-  const offersBetween = (mm: Matchmaker, from: number, to: number): number[] => {
-    const at: number[] = [];
-    for (let now = from; now <= to; now += 1000) if (matchesIn(mm.tick(now)).length > 0) at.push(now);
-    return at;
+  const offersBetween = (mm: Matchmaker, from: number, to: number): number[] => offers(mm, from, to).map((o) => o.at);
+  /** The same, with the id of each offer. */
+  const offers = (mm: Matchmaker, from: number, to: number): { at: number; matchId: string }[] => {
+    const made: { at: number; matchId: string }[] = [];
+    for (let now = from; now <= to; now += 1000) for (const m of matchesIn(mm.tick(now))) if (m.type === 'match') made.push({ at: now, matchId: m.matchId });
+    return made;
   };
 
   for (const reason of ['busy', 'quantity', 'order-unknown', 'timeout'] as const) {
     it(`after '${reason}': again after REMATCH_AFTER_MS, doubling, at most MAX_REMATCHES times (each trader busy with another matchmaker's match of the same orders would otherwise leave them resting forever)`, async () => {
-      const { mm, alice, matchId } = await matchedPair();
+      const { mm, alice, matchId: firstId } = await matchedPair();
       let now = T0;
+      let matchId = firstId;
+      const ids = new Set([matchId]);
       const times: number[] = [];
       for (let attempt = 1; attempt <= MAX_REMATCHES + 1; attempt++) {
         await mm.receive(keyOf(alice), declined(matchId, reason), now);
@@ -328,13 +336,17 @@ describe('Matchmaker: a pair whose offer fell through for a passing reason is of
           break;
         }
         // Within its backoff and not before its end (the offer's own reservation then runs for RESERVATION_TIMEOUT_MS).
-        const offered = offersBetween(mm, now + 1000, now + REMATCH_AFTER_MS * 2 ** (attempt - 1));
+        const offered = offers(mm, now + 1000, now + REMATCH_AFTER_MS * 2 ** (attempt - 1));
         expect(offered).toHaveLength(1);
-        times.push(offered[0]! - now);
-        now = offered[0]!;
+        times.push(offered[0]!.at - now);
+        now = offered[0]!.at;
+        // A new id for each offer: the traders remember the last one's negotiation, and would ignore it.
+        matchId = offered[0]!.matchId;
         expect(mm.book.reservation(matchId)).toBeDefined();
+        ids.add(matchId);
       }
       expect(times).toEqual(Array.from({ length: MAX_REMATCHES }, (_, i) => REMATCH_AFTER_MS * 2 ** i));
+      expect(ids.size).toBe(MAX_REMATCHES + 1);
     });
   }
 
@@ -350,8 +362,10 @@ describe('Matchmaker: a pair whose offer fell through for a passing reason is of
     const { mm, matchId } = await matchedPair();
     expect(offersBetween(mm, T0 + 1000, T0 + RESERVATION_TIMEOUT_MS)).toEqual([]);
     expect(mm.matchesInFlight).toBe(0);
-    expect(offersBetween(mm, T0 + RESERVATION_TIMEOUT_MS + 1000, T0 + RESERVATION_TIMEOUT_MS + REMATCH_AFTER_MS)).toEqual([T0 + RESERVATION_TIMEOUT_MS + REMATCH_AFTER_MS]);
-    expect(mm.book.reservation(matchId)).toBeDefined();
+    const again = offers(mm, T0 + RESERVATION_TIMEOUT_MS + 1000, T0 + RESERVATION_TIMEOUT_MS + REMATCH_AFTER_MS);
+    expect(again.map((o) => o.at)).toEqual([T0 + RESERVATION_TIMEOUT_MS + REMATCH_AFTER_MS]);
+    expect(again[0]!.matchId).not.toBe(matchId);
+    expect(mm.book.reservation(again[0]!.matchId)).toBeDefined();
   });
 
   it('a pair that traded, or whose order was cancelled or filled meanwhile, is not offered again', async () => {
@@ -379,9 +393,9 @@ describe('Matchmaker: a pair whose offer fell through for a passing reason is of
     if (second?.type !== 'match') throw new Error('no match for carol');
     expect(offersBetween(mm, T0 + 1000, T0 + 4 * REMATCH_AFTER_MS)).toEqual([]);
     await mm.receive(keyOf(carol), declined(second.matchId, 'untrusted'), T0 + 4 * REMATCH_AFTER_MS);
-    const after = offersBetween(mm, T0 + 4 * REMATCH_AFTER_MS + 1000, T0 + 6 * REMATCH_AFTER_MS);
+    const after = offers(mm, T0 + 4 * REMATCH_AFTER_MS + 1000, T0 + 6 * REMATCH_AFTER_MS);
     expect(after).toHaveLength(1);
-    expect(mm.book.reservation(first.matchId)).toBeDefined();
+    expect(mm.book.reservation(after[0]!.matchId)).toMatchObject({ taker: { trader: keyOf(bob) }, maker: { trader: keyOf(alice) } });
   });
 });
 
@@ -421,7 +435,9 @@ describe('Matchmaker: book sync', () => {
     const other = request!.to === 'p1' ? 'p2' : 'p1';
     expect(drops(await mm.receive(other, answer, T0))).toEqual(['unsolicited']);
     expect(drops(await mm.receive(request!.to, answer, T0))).toEqual([]);
-    expect(drops(await mm.receive(request!.to, answer, T0))).toEqual(['unsolicited']);
+    // A copy of the answer taken (one per connection to that peer) is no refusal; a later answer nobody asked for is.
+    expect(drops(await mm.receive(request!.to, answer, T0 + 1))).toEqual([]);
+    expect(drops(await mm.receive(request!.to, answer, T0 + SYNC_ANSWER_TIMEOUT_MS))).toEqual(['unsolicited']);
     expect(mm.book.size).toBe(1);
   });
 });

@@ -24,6 +24,12 @@
  *     flight, matches in flight, one sync awaited at a time, and per-peer rates
  *     (token buckets) in a table of at most MAX_RATED_PEERS peers.
  *
+ * A match id is "<this matchmaker's key hex>.<serial>-<random>": unique to one
+ * offer, so a trader tells apart the same pair offered by two matchmakers, or
+ * by one again after an offer fell through (it remembers finished negotiations
+ * by id, and would ignore a reused one), and no matchmaker can take another's
+ * ids: a trader accepts a match only under its sender's key.
+ *
  * Peers are named by their public key hex, as the glue authenticates them on
  * the connection (the same naming as Negotiations): a trader is the peer whose
  * key signed its orders, so a match is sent to `order.trader`.
@@ -63,7 +69,7 @@ import {
 import { MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
 import { cancelFromBlock, isExpired, orderFromBlock, OrderError, type Order, type OrderCancel, type OrderId } from './order.ts';
 import type { DeclineReason } from './negotiation.ts';
-import { OrderBook, type Match, type OrderBookLimits } from './order-book.ts';
+import { OrderBook, pairKey, type Match, type OrderBookLimits } from './order-book.ts';
 import { CANCEL_ORDER } from './tradechain/order-tx.ts';
 
 /** A peer's public key, hex. */
@@ -159,16 +165,19 @@ export class Matchmaker {
   private readonly pending = new Set<string>();
   /** Matches reserved and not yet resolved, by id (pruned against the book). */
   private readonly inFlight = new Map<string, Match>();
-  /** Pairs whose offer fell through for a passing reason, by match id, oldest first. */
+  /** Pairs whose offer fell through for a passing reason, by pairKey, oldest first. */
   private readonly rematches = new Map<string, Rematch>();
   /** The first trader's 'traded' report of a match, awaiting the other's (bounded by inFlight). */
   private readonly tradedReports = new Map<string, { from: PeerKey; tradeId: string; quantity: bigint }>();
   private awaitedSync: { peer: PeerKey; sentAt: number } | undefined;
+  /** The sync answer last taken: its copies (one per connection to that peer) are not refusals. */
+  private lastSync: { peer: PeerKey; at: number } | undefined;
   private nextSyncAt = -Infinity;
+  private matchesMade = 0;
 
   constructor(private readonly deps: MatchmakerDeps) {
     this.meHex = toHex(deps.me);
-    this.book = new OrderBook(deps.pair ?? MBT_ETH, { now: () => this.now }, deps.bookLimits);
+    this.book = new OrderBook(deps.pair ?? MBT_ETH, { now: () => this.now, matchId: () => this.newMatchId() }, deps.bookLimits);
   }
 
   peersChanged(peers: Iterable<PeerKey>): void {
@@ -216,10 +225,12 @@ export class Matchmaker {
 
   private async onSyncAnswer(from: PeerKey, pair: string, blocks: HalfBlock[], now: number): Promise<MatchmakerAction[]> {
     const awaited = this.awaitedSync;
+    if (awaited === undefined && this.lastSync?.peer === from && now - this.lastSync.at < SYNC_ANSWER_TIMEOUT_MS) return [];
     if (awaited === undefined || awaited.peer !== from || now - awaited.sentAt >= SYNC_ANSWER_TIMEOUT_MS || pair !== this.book.pair) {
       return [drop(from, 'unsolicited', 'a sync answer this matchmaker did not ask this peer for')];
     }
     this.awaitedSync = undefined;
+    this.lastSync = { peer: from, at: now };
     const actions: MatchmakerAction[] = [];
     // One at a time: an answer of MAX_SYNC_ANSWER_BLOCKS never takes every verification slot. Ttl 0: synced blocks are not flooded.
     for (const b of blocks) actions.push(...(await this.onBlock(from, b, 0)));
@@ -305,10 +316,10 @@ export class Matchmaker {
   /** Offers again each pair whose time came, if both orders are still held; a pair that cannot be matched now waits another round. */
   private rematchDue(): MatchmakerAction[] {
     const actions: MatchmakerAction[] = [];
-    for (const [id, r] of this.rematches) {
+    for (const [key, r] of this.rematches) {
       if (r.at > this.now) continue;
       if (this.book.get(r.taker) === undefined || this.book.get(r.maker) === undefined) {
-        this.rematches.delete(id);
+        this.rematches.delete(key);
         continue;
       }
       if (this.inFlight.size >= MAX_MATCHES_IN_FLIGHT) break;
@@ -321,13 +332,14 @@ export class Matchmaker {
 
   /** The offer of `m` fell through for a passing reason: offer it again later, up to MAX_REMATCHES times. */
   private scheduleRematch(m: Match): void {
-    const r = this.rematches.get(m.id) ?? { taker: m.taker.id, maker: m.maker.id, attempts: 0, at: Infinity };
-    this.rematches.delete(m.id);
+    const key = pairKey(m.taker.id, m.maker.id);
+    const r = this.rematches.get(key) ?? { taker: m.taker.id, maker: m.maker.id, attempts: 0, at: Infinity };
+    this.rematches.delete(key);
     r.attempts++;
     if (r.attempts > MAX_REMATCHES) return;
     r.at = this.now + REMATCH_AFTER_MS * 2 ** (r.attempts - 1);
     if (this.rematches.size >= MAX_PENDING_REMATCHES) this.rematches.delete(this.rematches.keys().next().value!);
-    this.rematches.set(m.id, r);
+    this.rematches.set(key, r);
   }
 
   /**
@@ -344,7 +356,7 @@ export class Matchmaker {
       this.book.release(matchId);
       this.resolved(matchId);
       if (PASSING_DECLINES.has(outcome.reason)) this.scheduleRematch(m);
-      else this.rematches.delete(matchId);
+      else this.rematches.delete(pairKey(m.taker.id, m.maker.id));
       return [];
     }
     const report = { from, tradeId: toHex(outcome.tradeId), quantity: outcome.quantity };
@@ -360,8 +372,14 @@ export class Matchmaker {
     }
     const completed = this.book.complete(matchId, outcome.quantity);
     this.resolved(matchId);
-    this.rematches.delete(matchId);
+    this.rematches.delete(pairKey(m.taker.id, m.maker.id));
     return completed === 'over-reserved' ? [drop(from, 'over-reserved', `${outcome.quantity} is more than match ${matchId} reserved`)] : [];
+  }
+
+  /** Unique within this run by the serial, and across reloads (a trader remembers ids for NEGOTIATION_MEMORY_MS) by the random part. */
+  private newMatchId(): string {
+    const nonce = Math.floor(this.deps.random() * 2 ** 40).toString(36);
+    return `${this.meHex}.${(this.matchesMade++).toString(36)}-${nonce}`;
   }
 
   private resolved(matchId: string): void {

@@ -163,6 +163,47 @@ describe('negotiation', () => {
     expect(seller.status('m1')).toBeUndefined();
   });
 
+  it('crossing messages: a seller\'s decline that overtakes its proposal, or reaches a buyer that already accepted, leaves the buyer holding nothing', () => {
+    // The decline first: the proposal that follows is not answered (the seller will not start this trade).
+    const early = setUp();
+    const proposal = early.seller.start({ matchId: 'm1', ask: ask(), bid: bid(), offer: { quantity: MiB, price: 110n } });
+    early.clock.t += NEGOTIATION_REPLY_TIMEOUT_MS;
+    const timedOut = early.seller.tick(early.clock.t).filter((a) => a.type === 'send');
+    early.run('seller', timedOut);
+    expect(early.outcomes).toEqual(['buyer:ignored']);
+    early.run('seller', proposal);
+    expect(early.outcomes).toEqual(['buyer:ignored', 'buyer:ignored']);
+    expect(early.events.buyer).toEqual([]);
+    expect(early.buyer.status('m1')).toBeUndefined();
+
+    // The buyer accepted before the decline reached it: its agreement ends (the caller frees the bid), and the seller ignores the late accept.
+    const late = setUp();
+    late.run('seller', late.seller.start({ matchId: 'm2', ask: ask(), bid: bid(), offer: { quantity: MiB, price: 110n } }));
+    late.clock.t += NEGOTIATION_REPLY_TIMEOUT_MS;
+    const decline = late.seller.tick(late.clock.t).find((a) => a.type === 'send')!;
+    const accept = late.buyer.accept('m2');
+    expect(accept.at(-1)).toMatchObject({ type: 'agreed' });
+    expect(late.seller.receive(BUYER, (accept[0] as { message: NegotiationMessage }).message).outcome).toBe('ignored');
+    const r = late.buyer.receive(SELLER, (decline as { message: NegotiationMessage }).message);
+    expect(r.actions).toEqual([{ type: 'declined', matchId: 'm2', peer: SELLER, reason: 'timeout', by: 'them' }]);
+    expect(late.buyer.status('m2')?.status).toBe('declined');
+  });
+
+  it('only a proposal\'s seller withdraws it ahead, and only a buyer\'s agreement is ended by a decline', () => {
+    // Mallory's decline under the seller's match id does not stop the seller's proposal.
+    const { seller, buyer, run, events } = setUp();
+    expect(buyer.receive(MALLORY, { type: 'decline', matchId: 'm1', reason: 'timeout' }).outcome).toBe('ignored');
+    run('seller', seller.start({ matchId: 'm1', ask: ask(), bid: bid(), offer: { quantity: MiB, price: 110n } }));
+    expect(events.buyer).toEqual([expect.objectContaining({ type: 'answer-needed', matchId: 'm1' })]);
+    // A seller that agreed is not un-agreed by the buyer's decline: the trade-init it sends is answered by the buyer's own records.
+    run('buyer', buyer.accept('m1'));
+    expect(seller.receive(BUYER, { type: 'decline', matchId: 'm1', reason: 'timeout' })).toEqual({ outcome: 'ignored', actions: [] });
+    expect(seller.status('m1')?.status).toBe('agreed');
+    // Nor a buyer's agreement by a decline from anyone but its seller.
+    expect(buyer.receive(MALLORY, { type: 'decline', matchId: 'm1', reason: 'timeout' })).toEqual({ outcome: 'ignored', actions: [] });
+    expect(buyer.status('m1')?.status).toBe('agreed');
+  });
+
   it('agrees only on terms within both orders, whatever the offers (random)', () => {
     const order = (side: 'ask' | 'bid', trader: string, id: string) =>
       fc.record({ price: fc.bigInt({ min: 1n, max: 300n }), remaining: fc.bigInt({ min: 1n, max: 64n * MiB }), expiresAt: fc.integer({ min: T0 - 10, max: T0 + 10 }) }).map((o): OrderView => ({ ...o, id, side, trader }));

@@ -14,6 +14,13 @@
  * declined, never agreed. One negotiation per match id; a finished one is
  * remembered for NEGOTIATION_MEMORY_MS so a replayed proposal is ignored.
  *
+ * Messages of one match can cross: the seller's decline for 'timeout' can
+ * reach the buyer before the buyer handled the proposal (it waits for the
+ * orders' checks), or after it accepted. A decline from a proposal's seller is
+ * therefore remembered before its proposal (up to MAX_EARLY_DECLINES), and
+ * ends a negotiation the buyer agreed to and the seller had not: either way
+ * the buyer holds nothing of its bid for a trade the seller will not start.
+ *
  * For the network layer:
  *   in:  start(match)                 when my ask is matched (I am the seller)
  *        receive(fromKeyHex, message) for each decoded negotiation message
@@ -25,7 +32,7 @@
  *        'declined'      tell the matchmaker, which releases the reservation
  */
 import { tradeWei } from './installments.ts';
-import { MAX_COUNTERS, MAX_NEGOTIATIONS, NEGOTIATION_MEMORY_MS, NEGOTIATION_REPLY_TIMEOUT_MS } from './settlement-constants.ts';
+import { MAX_COUNTERS, MAX_EARLY_DECLINES, MAX_NEGOTIATIONS, NEGOTIATION_MEMORY_MS, NEGOTIATION_REPLY_TIMEOUT_MS } from './settlement-constants.ts';
 
 /** An order as this peer holds it after checking its signature and chain. */
 export interface OrderView {
@@ -130,6 +137,8 @@ export function checkAgainstOrders(ask: OrderView, bid: OrderView, offer: Offer,
 
 export class Negotiations {
   private readonly talks = new Map<string, Talk>();
+  /** Declines that came before their proposal: match id to the peer that withdrew it, oldest first. */
+  private readonly earlyDeclines = new Map<string, string>();
 
   constructor(private readonly deps: NegotiationDeps) {}
 
@@ -149,6 +158,11 @@ export class Negotiations {
   receive(from: string, message: NegotiationMessage): { outcome: ReceiveOutcome; actions: NegotiationAction[] } {
     if (message.type === 'propose') return this.proposed(from, message);
     const talk = this.talks.get(message.matchId);
+    if (talk === undefined && message.type === 'decline') return this.declinedEarly(from, message.matchId);
+    if (talk !== undefined && message.type === 'decline' && this.sellerWithdrewAgreed(talk, from)) {
+      this.close(talk, 'declined');
+      return { outcome: 'declined', actions: [{ type: 'declined', matchId: talk.matchId, peer: talk.peer, reason: message.reason, by: 'them' }] };
+    }
     if (talk === undefined || talk.peer !== from || talk.status === 'agreed' || talk.status === 'declined') return ignored();
     if (message.type === 'decline') {
       this.close(talk, 'declined');
@@ -222,8 +236,12 @@ export class Negotiations {
   }
 
   private proposed(from: string, message: Extract<NegotiationMessage, { type: 'propose' }>): { outcome: ReceiveOutcome; actions: NegotiationAction[] } {
-    // One negotiation per match: a second proposal (replayed or not) changes nothing.
+    // One negotiation per match: a second proposal (replayed or not) changes nothing; nor one its seller already withdrew.
     if (this.talks.has(message.matchId)) return ignored();
+    if (this.earlyDeclines.get(message.matchId) === from) {
+      this.earlyDeclines.delete(message.matchId);
+      return ignored();
+    }
     const ask = this.deps.order(message.askId);
     const bid = this.deps.order(message.bidId);
     const offer = { quantity: message.quantity, price: message.price };
@@ -262,6 +280,19 @@ export class Negotiations {
     }
     const less = { ...mine, remaining: mine.remaining - promised };
     return checkAgainstOrders(mine === ask ? less : ask, mine === bid ? less : bid, offer, this.deps.now());
+  }
+
+  /** Only a proposal's sender can withdraw it ahead: the proposal must come from the same peer to be ignored. */
+  private declinedEarly(from: string, matchId: string): { outcome: ReceiveOutcome; actions: NegotiationAction[] } {
+    this.earlyDeclines.delete(matchId);
+    this.earlyDeclines.set(matchId, from);
+    if (this.earlyDeclines.size > MAX_EARLY_DECLINES) this.earlyDeclines.delete(this.earlyDeclines.keys().next().value!);
+    return ignored();
+  }
+
+  /** I am the buyer and accepted; the seller's decline (sent before my accept reached it) means it will not start this trade. */
+  private sellerWithdrewAgreed(talk: Talk, from: string): boolean {
+    return talk.status === 'agreed' && talk.peer === from && talk.ask.trader === from && talk.bid.trader === this.deps.me;
   }
 
   private myTurn(matchId: string): Talk {

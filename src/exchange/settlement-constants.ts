@@ -12,8 +12,8 @@ export const INSTALLMENT_CAP_BYTES = 256n << 20n;
  */
 export const STANDING_SHARE = 4n;
 
-/** Time to answer a proposal or counter: a round trip and a user-free decision take seconds; well under RESERVATION_TIMEOUT_MS (30 s), so the matchmaker hears the outcome before releasing the reservation. */
-export const NEGOTIATION_REPLY_TIMEOUT_MS = 10_000;
+/** Time to answer a proposal or counter: a buyer may first wait ORDER_CHECK_WAIT_MS (10 s) for the orders' checks, then a round trip on a loaded tab; under RESERVATION_TIMEOUT_MS, so the matchmaker hears the outcome before releasing the reservation. */
+export const NEGOTIATION_REPLY_TIMEOUT_MS = 20_000;
 
 /** Finished negotiations remembered: far longer than a reservation (30 s), so a replayed proposal finds its match known and is ignored. */
 export const NEGOTIATION_MEMORY_MS = 10 * 60_000;
@@ -23,6 +23,8 @@ export const MAX_NEGOTIATIONS = 1_000;
 
 /** Counters one negotiation allows: each must lower the quantity, and a few rounds settle any honest difference; more is a stall. */
 export const MAX_COUNTERS = 4;
+/** Declines remembered ahead of their proposal: crossings are rare and brief, and each entry is a match id. */
+export const MAX_EARLY_DECLINES = 256;
 
 /** Confirmations an Ether payment needs before I countersign it, unless the settings ask for more: 1 on a local dev chain; settings raise it on a public chain. */
 export const DEFAULT_ETHER_CONFIRMATIONS = 1;

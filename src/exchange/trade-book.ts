@@ -99,6 +99,11 @@ export class TradeBook {
     return this.runners.size;
   }
 
+  /** Buyer: the seller withdrew terms I agreed to before starting the trade; my bid is free again. */
+  withdrawAgreed(matchId: string): void {
+    for (const [key, a] of this.agreed) if (a.terms.matchId === matchId) this.agreed.delete(key);
+  }
+
   tick(now: number): void {
     for (const r of this.runners.values()) r.tick(now);
     for (const [key, a] of this.agreed) if (now - a.at > AGREED_TTL_MS) this.agreed.delete(key);

@@ -95,7 +95,8 @@ export function marketHooks(session: AppSession) {
       const quantity = askType.decode(ask.transaction).quantity;
       const seller = toHex(ask.publicKey);
       const buyer = toHex(bid.publicKey);
-      const matchId = `${bidId}>${askId}`;
+      // Under its own key, as an honest matchmaker's ids are: the cheat is in the prices, not the id.
+      const matchId = `${toHex(me)}.altered`;
       await m.channel.send(buyer, { type: 'order', ttl: 0, block: withPrice(ask, BigInt(askPriceToBuyer)) });
       await m.channel.send(buyer, { type: 'match', matchId, ask: ref(askId), bid: ref(bidId), quantity, price: BigInt(askPriceToBuyer), matchmaker: me });
       await m.channel.send(seller, { type: 'order', ttl: 0, block: withPrice(bid, BigInt(bidPriceToSeller)) });
