@@ -189,10 +189,7 @@ async function paidOneHop(openPeer: () => Promise<PeerPage>, runs: number, size:
 
 // Chromium only for now: with Firefox ESR 140 tabs on a loaded 2-core CI run, the origin's relay choice found
 // no usable relay although both were announced and connected (README, Browsers; open in the closing note).
-test('a 1-hop circuit carries 16 MiB intact, and the relay and the far end are paid for what they carried', async ({ openPeer }) => {
-  await paidOneHop(openPeer, 1, 16 * MiB);
-});
-
+// Each run also checks the bytes intact and both hops paid for what they carried (a single 16 MiB run of its own repeated that).
 test('an honest payer is never cut at full speed: 64 MiB over one hop, five times in a row', async ({ openPeer }) => {
   await paidOneHop(openPeer, 5, 64 * MiB);
 });
@@ -286,8 +283,8 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
 });
 
 test('a hidden download survives a relay leaving mid-transfer: it reaches the seeder again over new circuits', async ({ openPeer }) => {
-  // Seven profiles and a 20 MiB file over onion circuits: slow on 2 cores under load (after the relay left, the
-  // rest came at about 0.3 MiB/s here, so 40 MiB ran past four minutes). The new circuits avoid the relays of
+  // Seven profiles and a 10 MiB file over onion circuits: slow on 2 cores under load (after the relay left, the
+  // rest came at about 0.3 MiB/s here, so 40 MiB ran past four minutes; the relay leaves at a tenth, so 9 MiB still come after). The new circuits avoid the relays of
   // the one that broke (the dead tab's connection lingers), so recovery takes seconds.
   test.setTimeout(300_000);
   const { peers, ids } = await mesh(openPeer, 7);
@@ -297,7 +294,7 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   await circuits(downloader!.page, 'block', ids[0]);
   await expect.poll(async () => (await circuits<string[]>(downloader!.page, 'directPeerIds')).includes(ids[0]!)).toBe(false);
 
-  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 20 * 1024 * 1024, 'hidden-long.bin', 72, { hidden: true });
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 10 * 1024 * 1024, 'hidden-long.bin', 72, { hidden: true });
   await circuits(seeder!.page, 'hide', file.infoHash, 1);
   await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
   await expect.poll(async () => (await sharing<{ infoHash: string; progress: number }[]>(downloader!.page, 'views')).find((t) => t.infoHash === file.infoHash)?.progress ?? 0).toBeGreaterThan(0.1);

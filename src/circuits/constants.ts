@@ -186,6 +186,8 @@ export const MAX_RELAY_DEBTORS = 4096;
 export const MAX_PENDING_PAYOUTS = 64;
 /** A payout proposal waits this long for its announcement, which travels behind up to a link window of cells. */
 export const PAYOUT_ANNOUNCE_WAIT_MS = 5_000;
+/** A payout with no announcement pays at least this, or all its payer owes us: each is a block we countersign, so a debtor's dust cannot fill our chain (a window of debt is at most 512 of them). */
+export const UNANNOUNCED_PAYOUT_MIN_TOKENS = 64 * 1024;
 /** A relay passes a payment on after a random pause of up to this, so the two are not matched by timing alone. */
 export const PASS_ON_DELAY_MAX_MS = 250;
 /** When full, newcomers (unverified or short chains: possible Sybils) may hold this share of relay places. */

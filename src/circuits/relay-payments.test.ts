@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SIGN_REQUEST_SPAN_MS } from '../ledger/constants.ts';
-import { FRONTED_TOKENS_PER_BYTE, PAYOUT_IN_FLIGHT_MS, PAYOUT_SIGN_TURN_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { FRONTED_TOKENS_PER_BYTE, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_SIGN_TURN_MS, RELAY_UNPAID_WINDOW_BYTES, UNANNOUNCED_PAYOUT_MIN_TOKENS } from './constants.ts';
 import { until } from '../testing/until.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import { RelayPayments } from './relay-payments.ts';
@@ -169,5 +169,46 @@ describe('payouts in flight at a relay', () => {
     announce(10 * MiB, 10n * BigInt(MiB)); // the retry: the failed one's tokens and 2 MiB more, total 10
     await accept(10 * MiB);
     expect(await settled()).toBe(5n * BigInt(MiB));
+  });
+});
+
+describe('a payout whose announcement never came', () => {
+  it('is taken against what its payer owes (its circuit closed before the frame crossed), never as dust, nor from a key that owes nothing', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { r, carry, payments, accept } = relayWithOneCircuit();
+      carry(2 * MiB);
+      r.open = false;
+      // Each waits PAYOUT_ANNOUNCE_WAIT_MS for its announcement first.
+      const answer = async (amount: number): Promise<boolean> => {
+        const answered = accept(amount);
+        await vi.advanceTimersByTimeAsync(PAYOUT_ANNOUNCE_WAIT_MS);
+        return answered;
+      };
+      expect(await answer(UNANNOUNCED_PAYOUT_MIN_TOKENS - 1)).toBe(false);
+      expect(payments.owedBy(payer)).toBe(BigInt(2 * MiB));
+      expect(await answer(MiB)).toBe(true);
+      expect(payments.owedBy(payer)).toBe(BigInt(MiB));
+      expect(await answer(MiB + 640)).toBe(true);
+      // It owes nothing now: a further payment, however large, is not its to make unannounced.
+      expect(payments.owedBy(payer)).toBe(-640n);
+      expect(await answer(MiB)).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('of less than the floor is taken when it is all the payer owes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { carry, payments, accept } = relayWithOneCircuit();
+      carry(1000);
+      const answered = accept(1000);
+      await vi.advanceTimersByTimeAsync(PAYOUT_ANNOUNCE_WAIT_MS);
+      expect(await answered).toBe(true);
+      expect(payments.owedBy(payer)).toBe(0n);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

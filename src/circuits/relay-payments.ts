@@ -8,7 +8,7 @@
 import { toHex } from '../codec/bytes.ts';
 import type { DestroyReason, LinkFrame, RelayCommand } from './cell-wire.ts';
 import type { CircuitNodeOptions } from './circuit-node-options.ts';
-import { FRONTED_TOKENS_PER_BYTE, MAX_IN_FLIGHT_CREDIT_BYTES, MAX_PENDING_PAYOUTS, MAX_RELAY_DEBTORS, PASS_ON_DELAY_MAX_MS, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYMENTS_IN_FLIGHT, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_STEP_MAX_BYTES, RELAY_LIABLE_AFTER_MS, RELAY_UNPAID_WINDOW_BYTES } from './constants.ts';
+import { FRONTED_TOKENS_PER_BYTE, MAX_IN_FLIGHT_CREDIT_BYTES, MAX_PENDING_PAYOUTS, MAX_RELAY_DEBTORS, PASS_ON_DELAY_MAX_MS, PAYMENT_RETRIES, PAYMENT_RETRY_MS, PAYMENTS_IN_FLIGHT, PAYOUT_ANNOUNCE_WAIT_MS, PAYOUT_IN_FLIGHT_MS, PAYOUT_STEP_MAX_BYTES, RELAY_LIABLE_AFTER_MS, RELAY_UNPAID_WINDOW_BYTES, UNANNOUNCED_PAYOUT_MIN_TOKENS } from './constants.ts';
 import { RelayDebts } from './relay-debt.ts';
 import { signReceipt } from './receipt-wire.ts';
 import { unpaidOn, type Announced, type AnnouncedTarget, type Hop, type PaymentFlow, type Relayed } from './relayed.ts';
@@ -16,6 +16,7 @@ import { unpaidOn, type Announced, type AnnouncedTarget, type Hop, type PaymentF
 const WINDOW = BigInt(RELAY_UNPAID_WINDOW_BYTES);
 const STEP = BigInt(PAYOUT_STEP_MAX_BYTES);
 const CREDIT = BigInt(MAX_IN_FLIGHT_CREDIT_BYTES);
+const UNANNOUNCED_MIN = BigInt(UNANNOUNCED_PAYOUT_MIN_TOKENS);
 
 /** Tokens we passed on for `r` (paid, or on their way) beyond what its previous hop paid us less our share. */
 function frontedOn(r: Relayed): bigint {
@@ -166,7 +167,9 @@ export class RelayPayments {
   /**
    * The ledger asks whether to countersign a payout of `amount` from the
    * neighbour with this key: yes if that neighbour announced it for a circuit
-   * it runs through us. The payment is credited to that circuit.
+   * it runs through us. The payment is credited to that circuit. One whose
+   * announcement never came is taken against what the key owes us (see
+   * acceptUnannounced).
    */
   async acceptPayout(fromKey: Uint8Array, amount: bigint): Promise<boolean> {
     const key = toHex(fromKey);
@@ -174,13 +177,33 @@ export class RelayPayments {
     if (!this.announced.get(key)?.some((a) => a.amount === amount)) await this.announcement(key, amount);
     const list = this.announced.get(key);
     const i = list?.findIndex((a) => a.amount === amount) ?? -1;
-    if (list === undefined || i < 0) return false;
+    if (list === undefined || i < 0) return this.acceptUnannounced(key, amount);
     const [entry] = list.splice(i, 1) as [Announced];
     // Its tokens pay for what was announced before it on its circuit too: an honest payer's retry holds a failed payment's.
     if (entry.forward !== undefined) for (const a of list.slice(0, i)) if (a.forward === entry.forward) a.coveredBy += amount;
     entry.credit(amount, entry.bytesAt);
     // A late payment, not a broken promise: once nothing it announced is overdue and unpaid, its announcements count again.
     if (this.lapsed.has(key) && !list.some((a) => this.overdue(a))) this.lapsed.delete(key);
+    return true;
+  }
+
+  /**
+   * A payout with no announcement: its circuit's link went before the frame
+   * crossed it, or the payer learnt of the close late and paid after
+   * PAYOUT_GRACE_MS (a relay that refused it was never paid for what it
+   * carried, and its payer's retries were refused alike). Taken only from a
+   * key that owes us, as a payment of that debt (what we relayed for it is
+   * closed, so nothing is passed on), and only of at least
+   * UNANNOUNCED_PAYOUT_MIN_TOKENS or all it owes: each costs us a countersigned
+   * block, so a debtor cannot fill our chain with dust; a key that owes us
+   * nothing has no business paying us unannounced.
+   */
+  private acceptUnannounced(key: string, amount: bigint): boolean {
+    const owed = this.debts.of(key);
+    const least = owed < UNANNOUNCED_MIN ? owed : UNANNOUNCED_MIN;
+    if (owed <= 0n || amount < least) return false;
+    this.debts.add(key, -amount);
+    void this.debts.flush();
     return true;
   }
 
