@@ -202,8 +202,8 @@ export class RelayPayments {
     const owed = this.debts.of(key);
     const least = owed < UNANNOUNCED_MIN ? owed : UNANNOUNCED_MIN;
     if (owed <= 0n || amount < least) return false;
+    // Written with the next batch, as an announced payment's credit is.
     this.debts.add(key, -amount);
-    void this.debts.flush();
     return true;
   }
 

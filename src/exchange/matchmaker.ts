@@ -24,7 +24,7 @@
  *     flight, matches in flight, one sync awaited at a time, and per-peer rates
  *     (token buckets) in a table of at most MAX_RATED_PEERS peers.
  *
- * A match id is "<this matchmaker's key hex>.<serial>-<random>": unique to one
+ * A match id is "<this matchmaker's key hex>.<random>-<serial>": unique to one
  * offer, so a trader tells apart the same pair offered by two matchmakers, or
  * by one again after an offer fell through (it remembers finished negotiations
  * by id, and would ignore a reused one), and no matchmaker can take another's
@@ -69,7 +69,7 @@ import {
 import { MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
 import { cancelFromBlock, isExpired, orderFromBlock, OrderError, type Order, type OrderCancel, type OrderId } from './order.ts';
 import type { DeclineReason } from './negotiation.ts';
-import { OrderBook, pairKey, type Match, type OrderBookLimits } from './order-book.ts';
+import { OrderBook, pairKeyOf, type Match, type OrderBookLimits } from './order-book.ts';
 import { CANCEL_ORDER } from './tradechain/order-tx.ts';
 
 /** A peer's public key, hex. */
@@ -173,11 +173,12 @@ export class Matchmaker {
   /** The sync answer last taken: its copies (one per connection to that peer) are not refusals. */
   private lastSync: { peer: PeerKey; at: number } | undefined;
   private nextSyncAt = -Infinity;
-  private matchesMade = 0;
 
   constructor(private readonly deps: MatchmakerDeps) {
     this.meHex = toHex(deps.me);
-    this.book = new OrderBook(deps.pair ?? MBT_ETH, { now: () => this.now, matchId: () => this.newMatchId() }, deps.bookLimits);
+    // The random part keeps ids unique across reloads (a trader remembers them NEGOTIATION_MEMORY_MS), the book's serial within one run.
+    const matchIdPrefix = `${this.meHex}.${Math.floor(deps.random() * 2 ** 40).toString(36)}-`;
+    this.book = new OrderBook(deps.pair ?? MBT_ETH, { now: () => this.now, matchIdPrefix }, deps.bookLimits);
   }
 
   peersChanged(peers: Iterable<PeerKey>): void {
@@ -332,7 +333,7 @@ export class Matchmaker {
 
   /** The offer of `m` fell through for a passing reason: offer it again later, up to MAX_REMATCHES times. */
   private scheduleRematch(m: Match): void {
-    const key = pairKey(m.taker.id, m.maker.id);
+    const key = pairKeyOf(m);
     const r = this.rematches.get(key) ?? { taker: m.taker.id, maker: m.maker.id, attempts: 0, at: Infinity };
     this.rematches.delete(key);
     r.attempts++;
@@ -356,7 +357,7 @@ export class Matchmaker {
       this.book.release(matchId);
       this.resolved(matchId);
       if (PASSING_DECLINES.has(outcome.reason)) this.scheduleRematch(m);
-      else this.rematches.delete(pairKey(m.taker.id, m.maker.id));
+      else this.rematches.delete(pairKeyOf(m));
       return [];
     }
     const report = { from, tradeId: toHex(outcome.tradeId), quantity: outcome.quantity };
@@ -372,14 +373,8 @@ export class Matchmaker {
     }
     const completed = this.book.complete(matchId, outcome.quantity);
     this.resolved(matchId);
-    this.rematches.delete(pairKey(m.taker.id, m.maker.id));
+    this.rematches.delete(pairKeyOf(m));
     return completed === 'over-reserved' ? [drop(from, 'over-reserved', `${outcome.quantity} is more than match ${matchId} reserved`)] : [];
-  }
-
-  /** Unique within this run by the serial, and across reloads (a trader remembers ids for NEGOTIATION_MEMORY_MS) by the random part. */
-  private newMatchId(): string {
-    const nonce = Math.floor(this.deps.random() * 2 ** 40).toString(36);
-    return `${this.meHex}.${(this.matchesMade++).toString(36)}-${nonce}`;
   }
 
   private resolved(matchId: string): void {

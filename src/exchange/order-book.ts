@@ -18,9 +18,9 @@
  * timestamp: a trader sets its own timestamps and could backdate one to jump
  * the queue. A trader is never matched with itself. A match reserves
  * the quantity on both orders, once per pair of orders at a time, at the
- * resting (maker) order's price, under an id of its own (deps.matchId: the
- * matchmaker makes ids no other reservation, here or in another book, ever
- * had, since traders tell matches apart by id); the reservation is released on decline or
+ * resting (maker) order's price, under an id of its own (deps.matchIdPrefix
+ * and a serial: the matchmaker's prefix makes ids no other reservation, here
+ * or in another book, ever had, since traders tell matches apart by id); the reservation is released on decline or
  * timeout, and consumed when the trade completes (partial fills leave the
  * rest on the book). Bounded: orders per trader, orders per book, remembered
  * cancellations, matches per call, depth levels (constants.ts).
@@ -62,7 +62,7 @@ export const DEFAULT_BOOK_LIMITS: OrderBookLimits = {
 
 /** Quantity reserved between two orders while their traders negotiate. */
 export interface Match {
-  /** Unique to this reservation (deps.matchId): a later reservation of the same pair gets another. */
+  /** Unique to this reservation (deps.matchIdPrefix and a serial): a later reservation of the same pair gets another. */
   id: string;
   taker: Order;
   maker: Order;
@@ -107,16 +107,16 @@ export class OrderBook {
   /** Ids of orders filled here, oldest first: a copy synced back from another matchmaker is not offered again. */
   private readonly filled = new Set<OrderId>();
   private readonly reservations = new Map<string, Match>();
-  /** The reservation held between two orders, by pairKey: one per pair at a time. */
-  private readonly reservedPairs = new Map<string, string>();
+  /** Pairs of orders holding a reservation (pairKeyOf): one per pair at a time. */
+  private readonly reservedPairs = new Set<string>();
   private reservationsMade = 0;
   private readonly limits: OrderBookLimits;
   private arrivals = 0;
 
   constructor(
     readonly pair: string,
-    /** matchId: a fresh id for each reservation (by default "m<n>", unique within this book only). */
-    private readonly deps: { now: () => number; matchId?: () => string },
+    /** matchIdPrefix: each reservation's id is this and a serial ("m" by default: unique within this book only). */
+    private readonly deps: { now: () => number; matchIdPrefix?: string },
     limits: Partial<OrderBookLimits> = {},
   ) {
     this.limits = { ...DEFAULT_BOOK_LIMITS, ...limits };
@@ -225,13 +225,12 @@ export class OrderBook {
   private reserve(taker: Entry, maker: Entry, now: number): Match {
     const want = available(taker);
     const quantity = want < available(maker) ? want : available(maker);
-    const id = this.deps.matchId?.() ?? `m${this.reservationsMade}`;
-    this.reservationsMade++;
+    const id = `${this.deps.matchIdPrefix ?? 'm'}${(this.reservationsMade++).toString(36)}`;
     const m: Match = { id, taker: taker.order, maker: maker.order, quantity, price: maker.order.price, expiresAt: now + this.limits.reservationTimeoutMs };
     taker.reserved += quantity;
     maker.reserved += quantity;
     this.reservations.set(m.id, m);
-    this.reservedPairs.set(pairKey(taker.order.id, maker.order.id), m.id);
+    this.reservedPairs.add(pairKeyOf(m));
     return m;
   }
 
@@ -240,7 +239,7 @@ export class OrderBook {
     const m = this.reservations.get(matchId);
     if (m === undefined) return false;
     this.reservations.delete(matchId);
-    this.reservedPairs.delete(pairKey(m.taker.id, m.maker.id));
+    this.reservedPairs.delete(pairKeyOf(m));
     for (const oid of [m.taker.id, m.maker.id]) {
       const e = this.entries.get(oid);
       if (e !== undefined) e.reserved -= m.quantity;
@@ -324,6 +323,11 @@ export class OrderBook {
 /** The same key whichever order took: one reservation between two orders at a time. */
 export function pairKey(a: OrderId, b: OrderId): string {
   return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** The pair of orders a match reserves between. */
+export function pairKeyOf(m: Match): string {
+  return pairKey(m.taker.id, m.maker.id);
 }
 
 function available(e: Entry): bigint {
