@@ -26,6 +26,7 @@ import { RelayAdmission } from './relay-admission.ts';
 import { circuitBinding } from './descriptors.ts';
 import { RelayPayments } from './relay-payments.ts';
 import { ServicePoints } from './service-points.ts';
+import { OrphanedSlots } from './orphaned-slots.ts';
 import { openRelayed, type AnnouncedTarget, type Hop, type Relayed } from './relayed.ts';
 
 export type { CircuitEnd, Hop, RelayEvent } from './relayed.ts';
@@ -43,6 +44,8 @@ export class CircuitNode {
   private readonly byNext = new Map<string, Relayed>();
   /** Torn-down circuits that may still receive their final payment, until the time given. */
   private readonly closing = new Map<string, { r: Relayed; until: number }>();
+  /** Closed circuits (relayed or ours) whose link went: their payouts come on another link (orphaned-slots.ts). */
+  private readonly orphans = new OrphanedSlots();
   /** Our own circuits and the creates we wait on (originator.ts). */
   private readonly origins: Originator;
   /** Our introduction and rendezvous points (service-points.ts). */
@@ -145,7 +148,9 @@ export class CircuitNode {
       case 'credit':
         return; // the link's own flow control, consumed by the link
       case 'payout': {
-        const target = this.payoutTarget(link, s);
+        // One for a circuit whose link went comes on another link from the same neighbour (see sendFrame).
+        const orphan = this.orphans.find(link.remoteKey, f.circuitId);
+        const target = this.payoutTarget(link, s) ?? (orphan === undefined ? undefined : this.payoutTarget(orphan.link, orphan.slot));
         if (target === undefined) return;
         this.payments.announce(toHex(link.remoteKey), target, f.amount, f.total);
         return;
@@ -159,7 +164,11 @@ export class CircuitNode {
       if (r.prev.link === link) void this.teardown(r, 'hop-lost', 'next');
       else if (r.next?.link === link) void this.teardown(r, 'hop-lost', 'prev');
     }
+    this.o.onRelayEvent?.({ type: 'link-closed', to: link.remoteKey });
     this.origins.linkClosed(link);
+    // Circuits on it, closed now or before, may still be paid: their payers use another link.
+    for (const [s, { r }] of this.closing) for (const hop of [r.prev, r.next]) if (hop?.link === link && this.slot(link, hop.circuitId) === s) this.orphans.add(link, hop.circuitId, s);
+    for (const circuitId of this.origins.closedOn(link)) this.orphans.add(link, circuitId, this.slot(link, circuitId));
   }
 
   private async onCreate(link: CircuitLink, circuitId: number, X: Uint8Array): Promise<void> {
@@ -397,14 +406,24 @@ export class CircuitNode {
     }
     await this.origins.sweep(now);
     for (const [s, c] of this.closing) if (c.until < now) this.closing.delete(s);
+    this.orphans.sweep((s) => this.closing.has(s) || this.origins.circuitAt(s) !== undefined);
     this.payments.sweep();
   }
 
   private async sendFrame(hop: Hop, f: LinkFrame): Promise<void> {
+    const frame = encodeFrame(f);
     try {
-      await hop.link.send(encodeFrame(f));
+      await hop.link.send(frame);
     } catch {
-      // The link is gone; its close handler tears its circuits down.
+      // The link is gone; its close handler tears its circuits down. A payment is owed whatever became of the
+      // circuit: its payout goes to the same neighbour on another link, which finds the circuit by our key and its id.
+      if (f.type !== 'payout') return;
+      try {
+        const other = await this.o.connect(hop.link.remoteKey);
+        if (other !== hop.link) await other.send(frame);
+      } catch {
+        // Not connected any more: the payment fails, and is tried again.
+      }
     }
   }
 

@@ -151,7 +151,7 @@ export class CircuitService {
   /** Pays, and keeps how it went with the last few payments (diagnostics: a slow or refused payout shows there). */
   private async timedPay(key: Uint8Array, amount: bigint): Promise<void> {
     const start = Date.now();
-    const note = (error?: string) => keepLast(this.payments, { to: toHex(key).slice(0, 8), amount, ms: Date.now() - start, ...(error === undefined ? {} : { error }) });
+    const note = (error?: string) => keepLast(this.payments, { to: toHex(key).slice(0, 8), amount, at: start, ms: Date.now() - start, ...(error === undefined ? {} : { error }) });
     try {
       await this.pay(key, amount);
       note();
@@ -162,7 +162,7 @@ export class CircuitService {
   }
 
   /** The last payouts we made, how long each took, and why one failed. */
-  readonly payments: { to: string; amount: bigint; ms: number; error?: string }[] = [];
+  readonly payments: { to: string; amount: bigint; at: number; ms: number; error?: string }[] = [];
 
   /** A payout to a neighbour, over the ledger's direct connection to it. */
   private async pay(key: Uint8Array, amount: bigint): Promise<void> {
@@ -186,7 +186,9 @@ export class CircuitService {
   /** The last circuits we cut for non-payment, with their figures (diagnostics: which hop cut, and how far behind). */
   readonly unpaidCuts: Extract<RelayEvent, { type: 'unpaid' | 'closed' }>[] = [];
   /** The last relayed circuits that closed, with what each carried, was paid and passed on (diagnostics). */
-  readonly closedRelays: Extract<RelayEvent, { type: 'closed' }>[] = [];
+  readonly closedRelays: (Extract<RelayEvent, { type: 'closed' }> & { at: number })[] = [];
+  /** The last payouts we refused and links we lost, when (diagnostics: a payment that found no circuit shows there). */
+  readonly incidents: ({ at: number } & ({ type: 'payout-refused'; from: string; amount: bigint; owed: bigint } | { type: 'link-closed'; to: string }))[] = [];
 
   /** `signer`: the identity's own (native where the engine agrees): JavaScript signing would build a table on the main thread as the tab starts. */
   static async start(libp2p: Libp2p, identity: Identity, signer: MessageSigner, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
@@ -242,10 +244,12 @@ export class CircuitService {
     if (e.type === 'bytes') this.relayedBytes += e.bytes;
     else if (e.type === 'keeper') this.keepers.add(toHex(e.finding.keeper), KEEPER_AVOID_MS);
     else if (e.type === 'closed') {
-      keepLast(this.closedRelays, e);
+      keepLast(this.closedRelays, { ...e, at: Date.now() });
       if (e.reason === 'unpaid') keepLast(this.unpaidCuts, e);
       this.changed();
     } else if (e.type === 'unpaid') keepLast(this.unpaidCuts, e);
+    else if (e.type === 'payout-refused') keepLast(this.incidents, { ...e, from: e.from.slice(0, 8), at: Date.now() });
+    else if (e.type === 'link-closed') keepLast(this.incidents, { type: e.type, to: toHex(e.to).slice(0, 8), at: Date.now() });
     else {
       if (e.type === 'paid') this.earnings.earned += e.direction === 'in' ? e.amount : -e.amount;
       this.changed();

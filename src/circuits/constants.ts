@@ -139,8 +139,6 @@ export const MAX_IN_FLIGHT_CREDIT_BYTES = RELAY_UNPAID_WINDOW_BYTES;
  * announcements then lapse).
  */
 export const FRONTED_TOKENS_PER_BYTE = MAX_PATH_LENGTH;
-/** A torn-down circuit still accepts its final payment for this long. */
-export const PAYOUT_GRACE_MS = 30_000;
 /**
  * The most a paying originator's circuit is behind between two of its steps:
  * it pays once PAYOUT_EVERY_BYTES plus up to PAYOUT_JITTER of it have passed.
@@ -186,6 +184,14 @@ export const MAX_RELAY_DEBTORS = 4096;
 export const MAX_PENDING_PAYOUTS = 64;
 /** A payout proposal waits this long for its announcement, which travels behind up to a link window of cells. */
 export const PAYOUT_ANNOUNCE_WAIT_MS = 5_000;
+/**
+ * A torn-down circuit still accepts payments for this long: the payment a
+ * relay before it owes for what it carried (RELAY_LIABLE_AFTER_MS after the
+ * close) and every try of it, each of which may wait its signing turn and for
+ * its announcement. At 30 s, a payment whose first try failed under load was
+ * refused at every later try, and a hop stayed unpaid for good.
+ */
+export const PAYOUT_GRACE_MS = RELAY_LIABLE_AFTER_MS + PAYMENT_TRIES_SPAN_MS + (PAYMENT_RETRIES + 1) * (PAYOUT_SIGN_TURN_MS + PAYOUT_ANNOUNCE_WAIT_MS);
 /** A payout with no announcement pays at least this, or all its payer owes us: each is a block we countersign, so a debtor's dust cannot fill our chain (a window of debt is at most 512 of them). */
 export const UNANNOUNCED_PAYOUT_MIN_TOKENS = 64 * 1024;
 /** A relay passes a payment on after a random pause of up to this, so the two are not matched by timing alone. */

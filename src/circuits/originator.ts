@@ -109,6 +109,11 @@ export class Originator {
     return { live: () => this.originated.has(slot) || this.closedOrigins.has(slot), credit: (amount) => c.creditFromFarSide(amount) };
   }
 
+  /** Ids of our circuits on `link` that closed lately: payments passed back to us may still come. */
+  closedOn(link: CircuitLink): number[] {
+    return [...this.closedOrigins.values()].filter(({ c }) => c.firstHop.link === link).map(({ c }) => c.firstHop.circuitId);
+  }
+
   linkClosed(link: CircuitLink): void {
     for (const c of [...this.originated.values()]) if (c.firstHop.link === link) c.broken('hop-lost');
   }

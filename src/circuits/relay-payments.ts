@@ -201,7 +201,10 @@ export class RelayPayments {
   private acceptUnannounced(key: string, amount: bigint): boolean {
     const owed = this.debts.of(key);
     const least = owed < UNANNOUNCED_MIN ? owed : UNANNOUNCED_MIN;
-    if (owed <= 0n || amount < least) return false;
+    if (owed <= 0n || amount < least) {
+      this.o.onRelayEvent?.({ type: 'payout-refused', from: key, amount, owed });
+      return false;
+    }
     // Written with the next batch, as an announced payment's credit is.
     this.debts.add(key, -amount);
     return true;

@@ -20,7 +20,11 @@ export type RelayEvent =
   /** We cut a circuit for non-payment: its figures at the cut (bytes carried, paid in and out, in flight, the key's debt). */
   | { type: 'unpaid'; id: string; carried: number; paidIn: bigint; paidOut: bigint; inFlight: bigint; debt: bigint; overKeyWindow: boolean; lapsed: boolean }
   /** At the originator: a relay of a circuit we built kept a payment it should have passed on (payment-receipts.ts). */
-  | { type: 'keeper'; finding: KeeperFinding };
+  | { type: 'keeper'; finding: KeeperFinding }
+  /** We refused to countersign a payout: no announcement held for it, and its payer's key owed us less (diagnostics). */
+  | { type: 'payout-refused'; from: string; amount: bigint; owed: bigint }
+  /** A link to a neighbour went away, and every circuit on it with it (diagnostics). */
+  | { type: 'link-closed'; to: Uint8Array };
 
 /** The far end of a circuit someone else built to us: we can answer along it. */
 export interface CircuitEnd {

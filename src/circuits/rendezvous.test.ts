@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../codec/bytes.ts';
+import { PAYMENT_RETRY_MS } from './constants.ts';
 import { mesh, rng, until } from './test-support.ts';
 
 describe('rendezvous', () => {
@@ -61,9 +62,14 @@ describe('rendezvous', () => {
     await expect(joined).resolves.toBeUndefined();
   });
 
-  it('a downloader pays the other end through the rendezvous point: hop by hop, no payment between the two ends', async () => {
-    const { peers } = mesh(5, { payments: true });
-    const [downloader, r1, rp, r2, seeder] = peers;
+  /**
+   * downloader → r1 → point ← r2 ← seeder, spliced at the point, `bytes` served; then the downloader pays 1 MB
+   * through to the seeder and closes. `onPay` sees each payment on its way, with the mesh (a fault to inject).
+   * `credited`: each payment the seeder's circuit took from the far side.
+   */
+  async function paidThroughPoint(onPay: (m: ReturnType<typeof mesh>, from: Uint8Array, to: Uint8Array) => Promise<void> = async () => undefined, bytes = 100_000) {
+    const m: ReturnType<typeof mesh> = mesh(5, { payments: true, payDelay: (from, to) => onPay(m, from, to) });
+    const [downloader, r1, rp, r2, seeder] = m.peers;
     const cookie = rng(3)(20);
     const seederSide = await seeder!.node.build([r2!.key, rp!.key]);
     const { joined: waiting } = await seederSide.waitAt(cookie);
@@ -73,13 +79,19 @@ describe('rendezvous', () => {
     await waiting;
     const credited: bigint[] = [];
     seederSide.onPaidFromFarSide = (amount) => credited.push(amount);
-
     await downloaderSide.send(new TextEncoder().encode('request'));
-    // Data crosses the splice; each end pays the rendezvous point for its own side of it, nothing more passes.
-    await seederSide.send(rng(8)(300_000));
-    await until(() => got.reduce((n, d) => n + d.length, 0) === 300_000, 'the data at the downloader');
+    await seederSide.send(rng(8)(bytes));
+    await until(() => got.reduce((n, d) => n + d.length, 0) === bytes, 'the data at the downloader');
     downloaderSide.payThrough(1_000_000n);
     await downloaderSide.close(); // the final settlement pays what is due at once
+    return { ...m, seeder: seeder!, seederSide, credited };
+  }
+  const between = (from: Uint8Array, to: Uint8Array, a: { key: Uint8Array } | undefined, b: { key: Uint8Array } | undefined) => toHex(from) === toHex(a!.key) && toHex(to) === toHex(b!.key);
+
+  it('a downloader pays the other end through the rendezvous point: hop by hop, no payment between the two ends', async () => {
+    // Data crosses the splice; each end pays the rendezvous point for its own side of it, nothing more passes.
+    const { peers, seederSide, credited } = await paidThroughPoint(undefined, 300_000);
+    const [downloader, r1, rp, r2, seeder] = peers;
     await until(() => seederSide.receivedFromFarSide >= 1_000_000n, 'the payment at the other end');
     // It also carries the difference between what the downloader paid for (every cell at its first-link size,
     // for every hop, its padded build cells included) and what the relays carried.
@@ -94,5 +106,37 @@ describe('rendezvous', () => {
     expect(downloader!.paidOut).toBeGreaterThan(1_000_000n);
     expect(seeder!.paidIn).toBe(seederSide.receivedFromFarSide);
   });
-});
 
+  it("a payment the point passes on after the link toward the other end's relay went still reaches the other end, over another link", async () => {
+    // The link between the point and the seeder's relay goes just as the downloader's final payment reaches the
+    // point: the spliced circuit on it is gone, and the point's payout for it can only go on a new link. That
+    // relay is owed nothing by the point (its debtor is the seeder), so only the circuit, found by the point's
+    // key and its id, lets it take the payment and pass it back (before, it refused every try, and the seeder
+    // was never paid the rest of what it served).
+    let linkDropped = false;
+    const { seeder, seederSide } = await paidThroughPoint(async ({ peers, net }, from, to) => {
+      if (linkDropped || !between(from, to, peers[1], peers[2])) return;
+      net.link(peers[2]!.key, peers[3]!.key).close();
+      linkDropped = true;
+    });
+    await until(() => seederSide.receivedFromFarSide >= 1_000_000n, 'the payment at the other end');
+    expect(linkDropped).toBe(true);
+    expect(seeder.paidIn).toBe(seederSide.receivedFromFarSide);
+  });
+
+  it("takes a payment for a closed circuit long after the close: one whose first try failed under load is taken 40 s later", async () => {
+    // The point's payment to the seeder's relay fails once (a ledger under load) and the next comes 40 s after the
+    // close. The relay still holds the circuit for it (before, it forgot a closed circuit after 30 s, refused every
+    // later try, and the seeder never had the rest of what it served).
+    let failedOnce = false;
+    const { seederSide } = await paidThroughPoint(async ({ peers, advance }, from, to) => {
+      if (failedOnce || !between(from, to, peers[2], peers[3])) return;
+      failedOnce = true;
+      advance(40_000);
+      await peers[3]!.node.sweep();
+      throw new Error('timed out');
+    });
+    await until(() => seederSide.receivedFromFarSide >= 1_000_000n, 'the payment at the other end', 3 * PAYMENT_RETRY_MS);
+    expect(failedOnce).toBe(true);
+  });
+});

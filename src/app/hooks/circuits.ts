@@ -127,7 +127,7 @@ export function circuitHooks(session: AppSession) {
     },
     earned: () => circuits().earnings.earned.toString(),
     /** Diagnostics of payments: our last cuts for non-payment, our last payouts, the relayed circuits that closed last. */
-    paymentLog: () => JSON.stringify({ cuts: circuits().unpaidCuts, payments: circuits().payments, closed: circuits().closedRelays }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    paymentLog: () => JSON.stringify({ cuts: circuits().unpaidCuts, payments: circuits().payments, closed: circuits().closedRelays, incidents: circuits().incidents }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
     /** The end-to-end window of circuits this tab opens or relays from now on (null: the default). */
     setCircuitWindow: (bytes: number | null) => {
       if (bytes === null) delete seams().circuitWindowBytes;
