@@ -86,6 +86,20 @@ export const REMATCH_AFTER_MS = 2_000;
 export const MAX_REMATCHES = 5;
 /** Pairs awaiting a new offer at once, as many as matches in flight: the oldest is forgotten beyond it. */
 export const MAX_PENDING_REMATCHES = MAX_MATCHES_IN_FLIGHT;
+/**
+ * A matchmaker looks for crossing orders that rest unmatched this often: a pair whose offers ran out, one
+ * declined for what can change (funds arrived, trust grew), or one not offered because matches in flight were
+ * at their bound when its order came. Matching otherwise runs only when an order arrives.
+ */
+export const CROSSING_SWEEP_MS = 15_000;
+/** Orders one sweep tries as takers, newest first: bounds its work (each is matched against the whole book). */
+export const SWEEP_TAKERS = 64;
+/** A pair whose offers ran out (MAX_REMATCHES) rests this long before a sweep offers it again. */
+export const PAIR_REST_MS = 2 * 60_000;
+/** A pair declined for its terms (trust, funds, price, protocol) rests this long: a trader that keeps declining is offered it a few times an hour. */
+export const DECLINED_PAIR_REST_MS = 5 * 60_000;
+/** Resting pairs remembered at once: the oldest is forgotten beyond it (and may be offered early). */
+export const MAX_RESTING_PAIRS = 4 * MAX_MATCHES_IN_FLIGHT;
 /** Order and cancel frames one peer may send in a burst: a trader placing a ladder of MAX_ORDERS_PER_TRADER, twice over. */
 export const PEER_ORDER_BURST = 40;
 /** Sustained order and cancel frames per peer per second: a flooding peer costs each matchmaker at most this many checks. */

@@ -3,7 +3,7 @@ import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { HalfBlock } from '../ledger/block.ts';
 import { verifyBlockSignature } from '../ledger/block-codec.ts';
 import { testPeer } from '../ledger/test-support.ts';
-import { MAX_FORWARD, MAX_PENDING_VERIFICATIONS, MAX_REMATCHES, PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND, REMATCH_AFTER_MS, RESERVATION_TIMEOUT_MS, SYNC_ANSWER_TIMEOUT_MS, SYNC_EVERY_MS } from './constants.ts';
+import { CROSSING_SWEEP_MS, DECLINED_PAIR_REST_MS, MAX_FORWARD, MAX_PENDING_VERIFICATIONS, MAX_REMATCHES, PAIR_REST_MS, PEER_ORDER_BURST, PEER_ORDERS_PER_SECOND, REMATCH_AFTER_MS, RESERVATION_TIMEOUT_MS, SYNC_ANSWER_TIMEOUT_MS, SYNC_EVERY_MS } from './constants.ts';
 import { decodeMarketMessage, encodeMarketMessage, MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
 import { Matchmaker, type MatchmakerAction, type MatchmakerDeps, type PeerKey } from './matchmaker.ts';
 import { orderFromBlock } from './order.ts';
@@ -355,6 +355,45 @@ describe('Matchmaker: a pair whose offer fell through for a passing reason is of
       const { mm, bob, matchId } = await matchedPair();
       await mm.receive(keyOf(bob), declined(matchId, reason), T0);
       expect(offersBetween(mm, T0, T0 + 2 ** MAX_REMATCHES * REMATCH_AFTER_MS)).toEqual([]);
+    });
+  }
+
+  it('after its offers ran out, a pair rests PAIR_REST_MS, then a sweep offers it again: crossing orders never rest side by side for good', async () => {
+    const { mm, alice, matchId: firstId } = await matchedPair();
+    let now = T0;
+    let matchId = firstId;
+    for (let attempt = 1; attempt <= MAX_REMATCHES; attempt++) {
+      await mm.receive(keyOf(alice), declined(matchId, 'busy'), now);
+      const [next] = offers(mm, now + 1000, now + REMATCH_AFTER_MS * 2 ** (attempt - 1));
+      now = next!.at;
+      matchId = next!.matchId;
+    }
+    await mm.receive(keyOf(alice), declined(matchId, 'busy'), now);
+    expect(offers(mm, now + 1000, now + PAIR_REST_MS - 1000)).toEqual([]);
+    const swept = offers(mm, now + PAIR_REST_MS, now + PAIR_REST_MS + CROSSING_SWEEP_MS);
+    expect(swept).toHaveLength(1);
+    expect(mm.book.reservation(swept[0]!.matchId)).toBeDefined();
+  });
+
+  for (const reason of ['untrusted', 'no-funds', 'protocol'] as const) {
+    it(`after '${reason}': the pair rests DECLINED_PAIR_REST_MS, then a sweep offers it again (funds arrive, trust grows); a trader declining every offer gets it a few times an hour`, async () => {
+      const { mm, bob, matchId: firstId } = await matchedPair();
+      const hour = 3_600_000;
+      const made: number[] = [];
+      let matchId = firstId;
+      await mm.receive(keyOf(bob), declined(matchId, reason), T0);
+      for (let now = T0 + 1000; now <= T0 + hour; now += 1000) {
+        for (const m of matchesIn(mm.tick(now))) {
+          if (m.type !== 'match') continue;
+          made.push(now - T0);
+          matchId = m.matchId;
+          await mm.receive(keyOf(bob), declined(matchId, reason), now);
+        }
+      }
+      expect(made[0]).toBeGreaterThanOrEqual(DECLINED_PAIR_REST_MS);
+      expect(made[0]).toBeLessThanOrEqual(DECLINED_PAIR_REST_MS + CROSSING_SWEEP_MS);
+      expect(made.length).toBeLessThanOrEqual(hour / DECLINED_PAIR_REST_MS);
+      expect(made.length).toBeGreaterThanOrEqual(hour / (DECLINED_PAIR_REST_MS + CROSSING_SWEEP_MS) - 1);
     });
   }
 

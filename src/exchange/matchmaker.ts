@@ -20,6 +20,12 @@
  *     arrives, so without this two crossing orders whose first match fell
  *     through (each trader busy with another matchmaker's match of the same
  *     orders) would rest side by side until a new order came;
+ *   - every CROSSING_SWEEP_MS, crossing orders that rest unmatched are matched
+ *     again (SWEEP_TAKERS newest as takers), except pairs awaiting a rematch
+ *     and pairs resting: PAIR_REST_MS after their rematches ran out,
+ *     DECLINED_PAIR_REST_MS after a decline for their terms. So no pair of
+ *     crossing orders rests for good, and a trader that keeps declining is
+ *     offered a pair a bounded number of times an hour;
  *   - everything held is bounded: the book (constants.ts), verifications in
  *     flight, matches in flight, one sync awaited at a time, and per-peer rates
  *     (token buckets) in a table of at most MAX_RATED_PEERS peers.
@@ -52,18 +58,23 @@ import type { HalfBlock } from '../ledger/block.ts';
 import { blockHash } from '../ledger/block-codec.ts';
 import { answerSync, syncRequest } from './book-sync.ts';
 import {
+  CROSSING_SWEEP_MS,
+  DECLINED_PAIR_REST_MS,
   MAX_FORWARD,
   MAX_MATCHES_IN_FLIGHT,
   MAX_PENDING_REMATCHES,
   MAX_REMATCHES,
   MAX_PENDING_VERIFICATIONS,
   MAX_RATED_PEERS,
+  MAX_RESTING_PAIRS,
   MBT_ETH,
+  PAIR_REST_MS,
   PEER_ORDER_BURST,
   PEER_ORDERS_PER_SECOND,
   PEER_SYNC_REQUESTS_PER_ROUND,
   REMATCH_AFTER_MS,
   SYNC_ANSWER_TIMEOUT_MS,
+  SWEEP_TAKERS,
   SYNC_EVERY_MS,
 } from './constants.ts';
 import { MAX_ORDER_TTL, matchMessage, type MarketMessage } from './market-wire.ts';
@@ -167,6 +178,9 @@ export class Matchmaker {
   private readonly inFlight = new Map<string, Match>();
   /** Pairs whose offer fell through for a passing reason, by pairKey, oldest first. */
   private readonly rematches = new Map<string, Rematch>();
+  /** Pairs a sweep leaves alone until the time given, by pairKey, oldest first. */
+  private readonly resting = new Map<string, number>();
+  private nextSweepAt = -Infinity;
   /** The first trader's 'traded' report of a match, awaiting the other's (bounded by inFlight). */
   private readonly tradedReports = new Map<string, { from: PeerKey; tradeId: string; quantity: bigint }>();
   private awaitedSync: { peer: PeerKey; sentAt: number } | undefined;
@@ -208,7 +222,7 @@ export class Matchmaker {
     this.now = Math.max(this.now, now);
     this.book.expire();
     this.pruneInFlight();
-    const actions = this.rematchDue();
+    const actions = [...this.rematchDue(), ...this.sweepDue()];
     if (this.awaitedSync !== undefined && now - this.awaitedSync.sentAt >= SYNC_ANSWER_TIMEOUT_MS) this.awaitedSync = undefined;
     if (now < this.nextSyncAt || this.peers.length === 0) return actions;
     this.nextSyncAt = now + SYNC_EVERY_MS;
@@ -331,13 +345,35 @@ export class Matchmaker {
     return actions;
   }
 
-  /** The offer of `m` fell through for a passing reason: offer it again later, up to MAX_REMATCHES times. */
+  /** Matches crossing orders that rest unmatched, every CROSSING_SWEEP_MS (see the invariants). */
+  private sweepDue(): MatchmakerAction[] {
+    if (this.now < this.nextSweepAt) return [];
+    this.nextSweepAt = this.now + CROSSING_SWEEP_MS;
+    for (const [key, until] of this.resting) if (until <= this.now) this.resting.delete(key);
+    const skip = (key: string): boolean => this.rematches.has(key) || this.resting.has(key);
+    const actions: MatchmakerAction[] = [];
+    for (const id of this.book.crossingOrders(SWEEP_TAKERS)) {
+      if (this.inFlight.size >= MAX_MATCHES_IN_FLIGHT) break;
+      for (const m of this.book.match(id, skip)) actions.push(...this.offer(m));
+    }
+    return actions;
+  }
+
+  /** Leaves the pair of `m` out of sweeps for `ms`. */
+  private rest(m: Match, ms: number): void {
+    const key = pairKeyOf(m);
+    this.resting.delete(key);
+    if (this.resting.size >= MAX_RESTING_PAIRS) this.resting.delete(this.resting.keys().next().value!);
+    this.resting.set(key, this.now + ms);
+  }
+
+  /** The offer of `m` fell through for a passing reason: offer it again later, up to MAX_REMATCHES times, then let it rest. */
   private scheduleRematch(m: Match): void {
     const key = pairKeyOf(m);
     const r = this.rematches.get(key) ?? { taker: m.taker.id, maker: m.maker.id, attempts: 0, at: Infinity };
     this.rematches.delete(key);
     r.attempts++;
-    if (r.attempts > MAX_REMATCHES) return;
+    if (r.attempts > MAX_REMATCHES) return this.rest(m, PAIR_REST_MS);
     r.at = this.now + REMATCH_AFTER_MS * 2 ** (r.attempts - 1);
     if (this.rematches.size >= MAX_PENDING_REMATCHES) this.rematches.delete(this.rematches.keys().next().value!);
     this.rematches.set(key, r);
@@ -357,7 +393,10 @@ export class Matchmaker {
       this.book.release(matchId);
       this.resolved(matchId);
       if (PASSING_DECLINES.has(outcome.reason)) this.scheduleRematch(m);
-      else this.rematches.delete(pairKeyOf(m));
+      else {
+        this.rematches.delete(pairKeyOf(m));
+        this.rest(m, DECLINED_PAIR_REST_MS);
+      }
       return [];
     }
     const report = { from, tradeId: toHex(outcome.tradeId), quantity: outcome.quantity };

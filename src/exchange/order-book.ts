@@ -182,13 +182,14 @@ export class OrderBook {
   /**
    * Reserve counter orders for order `id` by price-time priority, until its
    * quantity is covered or maxMatchesPerCall is reached. Each Match goes to
-   * both traders; none is made for an expired, cancelled or unknown order.
+   * both traders; none is made for an expired, cancelled or unknown order,
+   * nor for a pair `skip` names (by pairKey).
    */
-  match(id: OrderId): Match[] {
+  match(id: OrderId, skip?: (pairKey: string) => boolean): Match[] {
     const now = this.deps.now();
     const taker = this.entries.get(id);
     if (taker === undefined || isExpired(taker.order, now)) return [];
-    const counters = [...this.entries.values()].filter((e) => this.canPair(taker, e, now));
+    const counters = [...this.entries.values()].filter((e) => this.canPair(taker, e, now) && skip?.(pairKey(id, e.order.id)) !== true);
     counters.sort(priority);
     const matches: Match[] = [];
     for (const maker of counters) {
@@ -196,6 +197,29 @@ export class OrderBook {
       matches.push(this.reserve(taker, maker, now));
     }
     return matches;
+  }
+
+  /**
+   * Orders with quantity free that cross the best unexpired opposite order
+   * with quantity free, newest first, at most `limit`: the takers a sweep
+   * tries (the newer order takes, at the resting one's price, as on arrival).
+   */
+  crossingOrders(limit: number): OrderId[] {
+    const now = this.deps.now();
+    const live = [...this.entries.values()].filter((e) => available(e) > 0n && !isExpired(e.order, now));
+    let bestBid: bigint | undefined;
+    let bestAsk: bigint | undefined;
+    for (const { order: o } of live) {
+      if (o.side === 'bid' && (bestBid === undefined || o.price > bestBid)) bestBid = o.price;
+      if (o.side === 'ask' && (bestAsk === undefined || o.price < bestAsk)) bestAsk = o.price;
+    }
+    if (bestBid === undefined || bestAsk === undefined || !crosses(bestBid, bestAsk)) return [];
+    const out: OrderId[] = [];
+    for (let i = live.length - 1; i >= 0 && out.length < limit; i--) {
+      const o = live[i]!.order;
+      if (o.side === 'bid' ? crosses(o.price, bestAsk) : crosses(bestBid, o.price)) out.push(o.id);
+    }
+    return out;
   }
 
   /** Reserve between these two orders alone (a pair offered again after a passing decline); undefined if they cannot be matched now. */
