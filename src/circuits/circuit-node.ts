@@ -387,7 +387,8 @@ export class CircuitNode {
     const r = this.byPrev.get(s) ?? this.byNext.get(s) ?? this.closing.get(s)?.r;
     const q = r === undefined ? undefined : hop === r.next ? r.flow.toNext : hop === r.prev ? r.flow.toPrev : undefined;
     if (q === undefined || !q.open) return this.sendFrame(hop, f);
-    return new Promise((resolve) => q.push(0, () => this.sendFrame(hop, f).finally(resolve)));
+    // Dropped with the queue (the circuit was cut, or its link went): it still goes, straight to the link.
+    return new Promise((resolve) => q.push(0, () => this.sendFrame(hop, f).finally(resolve), () => void this.sendFrame(hop, f).finally(resolve)));
   }
 
   private farewell(q: CircuitQueue, hop: Hop | undefined, reason: DestroyReason, notify: boolean, drain: boolean, onDropped?: (bytes: number) => void): Promise<void> {

@@ -66,6 +66,20 @@ describe("a relay's per-circuit queue", () => {
     expect(q.bytes).toBe(0);
   });
 
+  it("tells a frame queued behind the cells that it was dropped when the queue closes, so a payment behind them goes another way and its sender is not left waiting", async () => {
+    const q = new CircuitQueue(1000, () => 0);
+    const head = gate();
+    const dropped: string[] = [];
+    q.push(100, () => head.opened, () => dropped.push('head'));
+    q.push(0, async () => undefined, () => dropped.push('payout'));
+    q.close();
+    // The head's send had begun: it ends as its link lets it, and is not also told it was dropped.
+    expect(dropped).toEqual(['payout']);
+    q.push(0, async () => undefined, () => dropped.push('late'));
+    expect(dropped).toEqual(['payout', 'late']);
+    head.open();
+  });
+
   it('goes on after a send fails (a link that went away)', async () => {
     const q = new CircuitQueue(1000, () => 0);
     const sent: number[] = [];

@@ -10,7 +10,7 @@
  * window, and the relay cuts the circuit.
  */
 export class CircuitQueue {
-  private readonly cells: { bytes: number; send: () => Promise<void> }[] = [];
+  private readonly cells: { bytes: number; send: () => Promise<void>; dropped?: () => void }[] = [];
   private queuedBytes = 0;
   /** When the cell at the head started waiting for the link; undefined when none is. */
   private headSince: number | undefined;
@@ -23,13 +23,19 @@ export class CircuitQueue {
 
   /**
    * Queues a cell of `bytes` behind the others; `send` writes it to the link
-   * and resolves when the link took it. False (and nothing queued) when it
-   * would take the queue past its bound.
+   * and resolves when the link took it; `dropped` is called instead if the
+   * queue closes before its send began (a payment behind the cells, which
+   * must go another way). False (and nothing queued) when it would take the
+   * queue past its bound.
    */
-  push(bytes: number, send: () => Promise<void>): boolean {
-    if (this.dropped) return true; // the circuit is gone: nothing more goes out
+  push(bytes: number, send: () => Promise<void>, dropped?: () => void): boolean {
+    if (this.dropped) {
+      // The circuit is gone: nothing more goes out this way.
+      dropped?.();
+      return true;
+    }
     if (this.queuedBytes + bytes > this.bound) return false;
-    this.cells.push({ bytes, send });
+    this.cells.push({ bytes, send, ...(dropped === undefined ? {} : { dropped }) });
     this.queuedBytes += bytes;
     if (this.cells.length === 1) void this.pump();
     return true;
@@ -69,9 +75,11 @@ export class CircuitQueue {
   /** Drops what is queued (a cut circuit): nothing more is sent. Returns the bytes of the cells whose send had not begun. */
   close(): number {
     // The head's send began when it reached the head (pump), so it may still arrive.
-    const unsent = this.cells.slice(1).reduce((sum, c) => sum + c.bytes, 0);
+    const waiting = this.cells.slice(1);
+    const unsent = waiting.reduce((sum, c) => sum + c.bytes, 0);
     this.dropped = true;
     this.cells.length = 0;
+    for (const c of waiting) c.dropped?.();
     this.queuedBytes = 0;
     this.headSince = undefined;
     return unsent;
