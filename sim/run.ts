@@ -3,7 +3,8 @@
  * personalized reputation from a sample of honest evaluators with the app's own graph and
  * reputation code, prints the Sybil gain per ring size and the rank quality, and writes the charts
  * into docs/. `npm run sim -- --mining [--seed S]` runs the credit-mining simulation instead (sim/mining.ts);
- * `npm run sim -- --economy <scenario> [--peers N --seed S --hours H]` the token-economy experiment (sim/economy/).
+ * `npm run sim -- --economy <scenario> [--peers N --seed S --hours H]` the token-economy experiment (sim/economy/);
+ * `npm run sim -- --discovery [--peers N --seed S]` the discovery simulation (sim/discovery/), at sizes up to 100,000 peers.
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +15,7 @@ import { measure, type ReputationFn } from './metrics.ts';
 import { runMining } from './mining.ts';
 import { DEFAULT_ECONOMY_HOURS } from './economy/constants.ts';
 import { runEconomy } from './economy/run.ts';
+import { runDiscovery } from './discovery/run.ts';
 import { UnknownScenarioError } from './economy/scenarios.ts';
 import { buildScenario, ScenarioError } from './scenario.ts';
 
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     method: { type: 'string' },
     mining: { type: 'boolean' },
     economy: { type: 'string' },
+    discovery: { type: 'boolean' },
     hours: { type: 'string' },
   },
 });
@@ -52,6 +55,10 @@ if (values.economy !== undefined) {
     console.error(e.message);
     process.exit(2);
   }
+  process.exit(0);
+}
+if (values.discovery === true) {
+  await runDiscovery({ ...(values.peers === undefined ? {} : { peers }), seed }, outDir);
   process.exit(0);
 }
 if (values.mining === true) {
