@@ -92,7 +92,7 @@ export const MAX_PENDING_REMATCHES = MAX_MATCHES_IN_FLIGHT;
  * at their bound when its order came. Matching otherwise runs only when an order arrives.
  */
 export const CROSSING_SWEEP_MS = 15_000;
-/** Orders one sweep tries as takers, newest first: bounds its work (each is matched against the whole book). */
+/** Orders one sweep tries as takers, in turns over the crossing ones: bounds its work (each is matched against the whole book). */
 export const SWEEP_TAKERS = 64;
 /** A pair whose offers ran out (MAX_REMATCHES) rests this long before a sweep offers it again. */
 export const PAIR_REST_MS = 2 * 60_000;

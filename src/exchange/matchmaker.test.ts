@@ -9,6 +9,7 @@ import { Matchmaker, type MatchmakerAction, type MatchmakerDeps, type PeerKey } 
 import { orderFromBlock } from './order.ts';
 import { MIB, signCancel, signOrder, T0, trader, type Trader } from './test-support.ts';
 import type { DeclineReason } from './negotiation.ts';
+import type { Match } from './order-book.ts';
 import { askType } from './tradechain/order-tx.ts';
 
 /** The ledger's signature check stands in for full validation; `refuse` makes it refuse some blocks besides. */
@@ -396,6 +397,29 @@ describe('Matchmaker: a pair whose offer fell through for a passing reason is of
       expect(made.length).toBeGreaterThanOrEqual(hour / (DECLINED_PAIR_REST_MS + CROSSING_SWEEP_MS) - 1);
     });
   }
+
+  it('a ring of newer bids at the same price that declines every offer cannot keep an older honest pair from being offered again', async () => {
+    const { mm, bob, ask, matchId } = await matchedPair();
+    await mm.receive(keyOf(bob), declined(matchId, 'no-funds'), T0);
+    // Four keys, 76 bids at the ask's price, each taking Alice's ask whenever it can, and declining it.
+    const ring = [trader('ring1', 11), trader('ring2', 12), trader('ring3', 13), trader('ring4', 14)];
+    const ringKeys = new Set(ring.map(keyOf));
+    const declineRing = async (actions: MatchmakerAction[], now: number): Promise<Match[]> => {
+      const made = matchesIn(actions).flatMap((m) => (m.type === 'match' ? [mm.book.reservation(m.matchId)!] : []));
+      for (const r of made) {
+        const bidder = r.taker.side === 'bid' ? r.taker.trader : r.maker.trader;
+        if (ringKeys.has(bidder)) await mm.receive(bidder, declined(r.id, 'untrusted'), now);
+      }
+      return made;
+    };
+    for (const t of ring) for (let k = 0; k < 19; k++) await declineRing(await mm.receive(keyOf(t), order(signOrder(t, 'bid', { quantity: MIB, price: 10n }), 0), T0 + 1000), T0 + 1000);
+    let offeredToBob: number | undefined;
+    for (let now = T0 + 2000; now <= T0 + DECLINED_PAIR_REST_MS + 4 * CROSSING_SWEEP_MS && offeredToBob === undefined; now += 1000) {
+      for (const r of await declineRing(mm.tick(now), now)) if ([r.taker.trader, r.maker.trader].includes(keyOf(bob)) && [r.taker.id, r.maker.id].includes(ask.id)) offeredToBob = now;
+    }
+    expect(offeredToBob).toBeDefined();
+    expect(offeredToBob!).toBeGreaterThanOrEqual(T0 + DECLINED_PAIR_REST_MS);
+  });
 
   it('a reservation nobody answered is offered again once it times out', async () => {
     const { mm, matchId } = await matchedPair();

@@ -21,7 +21,9 @@
  *     through (each trader busy with another matchmaker's match of the same
  *     orders) would rest side by side until a new order came;
  *   - every CROSSING_SWEEP_MS, crossing orders that rest unmatched are matched
- *     again (SWEEP_TAKERS newest as takers), except pairs awaiting a rematch
+ *     again (SWEEP_TAKERS of them as takers a sweep, in turns from the
+ *     oldest, each by price-time priority, so no flood of newer orders nor
+ *     set of old ones keeps the places), except pairs awaiting a rematch
  *     and pairs resting: PAIR_REST_MS after their rematches ran out,
  *     DECLINED_PAIR_REST_MS after a decline for their terms. So no pair of
  *     crossing orders rests for good, and a trader that keeps declining is
@@ -181,6 +183,8 @@ export class Matchmaker {
   /** Pairs a sweep leaves alone until the time given, by pairKey, oldest first. */
   private readonly resting = new Map<string, number>();
   private nextSweepAt = -Infinity;
+  /** Where the next sweep starts in the list of crossing orders: each sweep takes the next SWEEP_TAKERS. */
+  private sweepCursor = 0;
   /** The first trader's 'traded' report of a match, awaiting the other's (bounded by inFlight). */
   private readonly tradedReports = new Map<string, { from: PeerKey; tradeId: string; quantity: bigint }>();
   private awaitedSync: { peer: PeerKey; sentAt: number } | undefined;
@@ -352,7 +356,13 @@ export class Matchmaker {
     for (const [key, until] of this.resting) if (until <= this.now) this.resting.delete(key);
     const skip = (key: string): boolean => this.rematches.has(key) || this.resting.has(key);
     const actions: MatchmakerAction[] = [];
-    for (const id of this.book.crossingOrders(SWEEP_TAKERS)) {
+    // In turns: crossing orders whose pairs all rest (a ring declining its offers) cannot hold every place of every sweep.
+    const crossing = this.book.crossingOrders();
+    // A window of them, in turns, each taking in arrival order: an older order still acts before newer ones.
+    const start = crossing.length === 0 ? 0 : this.sweepCursor % crossing.length;
+    const takers = crossing.filter((_, i) => (i - start + crossing.length) % crossing.length < SWEEP_TAKERS);
+    this.sweepCursor = start + takers.length;
+    for (const id of takers) {
       if (this.inFlight.size >= MAX_MATCHES_IN_FLIGHT) break;
       for (const m of this.book.match(id, skip)) actions.push(...this.offer(m));
     }

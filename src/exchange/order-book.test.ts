@@ -40,20 +40,19 @@ describe('OrderBook matching', () => {
     expect(book.available(tooDear.id)).toBe(9n * MIB);
   });
 
-  it('names the takers a sweep tries: orders crossing the best free opposite order, newest first; none expired, fully reserved or skipped', () => {
+  it('names the takers a sweep tries: orders crossing the best free opposite order, oldest first; none expired, fully reserved or skipped', () => {
     const { book, clock } = setup();
     const resting = place(book, alice, 'ask', 1n, 100n);
     place(book, alice, 'ask', 1n, 200n); // above every bid
     place(book, bob, 'bid', 1n, 90n); // below every ask
     const bid = place(book, carol, 'bid', 1n, 150n);
     const brief = place(book, dave, 'bid', 1n, 120n, T0, { expiry: T0 + 1000 });
-    expect(book.crossingOrders(10)).toEqual([brief.id, bid.id, resting.id]);
-    expect(book.crossingOrders(2)).toEqual([brief.id, bid.id]);
+    expect(book.crossingOrders()).toEqual([resting.id, bid.id, brief.id]);
     clock.now = T0 + 2000;
-    expect(book.crossingOrders(10)).toEqual([bid.id, resting.id]);
+    expect(book.crossingOrders()).toEqual([resting.id, bid.id]);
     expect(book.match(bid.id, (key) => key === pairKey(resting.id, bid.id))).toEqual([]);
     expect(book.match(bid.id).map((m) => m.maker.id)).toEqual([resting.id]);
-    expect(book.crossingOrders(10)).toEqual([]);
+    expect(book.crossingOrders()).toEqual([]);
   });
 
   it('ranks time by arrival: a backdated block timestamp does not jump the queue', () => {

@@ -201,10 +201,11 @@ export class OrderBook {
 
   /**
    * Orders with quantity free that cross the best unexpired opposite order
-   * with quantity free, newest first, at most `limit`: the takers a sweep
-   * tries (the newer order takes, at the resting one's price, as on arrival).
+   * with quantity free, oldest first: the takers a sweep tries. Oldest
+   * first, and each matched by price-time priority, so a flood of newer
+   * orders at the same price never jumps an older order's turn.
    */
-  crossingOrders(limit: number): OrderId[] {
+  crossingOrders(): OrderId[] {
     const now = this.deps.now();
     const live = [...this.entries.values()].filter((e) => available(e) > 0n && !isExpired(e.order, now));
     let bestBid: bigint | undefined;
@@ -215,7 +216,7 @@ export class OrderBook {
     }
     if (bestBid === undefined || bestAsk === undefined || !crosses(bestBid, bestAsk)) return [];
     const out: OrderId[] = [];
-    for (let i = live.length - 1; i >= 0 && out.length < limit; i--) {
+    for (let i = 0; i < live.length; i++) {
       const o = live[i]!.order;
       if (o.side === 'bid' ? crosses(o.price, bestAsk) : crosses(bestBid, o.price)) out.push(o.id);
     }
