@@ -4,6 +4,7 @@
  * hop is its own tab (browser profile); all links are direct WebRTC.
  */
 import type { Page } from '@playwright/test';
+import { countCpuTime, type CpuTime } from './cpu-time.ts';
 import { median, MiB, type BenchEnv, type Figure } from './env.ts';
 import { circuits, hooksReady } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
@@ -22,7 +23,7 @@ const HIDDEN_RUNS = 2;
  * the wire and its payments through the circuits. Five fresh profiles: the two
  * ends (never connected to each other) and three relays.
  */
-export async function hiddenDownload(env: BenchEnv, seed: number): Promise<{ MiBps: number; firstByteS: number; transferMiBps: number }> {
+export async function hiddenDownload(env: BenchEnv, seed: number): Promise<{ MiBps: number; firstByteS: number; transferMiBps: number; cpu?: CpuTime }> {
   const peers = [];
   for (let i = 0; i < 5; i++) peers.push(await env.openPeer());
   try {
@@ -33,9 +34,11 @@ export async function hiddenDownload(env: BenchEnv, seed: number): Promise<{ MiB
     for (const p of [seeder!, downloader!]) await p.page.waitForFunction(() => (globalThis as any).__trustmesh.circuits.relayCounts().connected >= 3, undefined, { timeout: 60_000 });
     const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', HIDDEN_BYTES, `hidden-bench-${seed}.bin`, seed, { hidden: true });
     await circuits(seeder!.page, 'hide', file.infoHash, 1);
+    const counting = countCpuTime();
     const { ms, firstByteMs } = await sharing<{ ms: number; firstByteMs: number }>(downloader!.page, 'downloadTimed', file.magnet, 1);
+    const cpu = counting();
     if ((await sharing<string>(downloader!.page, 'fileSha256', file.infoHash)) !== file.sha256) throw new Error('hidden download: hash mismatch');
-    return { MiBps: HIDDEN_BYTES / MiB / (ms / 1000), firstByteS: firstByteMs / 1000, transferMiBps: HIDDEN_BYTES / MiB / ((ms - firstByteMs) / 1000) };
+    return { MiBps: HIDDEN_BYTES / MiB / (ms / 1000), firstByteS: firstByteMs / 1000, transferMiBps: HIDDEN_BYTES / MiB / ((ms - firstByteMs) / 1000), cpu };
   } finally {
     for (const p of peers) await p.close();
   }
@@ -69,7 +72,8 @@ export async function benchCircuits(env: BenchEnv): Promise<Figure[]> {
     note:
       `${(h / direct).toFixed(2)} × direct stream, add to done, paid through the circuits; runs: ${hidden.map((x) => x.toFixed(1)).join(', ')}; ` +
       `first byte after ${median(runs.map((r) => r.firstByteS)).toFixed(1)} s, then ${median(runs.map((r) => r.transferMiBps)).toFixed(2)} MiB/s` +
-      (ceiling === undefined ? '' : ` (${(median(runs.map((r) => r.transferMiBps)) / ceiling).toFixed(2)} × its ceiling, the 3-hop one)`),
+      (ceiling === undefined ? '' : ` (${(median(runs.map((r) => r.transferMiBps)) / ceiling).toFixed(2)} × its ceiling, the 3-hop one)`) +
+      runs.map((r, i) => (r.cpu === undefined ? '' : `; run ${i + 1}: ${r.cpu.summary}`)).join(''),
   });
   return figures;
 }

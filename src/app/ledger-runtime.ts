@@ -33,7 +33,7 @@ export async function startLedger(identity: Identity, node: Libp2p, seams?: Ledg
   // TradeChain blocks are validated by their rules like every other type (the market's code loads later; its types are small).
   const registry = registerExchangeTypes(defaultRegistry());
   const store = await IdbBlockStore.open(identity.publicKey);
-  const pool = await VerifyPool.start();
+  const pool = VerifyPool.start();
   const signer = await bestSigner(identity.seed);
   const transport = libp2pLedgerTransport(node);
   const service = await LedgerService.start({
