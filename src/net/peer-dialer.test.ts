@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Connection } from '@libp2p/interface';
-import { isWebRtcCircuitAddr, peersByConnection, pexDialAddrs, WEBRTC_SIGNALING_PROTOCOL, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
+import { isWebRtcCircuitAddr, neighboursOf, peersByConnection, pexDialAddrs, relayGroup, WEBRTC_SIGNALING_PROTOCOL, webRtcViaRelay, withPeerId } from './peer-dialer.ts';
 
 const R = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const B = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
@@ -61,5 +61,34 @@ describe('peersByConnection', () => {
     const peers = peersByConnection([conn(B, `${base}/p2p/${B}`, false), conn(R, '/ip4/127.0.0.1/tcp/9090/ws', false)]);
     expect(peers.direct).toEqual(new Set([B]));
     expect(peers.relayed.size + peers.dialingUs.size).toBe(0);
+  });
+});
+
+describe('neighbourhood facts', () => {
+  const C = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
+  type Facts = Parameters<typeof neighboursOf>[0][number];
+  const conn = (peer: string, addr: string, open: number, streams: ('inbound' | 'outbound')[], limited = false): Facts =>
+    ({ remotePeer: peerIdFromString(peer), remoteAddr: multiaddr(addr), limits: limited ? {} : undefined, timeline: { open }, streams: streams.map((direction) => ({ direction, protocol: '/x/1.0.0' })) }) as unknown as Facts;
+
+  it('groups a peer by the relay its WebRTC address is signaled through', () => {
+    expect(relayGroup([multiaddr(`${base}/p2p/${B}`)])).toBe(R);
+    expect(relayGroup([multiaddr('/ip4/127.0.0.1/tcp/9090/ws'), multiaddr(`${base}/p2p/${B}`)])).toBe(R);
+    expect(relayGroup([multiaddr('/ip4/127.0.0.1/tcp/9090/ws')])).toBe('unknown');
+    expect(relayGroup([])).toBe('unknown');
+  });
+
+  it('counts direct peers once, from their oldest connection, and no relay or relayed connection', () => {
+    const facts = neighboursOf(
+      [conn(B, `${base}/p2p/${B}`, 50, ['outbound']), conn(B, `${base}/p2p/${B}`, 20, ['outbound', 'outbound']), conn(R, '/ip4/127.0.0.1/tcp/9090/ws', 1, ['outbound']), conn(C, `/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}/p2p-circuit/p2p/${C}`, 1, [], true)],
+      () => R,
+    );
+    expect(facts).toEqual([{ id: B, since: 20, group: R, usefulness: 3 }]);
+  });
+
+  it('does not let a peer look useful by opening streams to us', () => {
+    // A hostile neighbour opens streams by the dozen to keep its place; only the streams we opened count.
+    const [hostile, used] = neighboursOf([conn(B, `${base}/p2p/${B}`, 0, Array(30).fill('inbound')), conn(C, `${base}/p2p/${C}`, 0, ['outbound'])], () => R);
+    expect(hostile!.usefulness).toBe(0);
+    expect(used!.usefulness).toBe(1);
   });
 });

@@ -5,13 +5,17 @@
 import type { Libp2p } from 'libp2p';
 import type { Connection, PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { announcementHeld, decideDial, DIAL_POLICY } from './dial-policy.ts';
+import { NEIGHBOURHOOD, planNeighbourhood, type Neighbour } from './neighbours.ts';
 import { classifyConnection } from './peer-table.ts';
 
 /** Re-evaluation period for peers waiting on a tie-break or backoff. */
 const DIAL_TICK_MS = 1_000;
 /** Forget candidates not heard of for this long (closed tabs). */
 const CANDIDATE_TTL_MS = 10 * 60_000;
+/** A neighbour we dropped is not dialled again for this long: the round that dropped it would otherwise undo itself. */
+const DROPPED_REST_MS = 5 * NEIGHBOURHOOD.refreshEveryMs;
 /** @libp2p/webrtc's signaling protocol: a peer dialing us holds such a stream open on a relayed connection until its dial ends. */
 export const WEBRTC_SIGNALING_PROTOCOL = '/webrtc-signaling/0.0.1';
 
@@ -26,6 +30,45 @@ interface Candidate {
   lastError?: string;
   /** The last progress event of the current dial, e.g. "webrtc:read-sdp-answer". */
   stage?: string;
+  /** When the neighbourhood last dropped it. */
+  droppedAt?: number;
+}
+
+/**
+ * The group a peer counts in for diversity: the relay its WebRTC address is
+ * signaled through (the id before `/p2p-circuit`), so many keys reserved at
+ * one relay weigh as one; peers with no such address share one group.
+ */
+export function relayGroup(addrs: readonly Multiaddr[]): string {
+  for (const a of addrs) {
+    const parts = a.getComponents();
+    const circuit = parts.findIndex((c) => c.name === 'p2p-circuit');
+    const relay = circuit > 0 ? parts[circuit - 1] : undefined;
+    if (relay?.name === 'p2p' && relay.value !== undefined) return relay.value;
+  }
+  return 'unknown';
+}
+
+/**
+ * Our direct peers as neighbours: since the oldest open connection, and as
+ * useful as the streams we opened to them and still use (circuits, wires,
+ * requests). Streams the peer opened do not count: a peer cannot make itself
+ * look useful to keep its place.
+ */
+export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string): Neighbour[] {
+  const byPeer = new Map<string, Neighbour>();
+  for (const c of connections) {
+    if (classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) !== 'webrtc') continue;
+    const id = c.remotePeer.toString();
+    const ours = c.streams.filter((s) => s.direction === 'outbound').length;
+    const n = byPeer.get(id);
+    if (n === undefined) byPeer.set(id, { id, since: c.timeline.open, group: groupOf(id), usefulness: ours });
+    else {
+      n.since = Math.min(n.since, c.timeline.open);
+      n.usefulness += ours;
+    }
+  }
+  return [...byPeer.values()];
 }
 
 export function isWebRtcCircuitAddr(ma: Multiaddr): boolean {
@@ -107,15 +150,28 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
   const connectedPeers = (): ConnectedPeers => peersByConnection(node.getConnections());
   const directPeers = (): Set<string> => connectedPeers().direct;
 
+  let lastRefreshAt = Number.NEGATIVE_INFINITY;
+  /** Each candidate's relay group, from the addresses it was offered with (ours to know; the peer cannot rename it). */
+  const groupOf = (peerId: string): string => relayGroup(candidates.get(peerId)?.addrs ?? []);
+
+  /**
+   * One round: the dial policy says whom we may dial now (tie-breaks,
+   * backoff), and the neighbourhood (neighbours.ts) which of those we do dial,
+   * and which neighbours we let go. Dials in flight count as neighbours, so a
+   * burst of offers cannot start more dials than the target.
+   */
   const evaluate = (): void => {
-    const { direct, relayed, dialingUs } = connectedPeers();
+    const connections = node.getConnections();
+    const { direct, relayed, dialingUs } = peersByConnection(connections);
     const selfDialable = node.getMultiaddrs().some(isWebRtcCircuitAddr);
     const t = now();
+    const dialable: Candidate[] = [];
     for (const [key, c] of candidates) {
       if (t - c.lastSeenAt > CANDIDATE_TTL_MS && !direct.has(key)) {
         candidates.delete(key);
         continue;
       }
+      if (c.droppedAt !== undefined && t - c.droppedAt < DROPPED_REST_MS) continue;
       const decision = decideDial({
         self,
         peer: key,
@@ -132,8 +188,20 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
         failures: c.failures,
         random,
       });
-      if (decision.action === 'dial') dial(c, selfDialable);
+      if (decision.action === 'dial') dialable.push(c);
     }
+    const neighbours = neighboursOf(connections, groupOf);
+    // A dial in flight holds its place and is never the one dropped.
+    for (const c of candidates.values()) if (c.dialing && !direct.has(c.peerId.toString())) neighbours.push({ id: c.peerId.toString(), since: t, group: groupOf(c.peerId.toString()), usefulness: Number.POSITIVE_INFINITY });
+    const plan = planNeighbourhood({ now: t, neighbours, candidates: dialable.map((c) => ({ id: c.peerId.toString(), group: groupOf(c.peerId.toString()) })), lastRefreshAt, random });
+    if (plan.refreshed) lastRefreshAt = t;
+    for (const id of plan.dial) dial(candidates.get(id)!, selfDialable);
+    for (const id of plan.drop) {
+      const c = candidates.get(id);
+      if (c !== undefined) c.droppedAt = t;
+      void node.hangUp(peerIdFromString(id)).catch(() => undefined);
+    }
+    if (plan.drop.length > 0) onChange();
   };
 
   const dial = (c: Candidate, selfDialable: boolean): void => {
