@@ -82,6 +82,11 @@ describe('relay configuration: sources', () => {
     expect(parseRelayConfig(['--announce='], {}).announce).toEqual([]);
   });
 
+  it('takes a list flag given more than once as all of its values, in place of the environment\'s', () => {
+    expect(parseRelayConfig(['--peer', 'a', '--peer=b,c'], { TRUSTMESH_RELAY_PEERS: 'z' }).peers).toEqual(['a', 'b', 'c']);
+    expect(parseRelayConfig([], { TRUSTMESH_RELAY_PEERS: 'z' }).peers).toEqual(['z']);
+  });
+
   it('accepts port 0 (any free port) and 65535', () => {
     expect(parseRelayConfig(['--port', '0', '--http-port', '65535'], {})).toMatchObject({ p2pPort: 0, httpPort: 65535 });
   });

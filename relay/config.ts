@@ -102,6 +102,7 @@ export function parseRelayConfig(argv: readonly string[], env: Readonly<Record<s
     const raw = env[spec.env];
     if (raw !== undefined && raw !== '') set(spec, raw);
   }
+  const listed = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -109,7 +110,11 @@ export function parseRelayConfig(argv: readonly string[], env: Readonly<Record<s
     if (spec === undefined) throw new RelayConfigError(`unknown option "${arg}"\n${usage()}`);
     const raw = inline ?? argv[++i];
     if (raw === undefined) throw new RelayConfigError(`${spec.flag} needs a value`);
+    // A list flag given twice (--peer a --peer b) means both, not the last: the first replaces the environment's list.
+    const before = (config as unknown as Record<string, unknown>)[spec.key];
     set(spec, raw);
+    if (spec.kind === 'list' && listed.has(spec.key)) (config as unknown as Record<string, unknown>)[spec.key] = [...(before as string[]), ...(parseValue(spec, raw) as string[])];
+    listed.add(spec.key);
   }
   return config;
 }

@@ -12,7 +12,8 @@ import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { RELAY_DEFAULTS, type RelayConfig } from './config.ts';
 import { startRelay, type Relay } from './relay.ts';
-import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
+import { DISCOVERY_TOPIC, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
+import { requestPex } from '../src/net/pex/pex.ts';
 
 const quiet = (m: string): void => { if (process.env.RELAY_LOG) console.log(m); };
 
@@ -71,5 +72,28 @@ describe('relay federation', () => {
     await until('published to at least one peer', async () => (await y.services.pubsub.publish(DISCOVERY_TOPIC, payload)).recipients.length > 0);
     expect(new TextDecoder().decode(await received)).toBe('hello from relay b');
     expect(b.health().connections).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names to a tab the relays it federates with, at the address it was configured with, while they are connected', async () => {
+    const a: Relay = await startRelay(config([]), await generateKeyPair('Ed25519'), quiet);
+    stops.push(() => a.stop());
+    const aAddr = a.node.getMultiaddrs()[0]!;
+    // Configured without the id: the relay learns it on dialling, and names the address with it.
+    const bare = aAddr.decapsulateCode(421).toString();
+    const b: Relay = await startRelay(config([bare]), await generateKeyPair('Ed25519'), quiet);
+    stops.push(() => b.stop());
+    await until('b federated', () => b.health().federated === 1);
+    const tab = await client();
+    stops.push(() => tab.stop());
+    const named = await requestPex(await tab.dial(b.node.getMultiaddrs()[0]!), RELAYS_PROTOCOL);
+    expect(named.map((r) => [r.peerId.toString(), r.addrs.map(String)])).toEqual([[a.node.peerId.toString(), [`${bare}/p2p/${a.node.peerId.toString()}`]]]);
+    // a names nobody: b dialled it, a was not configured with b.
+    expect(await requestPex(await tab.dial(aAddr), RELAYS_PROTOCOL)).toEqual([]);
+    // Once a is gone, b no longer names it.
+    await a.stop();
+    await until('b lost a', () => b.health().federated === 0);
+    const fresh = await client();
+    stops.push(() => fresh.stop());
+    expect(await requestPex(await fresh.dial(b.node.getMultiaddrs()[0]!), RELAYS_PROTOCOL)).toEqual([]);
   });
 });

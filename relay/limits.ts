@@ -184,6 +184,9 @@ export const RELAY_PEX_PEERS = 8;
  */
 export const RELAY_PEX_ANSWERS_PER_CONNECTION = 1;
 
+/** Federated relays named to a tab that asks: what a tab can fall back to (net-config's MAX_RELAYS is 8 in all). */
+export const RELAY_NAMED_RELAYS = 4;
+
 export const PUBSUB_BATCHING = { windowMs: 25, maxMessages: 200 } as const;
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */

@@ -187,6 +187,7 @@ describe('relay HTTP endpoint', () => {
       connections: 0,
       reservations: 0,
       discoveryPeers: 0,
+      federated: 0,
       tracker: { torrents: 0 },
       refused: noRefusals(),
       eventLoopDelay: { p50Ms: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number) },

@@ -15,17 +15,16 @@ import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
 import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
-import { multiaddr } from '@multiformats/multiaddr';
 // The server alone: the package's index also loads its client, and with it a WebRTC stack (node-datachannel), 10 MB the relay never uses.
 import TrackerServer from 'bittorrent-tracker/server';
 import type { ComponentLogger, Connection, Logger, PrivateKey } from '@libp2p/interface';
 import type { WebSocket } from 'ws';
-import { DISCOVERY_TOPIC, PEX_PROTOCOL } from '../src/net/protocols.ts';
+import { DISCOVERY_TOPIC, PEX_PROTOCOL, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
 import { answerPex } from '../src/net/pex/pex.ts';
 import { randomSample } from '../src/net/random-sample.ts';
-import { backoffDelay } from '../src/net/backoff.ts';
+import { federate } from './federation.ts';
 import type { RelayConfig } from './config.ts';
-import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, RELAY_PEX_ANSWERS_PER_CONNECTION, RELAY_PEX_PEERS, type RelayLimits, type Refusals } from './limits.ts';
+import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, RELAY_NAMED_RELAYS, RELAY_PEX_ANSWERS_PER_CONNECTION, RELAY_PEX_PEERS, type RelayLimits, type Refusals } from './limits.ts';
 import { batchPubsubSends } from './pubsub-batching.ts';
 import { libp2pGuard } from './libp2p-guard.ts';
 import { trackerGuard } from './tracker-guard.ts';
@@ -51,6 +50,8 @@ export interface RelayHealth {
   connections: number;
   reservations: number;
   discoveryPeers: number;
+  /** Federated relays (--peer) connected now. */
+  federated: number;
   tracker: { torrents: number };
   /** What the per-client limits (limits.ts) have refused since start. */
   refused: Refusals;
@@ -169,6 +170,8 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     const here = [...node.services.relay.reservations.keys()].map((id) => id.toString()).filter((id) => id !== asker);
     return answerPex(stream, randomSample(here, RELAY_PEX_PEERS, random).map((peerId) => ({ peerId, addrs: [] })));
   }, { maxInboundStreams: 1 });
+  // A tab asks which relays we federate with: it may dial peers reserved at them, and move to one when we fail.
+  await node.handle(RELAYS_PROTOCOL, (stream) => answerPex(stream, federation.connected().slice(0, RELAY_NAMED_RELAYS).map((r) => ({ peerId: r.peerId, addrs: r.addrs.map((a) => a.bytes) }))), { maxInboundStreams: 1 });
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
 
   const tracker = new TrackerServer({
@@ -191,6 +194,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     connections,
     reservations: node.services.relay.reservations.size,
     discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
+    federated: federation.connected().length,
     tracker: { torrents: Object.keys(tracker.torrents as object).length },
     refused: { ...refusals },
     eventLoopDelay: loopDelay.last(),
@@ -266,55 +270,4 @@ function closeHttp(http: HttpServer): Promise<void> {
     http.close(() => resolve());
     http.closeAllConnections();
   });
-}
-
-/** Keeps connections to other relays so pubsub discovery crosses relays. */
-function federate(node: Libp2p, peers: readonly string[], log: Log, random: () => number): { stop(): void; isRelay(peerId: string): boolean } {
-  let stopped = false;
-  // From the configured addresses (/p2p/<id>), which covers the relays that dial us, and from each dial.
-  const relayIds = new Set(peers.flatMap((addr) => {
-    try {
-      const id = multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
-      return id === undefined ? [] : [id];
-    } catch {
-      return []; // reported when dialled
-    }
-  }));
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  const keep = (addr: string, attempt: number): void => {
-    if (stopped) return;
-    node.dial(multiaddr(addr)).then(
-      (conn) => {
-        log(`federated with ${addr}`);
-        relayIds.add(conn.remotePeer.toString());
-        const onClose = (): void => {
-          if (conn.status !== 'open') {
-            node.removeEventListener('connection:close', onClose);
-            schedule(addr, 0);
-          }
-        };
-        node.addEventListener('connection:close', onClose);
-      },
-      (err: Error) => {
-        log(`cannot reach relay ${addr}: ${err.message}`);
-        schedule(addr, attempt + 1);
-      },
-    );
-  };
-  const schedule = (addr: string, attempt: number): void => {
-    if (stopped) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      keep(addr, attempt);
-    }, backoffDelay(attempt, random));
-    timers.add(timer);
-  };
-  for (const addr of peers) keep(addr, 0);
-  return {
-    isRelay: (peerId) => relayIds.has(peerId),
-    stop() {
-      stopped = true;
-      for (const t of timers) clearTimeout(t);
-    },
-  };
 }

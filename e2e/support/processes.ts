@@ -39,7 +39,8 @@ export interface RelayProcess {
   output(): string;
 }
 
-export async function startRelayProcess(p2pPort: number, httpPort: number): Promise<RelayProcess> {
+/** `peers`: other relays' multiaddrs to federate with (--peer). */
+export async function startRelayProcess(p2pPort: number, httpPort: number, peers: readonly string[] = []): Promise<RelayProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trustmesh-relay-'));
   let child: ChildProcess | undefined;
   let log = '';
@@ -52,7 +53,7 @@ export async function startRelayProcess(p2pPort: number, httpPort: number): Prom
 
   const start = async (): Promise<void> => {
     await buildRelay();
-    child = spawn(process.execPath, relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir, ...(peers.length > 0 ? ['--peer', peers.join(',')] : [])]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`relay exited with ${code}:\n${log}`))));

@@ -11,11 +11,11 @@ import { identityFingerprint } from '../identity/identity.ts';
 import { createPeerNode, NODE_LIMITS, type PeerNode } from './node.ts';
 import { errorText } from './direct.ts';
 import { watchLiveness } from './liveness.ts';
-import type { NetConfig } from './net-config.ts';
+import { MAX_RELAYS, parseRelayAddress, type NetConfig, type RelayAddress } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
 import { startPeerDialer, isWebRtcCircuitAddr, pexDialAddrs, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
 import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
-import { PERF_PROTOCOL, PEX_PROTOCOL } from './protocols.ts';
+import { PERF_PROTOCOL, PEX_PROTOCOL, RELAYS_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
 import { MAX_PEX_PEERS } from './pex/pex-wire.ts';
 import { handlePerfStream, runPerf, type PerfResult } from './perf/perf.ts';
@@ -80,6 +80,8 @@ export class PeerService {
     announce: () => void,
     private readonly deps: PeerServiceDeps,
     private readonly blockedPeers: Set<string>,
+    /** WebSocket endpoints we may dial (the gater reads this set): configured relays, then relays they name. */
+    private readonly relayEndpoints: Set<string>,
   ) {
     this.current = this.compute();
     this.announcer = gatedAnnouncer(announce, () => node.getMultiaddrs().some(isWebRtcCircuitAddr) && !dialer.holdsAnnouncement(), ANNOUNCE_MIN_INTERVAL_MS);
@@ -98,7 +100,7 @@ export class PeerService {
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
     const dialer = startPeerDialer(node, changed, deps.now, deps.random, () => service?.announcer.call()); // a held first announcement goes out
-    service = new PeerService(node, identity, relays, dialer, announce, deps, blockedPeers);
+    service = new PeerService(node, identity, relays, dialer, announce, deps, blockedPeers, endpoints);
     await service.wire();
     return service;
   }
@@ -133,6 +135,7 @@ export class PeerService {
     });
     node.addEventListener('connection:open', (evt) => {
       if (this.isDirect(evt.detail) || this.isRelay(evt.detail)) void this.exchangePeers(evt.detail);
+      if (this.isRelay(evt.detail)) void this.learnRelays(evt.detail);
     });
     this.stopLiveness = watchLiveness(node, {
       onCut: (c, err) => {
@@ -201,6 +204,23 @@ export class PeerService {
       }
     } catch {
       // The peer may not speak PEX or may have left; discovery still works.
+    }
+  }
+
+  /**
+   * Asks a relay which relays it federates with: their WebSocket endpoints may
+   * then be dialled (peers reserved there, dial-gater.ts), and the keeper falls
+   * back to them when none of ours is connected. Only a relay is asked, and we
+   * reach a relay only at an endpoint that was configured or named by a relay.
+   */
+  private async learnRelays(connection: Connection): Promise<void> {
+    try {
+      const named = (await requestPex(connection, RELAYS_PROTOCOL)).flatMap((r) => r.addrs.map((a) => parseRelayAddress(a.toString())));
+      const usable = named.filter((r): r is RelayAddress & { ok: true } => r.ok).slice(0, MAX_RELAYS);
+      for (const r of usable) this.relayEndpoints.add(r.endpoint);
+      this.relays.learn(usable);
+    } catch {
+      // An older relay, or one that left: our configured relays still serve.
     }
   }
 

@@ -1,11 +1,16 @@
 /**
  * Keeps this peer connected to its relays: dials each valid relay, watches the
  * connection, and redials with backoff when it drops or cannot be reached.
+ *
+ * Relays named by our relays (the ones they federate with) are learned as
+ * fallbacks: none is dialled while one of ours is connected (each relay holds
+ * one connection per tab, not one per tab per relay), and when none is, the
+ * learned ones are kept like our own from then on.
  */
 import type { Connection } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { backoffDelay } from './backoff.ts';
-import type { RelayAddress } from './net-config.ts';
+import { MAX_RELAYS, type RelayAddress } from './net-config.ts';
 
 /** A relay that has not answered within this is treated as unreachable for this attempt. */
 export const RELAY_DIAL_TIMEOUT_MS = 10_000;
@@ -19,20 +24,36 @@ export type RelayStatus =
 export interface RelayKeeper {
   statuses(): RelayStatus[];
   relayPeerIds(): Set<string>;
+  /** Relays our relays named: fallbacks (at most MAX_RELAYS in all; known endpoints are ignored). */
+  learn(relays: readonly RelayAddress[]): void;
   /** Retry every waiting relay now (e.g. when the browser comes back online). */
   retryNow(): void;
   stop(): void;
 }
 
-export function keepRelays(node: Libp2p, relays: readonly RelayAddress[], onChange: () => void, now: () => number, random: () => number): RelayKeeper {
+export function keepRelays(node: Libp2p, configured: readonly RelayAddress[], onChange: () => void, now: () => number, random: () => number): RelayKeeper {
   let stopped = false;
+  const relays: RelayAddress[] = [...configured];
   const statuses: RelayStatus[] = relays.map((r) =>
     r.ok ? { state: 'connecting', address: r.text, attempt: 0 } : { state: 'invalid', address: r.text, error: r.error });
   const timers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Learned relays not yet dialled, in the order they were named. */
+  const fallbacks: (RelayAddress & { ok: true })[] = [];
 
   const set = (i: number, s: RelayStatus): void => {
     statuses[i] = s;
     onChange();
+    if (s.state !== 'connected') fallBack();
+  };
+
+  /** With no relay connected, every learned relay is dialled and kept from then on. */
+  const fallBack = (): void => {
+    if (stopped || fallbacks.length === 0 || statuses.some((st) => st.state === 'connected')) return;
+    for (const r of fallbacks.splice(0)) {
+      relays.push(r);
+      statuses.push({ state: 'connecting', address: r.text, attempt: 0 });
+      connect(relays.length - 1, 0);
+    }
   };
 
   const scheduleRetry = (i: number, address: string, attempt: number, error: string): void => {
@@ -74,6 +95,15 @@ export function keepRelays(node: Libp2p, relays: readonly RelayAddress[], onChan
   return {
     statuses: () => statuses.map((s) => ({ ...s })),
     relayPeerIds: () => new Set(statuses.flatMap((s) => (s.state === 'connected' ? [s.peerId] : []))),
+    learn(named) {
+      const known = new Set([...relays, ...fallbacks].flatMap((r) => (r.ok ? [r.endpoint] : [])));
+      for (const r of named) {
+        if (!r.ok || known.has(r.endpoint) || relays.length + fallbacks.length >= MAX_RELAYS) continue;
+        known.add(r.endpoint);
+        fallbacks.push(r);
+      }
+      fallBack();
+    },
     retryNow() {
       for (const [i, timer] of timers) {
         clearTimeout(timer);

@@ -24,10 +24,14 @@ export async function answerPex(stream: Stream, entries: readonly PexEntry[]): P
   }
 }
 
-/** Asks a peer for its neighbours. Malformed entries are dropped, a malformed frame fails the request. */
-export async function requestPex(connection: Connection): Promise<LearnedPeer[]> {
+/**
+ * Asks a peer for its neighbours (or, with RELAYS_PROTOCOL, a relay for the
+ * relays it federates with). Malformed entries are dropped, a malformed frame
+ * fails the request.
+ */
+export async function requestPex(connection: Connection, protocol: string = PEX_PROTOCOL): Promise<LearnedPeer[]> {
   const signal = AbortSignal.timeout(PEX_TIMEOUT_MS);
-  const stream = await connection.newStream(PEX_PROTOCOL, { signal });
+  const stream = await connection.newStream(protocol, { signal });
   try {
     const frame = await lpStream(stream, { maxDataLength: MAX_PEX_FRAME_BYTES }).read({ signal });
     await stream.close({ signal });

@@ -1,0 +1,85 @@
+/**
+ * Relays federated with --peer: each keeps a connection to the relays it is
+ * configured with, so discovery crosses relays, and names them to tabs that
+ * ask (`/trustmesh/relays/1.0.0`), so a tab can dial peers reserved at them
+ * and move to one of them when its own relay fails.
+ */
+import type { Libp2p } from 'libp2p';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import { backoffDelay } from '../src/net/backoff.ts';
+import { webSocketEndpoint } from '../src/net/net-config.ts';
+
+type Log = (message: string) => void;
+
+export interface Federation {
+  isRelay(peerId: string): boolean;
+  /** The federated relays connected now, each with the WebSocket address we were configured with. */
+  connected(): { peerId: string; addrs: Multiaddr[] }[];
+  stop(): void;
+}
+
+/** The id a configured address names (/p2p/<id>), if any. */
+function idOf(addr: string): string | undefined {
+  try {
+    return multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value;
+  } catch {
+    return undefined; // reported when dialled
+  }
+}
+
+export function federate(node: Libp2p, peers: readonly string[], log: Log, random: () => number): Federation {
+  let stopped = false;
+  // From the configured addresses (/p2p/<id>), which covers the relays that dial us, and from each dial.
+  const relayIds = new Set(peers.flatMap((addr) => idOf(addr) ?? []));
+  /** Configured address → the relay's id, while our connection to it is open. */
+  const open = new Map<string, string>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const keep = (addr: string, attempt: number): void => {
+    if (stopped) return;
+    node.dial(multiaddr(addr)).then(
+      (conn) => {
+        log(`federated with ${addr}`);
+        const id = conn.remotePeer.toString();
+        relayIds.add(id);
+        open.set(addr, id);
+        const onClose = (): void => {
+          if (conn.status !== 'open') {
+            node.removeEventListener('connection:close', onClose);
+            open.delete(addr);
+            schedule(addr, 0);
+          }
+        };
+        node.addEventListener('connection:close', onClose);
+      },
+      (err: Error) => {
+        log(`cannot reach relay ${addr}: ${err.message}`);
+        schedule(addr, attempt + 1);
+      },
+    );
+  };
+  const schedule = (addr: string, attempt: number): void => {
+    if (stopped) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      keep(addr, attempt);
+    }, backoffDelay(attempt, random));
+    timers.add(timer);
+  };
+  for (const addr of peers) keep(addr, 0);
+  return {
+    isRelay: (peerId) => relayIds.has(peerId),
+    connected() {
+      // The address our operator configured, not what the relay says of itself: identify lists every
+      // interface of a relay listening on all of them, private ones too, and tabs may dial what we name.
+      return [...open].flatMap(([addr, peerId]) => {
+        const ma = multiaddr(addr);
+        if (webSocketEndpoint(ma) === undefined) return [];
+        return [{ peerId, addrs: [idOf(addr) === undefined ? ma.encapsulate(`/p2p/${peerId}`) : ma] }];
+      });
+    },
+    stop() {
+      stopped = true;
+      for (const t of timers) clearTimeout(t);
+    },
+  };
+}
