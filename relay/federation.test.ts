@@ -14,6 +14,8 @@ import { RELAY_DEFAULTS, type RelayConfig } from './config.ts';
 import { startRelay, type Relay } from './relay.ts';
 import { DISCOVERY_TOPIC, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
 import { requestPex } from '../src/net/pex/pex.ts';
+import { HOP_STATUS, reserve } from './test-support.ts';
+import { RELAY_PEX_PEERS } from './limits.ts';
 
 const quiet = (m: string): void => { if (process.env.RELAY_LOG) console.log(m); };
 
@@ -72,6 +74,39 @@ describe('relay federation', () => {
     await until('published to at least one peer', async () => (await y.services.pubsub.publish(DISCOVERY_TOPIC, payload)).recipients.length > 0);
     expect(new TextDecoder().decode(await received)).toBe('hello from relay b');
     expect(b.health().connections).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names to a tab peers reserved at the relays it federates with (half its answer), reached through them', async () => {
+    const a: Relay = await startRelay(config([]), await generateKeyPair('Ed25519'), quiet);
+    stops.push(() => a.stop());
+    const aAddr = a.node.getMultiaddrs()[0]!;
+    const atA = await Promise.all(Array.from({ length: 6 }, () => client()));
+    stops.push(...atA.map((c) => () => c.stop()));
+    for (const c of atA) expect(await reserve(c, aAddr)).toBe(HOP_STATUS.OK);
+    // b is configured with a, and asks it for its peers as it federates.
+    const b: Relay = await startRelay(config([aAddr.toString()]), await generateKeyPair('Ed25519'), quiet);
+    stops.push(() => b.stop());
+    const bAddr = b.node.getMultiaddrs()[0]!;
+    const atB = await Promise.all(Array.from({ length: 6 }, () => client()));
+    stops.push(...atB.map((c) => () => c.stop()));
+    for (const c of atB) expect(await reserve(c, bAddr)).toBe(HOP_STATUS.OK);
+    await until('b federated', () => b.health().federated === 1);
+
+    const ids = (cs: Libp2p[]) => new Set(cs.map((c) => c.peerId.toString()));
+    const tab = await client();
+    stops.push(() => tab.stop());
+    let learned: Awaited<ReturnType<typeof requestPex>> = [];
+    await until('b names peers of a', async () => {
+      learned = await requestPex(await tab.dial(bAddr));
+      await tab.hangUp(bAddr);
+      return learned.some((p) => ids(atA).has(p.peerId.toString()));
+    });
+    expect(learned).toHaveLength(RELAY_PEX_PEERS);
+    const elsewhere = learned.filter((p) => ids(atA).has(p.peerId.toString()));
+    expect(elsewhere).toHaveLength(RELAY_PEX_PEERS / 2);
+    // Each through a, at the address b was configured with; b's own peers carry no address (reached through b).
+    for (const p of elsewhere) expect(p.addrs.map(String)).toEqual([`${aAddr.toString()}/p2p-circuit/webrtc/p2p/${p.peerId.toString()}`]);
+    for (const p of learned.filter((x) => !ids(atA).has(x.peerId.toString()))) expect(ids(atB).has(p.peerId.toString()) && p.addrs.length === 0).toBe(true);
   });
 
   it('names to a tab the relays it federates with, at the address it was configured with, while they are connected', async () => {

@@ -6,8 +6,18 @@
  */
 import type { Libp2p } from 'libp2p';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
+import type { Connection } from '@libp2p/interface';
 import { backoffDelay } from '../src/net/backoff.ts';
 import { webSocketEndpoint } from '../src/net/net-config.ts';
+import { requestPex } from '../src/net/pex/pex.ts';
+import { randomSample } from '../src/net/random-sample.ts';
+
+/**
+ * How often a relay asks each federated relay which peers it holds: peers
+ * announce every 5 s and stay for minutes, so a sample half a minute old
+ * still names mostly live peers, at one small request per relay pair.
+ */
+export const FEDERATED_SAMPLE_MS = 30_000;
 
 type Log = (message: string) => void;
 
@@ -15,6 +25,12 @@ export interface Federation {
   isRelay(peerId: string): boolean;
   /** The federated relays connected now, each with the WebSocket address we were configured with. */
   connected(): { peerId: string; addrs: Multiaddr[] }[];
+  /**
+   * Up to `count` peers reserved at federated relays (their last samples), each
+   * with its WebRTC address through that relay: a tab's walks then cross relays
+   * (sim/discovery: relays that named only their own peers split the network).
+   */
+  samplePeers(count: number, exclude: string): { peerId: string; addrs: Multiaddr[] }[];
   stop(): void;
 }
 
@@ -33,6 +49,22 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
   const relayIds = new Set(peers.flatMap((addr) => idOf(addr) ?? []));
   /** Configured address → the relay's id, while our connection to it is open. */
   const open = new Map<string, string>();
+  /** Configured address → the peers its relay named when last asked, and the connection asked. */
+  const samples = new Map<string, { conn: Connection; peers: string[] }>();
+  const ask = (addr: string, conn: Connection): void => {
+    requestPex(conn).then(
+      (learned) => {
+        if (conn.status === 'open') samples.set(addr, { conn, peers: learned.map((p) => p.peerId.toString()) });
+      },
+      () => {
+        // Asked again at the next round, while the connection lasts.
+        if (conn.status === 'open') samples.set(addr, { conn, peers: [] });
+      },
+    );
+  };
+  const sampling = setInterval(() => {
+    for (const [addr, { conn }] of samples) ask(addr, conn);
+  }, FEDERATED_SAMPLE_MS);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const keep = (addr: string, attempt: number): void => {
     if (stopped) return;
@@ -42,10 +74,13 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
         const id = conn.remotePeer.toString();
         relayIds.add(id);
         open.set(addr, id);
+        samples.set(addr, { conn, peers: [] });
+        ask(addr, conn);
         const onClose = (): void => {
           if (conn.status !== 'open') {
             node.removeEventListener('connection:close', onClose);
             open.delete(addr);
+            samples.delete(addr);
             schedule(addr, 0);
           }
         };
@@ -66,19 +101,25 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
     timers.add(timer);
   };
   for (const addr of peers) keep(addr, 0);
+  // The address our operator configured, not what the relay says of itself: identify lists every
+  // interface of a relay listening on all of them, private ones too, and tabs may dial what we name.
+  const connected = (): { peerId: string; addrs: Multiaddr[]; configured: string }[] =>
+    [...open].flatMap(([addr, peerId]) => {
+      const ma = multiaddr(addr);
+      if (webSocketEndpoint(ma) === undefined) return [];
+      return [{ peerId, addrs: [idOf(addr) === undefined ? ma.encapsulate(`/p2p/${peerId}`) : ma], configured: addr }];
+    });
   return {
     isRelay: (peerId) => relayIds.has(peerId),
-    connected() {
-      // The address our operator configured, not what the relay says of itself: identify lists every
-      // interface of a relay listening on all of them, private ones too, and tabs may dial what we name.
-      return [...open].flatMap(([addr, peerId]) => {
-        const ma = multiaddr(addr);
-        if (webSocketEndpoint(ma) === undefined) return [];
-        return [{ peerId, addrs: [idOf(addr) === undefined ? ma.encapsulate(`/p2p/${peerId}`) : ma] }];
-      });
+    connected,
+    samplePeers(count, exclude) {
+      const named = connected().flatMap((relay) =>
+        (samples.get(relay.configured)?.peers ?? []).filter((p) => p !== exclude && p !== relay.peerId).map((peerId) => ({ peerId, addrs: [relay.addrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`)] })));
+      return randomSample(named, count, random);
     },
     stop() {
       stopped = true;
+      clearInterval(sampling);
       for (const t of timers) clearTimeout(t);
     },
   };

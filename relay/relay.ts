@@ -162,13 +162,18 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   // A tab asks on connecting who is here, and dials them while its own reservation is still on the way.
   // The entries carry no addresses: a peer named by a relay is reached through that relay.
   const pexAnswers = new WeakMap<Connection, number>();
+  // A federated relay asks every FEDERATED_SAMPLE_MS on its one connection, and is told our own peers only;
+  // a tab is told up to half from the relays we federate with, reached through them, so walks cross relays.
   await node.handle(PEX_PROTOCOL, (stream, connection) => {
-    const answered = pexAnswers.get(connection) ?? 0;
-    if (answered >= RELAY_PEX_ANSWERS_PER_CONNECTION) return void stream.abort(new Error('this connection had its PEX answer'));
-    pexAnswers.set(connection, answered + 1);
     const asker = connection.remotePeer.toString();
+    const relay = federation.isRelay(asker);
+    const answered = pexAnswers.get(connection) ?? 0;
+    if (!relay && answered >= RELAY_PEX_ANSWERS_PER_CONNECTION) return void stream.abort(new Error('this connection had its PEX answer'));
+    pexAnswers.set(connection, answered + 1);
     const here = [...node.services.relay.reservations.keys()].map((id) => id.toString()).filter((id) => id !== asker);
-    return answerPex(stream, randomSample(here, RELAY_PEX_PEERS, random).map((peerId) => ({ peerId, addrs: [] })));
+    const elsewhere = relay ? [] : federation.samplePeers(Math.floor(RELAY_PEX_PEERS / 2), asker);
+    const own = randomSample(here, RELAY_PEX_PEERS - elsewhere.length, random).map((peerId) => ({ peerId, addrs: [] as Uint8Array[] }));
+    return answerPex(stream, [...own, ...elsewhere.map((p) => ({ peerId: p.peerId, addrs: p.addrs.map((a) => a.bytes) }))]);
   }, { maxInboundStreams: 1 });
   // A tab asks which relays we federate with: it may dial peers reserved at them, and move to one when we fail.
   await node.handle(RELAYS_PROTOCOL, (stream) => answerPex(stream, federation.connected().slice(0, RELAY_NAMED_RELAYS).map((r) => ({ peerId: r.peerId, addrs: r.addrs.map((a) => a.bytes) }))), { maxInboundStreams: 1 });

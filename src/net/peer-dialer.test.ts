@@ -6,6 +6,7 @@ import { isWebRtcCircuitAddr, neighboursOf, peersByConnection, pexDialAddrs, rel
 
 const R = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const B = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
+const C = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
 const base = `/ip4/127.0.0.1/tcp/9090/ws/p2p/${R}/p2p-circuit/webrtc`;
 
 describe('dial addresses', () => {
@@ -38,6 +39,17 @@ describe('dial addresses', () => {
     // A peer's answer keeps its WebRTC circuit addresses and drops the rest.
     expect(pexDialAddrs(elsewhere, B, undefined).map(String)).toEqual([elsewhere[0]!.toString()]);
   });
+
+  it('reaches a peer a relay names at a federated relay through that relay, only if it may dial that relay', () => {
+    const relay = { addr: multiaddr('/ip4/127.0.0.1/tcp/9090/ws'), id: R };
+    const federated = multiaddr(`/ip4/127.0.0.1/tcp/9191/ws/p2p/${B}/p2p-circuit/webrtc/p2p/${C}`);
+    const mayDial = (endpoint: string) => (a: typeof federated) => a.toString().includes(endpoint);
+    expect(pexDialAddrs([federated], C, relay, mayDial('/tcp/9191/')).map(String)).toEqual([federated.toString()]);
+    // A relay we were not told of (a hostile relay pointing at a host of our network): through the relay that answered.
+    expect(pexDialAddrs([federated], C, relay, mayDial('/tcp/7777/')).map(String)).toEqual([`${base}/p2p/${C}`]);
+    // An address for another peer than the entry names is not used for it.
+    expect(pexDialAddrs([federated], B, relay, mayDial('/tcp/9191/')).map(String)).toEqual([`${base}/p2p/${B}`]);
+  });
 });
 
 describe('peersByConnection', () => {
@@ -65,7 +77,6 @@ describe('peersByConnection', () => {
 });
 
 describe('neighbourhood facts', () => {
-  const C = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
   type Facts = Parameters<typeof neighboursOf>[0][number];
   const conn = (peer: string, addr: string, open: number, streams: ('inbound' | 'outbound')[], limited = false): Facts =>
     ({ remotePeer: peerIdFromString(peer), remoteAddr: multiaddr(addr), limits: limited ? {} : undefined, timeline: { open }, streams: streams.map((direction) => ({ direction, protocol: '/x/1.0.0' })) }) as unknown as Facts;

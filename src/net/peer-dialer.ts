@@ -93,12 +93,16 @@ export function webRtcViaRelay(relayAddr: Multiaddr, relayId: string, peerId: st
 }
 
 /**
- * The dial addresses a PEX answer gives for one peer. A relay names peers reserved with it, so they are
- * reached through that relay whatever addresses its answer carries (a relay cannot send us elsewhere);
- * a peer's answer gives WebRTC circuit addresses, the only kind a tab dials.
+ * The dial addresses a PEX answer gives for one peer. A relay names peers reserved with it, reached
+ * through that relay, and peers reserved at relays it federates with, reached through those: an
+ * address through another relay is kept only if that relay's endpoint is one we may dial (configured,
+ * or named by a relay: `mayDialRelay`), else the peer is tried through the relay that answered. A
+ * peer's answer gives WebRTC circuit addresses, the only kind a tab dials.
  */
-export function pexDialAddrs(answered: readonly Multiaddr[], peerId: string, fromRelay: { addr: Multiaddr; id: string } | undefined): Multiaddr[] {
-  return fromRelay === undefined ? answered.filter(isWebRtcCircuitAddr) : [webRtcViaRelay(fromRelay.addr, fromRelay.id, peerId)];
+export function pexDialAddrs(answered: readonly Multiaddr[], peerId: string, fromRelay: { addr: Multiaddr; id: string } | undefined, mayDialRelay: (ma: Multiaddr) => boolean = () => false): Multiaddr[] {
+  if (fromRelay === undefined) return answered.filter(isWebRtcCircuitAddr);
+  const elsewhere = answered.filter((a) => isWebRtcCircuitAddr(a) && a.getComponents().at(-1)?.value === peerId && mayDialRelay(a));
+  return elsewhere.length > 0 ? elsewhere : [webRtcViaRelay(fromRelay.addr, fromRelay.id, peerId)];
 }
 
 export interface ConnectedPeers {

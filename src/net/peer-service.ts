@@ -11,6 +11,7 @@ import { identityFingerprint } from '../identity/identity.ts';
 import { createPeerNode, NODE_LIMITS, type PeerNode } from './node.ts';
 import { errorText } from './direct.ts';
 import { watchLiveness } from './liveness.ts';
+import { isDialAllowed } from './dial-gater.ts';
 import { MAX_RELAYS, parseRelayAddress, type NetConfig, type RelayAddress } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
 import { startPeerDialer, isWebRtcCircuitAddr, pexDialAddrs, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
@@ -134,8 +135,10 @@ export class PeerService {
       }
     });
     node.addEventListener('connection:open', (evt) => {
-      if (this.isDirect(evt.detail) || this.isRelay(evt.detail)) void this.exchangePeers(evt.detail);
-      if (this.isRelay(evt.detail)) void this.learnRelays(evt.detail);
+      // A relay is asked for its relays and its peers at once; its peers are dialled once its relays are known,
+      // since it may name peers reserved at them.
+      if (this.isRelay(evt.detail)) void this.exchangePeers(evt.detail, this.learnRelays(evt.detail));
+      else if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
     });
     this.stopLiveness = watchLiveness(node, {
       onCut: (c, err) => {
@@ -192,12 +195,13 @@ export class PeerService {
    * Asks a peer which peers it is connected to, or a relay which peers hold a reservation with it.
    * A new tab asks its relay at once and dials those peers through it, before its own reservation lands.
    */
-  private async exchangePeers(connection: Connection): Promise<void> {
+  private async exchangePeers(connection: Connection, relaysKnown: Promise<void> = Promise.resolve()): Promise<void> {
     try {
       const fromRelay = this.isRelay(connection) ? { addr: connection.remoteAddr, id: connection.remotePeer.toString() } : undefined;
       const learned = await requestPex(connection);
+      await relaysKnown;
       for (const p of learned) {
-        const addrs = pexDialAddrs(p.addrs, p.peerId.toString(), fromRelay);
+        const addrs = pexDialAddrs(p.addrs, p.peerId.toString(), fromRelay, (a) => isDialAllowed(a.decapsulate('/p2p-circuit'), this.relayEndpoints));
         if (addrs.length === 0) continue;
         this.knownAddrs.set(p.peerId.toString(), addrs);
         this.dialer.offer(p.peerId, addrs);
