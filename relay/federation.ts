@@ -47,23 +47,16 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
   let stopped = false;
   // From the configured addresses (/p2p/<id>), which covers the relays that dial us, and from each dial.
   const relayIds = new Set(peers.flatMap((addr) => idOf(addr) ?? []));
-  /** Configured address → the relay's id, while our connection to it is open. */
-  const open = new Map<string, string>();
-  /** Configured address → the peers its relay named when last asked, and the connection asked. */
-  const samples = new Map<string, { conn: Connection; peers: string[] }>();
-  const ask = (addr: string, conn: Connection): void => {
-    requestPex(conn).then(
-      (learned) => {
-        if (conn.status === 'open') samples.set(addr, { conn, peers: learned.map((p) => p.peerId.toString()) });
-      },
-      () => {
-        // Asked again at the next round, while the connection lasts.
-        if (conn.status === 'open') samples.set(addr, { conn, peers: [] });
-      },
+  /** Configured address → the relay, while our connection to it is open: its id, and the peers it named when last asked. */
+  const open = new Map<string, { id: string; conn: Connection; peers: string[] }>();
+  const ask = (relay: { conn: Connection; peers: string[] }): void => {
+    requestPex(relay.conn).then(
+      (learned) => void (relay.peers = learned.map((p) => p.peerId.toString())),
+      () => void (relay.peers = []), // asked again at the next round, while the connection lasts
     );
   };
   const sampling = setInterval(() => {
-    for (const [addr, { conn }] of samples) ask(addr, conn);
+    for (const relay of open.values()) ask(relay);
   }, FEDERATED_SAMPLE_MS);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const keep = (addr: string, attempt: number): void => {
@@ -73,14 +66,13 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
         log(`federated with ${addr}`);
         const id = conn.remotePeer.toString();
         relayIds.add(id);
-        open.set(addr, id);
-        samples.set(addr, { conn, peers: [] });
-        ask(addr, conn);
+        const relay = { id, conn, peers: [] as string[] };
+        open.set(addr, relay);
+        ask(relay);
         const onClose = (): void => {
           if (conn.status !== 'open') {
             node.removeEventListener('connection:close', onClose);
             open.delete(addr);
-            samples.delete(addr);
             schedule(addr, 0);
           }
         };
@@ -103,18 +95,18 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
   for (const addr of peers) keep(addr, 0);
   // The address our operator configured, not what the relay says of itself: identify lists every
   // interface of a relay listening on all of them, private ones too, and tabs may dial what we name.
-  const connected = (): { peerId: string; addrs: Multiaddr[]; configured: string }[] =>
-    [...open].flatMap(([addr, peerId]) => {
+  const connected = (): { peerId: string; addrs: Multiaddr[]; peers: string[] }[] =>
+    [...open].flatMap(([addr, { id, peers }]) => {
       const ma = multiaddr(addr);
       if (webSocketEndpoint(ma) === undefined) return [];
-      return [{ peerId, addrs: [idOf(addr) === undefined ? ma.encapsulate(`/p2p/${peerId}`) : ma], configured: addr }];
+      return [{ peerId: id, addrs: [idOf(addr) === undefined ? ma.encapsulate(`/p2p/${id}`) : ma], peers }];
     });
   return {
     isRelay: (peerId) => relayIds.has(peerId),
     connected,
     samplePeers(count, exclude) {
       const named = connected().flatMap((relay) =>
-        (samples.get(relay.configured)?.peers ?? []).filter((p) => p !== exclude && p !== relay.peerId).map((peerId) => ({ peerId, addrs: [relay.addrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`)] })));
+        relay.peers.filter((p) => p !== exclude && p !== relay.peerId).map((peerId) => ({ peerId, addrs: [relay.addrs[0]!.encapsulate(`/p2p-circuit/webrtc/p2p/${peerId}`)] })));
       return randomSample(named, count, random);
     },
     stop() {

@@ -12,7 +12,7 @@ import { createPeerNode, NODE_LIMITS, type PeerNode } from './node.ts';
 import { errorText } from './direct.ts';
 import { watchLiveness } from './liveness.ts';
 import { isDialAllowed } from './dial-gater.ts';
-import { MAX_RELAYS, parseRelayAddress, type NetConfig, type RelayAddress } from './net-config.ts';
+import { parseRelayAddress, type NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
 import { startPeerDialer, isWebRtcCircuitAddr, pexDialAddrs, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
 import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
@@ -220,9 +220,9 @@ export class PeerService {
   private async learnRelays(connection: Connection): Promise<void> {
     try {
       const named = (await requestPex(connection, RELAYS_PROTOCOL)).flatMap((r) => r.addrs.map((a) => parseRelayAddress(a.toString())));
-      const usable = named.filter((r): r is RelayAddress & { ok: true } => r.ok).slice(0, MAX_RELAYS);
-      for (const r of usable) this.relayEndpoints.add(r.endpoint);
-      this.relays.learn(usable);
+      // Only what the keeper took (at most MAX_RELAYS in all) widens the gater: a relay that names new hosts
+      // at every connection cannot grow the set of hosts this tab may dial.
+      for (const r of this.relays.learn(named)) this.relayEndpoints.add(r.endpoint);
     } catch {
       // An older relay, or one that left: our configured relays still serve.
     }

@@ -54,7 +54,10 @@ describe('relays our relays name', () => {
     const { node, dialled, drop } = fakeNode();
     const keeper = keepRelays(node, [relay(9000)], () => undefined, Date.now, seededRandom(2));
     await vi.advanceTimersByTimeAsync(0);
-    keeper.learn(Array.from({ length: 300 }, (_, i) => relay(10_000 + i)));
+    const taken = keeper.learn(Array.from({ length: 300 }, (_, i) => relay(10_000 + i)));
+    // What the tab may dial grows by what was taken, no more, and naming the same relays again adds nothing.
+    expect(taken).toHaveLength(MAX_RELAYS - 1);
+    expect(keeper.learn([relay(10_000), relay(20_000)])).toEqual([]);
     drop(9000);
     await vi.advanceTimersByTimeAsync(0);
     expect(keeper.statuses()).toHaveLength(MAX_RELAYS);

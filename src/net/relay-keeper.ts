@@ -24,8 +24,8 @@ export type RelayStatus =
 export interface RelayKeeper {
   statuses(): RelayStatus[];
   relayPeerIds(): Set<string>;
-  /** Relays our relays named: fallbacks (at most MAX_RELAYS in all; known endpoints are ignored). */
-  learn(relays: readonly RelayAddress[]): void;
+  /** Relays our relays named: fallbacks (at most MAX_RELAYS in all; known endpoints are ignored). Returns those taken. */
+  learn(relays: readonly RelayAddress[]): (RelayAddress & { ok: true })[];
   /** Retry every waiting relay now (e.g. when the browser comes back online). */
   retryNow(): void;
   stop(): void;
@@ -97,12 +97,15 @@ export function keepRelays(node: Libp2p, configured: readonly RelayAddress[], on
     relayPeerIds: () => new Set(statuses.flatMap((s) => (s.state === 'connected' ? [s.peerId] : []))),
     learn(named) {
       const known = new Set([...relays, ...fallbacks].flatMap((r) => (r.ok ? [r.endpoint] : [])));
+      const taken: (RelayAddress & { ok: true })[] = [];
       for (const r of named) {
         if (!r.ok || known.has(r.endpoint) || relays.length + fallbacks.length >= MAX_RELAYS) continue;
         known.add(r.endpoint);
         fallbacks.push(r);
+        taken.push(r);
       }
       fallBack();
+      return taken;
     },
     retryNow() {
       for (const [i, timer] of timers) {

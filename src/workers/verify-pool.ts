@@ -15,19 +15,38 @@ export class VerifyPool {
   private readonly workers: Worker[];
   private readonly pending = new PendingRequests<VerifyResponse>();
   private next = 0;
+  /** The engine `use` forced on every worker, for workers added later. */
+  private forced: 'webcrypto' | 'noble' | undefined;
 
   /**
-   * One worker per core (at most MAX_WORKERS). Chromium runs native WebCrypto
+   * Up to one worker per core (at most MAX_WORKERS). Chromium runs native WebCrypto
    * Ed25519 on the calling thread (measured on Chromium 150, 2 cores, one key,
    * 256 in flight: 19.4k verifies/s from one worker, 32.5k from two, 34.0k
    * from three), so native verification scales with workers like noble does.
    */
   static start(maxWorkers: number = Math.min(MAX_WORKERS, Math.max(1, navigator.hardwareConcurrency ?? 2))): VerifyPool {
-    return new VerifyPool(maxWorkers);
+    return new VerifyPool(1, maxWorkers);
   }
 
-  constructor(size = 1) {
+  /**
+   * `size` workers now, more up to `maxWorkers` at the first batch large enough
+   * to split: a tab that never crawls (most page loads) starts one worker, not
+   * one per core.
+   */
+  constructor(size = 1, private readonly maxWorkers = size) {
     this.workers = Array.from({ length: size }, () => this.spawn());
+  }
+
+  /** How many parts a batch of `n` goes in, adding workers first if it can use them. */
+  private partsFor(n: number): number {
+    const useful = Math.min(this.maxWorkers, Math.floor(n / MIN_ITEMS_PER_WORKER));
+    while (this.workers.length < useful) {
+      const w = this.spawn();
+      // A worker's messages are handled in order: the engine is set before its first batch.
+      if (this.forced !== undefined) void this.call(w, { op: 'use', engine: this.forced }).catch(() => undefined);
+      this.workers.push(w);
+    }
+    return Math.max(1, Math.min(this.workers.length, useful));
   }
 
   private spawn(): Worker {
@@ -56,7 +75,7 @@ export class VerifyPool {
 
   async verifyMany(items: readonly VerifyItem[]): Promise<boolean[]> {
     if (items.length === 0) return [];
-    const parts = Math.max(1, Math.min(this.workers.length, Math.floor(items.length / MIN_ITEMS_PER_WORKER)));
+    const parts = this.partsFor(items.length);
     const per = Math.ceil(items.length / parts);
     const chunks: Promise<VerifyResponse>[] = [];
     for (let i = 0; i < items.length; i += per) chunks.push(this.call(this.pick(), { op: 'verify', items: items.slice(i, i + per) }));
@@ -66,7 +85,7 @@ export class VerifyPool {
   /** Verdicts for encoded half-blocks, split across workers, each part sent as one transferred buffer. */
   async verifyEncodedBlocks(encodings: readonly Uint8Array[]): Promise<boolean[]> {
     if (encodings.length === 0) return [];
-    const parts = Math.max(1, Math.min(this.workers.length, Math.floor(encodings.length / MIN_ITEMS_PER_WORKER)));
+    const parts = this.partsFor(encodings.length);
     const per = Math.ceil(encodings.length / parts);
     const calls: Promise<VerifyResponse>[] = [];
     for (let i = 0; i < encodings.length; i += per) {
@@ -87,6 +106,7 @@ export class VerifyPool {
 
   /** Forces an engine on every worker (benchmarks compare both in one run). */
   async use(engine: 'webcrypto' | 'noble'): Promise<void> {
+    this.forced = engine;
     await Promise.all(this.workers.map((w) => this.call(w, { op: 'use', engine })));
   }
 
