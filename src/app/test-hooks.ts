@@ -119,6 +119,8 @@ function sharingHooks(session: AppSession) {
       return { infoHash, magnet: sharing().views().find((v) => v.infoHash === infoHash)!.magnetURI, sha256: await sha256Hex(file) };
     },
     add: (magnetOrTorrent: string) => sharing().add(magnetOrTorrent),
+    announceNow: (infoHash: string) => sharing().announceNow(infoHash),
+    swarmPeers: (infoHash: string) => sharing().swarmPeers(infoHash),
     remove: (infoHash: string) => sharing().remove(infoHash),
     /** Downloads a magnet (directly, or hidden over `hops` relays on our side) and times it from add to done, first peer and first byte. */
     async downloadTimed(magnet: string, hiddenHops?: number): Promise<TimedDownload> {

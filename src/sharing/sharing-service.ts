@@ -3,6 +3,7 @@
  * Trustmesh peer carries the payment extension, whose choking follows the
  * free-riding policy, and whose torrents survive reloads. Browser glue.
  */
+import { breakGlare } from './glare-guard.ts';
 import WebTorrent, { type Torrent, type TorrentOptions, type Wire } from 'webtorrent';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
@@ -401,6 +402,7 @@ export class SharingService {
     };
     torrent.once('infoHash', ready);
     if (torrent.infoHash) ready();
+    breakGlare(torrent, () => this.client.peerId);
 
     const ctx = (): LinkContext => ({
       ledger: this.o.ledger,
@@ -571,6 +573,12 @@ export class SharingService {
    */
   swarmPeers(infoHash: string): { peerId: string; seeder: boolean; downloader: boolean }[] {
     return (this.entries.get(infoHash)?.torrent.wires ?? []).map((w) => ({ peerId: w.peerId, seeder: w.isSeeder === true, downloader: w.peerInterested || w.uploaded > 0 }));
+  }
+
+  /** Asks the torrent's trackers for peers now, with fresh WebRTC offers, rather than at the next interval. */
+  announceNow(infoHash: string): void {
+    const discovery = (this.entries.get(infoHash)?.torrent as unknown as { discovery?: { tracker?: { update?: () => void } } } | undefined)?.discovery;
+    discovery?.tracker?.update?.();
   }
 
   /** Caps this tab's upload rate, all torrents together (undefined: no cap). WebTorrent throttles per client, not per torrent. */
