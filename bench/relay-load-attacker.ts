@@ -3,15 +3,14 @@
  * not starve the honest clients it is measured against): each exhaustion the
  * relay's limits guard against, all at once, until a deadline.
  * argv: <relay p2p multiaddr> <relay http url> <deadline, ms since epoch>.
- * Prints `flooder <peer id>` once the discovery flooder exists, then `figures <json>`.
+ * Prints `figures <json>` at the end.
  */
 import WebSocket from 'ws';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { waitFor } from '../e2e/support/processes.ts';
-import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
-import { RELAY_LIMITS } from '../relay/limits.ts';
+import { RELAY_LIMITS, RELAY_PEX } from '../relay/limits.ts';
 import { HOP_STATUS, reserve } from '../relay/test-support.ts';
-import { hasReservation, startClient, trackerSocket, trackerPeerId } from './relay-load-clients.ts';
+import { askRelay, hasReservation, startClient, trackerSocket, trackerPeerId } from './relay-load-clients.ts';
 import type { Figure } from './env.ts';
 
 const SINK = '/trustmesh-bench/sink/1.0.0';
@@ -102,25 +101,24 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number)
     ws.terminate();
   })());
 
-  // 4. Discovery: one peer publishes as fast as it can; the parent's observer counts what reaches it.
-  const flooder = await startClient(relay.p2p, false);
-  flooder.services.pubsub.subscribe(DISCOVERY_TOPIC);
-  process.stdout.write(`flooder ${flooder.peerId.toString()}\n`);
+  // 4. Discovery: one connection asks the relay who is there as fast as it can (each answer samples every reservation).
+  const walker = await startClient(relay.p2p, false);
   running.push((async () => {
-    await waitFor('the relay to see the flooder subscribe', async () => ((await flooder.services.pubsub.publish(DISCOVERY_TOPIC, new Uint8Array([0]))).recipients.length > 0 ? true : undefined), 30_000);
-    let published = 1;
+    let answered = 0;
+    let refused = 0;
     const startedAt = Date.now();
     while (Date.now() < until) {
-      await flooder.services.pubsub.publish(DISCOVERY_TOPIC, new TextEncoder().encode(`flood ${published}`)).catch(() => undefined);
-      published++;
+      if ((await askRelay(walker, relay.p2p)) === undefined) refused++;
+      else answered++;
     }
     const seconds = (Date.now() - startedAt) / 1000;
-    fig('discovery messages published by one flooding peer', published, 'msgs', `in ${seconds.toFixed(0)} s; the relay passes on ${RELAY_LIMITS.discoveryPerOrigin.count} per ${RELAY_LIMITS.discoveryPerOrigin.windowMs / 1000} s`);
+    const { count, windowMs } = RELAY_PEX.answersPerConnection;
+    fig('PEX answers to one connection asking as fast as it can', answered, 'count', `${refused} refused in ${seconds.toFixed(0)} s; limit ${count} per ${windowMs / 1000} s`);
   })());
 
   return async () => {
     await Promise.all(running);
-    await Promise.all([spammer.stop(), tunnelEnd.stop(), tunnelStart.stop(), flooder.stop()]);
+    await Promise.all([spammer.stop(), tunnelEnd.stop(), tunnelStart.stop(), walker.stop()]);
     fig('exceptions inside the attackers\' own libp2p (streams cut under them)', uncaught, 'count');
     return figures;
   };

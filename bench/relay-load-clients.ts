@@ -5,10 +5,10 @@ import { webSockets } from '@libp2p/websockets';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
-import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { LIVENESS } from '../src/net/liveness.ts';
+import { requestPex } from '../src/net/pex/pex.ts';
 
 /** As the app pings its relay (liveness.ts); it pings peer tabs more often, and these clients have none. */
 const PING_INTERVAL_MS = LIVENESS.relayPingIntervalMs;
@@ -22,7 +22,7 @@ const ABORT_ON_PING_FAILURE = false;
 /** Start attempts before a client gives up. */
 const START_ATTEMPTS = 30;
 
-export type Client = Libp2p<{ pubsub: FloodSub }>;
+export type Client = Libp2p;
 
 /** Connection attempts the relay turned away, over all clients of this process. */
 export let turnedAway = 0;
@@ -34,7 +34,7 @@ async function libp2pClient(relay: Multiaddr, reachable: boolean): Promise<Clien
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionMonitor: { pingInterval: PING_INTERVAL_MS, abortConnectionOnPingFailure: ABORT_ON_PING_FAILURE },
-    services: { identify: identify(), pubsub: floodsub() },
+    services: { identify: identify() },
   });
   if (!reachable) await node.dial(relay);
   return node;
@@ -76,3 +76,19 @@ export function trackerSocket(httpUrl: string): Promise<WebSocket> {
 
 export const infoHash = (n: number): string => `swarm-${n}`.padEnd(20, '.');
 export const trackerPeerId = (n: number): string => `peer-${n}`.padEnd(20, '.');
+
+/**
+ * The relay step of a tab's walk (src/net/walk.ts): asks the relay at `relay` who is there, over the
+ * client's open connection to it. The peers named, or undefined when the relay refused or the
+ * connection is gone.
+ */
+export async function askRelay(node: Libp2p, relay: Multiaddr): Promise<string[] | undefined> {
+  const relayId = relay.getComponents().findLast((c) => c.name === 'p2p')?.value;
+  const conn = node.getConnections().find((c) => c.status === 'open' && c.limits === undefined && c.remotePeer.toString() === relayId);
+  if (conn === undefined) return undefined;
+  try {
+    return (await requestPex(conn)).map((p) => p.peerId.toString());
+  } catch {
+    return undefined;
+  }
+}

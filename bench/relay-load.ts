@@ -1,13 +1,14 @@
 /**
- * Relay load (BENCH=relay-load): the real relay as its own process, N Node
- * libp2p clients on loopback doing what a tab does (connect, reserve, publish
- * to discovery every 5 s (RELAY_LOAD_SUBSCRIBERS of them also subscribe),
- * announce a swarm to the tracker every 30 s), then attackers trying each exhaustion the relay's limits guard against
- * while the others keep being served. Throughout, a separate sampler process
- * reads the relay's RSS (/proc/<pid>/status VmRSS) and times GET /health, so the
- * figures are the relay's, not this busy process's.
+ * Relay load (BENCH=relay-load): RELAY_LOAD_RELAYS real relays (3), federated with
+ * each other, each its own process, and N Node libp2p clients on loopback spread
+ * over them, doing what a tab short of neighbours does (connect, reserve, ask its
+ * relay who is there every 10 s, src/net/walk.ts; announce a swarm to the tracker
+ * every 30 s), then attackers trying each exhaustion the relay's limits guard against
+ * on the first relay while the others keep being served. Throughout, a sampler
+ * process per relay reads its RSS (/proc/<pid>/status VmRSS) and times GET /health,
+ * so the figures are the relays', not this busy process's.
  *
- * Knobs: RELAY_LOAD_PEERS (200), RELAY_LOAD_SUBSCRIBERS (20), RELAY_LOAD_STEADY_MS (20000),
+ * Knobs: RELAY_LOAD_PEERS (200), RELAY_LOAD_RELAYS (3), RELAY_LOAD_STEADY_MS (20000),
  * RELAY_LOAD_ATTACK_MS (20000), RELAY_LOAD_VERBOSE (progress and the relay's stderr),
  * RELAY_LOAD_RELAY_LOG (a file the relay's output is appended to), RELAY_LOAD_NODE_FLAGS
  * (the relay's V8 flags instead of RELAY_NODE_FLAGS, space-separated; 'none' for node's defaults),
@@ -31,23 +32,17 @@ import WebSocket from 'ws';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { freePort } from '../e2e/support/ports.ts';
 import { waitFor } from '../e2e/support/processes.ts';
-import { DISCOVERY_TOPIC } from '../src/net/protocols.ts';
-import { RELAY_LIMITS } from '../relay/limits.ts';
+import { reserve } from '../relay/test-support.ts';
+import { WALK } from '../src/net/walk.ts';
 import { buildRelay, RELAY_NODE_FLAGS, RELAY_ROOT, relayNodeArgs } from '../relay/launch.mjs';
-import { hasReservation, infoHash, startClient, trackerPeerId, trackerSocket, turnedAway, type Client } from './relay-load-clients.ts';
+import { askRelay, hasReservation, infoHash, startClient, trackerPeerId, trackerSocket, turnedAway, type Client } from './relay-load-clients.ts';
 import type { Figure } from './env.ts';
 
 const PEERS = Number(process.env.RELAY_LOAD_PEERS ?? 200);
-/**
- * Clients that also subscribe to discovery (all of them publish). Every subscriber
- * gets every message and checks its signature: 200 subscribers at one message per
- * peer per 5 s is 8,000 checks a second in this one process, more than it can do
- * beside the relay on 2 cores, so most clients only publish. The relay's fan-out
- * is then SUBSCRIBERS, not PEERS, per message (see the note in the figures).
- * With 1,000 peers on 2 cores, 20 subscribers keep this process's core busy and
- * the ramp stalls near 650 peers; RELAY_LOAD_SUBSCRIBERS=5 reaches 1,000.
- */
-const SUBSCRIBERS = Number(process.env.RELAY_LOAD_SUBSCRIBERS ?? 20);
+/** Federated relays the clients are spread over (round robin), as the issue's harness asks. */
+const RELAYS = Number(process.env.RELAY_LOAD_RELAYS ?? 3);
+/** A newcomer has found the network once it knows this many peers (the issue's figure). */
+const FOUND_PEERS = 10;
 const STEADY_MS = Number(process.env.RELAY_LOAD_STEADY_MS ?? 20_000);
 const ATTACK_MS = Number(process.env.RELAY_LOAD_ATTACK_MS ?? 20_000);
 /**
@@ -55,8 +50,7 @@ const ATTACK_MS = Number(process.env.RELAY_LOAD_ATTACK_MS ?? 20_000);
  * relay takes for its local proxy (RELAY_LIMITS.loopbackIsProxy), as in production behind one.
  */
 const RAMP_PER_SECOND = Number(process.env.RELAY_LOAD_RAMP_PER_SECOND ?? 10);
-/** As the app: discovery every 5 s, tracker announces every 30 s (pings: relay-load-clients.ts). */
-const DISCOVERY_INTERVAL_MS = 5_000;
+/** As the app: tracker announces every 30 s (pings: relay-load-clients.ts; PEX: src/net/walk.ts). */
 const ANNOUNCE_INTERVAL_MS = 30_000;
 /** Honest clients share this many swarms, so the tracker has peers to hand out. */
 const SWARMS = 20;
@@ -86,6 +80,7 @@ type Phase = 'ramp' | 'steady' | 'attack';
 
 interface Sample extends Reading {
   phase: Phase;
+  relay: number;
 }
 
 interface RelayChild {
@@ -95,11 +90,10 @@ interface RelayChild {
   stop(): Promise<void>;
 }
 
-async function spawnRelay(): Promise<RelayChild> {
-  const [p2pPort, httpPort] = [await freePort(), await freePort()];
+/** `peers`: the other relays' addresses (without ids: a relay learns an id on dialling), for --peer. */
+async function spawnRelay(p2pPort: number, httpPort: number, peers: readonly string[]): Promise<RelayChild> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trustmesh-relay-load-'));
-  await buildRelay();
-  const args = relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir]);
+  const args = relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir, ...peers.flatMap((p) => ['--peer', p])]);
   const flags = process.env.RELAY_LOAD_NODE_FLAGS;
   // RELAY_LOAD_NODE_FLAGS replaces the relay's V8 flags ('none': node's defaults), to compare them.
   const nodeArgs = flags === undefined ? args : [...(flags === 'none' ? [] : flags.split(' ')), ...args.slice(RELAY_NODE_FLAGS.length)];
@@ -185,7 +179,10 @@ function yieldToRelay(): string {
   return `bench clients at nice ${CLIENT_NICE} and attacker at ${Math.max(ATTACKER_NICE, CLIENT_NICE)}${CLIENT_CPUS === 'all' ? '' : ` on CPU ${CLIENT_CPUS}`}, relay and sampler at nice 0 on any CPU`;
 }
 
-/** A tab-like client: reserved on the relay, in discovery, in one tracker swarm. */
+/** Discovery messages of the honest clients, each way: the walk's requests and the relays' answers. */
+const walkMessages = { asked: 0, answered: 0 };
+
+/** A tab-like client: reserved on its relay, walking (asking it who is there), in one tracker swarm. */
 interface Honest {
   node: Client;
   ws: WebSocket;
@@ -195,7 +192,6 @@ interface Honest {
 
 async function honestClient(relay: RelayChild, n: number): Promise<Honest> {
   const node = await startClient(relay.p2p, true);
-  if (n < SUBSCRIBERS) node.services.pubsub.subscribe(DISCOVERY_TOPIC);
   await waitFor('a reservation', async () => (hasReservation(node) ? true : undefined), 60_000);
   const ws = await trackerSocket(relay.httpUrl);
   const self: Honest = { node, ws, trackerReplies: 0, stop: async () => undefined };
@@ -204,9 +200,13 @@ async function honestClient(relay: RelayChild, n: number): Promise<Honest> {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ action: 'announce', event, info_hash: infoHash(n % SWARMS), peer_id: trackerPeerId(n), numwant: 5, offers: [] }));
   };
   announce('started');
-  const payload = new TextEncoder().encode(`addresses of ${n}`);
+  // A client here has no WebRTC, so no neighbours: it walks as a tab short of them does, through its relay.
+  const walk = async (): Promise<void> => {
+    walkMessages.asked++;
+    if ((await askRelay(node, relay.p2p)) !== undefined) walkMessages.answered++;
+  };
   const timers = [
-    setInterval(() => void node.services.pubsub.publish(DISCOVERY_TOPIC, payload).catch(() => undefined), DISCOVERY_INTERVAL_MS + Math.random() * 100),
+    setInterval(() => void walk(), WALK.askRelayWhileShortEveryMs + Math.random() * 100),
     setInterval(() => announce(), ANNOUNCE_INTERVAL_MS),
   ];
   self.stop = async () => {
@@ -260,28 +260,59 @@ async function newcomerMs(relay: RelayChild, target: Client): Promise<number | u
   }
 }
 
-/** Runs bench/relay-load-attacker.ts until `until`; the observer counts what of the flooder's discovery messages reaches it. */
-function attack(relay: RelayChild, observer: Client, until: number): () => Promise<{ figures: Figure[]; fromFlooder: number }> {
+/**
+ * Time for a newcomer to know FOUND_PEERS peers, as a tab learns them: it asks its relay on connecting,
+ * again once reserved, then every 10 s (src/net/walk.ts); undefined if it took over a minute.
+ */
+async function newcomerFindsMs(relay: RelayChild): Promise<number | undefined> {
+  const start = performance.now();
+  const node = await startClient(relay.p2p, false);
+  const known = new Set<string>();
+  const ask = async (): Promise<void> => {
+    for (const id of (await askRelay(node, relay.p2p)) ?? []) known.add(id);
+  };
+  try {
+    await ask();
+    if (known.size < FOUND_PEERS) {
+      await reserve(node, relay.p2p);
+      await ask();
+    }
+    while (known.size < FOUND_PEERS && performance.now() - start < 60_000) {
+      await new Promise((r) => setTimeout(r, WALK.askRelayWhileShortEveryMs));
+      await ask();
+    }
+    return known.size >= FOUND_PEERS ? performance.now() - start : undefined;
+  } finally {
+    await node.stop();
+  }
+}
+
+/** Runs bench/relay-load-attacker.ts against `relay` until `until`. */
+function attack(relay: RelayChild, until: number): () => Promise<Figure[]> {
   // nice adds to this process's own level (CLIENT_NICE once yieldToRelay ran).
   const child = spawn('nice', ['-n', String(Math.max(0, ATTACKER_NICE - CLIENT_NICE)), process.execPath, '--import', './relay/polyfill.mjs', '--import', 'tsx', 'bench/relay-load-attacker.ts', relay.p2p.toString(), relay.httpUrl, String(until)],
     { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
-  let fromFlooder = 0;
-  const flood = new TextEncoder().encode('flood ');
-  const onMessage = (evt: CustomEvent<{ topic: string; data: Uint8Array }>): void => {
-    if (evt.detail.topic === DISCOVERY_TOPIC && flood.every((b, i) => evt.detail.data[i] === b)) fromFlooder++;
-  };
-  observer.services.pubsub.addEventListener('message', onMessage as never);
   const figures = new Promise<Figure[]>((resolveFigures, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('figures ')) resolveFigures(JSON.parse(line.slice('figures '.length)) as Figure[]);
     });
     child.once('exit', (code) => reject(new Error(`the attacker exited with ${code} before reporting`)));
   });
-  return async () => {
-    const got = await figures;
-    observer.services.pubsub.removeEventListener('message', onMessage as never);
-    return { figures: got, fromFlooder };
-  };
+  return () => figures;
+}
+
+/** RELAYS relays, each configured with the others (bare addresses: ids are learnt on dialling), once all are federated. */
+async function spawnFederation(): Promise<RelayChild[]> {
+  await buildRelay();
+  const ports: [number, number][] = [];
+  for (let r = 0; r < RELAYS; r++) ports.push([await freePort(), await freePort()]);
+  const bare = ports.map(([p2p]) => `/ip4/127.0.0.1/tcp/${p2p}/ws`);
+  const relays = await Promise.all(ports.map(([p2p, http], r) => spawnRelay(p2p, http, bare.filter((_, k) => k !== r))));
+  await waitFor('the relays federated', async () => {
+    const federated = await Promise.all(relays.map(async (x) => ((await (await fetch(`${x.httpUrl}/health`)).json()) as { federated: number }).federated));
+    return federated.every((f) => f === RELAYS - 1) ? true : undefined;
+  }, 60_000);
+  return relays;
 }
 
 export async function benchRelayLoad(): Promise<Figure[]> {
@@ -292,10 +323,10 @@ export async function benchRelayLoad(): Promise<Figure[]> {
     if (process.env.RELAY_LOAD_VERBOSE) console.log('  unhandled rejection:', err);
   };
   process.on('unhandledRejection', onStray);
-  const relay = await spawnRelay();
+  const relays = await spawnFederation();
   const samples: Sample[] = [];
   let phase: Phase = 'ramp';
-  const sampler = startSampler(relay.pid, `${relay.httpUrl}/health`, (r) => samples.push({ phase, ...r }));
+  const samplers = relays.map((relay, r) => startSampler(relay.pid, `${relay.httpUrl}/health`, (x) => samples.push({ phase, relay: r, ...x })));
   const placement = yieldToRelay();
   const clients: Honest[] = [];
   const figures: Figure[] = [];
@@ -308,76 +339,97 @@ export async function benchRelayLoad(): Promise<Figure[]> {
     fig(`bench clients' own event-loop delay, ${p} (p99)`, loop.percentile(99) / 1e6, 'ms', `max ${(loop.max / 1e6).toFixed(0)} ms; every honest client and newcomer runs in this one process`);
     loop.reset();
   };
+  const relayOf = (n: number): RelayChild => relays[n % relays.length]!;
   try {
     const rampStart = performance.now();
     for (let i = 0; i < PEERS; i += RAMP_PER_SECOND) {
       const second = new Promise((r) => setTimeout(r, 1_000));
-      const batch = await Promise.all(Array.from({ length: Math.min(RAMP_PER_SECOND, PEERS - i) }, (_, k) => honestClient(relay, i + k)));
+      const batch = await Promise.all(Array.from({ length: Math.min(RAMP_PER_SECOND, PEERS - i) }, (_, k) => honestClient(relayOf(i + k), i + k)));
       clients.push(...batch);
       if (process.env.RELAY_LOAD_VERBOSE) console.log(`  ${clients.length} clients`);
       await second;
     }
-    fig(`${PEERS} peers connected, reserved, publishing discovery, announced in`, (performance.now() - rampStart) / 1000, 's', `${placement}; ${RAMP_PER_SECOND} started a second at most; ${turnedAway} connection attempts turned away and retried; ${Math.min(SUBSCRIBERS, PEERS)} subscribed to discovery, so the relay sends ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * Math.min(SUBSCRIBERS, PEERS)).toFixed(0)} messages/s (all subscribed: ${((PEERS / (DISCOVERY_INTERVAL_MS / 1000)) * (PEERS - 1)).toFixed(0)})`);
+    fig(`${PEERS} peers connected to ${RELAYS} federated relays, reserved, walking, announced in`, (performance.now() - rampStart) / 1000, 's', `${placement}; ${RAMP_PER_SECOND} started a second at most; ${turnedAway} connection attempts turned away and retried`);
 
     // The clients' own event loop, per phase: a newcomer here waits on it as much as on the relay.
     clientLoop('ramp');
     phase = 'steady';
+    const walkBefore = { ...walkMessages };
+    const steadyStart = performance.now();
     await new Promise((r) => setTimeout(r, STEADY_MS));
-    const observer = clients[0]!.node;
+    const seconds = (performance.now() - steadyStart) / 1000;
+    const asked = walkMessages.asked - walkBefore.asked;
+    const answered = walkMessages.answered - walkBefore.answered;
+    fig('discovery messages per peer per second (steady)', (asked + answered) / PEERS / seconds, 'msgs/s', `target < 1, whatever N; ${asked} asks and ${answered} answers of ${PEERS} peers in ${seconds.toFixed(0)} s: each peer, short of neighbours (no WebRTC here), asks its relay every ${WALK.askRelayWhileShortEveryMs / 1000} s; a tab at its target asks one neighbour every ${WALK.askNeighbourEveryMs / 1000} s instead. The flood it replaces: ${((PEERS - 1) / 5).toFixed(0)} a second`);
     // A newcomer dials a peer at random, as tabs do: always the same one measured that peer's own limits.
-    const reachable = (): Client => {
-      const held = clients.filter((c, i) => i > 0 && hasReservation(c.node));
+    const reachable = (relay: RelayChild): Client => {
+      const held = clients.filter((c, i) => i > 0 && relayOf(i) === relay && hasReservation(c.node));
       return held[Math.floor(Math.random() * held.length)]!.node;
     };
+    const finds: number[] = [];
+    for (let i = 0; i < 6; i++) finds.push((await newcomerFindsMs(relayOf(i))) ?? Number.NaN);
+    fig(`newcomer knows ${FOUND_PEERS} peers (steady)`, percentile(finds, 50), 'ms', `median of ${finds.length}, max ${Math.max(...finds).toFixed(0)} ms: connect, ask its relay, reserve, ask again; half of each answer from the federated relays`);
     const steadyNewcomers: number[] = [];
-    for (let i = 0; i < 3; i++) steadyNewcomers.push((await newcomerMs(relay, reachable())) ?? Number.NaN);
+    for (let i = 0; i < 3; i++) steadyNewcomers.push((await newcomerMs(relays[0]!, reachable(relays[0]!))) ?? Number.NaN);
     fig('newcomer served (steady): reserve + relayed dial + tracker reply', percentile(steadyNewcomers, 50), 'ms', `median of ${steadyNewcomers.length}`);
 
     clientLoop('steady');
     phase = 'attack';
     const until = Date.now() + ATTACK_MS;
     const repliesBefore = clients.reduce((n, c) => n + c.trackerReplies, 0);
-    const finish = attack(relay, observer, until);
+    const finish = attack(relays[0]!, until);
     const during: number[] = [];
     let failed = 0;
     while (Date.now() < until - 5_000) {
-      const ms = await newcomerMs(relay, reachable());
+      const ms = await newcomerMs(relays[0]!, reachable(relays[0]!));
       if (ms === undefined) failed++;
       else during.push(ms);
     }
-    const attacked = await finish();
+    figures.push(...(await finish()));
     clientLoop('attack');
-    figures.push(...attacked.figures);
-    fig('attack: discovery flood reaching another peer', attacked.fromFlooder, 'msgs', `limit ${RELAY_LIMITS.discoveryPerOrigin.count} per ${RELAY_LIMITS.discoveryPerOrigin.windowMs / 1000} s`);
     fig('newcomer served (under attack): reserve + relayed dial + tracker reply', percentile(during, 50), 'ms', `median of ${during.length}, max ${Math.max(...during).toFixed(0)} ms, ${failed} failed`);
     const repliesDuring = clients.reduce((n, c) => n + c.trackerReplies, 0) - repliesBefore;
     fig('tracker replies to honest clients during the attack', repliesDuring, 'count', `${PEERS} clients announcing every ${ANNOUNCE_INTERVAL_MS / 1000} s`);
     fig('honest clients still holding a reservation', clients.filter((c) => hasReservation(c.node)).length, 'count', `of ${PEERS}`);
 
-    const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as { refused: Record<string, number>; reservations: number; connections: number; tracker: { torrents: number } };
-    fig('relay: refusals', Object.values(health.refused).reduce((a, b) => a + b, 0), 'count', JSON.stringify(health.refused));
-    fig('relay: reservations / connections / torrents at the end', health.reservations, 'count', `${health.connections} connections, ${health.tracker.torrents} torrents`);
+    for (const [r, relay] of relays.entries()) {
+      const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as { refused: Record<string, number>; reservations: number; connections: number; tracker: { torrents: number } };
+      fig(`relay ${r}: refusals`, Object.values(health.refused).reduce((a, b) => a + b, 0), 'count', JSON.stringify(health.refused));
+      fig(`relay ${r}: reservations / connections / torrents at the end`, health.reservations, 'count', `${health.connections} connections, ${health.tracker.torrents} torrents`);
+    }
   } finally {
     loop.disable();
     process.off('unhandledRejection', onStray);
     if (stray > 0) fig('unhandled rejections in the bench clients', stray, 'count');
-    sampler.stop();
+    for (const s of samplers) s.stop();
     await Promise.all(clients.map((c) => c.stop().catch(() => undefined)));
-    await relay.stop();
+    await Promise.all(relays.map((r) => r.stop()));
   }
-  for (const p of ['ramp', 'steady', 'attack'] as const) {
-    const s = samples.filter((x) => x.phase === p);
-    if (s.length < 2) continue;
-    const ms = s.map((x) => x.healthMs);
-    const loop = s.map((x) => x.loopP99Ms);
-    const [first, last] = [s[0]!, s[s.length - 1]!];
-    const cores = (ticks: number): string => (ticks / (last.machineTicks - first.machineTicks) * cpus().length).toFixed(2);
-    const top = s.reduce((a, b) => (b.rssKiB > a.rssKiB ? b : a));
-    fig(`relay RSS, ${p} (max)`, top.rssKiB / 1024, 'MiB', `target < 200 MiB; then ${top.heapMiB} MiB JS heap, ${top.externalMiB} MiB buffers; ${s.length} samples`);
-    fig(`/health latency, ${p} (p95)`, percentile(ms, 95), 'ms', `target < 100 ms; p50 ${percentile(ms, 50).toFixed(1)}, p99 ${percentile(ms, 99).toFixed(1)}, max ${Math.max(...ms).toFixed(1)} ms`);
-    fig(`relay event-loop delay, ${p} (p95 of 5 s p99s)`, percentile(loop, 95), 'ms', `its own work, measured inside; max ${Math.max(...s.map((x) => x.loopMaxMs)).toFixed(0)} ms`);
-    const waited = (last.relayWaitNs - first.relayWaitNs) / 1e6 / ((last.machineTicks - first.machineTicks) / cpus().length / 100);
-    fig(`CPU, ${p}: relay`, Number(cores(last.relayTicks - first.relayTicks)), 'cores', `bench clients ${cores(last.benchTicks - first.benchTicks)}, whole machine ${cores(last.machineBusyTicks - first.machineBusyTicks)} of ${cpus().length}; the relay's main thread waited for a CPU ${waited.toFixed(0)} ms a second`);
-  }
+  for (const p of ['ramp', 'steady', 'attack'] as const) phaseFigures(p, samples.filter((x) => x.phase === p), fig);
   return figures;
+}
+
+/** A phase's figures over every relay: the worst relay's, with each relay's in the note (relay 0 is the one attacked). */
+function phaseFigures(p: Phase, phaseSamples: Sample[], fig: (name: string, value: number, unit: string, note?: string) => void): void {
+  const per = Array.from({ length: RELAYS }, (_, r) => phaseSamples.filter((x) => x.relay === r)).filter((s) => s.length >= 2);
+  if (per.length === 0) return;
+  const each = (f: (s: Sample[]) => number, digits = 0): { worst: number; note: string } => {
+    const v = per.map(f);
+    return { worst: Math.max(...v), note: v.map((x, r) => `relay ${r} ${x.toFixed(digits)}`).join(', ') };
+  };
+  const rss = each((s) => Math.max(...s.map((x) => x.rssKiB)) / 1024);
+  fig(`relay RSS, ${p} (max, worst relay)`, rss.worst, 'MiB', `target < 200 MiB; ${rss.note}`);
+  const health = each((s) => percentile(s.map((x) => x.healthMs), 95), 1);
+  const all = per.flat().map((x) => x.healthMs);
+  fig(`/health latency, ${p} (p95, worst relay)`, health.worst, 'ms', `target < 100 ms; ${health.note}; all relays: p50 ${percentile(all, 50).toFixed(1)}, p99 ${percentile(all, 99).toFixed(1)}, max ${Math.max(...all).toFixed(1)} ms`);
+  const loopDelay = each((s) => percentile(s.map((x) => x.loopP99Ms), 95));
+  fig(`relay event-loop delay, ${p} (p95 of 5 s p99s, worst relay)`, loopDelay.worst, 'ms', `its own work, measured inside; ${loopDelay.note}`);
+  const cores = per.map((s) => {
+    const [first, last] = [s[0]!, s[s.length - 1]!];
+    const span = last.machineTicks - first.machineTicks;
+    // ms a second the relay's main thread was ready to run but waited for a CPU: the machine's share of its delay.
+    const waited = (last.relayWaitNs - first.relayWaitNs) / 1e6 / (span / cpus().length / 100);
+    return { relay: ((last.relayTicks - first.relayTicks) / span) * cpus().length, bench: ((last.benchTicks - first.benchTicks) / span) * cpus().length, machine: ((last.machineBusyTicks - first.machineBusyTicks) / span) * cpus().length, waited };
+  });
+  fig(`CPU, ${p}: relays together`, cores.reduce((a, c) => a + c.relay, 0), 'cores', `${cores.map((c, r) => `relay ${r} ${c.relay.toFixed(2)} (waited for a CPU ${c.waited.toFixed(0)} ms/s)`).join(', ')}; bench clients ${cores[0]!.bench.toFixed(2)}, whole machine ${cores[0]!.machine.toFixed(2)} of ${cpus().length}`);
 }

@@ -1,6 +1,6 @@
 /**
- * Two relays federated with --peer forward discovery announcements, so a
- * browser on one relay learns of browsers on the other.
+ * Relays federated with --peer name each other's peers and each other to the
+ * tabs that ask, so a browser on one relay learns of browsers on the others.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLibp2p, type Libp2p } from 'libp2p';
@@ -8,14 +8,13 @@ import { webSockets } from '@libp2p/websockets';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
-import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { RELAY_DEFAULTS, type RelayConfig } from './config.ts';
 import { startRelay, type Relay } from './relay.ts';
-import { DISCOVERY_TOPIC, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
+import { RELAYS_PROTOCOL } from '../src/net/protocols.ts';
 import { requestPex } from '../src/net/pex/pex.ts';
 import { HOP_STATUS, reserve } from './test-support.ts';
-import { RELAY_PEX_PEERS } from './limits.ts';
+import { RELAY_PEX } from './limits.ts';
 
 const quiet = (m: string): void => { if (process.env.RELAY_LOG) console.log(m); };
 
@@ -23,12 +22,12 @@ function config(peers: string[]): RelayConfig {
   return { ...RELAY_DEFAULTS, host: '127.0.0.1', p2pPort: 0, httpPort: 0, announce: [], peers };
 }
 
-async function client(): Promise<Libp2p<{ pubsub: FloodSub }>> {
+async function client(): Promise<Libp2p> {
   return createLibp2p({
     transports: [webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: floodsub() },
+    services: { identify: identify() },
   });
 }
 
@@ -44,36 +43,6 @@ describe('relay federation', () => {
   const stops: (() => Promise<void> | void)[] = [];
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop();
-  });
-
-  it('carries discovery messages from a peer on one relay to a peer on another', async () => {
-    const a: Relay = await startRelay(config([]), await generateKeyPair('Ed25519'), quiet);
-    stops.push(() => a.stop());
-    const aAddr = a.node.getMultiaddrs()[0]!.toString();
-    const b: Relay = await startRelay(config([aAddr]), await generateKeyPair('Ed25519'), quiet);
-    stops.push(() => b.stop());
-    await until('relays federated', () => a.node.getConnections(b.node.peerId).length > 0);
-
-    const x = await client();
-    const y = await client();
-    stops.push(() => x.stop(), () => y.stop());
-    x.services.pubsub.subscribe(DISCOVERY_TOPIC);
-    y.services.pubsub.subscribe(DISCOVERY_TOPIC);
-    await x.dial(a.node.getMultiaddrs()[0]!);
-    await y.dial(b.node.getMultiaddrs()[0]!);
-    // Subscriptions propagate hop by hop: y -> b -> a.
-    await until('subscriptions seen by the relays', () =>
-      a.node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length >= 2 && b.node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length >= 2);
-
-    const received = new Promise<Uint8Array>((resolve) => {
-      x.services.pubsub.addEventListener('message', (evt) => {
-        if (evt.detail.topic === DISCOVERY_TOPIC) resolve(evt.detail.data);
-      });
-    });
-    const payload = new TextEncoder().encode('hello from relay b');
-    await until('published to at least one peer', async () => (await y.services.pubsub.publish(DISCOVERY_TOPIC, payload)).recipients.length > 0);
-    expect(new TextDecoder().decode(await received)).toBe('hello from relay b');
-    expect(b.health().connections).toBeGreaterThanOrEqual(2);
   });
 
   it('names to a tab peers reserved at the relays it federates with (half its answer), reached through them', async () => {
@@ -101,12 +70,44 @@ describe('relay federation', () => {
       await tab.hangUp(bAddr);
       return learned.some((p) => ids(atA).has(p.peerId.toString()));
     });
-    expect(learned).toHaveLength(RELAY_PEX_PEERS);
+    expect(learned).toHaveLength(RELAY_PEX.peers);
     const elsewhere = learned.filter((p) => ids(atA).has(p.peerId.toString()));
-    expect(elsewhere).toHaveLength(RELAY_PEX_PEERS / 2);
+    expect(elsewhere).toHaveLength(RELAY_PEX.peers / 2);
     // Each through a, at the address b was configured with; b's own peers carry no address (reached through b).
     for (const p of elsewhere) expect(p.addrs.map(String)).toEqual([`${aAddr.toString()}/p2p-circuit/webrtc/p2p/${p.peerId.toString()}`]);
     for (const p of learned.filter((x) => !ids(atA).has(x.peerId.toString()))) expect(ids(atB).has(p.peerId.toString()) && p.addrs.length === 0).toBe(true);
+  });
+
+  it('tells a federated relay its own peers only, never the peers it learnt from others', async () => {
+    const start = async (peers: string[]): Promise<Relay> => {
+      const r = await startRelay(config(peers), await generateKeyPair('Ed25519'), quiet);
+      stops.push(() => r.stop());
+      return r;
+    };
+    const reserveAt = async (r: Relay, n: number): Promise<Set<string>> => {
+      const cs = await Promise.all(Array.from({ length: n }, () => client()));
+      stops.push(...cs.map((c) => () => c.stop()));
+      for (const c of cs) expect(await reserve(c, r.node.getMultiaddrs()[0]!)).toBe(HOP_STATUS.OK);
+      return new Set(cs.map((c) => c.peerId.toString()));
+    };
+    const c = await start([]);
+    const atC = await reserveAt(c, 6);
+    const a = await start([c.node.getMultiaddrs()[0]!.toString()]);
+    const atA = await reserveAt(a, 6);
+    const tab = await client();
+    stops.push(() => tab.stop());
+    const ask = async (r: Relay): Promise<string[]> => {
+      const ids = (await requestPex(await tab.dial(r.node.getMultiaddrs()[0]!))).map((p) => p.peerId.toString());
+      await tab.hangUp(r.node.getMultiaddrs()[0]!);
+      return ids;
+    };
+    // a holds a sample of c's peers: a tab asking a is told some of them.
+    await until('a names peers of c', async () => (await ask(a)).some((id) => atC.has(id)));
+    // b federates with a: a must not pass c's peers on to b as its own, so b's tabs learn a's peers and b's only.
+    const b = await start([a.node.getMultiaddrs()[0]!.toString()]);
+    const atB = await reserveAt(b, 6);
+    await until('b names peers of a', async () => (await ask(b)).some((id) => atA.has(id)));
+    for (let i = 0; i < 5; i++) for (const id of await ask(b)) expect(atA.has(id) || atB.has(id)).toBe(true);
   });
 
   it('names to a tab the relays it federates with, at the address it was configured with, while they are connected', async () => {

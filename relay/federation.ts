@@ -1,6 +1,7 @@
 /**
  * Relays federated with --peer: each keeps a connection to the relays it is
- * configured with, so discovery crosses relays, and names them to tabs that
+ * configured with and samples the peers reserved there (its own only,
+ * RELAY_PEERS_PROTOCOL), so discovery crosses relays, and names them to tabs that
  * ask (`/trustmesh/relays/1.0.0`), so a tab can dial peers reserved at them
  * and move to one of them when its own relay fails.
  */
@@ -10,12 +11,13 @@ import type { Connection } from '@libp2p/interface';
 import { backoffDelay } from '../src/net/backoff.ts';
 import { webSocketEndpoint } from '../src/net/net-config.ts';
 import { requestPex } from '../src/net/pex/pex.ts';
+import { RELAY_PEERS_PROTOCOL } from '../src/net/protocols.ts';
 import { randomSample } from '../src/net/random-sample.ts';
 
 /**
  * How often a relay asks each federated relay which peers it holds: peers
- * announce every 5 s and stay for minutes, so a sample half a minute old
- * still names mostly live peers, at one small request per relay pair.
+ * stay for minutes, so a sample half a minute old still names mostly live
+ * peers, at one small request per relay pair.
  */
 export const FEDERATED_SAMPLE_MS = 30_000;
 
@@ -50,7 +52,7 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
   /** Configured address → the relay, while our connection to it is open: its id, and the peers it named when last asked. */
   const open = new Map<string, { id: string; conn: Connection; peers: string[] }>();
   const ask = (relay: { conn: Connection; peers: string[] }): void => {
-    requestPex(relay.conn).then(
+    requestPex(relay.conn, RELAY_PEERS_PROTOCOL).then(
       (learned) => void (relay.peers = learned.map((p) => p.peerId.toString())),
       () => void (relay.peers = []), // asked again at the next round, while the connection lasts
     );

@@ -68,23 +68,6 @@ export interface RelayLimits {
   trackerRequestsPerSocket: Window;
   /** Tracker requests from one IP together. */
   trackerRequestsPerAddress: Window;
-  /**
-   * Discovery messages first published by one peer (signed origin): the app
-   * announces every 5 s and at most once a second more (peer-service.ts).
-   */
-  discoveryPerOrigin: Window;
-  /**
-   * New discovery messages one connected peer hands the relay, its own and ones it
-   * forwards from its direct peers. Federated relays (--peer) are exempt: they carry
-   * a whole relay's worth.
-   */
-  discoveryPerSender: Window;
-  /**
-   * All pubsub messages one connected peer sends, before duplicates are dropped
-   * and signatures checked (the costly part): a browser also passes on what its
-   * direct peers heard first, so this is well above its own share.
-   */
-  pubsubRawPerSender: Window;
 }
 
 const MINUTE = 60_000;
@@ -105,9 +88,6 @@ export const RELAY_LIMITS: RelayLimits = {
   trackerOffersPerAnnounce: 10,
   trackerRequestsPerSocket: { count: 300, windowMs: 30_000 },
   trackerRequestsPerAddress: { count: 3_000, windowMs: 30_000 },
-  discoveryPerOrigin: { count: 10, windowMs: 5_000 },
-  discoveryPerSender: { count: 30, windowMs: 5_000 },
-  pubsubRawPerSender: { count: 250, windowMs: 5_000 },
 };
 
 /**
@@ -117,7 +97,7 @@ export const RELAY_LIMITS: RelayLimits = {
  */
 export const CONNECTION_SIZING = {
   /**
-   * Streams open at once each way on one connection: identify, ping, floodsub, and
+   * Streams open at once each way on one connection: identify, ping, PEX, and
    * a hop or stop stream per relayed connection (relayedConnectionsPerPeer, 40).
    */
   streamsPerConnection: 64,
@@ -132,7 +112,7 @@ export const CONNECTION_SIZING = {
    */
   streamReadBufferBytes: 256 * 1024,
   /**
-   * Bytes queued for a peer that does not read (a floodsub subscriber that stopped,
+   * Bytes queued for a peer that does not read (a PEX asker that stopped reading,
    * the far end of a relayed connection); yamux's default is unbounded. The stream is
    * cut, not the relay's memory.
    */
@@ -167,27 +147,24 @@ export const CONNECTION_SIZING = {
   maxIncomingPendingConnections: 128,
 } as const;
 
-/**
- * Discovery messages to one peer within this window go out as one pubsub RPC
- * (pubsub-batching.ts): peers announce every 5 s, so 25 ms more is nothing to
- * them, and the relay writes one frame per peer per window instead of one per message.
- */
-/**
- * Peers a relay names to a tab that asks who is here (PEX): enough for a first few direct
- * peers before the tab's own reservation, few enough that the answer stays one small frame
- * and nobody learns the relay's whole audience from one request.
- */
-export const RELAY_PEX_PEERS = 8;
-/**
- * PEX answers per connection: a tab asks once, on connecting. Each answer walks every reservation,
- * so more would let one connection keep the relay busy; a new connection is rate-limited per host.
- */
-export const RELAY_PEX_ANSWERS_PER_CONNECTION = 1;
+export const RELAY_PEX = {
+  /**
+   * Peers named to a tab that asks who is here: enough for a first few direct peers before the tab's
+   * own reservation, few enough that the answer stays one small frame and nobody learns the relay's
+   * whole audience from one request.
+   */
+  peers: 8,
+  /**
+   * Answers per connection: a tab asks on connecting, when its reservation lands, and every 10 s while
+   * it is short of neighbours (peer-service.ts), so 4 per 20 s; a connection that asks faster is refused.
+   */
+  answersPerConnection: { count: 4, windowMs: 20_000 },
+  /** How stale the list of reserved peers an answer samples may be: rebuilding it walks every reservation. */
+  listAgeMs: 1_000,
+} as const;
 
 /** Federated relays named to a tab that asks: what a tab can fall back to (net-config's MAX_RELAYS is 8 in all). */
 export const RELAY_NAMED_RELAYS = 4;
-
-export const PUBSUB_BATCHING = { windowMs: 25, maxMessages: 200 } as const;
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
 export function isLoopback(address: string): boolean {
@@ -212,12 +189,12 @@ export interface Refusals {
   relayedStreamsCut: number;
   trackerRequests: number;
   trackerSockets: number;
-  discoveryMessages: number;
-  pubsubUnchecked: number;
+  /** PEX requests over a connection's share. */
+  pexAnswers: number;
 }
 
 export function noRefusals(): Refusals {
-  return { connections: 0, reservations: 0, relayedConnections: 0, relayedStreamsCut: 0, trackerRequests: 0, trackerSockets: 0, discoveryMessages: 0, pubsubUnchecked: 0 };
+  return { connections: 0, reservations: 0, relayedConnections: 0, relayedStreamsCut: 0, trackerRequests: 0, trackerSockets: 0, pexAnswers: 0 };
 }
 
 /** Keys tracked before stale windows are swept, so a stream of fresh keys costs bounded memory. */

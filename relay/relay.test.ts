@@ -186,7 +186,6 @@ describe('relay HTTP endpoint', () => {
       uptimeSeconds: expect.any(Number),
       connections: 0,
       reservations: 0,
-      discoveryPeers: 0,
       federated: 0,
       tracker: { torrents: 0 },
       refused: noRefusals(),

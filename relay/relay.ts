@@ -1,7 +1,7 @@
 /**
  * The signaling relay: a libp2p node that browsers reach over WebSockets for
  * bootstrap, circuit-relay-v2 signaling (limited, so peers upgrade to direct
- * WebRTC) and pubsub peer discovery, plus a WebTorrent WebSocket tracker and a
+ * WebRTC) and peer exchange (who is here), plus a WebTorrent WebSocket tracker and a
  * /health endpoint on an HTTP port. It never stores or carries user data.
  * What one client may take of it is capped (limits.ts, enforced by the *-guard.ts files).
  */
@@ -13,22 +13,19 @@ import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { ping } from '@libp2p/ping';
-import { floodsub, type FloodSub } from '@libp2p/floodsub';
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
 // The server alone: the package's index also loads its client, and with it a WebRTC stack (node-datachannel), 10 MB the relay never uses.
 import TrackerServer from 'bittorrent-tracker/server';
-import type { ComponentLogger, Connection, Logger, PrivateKey } from '@libp2p/interface';
+import type { ComponentLogger, Logger, PrivateKey } from '@libp2p/interface';
 import type { WebSocket } from 'ws';
-import { DISCOVERY_TOPIC, PEX_PROTOCOL, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
+import { PEX_PROTOCOL, RELAY_PEERS_PROTOCOL, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
 import { answerPex } from '../src/net/pex/pex.ts';
-import { randomSample } from '../src/net/random-sample.ts';
 import { federate } from './federation.ts';
 import type { RelayConfig } from './config.ts';
-import { CONNECTION_SIZING, limitedAddress, noRefusals, PUBSUB_BATCHING, RELAY_LIMITS, RELAY_NAMED_RELAYS, RELAY_PEX_ANSWERS_PER_CONNECTION, RELAY_PEX_PEERS, type RelayLimits, type Refusals } from './limits.ts';
-import { batchPubsubSends } from './pubsub-batching.ts';
+import { CONNECTION_SIZING, limitedAddress, noRefusals, RELAY_LIMITS, RELAY_NAMED_RELAYS, type RelayLimits, type Refusals } from './limits.ts';
+import { relayPexHandlers } from './relay-pex.ts';
 import { libp2pGuard } from './libp2p-guard.ts';
 import { trackerGuard } from './tracker-guard.ts';
-import { guardDiscovery } from './discovery-guard.ts';
 import { watchLoopDelay, type LoopDelay } from './loop-delay.ts';
 import { pingConnection, sweepConnections } from './connection-sweep.ts';
 
@@ -49,7 +46,6 @@ export interface RelayHealth {
   uptimeSeconds: number;
   connections: number;
   reservations: number;
-  discoveryPeers: number;
   /** Federated relays (--peer) connected now. */
   federated: number;
   tracker: { torrents: number };
@@ -63,7 +59,7 @@ export interface RelayHealth {
 }
 
 export interface Relay {
-  node: Libp2p<{ relay: CircuitRelayService; pubsub: FloodSub }>;
+  node: Libp2p<{ relay: CircuitRelayService }>;
   httpUrl: string;
   health(): RelayHealth;
   stop(): Promise<void>;
@@ -122,7 +118,6 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     services: {
       identify: identify(),
       ping: ping({ timeout: CONNECTION_SIZING.inboundPingTimeoutMs }),
-      pubsub: floodsub(),
       relay: circuitRelayServer({
         reservations: {
           maxReservations: config.maxReservations,
@@ -134,10 +129,6 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     },
   });
 
-  // Subscribing makes the relay forward discovery announcements between the
-  // browsers connected to it (and to federated relays); it announces nothing itself.
-  node.services.pubsub.subscribe(DISCOVERY_TOPIC);
-  batchPubsubSends(node.services.pubsub, PUBSUB_BATCHING);
   p2pGuard.attach(node);
 
   const sweep = sweepConnections(() => node.getConnections(), pingConnection, {
@@ -146,7 +137,6 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     timeoutMs: CONNECTION_SIZING.pingTimeoutMs,
   });
   const federation = federate(node, config.peers, log, random);
-  guardDiscovery(node.services.pubsub, DISCOVERY_TOPIC, limitsInForce, refusals, (id) => federation.isRelay(id), now);
 
   // Counted as they open and close: getConnections() builds a list of them all, per log line and per /health.
   let connections = node.getConnections().length;
@@ -159,22 +149,11 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     // without this every peer ever seen stayed in memory (a relay's churn is its whole audience).
     if (!federation.isRelay(evt.detail.toString())) void node.peerStore.delete(evt.detail).catch(() => undefined);
   });
-  // A tab asks on connecting who is here, and dials them while its own reservation is still on the way.
-  // The entries carry no addresses: a peer named by a relay is reached through that relay.
-  const pexAnswers = new WeakMap<Connection, number>();
-  // A federated relay asks every FEDERATED_SAMPLE_MS on its one connection, and is told our own peers only;
-  // a tab is told up to half from the relays we federate with, reached through them, so walks cross relays.
-  await node.handle(PEX_PROTOCOL, (stream, connection) => {
-    const asker = connection.remotePeer.toString();
-    const relay = federation.isRelay(asker);
-    const answered = pexAnswers.get(connection) ?? 0;
-    if (!relay && answered >= RELAY_PEX_ANSWERS_PER_CONNECTION) return void stream.abort(new Error('this connection had its PEX answer'));
-    pexAnswers.set(connection, answered + 1);
-    const here = [...node.services.relay.reservations.keys()].map((id) => id.toString()).filter((id) => id !== asker);
-    const elsewhere = relay ? [] : federation.samplePeers(Math.floor(RELAY_PEX_PEERS / 2), asker);
-    const own = randomSample(here, RELAY_PEX_PEERS - elsewhere.length, random).map((peerId) => ({ peerId, addrs: [] as Uint8Array[] }));
-    return answerPex(stream, [...own, ...elsewhere.map((p) => ({ peerId: p.peerId, addrs: p.addrs.map((a) => a.bytes) }))]);
-  }, { maxInboundStreams: 1 });
+  // A tab asks who is here, and dials them while its own reservation is still on the way (relay-pex.ts).
+  // Entries for our own peers carry no addresses: a peer named by a relay is reached through that relay.
+  const pex = relayPexHandlers({ node, federation, refusals, now, random });
+  await node.handle(PEX_PROTOCOL, pex.pex, { maxInboundStreams: 1 });
+  await node.handle(RELAY_PEERS_PROTOCOL, pex.ownPeers, { maxInboundStreams: 1 });
   // A tab asks which relays we federate with: it may dial peers reserved at them, and move to one when we fail.
   await node.handle(RELAYS_PROTOCOL, (stream) => answerPex(stream, federation.connected().slice(0, RELAY_NAMED_RELAYS).map((r) => ({ peerId: r.peerId, addrs: r.addrs.map((a) => a.bytes) }))), { maxInboundStreams: 1 });
   node.services.relay.addEventListener('relay:reservation', (evt) => log(`reservation for ${evt.detail.addr.toString()}`));
@@ -198,7 +177,6 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     uptimeSeconds: Math.round((now() - startedAt) / 1000),
     connections,
     reservations: node.services.relay.reservations.size,
-    discoveryPeers: node.services.pubsub.getSubscribers(DISCOVERY_TOPIC).length,
     federated: federation.connected().length,
     tracker: { torrents: Object.keys(tracker.torrents as object).length },
     refused: { ...refusals },

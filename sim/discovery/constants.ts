@@ -1,9 +1,10 @@
 /** The discovery simulation's parameters (issue #19), each with why it has this value. */
+import { WALK } from '../../src/net/walk.ts';
 
-/** Today's design: every tab publishes its addresses on the discovery topic this often (src/net/node.ts discoveryIntervalMs). */
+/** The design walks replaced: every tab published its addresses on a floodsub topic this often. */
 export const FLOOD_ANNOUNCE_EVERY_MS = 5_000;
-/** A peer asks one random neighbour for peers this often: a slow walk, enough to keep candidates fresh for refreshes. */
-export const PEX_WALK_EVERY_MS = 30_000;
+/** A peer asks one random neighbour for peers this often, as the app does. */
+export const PEX_WALK_EVERY_MS = WALK.askNeighbourEveryMs;
 /** Peers in one exchange answer (src/net/pex/pex-wire.ts MAX_PEX_PEERS). */
 export const PEX_ANSWER_PEERS = 32;
 /** Candidates a peer remembers, newest kept: enough to refill a neighbourhood twice over, bounded whatever N. */

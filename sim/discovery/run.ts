@@ -35,7 +35,7 @@ function overSize(title: string, subtitle: string, values: { peers: number; y: n
 
 function trafficSpec(runs: readonly DiscoveryFigures[], seed: number): TopLevelSpec {
   const values = runs.flatMap((r) => [
-    { peers: r.peers, y: r.floodMessagesPerPeerPerSec, series: 'today: every tab announces to all every 5 s (floodsub through the relays)' },
+    { peers: r.peers, y: r.floodMessagesPerPeerPerSec, series: 'before: every tab announced to all every 5 s (floodsub through the relays)' },
     { peers: r.peers, y: r.walkMessagesPerPeerPerSec, series: 'bounded neighbourhoods (8–16) and a peer-exchange walk every 30 s (simulated)' },
   ]);
   return overSize('Discovery messages per peer per second', `${DEFAULT_RELAYS} relays, seed ${seed}; sent and received, steady state`, values, 'messages / peer / s', true);

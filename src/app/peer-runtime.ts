@@ -29,7 +29,7 @@ export type PeerParts = Omit<RunningPhase, 'phase' | 'identity' | 'config' | 'id
 export async function startPeer(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<PeerParts> {
   const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
   markStartup('node-started');
-  markNetworkSteps(service.node);
+  markNetworkSteps(service.node, service);
   const ledger = await startLedger(identity, service.node, seams?.ledger);
   markStartup('ledger-started');
   const reputation = startReputation(ledger);

@@ -6,6 +6,7 @@
 import type { Connection, Libp2p } from '@libp2p/interface';
 import { classifyConnection } from '../net/peer-table.ts';
 import { isWebRtcCircuitAddr } from '../net/peer-dialer.ts';
+import type { PeerSnapshot } from '../net/peer-service.ts';
 
 /** The marks' common prefix; the bench reads marks by it. */
 export const STARTUP_MARK_PREFIX = 'trustmesh:';
@@ -33,10 +34,10 @@ export function markStartup(step: StartupStep): void {
 
 /**
  * Marks the network's steps to a first direct peer when they happen: the relay reservation, the first peer
- * learnt of (an announcement or PEX), the first relayed connection (a WebRTC dial signals over one), and the
- * first direct WebRTC connection.
+ * learnt of (by peer exchange, as a pending dial in the snapshot), the first relayed connection (a WebRTC
+ * dial signals over one), and the first direct WebRTC connection.
  */
-export function markNetworkSteps(node: Libp2p): void {
+export function markNetworkSteps(node: Libp2p, peers: { subscribe(listener: (s: PeerSnapshot) => void): () => void }): void {
   const onConnection = (evt: CustomEvent<Connection>): void => {
     const c = evt.detail;
     const transport = classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null });
@@ -45,11 +46,13 @@ export function markNetworkSteps(node: Libp2p): void {
     markStartup('first-direct-peer');
     node.removeEventListener('connection:open', onConnection);
   };
-  const onDiscovery = (): void => {
+  let known = false;
+  const stopWatching = peers.subscribe((s) => {
+    if (known || (s.pending.length === 0 && !s.peers.some((p) => p.role === 'peer'))) return;
+    known = true;
     markStartup('first-peer-known');
-    node.removeEventListener('peer:discovery', onDiscovery);
-  };
-  node.addEventListener('peer:discovery', onDiscovery);
+    queueMicrotask(() => stopWatching());
+  });
   // The address peers dial us at, the same test the announcer's gate uses.
   const onListening = (): void => {
     if (!node.getMultiaddrs().some(isWebRtcCircuitAddr)) return;

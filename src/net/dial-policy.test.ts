@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './backoff.ts';
-import { announcementHeld, decideDial, DIAL_POLICY, type DialFacts } from './dial-policy.ts';
+import { decideDial, DIAL_POLICY, type DialFacts } from './dial-policy.ts';
 
 const GRACE = DIAL_POLICY.tieBreakGraceMs;
 const T0 = 100_000;
@@ -110,17 +110,6 @@ describe('decideDial: a newcomer, and a dial already under way', () => {
   it('still waits out a backoff, and still skips a peer it is already dialing', () => {
     expect(decideDial({ ...larger, selfDialable: false, failures: 1, lastFailureAt: T0 })).toEqual({ action: 'wait', untilMs: T0 + 2_000 });
     expect(decideDial({ ...larger, selfDialable: false, dialInProgress: true })).toEqual({ action: 'skip', reason: 'dialing' });
-  });
-});
-
-describe('announcementHeld', () => {
-  it('holds a first announcement while a dial begun before the reservation is signaled, for at most the grace', () => {
-    expect(announcementHeld([], T0)).toBe(false);
-    expect(announcementHeld([T0], T0)).toBe(true);
-    expect(announcementHeld([T0 - GRACE, T0 - 10], T0)).toBe(true);
-    expect(announcementHeld([T0 - GRACE + 1], T0)).toBe(true);
-    // A dial that hangs does not keep the tab unknown for long.
-    expect(announcementHeld([T0 - GRACE], T0)).toBe(false);
   });
 });
 

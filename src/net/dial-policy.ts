@@ -62,13 +62,3 @@ export function decideDial(f: DialFacts): DialDecision {
   if (!f.selfDialable || f.self < f.peer) return { action: 'dial' };
   return afterGrace;
 }
-
-/**
- * Whether a tab holds back its first announcement: while a dial it started before it could be dialed
- * (`earlyDialStarts`, when each began) is still being signaled, for at most the grace. The peer it is
- * dialing would otherwise learn of it from the announcement, before the relayed connection of that dial
- * reaches it, and dial back: two WebRTC connections for one pair.
- */
-export function announcementHeld(earlyDialStarts: readonly number[], now: number): boolean {
-  return earlyDialStarts.some((startedAt) => now - startedAt < DIAL_POLICY.tieBreakGraceMs);
-}

@@ -7,19 +7,14 @@ import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
 import { identify } from '@libp2p/identify';
 import { ping, type Ping } from '@libp2p/ping';
-import { floodsub, type FloodSub } from '@libp2p/floodsub';
-import { pubsubPeerDiscovery, type PubSubPeerDiscovery } from '@libp2p/pubsub-peer-discovery';
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import type { Identity } from '../identity/identity.ts';
 import { concatBytes } from '../codec/bytes.ts';
-import { DISCOVERY_TOPIC } from './protocols.ts';
 import { isDialAllowed } from './dial-gater.ts';
 
 export const NODE_LIMITS = {
   /** Browsers accept 256 KiB data-channel messages; 16 KiB (libp2p's default, for go/rust interop) halves throughput. */
   webRtcMaxMessageSize: 256 * 1024,
-  /** How often each peer re-announces its addresses (through its gate); new tabs also learn peers by PEX right away. */
-  discoveryIntervalMs: 5_000,
   /** Relays plus direct peers plus their signaling circuits. */
   maxConnections: 128,
   /**
@@ -31,20 +26,7 @@ export const NODE_LIMITS = {
   dialTimeoutMs: 20_000,
 } as const;
 
-/** The longest delay a timer takes (2^31 - 1 ms, 24.8 days): a timer that never fires in a tab's life. */
-const NEVER_MS = 2 ** 31 - 1;
-
-export type PeerNode = Libp2p<{ ping: Ping; pubsub: FloodSub; identify: unknown }>;
-
-export interface CreatedNode {
-  node: PeerNode;
-  /**
-   * Publishes our addresses on the discovery topic now, rather than at the next
-   * interval: when our relay address appears and when a new peer shows up, so
-   * that both sides learn of each other within a round trip.
-   */
-  announce(): void;
-}
+export type PeerNode = Libp2p<{ ping: Ping; identify: unknown }>;
 
 export interface NodeOptions {
   relayEndpoints: ReadonlySet<string>;
@@ -54,15 +36,12 @@ export interface NodeOptions {
   blockedPeers?: ReadonlySet<string>;
 }
 
-export async function createPeerNode(identity: Identity, options: NodeOptions): Promise<CreatedNode> {
+/** No peer discovery module: peers are learnt by peer exchange with relays and neighbours (peer-service.ts), never from a flood. */
+export async function createPeerNode(identity: Identity, options: NodeOptions): Promise<PeerNode> {
   // Seed and public key as stored (libp2p's 64-byte form): deriving the key again would build
   // @noble/curves' base-point table on the main thread, ~100 ms of every start-up.
   const privateKey = privateKeyFromRaw(concatBytes(identity.seed, identity.publicKey));
-  let discovery: PubSubPeerDiscovery | undefined;
-  // The module's own timer would announce us whatever our gate says (announcer.ts): during a dial begun
-  // before we could be dialed, its peer then learned of us and dialed back. PeerService announces instead.
-  const discoveryFactory = pubsubPeerDiscovery({ interval: NEVER_MS, topics: [DISCOVERY_TOPIC] });
-  const node = await createLibp2p({
+  return createLibp2p({
     privateKey,
     start: false,
     addresses: { listen: ['/p2p-circuit', '/webrtc'] },
@@ -89,22 +68,9 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
     },
     // Connections are pinged by liveness.ts: peers as often as libp2p would, relays far less.
     connectionMonitor: { enabled: false },
-    peerDiscovery: [
-      (components: Parameters<typeof discoveryFactory>[0]) => {
-        discovery = discoveryFactory(components) as PubSubPeerDiscovery;
-        return discovery;
-      },
-    ],
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: floodsub(),
     },
-  }) as PeerNode;
-  return {
-    node,
-    announce() {
-      if (discovery?.isStarted() === true) discovery._broadcast();
-    },
-  };
+  });
 }

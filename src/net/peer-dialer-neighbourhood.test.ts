@@ -74,4 +74,23 @@ describe('the dialer keeps a bounded neighbourhood', () => {
     expect(dials.map((d) => d.id).filter((id) => hungUp.includes(id))).toEqual([]);
     dialer.stop();
   });
+
+  it('wants more peers (and asks a relay for them) only while its neighbours and dials in flight are short of the target', async () => {
+    const { node, direct, dials } = fakeNode(self);
+    const dialer = startPeerDialer(node, () => undefined, Date.now, seededRandom(3));
+    expect(dialer.wantsPeers()).toBe(true);
+    for (const p of others.slice(0, NEIGHBOURHOOD.target - 1)) dialer.offer(p, [relayed(p.toString())]);
+    expect(dialer.wantsPeers()).toBe(true);
+    dialer.offer(others[NEIGHBOURHOOD.target - 1]!, [relayed(others[NEIGHBOURHOOD.target - 1]!.toString())]);
+    // Dials in flight count: a tab dialling its target asks nobody for more.
+    expect(dials.length).toBe(NEIGHBOURHOOD.target);
+    expect(dialer.wantsPeers()).toBe(false);
+    for (const d of dials) d.land();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(dialer.wantsPeers()).toBe(false);
+    // Neighbours leave: short again.
+    direct.delete(others[0]!.toString());
+    expect(dialer.wantsPeers()).toBe(true);
+    dialer.stop();
+  });
 });

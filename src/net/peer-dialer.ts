@@ -6,7 +6,7 @@ import type { Libp2p } from 'libp2p';
 import type { Connection, PeerId } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { announcementHeld, decideDial, DIAL_POLICY } from './dial-policy.ts';
+import { decideDial } from './dial-policy.ts';
 import { NEIGHBOURHOOD, planNeighbourhood, type Neighbour } from './neighbours.ts';
 import { classifyConnection } from './peer-table.ts';
 
@@ -138,16 +138,15 @@ export interface PendingPeer {
 
 export interface PeerDialer {
   offer(peerId: PeerId, addrs: readonly Multiaddr[]): void;
-  /** A dial we began before we could be dialed is still being signaled: announcing now could make its peer dial back. */
-  holdsAnnouncement(): boolean;
+  /** Fewer neighbours (and dials in flight) than the neighbourhood's target: worth asking a relay who is there. */
+  wantsPeers(): boolean;
   /** Dials under way, to peers we are or are not yet connected to. */
   dialsInFlight(): number;
   pending(): PendingPeer[];
   stop(): void;
 }
 
-/** `onEarlyDialSettled`: a dial begun before we could be dialed ended, or stopped holding our announcement. */
-export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number, onEarlyDialSettled: () => void = () => undefined): PeerDialer {
+export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number): PeerDialer {
   const self = node.peerId.toString();
   const candidates = new Map<string, Candidate>();
 
@@ -199,7 +198,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     for (const c of candidates.values()) if (c.dialing && !direct.has(c.peerId.toString())) neighbours.push({ id: c.peerId.toString(), since: t, group: groupOf(c.peerId.toString()), usefulness: Number.POSITIVE_INFINITY });
     const plan = planNeighbourhood({ now: t, neighbours, candidates: dialable.map((c) => ({ id: c.peerId.toString(), group: groupOf(c.peerId.toString()) })), lastRefreshAt, random });
     if (plan.refreshed) lastRefreshAt = t;
-    for (const id of plan.dial) dial(candidates.get(id)!, selfDialable);
+    for (const id of plan.dial) dial(candidates.get(id)!);
     for (const id of plan.drop) {
       const c = candidates.get(id);
       if (c !== undefined) c.droppedAt = t;
@@ -208,14 +207,11 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     if (plan.drop.length > 0) onChange();
   };
 
-  const dial = (c: Candidate, selfDialable: boolean): void => {
+  const dial = (c: Candidate): void => {
     c.dialing = true;
-    // Past the grace the hold ends whether or not the dial has: announce then.
-    if (!selfDialable) earlyDials.set(c, { startedAt: now(), timer: setTimeout(onEarlyDialSettled, DIAL_POLICY.tieBreakGraceMs) });
     node.dial(c.addrs, { onProgress: (evt: { type: string }) => (c.stage = evt.type) }).then(
       () => {
         c.dialing = false;
-        settleEarly(c);
         c.failures = 0;
         delete c.lastFailureAt;
         delete c.lastError;
@@ -223,23 +219,12 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       },
       (err: Error) => {
         c.dialing = false;
-        settleEarly(c);
         c.failures += 1;
         c.lastFailureAt = now();
         c.lastError = err.message;
         onChange();
       },
     );
-  };
-
-  /** Dials begun before we could be dialed (announcementHeld, dial-policy.ts), each with the timer that ends its hold on our announcement. */
-  const earlyDials = new Map<Candidate, { startedAt: number; timer: ReturnType<typeof setTimeout> }>();
-  const settleEarly = (c: Candidate): void => {
-    const held = earlyDials.get(c);
-    if (held === undefined) return;
-    clearTimeout(held.timer);
-    earlyDials.delete(c);
-    onEarlyDialSettled();
   };
 
   const onDiscovery = (evt: CustomEvent<{ id: PeerId; multiaddrs: Multiaddr[] }>): void => {
@@ -266,7 +251,11 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
 
   return {
     offer,
-    holdsAnnouncement: () => announcementHeld([...earlyDials.values()].map((d) => d.startedAt), now()),
+    wantsPeers() {
+      const direct = directPeers();
+      const dialing = [...candidates.values()].filter((c) => c.dialing && !direct.has(c.peerId.toString())).length;
+      return direct.size + dialing < NEIGHBOURHOOD.target;
+    },
     dialsInFlight: () => [...candidates.values()].filter((c) => c.dialing).length,
     pending() {
       const direct = directPeers();
@@ -276,8 +265,6 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     },
     stop() {
       clearInterval(timer);
-      for (const held of earlyDials.values()) clearTimeout(held.timer);
-      earlyDials.clear();
       node.removeEventListener('peer:discovery', onDiscovery);
     },
   };

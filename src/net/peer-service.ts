@@ -8,7 +8,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import type { Identity } from '../identity/identity.ts';
 import { identityFingerprint } from '../identity/identity.ts';
-import { createPeerNode, NODE_LIMITS, type PeerNode } from './node.ts';
+import { createPeerNode, type PeerNode } from './node.ts';
 import { errorText } from './direct.ts';
 import { watchLiveness } from './liveness.ts';
 import { isDialAllowed } from './dial-gater.ts';
@@ -19,17 +19,11 @@ import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.t
 import { PERF_PROTOCOL, PEX_PROTOCOL, RELAYS_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
 import { MAX_PEX_PEERS } from './pex/pex-wire.ts';
+import { WALK } from './walk.ts';
 import { handlePerfStream, runPerf, type PerfResult } from './perf/perf.ts';
-import { gatedAnnouncer, type Announcer } from './announcer.ts';
 
-/** How often connected peers are asked for their neighbours, so the relay is not the only directory. */
-const PEX_INTERVAL_MS = 30_000;
 /** The snapshot is refreshed on events, and at least this often for RTT figures. */
 const SNAPSHOT_REFRESH_MS = 2_000;
-/** Extra announcements (beyond the periodic one) at most this often, so a burst of joins costs little. */
-const ANNOUNCE_MIN_INTERVAL_MS = 1_000;
-/** Remembered announcers; clearing past this only costs one extra announcement each. */
-const MAX_SEEN_PEERS = 10_000;
 /** Liveness cuts remembered for diagnostics: enough to see a burst, bounded however long the tab runs. */
 const MAX_RECORDED_CUTS = 16;
 /**
@@ -78,30 +72,26 @@ export class PeerService {
     private readonly identity: Identity,
     private readonly relays: RelayKeeper,
     private readonly dialer: PeerDialer,
-    announce: () => void,
     private readonly deps: PeerServiceDeps,
     private readonly blockedPeers: Set<string>,
     /** WebSocket endpoints we may dial (the gater reads this set): configured relays, then relays they name. */
     private readonly relayEndpoints: Set<string>,
   ) {
     this.current = this.compute();
-    this.announcer = gatedAnnouncer(announce, () => node.getMultiaddrs().some(isWebRtcCircuitAddr) && !dialer.holdsAnnouncement(), ANNOUNCE_MIN_INTERVAL_MS);
   }
-
-  private readonly announcer: Announcer;
 
   static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
     const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
     const blockedPeers = new Set<string>();
-    const { node, announce } = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers, blockedPeers });
+    const node = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers, blockedPeers });
     await node.handle(PERF_PROTOCOL, (stream) => handlePerfStream(stream), { maxInboundStreams: MAX_INBOUND_PERF_STREAMS });
     await node.start();
     // The service is assembled after start so the keeper and dialer see a running node.
     let service: PeerService | undefined;
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
-    const dialer = startPeerDialer(node, changed, deps.now, deps.random, () => service?.announcer.call()); // a held first announcement goes out
-    service = new PeerService(node, identity, relays, dialer, announce, deps, blockedPeers, endpoints);
+    const dialer = startPeerDialer(node, changed, deps.now, deps.random);
+    service = new PeerService(node, identity, relays, dialer, deps, blockedPeers, endpoints);
     await service.wire();
     return service;
   }
@@ -123,17 +113,10 @@ export class PeerService {
     for (const event of ['connection:open', 'connection:close', 'peer:identify', 'self:peer:update', 'transport:listening'] as const) {
       node.addEventListener(event, () => this.refresh());
     }
-    // Announce as soon as we become dialable, and answer a newcomer's announcement with ours. A relay
-    // reservation is a transport listening: libp2p reports our new addresses a second later (its
-    // address manager debounces self:peer:update), which a new tab's first peer would wait for.
-    for (const event of ['transport:listening', 'self:peer:update'] as const) node.addEventListener(event, () => this.announcer.call());
-    node.addEventListener('peer:discovery', (evt) => {
-      if (!this.seenPeers.has(evt.detail.id.toString())) {
-        if (this.seenPeers.size >= MAX_SEEN_PEERS) this.seenPeers.clear();
-        this.seenPeers.add(evt.detail.id.toString());
-        this.announcer.call();
-      }
-    });
+    // Once we are reserved, our relays are asked again: a tab that asked before us, and was told nobody,
+    // is now named to whoever asks, but those who asked before both of us were reserved know neither.
+    // A reservation is a transport listening; libp2p reports the address a second later (self:peer:update).
+    for (const event of ['transport:listening', 'self:peer:update'] as const) node.addEventListener(event, () => this.onAddresses());
     node.addEventListener('connection:open', (evt) => {
       // A relay is asked for its relays and its peers at once; its peers are dialled once its relays are known,
       // since it may name peers reserved at them.
@@ -147,8 +130,8 @@ export class PeerService {
       },
     });
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
-    this.timers.push(setInterval(() => this.announcer.call(), NODE_LIMITS.discoveryIntervalMs));
-    this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), PEX_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.askRelayIfShort(), WALK.askRelayWhileShortEveryMs));
+    this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), WALK.askNeighbourEveryMs));
     this.timers.push(setInterval(() => this.checkReservation(), WATCHDOG_INTERVAL_MS));
     if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
   }
@@ -184,9 +167,6 @@ export class PeerService {
     }
     return entries;
   }
-
-  /** Peers announced to us at least once. */
-  private readonly seenPeers = new Set<string>();
 
   /** WebRTC addresses we have learned per peer (from discovery, identify and PEX). */
   private readonly knownAddrs = new Map<string, Multiaddr[]>();
@@ -238,9 +218,30 @@ export class PeerService {
     }
   }
 
+  /** Whether we held a dialable (reserved) address at the last look. */
+  private reserved = false;
+
+  private onAddresses(): void {
+    const reserved = this.node.getMultiaddrs().some(isWebRtcCircuitAddr);
+    if (reserved && !this.reserved) for (const c of this.relayConnections()) void this.exchangePeers(c);
+    this.reserved = reserved;
+  }
+
+  /** The walk's relay step: below our target of neighbours, one relay names a few of its peers. */
+  private askRelayIfShort(): void {
+    if (!this.dialer.wantsPeers()) return;
+    const relays = this.relayConnections();
+    const pick = relays[Math.floor(this.deps.random() * relays.length)];
+    if (pick !== undefined) void this.exchangePeers(pick);
+  }
+
+  private relayConnections(): Connection[] {
+    return this.node.getConnections().filter((c) => this.isRelay(c));
+  }
+
   private exchangeWithRandomPeer(): void {
     const direct = this.directConnections();
-    const pick = direct[Math.floor(Math.random() * direct.length)];
+    const pick = direct[Math.floor(this.deps.random() * direct.length)];
     if (pick !== undefined) void this.exchangePeers(pick);
   }
 
@@ -313,7 +314,6 @@ export class PeerService {
     for (const t of this.timers) clearInterval(t);
     this.stopLiveness();
     if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
-    this.announcer.cancel();
     this.relays.stop();
     this.dialer.stop();
     this.listeners.clear();
