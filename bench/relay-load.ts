@@ -68,9 +68,9 @@ const CLIENT_NICE = Number(process.env.RELAY_LOAD_CLIENT_NICE ?? 10);
  */
 const ATTACKER_NICE = 19;
 /**
- * CPUs the clients are pinned to (taskset -c list), or 'all'. By default the last CPU, so the relay has
- * one to itself as it would in production (1,000 peers, 5 subscribers, on 2 cores: /health p95 131 ms
- * steady with the clients on either CPU, 73 ms with them on one).
+ * CPUs the clients are pinned to (taskset -c list), or 'all'. By default the last CPU, so the relays
+ * have one to themselves as they would in production (measured with one relay and the flood, 1,000
+ * peers on 2 cores: /health p95 131 ms steady with the clients on either CPU, 73 ms with them on one).
  */
 const CLIENT_CPUS = process.env.RELAY_LOAD_CLIENT_CPUS ?? (cpus().length >= 2 ? String(cpus().length - 1) : 'all');
 /** The relay's health sampling period. */
@@ -315,7 +315,8 @@ async function spawnFederation(): Promise<RelayChild[]> {
   return relays;
 }
 
-export async function benchRelayLoad(): Promise<Figure[]> {
+/** `peers`: how many honest clients (RELAY_LOAD_PEERS by default; npm run load passes each size). */
+export async function benchRelayLoad(peers: number = PEERS): Promise<Figure[]> {
   // libp2p rejects some dials nobody awaits (e.g. a redial to the tunnel end after the relay cut it); count them, do not die of them.
   let stray = 0;
   const onStray = (err: unknown): void => {
@@ -342,14 +343,14 @@ export async function benchRelayLoad(): Promise<Figure[]> {
   const relayOf = (n: number): RelayChild => relays[n % relays.length]!;
   try {
     const rampStart = performance.now();
-    for (let i = 0; i < PEERS; i += RAMP_PER_SECOND) {
+    for (let i = 0; i < peers; i += RAMP_PER_SECOND) {
       const second = new Promise((r) => setTimeout(r, 1_000));
-      const batch = await Promise.all(Array.from({ length: Math.min(RAMP_PER_SECOND, PEERS - i) }, (_, k) => honestClient(relayOf(i + k), i + k)));
+      const batch = await Promise.all(Array.from({ length: Math.min(RAMP_PER_SECOND, peers - i) }, (_, k) => honestClient(relayOf(i + k), i + k)));
       clients.push(...batch);
       if (process.env.RELAY_LOAD_VERBOSE) console.log(`  ${clients.length} clients`);
       await second;
     }
-    fig(`${PEERS} peers connected to ${RELAYS} federated relays, reserved, walking, announced in`, (performance.now() - rampStart) / 1000, 's', `${placement}; ${RAMP_PER_SECOND} started a second at most; ${turnedAway} connection attempts turned away and retried`);
+    fig(`${peers} peers connected to ${RELAYS} federated relays, reserved, walking, announced in`, (performance.now() - rampStart) / 1000, 's', `${placement}; ${RAMP_PER_SECOND} started a second at most; ${turnedAway} connection attempts turned away and retried`);
 
     // The clients' own event loop, per phase: a newcomer here waits on it as much as on the relay.
     clientLoop('ramp');
@@ -360,7 +361,7 @@ export async function benchRelayLoad(): Promise<Figure[]> {
     const seconds = (performance.now() - steadyStart) / 1000;
     const asked = walkMessages.asked - walkBefore.asked;
     const answered = walkMessages.answered - walkBefore.answered;
-    fig('discovery messages per peer per second (steady)', (asked + answered) / PEERS / seconds, 'msgs/s', `target < 1, whatever N; ${asked} asks and ${answered} answers of ${PEERS} peers in ${seconds.toFixed(0)} s: each peer, short of neighbours (no WebRTC here), asks its relay every ${WALK.askRelayWhileShortEveryMs / 1000} s; a tab at its target asks one neighbour every ${WALK.askNeighbourEveryMs / 1000} s instead. The flood it replaces: ${((PEERS - 1) / 5).toFixed(0)} a second`);
+    fig('discovery messages per peer per second (steady)', (asked + answered) / peers / seconds, 'msgs/s', `target < 1, whatever N; ${asked} asks and ${answered} answers of ${peers} peers in ${seconds.toFixed(0)} s: each peer, short of neighbours (no WebRTC here), asks its relay every ${WALK.askRelayWhileShortEveryMs / 1000} s; a tab at its target asks one neighbour every ${WALK.askNeighbourEveryMs / 1000} s instead. The flood it replaces: ${((peers - 1) / 5).toFixed(0)} a second`);
     // A newcomer dials a peer at random, as tabs do: always the same one measured that peer's own limits.
     const reachable = (relay: RelayChild): Client => {
       const held = clients.filter((c, i) => i > 0 && relayOf(i) === relay && hasReservation(c.node));
@@ -389,8 +390,8 @@ export async function benchRelayLoad(): Promise<Figure[]> {
     clientLoop('attack');
     fig('newcomer served (under attack): reserve + relayed dial + tracker reply', percentile(during, 50), 'ms', `median of ${during.length}, max ${Math.max(...during).toFixed(0)} ms, ${failed} failed`);
     const repliesDuring = clients.reduce((n, c) => n + c.trackerReplies, 0) - repliesBefore;
-    fig('tracker replies to honest clients during the attack', repliesDuring, 'count', `${PEERS} clients announcing every ${ANNOUNCE_INTERVAL_MS / 1000} s`);
-    fig('honest clients still holding a reservation', clients.filter((c) => hasReservation(c.node)).length, 'count', `of ${PEERS}`);
+    fig('tracker replies to honest clients during the attack', repliesDuring, 'count', `${peers} clients announcing every ${ANNOUNCE_INTERVAL_MS / 1000} s`);
+    fig('honest clients still holding a reservation', clients.filter((c) => hasReservation(c.node)).length, 'count', `of ${peers}`);
 
     for (const [r, relay] of relays.entries()) {
       const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as { refused: Record<string, number>; reservations: number; connections: number; tracker: { torrents: number } };

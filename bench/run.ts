@@ -25,7 +25,7 @@ const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   reputation: benchReputation,
   market: benchMarket,
   bundle: benchBundle,
-  'relay-load': benchRelayLoad,
+  'relay-load': () => benchRelayLoad(),
 };
 /** Sections that need no shared environment (bundle measures the build; relay-load runs its own relay): alone, they start no browser. */
 const WITHOUT_ENV = new Set(['bundle', 'relay-load']);

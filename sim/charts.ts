@@ -23,6 +23,23 @@ export async function render(spec: TopLevelSpec): Promise<string> {
 
 const LEGEND = { orient: 'bottom', direction: 'vertical', labelLimit: 480, symbolType: 'stroke' } as const;
 
+/** A line per series over network size (log x), as the discovery and relay load charts draw it. */
+export function overSize(title: string, subtitle: string, values: { peers: number; y: number; series: string }[], yTitle: string, logY: boolean): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, subtitle },
+    width: 480,
+    height: 280,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'peers', type: 'quantitative', scale: { type: 'log' }, title: 'peers in the network' },
+      y: { field: 'y', type: 'quantitative', ...(logY ? { scale: { type: 'log' } } : {}), title: yTitle },
+      color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
+    },
+  };
+}
+
 /** Log scales cannot show 0: a ring with no trust at all is drawn at this floor. */
 const FLOOR = 1e-3;
 

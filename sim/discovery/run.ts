@@ -8,30 +8,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TopLevelSpec } from 'vega-lite';
-import { render } from '../charts.ts';
+import { overSize, render } from '../charts.ts';
 import { DEFAULT_RELAYS, DEFAULT_SIZES, FOUND_PEERS, REACH_SHARE } from './constants.ts';
 import { simulateDiscovery, type DiscoveryFigures } from './model.ts';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const LEGEND = { orient: 'bottom', direction: 'vertical', symbolType: 'stroke' } as const;
 const ms = (v: number): string => (Number.isFinite(v) ? `${(v / 1000).toFixed(2)} s` : 'never');
-
-/** A line per series over network size (log), as the discovery charts draw it. */
-function overSize(title: string, subtitle: string, values: { peers: number; y: number; series: string }[], yTitle: string, logY: boolean): TopLevelSpec {
-  return {
-    $schema: SCHEMA,
-    title: { text: title, subtitle },
-    width: 480,
-    height: 280,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'peers', type: 'quantitative', scale: { type: 'log' }, title: 'peers in the network' },
-      y: { field: 'y', type: 'quantitative', ...(logY ? { scale: { type: 'log' } } : {}), title: yTitle },
-      color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
-    },
-  };
-}
 
 function trafficSpec(runs: readonly DiscoveryFigures[], seed: number): TopLevelSpec {
   const values = runs.flatMap((r) => [

@@ -10,7 +10,7 @@ import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
 import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
-import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, GOSSIP_FANOUT, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
@@ -660,11 +660,11 @@ export class LedgerService {
 
   // ---- gossip and sanctions ----------------------------------------------------
 
-  /** Sends to random peers other than `except` (the one it came from, or the counterparty of our own pair). */
-  private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, except?: PeerRef): Promise<void> {
+  /** Sends to `fanout` random peers other than `except` (the one it came from, or the counterparty of our own pair). */
+  private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, except?: PeerRef, fanout: number = GOSSIP_FANOUT): Promise<void> {
     const gid = id ?? Uint8Array.from({ length: GOSSIP_ID_BYTES }, () => Math.floor(this.o.random() * 256));
     this.seenGossip.add(toHex(gid));
-    const targets = pickGossipTargets(this.o.transport.peers(), (p) => except !== undefined && p.id === except.id, this.o.random);
+    const targets = pickGossipTargets(this.o.transport.peers(), (p) => except !== undefined && p.id === except.id, this.o.random, fanout);
     await Promise.all(targets.map((t) => this.o.transport.send(t, { type: 'gossip', id: gid, ttl, payload }).catch(() => undefined)));
   }
 
@@ -677,8 +677,12 @@ export class LedgerService {
       const result = await this.ingestor.ingest([payload.proposal, payload.agreement], { whole: true });
       await this.absorb(result);
       if (result.validated.length !== 2 || result.validated.some((v) => v.result.outcome === 'invalid')) return; // only what validated travels on
-    } else if (!(await this.recordFraud(payload.proof, false))) {
-      return; // an invalid or known proof is not forwarded
+    } else {
+      // The first proof against an offender goes on to every peer, whatever its ttl: each peer passes it on
+      // once, so it reaches the whole network (a ttl of 3 hops reached ~150 peers). An invalid or known
+      // proof, or another against a known fraudster, goes no further: nobody can make it travel twice.
+      if ((await this.recordFraud(payload.proof, false)) === 'new-offender') await this.broadcast(payload, ttl, id, from, Number.POSITIVE_INFINITY);
+      return;
     }
     const next = forwardTtl(ttl);
     if (next !== undefined) await this.broadcast(payload, next, id, from);
@@ -689,20 +693,23 @@ export class LedgerService {
     return items.length === 0 ? [] : items.slice(0, this.intake.take(from.id, items.length));
   }
 
-  /** Verifies and stores a fraud proof; returns whether it was new. New proofs are gossiped (unless forwarding is the caller's job). */
-  private async recordFraud(proof: FraudProof, spread = true): Promise<boolean> {
+  /**
+   * Verifies and stores a fraud proof: whether it was invalid, known, new, or the first against its
+   * offender. The first against an offender is gossiped to every peer (unless forwarding is the caller's job).
+   */
+  private async recordFraud(proof: FraudProof, spread = true): Promise<'invalid' | 'known' | 'new-proof' | 'new-offender'> {
     let offender: Uint8Array;
     try {
       offender = verifyFraudProof(proof);
     } catch {
-      return false;
+      return 'invalid';
     }
-    const fresh = await this.o.store.putFraud(proof, offender);
-    if (fresh) {
-      this.emit({ type: 'fraud', offender, proof });
-      if (spread) await this.broadcast({ kind: 'fraud', proof });
-    }
-    return fresh;
+    const knownOffender = this.o.store.isFraudster(offender);
+    if (!(await this.o.store.putFraud(proof, offender))) return 'known';
+    this.emit({ type: 'fraud', offender, proof });
+    if (knownOffender) return 'new-proof';
+    if (spread) await this.broadcast({ kind: 'fraud', proof }, MAX_GOSSIP_TTL, undefined, undefined, Number.POSITIVE_INFINITY);
+    return 'new-offender';
   }
 
   stop(): void {

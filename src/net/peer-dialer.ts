@@ -52,15 +52,17 @@ export function relayGroup(addrs: readonly Multiaddr[]): string {
 /**
  * Our direct peers as neighbours: since the oldest open connection, and as
  * useful as the streams we opened to them and still use (circuits, wires,
- * requests). Streams the peer opened do not count: a peer cannot make itself
- * look useful to keep its place.
+ * requests). Streams the peer opened count only for a protocol in
+ * `inboundWorth` (the app's: a circuit through us, which the peer pays for and
+ * which dropping it would cut); otherwise a peer could make itself look useful
+ * to keep its place by opening streams to us.
  */
-export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string): Neighbour[] {
+export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string, inboundWorth: ReadonlySet<string> = new Set()): Neighbour[] {
   const byPeer = new Map<string, Neighbour>();
   for (const c of connections) {
     if (classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) !== 'webrtc') continue;
     const id = c.remotePeer.toString();
-    const ours = c.streams.filter((s) => s.direction === 'outbound').length;
+    const ours = c.streams.filter((s) => s.direction === 'outbound' || inboundWorth.has(s.protocol ?? '')).length;
     const n = byPeer.get(id);
     if (n === undefined) byPeer.set(id, { id, since: c.timeline.open, group: groupOf(id), usefulness: ours });
     else {
@@ -146,7 +148,8 @@ export interface PeerDialer {
   stop(): void;
 }
 
-export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number): PeerDialer {
+/** `inboundWorth`: protocols whose streams a peer opened to us make it worth keeping (neighboursOf). */
+export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number, inboundWorth: ReadonlySet<string> = new Set()): PeerDialer {
   const self = node.peerId.toString();
   const candidates = new Map<string, Candidate>();
 
@@ -193,7 +196,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       });
       if (decision.action === 'dial') dialable.push(c);
     }
-    const neighbours = neighboursOf(connections, groupOf);
+    const neighbours = neighboursOf(connections, groupOf, inboundWorth);
     // A dial in flight holds its place and is never the one dropped.
     for (const c of candidates.values()) if (c.dialing && !direct.has(c.peerId.toString())) neighbours.push({ id: c.peerId.toString(), since: t, group: groupOf(c.peerId.toString()), usefulness: Number.POSITIVE_INFINITY });
     const plan = planNeighbourhood({ now: t, neighbours, candidates: dialable.map((c) => ({ id: c.peerId.toString(), group: groupOf(c.peerId.toString()) })), lastRefreshAt, random });
