@@ -369,7 +369,7 @@ export async function benchRelayLoad(peers: number = PEERS): Promise<Figure[]> {
     };
     const finds: number[] = [];
     for (let i = 0; i < 6; i++) finds.push((await newcomerFindsMs(relayOf(i))) ?? Number.NaN);
-    fig(`newcomer knows ${FOUND_PEERS} peers (steady)`, percentile(finds, 50), 'ms', `median of ${finds.length}, max ${Math.max(...finds).toFixed(0)} ms: connect, ask its relay, reserve, ask again; half of each answer from the federated relays`);
+    fig(`newcomer knows ${FOUND_PEERS} peers (steady)`, percentile(finds, 50), 'ms', `median of ${finds.length}, max ${Math.max(...finds).toFixed(0)} ms: connect, ask its relay, reserve, ask again${RELAYS > 1 ? '; half of each answer from the federated relays' : ''}`);
     const steadyNewcomers: number[] = [];
     for (let i = 0; i < 3; i++) steadyNewcomers.push((await newcomerMs(relays[0]!, reachable(relays[0]!))) ?? Number.NaN);
     fig('newcomer served (steady): reserve + relayed dial + tracker reply', percentile(steadyNewcomers, 50), 'ms', `median of ${steadyNewcomers.length}`);
