@@ -12,7 +12,6 @@ import { startLedger } from './ledger-runtime.ts';
 import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
-import { CIRCUIT_PROTOCOL } from '../circuits/constants.ts';
 import { ExitService } from '../exits/exit-service.ts';
 import { DiscoveryService } from '../discovery/discovery-service.ts';
 import { Miner } from '../mining/miner.ts';
@@ -28,8 +27,7 @@ export { restoreLedgerRecords } from './ledger-runtime.ts';
 export type PeerParts = Omit<RunningPhase, 'phase' | 'identity' | 'config' | 'identityCreated'>;
 
 export async function startPeer(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<PeerParts> {
-  // A neighbour relaying a circuit through us stays one: the neighbourhood's refresh would cut the circuit.
-  const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random, inboundWorth: new Set([CIRCUIT_PROTOCOL]) });
+  const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
   markStartup('node-started');
   markNetworkSteps(service.node, service);
   const ledger = await startLedger(identity, service.node, seams?.ledger);

@@ -103,10 +103,4 @@ describe('neighbourhood facts', () => {
     expect(used!.usefulness).toBe(1);
   });
 
-  it('counts a stream the peer opened when the app says its protocol is worth keeping (a circuit through us), and no other', () => {
-    const withProtocols = (peer: string, streams: { direction: 'inbound' | 'outbound'; protocol: string }[]): Facts =>
-      ({ remotePeer: peerIdFromString(peer), remoteAddr: multiaddr(`${base}/p2p/${peer}`), limits: undefined, timeline: { open: 0 }, streams }) as unknown as Facts;
-    const [relaying] = neighboursOf([withProtocols(B, [{ direction: 'inbound', protocol: '/circuit/1' }, { direction: 'inbound', protocol: '/x/1.0.0' }])], () => R, new Set(['/circuit/1']));
-    expect(relaying!.usefulness).toBe(1);
-  });
 });

@@ -52,17 +52,15 @@ export function relayGroup(addrs: readonly Multiaddr[]): string {
 /**
  * Our direct peers as neighbours: since the oldest open connection, and as
  * useful as the streams we opened to them and still use (circuits, wires,
- * requests). Streams the peer opened count only for a protocol in
- * `inboundWorth` (the app's: a circuit through us, which the peer pays for and
- * which dropping it would cut); otherwise a peer could make itself look useful
- * to keep its place by opening streams to us.
+ * requests). Streams the peer opened do not count: a peer cannot make itself
+ * look useful to keep its place.
  */
-export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string, inboundWorth: ReadonlySet<string> = new Set()): Neighbour[] {
+export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string): Neighbour[] {
   const byPeer = new Map<string, Neighbour>();
   for (const c of connections) {
     if (classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) !== 'webrtc') continue;
     const id = c.remotePeer.toString();
-    const ours = c.streams.filter((s) => s.direction === 'outbound' || inboundWorth.has(s.protocol ?? '')).length;
+    const ours = c.streams.filter((s) => s.direction === 'outbound').length;
     const n = byPeer.get(id);
     if (n === undefined) byPeer.set(id, { id, since: c.timeline.open, group: groupOf(id), usefulness: ours });
     else {
@@ -148,8 +146,7 @@ export interface PeerDialer {
   stop(): void;
 }
 
-/** `inboundWorth`: protocols whose streams a peer opened to us make it worth keeping (neighboursOf). */
-export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number, inboundWorth: ReadonlySet<string> = new Set()): PeerDialer {
+export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number): PeerDialer {
   const self = node.peerId.toString();
   const candidates = new Map<string, Candidate>();
 
@@ -157,6 +154,8 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
   const directPeers = (): Set<string> => connectedPeers().direct;
 
   let lastRefreshAt = Number.NEGATIVE_INFINITY;
+  /** Dials in flight to peers we hold no direct connection to: each will be a neighbour, so each counts as one. */
+  const dialsToNewPeers = (direct: ReadonlySet<string>): Candidate[] => [...candidates.values()].filter((c) => c.dialing && !direct.has(c.peerId.toString()));
   /** Each candidate's relay group, from the addresses it was offered with (ours to know; the peer cannot rename it). */
   const groupOf = (peerId: string): string => relayGroup(candidates.get(peerId)?.addrs ?? []);
 
@@ -196,9 +195,9 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       });
       if (decision.action === 'dial') dialable.push(c);
     }
-    const neighbours = neighboursOf(connections, groupOf, inboundWorth);
+    const neighbours = neighboursOf(connections, groupOf);
     // A dial in flight holds its place and is never the one dropped.
-    for (const c of candidates.values()) if (c.dialing && !direct.has(c.peerId.toString())) neighbours.push({ id: c.peerId.toString(), since: t, group: groupOf(c.peerId.toString()), usefulness: Number.POSITIVE_INFINITY });
+    for (const c of dialsToNewPeers(direct)) neighbours.push({ id: c.peerId.toString(), since: t, group: groupOf(c.peerId.toString()), usefulness: Number.POSITIVE_INFINITY });
     const plan = planNeighbourhood({ now: t, neighbours, candidates: dialable.map((c) => ({ id: c.peerId.toString(), group: groupOf(c.peerId.toString()) })), lastRefreshAt, random });
     if (plan.refreshed) lastRefreshAt = t;
     for (const id of plan.dial) dial(candidates.get(id)!);
@@ -256,8 +255,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     offer,
     wantsPeers() {
       const direct = directPeers();
-      const dialing = [...candidates.values()].filter((c) => c.dialing && !direct.has(c.peerId.toString())).length;
-      return direct.size + dialing < NEIGHBOURHOOD.target;
+      return direct.size + dialsToNewPeers(direct).length < NEIGHBOURHOOD.target;
     },
     dialsInFlight: () => [...candidates.values()].filter((c) => c.dialing).length,
     pending() {

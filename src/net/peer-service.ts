@@ -57,12 +57,6 @@ export class PeerNotConnectedError extends Error {
 export interface PeerServiceDeps {
   now: () => number;
   random: () => number;
-  /**
-   * Protocols whose streams a peer opened to us make it worth keeping as a neighbour (a circuit
-   * through us: dropping the peer would cut it); other inbound streams do not count, or a peer could
-   * keep its place by opening them.
-   */
-  inboundWorth?: ReadonlySet<string>;
 }
 
 export class PeerService {
@@ -96,7 +90,7 @@ export class PeerService {
     let service: PeerService | undefined;
     const changed = (): void => service?.refresh();
     const relays = keepRelays(node, config.relays, changed, deps.now, deps.random);
-    const dialer = startPeerDialer(node, changed, deps.now, deps.random, deps.inboundWorth);
+    const dialer = startPeerDialer(node, changed, deps.now, deps.random);
     service = new PeerService(node, identity, relays, dialer, deps, blockedPeers, endpoints);
     await service.wire();
     return service;
