@@ -1,9 +1,11 @@
 /**
  * The attacker of the relay load bench, as its own process (so its busy loops do
  * not starve the honest clients it is measured against): each exhaustion the
- * relay's limits guard against, all at once, until a deadline.
- * argv: <relay p2p multiaddr> <relay http url> <deadline, ms since epoch>.
- * Prints `figures <json>` at the end.
+ * relay's limits guard against, all at once, for a while.
+ * argv: <relay p2p multiaddr> <relay http url> <duration, ms>.
+ * Prints `ready` once its peers are connected (at nice 19 on a busy machine that
+ * takes seconds, which must not eat into the attack), then attacks for the
+ * duration, then prints `figures <json>`.
  */
 import WebSocket from 'ws';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
@@ -23,16 +25,30 @@ const SINK = '/trustmesh-bench/sink/1.0.0';
 let uncaught = 0;
 process.on('uncaughtException', () => uncaught++);
 
-/** Each exhaustion the limits guard against, all at once, until `until`. */
-async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number): Promise<() => Promise<Figure[]>> {
+/** Each exhaustion the limits guard against, all at once, for `durationMs` from when its peers are ready. */
+async function attack(relay: { p2p: Multiaddr; httpUrl: string }, durationMs: number): Promise<() => Promise<Figure[]>> {
   const figures: Figure[] = [];
   const fig = (name: string, value: number, unit: string, note?: string): void => {
     figures.push({ section: 'relay-load', name: `attack: ${name}`, value, unit, ...(note === undefined ? {} : { note }) });
   };
   const running: Promise<void>[] = [];
 
-  // 1. One peer asks for reservations as fast as it can.
+  // Every attacking peer and socket first.
   const spammer = await startClient(relay.p2p, false);
+  const tunnelEnd = await startClient(relay.p2p, true);
+  await waitFor('the tunnel end reserved', async () => (hasReservation(tunnelEnd) ? true : undefined), 30_000);
+  let tunnelled = 0;
+  await tunnelEnd.handle(SINK, async (stream) => {
+    for await (const chunk of stream) tunnelled += chunk.byteLength;
+  }, { runOnLimitedConnection: true });
+  const tunnelStart = await startClient(relay.p2p, false);
+  const big = await trackerSocket(relay.httpUrl);
+  const ws = await trackerSocket(relay.httpUrl);
+  const walker = await startClient(relay.p2p, false);
+  process.stdout.write('ready\n');
+  const until = Date.now() + durationMs;
+
+  // 1. One peer asks for reservations as fast as it can.
   running.push((async () => {
     let ok = 0;
     let refused = 0;
@@ -45,13 +61,6 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number)
   })());
 
   // 2. Two peers chain relayed connections into a tunnel.
-  const tunnelEnd = await startClient(relay.p2p, true);
-  await waitFor('the tunnel end reserved', async () => (hasReservation(tunnelEnd) ? true : undefined), 30_000);
-  let tunnelled = 0;
-  await tunnelEnd.handle(SINK, async (stream) => {
-    for await (const chunk of stream) tunnelled += chunk.byteLength;
-  }, { runOnLimitedConnection: true });
-  const tunnelStart = await startClient(relay.p2p, false);
   running.push((async () => {
     const startedAt = Date.now();
     let connections = 0;
@@ -79,13 +88,11 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number)
 
   // 3. Tracker: an oversize message, then one socket joins as many swarms and sends as many requests as it can.
   running.push((async () => {
-    const big = await trackerSocket(relay.httpUrl);
     const code = await new Promise<number>((r) => {
       big.once('close', (c) => r(c));
       big.send('x'.repeat(RELAY_LIMITS.trackerMaxMessageBytes + 1));
     });
     fig('tracker socket sending 64 KiB + 1 closed with', code, 'code');
-    const ws = await trackerSocket(relay.httpUrl);
     let accepted = 0;
     let refused = 0;
     ws.on('message', (data) => ('failure reason' in (JSON.parse(String(data)) as object) ? refused++ : accepted++));
@@ -102,7 +109,6 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number)
   })());
 
   // 4. Discovery: one connection asks the relay who is there as fast as it can (each answer samples every reservation).
-  const walker = await startClient(relay.p2p, false);
   running.push((async () => {
     let answered = 0;
     let refused = 0;
@@ -125,7 +131,7 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, until: number)
 }
 
 
-const [p2p, httpUrl, deadline] = process.argv.slice(2);
-const finish = await attack({ p2p: multiaddr(p2p!), httpUrl: httpUrl! }, Number(deadline));
+const [p2p, httpUrl, duration] = process.argv.slice(2);
+const finish = await attack({ p2p: multiaddr(p2p!), httpUrl: httpUrl! }, Number(duration));
 process.stdout.write(`figures ${JSON.stringify(await finish())}\n`);
 process.exit(0);

@@ -287,27 +287,36 @@ async function newcomerFindsMs(relay: RelayChild): Promise<number | undefined> {
   }
 }
 
-/** Runs bench/relay-load-attacker.ts against `relay` until `until`. */
-function attack(relay: RelayChild, until: number): () => Promise<Figure[]> {
+/**
+ * Runs bench/relay-load-attacker.ts against `relay` for `durationMs` once its peers are connected:
+ * `ready` resolves when its attack starts, `figures` when it ends.
+ */
+function attack(relay: RelayChild, durationMs: number): { ready: Promise<void>; figures: () => Promise<Figure[]> } {
   // nice adds to this process's own level (CLIENT_NICE once yieldToRelay ran).
-  const child = spawn('nice', ['-n', String(Math.max(0, ATTACKER_NICE - CLIENT_NICE)), process.execPath, '--import', './relay/polyfill.mjs', '--import', 'tsx', 'bench/relay-load-attacker.ts', relay.p2p.toString(), relay.httpUrl, String(until)],
+  const child = spawn('nice', ['-n', String(Math.max(0, ATTACKER_NICE - CLIENT_NICE)), process.execPath, '--import', './relay/polyfill.mjs', '--import', 'tsx', 'bench/relay-load-attacker.ts', relay.p2p.toString(), relay.httpUrl, String(durationMs)],
     { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  let started = (): void => undefined;
+  const ready = new Promise<void>((r) => (started = r));
   const figures = new Promise<Figure[]>((resolveFigures, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line === 'ready') started();
       if (line.startsWith('figures ')) resolveFigures(JSON.parse(line.slice('figures '.length)) as Figure[]);
     });
     child.once('exit', (code) => reject(new Error(`the attacker exited with ${code} before reporting`)));
   });
-  return () => figures;
+  return { ready: Promise.race([ready, figures.then(() => undefined)]), figures: () => figures };
 }
 
-/** RELAYS relays, each configured with the others (bare addresses: ids are learnt on dialling), once all are federated. */
+/**
+ * RELAYS relays, each configured with the first only (a bare address: the id is learnt on dialling),
+ * the rest met through the relays' DHT, once all are federated with all.
+ */
 async function spawnFederation(): Promise<RelayChild[]> {
   await buildRelay();
   const ports: [number, number][] = [];
   for (let r = 0; r < RELAYS; r++) ports.push([await freePort(), await freePort()]);
   const bare = ports.map(([p2p]) => `/ip4/127.0.0.1/tcp/${p2p}/ws`);
-  const relays = await Promise.all(ports.map(([p2p, http], r) => spawnRelay(p2p, http, bare.filter((_, k) => k !== r))));
+  const relays = await Promise.all(ports.map(([p2p, http], r) => spawnRelay(p2p, http, r === 0 ? [] : [bare[0]!])));
   await waitFor('the relays federated', async () => {
     const federated = await Promise.all(relays.map(async (x) => ((await (await fetch(`${x.httpUrl}/health`)).json()) as { federated: number }).federated));
     return federated.every((f) => f === RELAYS - 1) ? true : undefined;
@@ -374,11 +383,12 @@ export async function benchRelayLoad(peers: number = PEERS): Promise<Figure[]> {
     for (let i = 0; i < 3; i++) steadyNewcomers.push((await newcomerMs(relays[0]!, reachable(relays[0]!))) ?? Number.NaN);
     fig('newcomer served (steady): reserve + relayed dial + tracker reply', percentile(steadyNewcomers, 50), 'ms', `median of ${steadyNewcomers.length}`);
 
+    const attacker = attack(relays[0]!, ATTACK_MS);
+    await attacker.ready;
     clientLoop('steady');
     phase = 'attack';
     const until = Date.now() + ATTACK_MS;
     const repliesBefore = clients.reduce((n, c) => n + c.trackerReplies, 0);
-    const finish = attack(relays[0]!, until);
     const during: number[] = [];
     let failed = 0;
     while (Date.now() < until - 5_000) {
@@ -386,7 +396,7 @@ export async function benchRelayLoad(peers: number = PEERS): Promise<Figure[]> {
       if (ms === undefined) failed++;
       else during.push(ms);
     }
-    figures.push(...(await finish()));
+    figures.push(...(await attacker.figures()));
     clientLoop('attack');
     fig('newcomer served (under attack): reserve + relayed dial + tracker reply', percentile(during, 50), 'ms', `median of ${during.length}, max ${Math.max(...during).toFixed(0)} ms, ${failed} failed`);
     const repliesDuring = clients.reduce((n, c) => n + c.trackerReplies, 0) - repliesBefore;

@@ -1,18 +1,20 @@
 /**
- * Relays federated with --peer: each keeps a connection to the relays it is
- * configured with and samples the peers reserved there (its own only,
- * RELAY_PEERS_PROTOCOL), so discovery crosses relays, and names them to tabs that
- * ask (`/trustmesh/relays/1.0.0`), so a tab can dial peers reserved at them
- * and move to one of them when its own relay fails.
+ * Relays federated: each keeps a connection to the relays it is configured with
+ * (--peer) and to a few it met through the relays' DHT (relay-dht.ts), samples
+ * the peers reserved there (their own only, RELAY_PEERS_PROTOCOL), so discovery
+ * crosses relays, and names them to tabs that ask (`/trustmesh/relays/1.0.0`), so
+ * a tab can dial peers reserved at them and move to one of them when its own
+ * relay fails.
  */
 import type { Libp2p } from 'libp2p';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import type { Connection } from '@libp2p/interface';
+import type { Connection, IdentifyResult } from '@libp2p/interface';
 import { backoffDelay } from '../src/net/backoff.ts';
 import { webSocketEndpoint } from '../src/net/net-config.ts';
 import { requestPex } from '../src/net/pex/pex.ts';
 import { RELAY_PEERS_PROTOCOL } from '../src/net/protocols.ts';
 import { randomSample } from '../src/net/random-sample.ts';
+import { RELAY_DHT_PROTOCOL, relayAddress } from './relay-dht.ts';
 
 /**
  * How often a relay asks each federated relay which peers it holds: peers
@@ -21,11 +23,28 @@ import { randomSample } from '../src/net/random-sample.ts';
  */
 export const FEDERATED_SAMPLE_MS = 30_000;
 
+/** Failed dials in a row after which a relay met through the DHT is forgotten: it left, and the DHT brings it back if it returns. */
+export const LEARNED_RELAY_ATTEMPTS = 3;
+
+/**
+ * Peers that spoke the relays' DHT protocol whose records outlive their connections (relay.ts drops a
+ * tab's on disconnect; the DHT dials its contacts by them). Bounded, since anyone can claim the protocol.
+ */
+export const DHT_PEERS_KEPT = 512;
+
+export interface FederationOptions {
+  /** Relays met through the DHT that we federate with, beside the configured ones (RelayLimits.learnedRelays). */
+  learnedRelays: number;
+  /** Whether a relay met through the DHT may be named at a loopback or private address (relay-dht.ts). */
+  privateAddresses: boolean;
+}
+
 type Log = (message: string) => void;
 
 export interface Federation {
+  /** A relay we federate with, or a peer that spoke the relays' DHT protocol lately: its record is kept. */
   isRelay(peerId: string): boolean;
-  /** The federated relays connected now, each with the WebSocket address we were configured with. */
+  /** The federated relays connected now, each with the WebSocket address we were configured with, or that it listens on if met through the DHT. */
   connected(): { peerId: string; addrs: Multiaddr[] }[];
   /**
    * Up to `count` peers reserved at federated relays (their last samples), each
@@ -45,12 +64,18 @@ function idOf(addr: string): string | undefined {
   }
 }
 
-export function federate(node: Libp2p, peers: readonly string[], log: Log, random: () => number): Federation {
+export function federate(node: Libp2p, peers: readonly string[], log: Log, random: () => number, options: FederationOptions): Federation {
   let stopped = false;
-  // From the configured addresses (/p2p/<id>), which covers the relays that dial us, and from each dial.
+  // From the configured addresses (/p2p/<id>), which covers the relays that dial us, from each dial, and from the DHT.
   const relayIds = new Set(peers.flatMap((addr) => idOf(addr) ?? []));
-  /** Configured address → the relay, while our connection to it is open: its id, and the peers it named when last asked. */
+  /** Relays met through the DHT that we federate with: id → the address we dial it at and name it by. */
+  const learned = new Map<string, string>();
+  /** Peers that spoke the DHT protocol, least recently seen first (DHT_PEERS_KEPT): id → the address we would name it at, if any. */
+  const dhtPeers = new Map<string, string | undefined>();
+  /** Address we dial → the relay, while our connection to it is open: its id, and the peers it named when last asked. */
   const open = new Map<string, { id: string; conn: Connection; peers: string[] }>();
+  /** Whether a dial loop for a relay met through the DHT is still wanted (a failing relay is forgotten). */
+  const wanted = (addr: string, learnedId: string | undefined): boolean => !stopped && (learnedId === undefined || learned.get(learnedId) === addr);
   const ask = (relay: { conn: Connection; peers: string[] }): void => {
     requestPex(relay.conn, RELAY_PEERS_PROTOCOL).then(
       (learned) => void (relay.peers = learned.map((p) => p.peerId.toString())),
@@ -61,50 +86,96 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
     for (const relay of open.values()) ask(relay);
   }, FEDERATED_SAMPLE_MS);
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  const keep = (addr: string, attempt: number): void => {
-    if (stopped) return;
+  /** Dials a relay and keeps the connection: a configured one for good, one met through the DHT until it fails LEARNED_RELAY_ATTEMPTS times in a row. */
+  const keep = (addr: string, attempt: number, learnedId?: string): void => {
+    if (!wanted(addr, learnedId)) return;
     node.dial(multiaddr(addr)).then(
       (conn) => {
+        if (!wanted(addr, learnedId)) return;
         log(`federated with ${addr}`);
         const id = conn.remotePeer.toString();
         relayIds.add(id);
+        // A configured relay also met through the DHT (its address named no id) keeps its configured place only.
+        const alsoLearned = learnedId === undefined ? learned.get(id) : undefined;
+        if (alsoLearned !== undefined) {
+          learned.delete(id);
+          open.delete(alsoLearned);
+        }
         const relay = { id, conn, peers: [] as string[] };
         open.set(addr, relay);
         ask(relay);
         const onClose = (): void => {
           if (conn.status !== 'open') {
             node.removeEventListener('connection:close', onClose);
-            open.delete(addr);
-            schedule(addr, 0);
+            if (open.get(addr) === relay) open.delete(addr);
+            schedule(addr, 0, learnedId);
           }
         };
         node.addEventListener('connection:close', onClose);
       },
       (err: Error) => {
         log(`cannot reach relay ${addr}: ${err.message}`);
-        schedule(addr, attempt + 1);
+        if (learnedId !== undefined && attempt + 1 >= LEARNED_RELAY_ATTEMPTS) {
+          if (learned.get(learnedId) === addr) {
+            learned.delete(learnedId);
+            relayIds.delete(learnedId);
+            dhtPeers.delete(learnedId);
+            learnMore();
+          }
+          return;
+        }
+        schedule(addr, attempt + 1, learnedId);
       },
     );
   };
-  const schedule = (addr: string, attempt: number): void => {
-    if (stopped) return;
+  const schedule = (addr: string, attempt: number, learnedId: string | undefined): void => {
+    if (!wanted(addr, learnedId)) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
-      keep(addr, attempt);
+      keep(addr, attempt, learnedId);
     }, backoffDelay(attempt, random));
     timers.add(timer);
   };
   for (const addr of peers) keep(addr, 0);
+
+  const learn = (id: string, addr: string): void => {
+    learned.set(id, addr);
+    relayIds.add(id);
+    log(`met relay ${addr} through the DHT`);
+    keep(addr, 0, id);
+  };
+  /** A place freed (a relay left): the relay met most recently that we do not federate with yet takes it. */
+  const learnMore = (): void => {
+    const next = [...dhtPeers].reverse().find(([id, addr]) => addr !== undefined && !relayIds.has(id));
+    if (next !== undefined && learned.size < options.learnedRelays) learn(next[0], next[1]!);
+  };
+  // A peer that speaks the relays' DHT protocol is a relay: federate with it while we have room and it has an address tabs can dial.
+  const onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols, listenAddrs } = evt.detail;
+    if (stopped || !protocols.includes(RELAY_DHT_PROTOCOL) || peerId.equals(node.peerId)) return;
+    const id = peerId.toString();
+    const at = relayAddress(listenAddrs, options.privateAddresses);
+    const addr = at === undefined ? undefined : (idOf(at.toString()) === undefined ? at.encapsulate(`/p2p/${id}`) : at).toString();
+    dhtPeers.delete(id);
+    dhtPeers.set(id, addr);
+    if (dhtPeers.size > DHT_PEERS_KEPT) dhtPeers.delete(dhtPeers.keys().next().value!);
+    if (addr !== undefined && !relayIds.has(id) && learned.size < options.learnedRelays) learn(id, addr);
+  };
+  node.addEventListener('peer:identify', onIdentify);
   // The address our operator configured, not what the relay says of itself: identify lists every
   // interface of a relay listening on all of them, private ones too, and tabs may dial what we name.
-  const connected = (): { peerId: string; addrs: Multiaddr[]; peers: string[] }[] =>
-    [...open].flatMap(([addr, { id, peers }]) => {
+  // A relay met through the DHT is named at the address it listens on (relay-dht.ts). Once per relay.
+  const connected = (): { peerId: string; addrs: Multiaddr[]; peers: string[] }[] => {
+    const seen = new Set<string>();
+    return [...open].flatMap(([addr, { id, peers }]) => {
       const ma = multiaddr(addr);
-      if (webSocketEndpoint(ma) === undefined) return [];
+      if (webSocketEndpoint(ma) === undefined || seen.has(id)) return [];
+      seen.add(id);
       return [{ peerId: id, addrs: [idOf(addr) === undefined ? ma.encapsulate(`/p2p/${id}`) : ma], peers }];
     });
+  };
   return {
-    isRelay: (peerId) => relayIds.has(peerId),
+    isRelay: (peerId) => relayIds.has(peerId) || dhtPeers.has(peerId),
     connected,
     samplePeers(count, exclude) {
       const named = connected().flatMap((relay) =>
@@ -113,6 +184,7 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
     },
     stop() {
       stopped = true;
+      node.removeEventListener('peer:identify', onIdentify);
       clearInterval(sampling);
       for (const t of timers) clearTimeout(t);
     },

@@ -68,6 +68,11 @@ export interface RelayLimits {
   trackerRequestsPerSocket: Window;
   /** Tracker requests from one IP together. */
   trackerRequestsPerAddress: Window;
+  /**
+   * Relays found through the relays' DHT that we federate with, beside those configured with --peer:
+   * each costs a connection and a sample every 30 s, and a few give every relay paths to the rest.
+   */
+  learnedRelays: number;
 }
 
 const MINUTE = 60_000;
@@ -88,6 +93,7 @@ export const RELAY_LIMITS: RelayLimits = {
   trackerOffersPerAnnounce: 10,
   trackerRequestsPerSocket: { count: 300, windowMs: 30_000 },
   trackerRequestsPerAddress: { count: 3_000, windowMs: 30_000 },
+  learnedRelays: 8,
 };
 
 /**

@@ -21,6 +21,7 @@ import type { WebSocket } from 'ws';
 import { PEX_PROTOCOL, RELAY_PEERS_PROTOCOL, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
 import { answerPex } from '../src/net/pex/pex.ts';
 import { federate } from './federation.ts';
+import { isPrivateDeployment, relayDatastore, relayDht } from './relay-dht.ts';
 import type { RelayConfig } from './config.ts';
 import { CONNECTION_SIZING, limitedAddress, noRefusals, RELAY_LIMITS, RELAY_NAMED_RELAYS, type RelayLimits, type Refusals } from './limits.ts';
 import { relayPexHandlers } from './relay-pex.ts';
@@ -89,9 +90,11 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
   const limitsInForce: RelayLimits = { ...RELAY_LIMITS, ...limits };
   const refusals = noRefusals();
   const p2pGuard = libp2pGuard(limitsInForce, refusals, now, log);
+  const privateAddresses = isPrivateDeployment(config.announce.length > 0 ? config.announce : [listenAddr(config.host, config.p2pPort)]);
   const node = await createLibp2p({
     ...quietLogger(),
     privateKey,
+    datastore: relayDatastore(),
     addresses: {
       listen: [listenAddr(config.host, config.p2pPort)],
       ...(config.announce.length > 0 ? { announce: config.announce } : {}),
@@ -118,6 +121,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     services: {
       identify: identify(),
       ping: ping({ timeout: CONNECTION_SIZING.inboundPingTimeoutMs }),
+      dht: relayDht(privateAddresses),
       relay: circuitRelayServer({
         reservations: {
           maxReservations: config.maxReservations,
@@ -136,7 +140,8 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     tickMs: CONNECTION_SIZING.pingTickMs,
     timeoutMs: CONNECTION_SIZING.pingTimeoutMs,
   });
-  const federation = federate(node, config.peers, log, random);
+  await node.services.dht.setMode('server');
+  const federation = federate(node, config.peers, log, random, { learnedRelays: limitsInForce.learnedRelays, privateAddresses });
 
   // Counted as they open and close: getConnections() builds a list of them all, per log line and per /health.
   let connections = node.getConnections().length;
