@@ -3,7 +3,8 @@ import { publicKeyFromSeed } from '../crypto/ed25519.ts';
 import { signEd25519, verifyEd25519 } from '../crypto/signature.ts';
 import { ANNOUNCEMENT_MAX_SKEW_MS, ANNOUNCEMENT_TTL_MS } from './constants.ts';
 import { ANNOUNCEMENT_FLAGS_OFFSET, decodeAnnouncementFrame, encodeAnnouncementFrame, FLAG_EXIT, type RelayAnnouncement } from './relay-announcement-wire.ts';
-import { RelayDirectory, signAnnouncement } from './relay-directory.ts';
+import { judgeAnnouncement, RelayDirectory, signAnnouncement } from './relay-directory.ts';
+import { GossipScores, offerScored } from '../net/gossip-scores.ts';
 
 const seed = (n: number) => new Uint8Array(32).fill(n);
 const T0 = 1_800_000_000_000;
@@ -43,6 +44,20 @@ describe('relay directory', () => {
     expect(dir.offer(await announce(1, T0 - ANNOUNCEMENT_TTL_MS))).toBe('expired');
     expect(dir.offer(await announce(1, T0 + ANNOUNCEMENT_MAX_SKEW_MS + 1))).toBe('future');
     expect(dir.size).toBe(0);
+  });
+
+  it('counts a forged announcement against the neighbour that sent it, never an expired or future one (clock skew): three forged mute it', async () => {
+    const { dir, announce } = setUp();
+    const scores = new GossipScores(() => T0);
+    const a = await announce(1);
+    const late = [await announce(2, T0 - ANNOUNCEMENT_TTL_MS), await announce(3, T0 + ANNOUNCEMENT_MAX_SKEW_MS + 1)];
+    const take = (from: string, as: RelayAnnouncement[]) => offerScored(scores, from, as, (x) => dir.offer(x), judgeAnnouncement);
+    for (let i = 0; i < 5; i++) expect(take('skewed', late)).toEqual([]);
+    expect(scores.isMuted('skewed')).toBe(false);
+    expect(take('forger', [{ ...a, capKiBps: 5 }, { ...a, capKiBps: 6 }, { ...a, capKiBps: 7 }])).toEqual([]);
+    expect(take('forger', [a])).toEqual([]);
+    expect(dir.size).toBe(0);
+    expect(take('skewed', [a])).toEqual([a]);
   });
 
   it('forgets a relay once its announcement expires', async () => {

@@ -11,6 +11,14 @@ import { announcementSigningBytes, MAX_ANNOUNCEMENTS_PER_FRAME, type RelayAnnoun
 /** 'crowded': valid but not kept (the directory is full of announcements trusted more), so not passed on either. */
 export type OfferResult = 'new' | 'known' | 'stale' | 'expired' | 'future' | 'bad-signature' | 'crowded';
 
+/**
+ * What an offer's outcome says of the neighbour that sent it (src/net/gossip-scores.ts): a bad signature
+ * is invalid whatever anyone holds; an expired or future announcement may be clock skew, and counts nothing.
+ */
+export function judgeAnnouncement(result: OfferResult): 'new' | 'invalid' | 'other' {
+  return result === 'new' ? 'new' : result === 'bad-signature' ? 'invalid' : 'other';
+}
+
 export interface RelayDirectoryDeps {
   now(): number;
   /** The project's one signature rule (strict RFC 8032). */

@@ -9,9 +9,10 @@ import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { directConnectionsTo, directPeers, isDirectConnection, openDirectStream } from '../net/direct.ts';
+import { GossipScores, offerScored } from '../net/gossip-scores.ts';
 import { ANNOUNCEMENT_FORWARD_DELAY_MS, ANNOUNCEMENT_SETTLE_MS, REANNOUNCE_MS } from './constants.ts';
 import { decodeAnnouncementFrame, encodeAnnouncementFrame, MAX_ANNOUNCEMENT_FRAME_BYTES, MAX_ANNOUNCEMENTS_PER_FRAME, RELAY_ANNOUNCEMENTS_PROTOCOL, type RelayAnnouncement } from './relay-announcement-wire.ts';
-import type { RelayDirectory } from './relay-directory.ts';
+import { judgeAnnouncement, type RelayDirectory } from './relay-directory.ts';
 
 /** An exchange that takes longer than this is abandoned; the next one will catch up. */
 const EXCHANGE_TIMEOUT_MS = 10_000;
@@ -27,6 +28,8 @@ export class RelayGossip {
   private readonly reannounceTimer: ReturnType<typeof setInterval>;
   private readonly waiters = new Set<() => void>();
   private own: RelayAnnouncement | undefined;
+  /** A neighbour that sends announcements with bad signatures is muted: none read from it, none sent to it. */
+  private readonly scores = new GossipScores(Date.now);
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -104,7 +107,7 @@ export class RelayGossip {
   }
 
   private take(announcements: readonly RelayAnnouncement[], from: string): void {
-    const fresh = announcements.filter((a) => this.directory.offer(a) === 'new');
+    const fresh = offerScored(this.scores, from, announcements, (a) => this.directory.offer(a), judgeAnnouncement);
     if (fresh.length > 0) this.queue(fresh, from);
   }
 
@@ -143,6 +146,10 @@ export class RelayGossip {
       return;
     }
     const peer = connection.remotePeer.toString();
+    if (this.scores.isMuted(peer)) {
+      stream.abort(new Error('muted: this peer sent announcements with bad signatures'));
+      return;
+    }
     try {
       const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
       const lp = lpStream(stream, { maxDataLength: MAX_ANNOUNCEMENT_FRAME_BYTES });
@@ -167,6 +174,7 @@ export class RelayGossip {
     const batch = [...this.outbox];
     this.outbox.clear();
     for (const { id } of directPeers(this.libp2p)) {
+      if (this.scores.isMuted(id)) continue;
       const news = batch.filter(([, from]) => from !== id).map(([a]) => a);
       if (news.length > 0) void this.send(directConnectionsTo(this.libp2p, id), encodeAnnouncementFrame({ replyWanted: false, announcements: news.slice(0, MAX_ANNOUNCEMENTS_PER_FRAME) }), false).catch(() => undefined);
     }

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../codec/bytes.ts';
 import { verifyEd25519 } from '../crypto/signature.ts';
-import { aggregate, Catalogue, lowerMedian, type CatalogueChange, type CatalogueLimits } from './catalogue.ts';
+import { aggregate, Catalogue, judgeRecord, lowerMedian, type CatalogueChange, type CatalogueLimits } from './catalogue.ts';
+import { GossipScores, offerScored } from '../net/gossip-scores.ts';
 import { MAX_CLAIMED_DEMAND, MAX_CLAIMED_PEERS, MAX_CLOCK_SKEW_MS } from './constants.ts';
 import { hashOf, keyOf, records, signedBy } from './test-support.ts';
 
@@ -75,6 +76,21 @@ describe('catalogue', () => {
     expect(cat.offer(await signedBy(1, 2, T0 + 2))).toBe('new');
     // Others are not affected.
     expect(cat.offer(await signedBy(2, 2, T0))).toBe('new');
+  });
+
+  it('counts a forged record against the neighbour that sent it, never one refused by our limits or the clock: three forged mute it', async () => {
+    const { cat } = setUp({ maxPerAnnouncer: 1 });
+    const scores = new GossipScores(() => T0);
+    const take = (from: string, rs: Awaited<ReturnType<typeof signedBy>>[]) => offerScored(scores, from, rs, (r) => cat.offer(r), judgeRecord);
+    const kept = await signedBy(1, 1, T0);
+    expect(take('honest', [kept])).toEqual([kept]);
+    // Over the announcer's limit, and expired: refused, but nothing the sender did wrong.
+    for (let i = 0; i < 5; i++) expect(take('honest', [await signedBy(1, 2 + i, T0), await signedBy(2, 1, T0 - 60 * MIN)])).toEqual([]);
+    expect(scores.isMuted('honest')).toBe(false);
+    const forged = await signedBy(3, 1, T0);
+    expect(take('forger', [{ ...forged, seeders: 7 }, { ...forged, seeders: 8 }, { ...forged, seeders: 9 }, forged])).toEqual([]);
+    expect(scores.isMuted('forger')).toBe(true);
+    expect(take('honest', [forged])).toEqual([forged]);
   });
 
   it('when full, drops expired records first', async () => {

@@ -117,6 +117,14 @@ export function aggregate(records: readonly SwarmRecord[]): SwarmInfo | undefine
 
 const newestFirst = (a: SwarmRecord, b: SwarmRecord): number => b.issuedAt - a.issuedAt;
 
+/**
+ * What an offer's outcome says of the neighbour that sent it (src/net/gossip-scores.ts): a bad signature
+ * is invalid whatever anyone holds; expiry, clock skew and our own limits say nothing of the sender.
+ */
+export function judgeRecord(outcome: OfferResult): 'new' | 'invalid' | 'other' {
+  return outcome === 'new' ? 'new' : outcome === 'invalid' ? 'invalid' : 'other';
+}
+
 export class Catalogue {
   /** infohash hex → announcer hex → its newest record of that swarm. */
   private readonly bySwarm = new Map<string, Map<string, SwarmRecord>>();

@@ -13,7 +13,7 @@ import { verifyEd25519 } from '../crypto/signature.ts';
 import { directPeers, type KeyedPeer } from '../net/direct.ts';
 import { pushChannel, type PushChannel } from '../net/push-channel.ts';
 import type { SharingService, TorrentView } from '../sharing/sharing-service.ts';
-import { aggregate, Catalogue, type SwarmInfo } from './catalogue.ts';
+import { aggregate, Catalogue, judgeRecord, type SwarmInfo } from './catalogue.ts';
 import { CatalogueStore } from './catalogue-store.ts';
 import {
   ANNOUNCE_INTERVAL_MS,
@@ -37,6 +37,7 @@ import {
 import { DemandWindow } from './demand-window.ts';
 import { decodeDiscoveryMessage, DISCOVERY_PROTOCOL, encodeDiscoveryMessage, MAX_DISCOVERY_FRAME_BYTES, type DiscoveryMessage } from './discovery-wire.ts';
 import { KeyedRate } from './rate.ts';
+import { GossipScores, offerScored } from '../net/gossip-scores.ts';
 import { SwarmSearch, type SearchHit, type SearchSort } from './search.ts';
 import type { DiscoverySeams } from './seams.ts';
 import { recordSigningBytes, signRecord, type SwarmRecord } from './swarm-record-wire.ts';
@@ -96,6 +97,8 @@ export class DiscoveryService {
   private readonly demand = new DemandWindow();
   /** Records each neighbour may push us, and searches it may have answered. */
   private readonly senderRate: KeyedRate;
+  /** A neighbour that sends records with bad signatures is muted: none read from it, none sent to it. */
+  private readonly scores: GossipScores;
   private readonly searchRate: KeyedRate;
   /** Neighbours sent our freshest records on their current connection. */
   private readonly greeted = new Set<string>();
@@ -124,6 +127,7 @@ export class DiscoveryService {
     this.catalogue = new Catalogue({ now: this.now, verify: verifyEd25519, ownKey: o.signer.publicKey });
     this.index = new SwarmSearch(this.catalogue);
     this.senderRate = new KeyedRate({ burst: SENDER_RECORDS_BURST, perMinute: SENDER_RECORDS_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
+    this.scores = new GossipScores(this.now);
     this.searchRate = new KeyedRate({ burst: SEARCH_BURST, perMinute: SEARCHES_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
     this.channel = pushChannel<DiscoveryMessage>(o.node, { protocol: DISCOVERY_PROTOCOL, maxFrameBytes: MAX_DISCOVERY_FRAME_BYTES, encode: encodeDiscoveryMessage, decode: decodeDiscoveryMessage });
   }
@@ -318,13 +322,10 @@ export class DiscoveryService {
       this.droppedMessages++;
       return;
     }
-    let fresh = 0;
-    for (const r of records) {
-      if (this.catalogue.offer(r) !== 'new') continue;
-      this.outbox.set(r, from.id);
-      fresh++;
-    }
-    if (fresh > 0) this.flushSoon();
+    // A bad signature is invalid whatever we hold: three mute the sender (src/net/gossip-scores.ts).
+    const fresh = offerScored(this.scores, from.id, records, (r) => this.catalogue.offer(r), judgeRecord);
+    for (const r of fresh) this.outbox.set(r, from.id);
+    if (fresh.length > 0) this.flushSoon();
   }
 
   private flushSoon(): void {
@@ -336,7 +337,7 @@ export class DiscoveryService {
     this.flushTimer = undefined;
     const batch = [...this.outbox];
     this.outbox.clear();
-    const peers = directPeers(this.o.node);
+    const peers = directPeers(this.o.node).filter((p) => !this.scores.isMuted(p.id));
     const perPeer = new Map<string, SwarmRecord[]>();
     for (const [r, from] of batch) {
       const targets = this.shuffled(peers.filter((p) => p.id !== from));

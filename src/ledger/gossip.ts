@@ -6,6 +6,9 @@
  * to a few random peers other than its sender, and dropped when t - 1 would be 0.
  */
 import { GOSSIP_FANOUT, GOSSIP_SEEN_CAPACITY } from './constants.ts';
+import { toHex } from '../codec/bytes.ts';
+import { blockHash } from './block-codec.ts';
+import type { GossipPayload } from './ledger-wire.ts';
 
 /** Remembers recently seen message ids; beyond its capacity it forgets the least recently seen. */
 export class SeenSet {
@@ -37,6 +40,15 @@ export class SeenSet {
   get size(): number {
     return this.seen.size;
   }
+}
+
+/**
+ * What deduplication remembers of a message: its id and the hashes of the blocks it carries. By id
+ * alone, a peer that sent junk under the id of a message on its way would have it dropped as seen.
+ */
+export function gossipKey(id: Uint8Array, payload: GossipPayload): string {
+  const [what, a, b] = payload.kind === 'pair' ? ['pair', payload.proposal, payload.agreement] : [payload.proof.kind, payload.proof.first, payload.proof.second];
+  return `${toHex(id)}:${what}:${toHex(blockHash(a))}:${toHex(blockHash(b))}`;
 }
 
 /** Up to `fanout` random peers not excluded (the sender), chosen with the injected randomness in [0, 1). */

@@ -86,7 +86,7 @@ export class Ingestor {
     const fraud: FraudProof[] = [];
     const validated: Validated[] = [];
     const ordered = unique.filter(checkSignature).sort((a, b) => compareBytes(a.publicKey, b.publicKey) || a.sequenceNumber - b.sequenceNumber);
-    for (const b of unique) if (!checkSignature(b)) validated.push({ block: b, result: { outcome: 'invalid', errors: ['the signature does not verify'] } });
+    for (const b of unique) if (!checkSignature(b)) validated.push({ block: b, result: { outcome: 'invalid', errors: ['the signature does not verify'], selfEvident: true } });
     // The view holds the stored neighbourhood first, so a batch block at a taken position is a fork.
     const forks = new Set<HalfBlock>();
     for (const b of ordered) {

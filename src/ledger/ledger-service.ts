@@ -13,7 +13,8 @@ import type { MessageSigner } from '../crypto/signers.ts';
 import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, GOSSIP_FANOUT, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
-import { forwardTtl, pickGossipTargets, SeenSet } from './gossip.ts';
+import { forwardTtl, gossipKey, pickGossipTargets, SeenSet } from './gossip.ts';
+import { GossipScores } from '../net/gossip-scores.ts';
 import type { IdbBlockStore, StoredFraud } from './idb-store.ts';
 import type { BlockReads } from './idb-block-reads.ts';
 import { Ingestor, type IngestResult } from './ingest.ts';
@@ -124,6 +125,8 @@ export class LedgerService {
   /** Blocks each sender may still make us store (gossip, unasked crawl answers, sign-request context). */
   private readonly intake: SenderBuckets;
   private readonly seenGossip = new SeenSet(SEEN_GOSSIP);
+  /** Peers whose gossip proved them careless or hostile are muted (gossip-scores.ts). */
+  private readonly gossipScores: GossipScores;
   private readonly recentOwners: string[] = [];
   private readonly policies = new Map<string, AcceptancePolicy>();
   /** Sign requests being decided, by proposal: a repeat (the first timed out at its sender) shares the first's answer. */
@@ -140,6 +143,7 @@ export class LedgerService {
   ) {
     this.ingestor = new Ingestor(o.store, o.registry, o.verifier, o.signer.publicKey, o.seams);
     this.intake = new SenderBuckets(o.now);
+    this.gossipScores = new GossipScores(o.now);
   }
 
   static async start(o: LedgerServiceOptions): Promise<LedgerService> {
@@ -663,25 +667,31 @@ export class LedgerService {
   /** Sends to `fanout` random peers other than `except` (the one it came from, or the counterparty of our own pair). */
   private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, except?: PeerRef, fanout: number = GOSSIP_FANOUT): Promise<void> {
     const gid = id ?? Uint8Array.from({ length: GOSSIP_ID_BYTES }, () => Math.floor(this.o.random() * 256));
-    this.seenGossip.add(toHex(gid));
-    const targets = pickGossipTargets(this.o.transport.peers(), (p) => except !== undefined && p.id === except.id, this.o.random, fanout);
+    this.seenGossip.add(gossipKey(gid, payload));
+    const targets = pickGossipTargets(this.o.transport.peers(), (p) => (except !== undefined && p.id === except.id) || this.gossipScores.isMuted(p.id), this.o.random, fanout);
     await Promise.all(targets.map((t) => this.o.transport.send(t, { type: 'gossip', id: gid, ttl, payload }).catch(() => undefined)));
   }
 
   private async onGossip(from: PeerRef, id: Uint8Array, ttl: number, payload: GossipPayload): Promise<void> {
-    if (!this.seenGossip.add(toHex(id))) return;
+    // A muted peer's messages are not even read: checking junk is the cost it would impose.
+    if (this.gossipScores.isMuted(from.id)) return;
+    // By id and content: a copy under another message's id cannot have us drop that message as seen.
+    if (!this.seenGossip.add(gossipKey(id, payload))) return;
     // Over its limit, a sender's messages are neither stored nor forwarded.
     if (this.intake.take(from.id, 2) < 2) return;
     if (payload.kind === 'pair') {
-      if (!isLinkedPair(payload.proposal, payload.agreement)) return;
+      if (!isLinkedPair(payload.proposal, payload.agreement)) return void this.gossipScores.penalise(from.id);
       const result = await this.ingestor.ingest([payload.proposal, payload.agreement], { whole: true });
       await this.absorb(result);
+      if (result.validated.some((v) => v.result.selfEvident === true)) return void this.gossipScores.penalise(from.id);
       if (result.validated.length !== 2 || result.validated.some((v) => v.result.outcome === 'invalid')) return; // only what validated travels on
     } else {
       // The first proof against an offender goes on to every peer, whatever its ttl: each peer passes it on
       // once, so it reaches the whole network (a ttl of 3 hops reached ~150 peers). An invalid or known
       // proof, or another against a known fraudster, goes no further: nobody can make it travel twice.
-      if ((await this.recordFraud(payload.proof, false)) === 'new-offender') await this.broadcast(payload, ttl, id, from, Number.POSITIVE_INFINITY);
+      const recorded = await this.recordFraud(payload.proof, false);
+      if (recorded === 'invalid') this.gossipScores.penalise(from.id);
+      if (recorded === 'new-offender') await this.broadcast(payload, ttl, id, from, Number.POSITIVE_INFINITY);
       return;
     }
     const next = forwardTtl(ttl);

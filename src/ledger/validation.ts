@@ -75,6 +75,11 @@ export interface ValidationResult {
   fraud?: FraudProof;
   /** The type is not in the registry: structure, signature and chain were checked, its own rules were not. */
   unknownType?: true;
+  /**
+   * Invalid by itself, whatever anyone holds (fields that cannot be encoded, bad keys, a bad signature):
+   * whoever passed it on did not check it (gossip scoring). Rules that read the neighbourhood never set it.
+   */
+  selfEvident?: true;
 }
 
 /**
@@ -128,7 +133,7 @@ export function validateBlock(
 ): ValidationResult {
   // Fields that cannot even be encoded: nothing else can be checked (no hash, no signed payload).
   const fieldErrors = blockFieldErrors(block, true);
-  if (fieldErrors.length > 0) return { outcome: 'invalid', errors: fieldErrors };
+  if (fieldErrors.length > 0) return { outcome: 'invalid', errors: fieldErrors, selfEvident: true };
 
   const errors: string[] = [];
   let fraud: FraudProof | undefined;
@@ -148,6 +153,7 @@ export function validateBlock(
   // Checked even when other rules fail: a signed block breaking a rule still proves what its owner signed.
   const signed = ownerKeyOk && checkSignature(block);
   if (ownerKeyOk && !signed) errors.push('the signature does not verify');
+  const selfEvident = errors.length > 0 ? { selfEvident: true as const } : {};
 
   // The transaction on its own.
   const type = registry.get(block.type);
@@ -222,7 +228,7 @@ export function validateBlock(
   if (type?.validate !== undefined && txDecoded) errors.push(...type.validate({ block, tx, neighbourhood: n, registry }));
 
   const unknownType = type === undefined ? { unknownType: true as const } : {};
-  if (errors.length > 0) return fraud === undefined ? { outcome: 'invalid', errors, ...unknownType } : { outcome: 'invalid', errors, fraud, ...unknownType };
+  if (errors.length > 0) return fraud === undefined ? { outcome: 'invalid', errors, ...unknownType, ...selfEvident } : { outcome: 'invalid', errors, fraud, ...unknownType, ...selfEvident };
   let outcome = gradeByNeighbours(block, previous, next);
   if (!totalsKnown) outcome = withUnknownTotals(outcome);
   return { outcome, errors, ...unknownType };
