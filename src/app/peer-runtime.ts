@@ -8,6 +8,8 @@
 import type { Identity } from '../identity/identity.ts';
 import type { NetConfig } from '../net/net-config.ts';
 import { PeerService } from '../net/peer-service.ts';
+import { keyedPeer } from '../net/direct.ts';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { startLedger } from './ledger-runtime.ts';
 import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
@@ -37,6 +39,11 @@ export async function startPeer(identity: Identity, config: NetConfig, seams: Fa
   const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, judge: judging.judge, seams: seams?.sharing });
   markStartup('sharing-started');
   const circuits = await CircuitService.start(service.node, identity, ledger.signer, ledger.service, seams?.circuits, judging);
+  // Our circuits through a neighbour keep it: the neighbourhood's refresh would cut them (their link may be its stream, not ours).
+  service.countUse((id) => {
+    const peer = keyedPeer(peerIdFromString(id));
+    return peer === undefined ? 0 : circuits.circuitsThrough(peer.publicKey);
+  });
   const hidden = new HiddenSwarms(service.node, circuits, sharing, { seams: seams?.circuits });
   await hidden.start();
   hidden.resume();

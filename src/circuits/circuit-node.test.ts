@@ -145,12 +145,15 @@ describe('circuits', () => {
     const { peers } = mesh(3);
     const [origin, r1, r2] = peers;
     const circuit = await origin!.node.build([r1!.key, r2!.key]);
+    // The neighbourhood keeps the first hop while the circuit lives (src/net/peer-dialer.ts); the second is no neighbour of ours.
+    expect([origin!.node.originatedThrough(r1!.key), origin!.node.originatedThrough(r2!.key)]).toEqual([1, 0]);
     await circuit.send(new Uint8Array(10_000));
     await until(() => r2!.received.length === 1, 'data');
     await circuit.close();
     await until(() => r1!.node.relayedCount === 0 && r2!.node.relayedCount === 0, 'teardown');
     const closed = r1!.events.find((e) => e.type === 'closed');
     expect(closed).toMatchObject({ reason: 'requested' });
+    expect(origin!.node.originatedThrough(r1!.key)).toBe(0);
     expect((closed as { bytes: number }).bytes).toBeGreaterThan(10_000);
   });
 

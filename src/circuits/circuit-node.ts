@@ -104,6 +104,11 @@ export class CircuitNode {
     return this.origins.circuits();
   }
 
+  /** How many of them go through the neighbour with this key first. */
+  originatedThrough(key: Uint8Array): number {
+    return this.origins.throughNeighbour(key);
+  }
+
   get relayedCount(): number {
     return this.byPrev.size;
   }

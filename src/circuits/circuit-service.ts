@@ -231,6 +231,11 @@ export class CircuitService {
     return this.node.originatedCircuits().map((c) => ({ path: c.pathHex(), sent: c.bytesSent, received: c.bytesReceived, paid: c.paid, state: c.state }));
   }
 
+  /** Our open circuits whose first hop is this neighbour: the neighbourhood keeps it while we use it (src/net/peer-dialer.ts). */
+  circuitsThrough(key: Uint8Array): number {
+    return this.node.originatedThrough(key);
+  }
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -5,7 +5,7 @@
  * (their final payments may still come), and their share of the link frames.
  * origin-circuit.ts is our end of each circuit.
  */
-import { compareBytes } from '../codec/bytes.ts';
+import { bytesEqual, compareBytes } from '../codec/bytes.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { CircuitNodeOptions } from './circuit-node-options.ts';
 import type { DestroyReason, LinkFrame } from './cell-wire.ts';
@@ -59,6 +59,13 @@ export class Originator {
   /** Circuits we built that are open. */
   circuits(): OriginCircuit[] {
     return [...this.originated.values()];
+  }
+
+  /** Our open circuits whose first hop is the neighbour with this key: while we have any, it is of use to us. */
+  throughNeighbour(key: Uint8Array): number {
+    let n = 0;
+    for (const c of this.originated.values()) if (bytesEqual(c.firstHop.link.remoteKey, key)) n++;
+    return n;
   }
 
   /** Our circuit at this slot, open or closed lately (its late cells are still ours). */

@@ -53,6 +53,17 @@ describe('planNeighbourhood', () => {
     );
   });
 
+  it('never refreshes away a neighbour in use (our circuits go through it), whatever the draws, even from the less useful half', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: NEIGHBOURHOOD.target, max: NEIGHBOURHOOD.max }), fc.integer({ min: 1, max: NEIGHBOURHOOD.target }), (seed, size, inUse) => {
+        // The ones in use rank lowest here: a dial in flight counts as more useful than anything.
+        const neighbours = Array.from({ length: size }, (_, i) => neighbour(i, { usefulness: i, ...(i < inUse ? { inUse: true as const } : {}) }));
+        const plan = planNeighbourhood({ now: HOUR, neighbours, candidates: [candidate(90)], lastRefreshAt: -Infinity, random: seeded(seed) });
+        return plan.drop.every((id) => Number(id.slice(1)) >= inUse);
+      }),
+    );
+  });
+
   it('an attacker with a thousand keys behind one relay gets no more of a newcomer\'s neighbours than an honest relay with ten peers', () => {
     const honest = Array.from({ length: 30 }, (_, i) => candidate(i, `honest${i % 3}`));
     const sybils = Array.from({ length: 1000 }, (_, i) => candidate(1000 + i, 'attacker'));

@@ -16,7 +16,8 @@
  *   - every refreshEveryMs, with the neighbourhood at its target, one
  *     neighbour past minTenureMs from the less useful half makes way for a
  *     fresh candidate: an eclipse does not last, and a useless peer does not
- *     keep its place for good, while the useful half is never refreshed away.
+ *     keep its place for good, while the useful half, and any neighbour our
+ *     own circuits go through (`inUse`), is never refreshed away.
  */
 import { randomSample } from './random-sample.ts';
 
@@ -43,6 +44,11 @@ export interface Neighbour {
   group: string;
   /** Higher is more useful (trusted balance, traded with, relays for us); only the order counts. */
   usefulness: number;
+  /**
+   * Carries what we chose it for and would lose with it (the first hop of our own circuits, a guard):
+   * never the one refreshed away. Only our choices set it, never what the peer does.
+   */
+  inUse?: true;
 }
 
 export interface Candidate {
@@ -87,10 +93,10 @@ export function planNeighbourhood(f: NeighbourhoodFacts): NeighbourhoodPlan {
     return { dial: diverseSample(candidates, f.neighbours, Math.min(limits.target - count, limits.maxDialsPerRound), f.random), drop: [], refreshed: false };
   }
   if (f.now - f.lastRefreshAt < limits.refreshEveryMs || candidates.length === 0) return { dial: [], drop: [], refreshed: false };
-  // The less useful half, past its tenure: one of them, at random, makes way.
+  // The less useful half, past its tenure and not in use: one of them, at random, makes way.
   const lessUseful = [...f.neighbours].sort(leastUsefulFirst).slice(0, Math.floor(count / 2));
   const [leaving] = randomSample(
-    lessUseful.filter((n) => f.now - n.since >= limits.minTenureMs),
+    lessUseful.filter((n) => f.now - n.since >= limits.minTenureMs && n.inUse !== true),
     1,
     f.random,
   );

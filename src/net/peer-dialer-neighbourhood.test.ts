@@ -75,6 +75,24 @@ describe('the dialer keeps a bounded neighbourhood', () => {
     dialer.stop();
   });
 
+  it('never refreshes away a neighbour a capability uses, though every stream on it is the peer\'s', async () => {
+    const { node, direct, hungUp } = fakeNode(self);
+    const dialer = startPeerDialer(node, () => undefined, Date.now, seededRandom(4));
+    // A full neighbourhood that dialled us, half of it carrying our circuits (their links are its streams).
+    const neighbours = others.slice(0, NEIGHBOURHOOD.max).map((p) => p.toString());
+    const used = new Set(neighbours.slice(0, NEIGHBOURHOOD.max / 2));
+    dialer.countUse((id) => (used.has(id) ? 1 : 0));
+    for (const id of neighbours) direct.set(id, { open: Date.now(), inbound: true });
+    // Fresh candidates keep coming, so every refresh has someone to make way for.
+    for (let round = 0; round < 10; round++) {
+      for (const p of others.slice(NEIGHBOURHOOD.max + 2 * round, NEIGHBOURHOOD.max + 2 * round + 2)) dialer.offer(p, [relayed(p.toString())]);
+      await vi.advanceTimersByTimeAsync(NEIGHBOURHOOD.refreshEveryMs);
+    }
+    expect(hungUp.length).toBeGreaterThan(0);
+    expect(hungUp.filter((id) => used.has(id))).toEqual([]);
+    dialer.stop();
+  });
+
   it('wants more peers (and asks a relay for them) only while its neighbours and dials in flight are short of the target', async () => {
     const { node, direct, dials } = fakeNode(self);
     const dialer = startPeerDialer(node, () => undefined, Date.now, seededRandom(3));

@@ -103,4 +103,10 @@ describe('neighbourhood facts', () => {
     expect(used!.usefulness).toBe(1);
   });
 
+  it('adds what we use a neighbour for that its streams do not show, such as our circuits over a link it opened', () => {
+    const [carrying, idle] = neighboursOf([conn(B, `${base}/p2p/${B}`, 0, ['inbound']), conn(C, `${base}/p2p/${C}`, 0, ['inbound'])], () => R, (id) => (id === B ? 2 : 0));
+    expect([carrying!.usefulness, idle!.usefulness]).toEqual([2, 0]);
+    expect([carrying!.inUse, idle!.inUse]).toEqual([true, undefined]);
+  });
+
 });

@@ -51,19 +51,23 @@ export function relayGroup(addrs: readonly Multiaddr[]): string {
 
 /**
  * Our direct peers as neighbours: since the oldest open connection, and as
- * useful as the streams we opened to them and still use (circuits, wires,
- * requests). Streams the peer opened do not count: a peer cannot make itself
- * look useful to keep its place.
+ * useful as the streams we opened to them and still use (wires, requests),
+ * plus what `usedFor` knows we use them for that the streams do not show (our
+ * own circuits through them, whose link either side may have opened). Streams
+ * the peer opened do not count: a peer cannot make itself look useful to keep
+ * its place.
  */
-export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string): Neighbour[] {
+export function neighboursOf(connections: readonly Pick<Connection, 'remotePeer' | 'remoteAddr' | 'limits' | 'streams' | 'timeline'>[], groupOf: (peerId: string) => string, usedFor: (peerId: string) => number = () => 0): Neighbour[] {
   const byPeer = new Map<string, Neighbour>();
   for (const c of connections) {
     if (classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) !== 'webrtc') continue;
     const id = c.remotePeer.toString();
     const ours = c.streams.filter((s) => s.direction === 'outbound').length;
     const n = byPeer.get(id);
-    if (n === undefined) byPeer.set(id, { id, since: c.timeline.open, group: groupOf(id), usefulness: ours });
-    else {
+    if (n === undefined) {
+      const used = usedFor(id);
+      byPeer.set(id, { id, since: c.timeline.open, group: groupOf(id), usefulness: ours + used, ...(used > 0 ? { inUse: true as const } : {}) });
+    } else {
       n.since = Math.min(n.since, c.timeline.open);
       n.usefulness += ours;
     }
@@ -142,6 +146,11 @@ export interface PeerDialer {
   wantsPeers(): boolean;
   /** Dials under way, to peers we are or are not yet connected to. */
   dialsInFlight(): number;
+  /**
+   * Adds a measure of what we use neighbours for that their streams do not show (a capability's own
+   * judgement, such as our circuits through them); the neighbourhood keeps the most used. Returns its removal.
+   */
+  countUse(usedFor: (peerId: string) => number): () => void;
   pending(): PendingPeer[];
   stop(): void;
 }
@@ -149,6 +158,12 @@ export interface PeerDialer {
 export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => number, random: () => number): PeerDialer {
   const self = node.peerId.toString();
   const candidates = new Map<string, Candidate>();
+  const uses = new Set<(peerId: string) => number>();
+  const usedFor = (peerId: string): number => {
+    let n = 0;
+    for (const use of uses) n += use(peerId);
+    return n;
+  };
 
   const connectedPeers = (): ConnectedPeers => peersByConnection(node.getConnections());
   const directPeers = (): Set<string> => connectedPeers().direct;
@@ -195,7 +210,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       });
       if (decision.action === 'dial') dialable.push(c);
     }
-    const neighbours = neighboursOf(connections, groupOf);
+    const neighbours = neighboursOf(connections, groupOf, usedFor);
     // A dial in flight holds its place and is never the one dropped.
     for (const c of dialsToNewPeers(direct)) neighbours.push({ id: c.peerId.toString(), since: t, group: groupOf(c.peerId.toString()), usefulness: Number.POSITIVE_INFINITY });
     const plan = planNeighbourhood({ now: t, neighbours, candidates: dialable.map((c) => ({ id: c.peerId.toString(), group: groupOf(c.peerId.toString()) })), lastRefreshAt, random });
@@ -258,6 +273,10 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       return direct.size + dialsToNewPeers(direct).length < NEIGHBOURHOOD.target;
     },
     dialsInFlight: () => [...candidates.values()].filter((c) => c.dialing).length,
+    countUse(use) {
+      uses.add(use);
+      return () => void uses.delete(use);
+    },
     pending() {
       const direct = directPeers();
       return [...candidates.values()]

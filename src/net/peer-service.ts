@@ -101,6 +101,11 @@ export class PeerService {
     return this.dialer.dialsInFlight();
   }
 
+  /** What a capability uses neighbours for that their streams do not show: the neighbourhood keeps the most used (peer-dialer.ts). */
+  countUse(usedFor: (peerId: string) => number): () => void {
+    return this.dialer.countUse(usedFor);
+  }
+
   /** Never connects to this peer again, and hangs up on it now (tests of anonymity, where two ends must not meet). */
   block(peerId: string): void {
     this.blockedPeers.add(peerId);
