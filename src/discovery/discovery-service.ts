@@ -176,7 +176,8 @@ export class DiscoveryService {
     const text = query.trim();
     if (text === '' || utf8.encode(text).length > MAX_QUERY_BYTES) return { asked: 0, stop: () => undefined };
     const id = Math.floor(this.random() * 2 ** 32) >>> 0;
-    const peers = randomSample(directPeers(this.o.node), MAX_SEARCH_PEERS, this.random);
+    // A muted neighbour (it sent forged records) is not asked: its answer would not be read.
+    const peers = randomSample(directPeers(this.o.node).filter((p) => !this.scores.isMuted(p.id)), MAX_SEARCH_PEERS, this.random);
     const pending: PendingSearch = { asked: new Set(peers.map((p) => p.id)), answered: new Set(), onAnswer, timer: setTimeout(() => this.searches.delete(id), SEARCH_TIMEOUT_MS) };
     this.searches.set(id, pending);
     for (const p of peers) void this.channel.send(p, { type: 'search', id, query: text, limit: MAX_ANSWER_SWARMS }).catch(() => pending.asked.delete(p.id));
@@ -367,14 +368,16 @@ export class DiscoveryService {
 
   private takeAnswer(from: KeyedPeer, id: number, records: readonly SwarmRecord[]): void {
     const pending = this.searches.get(id);
-    // Unasked, repeated or late answers are dropped unread.
-    if (pending === undefined || !pending.asked.has(from.id) || pending.answered.has(from.id)) return;
+    // Unasked, repeated or late answers are dropped unread, and so are a muted neighbour's.
+    if (pending === undefined || !pending.asked.has(from.id) || pending.answered.has(from.id) || this.scores.isMuted(from.id)) return;
     pending.answered.add(from.id);
     const found = new Map<string, SwarmInfo>();
     const unkept = new Map<string, SwarmRecord[]>();
     for (const r of records) {
       const ih = toHex(r.infoHash);
       const outcome = this.catalogue.offer(r);
+      // A forged record in an answer counts against the neighbour as it would in gossip.
+      if (judgeRecord(outcome) === 'invalid') this.scores.penalise(from.id);
       if (outcome === 'new' || outcome === 'known' || outcome === 'stale') {
         const s = this.catalogue.swarm(ih);
         if (s !== undefined) found.set(ih, s);
