@@ -9,6 +9,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { decideDial } from './dial-policy.ts';
 import { NEIGHBOURHOOD, planNeighbourhood, type Neighbour } from './neighbours.ts';
 import { classifyConnection } from './peer-table.ts';
+import { duplicateLinks } from './duplicate-links.ts';
 
 /** Re-evaluation period for peers waiting on a tie-break or backoff. */
 const DIAL_TICK_MS = 1_000;
@@ -263,7 +264,16 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     evaluate();
   };
 
+  // Both ends dialled at once (the tie-break has a window): both close the same one of the two links.
+  const onOpen = (evt: CustomEvent<Connection>): void => {
+    const peer = evt.detail.remotePeer;
+    const isDirect = (c: Connection): boolean => classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
+    if (!isDirect(evt.detail)) return;
+    for (const extra of duplicateLinks(self, peer.toString(), node.getConnections(peer).filter(isDirect))) extra.abort(new Error('a second direct link to this peer: the one the tie-break makes is kept'));
+  };
+
   node.addEventListener('peer:discovery', onDiscovery);
+  node.addEventListener('connection:open', onOpen);
   const timer = setInterval(evaluate, DIAL_TICK_MS);
 
   return {
@@ -286,6 +296,7 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     stop() {
       clearInterval(timer);
       node.removeEventListener('peer:discovery', onDiscovery);
+      node.removeEventListener('connection:open', onOpen);
     },
   };
 }
