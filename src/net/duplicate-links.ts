@@ -6,7 +6,9 @@
  * pair holds two WebRTC connections, twice the sockets and keepalives. Both ends
  * then close the same one, the link dialled by the larger id, as each can tell
  * from its own side (its direction): never the link the tie-break would have
- * made, and never both. Pure.
+ * made, and never both. The caller closes them only once the link it keeps
+ * answers a ping: that one may be a dead link the other end left behind when it
+ * reloaded. Pure.
  */
 import type { Connection } from '@libp2p/interface';
 

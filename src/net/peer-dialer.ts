@@ -10,6 +10,7 @@ import { decideDial } from './dial-policy.ts';
 import { NEIGHBOURHOOD, planNeighbourhood, type Neighbour } from './neighbours.ts';
 import { classifyConnection } from './peer-table.ts';
 import { duplicateLinks } from './duplicate-links.ts';
+import { pingConnection } from './liveness.ts';
 
 /** Re-evaluation period for peers waiting on a tie-break or backoff. */
 const DIAL_TICK_MS = 1_000;
@@ -264,12 +265,23 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
     evaluate();
   };
 
-  // Both ends dialled at once (the tie-break has a window): both close the same one of the two links.
+  // Both ends dialled at once (the tie-break has a window): both close the same one of the two links. But the
+  // link to keep may be one the other end left behind when it reloaded, dead until liveness cuts it: the
+  // extra goes only once the kept link answers a ping (else it would be the peer's only live link).
   const onOpen = (evt: CustomEvent<Connection>): void => {
     const peer = evt.detail.remotePeer;
     const isDirect = (c: Connection): boolean => classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
     if (!isDirect(evt.detail)) return;
-    for (const extra of duplicateLinks(self, peer.toString(), node.getConnections(peer).filter(isDirect))) extra.abort(new Error('a second direct link to this peer: the one the tie-break makes is kept'));
+    const links = node.getConnections(peer).filter(isDirect);
+    const extras = duplicateLinks(self, peer.toString(), links);
+    if (extras.length === 0) return;
+    const kept = links.filter((l) => !extras.includes(l) && l.status === 'open');
+    Promise.any(kept.map((l) => pingConnection(l))).then(
+      () => {
+        for (const extra of extras) if (extra.status === 'open') extra.abort(new Error('a second direct link to this peer: the one the tie-break makes is kept'));
+      },
+      () => undefined, // the kept link is dead: liveness cuts it, and the new one stays
+    );
   };
 
   node.addEventListener('peer:discovery', onDiscovery);
