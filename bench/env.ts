@@ -25,7 +25,7 @@ export interface BenchEnv {
 export async function startBenchEnv(): Promise<BenchEnv> {
   const root = resolve(import.meta.dirname, '..');
   await build({ root, mode: 'test', logLevel: 'warn', build: { outDir: 'dist-test', emptyOutDir: true } });
-  const relay = await startRelayProcess(await freePort(), await freePort());
+  const relay = await startRelayProcess();
   const server = await startStaticServer(resolve(root, 'dist-test'), await freePort());
   const browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
   let ff: Promise<Browser> | undefined;

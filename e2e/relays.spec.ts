@@ -7,14 +7,13 @@
  */
 import { expect, test } from './support/fixtures.ts';
 import { directMesh, hooksReady, ledger } from './support/ledger.ts';
-import { freePort } from './support/ports.ts';
 import { startRelayProcess, type RelayProcess } from './support/processes.ts';
 
 test('three relays that find one another: tabs on different relays meet and exchange data, outlive a relay, and all hear of a fraud', async ({ openPeer }) => {
-  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
-  const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${ports[2 * i]}/ws`;
   // Relays 0 and 2 are configured with relay 1 only (without its id: each learns it on dialling); 0 and 2 meet through the DHT.
-  const relays: RelayProcess[] = await Promise.all([0, 1, 2].map((i) => startRelayProcess(ports[2 * i]!, ports[2 * i + 1]!, i === 1 ? [] : [addr(1)])));
+  const hub = await startRelayProcess();
+  const relays: RelayProcess[] = [...(await Promise.all([startRelayProcess(0, 0, [hub.multiaddr]), startRelayProcess(0, 0, [hub.multiaddr])]))];
+  relays.splice(1, 0, hub);
   try {
     await expect.poll(async () => (await Promise.all(relays.map((r) => r.health()))).map((h) => h.federated), { message: 'relays federated', timeout: 30_000 }).toEqual([2, 2, 2]);
     const on = (i: number) => openPeer({ query: `relay=${encodeURIComponent(relays[i]!.multiaddr)}` });

@@ -59,7 +59,7 @@ export const test = base.extend<Fixtures & EngineOptions, WorkerFixtures>({
     { scope: 'worker' },
   ],
   net: async ({}, use) => {
-    const relay = await startRelayProcess(await freePort(), await freePort());
+    const relay = await startRelayProcess();
     const server = await startStaticServer(DIST_TEST, await freePort());
     const appUrl = (relayQuery?: string): string =>
       `${server.url}/?${relayQuery ?? `relay=${encodeURIComponent(relay.multiaddr)}`}&tracker=${encodeURIComponent(relay.trackerUrl)}`;

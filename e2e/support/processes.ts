@@ -35,29 +35,47 @@ export interface RelayProcess {
   readonly healthUrl: string;
   health(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
+  /** Starts it again on the ports it had. */
   start(): Promise<void>;
   output(): string;
 }
 
-/** `peers`: other relays' multiaddrs to federate with (--peer). */
-export async function startRelayProcess(p2pPort: number, httpPort: number, peers: readonly string[] = []): Promise<RelayProcess> {
+/** The ports a relay says it bound (its start-up log), once it has said so. */
+function boundPorts(log: string): { p2p: number; http: number } | undefined {
+  const p2p = /libp2p listening on \/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/ws/.exec(log)?.[1];
+  const http = /health at http:\/\/127\.0\.0\.1:(\d+)\/health/.exec(log)?.[1];
+  return p2p === undefined || http === undefined ? undefined : { p2p: Number(p2p), http: Number(http) };
+}
+
+/**
+ * `p2pPort`, `httpPort`: 0 (the default) has the relay bind ports the OS picks, read back from its
+ * log. A port found free beforehand can be taken before the relay binds it (an outgoing
+ * connection's ephemeral port): a CI run failed on that. `peers`: other relays' multiaddrs (--peer).
+ */
+export async function startRelayProcess(p2pPort = 0, httpPort = 0, peers: readonly string[] = []): Promise<RelayProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'trustmesh-relay-'));
   let child: ChildProcess | undefined;
   let log = '';
-  const healthUrl = `http://127.0.0.1:${httpPort}/health`;
+  const ports = { p2p: p2pPort, http: httpPort };
+  const healthUrl = (): string => `http://127.0.0.1:${ports.http}/health`;
 
   const health = async (): Promise<Record<string, unknown>> => {
-    const res = await fetch(healthUrl);
+    const res = await fetch(healthUrl());
     return (await res.json()) as Record<string, unknown>;
   };
 
   const start = async (): Promise<void> => {
     await buildRelay();
-    child = spawn(process.execPath, relayNodeArgs(['--port', String(p2pPort), '--http-port', String(httpPort), '--data-dir', dataDir, ...(peers.length > 0 ? ['--peer', peers.join(',')] : [])]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    let output = '';
+    child = spawn(process.execPath, relayNodeArgs(['--port', String(ports.p2p), '--http-port', String(ports.http), '--data-dir', dataDir, ...(peers.length > 0 ? ['--peer', peers.join(',')] : [])]), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d: Buffer) => ((output += d.toString()), (log += d.toString())));
     child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`relay exited with ${code}:\n${log}`))));
-    await Promise.race([waitFor('relay health', async () => ((await health()).status === 'ok' ? true : undefined), 30_000), exited]);
+    const ready = async (): Promise<true> => {
+      Object.assign(ports, await waitFor('the relay\'s ports in its log', async () => boundPorts(output), 30_000));
+      return waitFor('relay health', async () => ((await health()).status === 'ok' ? true : undefined), 30_000);
+    };
+    await Promise.race([ready(), exited]);
   };
 
   const stop = async (): Promise<void> => {
@@ -71,11 +89,21 @@ export async function startRelayProcess(p2pPort: number, httpPort: number, peers
 
   await start();
   return {
-    p2pPort,
-    httpPort,
-    multiaddr: `/ip4/127.0.0.1/tcp/${p2pPort}/ws`,
-    trackerUrl: `ws://127.0.0.1:${httpPort}`,
-    healthUrl,
+    get p2pPort() {
+      return ports.p2p;
+    },
+    get httpPort() {
+      return ports.http;
+    },
+    get multiaddr() {
+      return `/ip4/127.0.0.1/tcp/${ports.p2p}/ws`;
+    },
+    get trackerUrl() {
+      return `ws://127.0.0.1:${ports.http}`;
+    },
+    get healthUrl() {
+      return healthUrl();
+    },
     health,
     stop,
     start,
