@@ -60,10 +60,9 @@ export class GossipScores {
  * each one whose outcome says it is invalid by itself. Returns the messages that were news.
  */
 export function offerScored<M, R>(scores: GossipScores, from: string, messages: readonly M[], offer: (m: M) => R, judge: (outcome: R) => 'new' | 'invalid' | 'other'): M[] {
-  if (scores.isMuted(from)) return [];
   const news: M[] = [];
   for (const m of messages) {
-    // A muted sender's remaining messages go unread too.
+    // A muted sender's messages go unread, including the rest of this batch once it is muted.
     if (scores.isMuted(from)) break;
     const verdict = judge(offer(m));
     if (verdict === 'new') news.push(m);

@@ -10,6 +10,7 @@ import { decideDial } from './dial-policy.ts';
 import { NEIGHBOURHOOD, planNeighbourhood, type Neighbour } from './neighbours.ts';
 import { classifyConnection } from './peer-table.ts';
 import { duplicateLinks } from './duplicate-links.ts';
+import { isDirectConnection } from './direct.ts';
 import { pingConnection } from './liveness.ts';
 
 /** Re-evaluation period for peers waiting on a tie-break or backoff. */
@@ -270,15 +271,14 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
   // extra goes only once the kept link answers a ping (else it would be the peer's only live link).
   const onOpen = (evt: CustomEvent<Connection>): void => {
     const peer = evt.detail.remotePeer;
-    const isDirect = (c: Connection): boolean => classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
-    if (!isDirect(evt.detail)) return;
-    const links = node.getConnections(peer).filter(isDirect);
+    if (!isDirectConnection(evt.detail)) return;
+    const links = node.getConnections(peer).filter(isDirectConnection);
     const extras = duplicateLinks(self, peer.toString(), links);
     if (extras.length === 0) return;
-    const kept = links.filter((l) => !extras.includes(l) && l.status === 'open');
+    const kept = links.filter((l) => !extras.includes(l));
     Promise.any(kept.map((l) => pingConnection(l))).then(
       () => {
-        for (const extra of extras) if (extra.status === 'open') extra.abort(new Error('a second direct link to this peer: the one the tie-break makes is kept'));
+        for (const extra of extras) if (isDirectConnection(extra)) extra.abort(new Error('a second direct link to this peer: the one the tie-break makes is kept'));
       },
       () => undefined, // the kept link is dead: liveness cuts it, and the new one stays
     );
