@@ -11,6 +11,9 @@ import { PeerService } from '../net/peer-service.ts';
 import { keyedPeer } from '../net/direct.ts';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { startLedger } from './ledger-runtime.ts';
+import { LEDGER_GOSSIP_TOPIC } from '../ledger/ledger-gossip-wire.ts';
+import { RELAY_ANNOUNCEMENT_TOPIC } from '../circuits/relay-announcement-wire.ts';
+import { SWARM_RECORD_TOPIC } from '../discovery/discovery-wire.ts';
 import { SharingService } from '../sharing/sharing-service.ts';
 import { CircuitService } from '../circuits/circuit-service.ts';
 import { HiddenSwarms } from '../circuits/hidden-swarms.ts';
@@ -29,7 +32,7 @@ export { restoreLedgerRecords } from './ledger-runtime.ts';
 export type PeerParts = Omit<RunningPhase, 'phase' | 'identity' | 'config' | 'identityCreated'>;
 
 export async function startPeer(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<PeerParts> {
-  const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random });
+  const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random, gossipTopics: [LEDGER_GOSSIP_TOPIC, RELAY_ANNOUNCEMENT_TOPIC, SWARM_RECORD_TOPIC] });
   markStartup('node-started');
   markNetworkSteps(service.node, service);
   const ledger = await startLedger(identity, service.node, seams?.ledger);

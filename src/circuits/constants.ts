@@ -230,8 +230,6 @@ export const REANNOUNCE_MS = 3 * 60_000;
 export const ANNOUNCEMENT_MAX_SKEW_MS = 2 * 60_000;
 /** Relays one peer keeps announcements of: a large neighbourhood, and a bound on what a flood can make us hold. */
 export const MAX_KNOWN_RELAYS = 1024;
-/** New announcements wait this long to be passed on together, so a burst costs one frame per neighbour. */
-export const ANNOUNCEMENT_FORWARD_DELAY_MS = 500;
 /** A circuit build waits at most this long for the first exchange with newly connected peers. */
 export const ANNOUNCEMENT_SETTLE_MS = 5_000;
 /** After a circuit loses a hop, its relays are avoided this long: a closed tab's connection can take ~30 s to time out. */

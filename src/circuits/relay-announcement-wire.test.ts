@@ -5,7 +5,9 @@ import { checkDecoderProperties } from '../codec/decoder-properties.ts';
 import {
   ANNOUNCEMENT_BYTES,
   ANNOUNCEMENT_FLAGS_OFFSET,
+  decodeAnnouncement,
   decodeAnnouncementFrame,
+  encodeAnnouncement,
   encodeAnnouncementFrame,
   FLAG_EXIT,
   FLAG_RELAYING,
@@ -57,5 +59,13 @@ describe('relay announcement wire format', () => {
     exitOnly[FLAGS_AT] = FLAG_EXIT;
     expect(() => decodeAnnouncementFrame(exitOnly)).toThrow(/must also announce relaying/);
     expect(() => encodeAnnouncementFrame({ replyWanted: false, announcements: [blank({ relaying: false, exit: true })] })).toThrow(RangeError);
+  });
+
+  it('carries single announcements for the gossip topic, the same bytes as in a frame, and refuses trailing bytes', () => {
+    checkDecoderProperties({ decode: decodeAnnouncement, encode: encodeAnnouncement, values: announcement, maxRandomBytes: 2 * ANNOUNCEMENT_BYTES });
+    const a = blank({ exit: true, capKiBps: 512 });
+    expect(encodeAnnouncement(a)).toEqual(encodeAnnouncementFrame({ replyWanted: false, announcements: [a] }).subarray(2));
+    expect(encodeAnnouncement(a).length).toBe(ANNOUNCEMENT_BYTES);
+    expect(() => decodeAnnouncement(new Uint8Array([...encodeAnnouncement(a), 0]))).toThrow(DecodeError);
   });
 });

@@ -11,6 +11,10 @@
  *                 signature (64) over ANNOUNCEMENT_DOMAIN ‖ the bytes before it
  *   frame         replyWanted u8 (0|1) | count u8 (≤ MAX_ANNOUNCEMENTS_PER_FRAME) | count × announcement
  *
+ * Frames are what two peers swap when they connect (what each knows). News
+ * spreads as single announcements on the GossipSub topic
+ * /trustmesh/relay-announcement-gossip/2.0.0 (the same version: the same encoding).
+ *
  * Version 2 (protocol 2.0.0) turned 1.0.0's relaying byte into the flags byte.
  * The flags are signed, so an exit flag cannot be added or removed in transit.
  * The two versions do not mix: a 2.0.0 peer speaks only 2.0.0, so a 1.0.0 peer
@@ -23,6 +27,8 @@ import { concatBytes, utf8 } from '../codec/bytes.ts';
 
 export const RELAY_ANNOUNCEMENTS_PROTOCOL = '/trustmesh/relay-announcements/2.0.0';
 export const ANNOUNCEMENT_VERSION = 2;
+/** News spreads as single announcements on this GossipSub topic. */
+export const RELAY_ANNOUNCEMENT_TOPIC = '/trustmesh/relay-announcement-gossip/2.0.0';
 /** Domain separation: an announcement signature can never pass for a block or handshake signature. */
 export const ANNOUNCEMENT_DOMAIN = utf8.encode('trustmesh/relay-announcement/1');
 /** Signed part: version, key, time, flags, cap. */
@@ -81,6 +87,19 @@ function readAnnouncement(r: BinaryReader): RelayAnnouncement {
   const capKiBps = r.u32('upload cap');
   const signature = r.fixed(64, 'signature');
   return { publicKey, issuedAt, relaying: (flags & FLAG_RELAYING) !== 0, exit: (flags & FLAG_EXIT) !== 0, capKiBps, signature };
+}
+
+/** One announcement, as the gossip topic carries it. */
+export function encodeAnnouncement(a: RelayAnnouncement): Uint8Array {
+  return writeBody(new BinaryWriter(ANNOUNCEMENT_BYTES), a).fixed(a.signature, 64).finish();
+}
+
+/** Decodes one announcement; throws only DecodeError. */
+export function decodeAnnouncement(bytes: Uint8Array): RelayAnnouncement {
+  const r = new BinaryReader(bytes);
+  const a = readAnnouncement(r);
+  r.end('relay announcement');
+  return a;
 }
 
 export function encodeAnnouncementFrame(f: AnnouncementFrame): Uint8Array {

@@ -1,6 +1,7 @@
 /**
  * Relay announcements in the tab (browser glue): signs ours, swaps what we
- * know with each new direct peer, and passes on what is new to the others.
+ * know with each new direct peer, and spreads news on the announcements'
+ * GossipSub topic, which passes on only what the directory takes as new.
  * Runs over direct WebRTC connections only: relays are found through the peer
  * network itself, never through the signaling relay or a directory server.
  * Which announcement is new and valid is decided by RelayDirectory (pure).
@@ -10,7 +11,8 @@ import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { directConnectionsTo, directPeers, isDirectConnection, openDirectStream } from '../net/direct.ts';
 import { GossipScores, offerScored } from '../net/gossip-scores.ts';
-import { ANNOUNCEMENT_FORWARD_DELAY_MS, ANNOUNCEMENT_SETTLE_MS, REANNOUNCE_MS } from './constants.ts';
+import { verdictOf, type GossipChannel } from '../net/gossip-channel.ts';
+import { ANNOUNCEMENT_SETTLE_MS, REANNOUNCE_MS } from './constants.ts';
 import { decodeAnnouncementFrame, encodeAnnouncementFrame, MAX_ANNOUNCEMENT_FRAME_BYTES, MAX_ANNOUNCEMENTS_PER_FRAME, RELAY_ANNOUNCEMENTS_PROTOCOL, type RelayAnnouncement } from './relay-announcement-wire.ts';
 import { judgeAnnouncement, type RelayDirectory } from './relay-directory.ts';
 
@@ -22,13 +24,10 @@ const MAX_INBOUND_STREAMS = 4;
 export class RelayGossip {
   /** Peers we have swapped announcements with at least once on their current connection. */
   private readonly swapped = new Set<string>();
-  /** New announcements waiting to be passed on, with the peer each came from (not told again). */
-  private readonly outbox = new Map<RelayAnnouncement, string | undefined>();
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly reannounceTimer: ReturnType<typeof setInterval>;
   private readonly waiters = new Set<() => void>();
   private own: RelayAnnouncement | undefined;
-  /** A neighbour that sends announcements with bad signatures is muted: none read from it, none sent to it. */
+  /** A neighbour that swaps announcements with bad signatures is muted (GossipSub scores the topic's senders). */
   private readonly scores = new GossipScores(Date.now);
 
   constructor(
@@ -36,6 +35,7 @@ export class RelayGossip {
     private readonly directory: RelayDirectory,
     /** Signs our current announcement (relaying or withdrawn). */
     private readonly announceSelf: () => Promise<RelayAnnouncement>,
+    private readonly news: GossipChannel<RelayAnnouncement>,
   ) {
     this.reannounceTimer = setInterval(() => void this.announce(), REANNOUNCE_MS);
   }
@@ -52,6 +52,7 @@ export class RelayGossip {
   };
 
   async start(): Promise<void> {
+    this.news.subscribe(async (_from, a) => verdictOf(judgeAnnouncement(this.directory.offer(a))));
     await this.renew();
     await this.libp2p.handle(RELAY_ANNOUNCEMENTS_PROTOCOL, (stream, connection) => void this.answer(stream, connection), { maxInboundStreams: MAX_INBOUND_STREAMS });
     this.libp2p.addEventListener('connection:open', this.onOpen);
@@ -59,9 +60,9 @@ export class RelayGossip {
     for (const c of this.libp2p.getConnections()) if (isDirectConnection(c)) void this.swap(c);
   }
 
-  /** Signs a fresh announcement of ours (after a settings change, or to renew it) and tells every neighbour. */
+  /** Signs a fresh announcement of ours (after a settings change, or to renew it) and tells everyone. */
   async announce(): Promise<void> {
-    this.queue([await this.renew()], undefined);
+    this.publish([await this.renew()]);
   }
 
   /** Ours is kept with the rest, so when it comes back to us through others it is not news. */
@@ -107,8 +108,8 @@ export class RelayGossip {
   }
 
   private take(announcements: readonly RelayAnnouncement[], from: string): void {
-    const fresh = offerScored(this.scores, from, announcements, (a) => this.directory.offer(a), judgeAnnouncement);
-    if (fresh.length > 0) this.queue(fresh, from);
+    // What a swap taught us is news to others too: it goes on the topic, where whoever knows it stops it.
+    this.publish(offerScored(this.scores, from, announcements, (a) => this.directory.offer(a), judgeAnnouncement));
   }
 
   private async swap(connection: Connection): Promise<void> {
@@ -163,26 +164,13 @@ export class RelayGossip {
     }
   }
 
-  /** Passes announcements on to every direct peer but the one they came from, batched. */
-  private queue(announcements: readonly RelayAnnouncement[], from: string | undefined): void {
-    for (const a of announcements) this.outbox.set(a, from);
-    this.flushTimer ??= setTimeout(() => this.flush(), ANNOUNCEMENT_FORWARD_DELAY_MS);
-  }
-
-  private flush(): void {
-    this.flushTimer = undefined;
-    const batch = [...this.outbox];
-    this.outbox.clear();
-    for (const { id } of directPeers(this.libp2p)) {
-      if (this.scores.isMuted(id)) continue;
-      const news = batch.filter(([, from]) => from !== id).map(([a]) => a);
-      if (news.length > 0) void this.send(directConnectionsTo(this.libp2p, id), encodeAnnouncementFrame({ replyWanted: false, announcements: news.slice(0, MAX_ANNOUNCEMENTS_PER_FRAME) }), false).catch(() => undefined);
-    }
+  private publish(announcements: readonly RelayAnnouncement[]): void {
+    for (const a of announcements) void this.news.publish(a).catch(() => undefined);
   }
 
   stop(): void {
     clearInterval(this.reannounceTimer);
-    clearTimeout(this.flushTimer);
+    this.news.stop();
     this.libp2p.removeEventListener('connection:open', this.onOpen);
     this.libp2p.removeEventListener('connection:close', this.onClose);
     void this.libp2p.unhandle(RELAY_ANNOUNCEMENTS_PROTOCOL);

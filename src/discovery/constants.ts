@@ -46,10 +46,6 @@ export const MAX_ANSWER_SWARMS = 20;
 export const RECORDS_PER_ANSWERED_SWARM = 3;
 export const MAX_ANSWER_RECORDS = MAX_ANSWER_SWARMS * RECORDS_PER_ANSWERED_SWARM;
 
-/** Peers a new record is passed on to: enough to flood a mesh in a few hops, few enough to keep each hop cheap. */
-export const GOSSIP_FANOUT = 6;
-/** New records are collected this long before being passed on, so a burst goes out as one message. */
-export const GOSSIP_FLUSH_MS = 300;
 /** Records one sender may push to us per minute (beyond a burst of one greeting): more are dropped unread. */
 export const SENDER_RECORDS_PER_MINUTE = 600;
 export const SENDER_RECORDS_BURST = 2 * MAX_RECORDS_PER_MESSAGE;

@@ -1,12 +1,16 @@
 /**
  * Content discovery in the tab (browser glue): announces our public torrents
- * as signed swarm records, passes new records on to neighbours, keeps the
- * catalogue across reloads, and searches it locally and through neighbours.
- * What is valid, kept and combined is decided by Catalogue (pure); messages
- * travel over direct connections only (push-channel.ts), never through the
- * signaling relay.
+ * as signed swarm records on the records' GossipSub topic (which passes on
+ * only what the catalogue takes as new), greets each new neighbour with our
+ * freshest records, keeps the catalogue across reloads, and searches it
+ * locally and through neighbours. What is valid, kept and combined is decided
+ * by Catalogue (pure); messages travel over direct connections only
+ * (push-channel.ts, GossipSub), never through the signaling relay.
  */
 import type { Libp2p } from 'libp2p';
+import type { GossipSub } from '@libp2p/gossipsub';
+import { verdictOf, type GossipChannel, type GossipVerdict } from '../net/gossip-channel.ts';
+import { gossipsubChannel } from '../net/gossipsub-channel.ts';
 import { fromHex, toHex, utf8 } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
 import { verifyEd25519 } from '../crypto/signature.ts';
@@ -18,8 +22,6 @@ import { CatalogueStore } from './catalogue-store.ts';
 import {
   ANNOUNCE_INTERVAL_MS,
   DEMAND_SAMPLE_MS,
-  GOSSIP_FANOUT,
-  GOSSIP_FLUSH_MS,
   MAX_ANSWER_RECORDS,
   MAX_ANSWER_SWARMS,
   MAX_NAME_BYTES,
@@ -35,12 +37,12 @@ import {
   SENDER_RECORDS_PER_MINUTE,
 } from './constants.ts';
 import { DemandWindow } from './demand-window.ts';
-import { decodeDiscoveryMessage, DISCOVERY_PROTOCOL, encodeDiscoveryMessage, MAX_DISCOVERY_FRAME_BYTES, type DiscoveryMessage } from './discovery-wire.ts';
+import { decodeDiscoveryMessage, DISCOVERY_PROTOCOL, encodeDiscoveryMessage, MAX_DISCOVERY_FRAME_BYTES, SWARM_RECORD_TOPIC, type DiscoveryMessage } from './discovery-wire.ts';
 import { KeyedRate } from './rate.ts';
 import { GossipScores, offerScored } from '../net/gossip-scores.ts';
 import { SwarmSearch, type SearchHit, type SearchSort } from './search.ts';
 import type { DiscoverySeams } from './seams.ts';
-import { recordSigningBytes, signRecord, type SwarmRecord } from './swarm-record-wire.ts';
+import { decodeRecord, encodeRecord, MAX_RECORD_BYTES, recordSigningBytes, signRecord, type SwarmRecord } from './swarm-record-wire.ts';
 import { randomSample } from '../net/random-sample.ts';
 
 /** Catalogue changes reach listeners (the Discover page) at most this often. */
@@ -51,7 +53,7 @@ const PRUNE_MS = 60_000;
 const MAX_TRACKED_PEERS = 1_000;
 
 export interface DiscoveryOptions {
-  node: Libp2p;
+  node: Libp2p<{ pubsub: GossipSub }>;
   sharing: SharingService;
   signer: MessageSigner;
   /** The app's trackers, named in the magnet links of found swarms. */
@@ -94,22 +96,21 @@ export class DiscoveryService {
   readonly catalogue: Catalogue;
   private readonly index: SwarmSearch;
   private readonly channel: PushChannel<DiscoveryMessage>;
+  /** New records, ours and others', spread on their topic. */
+  private readonly news: GossipChannel<SwarmRecord>;
   private readonly demand = new DemandWindow();
   /** Records each neighbour may push us, and searches it may have answered. */
   private readonly senderRate: KeyedRate;
-  /** A neighbour that sends records with bad signatures is muted: none read from it, none sent to it. */
+  /** A neighbour that greets us with forged records is muted: none read from it, not asked (GossipSub scores the topic's senders). */
   private readonly scores: GossipScores;
   private readonly searchRate: KeyedRate;
   /** Neighbours sent our freshest records on their current connection. */
   private readonly greeted = new Set<string>();
-  /** New records waiting to be passed on, with the peer each came from (not told again; undefined: ours). */
-  private readonly outbox = new Map<SwarmRecord, string | undefined>();
   private readonly searches = new Map<number, PendingSearch>();
   /** Torrents we have announced, by infohash: the issuedAt of our latest record. */
   private readonly announced = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private notifyTimer: ReturnType<typeof setTimeout> | undefined;
   private announcing: Promise<void> | undefined;
   private readonly now: () => number;
@@ -130,6 +131,7 @@ export class DiscoveryService {
     this.scores = new GossipScores(this.now);
     this.searchRate = new KeyedRate({ burst: SEARCH_BURST, perMinute: SEARCHES_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
     this.channel = pushChannel<DiscoveryMessage>(o.node, { protocol: DISCOVERY_PROTOCOL, maxFrameBytes: MAX_DISCOVERY_FRAME_BYTES, encode: encodeDiscoveryMessage, decode: decodeDiscoveryMessage });
+    this.news = gossipsubChannel(o.node.services.pubsub, { topic: SWARM_RECORD_TOPIC, maxBytes: MAX_RECORD_BYTES, encode: encodeRecord, decode: decodeRecord });
   }
 
   static async start(o: DiscoveryOptions): Promise<DiscoveryService> {
@@ -143,6 +145,7 @@ export class DiscoveryService {
 
   private begin(): void {
     this.channel.serve((from, m) => this.receive(from, m));
+    this.news.subscribe(async (from, record) => this.judgeNews(from, record));
     this.unsubscribers.push(
       this.catalogue.onChange(() => this.changed()),
       // A newly shared torrent is announced within a view refresh, not at the next round.
@@ -233,7 +236,7 @@ export class DiscoveryService {
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.flushTimer);
+    this.news.stop();
     clearTimeout(this.notifyTimer);
     for (const s of this.searches.values()) clearTimeout(s.timer);
     this.searches.clear();
@@ -287,8 +290,7 @@ export class DiscoveryService {
       this.announced.set(v.infoHash, issuedAt);
       fresh.push(record);
     }
-    for (const r of fresh) this.outbox.set(r, undefined);
-    if (fresh.length > 0) this.flushSoon();
+    this.publish(fresh);
   }
 
   // --- gossip ---
@@ -316,6 +318,7 @@ export class DiscoveryService {
     }
   }
 
+  /** Records a neighbour greeted us with: what is news to us goes on the topic, where whoever knows it stops it. */
   private takeGossip(from: KeyedPeer, records: readonly SwarmRecord[]): void {
     if (this.o.seams?.takeGossip?.(from.id) === false) return;
     // Per sender, before any signature check: a neighbour that floods us is read no further.
@@ -324,36 +327,21 @@ export class DiscoveryService {
       return;
     }
     // A bad signature is invalid whatever we hold: three mute the sender (src/net/gossip-scores.ts).
-    const fresh = offerScored(this.scores, from.id, records, (r) => this.catalogue.offer(r), judgeRecord);
-    for (const r of fresh) this.outbox.set(r, from.id);
-    if (fresh.length > 0) this.flushSoon();
+    this.publish(offerScored(this.scores, from.id, records, (r) => this.catalogue.offer(r), judgeRecord));
   }
 
-  private flushSoon(): void {
-    this.flushTimer ??= setTimeout(() => this.flush(), GOSSIP_FLUSH_MS);
+  /** A record passed on by a neighbour on the topic: kept and passed on if new; a forged one counts against the neighbour. */
+  private judgeNews(from: string, record: SwarmRecord): GossipVerdict {
+    if (this.o.seams?.takeGossip?.(from) === false) return 'ignore';
+    if (!this.senderRate.take(from, 1)) {
+      this.droppedMessages++;
+      return 'ignore';
+    }
+    return verdictOf(judgeRecord(this.catalogue.offer(record)));
   }
 
-  /** Passes new records on: ours to every neighbour, others' to at most GOSSIP_FANOUT, never back to their sender. */
-  private flush(): void {
-    this.flushTimer = undefined;
-    const batch = [...this.outbox];
-    this.outbox.clear();
-    const peers = directPeers(this.o.node).filter((p) => !this.scores.isMuted(p.id));
-    const perPeer = new Map<string, SwarmRecord[]>();
-    for (const [r, from] of batch) {
-      const targets = this.shuffled(peers.filter((p) => p.id !== from));
-      for (const p of from === undefined ? targets : targets.slice(0, GOSSIP_FANOUT)) {
-        const list = perPeer.get(p.id) ?? [];
-        list.push(r);
-        perPeer.set(p.id, list);
-      }
-    }
-    for (const p of peers) {
-      const list = perPeer.get(p.id) ?? [];
-      for (let i = 0; i < list.length; i += MAX_RECORDS_PER_MESSAGE) {
-        void this.channel.send(p, { type: 'records', records: list.slice(i, i + MAX_RECORDS_PER_MESSAGE) }).catch(() => undefined);
-      }
-    }
+  private publish(records: readonly SwarmRecord[]): void {
+    for (const r of records) void this.news.publish(r).catch(() => undefined);
   }
 
   // --- remote search ---
@@ -391,10 +379,6 @@ export class DiscoveryService {
   }
 
   // --- helpers ---
-
-  private shuffled<T>(items: T[]): T[] {
-    return randomSample(items, items.length, this.random);
-  }
 
   private changed(): void {
     this.notifyTimer ??= setTimeout(() => {

@@ -1,7 +1,8 @@
 /**
- * Messages of /trustmesh/discovery/1.0.0 (pure): swarm records pushed between
- * neighbours, and remote search. One-way frames over push-channel.ts (direct
- * connections only); an answer names the request it answers.
+ * Messages of /trustmesh/discovery/1.0.0 (pure): the swarm records a tab
+ * greets a new neighbour with, and remote search. One-way frames over
+ * push-channel.ts (direct connections only); an answer names the request it
+ * answers. News spreads on SWARM_RECORD_TOPIC, one record per message.
  *
  *   message        type u8 | body
  *   1 records      count u8 (≤ MAX_RECORDS_PER_MESSAGE) | count × record (swarm-record-wire.ts)
@@ -13,6 +14,8 @@ import { MAX_ANSWER_RECORDS, MAX_ANSWER_SWARMS, MAX_QUERY_BYTES, MAX_RECORDS_PER
 import { MAX_RECORD_BYTES, readRecord, writeRecord, type SwarmRecord } from './swarm-record-wire.ts';
 
 export const DISCOVERY_PROTOCOL = '/trustmesh/discovery/1.0.0';
+/** New swarm records spread one per message on this GossipSub topic (swarm-record-wire.ts's encoding). */
+export const SWARM_RECORD_TOPIC = '/trustmesh/swarm-records/1.0.0';
 
 export type DiscoveryMessage =
   | { type: 'records'; records: SwarmRecord[] }

@@ -39,18 +39,6 @@ export const MAX_CRAWL_BLOCKS = 100;
 export const CRAWL_PAGES_IN_FLIGHT = 2;
 /** Crawled blocks validated and stored per batch: one IndexedDB transaction and one window read per ~5 pages of pairs, not per page. */
 export const CRAWL_INGEST_BLOCKS = 1_000;
-/**
- * Hops a block pair travels: 5 + 25 + 125 peers at most, enough for the peers that may crawl or
- * trade with its signers, however large the network. A fraud proof is not bound by it: each peer
- * passes an offender's first proof on once, to all its peers (ledger-service.ts onGossip).
- */
-export const MAX_GOSSIP_TTL = 3;
-/** Random peers each gossip hop passes a block pair to. */
-export const GOSSIP_FANOUT = 5;
-/** Gossip ids remembered for dedup: far more than the messages alive within MAX_GOSSIP_TTL hops. */
-export const GOSSIP_SEEN_CAPACITY = 4096;
-/** Random id of a gossip message, for dedup: 128 bits never collide by chance. */
-export const GOSSIP_ID_BYTES = 16;
 /** Walking back to the previous token block stops here; beyond it totals are "unknown" (partial). */
 export const MAX_TOTALS_WALK = 1000;
 

@@ -1,8 +1,8 @@
 /**
- * How far a fraud proof travels: to every peer, however many hops away (a
- * ttl of 3 hops reached a few hundred peers at most), yet never twice, and a
- * further proof against a known fraudster not at all, so nobody can make
- * the network carry proofs over and over.
+ * How far a fraud proof travels: to every peer, however many hops away, yet
+ * never twice, and a further proof against a known fraudster not at all, so
+ * nobody can make the network carry proofs over and over. Block pairs, by
+ * contrast, go one hop: to their signers' neighbours.
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,9 +13,9 @@ import { MemoryHub } from './memory-transport.ts';
 import { makeFraudProof, type FraudProof } from './fraud.ts';
 import { testPeer, transfer } from './test-support.ts';
 import { startTestLedger, type TestLedger } from './test-ledger.ts';
-import type { LedgerTransport } from './ledger-transport.ts';
+import { encodeGossipPayload, type GossipPayload } from './ledger-gossip-wire.ts';
 
-/** Longer than the three hops block pairs travel, by far. */
+/** A line of 9 peers: 8 hops from end to end. */
 const LINE = 9;
 
 const services: LedgerService[] = [];
@@ -47,22 +47,19 @@ function forkedKey(): { offender: Uint8Array; first: FraudProof; second: FraudPr
   return { offender: mallory.publicKey, first: makeFraudProof('double-sign', a, b), second: makeFraudProof('double-sign', a, c) };
 }
 
-/** A peer that speaks the ledger wire directly, connected to `to`. */
-function hostile(hub: MemoryHub, to: string): LedgerTransport {
-  const t = hub.join({ id: 'hostile', publicKey: testPeer('hostile', 99).publicKey });
-  t.serve(async () => undefined);
+/** A peer connected to `to` that sends what the test makes; resolves once `to` has judged it and passed it on. */
+function hostile(hub: MemoryHub, to: string): (payload: GossipPayload) => Promise<unknown> {
+  hub.join({ id: 'hostile', publicKey: testPeer('hostile', 99).publicKey }).serve(async () => undefined);
   hub.connect('hostile', to);
-  return t;
+  return (payload) => hub.gossip('hostile', to, encodeGossipPayload(payload));
 }
 
-const gossipId = (n: number): Uint8Array => new Uint8Array(16).fill(n);
-
 describe('fraud proofs spread', () => {
-  it('reach every peer of a line longer than the block pairs\' three hops, sent with the smallest ttl', async () => {
+  it('reach every peer of a line, however far', async () => {
     const hub = new MemoryHub();
     const peers = await line(hub);
     const { offender, first } = forkedKey();
-    await hostile(hub, 'n0').send(peers[0]!.ref, { type: 'gossip', id: gossipId(1), ttl: 1, payload: { kind: 'fraud', proof: first } });
+    await hostile(hub, 'n0')({ kind: 'fraud', proof: first });
     for (const p of peers) await until(() => p.ledger.isFraudster(offender), `${p.ref.id} learns of the fraud`);
     expect((await peers.at(-1)!.ledger.fraudProofs()).map((f) => toHex(f.offender))).toEqual([toHex(offender)]);
   });
@@ -71,18 +68,30 @@ describe('fraud proofs spread', () => {
     const hub = new MemoryHub();
     const peers = await line(hub);
     const { offender, first, second } = forkedKey();
-    const attacker = hostile(hub, 'n0');
-    await attacker.send(peers[0]!.ref, { type: 'gossip', id: gossipId(1), ttl: 1, payload: { kind: 'fraud', proof: first } });
+    const send = hostile(hub, 'n0');
+    await send({ kind: 'fraud', proof: first });
     for (const p of peers) await until(() => p.ledger.isFraudster(offender), `${p.ref.id} learns of the fraud`);
 
     const forwarded: string[] = [];
-    hub.tap((from, to, m) => void (m.type === 'gossip' && m.payload.kind === 'fraud' && from === 'n0' && forwarded.push(to)));
-    // The handler returns once n0 has stored and (would have) forwarded: nothing is still on its way.
-    await attacker.send(peers[0]!.ref, { type: 'gossip', id: gossipId(2), ttl: 3, payload: { kind: 'fraud', proof: first } });
-    await attacker.send(peers[0]!.ref, { type: 'gossip', id: gossipId(3), ttl: 3, payload: { kind: 'fraud', proof: second } });
+    hub.tapGossip((from, to, m) => void (m.kind === 'fraud' && from === 'n0' && forwarded.push(to)));
+    // Sending returns once n0 has judged and (would have) passed on: nothing is still on its way.
+    await send({ kind: 'fraud', proof: first });
+    await send({ kind: 'fraud', proof: second });
     expect(forwarded).toEqual([]);
     // The new proof is still kept where it arrived: evidence is never thrown away.
     expect(await peers[0]!.ledger.fraudProofs()).toHaveLength(2);
     expect(await peers[1]!.ledger.fraudProofs()).toHaveLength(1);
+  });
+
+  it("block pairs go one hop: a signer's neighbours keep them, and pass them on to nobody", async () => {
+    const hub = new MemoryHub();
+    const peers = await line(hub);
+    const hops: string[] = [];
+    hub.tapGossip((from, to, m) => void (m.kind === 'pair' && hops.push(`${from}>${to}`)));
+    const { proposal, agreement } = transfer(testPeer('up', 20), testPeer('down', 21), 1000n);
+    await peers[4]!.transport.gossip.publish({ kind: 'pair', proposal, agreement });
+    expect(hops.sort()).toEqual(['n4>n3', 'n4>n5']);
+    expect(await peers[3]!.store.get(proposal.publicKey, 1)).toEqual(proposal);
+    expect(await peers[2]!.store.get(proposal.publicKey, 1)).toBeUndefined();
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Peer scoring for ledger gossip (src/net/gossip-scores.ts): a peer that keeps sending messages invalid by
- * themselves is muted (its gossip dropped unread, none sent to it); what is
- * invalid only against our own store (a fork of a chain we hold) is news and
- * never counts; and junk sent under a message's id cannot suppress it.
+ * The ledger's verdicts on gossip, which peer scoring acts on (GossipSub in
+ * tabs, gossip-scores.ts in the memory hub): a peer that keeps sending
+ * messages invalid by themselves is muted (its gossip dropped unread, none
+ * sent to it); what is invalid only against our own store (a fork of a chain
+ * we hold) is news and never counts; and junk cannot suppress a message.
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,8 +13,7 @@ import { makeFraudProof, type FraudProof } from './fraud.ts';
 import type { HalfBlock } from './block.ts';
 import { testPeer, transfer } from './test-support.ts';
 import { startTestLedger, type TestLedger } from './test-ledger.ts';
-import type { LedgerTransport } from './ledger-transport.ts';
-import type { GossipPayload } from './ledger-wire.ts';
+import { encodeGossipPayload, type GossipPayload } from './ledger-gossip-wire.ts';
 
 const services: LedgerService[] = [];
 afterEach(() => {
@@ -21,26 +21,26 @@ afterEach(() => {
 });
 
 let dbSeq = 0;
-/** A peer that speaks the ledger wire directly, connected to `to`. */
-function wirePeer(hub: MemoryHub, name: string, seed: number, to: string): LedgerTransport {
-  const t = hub.join({ id: name, publicKey: testPeer(name, seed).publicKey });
-  t.serve(async () => undefined);
+/** A peer that sends what the test makes, connected to `to`. */
+function wirePeer(hub: MemoryHub, name: string, seed: number, to: string): string {
+  hub.join({ id: name, publicKey: testPeer(name, seed).publicKey }).serve(async () => undefined);
   hub.connect(name, to);
-  return t;
+  return name;
 }
 
-/** n0 and n1 connected; a hostile and an honest peer that speak the ledger wire directly, each connected to n0. */
-async function network(): Promise<{ hub: MemoryHub; n0: TestLedger; hostile: LedgerTransport; honest: LedgerTransport }> {
-  const hub = new MemoryHub();
+/** n0 and n1 connected; a hostile and an honest peer that send what the test makes, each connected to n0. */
+async function network(): Promise<{ hub: MemoryHub; n0: TestLedger; hostile: string; honest: string }> {
+  hub = new MemoryHub();
   const [n0, n1] = await Promise.all([0, 1].map((i) => startTestLedger(hub, `n${i}`, new Uint8Array(32).fill(40 + i), `gossip-scores-${++dbSeq}`)));
   services.push(n0!.ledger, n1!.ledger);
   hub.connect('n0', 'n1');
   return { hub, n0: n0!, hostile: wirePeer(hub, 'hostile', 98, 'n0'), honest: wirePeer(hub, 'honest', 97, 'n0') };
 }
 
-let idSeq = 0;
-const send = (from: LedgerTransport, to: TestLedger, payload: GossipPayload, id = new Uint8Array(16).fill(++idSeq)) =>
-  from.send(to.ref, { type: 'gossip', id, ttl: 3, payload });
+let hub: MemoryHub;
+/** `from` passes the payload (or raw bytes) on to `to`; resolves with `to`'s verdict once it has judged it. */
+const send = (from: string, to: TestLedger, payload: GossipPayload | Uint8Array) =>
+  hub.gossip(from, to.ref.id, payload instanceof Uint8Array ? payload : encodeGossipPayload(payload));
 
 /** A pair signed by two fresh keys, and a copy whose agreement's signature is broken. */
 function pairs(seed: number): { good: GossipPayload; forged: GossipPayload; proposal: HalfBlock } {
@@ -62,12 +62,12 @@ function proofAgainst(seed: number): { offender: Uint8Array; proof: FraudProof }
 
 describe('gossip peer scoring', () => {
   it('mutes a peer that sent three messages invalid by themselves: its gossip is then dropped unread, and it is sent none', async () => {
-    const { hub, n0, hostile, honest } = await network();
-    // A forged signature, a pair that does not link, a proof that proves nothing.
-    await send(hostile, n0, pairs(10).forged);
-    await send(hostile, n0, { kind: 'pair', proposal: pairs(12).proposal, agreement: (pairs(14).good as { agreement: HalfBlock }).agreement });
+    const { n0, hostile, honest } = await network();
+    // A forged signature, a pair that does not link, a proof that proves nothing: each rejected.
+    expect(await send(hostile, n0, pairs(10).forged)).toBe('reject');
+    expect(await send(hostile, n0, { kind: 'pair', proposal: pairs(12).proposal, agreement: (pairs(14).good as { agreement: HalfBlock }).agreement })).toBe('reject');
     const unrelated = proofAgainst(16).proof;
-    await send(hostile, n0, { kind: 'fraud', proof: { ...unrelated, second: pairs(18).proposal } });
+    expect(await send(hostile, n0, { kind: 'fraud', proof: { ...unrelated, second: pairs(18).proposal } })).toBe('reject');
     // Sending returns once n0 has handled the message: a valid proof from the muted peer is not read.
     const { offender, proof } = proofAgainst(20);
     await send(hostile, n0, { kind: 'fraud', proof });
@@ -75,8 +75,8 @@ describe('gossip peer scoring', () => {
 
     // The same proof from an honest peer is taken, and passed on to every peer but the muted one.
     const gossipTo: string[] = [];
-    hub.tap((from, to, m) => void (m.type === 'gossip' && from === 'n0' && gossipTo.push(to)));
-    await send(honest, n0, { kind: 'fraud', proof });
+    hub.tapGossip((from, to) => void (from === 'n0' && gossipTo.push(to)));
+    expect(await send(honest, n0, { kind: 'fraud', proof })).toBe('accept');
     expect(n0.ledger.isFraudster(offender)).toBe(true);
     expect(gossipTo).toEqual(['n1']);
   });
@@ -98,13 +98,21 @@ describe('gossip peer scoring', () => {
     expect(n0.ledger.isFraudster(offender)).toBe(true);
   });
 
-  it('does not drop a message as seen because junk came first under its id', async () => {
+  it('does not drop a message as seen because junk like it came first: a message is known by its bytes', async () => {
     const { n0, hostile, honest } = await network();
     const { good, forged, proposal } = pairs(50);
-    const id = new Uint8Array(16).fill(200);
-    await send(hostile, n0, forged, id);
+    expect(await send(hostile, n0, forged)).toBe('reject');
     expect(await n0.store.get(proposal.publicKey, proposal.sequenceNumber)).toBeUndefined();
-    await send(honest, n0, good, id);
+    await send(honest, n0, good);
     expect(await n0.store.get(proposal.publicKey, proposal.sequenceNumber)).toEqual(proposal);
+  });
+
+  it('rejects bytes that are no message, and counts them', async () => {
+    const { n0, hostile, honest } = await network();
+    for (const junk of [new Uint8Array([1, 9]), new Uint8Array([7]), new Uint8Array(0)]) expect(await send(hostile, n0, junk)).toBe('reject');
+    const { offender, proof } = proofAgainst(60);
+    expect(await send(hostile, n0, { kind: 'fraud', proof })).toBe('ignore');
+    expect(await send(honest, n0, { kind: 'fraud', proof })).toBe('accept');
+    expect(n0.ledger.isFraudster(offender)).toBe(true);
   });
 });

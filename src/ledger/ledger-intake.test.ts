@@ -7,6 +7,7 @@ import { IdbBlockStore } from './idb-store.ts';
 import { LedgerService } from './ledger-service.ts';
 import type { LedgerTransport, PeerRef } from './ledger-transport.ts';
 import type { LedgerMessage } from './ledger-wire.ts';
+import { encodeGossipPayload } from './ledger-gossip-wire.ts';
 import { MemoryHub } from './memory-transport.ts';
 import { agreementTransaction, createAgreement, createProposal } from './chain.ts';
 import { head, resign, testPeer, transfer, type TestPeer } from './test-support.ts';
@@ -52,12 +53,8 @@ function freshPair(i: number): { proposal: HalfBlock; agreement: HalfBlock } {
   return transfer(key(2 * i), key(2 * i + 1), 1n);
 }
 
-const gossip = (pair: { proposal: HalfBlock; agreement: HalfBlock }, n: number): LedgerMessage => ({
-  type: 'gossip',
-  id: Uint8Array.from({ length: 16 }, (_, i) => (i < 4 ? (n >>> (8 * i)) & 0xff : 7)),
-  ttl: 3,
-  payload: { kind: 'pair', ...pair },
-});
+/** `from` passes the pair on to the victim as gossip; resolves with the victim's verdict once it has judged it. */
+const gossip = (hub: MemoryHub, from: string, pair: { proposal: HalfBlock; agreement: HalfBlock }) => hub.gossip(from, 'victim', encodeGossipPayload({ kind: 'pair', ...pair }));
 
 /** The victim between mallory, who gossips to it, and an observer, who sees what it forwards. */
 async function floodScene() {
@@ -68,48 +65,47 @@ async function floodScene() {
   const observer = rawPeer(hub, 'observer');
   hub.connect('mallory', 'victim');
   hub.connect('victim', 'observer');
-  return { hub, clock, v, mallory, observer };
+  let forwarded = 0;
+  hub.tapGossip((from) => void (from === 'victim' && forwarded++));
+  return { hub, clock, v, mallory, observer, forwarded: () => forwarded };
 }
 
-const forwarded = (received: LedgerMessage[]): number => received.filter((m) => m.type === 'gossip').length;
-
 describe('LedgerService intake: storage only for what we have reason to keep', () => {
-  it('forwards only pairs that validated; a pair whose halves do not link is dropped', async () => {
-    const scene = await floodScene();
-    const { v, mallory, observer } = scene;
+  it('stores only pairs that validate, rejects those that do not link or verify, and passes none on', async () => {
+    const { hub, v, forwarded } = await floodScene();
 
     const tampered = freshPair(0);
-    await mallory.transport.send(v.ref, gossip({ proposal: tampered.proposal, agreement: { ...tampered.agreement, timestamp: 5 } }, 1));
+    expect(await gossip(hub, 'mallory', { proposal: tampered.proposal, agreement: { ...tampered.agreement, timestamp: 5 } })).toBe('reject');
     const a = freshPair(1);
     const b = freshPair(2);
-    await mallory.transport.send(v.ref, gossip({ proposal: a.proposal, agreement: b.agreement }, 2)); // halves of two pairs
+    expect(await gossip(hub, 'mallory', { proposal: a.proposal, agreement: b.agreement })).toBe('reject'); // halves of two pairs
     const forgedLink = resign(testPeer('x', 0), a.proposal, {}); // not a.proposal's owner: signature fails
-    await mallory.transport.send(v.ref, gossip({ proposal: forgedLink, agreement: a.agreement }, 3));
-    expect(forwarded(observer.received)).toBe(0);
+    expect(await gossip(hub, 'mallory', { proposal: forgedLink, agreement: a.agreement })).toBe('reject');
     expect(v.store.usage().blocks).toBe(0);
 
-    // Three messages invalid by themselves have muted mallory (gossip-scores.test.ts): a valid pair comes from another peer.
-    const { hub } = scene;
-    const alice = rawPeer(hub, 'alice');
+    // Three messages invalid by themselves have muted mallory: even a valid pair from it goes unread.
+    expect(await gossip(hub, 'mallory', a)).toBe('ignore');
+    expect(await v.store.get(a.agreement.publicKey, 1)).toBeUndefined();
+    // The same pair from another peer is stored, and kept here: pairs reach their signers' neighbourhoods only.
+    rawPeer(hub, 'alice');
     hub.connect('alice', 'victim');
-    await alice.transport.send(v.ref, gossip(a, 4));
-    expect(forwarded(observer.received)).toBe(1);
+    expect(await gossip(hub, 'alice', a)).toBe('ignore');
     expect(await v.store.get(a.agreement.publicKey, 1)).toEqual(a.agreement);
+    expect(forwarded()).toBe(0);
   });
 
-  it('a sender over its limit stores nothing more and is not forwarded, until its bucket refills', async () => {
-    const { hub, clock, v, mallory, observer } = await floodScene();
+  it('a sender over its limit stores nothing more, until its bucket refills', async () => {
+    const { hub, clock, v } = await floodScene();
     const pairs = SENDER_BURST_BLOCKS / 2;
-    for (let i = 0; i < pairs + 5; i++) await mallory.transport.send(v.ref, gossip(freshPair(i), i));
+    for (let i = 0; i < pairs + 5; i++) await gossip(hub, 'mallory', freshPair(i));
     expect(v.store.usage().blocks).toBe(SENDER_BURST_BLOCKS);
-    expect(forwarded(observer.received)).toBe(pairs);
     // Another sender is not held to mallory's limit.
-    const alice = rawPeer(hub, 'alice');
+    rawPeer(hub, 'alice');
     hub.connect('alice', 'victim');
-    await alice.transport.send(v.ref, gossip(freshPair(pairs + 10), 90_000));
+    await gossip(hub, 'alice', freshPair(pairs + 10));
     expect(v.store.usage().blocks).toBe(SENDER_BURST_BLOCKS + 2);
     clock.now += 60_000;
-    await mallory.transport.send(v.ref, gossip(freshPair(pairs + 11), 90_001));
+    await gossip(hub, 'mallory', freshPair(pairs + 11));
     expect(v.store.usage().blocks).toBe(SENDER_BURST_BLOCKS + 4);
   });
 
@@ -165,7 +161,7 @@ describe('LedgerService intake: storage only for what we have reason to keep', (
     bob.transport.serve(async (_from, m) => {
       if (m.type !== 'sign-request') return undefined;
       const agreement = agree(bob.peer, m.proposal);
-      await bob.transport.send(v.ref, gossip({ proposal: m.proposal, agreement }, 1));
+      await gossip(hub, 'bob', { proposal: m.proposal, agreement });
       return { type: 'sign-response', agreement };
     });
     hub.connect('victim', 'bob');

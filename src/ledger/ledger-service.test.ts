@@ -118,12 +118,16 @@ describe('LedgerService', () => {
     expect(await dave.ledger.serve(alice.ref, { type: 'sign-request', proposal: blind, context: [] })).toMatchObject({ type: 'sign-refused', code: 'unknown-history' });
   });
 
-  it('gossips a pair to its peers but not to its counterparty, which holds both halves', async () => {
+  it("gossips a pair to both signers' neighbours, and no further", async () => {
     const { hub, alice, bob, third: dave } = await aliceBobAnd('dave', 4);
-    const gossip = recorded(hub, 'gossip', (from, to) => `${from}->${to}`);
+    const erin = await node(hub, 'erin', 5);
+    hub.connect('dave', 'erin');
+    const hops: string[] = [];
+    hub.tapGossip((from, to) => void hops.push(`${from}->${to}`));
     const { proposal } = await alice.ledger.propose(bob.ref, BANDWIDTH, pay(10n));
     await until(async () => (await dave.store.get(alice.ref.publicKey, proposal.sequenceNumber)) !== undefined, 'the pair reaches dave');
-    expect(gossip).toEqual(['alice->dave']);
+    expect(hops.filter((h) => h.startsWith('dave') || h.endsWith('erin'))).toEqual([]);
+    expect(await erin.store.get(alice.ref.publicKey, proposal.sequenceNumber)).toBeUndefined();
   });
 
   it('answers a repeated sign request with the same agreement', async () => {

@@ -1,6 +1,7 @@
 /**
  * The running ledger of a peer: its own chain, countersigning, crawling,
- * gossip of block pairs and fraud proofs, a background crawler, and sanctions
+ * gossip of block pairs and fraud proofs (judged here, spread by the transport's
+ * gossip channel: GossipSub in tabs), a background crawler, and sanctions
  * against fraudsters. Works over any LedgerTransport (libp2p in tabs, an
  * in-memory hub in Node tests).
  */
@@ -10,17 +11,17 @@ import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
 import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
-import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, GOSSIP_FANOUT, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL } from './constants.ts';
+import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
-import { forwardTtl, gossipKey, pickGossipTargets, SeenSet } from './gossip.ts';
-import { GossipScores } from '../net/gossip-scores.ts';
+import type { GossipVerdict } from '../net/gossip-channel.ts';
 import type { IdbBlockStore, StoredFraud } from './idb-store.ts';
 import type { BlockReads } from './idb-block-reads.ts';
 import { Ingestor, type IngestResult } from './ingest.ts';
 import { isLinkedPair, ownAndLinked, SenderBuckets } from './intake-limits.ts';
 import { PeerUnreachableError, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
-import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LEDGER_FRAME_BYTES, type GossipPayload, type LedgerMessage } from './ledger-wire.ts';
+import { MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
+import type { GossipPayload } from './ledger-gossip-wire.ts';
 import { OwnChain } from './own-chain.ts';
 import type { TokenAmounts, TransactionRegistry } from './transactions/registry.ts';
 import type { SignatureVerifier } from './verifier.ts';
@@ -30,8 +31,6 @@ import { loadWindow } from './window.ts';
 import { EMPTY_TALLY, extendTally, isConfirmed, unconfirmedUp, type PairLookup, type VerifiedTally } from './verified-balance.ts';
 
 
-/** Gossip ids remembered for deduplication. */
-const SEEN_GOSSIP = 4096;
 /** Chain owners remembered as background crawl targets. */
 const RECENT_OWNERS = 256;
 
@@ -124,9 +123,6 @@ export class LedgerService {
   private readonly ingestor: Ingestor;
   /** Blocks each sender may still make us store (gossip, unasked crawl answers, sign-request context). */
   private readonly intake: SenderBuckets;
-  private readonly seenGossip = new SeenSet(SEEN_GOSSIP);
-  /** Peers whose gossip proved them careless or hostile are muted (gossip-scores.ts). */
-  private readonly gossipScores: GossipScores;
   private readonly recentOwners: string[] = [];
   private readonly policies = new Map<string, AcceptancePolicy>();
   /** Sign requests being decided, by proposal: a repeat (the first timed out at its sender) shares the first's answer. */
@@ -143,12 +139,12 @@ export class LedgerService {
   ) {
     this.ingestor = new Ingestor(o.store, o.registry, o.verifier, o.signer.publicKey, o.seams);
     this.intake = new SenderBuckets(o.now);
-    this.gossipScores = new GossipScores(o.now);
   }
 
   static async start(o: LedgerServiceOptions): Promise<LedgerService> {
     const service = new LedgerService(o, await OwnChain.load(o.store, o.signer.publicKey, o.registry, o.seams));
     o.transport.serve((from, m) => service.handle(from, m));
+    o.transport.gossip.subscribe((from, payload) => service.judgeGossip(from, payload));
     if (o.background !== false) {
       service.timers.push(setInterval(() => void service.crawlSample(), LEDGER_TIMINGS.crawlIntervalMs * (0.75 + o.random() / 2)));
     }
@@ -316,7 +312,7 @@ export class LedgerService {
     }
     this.emit({ type: 'own-chain', block: proposal });
     // The counterparty holds both halves already: gossip spends nothing on telling it.
-    void this.broadcast({ kind: 'pair', proposal, agreement }, MAX_GOSSIP_TTL, undefined, peer);
+    void this.publish({ kind: 'pair', proposal, agreement });
     return { proposal, agreement };
   }
 
@@ -375,9 +371,6 @@ export class LedgerService {
         return this.onSignRequestOnce(from, m.proposal, m.context, channel);
       case 'crawl-request':
         return this.onCrawlRequest(m.publicKey, m.start, m.end, m.limit);
-      case 'gossip':
-        await this.onGossip(from, m.id, m.ttl, m.payload);
-        return undefined;
       default:
         return undefined;
     }
@@ -439,7 +432,7 @@ export class LedgerService {
     });
     const signed = agreement!;
     this.emit({ type: 'own-chain', block: signed });
-    void this.broadcast({ kind: 'pair', proposal, agreement: signed }, MAX_GOSSIP_TTL, undefined, from);
+    void this.publish({ kind: 'pair', proposal, agreement: signed });
     return { type: 'sign-response', agreement: signed };
   }
 
@@ -664,38 +657,37 @@ export class LedgerService {
 
   // ---- gossip and sanctions ----------------------------------------------------
 
-  /** Sends to `fanout` random peers other than `except` (the one it came from, or the counterparty of our own pair). */
-  private async broadcast(payload: GossipPayload, ttl: number = MAX_GOSSIP_TTL, id?: Uint8Array, except?: PeerRef, fanout: number = GOSSIP_FANOUT): Promise<void> {
-    const gid = id ?? Uint8Array.from({ length: GOSSIP_ID_BYTES }, () => Math.floor(this.o.random() * 256));
-    this.seenGossip.add(gossipKey(gid, payload));
-    const targets = pickGossipTargets(this.o.transport.peers(), (p) => (except !== undefined && p.id === except.id) || this.gossipScores.isMuted(p.id), this.o.random, fanout);
-    await Promise.all(targets.map((t) => this.o.transport.send(t, { type: 'gossip', id: gid, ttl, payload }).catch(() => undefined)));
+  /** Sends our own news to everyone; a peer that cannot be reached now hears of it by crawling. */
+  private async publish(payload: GossipPayload): Promise<void> {
+    if (!this.stopped) await this.o.transport.gossip.publish(payload).catch(() => undefined);
   }
 
-  private async onGossip(from: PeerRef, id: Uint8Array, ttl: number, payload: GossipPayload): Promise<void> {
-    // A muted peer's messages are not even read: checking junk is the cost it would impose.
-    if (this.gossipScores.isMuted(from.id)) return;
-    // By id and content: a copy under another message's id cannot have us drop that message as seen.
-    if (!this.seenGossip.add(gossipKey(id, payload))) return;
-    // Over its limit, a sender's messages are neither stored nor forwarded.
-    if (this.intake.take(from.id, 2) < 2) return;
-    if (payload.kind === 'pair') {
-      if (!isLinkedPair(payload.proposal, payload.agreement)) return void this.gossipScores.penalise(from.id);
-      const result = await this.ingestor.ingest([payload.proposal, payload.agreement], { whole: true });
-      await this.absorb(result);
-      if (result.validated.some((v) => v.result.selfEvident === true)) return void this.gossipScores.penalise(from.id);
-      if (result.validated.length !== 2 || result.validated.some((v) => v.result.outcome === 'invalid')) return; // only what validated travels on
-    } else {
-      // The first proof against an offender goes on to every peer, whatever its ttl: each peer passes it on
-      // once, so it reaches the whole network (a ttl of 3 hops reached ~150 peers). An invalid or known
-      // proof, or another against a known fraudster, goes no further: nobody can make it travel twice.
+  /**
+   * Judges a message a neighbour passed on: stored if valid; a fraud proof that is news is passed on. What is invalid by
+   * itself is rejected (the gossip layer scores its sender); what is invalid only against our own store
+   * (a fork of a chain we hold) becomes a fraud proof and is not held against the sender.
+   */
+  private async judgeGossip(from: string, payload: GossipPayload): Promise<GossipVerdict> {
+    if (this.stopped) return 'ignore';
+    if (payload.kind === 'fraud') {
+      // The first proof against an offender goes on to everyone; an invalid or known proof, or another
+      // against a known fraudster, goes no further: nobody can make the network carry proofs twice.
+      // Not bound by the sender's intake: a flood of pairs must not keep a proof from being heard.
       const recorded = await this.recordFraud(payload.proof, false);
-      if (recorded === 'invalid') this.gossipScores.penalise(from.id);
-      if (recorded === 'new-offender') await this.broadcast(payload, ttl, id, from, Number.POSITIVE_INFINITY);
-      return;
+      return recorded === 'invalid' ? 'reject' : recorded === 'new-offender' ? 'accept' : 'ignore';
     }
-    const next = forwardTtl(ttl);
-    if (next !== undefined) await this.broadcast(payload, next, id, from);
+    if (!isLinkedPair(payload.proposal, payload.agreement)) return 'reject';
+    // Over its limit, a sender's pairs are neither stored nor passed on.
+    if (this.intake.take(from, 2) < 2) return 'ignore';
+    const result = await this.ingestor.ingest([payload.proposal, payload.agreement], { whole: true });
+    await this.absorb(result);
+    if (result.validated.some((v) => v.result.selfEvident === true)) return 'reject';
+    // A pair reaches its signers' neighbourhoods, where the peers that trade with them are; others crawl
+    // for it. Passed on by all, every pair would reach every tab, and a tab's traffic would grow with the
+    // network. So only a signer passes a pair on: each publishes it to all its neighbours, and the one whose
+    // own publication the other's copy beat (a message is published once) passes that copy on instead.
+    const ours = bytesEqual(payload.proposal.publicKey, this.publicKey) || bytesEqual(payload.agreement.publicKey, this.publicKey);
+    return ours && result.validated.length === 2 && result.validated.every((v) => v.result.outcome !== 'invalid') ? 'accept' : 'ignore';
   }
 
   /** The first of `items` that `from` may still make us store (its token bucket); the rest are dropped. */
@@ -718,7 +710,7 @@ export class LedgerService {
     if (!(await this.o.store.putFraud(proof, offender))) return 'known';
     this.emit({ type: 'fraud', offender, proof });
     if (knownOffender) return 'new-proof';
-    if (spread) await this.broadcast({ kind: 'fraud', proof }, MAX_GOSSIP_TTL, undefined, undefined, Number.POSITIVE_INFINITY);
+    if (spread) await this.publish({ kind: 'fraud', proof });
     return 'new-offender';
   }
 

@@ -1,4 +1,6 @@
 /** How the ledger talks to peers; libp2p streams in tabs, an in-memory hub in tests. */
+import type { GossipChannel } from '../net/gossip-channel.ts';
+import type { GossipPayload } from './ledger-gossip-wire.ts';
 import type { LedgerMessage } from './ledger-wire.ts';
 
 export interface PeerRef {
@@ -13,8 +15,8 @@ export type LedgerHandler = (from: PeerRef, message: LedgerMessage) => Promise<L
 export interface LedgerTransport {
   /** Sends a request and waits for the one response. */
   request(peer: PeerRef, message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
-  /** Sends a message that gets no response (gossip). */
-  send(peer: PeerRef, message: LedgerMessage): Promise<void>;
+  /** What spreads to everyone: block pairs and fraud proofs. */
+  readonly gossip: GossipChannel<GossipPayload>;
   /** Peers reachable now over direct connections. */
   peers(): PeerRef[];
   /** Installs the handler for incoming messages; a returned message is the response. */

@@ -2,13 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../codec/binary.ts';
 import { checkDecoderProperties } from '../codec/decoder-properties.ts';
-import { makeFraudProof } from './fraud.ts';
-import { signBlock } from './block-codec.ts';
-import { MAX_GOSSIP_TTL, MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH } from './constants.ts';
+import { MAX_TRANSACTION_BYTES, MAX_TYPE_LENGTH } from './constants.ts';
 import {
   decodeLedgerMessage,
   encodeLedgerMessage,
-  GOSSIP_ID_BYTES,
   LEDGER_PROTOCOL,
   MAX_CONTEXT_BLOCKS,
   MAX_CRAWL_RESPONSE_BLOCKS,
@@ -25,8 +22,6 @@ transfer(alice, bob, 5n);
 transfer(alice, bob, 6n);
 const [p1, p2] = [alice.chain[0]!, alice.chain[1]!];
 const [a1] = [bob.chain[0]!];
-const { signature: _, ...rest } = { ...p2, timestamp: 3 };
-const fork = signBlock(rest, alice.seed);
 
 const messages: LedgerMessage[] = [
   { type: 'sign-request', proposal: p2, context: [p1, a1] },
@@ -34,8 +29,6 @@ const messages: LedgerMessage[] = [
   { type: 'sign-refused', code: 'fraudster', reason: 'the proposer is a known fraudster' },
   { type: 'crawl-request', publicKey: alice.publicKey, start: -10, end: -1, limit: 10 },
   { type: 'crawl-response', latestSeq: 2, blocks: [p1, a1, p2] },
-  { type: 'gossip', id: new Uint8Array(16).fill(7), ttl: 3, payload: { kind: 'pair', proposal: p1, agreement: a1 } },
-  { type: 'gossip', id: new Uint8Array(16).fill(8), ttl: 1, payload: { kind: 'fraud', proof: makeFraudProof('double-sign', p2, fork) } },
 ];
 
 describe('ledger wire format', () => {
@@ -43,14 +36,14 @@ describe('ledger wire format', () => {
     for (const m of messages) expect(decodeLedgerMessage(encodeLedgerMessage(m))).toEqual(m);
   });
 
-  it('refuses bad versions, types, limits and ttl', () => {
+  it('refuses bad versions, types and limits, and the retired gossip type', () => {
     const crawl = encodeLedgerMessage(messages[3]!);
     expect(() => decodeLedgerMessage(new Uint8Array([2, ...crawl.subarray(1)]))).toThrow(/version 2/);
     expect(() => decodeLedgerMessage(new Uint8Array([1, 99]))).toThrow(DecodeError);
     const zeroLimit = crawl.slice();
     zeroLimit[zeroLimit.length - 1] = 0;
     expect(() => decodeLedgerMessage(zeroLimit)).toThrow(/limit/);
-    expect(() => encodeLedgerMessage({ ...(messages[5] as Extract<LedgerMessage, { type: 'gossip' }>), ttl: 9 })).toThrow(RangeError);
+    expect(() => decodeLedgerMessage(new Uint8Array([1, 6]))).toThrow(expect.objectContaining({ reason: 'unknown-type' }));
   });
 
   it('keeps frames within MAX_LEDGER_FRAME_BYTES', () => {
@@ -77,18 +70,11 @@ describe('ledger wire limits', () => {
     expect(() => encodeLedgerMessage({ type: 'crawl-request', publicKey: alice.publicKey, start: 1, end: 2, limit: 1.5 })).toThrow(RangeError);
     expect(() => encodeLedgerMessage({ type: 'sign-request', proposal: p1, context: new Array(MAX_CONTEXT_BLOCKS + 1).fill(p1) })).toThrow(RangeError);
     expect(() => encodeLedgerMessage({ type: 'sign-refused', code: 'nope' as never, reason: '' })).toThrow(RangeError);
-    expect(() => encodeLedgerMessage({ type: 'gossip', id: new Uint8Array(15), ttl: 1, payload: { kind: 'pair', proposal: p1, agreement: a1 } })).toThrow(RangeError);
   });
 
   it('refuse counts over their limit before reading any block', () => {
     const tooMany = new Uint8Array([1, 5, 0, 0, 0, 2, MAX_CRAWL_RESPONSE_BLOCKS + 1]);
     expect(() => decodeLedgerMessage(tooMany)).toThrow(expect.objectContaining({ reason: 'too-long' }));
-    const ttl0 = encodeLedgerMessage(messages[5]!);
-    ttl0[2 + GOSSIP_ID_BYTES] = 0;
-    expect(() => decodeLedgerMessage(ttl0)).toThrow(/ttl/);
-    const ttlHigh = encodeLedgerMessage(messages[5]!);
-    ttlHigh[2 + GOSSIP_ID_BYTES] = MAX_GOSSIP_TTL + 1;
-    expect(() => decodeLedgerMessage(ttlHigh)).toThrow(/ttl/);
     expect(() => decodeLedgerMessage(new Uint8Array([...encodeLedgerMessage(messages[1]!), 0]))).toThrow(expect.objectContaining({ reason: 'trailing-bytes' }));
   });
 

@@ -12,9 +12,7 @@
  *   3 sign-refused   code u8, reason (u16 len + UTF-8 <= MAX_REASON_BYTES; longer reasons are cut)
  *   4 crawl-request  publicKey 32, start i32, end i32 (negative: from the tail), limit u16 <= MAX_CRAWL_BLOCKS
  *   5 crawl-response latestSeq u32, u8 count <= MAX_CRAWL_RESPONSE_BLOCKS (200) of blocks
- *   6 gossip         id 16, ttl u8 (1..MAX_GOSSIP_TTL), payload kind u8:
- *                      1 block pair: proposal + agreement (blocks)
- *                      2 fraud proof (u16 len + proof encoding)
+ *   (6 was gossip, now on its GossipSub topic: ledger-gossip-wire.ts)
  *
  * "block" is always u16 length + half-block encoding (block-codec.ts). Decoders
  * trust nothing: every count and length is checked against its limit before
@@ -24,17 +22,10 @@ import { BinaryReader, BinaryWriter, DecodeError } from '../codec/binary.ts';
 import { utf8 } from '../codec/bytes.ts';
 import type { HalfBlock } from './block.ts';
 import { encodeBlock, readBlock } from './block-codec.ts';
-import { CONTEXT_BLOCKS, GOSSIP_ID_BYTES, KEY_BYTES, MAX_BLOCK_BYTES, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL, MAX_SEQ } from './constants.ts';
-import { encodeFraudProof, MAX_FRAUD_PROOF_BYTES, readFraudProof, type FraudProof } from './fraud.ts';
+import { CONTEXT_BLOCKS, KEY_BYTES, MAX_BLOCK_BYTES, MAX_CRAWL_BLOCKS, MAX_SEQ } from './constants.ts';
 import type { RefusalCode } from './chain.ts';
 
 export const LEDGER_PROTOCOL = '/trustmesh/ledger/1.0.0';
-/**
- * The same frames, one way and many per stream: one long-lived stream per
- * connection carries gossip, since a stream per message is a WebRTC data
- * channel opened and closed per message (most of a busy tab's main thread).
- */
-export const LEDGER_PUSH_PROTOCOL = '/trustmesh/ledger-push/1.0.0';
 export const LEDGER_WIRE_VERSION = 1;
 
 /** Context a proposer sends: its CONTEXT_BLOCKS preceding blocks, and their linked halves. */
@@ -43,7 +34,6 @@ export const MAX_CONTEXT_BLOCKS = 2 * CONTEXT_BLOCKS;
 export const MAX_CRAWL_RESPONSE_BLOCKS = 2 * MAX_CRAWL_BLOCKS;
 /** A refusal reason is one or two sentences for a log or a toast. */
 export const MAX_REASON_BYTES = 256;
-export { GOSSIP_ID_BYTES };
 /** Bounds what a reader buffers per frame: a full crawl response of maximal blocks fits. */
 export const MAX_LEDGER_FRAME_BYTES = 2 + 4 + 2 + MAX_CRAWL_RESPONSE_BLOCKS * (2 + MAX_BLOCK_BYTES);
 
@@ -52,12 +42,9 @@ export type LedgerMessage =
   | { type: 'sign-response'; agreement: HalfBlock }
   | { type: 'sign-refused'; code: RefusalCode; reason: string }
   | { type: 'crawl-request'; publicKey: Uint8Array; start: number; end: number; limit: number }
-  | { type: 'crawl-response'; latestSeq: number; blocks: HalfBlock[] }
-  | { type: 'gossip'; id: Uint8Array; ttl: number; payload: GossipPayload };
+  | { type: 'crawl-response'; latestSeq: number; blocks: HalfBlock[] };
 
-export type GossipPayload = { kind: 'pair'; proposal: HalfBlock; agreement: HalfBlock } | { kind: 'fraud'; proof: FraudProof };
-
-const TYPE_CODES = { 'sign-request': 1, 'sign-response': 2, 'sign-refused': 3, 'crawl-request': 4, 'crawl-response': 5, gossip: 6 } as const;
+const TYPE_CODES = { 'sign-request': 1, 'sign-response': 2, 'sign-refused': 3, 'crawl-request': 4, 'crawl-response': 5 } as const;
 const REFUSALS: readonly RefusalCode[] = ['fraudster', 'not-addressed', 'invalid', 'not-a-proposal', 'already-signed', 'policy', 'unknown-history'];
 
 const writeBlock = (w: BinaryWriter, b: HalfBlock): BinaryWriter => w.bytes(encodeBlock(b), MAX_BLOCK_BYTES);
@@ -103,12 +90,6 @@ export function encodeLedgerMessage(m: LedgerMessage): Uint8Array {
       w.u32(m.latestSeq).count(m.blocks.length, MAX_CRAWL_RESPONSE_BLOCKS);
       for (const b of m.blocks) writeBlock(w, b);
       break;
-    case 'gossip':
-      if (!Number.isInteger(m.ttl) || m.ttl < 1 || m.ttl > MAX_GOSSIP_TTL) throw new RangeError(`gossip ttl must be 1..${MAX_GOSSIP_TTL}`);
-      w.fixed(m.id, GOSSIP_ID_BYTES).u8(m.ttl);
-      if (m.payload.kind === 'pair') writeBlock(writeBlock(w.u8(1), m.payload.proposal), m.payload.agreement);
-      else w.u8(2).bytes(encodeFraudProof(m.payload.proof), MAX_FRAUD_PROOF_BYTES);
-      break;
   }
   return w.finish();
 }
@@ -153,22 +134,6 @@ export function decodeLedgerMessage(bytes: Uint8Array): LedgerMessage {
       const blocks: HalfBlock[] = [];
       for (let i = 0; i < n; i++) blocks.push(readBoundedBlock(r, 'crawled block'));
       m = { type: 'crawl-response', latestSeq, blocks };
-      break;
-    }
-    case 6: {
-      const id = r.fixed(GOSSIP_ID_BYTES, 'gossip id');
-      const ttl = r.u8('ttl');
-      if (ttl < 1 || ttl > MAX_GOSSIP_TTL) throw new DecodeError('invalid-value', `gossip ttl ${ttl} outside 1..${MAX_GOSSIP_TTL}`);
-      const kind = r.u8('gossip kind');
-      let payload: GossipPayload;
-      if (kind === 1) payload = { kind: 'pair', proposal: readBoundedBlock(r, 'proposal'), agreement: readBoundedBlock(r, 'agreement') };
-      else if (kind === 2) {
-        const inner = new BinaryReader(r.bytes(MAX_FRAUD_PROOF_BYTES, 'fraud proof'));
-        const proof = readFraudProof(inner);
-        inner.end('fraud proof');
-        payload = { kind: 'fraud', proof };
-      } else throw new DecodeError('unknown-type', `unknown gossip kind ${kind}`);
-      m = { type: 'gossip', id, ttl, payload };
       break;
     }
     default:

@@ -1,15 +1,18 @@
 /**
  * The ledger protocol over libp2p streams (browser glue): one stream per
- * request and its reply, and one long-lived push stream per connection for
- * one-way messages (gossip), length-prefixed frames, on direct (non-relayed)
- * connections only, so signaling relays never carry ledger data.
+ * request and its reply, length-prefixed frames, and gossip on its GossipSub
+ * topic, on direct (non-relayed) connections only, so signaling relays never
+ * carry ledger data.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { directConnectionsTo, directPeers, keyedPeer, openDirectStream } from '../net/direct.ts';
-import { directSender, pushChannel, PushUnreachableError } from '../net/push-channel.ts';
-import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, LEDGER_PUSH_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
+import type { GossipSub } from '@libp2p/gossipsub';
+import { directSender } from '../net/push-channel.ts';
+import { gossipsubChannel } from '../net/gossipsub-channel.ts';
+import { decodeGossipPayload, encodeGossipPayload, LEDGER_GOSSIP_TOPIC, MAX_LEDGER_GOSSIP_BYTES } from './ledger-gossip-wire.ts';
+import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
 /** An incoming request must arrive whole within this; a slow sender cannot hold a stream open. */
@@ -23,7 +26,7 @@ const MAX_INBOUND_STREAMS = 32;
 export const peerRef: (id: PeerId) => PeerRef | undefined = keyedPeer;
 
 
-export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
+export function libp2pLedgerTransport(node: Libp2p, pubsub: GossipSub): LedgerTransport {
   /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
   const connectionsTo = (peer: PeerRef): Connection[] => directConnectionsTo(node, peer.id);
 
@@ -57,21 +60,13 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
     }
   };
 
-  const pushes = pushChannel<LedgerMessage>(node, { protocol: LEDGER_PUSH_PROTOCOL, maxFrameBytes: MAX_LEDGER_FRAME_BYTES, encode: encodeLedgerMessage, decode: decodeLedgerMessage });
-
-  const push = async (peer: PeerRef, message: LedgerMessage): Promise<void> => {
-    try {
-      await pushes.send(peer, message);
-    } catch (err) {
-      throw err instanceof PushUnreachableError ? new PeerUnreachableError(err.message) : err;
-    }
-  };
+  const gossip = gossipsubChannel(pubsub, { topic: LEDGER_GOSSIP_TOPIC, maxBytes: MAX_LEDGER_GOSSIP_BYTES, encode: encodeGossipPayload, decode: decodeGossipPayload });
 
   return {
     async request(peer, message, timeoutMs) {
       return (await exchange(peer, message, timeoutMs, true))!;
     },
-    send: push,
+    gossip,
     peers: () => directPeers(node),
     serve(handler: LedgerHandler) {
       void node.handle(
@@ -92,13 +87,10 @@ export function libp2pLedgerTransport(node: Libp2p): LedgerTransport {
         },
         { maxInboundStreams: MAX_INBOUND_STREAMS },
       );
-      pushes.serve(async (from, message) => {
-        await handler(from, message);
-      });
     },
     stop() {
       void node.unhandle(LEDGER_PROTOCOL);
-      pushes.stop();
+      gossip.stop();
     },
   };
 }

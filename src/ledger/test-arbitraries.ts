@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check';
 import type { HalfBlock } from './block.ts';
-import { KEY_BYTES, MAX_CRAWL_BLOCKS, MAX_GOSSIP_TTL, MAX_SEQ, MAX_TYPE_LENGTH, SIGNATURE_BYTES } from './constants.ts';
+import { KEY_BYTES, MAX_CRAWL_BLOCKS, MAX_SEQ, MAX_TYPE_LENGTH, SIGNATURE_BYTES } from './constants.ts';
 import { makeFraudProof, type FraudKind, type FraudProof } from './fraud.ts';
-import { GOSSIP_ID_BYTES, MAX_CONTEXT_BLOCKS, type LedgerMessage } from './ledger-wire.ts';
+import { MAX_CONTEXT_BLOCKS, type LedgerMessage } from './ledger-wire.ts';
+import type { GossipPayload } from './ledger-gossip-wire.ts';
 
 const bytes = (n: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: n, maxLength: n });
 
@@ -46,14 +47,13 @@ export function arbitraryLedgerMessage(): fc.Arbitrary<LedgerMessage> {
       limit: fc.integer({ min: 1, max: MAX_CRAWL_BLOCKS }),
     }),
     fc.record({ type: fc.constant('crawl-response' as const), latestSeq: fc.integer({ min: 0, max: MAX_SEQ }), blocks: fc.array(block, { maxLength: 8 }) }),
-    fc.record({
-      type: fc.constant('gossip' as const),
-      id: bytes(GOSSIP_ID_BYTES),
-      ttl: fc.integer({ min: 1, max: MAX_GOSSIP_TTL }),
-      payload: fc.oneof(
-        fc.record({ kind: fc.constant('pair' as const), proposal: block, agreement: block }),
-        fc.record({ kind: fc.constant('fraud' as const), proof: arbitraryFraudProof() }),
-      ),
-    }),
+  );
+}
+
+export function arbitraryGossipPayload(): fc.Arbitrary<GossipPayload> {
+  const block = arbitraryBlock(64);
+  return fc.oneof(
+    fc.record({ kind: fc.constant('pair' as const), proposal: block, agreement: block }),
+    fc.record({ kind: fc.constant('fraud' as const), proof: arbitraryFraudProof() }),
   );
 }

@@ -8,7 +8,7 @@ import { nobleSigner } from '../crypto/signers.ts';
 import { nobleEngine } from '../workers/verify-engine.ts';
 import { IdbBlockStore } from './idb-store.ts';
 import { LedgerService } from './ledger-service.ts';
-import type { PeerRef } from './ledger-transport.ts';
+import type { LedgerTransport, PeerRef } from './ledger-transport.ts';
 import type { MemoryHub } from './memory-transport.ts';
 import type { LedgerSeams } from './seams.ts';
 import { BANDWIDTH } from './transactions/bandwidth.ts';
@@ -22,6 +22,7 @@ export interface TestLedger {
   store: IdbBlockStore;
   ledger: LedgerService;
   seams: LedgerSeams;
+  transport: LedgerTransport;
 }
 
 export async function startTestLedger(hub: MemoryHub, name: string, seed: Uint8Array, db: string, now: () => number = Date.now, registry: TransactionRegistry = defaultRegistry()): Promise<TestLedger> {
@@ -29,17 +30,18 @@ export async function startTestLedger(hub: MemoryHub, name: string, seed: Uint8A
   const ref = { id: name, publicKey };
   const store = await IdbBlockStore.open(publicKey, now, db);
   const seams: LedgerSeams = {};
+  const transport = hub.join(ref);
   const ledger = await LedgerService.start({
     signer: nobleSigner(seed),
     store,
     registry,
     verifier: inlineVerifier(nobleEngine),
-    transport: hub.join(ref),
+    transport,
     now,
     random: Math.random,
     background: false,
     seams,
   });
   ledger.setAcceptancePolicy(BANDWIDTH, () => true);
-  return { ref, seed, store, ledger, seams };
+  return { ref, seed, store, ledger, seams, transport };
 }

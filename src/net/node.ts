@@ -11,6 +11,8 @@ import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import type { Identity } from '../identity/identity.ts';
 import { concatBytes } from '../codec/bytes.ts';
 import { isDialAllowed } from './dial-gater.ts';
+import type { GossipSub } from '@libp2p/gossipsub';
+import { gossipsubService } from './gossipsub-config.ts';
 
 export const NODE_LIMITS = {
   /** Browsers accept 256 KiB data-channel messages; 16 KiB (libp2p's default, for go/rust interop) halves throughput. */
@@ -26,7 +28,7 @@ export const NODE_LIMITS = {
   dialTimeoutMs: 20_000,
 } as const;
 
-export type PeerNode = Libp2p<{ ping: Ping; identify: unknown }>;
+export type PeerNode = Libp2p<{ ping: Ping; identify: unknown; pubsub: GossipSub }>;
 
 export interface NodeOptions {
   relayEndpoints: ReadonlySet<string>;
@@ -34,6 +36,8 @@ export interface NodeOptions {
   iceServers: readonly string[] | undefined;
   /** Peers (ids) never to connect to, either way; may change while running. */
   blockedPeers?: ReadonlySet<string>;
+  /** GossipSub topics carried (and scored). */
+  gossipTopics: readonly string[];
 }
 
 /** No peer discovery module: peers are learnt by peer exchange with relays and neighbours (peer-service.ts), never from a flood. */
@@ -71,6 +75,7 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
     services: {
       identify: identify(),
       ping: ping(),
+      pubsub: gossipsubService(options.gossipTopics),
     },
   });
 }

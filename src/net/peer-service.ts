@@ -57,6 +57,8 @@ export class PeerNotConnectedError extends Error {
 export interface PeerServiceDeps {
   now: () => number;
   random: () => number;
+  /** GossipSub topics the node carries (what spreads to everyone). */
+  gossipTopics: readonly string[];
 }
 
 export class PeerService {
@@ -83,7 +85,7 @@ export class PeerService {
   static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
     const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
     const blockedPeers = new Set<string>();
-    const node = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers, blockedPeers });
+    const node = await createPeerNode(identity, { relayEndpoints: endpoints, iceServers: config.iceServers, blockedPeers, gossipTopics: deps.gossipTopics });
     await node.handle(PERF_PROTOCOL, (stream) => handlePerfStream(stream), { maxInboundStreams: MAX_INBOUND_PERF_STREAMS });
     await node.start();
     // The service is assembled after start so the keeper and dialer see a running node.

@@ -1,14 +1,13 @@
 /**
  * Test hooks for the storage flood (test builds only, see test-hooks.ts): an
  * attacker tab signs pairs of genesis blocks of fresh keys with unknown type
- * names (valid signatures, native Ed25519) and sends them to a victim as
- * ledger gossip frames over the ledger's own transport; any tab reports its
- * storage use per tier and its budgets.
+ * names (valid signatures, native Ed25519) and publishes them as ledger
+ * gossip, which reaches the victim (its neighbour) first-hand; any tab reports
+ * its storage use per tier and its budgets.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { HalfBlock } from '../../ledger/block.ts';
 import { signWith, unsignedAgreement, unsignedProposal } from '../../ledger/chain.ts';
-import { GOSSIP_ID_BYTES, MAX_GOSSIP_TTL } from '../../ledger/constants.ts';
 import { peerRef } from '../../ledger/libp2p-transport.ts';
 import type { MessageSigner } from '../../crypto/signers.ts';
 import type { AppSession } from '../app-session.ts';
@@ -36,8 +35,8 @@ export function ledgerFloodHooks(session: AppSession) {
   const ledger = () => running(session).ledger;
   return {
     /**
-     * Sends `blocks` blocks (as blocks / 2 gossiped pairs) to `peerId`, signing
-     * and sending `batch` pairs at a time. Resolves with how long signing and
+     * Publishes `blocks` blocks (as blocks / 2 gossiped pairs) to our neighbours, `peerId` among
+     * them, signing and publishing `batch` pairs at a time. Resolves with how long signing and
      * sending took.
      */
     async flood(peerId: string, blocks: number, batch = 500): Promise<{ pairs: number; signMs: number; sendMs: number; failed: number; errors: string[] }> {
@@ -55,9 +54,7 @@ export function ledgerFloodHooks(session: AppSession) {
         signMs += performance.now() - t;
         t = performance.now();
         const sent = await Promise.allSettled(
-          made.map((payload) =>
-            transport.send(target, { type: 'gossip', id: crypto.getRandomValues(new Uint8Array(GOSSIP_ID_BYTES)), ttl: MAX_GOSSIP_TTL, payload: { kind: 'pair', ...payload } }),
-          ),
+          made.map((payload) => transport.gossip.publish({ kind: 'pair', ...payload })),
         );
         for (const s of sent) {
           if (s.status === 'fulfilled') continue;
