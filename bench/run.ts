@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: measures in real Chromium tabs against the real relay and
  * prints each figure next to a baseline measured in the same run.
- * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation,market,bundle,relay-load (default: all).
+ * Select sections with BENCH=foundation,ledger,sharing,circuits,exits,browsers,reputation,market,bundle,relay-load,gossip-spread (default: all).
  */
 import { startBenchEnv, type BenchEnv, type Figure } from './env.ts';
 import { benchFoundation } from './foundation.ts';
@@ -14,6 +14,7 @@ import { benchReputation } from './reputation.ts';
 import { benchMarket } from './market.ts';
 import { benchBundle } from './bundle.ts';
 import { benchRelayLoad } from './relay-load.ts';
+import { benchGossipSpread } from './gossip-spread.ts';
 
 const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   foundation: benchFoundation,
@@ -26,9 +27,10 @@ const SECTIONS: Record<string, (env: BenchEnv) => Promise<Figure[]>> = {
   market: benchMarket,
   bundle: benchBundle,
   'relay-load': () => benchRelayLoad(),
+  'gossip-spread': () => benchGossipSpread(),
 };
-/** Sections that need no shared environment (bundle measures the build; relay-load runs its own relay): alone, they start no browser. */
-const WITHOUT_ENV = new Set(['bundle', 'relay-load']);
+/** Sections that need no shared environment (bundle measures the build; relay-load runs its own relay; gossip-spread is in-process): alone, they start no browser. */
+const WITHOUT_ENV = new Set(['bundle', 'relay-load', 'gossip-spread']);
 
 const wanted = (process.env.BENCH ?? Object.keys(SECTIONS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = wanted.filter((w) => !(w in SECTIONS));

@@ -23,6 +23,8 @@ export const JOIN_SPAN_MS = 5 * 60_000;
 export const STEADY_MS = 10 * 60_000;
 /** A newcomer "has found" the network once it knows this many peers (the figure). */
 export const FOUND_PEERS = 10;
+/** GossipSub's heartbeat (its default): when a peer tells the neighbours outside its mesh what it has. */
+export const GOSSIP_HEARTBEAT_MS = 1_000;
 /** Share of peers a fraud proof must reach (the figure). */
 export const REACH_SHARE = 0.99;
 /** Network sizes of the default run: the curve from a demo to 100,000 peers. */

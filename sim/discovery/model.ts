@@ -5,14 +5,16 @@
  * peers reserved there, and every peer asks a random neighbour for its peers every
  * PEX_WALK_EVERY_MS. Figures: discovery messages per peer per second in steady state, the time a
  * newcomer takes to know FOUND_PEERS peers and to hold its target of neighbours, and the time a
- * fraud proof gossiped over the neighbour graph takes to reach REACH_SHARE of the peers. Today's
+ * fraud proof gossiped over the neighbour graph (GossipSub's rules, `spread`) takes to reach
+ * REACH_SHARE of the peers. Today's
  * design, where every tab's announcement every 5 s reaches every other tab through the relays,
  * is given beside it in closed form.
  */
 import { EventQueue } from '../economy/event-queue.ts';
 import { NEIGHBOURHOOD, planNeighbourhood, type Candidate, type Neighbour } from '../../src/net/neighbours.ts';
 import { seededRandom } from '../../src/reputation/prng.ts';
-import { DIAL_MS, FLOOD_ANNOUNCE_EVERY_MS, FOUND_PEERS, JOIN_SPAN_MS, KNOWN_PEERS_KEPT, LATENCY_MS, PEX_ANSWER_PEERS, PEX_WALK_EVERY_MS, REACH_SHARE, ROUND_MS, STEADY_MS } from './constants.ts';
+import { GOSSIPSUB_SETTINGS } from '../../src/net/gossipsub-config.ts';
+import { DIAL_MS, FLOOD_ANNOUNCE_EVERY_MS, GOSSIP_HEARTBEAT_MS, FOUND_PEERS, JOIN_SPAN_MS, KNOWN_PEERS_KEPT, LATENCY_MS, PEX_ANSWER_PEERS, PEX_WALK_EVERY_MS, REACH_SHARE, ROUND_MS, STEADY_MS } from './constants.ts';
 
 export interface DiscoveryRun {
   peers: number;
@@ -32,7 +34,7 @@ export interface DiscoveryFigures {
   /** Neighbours per peer at the end (mean, and the most). */
   meanDegree: number;
   maxDegree: number;
-  /** A fraud proof gossiped from a random peer to every neighbour: the time it reaches REACH_SHARE of the peers (ms), and the share it reaches at all. */
+  /** A fraud proof published by a random peer on GossipSub: the time it reaches REACH_SHARE of the peers (ms), and the share it reaches at all. */
   reachMs: number;
   reachedShare: number;
 }
@@ -180,7 +182,7 @@ export function simulateDiscovery(run: DiscoveryRun): DiscoveryFigures {
     targetMs: percentiles(peers.map((p) => p.targetAt)),
     meanDegree: degrees.reduce((a, b) => a + b, 0) / degrees.length,
     maxDegree: Math.max(...degrees),
-    ...spread(peers, Math.floor(random() * peers.length), latency),
+    ...spread(peers, Math.floor(random() * peers.length), latency, random),
   };
 }
 
@@ -190,8 +192,27 @@ function percentiles(values: number[]): { p50: number; p95: number } {
   return { p50: at(0.5), p95: at(0.95) };
 }
 
-/** A fraud proof from `origin`, passed by each peer to all its neighbours once: arrival times by shortest delay (Dijkstra). */
-function spread(peers: readonly Peer[], origin: number, latency: () => number): { reachMs: number; reachedShare: number } {
+/**
+ * A fraud proof published by `origin` on GossipSub: the origin sends it to all its neighbours (flood
+ * publishing); every other peer passes it to its mesh (GOSSIPSUB_SETTINGS.D of its neighbours) and
+ * tells the rest it has it at its next heartbeat, which ask for it and receive it (three one-way
+ * latencies after the heartbeat). Arrival times by shortest delay (Dijkstra).
+ */
+function spread(peers: readonly Peer[], origin: number, latency: () => number, random: () => number): { reachMs: number; reachedShare: number } {
+  const meshes = new Map<number, Set<number>>();
+  const meshOf = (p: number): Set<number> => {
+    let mesh = meshes.get(p);
+    if (mesh === undefined) {
+      const all = [...peers[p]!.neighbours.keys()];
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [all[i], all[j]] = [all[j]!, all[i]!];
+      }
+      mesh = new Set(all.slice(0, GOSSIPSUB_SETTINGS.D));
+      meshes.set(p, mesh);
+    }
+    return mesh;
+  };
   const at = new Float64Array(peers.length).fill(Infinity);
   const q = new EventQueue<number>();
   at[origin] = 0;
@@ -200,8 +221,10 @@ function spread(peers: readonly Peer[], origin: number, latency: () => number): 
   for (let e = q.pop(); e !== undefined; e = q.pop()) {
     if (e.at > at[e.event]!) continue;
     arrivals.push(e.at);
+    const mesh = e.event === origin ? undefined : meshOf(e.event);
+    const heartbeat = e.at + random() * GOSSIP_HEARTBEAT_MS;
     for (const n of peers[e.event]!.neighbours.keys()) {
-      const t = e.at + latency();
+      const t = mesh === undefined || mesh.has(n) ? e.at + latency() : heartbeat + latency() + latency() + latency();
       if (t < at[n]!) {
         at[n] = t;
         q.push(t, n);

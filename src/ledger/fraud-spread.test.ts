@@ -12,6 +12,7 @@ import type { LedgerService } from './ledger-service.ts';
 import { MemoryHub } from './memory-transport.ts';
 import { makeFraudProof, type FraudProof } from './fraud.ts';
 import { testPeer, transfer } from './test-support.ts';
+import { SENDER_BURST_BLOCKS } from './constants.ts';
 import { startTestLedger, type TestLedger } from './test-ledger.ts';
 import { encodeGossipPayload, type GossipPayload } from './ledger-gossip-wire.ts';
 
@@ -24,10 +25,10 @@ afterEach(() => {
 });
 
 let dbSeq = 0;
-async function line(hub: MemoryHub): Promise<TestLedger[]> {
+async function line(hub: MemoryHub, now: () => number = Date.now): Promise<TestLedger[]> {
   const peers: TestLedger[] = [];
   for (let i = 0; i < LINE; i++) {
-    const p = await startTestLedger(hub, `n${i}`, new Uint8Array(32).fill(10 + i), `fraud-spread-${++dbSeq}`);
+    const p = await startTestLedger(hub, `n${i}`, new Uint8Array(32).fill(10 + i), `fraud-spread-${++dbSeq}`, now);
     services.push(p.ledger);
     if (i > 0) hub.connect(`n${i - 1}`, `n${i}`);
     peers.push(p);
@@ -45,6 +46,17 @@ function forkedKey(): { offender: Uint8Array; first: FraudProof; second: FraudPr
   };
   const [a, b, c] = [fork(5n), fork(7n), fork(9n)];
   return { offender: mallory.publicKey, first: makeFraudProof('double-sign', a, b), second: makeFraudProof('double-sign', a, c) };
+}
+
+/** A proof against a fresh key: two proposals at its first position. */
+function freshFork(seedByte: number): FraudProof {
+  const key = testPeer('fresh', seedByte);
+  const to = testPeer('victim', 7);
+  const fork = (bytes: bigint) => {
+    key.chain.length = 0;
+    return transfer(key, to, bytes).proposal;
+  };
+  return makeFraudProof('double-sign', fork(5n), fork(7n));
 }
 
 /** A peer connected to `to` that sends what the test makes; resolves once `to` has judged it and passed it on. */
@@ -93,5 +105,18 @@ describe('fraud proofs spread', () => {
     expect(hops.sort()).toEqual(['n4>n3', 'n4>n5']);
     expect(await peers[3]!.store.get(proposal.publicKey, 1)).toEqual(proposal);
     expect(await peers[2]!.store.get(proposal.publicKey, 1)).toBeUndefined();
+  });
+
+  it("stop at a sender's intake limit: fresh keys that fork are free to make, and their proofs cannot flood the network", async () => {
+    const hub = new MemoryHub();
+    // A clock that stands still: no refill of the sender's bucket while the proofs are signed.
+    const peers = await line(hub, () => 1_700_000_000_000);
+    const send = hostile(hub, 'n0');
+    let forwarded = 0;
+    hub.tapGossip((from) => void (from === 'n0' && forwarded++));
+    const allowed = SENDER_BURST_BLOCKS / 2;
+    for (let i = 0; i < allowed + 5; i++) await send({ kind: 'fraud', proof: freshFork(100 + i) });
+    expect(forwarded).toBe(allowed);
+    expect(await peers[0]!.ledger.fraudProofs()).toHaveLength(allowed);
   });
 });

@@ -311,7 +311,7 @@ export class LedgerService {
       throw new FraudsterError();
     }
     this.emit({ type: 'own-chain', block: proposal });
-    // The counterparty holds both halves already: gossip spends nothing on telling it.
+    // Both signers publish the pair, each to its own neighbours.
     void this.publish({ kind: 'pair', proposal, agreement });
     return { proposal, agreement };
   }
@@ -663,22 +663,22 @@ export class LedgerService {
   }
 
   /**
-   * Judges a message a neighbour passed on: stored if valid; a fraud proof that is news is passed on. What is invalid by
-   * itself is rejected (the gossip layer scores its sender); what is invalid only against our own store
-   * (a fork of a chain we hold) becomes a fraud proof and is not held against the sender.
+   * Judges a message a neighbour passed on: stored if valid; a fraud proof that is news is passed on.
+   * What is invalid by itself is rejected (the gossip layer scores its sender); what is invalid only
+   * against our own store (a fork of a chain we hold) becomes a fraud proof, not held against the sender.
    */
   private async judgeGossip(from: string, payload: GossipPayload): Promise<GossipVerdict> {
     if (this.stopped) return 'ignore';
+    if (payload.kind === 'pair' && !isLinkedPair(payload.proposal, payload.agreement)) return 'reject';
+    // Over its limit, a sender's messages are neither stored nor passed on: fresh keys that fork are
+    // free to make, and each first proof against one would otherwise travel to every peer.
+    if (this.intake.take(from, 2) < 2) return 'ignore';
     if (payload.kind === 'fraud') {
       // The first proof against an offender goes on to everyone; an invalid or known proof, or another
       // against a known fraudster, goes no further: nobody can make the network carry proofs twice.
-      // Not bound by the sender's intake: a flood of pairs must not keep a proof from being heard.
       const recorded = await this.recordFraud(payload.proof, false);
       return recorded === 'invalid' ? 'reject' : recorded === 'new-offender' ? 'accept' : 'ignore';
     }
-    if (!isLinkedPair(payload.proposal, payload.agreement)) return 'reject';
-    // Over its limit, a sender's pairs are neither stored nor passed on.
-    if (this.intake.take(from, 2) < 2) return 'ignore';
     const result = await this.ingestor.ingest([payload.proposal, payload.agreement], { whole: true });
     await this.absorb(result);
     if (result.validated.some((v) => v.result.selfEvident === true)) return 'reject';
