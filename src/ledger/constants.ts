@@ -60,6 +60,13 @@ export const STRANGER_BUDGET_BYTES = 1024 * 1024;
 export const SENDER_BLOCKS_PER_MINUTE = 600;
 /** A sender's bucket starts full with this many: a crawl page plus context and a burst of gossip. */
 export const SENDER_BURST_BLOCKS = 300;
+/**
+ * Fraud proofs one sender may pass us, in their own bucket: each names an offender it passes on for
+ * the first time, and real forks are rare, while a fresh key that forks costs nothing to make. Apart
+ * from the blocks' bucket, so a neighbour busy with payments (pairs) still passes a proof on.
+ */
+export const SENDER_PROOFS_PER_MINUTE = 30;
+export const SENDER_BURST_PROOFS = 60;
 /** Senders whose buckets are remembered; the least recently seen is forgotten (it restarts full, bounded by the burst). */
 export const MAX_TRACKED_SENDERS = 1024;
 

@@ -12,7 +12,7 @@ import type { LedgerService } from './ledger-service.ts';
 import { MemoryHub } from './memory-transport.ts';
 import { makeFraudProof, type FraudProof } from './fraud.ts';
 import { testPeer, transfer } from './test-support.ts';
-import { SENDER_BURST_BLOCKS } from './constants.ts';
+import { SENDER_BURST_BLOCKS, SENDER_BURST_PROOFS } from './constants.ts';
 import { startTestLedger, type TestLedger } from './test-ledger.ts';
 import { encodeGossipPayload, type GossipPayload } from './ledger-gossip-wire.ts';
 
@@ -114,9 +114,24 @@ describe('fraud proofs spread', () => {
     const send = hostile(hub, 'n0');
     let forwarded = 0;
     hub.tapGossip((from) => void (from === 'n0' && forwarded++));
-    const allowed = SENDER_BURST_BLOCKS / 2;
+    const allowed = SENDER_BURST_PROOFS;
     for (let i = 0; i < allowed + 5; i++) await send({ kind: 'fraud', proof: freshFork(100 + i) });
     expect(forwarded).toBe(allowed);
     expect(await peers[0]!.ledger.fraudProofs()).toHaveLength(allowed);
+  });
+
+  it('are not held up by the pairs their sender passed us: proofs have a bucket of their own', async () => {
+    const hub = new MemoryHub();
+    const peers = await line(hub, () => 1_700_000_000_000);
+    const send = hostile(hub, 'n0');
+    // A neighbour busy with payments: its blocks' bucket is spent.
+    const down = testPeer('down', 8);
+    for (let i = 0; i < SENDER_BURST_BLOCKS / 2 + 2; i++) {
+      const { proposal, agreement } = transfer(testPeer('up', 100 + i), down, 1n);
+      await send({ kind: 'pair', proposal, agreement });
+    }
+    const { offender, first } = forkedKey();
+    await send({ kind: 'fraud', proof: first });
+    for (const p of peers) await until(() => p.ledger.isFraudster(offender), `${p.ref.id} learns of the fraud`);
   });
 });

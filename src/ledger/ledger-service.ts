@@ -11,7 +11,7 @@ import { encodeBlock } from './block-codec.ts';
 import { balanceOf, type Balance } from './balance.ts';
 import { checkProposal, signWith, unsignedAgreement, unsignedProposal, type RefusalCode } from './chain.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
-import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS } from './constants.ts';
+import { CONTEXT_BLOCKS, CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, GENESIS_SEQ, LEDGER_TIMINGS, MAX_CRAWL_BLOCKS, SENDER_BURST_PROOFS, SENDER_PROOFS_PER_MINUTE } from './constants.ts';
 import { fitResponse, resolveCrawlRange } from './crawl.ts';
 import { makeFraudProof, verifyFraudProof, type FraudProof } from './fraud.ts';
 import type { GossipVerdict } from '../net/gossip-channel.ts';
@@ -123,6 +123,8 @@ export class LedgerService {
   private readonly ingestor: Ingestor;
   /** Blocks each sender may still make us store (gossip, unasked crawl answers, sign-request context). */
   private readonly intake: SenderBuckets;
+  /** Fraud proofs each sender may still pass us (their own bucket: see SENDER_PROOFS_PER_MINUTE). */
+  private readonly proofIntake: SenderBuckets;
   private readonly recentOwners: string[] = [];
   private readonly policies = new Map<string, AcceptancePolicy>();
   /** Sign requests being decided, by proposal: a repeat (the first timed out at its sender) shares the first's answer. */
@@ -139,6 +141,7 @@ export class LedgerService {
   ) {
     this.ingestor = new Ingestor(o.store, o.registry, o.verifier, o.signer.publicKey, o.seams);
     this.intake = new SenderBuckets(o.now);
+    this.proofIntake = new SenderBuckets(o.now, SENDER_PROOFS_PER_MINUTE, SENDER_BURST_PROOFS);
   }
 
   static async start(o: LedgerServiceOptions): Promise<LedgerService> {
@@ -672,7 +675,7 @@ export class LedgerService {
     if (payload.kind === 'pair' && !isLinkedPair(payload.proposal, payload.agreement)) return 'reject';
     // Over its limit, a sender's messages are neither stored nor passed on: fresh keys that fork are
     // free to make, and each first proof against one would otherwise travel to every peer.
-    if (this.intake.take(from, 2) < 2) return 'ignore';
+    if (payload.kind === 'fraud' ? this.proofIntake.take(from, 1) < 1 : this.intake.take(from, 2) < 2) return 'ignore';
     if (payload.kind === 'fraud') {
       // The first proof against an offender goes on to everyone; an invalid or known proof, or another
       // against a known fraudster, goes no further: nobody can make the network carry proofs twice.
