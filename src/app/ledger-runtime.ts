@@ -1,6 +1,6 @@
 /** Starts the ledger of a tab: IndexedDB store, verification workers, native signer, libp2p transport. */
 import type { Libp2p } from 'libp2p';
-import type { GossipSub } from '@libp2p/gossipsub';
+import type { GossipServices } from '../net/gossipsub-channel.ts';
 import { bestSigner, type MessageSigner } from '../crypto/signers.ts';
 import type { Identity } from '../identity/identity.ts';
 import { IdbBlockStore } from '../ledger/idb-store.ts';
@@ -30,13 +30,13 @@ export interface LedgerRuntime {
   stop(): void;
 }
 
-export async function startLedger(identity: Identity, node: Libp2p<{ pubsub: GossipSub }>, seams?: LedgerSeams): Promise<LedgerRuntime> {
+export async function startLedger(identity: Identity, node: Libp2p<GossipServices>, seams?: LedgerSeams): Promise<LedgerRuntime> {
   // TradeChain blocks are validated by their rules like every other type (the market's code loads later; its types are small).
   const registry = registerExchangeTypes(defaultRegistry());
   const store = await IdbBlockStore.open(identity.publicKey);
   const pool = VerifyPool.start();
   const signer = await bestSigner(identity.seed);
-  const transport = libp2pLedgerTransport(node, node.services.pubsub);
+  const transport = libp2pLedgerTransport(node);
   const service = await LedgerService.start({
     signer,
     store,

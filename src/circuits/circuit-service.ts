@@ -4,8 +4,7 @@
  * circuit probes at the far end. Browser glue; the protocol is in circuit-node.
  */
 import type { Libp2p } from 'libp2p';
-import type { GossipSub } from '@libp2p/gossipsub';
-import { gossipsubChannel } from '../net/gossipsub-channel.ts';
+import { topicChannel, type GossipServices } from '../net/gossipsub-channel.ts';
 import { ANNOUNCEMENT_BYTES, decodeAnnouncement, encodeAnnouncement, RELAY_ANNOUNCEMENT_TOPIC } from './relay-announcement-wire.ts';
 import { bytesEqual, toHex } from '../codec/bytes.ts';
 import type { Identity } from '../identity/identity.ts';
@@ -99,7 +98,7 @@ export class CircuitService {
   readonly publicKey: Uint8Array;
 
   private constructor(
-    libp2p: Libp2p<{ pubsub: GossipSub }>,
+    libp2p: Libp2p<GossipServices>,
     identity: Identity,
     signer: MessageSigner,
     private readonly ledger: LedgerService,
@@ -148,7 +147,7 @@ export class CircuitService {
       const { relaying, exit, capKiBps } = this.settingsNow;
       const body = { publicKey: identity.publicKey, issuedAt: BigInt(this.lastAnnounced), relaying, exit: relaying && exit, capKiBps };
       return signAnnouncement(body, (m) => signer.sign(m));
-    }, gossipsubChannel(libp2p.services.pubsub, { topic: RELAY_ANNOUNCEMENT_TOPIC, maxBytes: ANNOUNCEMENT_BYTES, encode: encodeAnnouncement, decode: decodeAnnouncement }));
+    }, topicChannel(libp2p, { topic: RELAY_ANNOUNCEMENT_TOPIC, maxBytes: ANNOUNCEMENT_BYTES, encode: encodeAnnouncement, decode: decodeAnnouncement }), libp2p.services.gossipScores);
   }
 
   /** Pays, and keeps how it went with the last few payments (diagnostics: a slow or refused payout shows there). */
@@ -194,7 +193,7 @@ export class CircuitService {
   readonly incidents: ({ at: number } & ({ type: 'payout-refused'; from: string; amount: bigint; owed: bigint } | { type: 'link-closed'; to: string }))[] = [];
 
   /** `signer`: the identity's own (native where the engine agrees): JavaScript signing would build a table on the main thread as the tab starts. */
-  static async start(libp2p: Libp2p<{ pubsub: GossipSub }>, identity: Identity, signer: MessageSigner, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
+  static async start(libp2p: Libp2p<GossipServices>, identity: Identity, signer: MessageSigner, ledger: LedgerService, seams?: CircuitSeams, judging: PeerJudging = RAW_JUDGING): Promise<CircuitService> {
     // Without storage (a private window may refuse it) debts still count, for this session only.
     const store = await IdbDebtStore.open().catch(() => undefined);
     const debts = store === undefined ? RelayDebts.empty(Date.now) : await RelayDebts.open(Date.now, store).catch(() => RelayDebts.empty(Date.now));

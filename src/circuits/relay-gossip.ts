@@ -10,7 +10,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { directConnectionsTo, directPeers, isDirectConnection, openDirectStream } from '../net/direct.ts';
-import { GossipScores, offerScored } from '../net/gossip-scores.ts';
+import { offerScored, type GossipScores } from '../net/gossip-scores.ts';
 import { verdictOf, type GossipChannel } from '../net/gossip-channel.ts';
 import { ANNOUNCEMENT_SETTLE_MS, REANNOUNCE_MS } from './constants.ts';
 import { decodeAnnouncementFrame, encodeAnnouncementFrame, MAX_ANNOUNCEMENT_FRAME_BYTES, MAX_ANNOUNCEMENTS_PER_FRAME, RELAY_ANNOUNCEMENTS_PROTOCOL, type RelayAnnouncement } from './relay-announcement-wire.ts';
@@ -27,8 +27,6 @@ export class RelayGossip {
   private readonly reannounceTimer: ReturnType<typeof setInterval>;
   private readonly waiters = new Set<() => void>();
   private own: RelayAnnouncement | undefined;
-  /** A neighbour that swaps announcements with bad signatures is muted (GossipSub scores the topic's senders). */
-  private readonly scores = new GossipScores(Date.now);
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -36,6 +34,8 @@ export class RelayGossip {
     /** Signs our current announcement (relaying or withdrawn). */
     private readonly announceSelf: () => Promise<RelayAnnouncement>,
     private readonly news: GossipChannel<RelayAnnouncement>,
+    /** The node's record of forged gossip: a neighbour that swaps announcements with bad signatures is muted here and on every topic. */
+    private readonly scores: GossipScores,
   ) {
     this.reannounceTimer = setInterval(() => void this.announce(), REANNOUNCE_MS);
   }

@@ -8,9 +8,8 @@
  * (push-channel.ts, GossipSub), never through the signaling relay.
  */
 import type { Libp2p } from 'libp2p';
-import type { GossipSub } from '@libp2p/gossipsub';
 import { verdictOf, type GossipChannel, type GossipVerdict } from '../net/gossip-channel.ts';
-import { gossipsubChannel } from '../net/gossipsub-channel.ts';
+import { topicChannel, type GossipServices } from '../net/gossipsub-channel.ts';
 import { fromHex, toHex, utf8 } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
 import { verifyEd25519 } from '../crypto/signature.ts';
@@ -39,7 +38,7 @@ import {
 import { DemandWindow } from './demand-window.ts';
 import { decodeDiscoveryMessage, DISCOVERY_PROTOCOL, encodeDiscoveryMessage, MAX_DISCOVERY_FRAME_BYTES, SWARM_RECORD_TOPIC, type DiscoveryMessage } from './discovery-wire.ts';
 import { KeyedRate } from './rate.ts';
-import { GossipScores, offerScored } from '../net/gossip-scores.ts';
+import { offerScored, type GossipScores } from '../net/gossip-scores.ts';
 import { SwarmSearch, type SearchHit, type SearchSort } from './search.ts';
 import type { DiscoverySeams } from './seams.ts';
 import { decodeRecord, encodeRecord, MAX_RECORD_BYTES, recordSigningBytes, signRecord, type SwarmRecord } from './swarm-record-wire.ts';
@@ -53,7 +52,7 @@ const PRUNE_MS = 60_000;
 const MAX_TRACKED_PEERS = 1_000;
 
 export interface DiscoveryOptions {
-  node: Libp2p<{ pubsub: GossipSub }>;
+  node: Libp2p<GossipServices>;
   sharing: SharingService;
   signer: MessageSigner;
   /** The app's trackers, named in the magnet links of found swarms. */
@@ -101,7 +100,7 @@ export class DiscoveryService {
   private readonly demand = new DemandWindow();
   /** Records each neighbour may push us, and searches it may have answered. */
   private readonly senderRate: KeyedRate;
-  /** A neighbour that greets us with forged records is muted: none read from it, not asked (GossipSub scores the topic's senders). */
+  /** The node's record of forged gossip: a neighbour that greets or answers us with forged records is muted here and on every topic. */
   private readonly scores: GossipScores;
   private readonly searchRate: KeyedRate;
   /** Neighbours sent our freshest records on their current connection. */
@@ -128,10 +127,10 @@ export class DiscoveryService {
     this.catalogue = new Catalogue({ now: this.now, verify: verifyEd25519, ownKey: o.signer.publicKey });
     this.index = new SwarmSearch(this.catalogue);
     this.senderRate = new KeyedRate({ burst: SENDER_RECORDS_BURST, perMinute: SENDER_RECORDS_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
-    this.scores = new GossipScores(this.now);
+    this.scores = o.node.services.gossipScores;
     this.searchRate = new KeyedRate({ burst: SEARCH_BURST, perMinute: SEARCHES_PER_MINUTE, maxKeys: MAX_TRACKED_PEERS }, this.now);
     this.channel = pushChannel<DiscoveryMessage>(o.node, { protocol: DISCOVERY_PROTOCOL, maxFrameBytes: MAX_DISCOVERY_FRAME_BYTES, encode: encodeDiscoveryMessage, decode: decodeDiscoveryMessage });
-    this.news = gossipsubChannel(o.node.services.pubsub, { topic: SWARM_RECORD_TOPIC, maxBytes: MAX_RECORD_BYTES, encode: encodeRecord, decode: decodeRecord });
+    this.news = topicChannel(o.node, { topic: SWARM_RECORD_TOPIC, maxBytes: MAX_RECORD_BYTES, encode: encodeRecord, decode: decodeRecord });
   }
 
   static async start(o: DiscoveryOptions): Promise<DiscoveryService> {
@@ -147,6 +146,7 @@ export class DiscoveryService {
     this.channel.serve((from, m) => this.receive(from, m));
     this.news.subscribe(async (from, record) => this.judgeNews(from, record));
     this.unsubscribers.push(
+      this.news.onJoin(this.greet),
       this.catalogue.onChange(() => this.changed()),
       // A newly shared torrent is announced within a view refresh, not at the next round.
       this.o.sharing.subscribe(() => {
@@ -295,16 +295,22 @@ export class DiscoveryService {
 
   // --- gossip ---
 
+  /** A neighbour that leaves is greeted again when it comes back. */
   private readonly onConnectionsChanged = (): void => {
-    const now = new Map(directPeers(this.o.node).map((p) => [p.id, p]));
+    const now = new Set(directPeers(this.o.node).map((p) => p.id));
     for (const id of [...this.greeted]) if (!now.has(id)) this.greeted.delete(id);
-    for (const p of now.values()) {
-      if (this.greeted.has(p.id)) continue;
-      this.greeted.add(p.id);
-      // Our freshest records, so a newcomer's catalogue fills without waiting for announcements.
-      const batch = this.catalogue.freshest(MAX_RECORDS_PER_MESSAGE);
-      if (batch.length > 0) void this.channel.send(p, { type: 'records', records: batch }).catch(() => this.greeted.delete(p.id));
-    }
+  };
+
+  /**
+   * A neighbour joined the records' topic: our freshest records, so its catalogue fills without waiting for
+   * announcements, and it has what we published before it joined (the topic gave it none of that).
+   */
+  private readonly greet = (id: string): void => {
+    const p = directPeers(this.o.node).find((d) => d.id === id);
+    if (p === undefined || this.greeted.has(id)) return;
+    this.greeted.add(id);
+    const batch = this.catalogue.freshest(MAX_RECORDS_PER_MESSAGE);
+    if (batch.length > 0) void this.channel.send(p, { type: 'records', records: batch }).catch(() => this.greeted.delete(id));
   };
 
   private async receive(from: KeyedPeer, m: DiscoveryMessage): Promise<void> {

@@ -8,9 +8,8 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
 import { lpStream } from '@libp2p/utils';
 import { directConnectionsTo, directPeers, keyedPeer, openDirectStream } from '../net/direct.ts';
-import type { GossipSub } from '@libp2p/gossipsub';
 import { directSender } from '../net/push-channel.ts';
-import { gossipsubChannel } from '../net/gossipsub-channel.ts';
+import { topicChannel, type GossipServices } from '../net/gossipsub-channel.ts';
 import { decodeGossipPayload, encodeGossipPayload, LEDGER_GOSSIP_TOPIC, MAX_LEDGER_GOSSIP_BYTES } from './ledger-gossip-wire.ts';
 import { decodeLedgerMessage, encodeLedgerMessage, LEDGER_PROTOCOL, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
@@ -26,7 +25,7 @@ const MAX_INBOUND_STREAMS = 32;
 export const peerRef: (id: PeerId) => PeerRef | undefined = keyedPeer;
 
 
-export function libp2pLedgerTransport(node: Libp2p, pubsub: GossipSub): LedgerTransport {
+export function libp2pLedgerTransport(node: Libp2p<GossipServices>): LedgerTransport {
   /** Newest first: after the other tab reloads, its old connection lingers until WebRTC notices it is dead. */
   const connectionsTo = (peer: PeerRef): Connection[] => directConnectionsTo(node, peer.id);
 
@@ -60,7 +59,7 @@ export function libp2pLedgerTransport(node: Libp2p, pubsub: GossipSub): LedgerTr
     }
   };
 
-  const gossip = gossipsubChannel(pubsub, { topic: LEDGER_GOSSIP_TOPIC, maxBytes: MAX_LEDGER_GOSSIP_BYTES, encode: encodeGossipPayload, decode: decodeGossipPayload });
+  const gossip = topicChannel(node, { topic: LEDGER_GOSSIP_TOPIC, maxBytes: MAX_LEDGER_GOSSIP_BYTES, encode: encodeGossipPayload, decode: decodeGossipPayload });
 
   return {
     async request(peer, message, timeoutMs) {

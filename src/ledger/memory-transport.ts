@@ -75,6 +75,8 @@ export class MemoryHub {
           await this.passOn(node, bytes);
         },
         subscribe: (judge) => void (node.judge = judge),
+        // The hub's links are made before anything is published: nobody joins late.
+        onJoin: () => () => undefined,
         stop: () => void (node.judge = undefined),
       },
       peers: () => [...node.links].map((id) => this.nodes.get(id)?.ref).filter((r): r is PeerRef => r !== undefined),

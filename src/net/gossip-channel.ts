@@ -25,5 +25,11 @@ export interface GossipChannel<M> {
   publish(message: M): Promise<void>;
   /** Installs the judge for incoming messages (one per channel). */
   subscribe(judge: GossipJudge<M>): void;
+  /**
+   * Calls `listener` with each neighbour on the topic now, then with each that joins: our publications
+   * reach it from then on, and none from before, so what it should know already is sent to it by other
+   * means. Returns the unsubscribe.
+   */
+  onJoin(listener: (peer: string) => void): () => void;
   stop(): void;
 }

@@ -6,22 +6,19 @@
  * what a judge ignores costs nothing; oversized messages are not read.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLibp2p, type Libp2p } from 'libp2p';
-import { memory } from '@libp2p/memory';
-import { noise } from '@libp2p/noise';
-import { yamux } from '@libp2p/yamux';
-import { identify } from '@libp2p/identify';
 import type { GossipSub } from '@libp2p/gossipsub';
 import { until } from '../testing/until.ts';
 import { utf8 } from '../codec/bytes.ts';
-import { gossipsubChannel } from './gossipsub-channel.ts';
-import { gossipsubService } from './gossipsub-config.ts';
+import { topicChannel } from './gossipsub-channel.ts';
+import { linkOnTopic, memoryGossipNode, type GossipNode } from './memory-gossip-node.ts';
 import type { GossipChannel, GossipVerdict } from './gossip-channel.ts';
 import { GOSSIP_SCORING } from './gossip-scores.ts';
 
 const TOPIC = '/trustmesh/test-gossip/1.0.0';
 const MAX_BYTES = 1000;
-type Node = Libp2p<{ pubsub: GossipSub }>;
+/** GossipSub's score refresh period (its decayInterval default). */
+const SCORE_REFRESH_MS = 1_000;
+type Node = GossipNode;
 /** What the class has beyond the interface (scores), read by these tests only. */
 type Scored = GossipSub & { getScore(peer: string): number; getSubscribers(topic: string): unknown[] };
 
@@ -30,22 +27,15 @@ afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
 
-let seq = 0;
 async function peer(): Promise<Node> {
-  const node = await createLibp2p({
-    addresses: { listen: [`/memory/gossip-${++seq}`] },
-    transports: [memory()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: gossipsubService([TOPIC]) },
-  });
+  const node = await memoryGossipNode([TOPIC]);
   nodes.push(node);
   return node;
 }
 
 /** A channel whose judge rejects text starting with "bad", ignores "dull", accepts the rest, and records what it judged. */
 function channel(node: Node): { ch: GossipChannel<string>; judged: Array<{ from: string; text: string; verdict: GossipVerdict }> } {
-  const ch = gossipsubChannel<string>(node.services.pubsub, { topic: TOPIC, maxBytes: MAX_BYTES, encode: (t) => utf8.encode(t), decode: (b) => new TextDecoder('utf-8', { fatal: true }).decode(b) });
+  const ch = topicChannel<string>(node, { topic: TOPIC, maxBytes: MAX_BYTES, encode: (t) => utf8.encode(t), decode: (b) => new TextDecoder('utf-8', { fatal: true }).decode(b) });
   const judged: Array<{ from: string; text: string; verdict: GossipVerdict }> = [];
   ch.subscribe(async (from, text) => {
     const verdict: GossipVerdict = text.startsWith('bad') ? 'reject' : text.startsWith('dull') ? 'ignore' : 'accept';
@@ -55,12 +45,7 @@ function channel(node: Node): { ch: GossipChannel<string>; judged: Array<{ from:
   return { ch, judged };
 }
 
-async function link(a: Node, b: Node): Promise<void> {
-  await a.dial(b.getMultiaddrs());
-  // Subscriptions are exchanged once the GossipSub streams open, both ways.
-  const knows = (x: Node, y: Node) => (x.services.pubsub as Scored).getSubscribers(TOPIC).some((p) => String(p) === y.peerId.toString());
-  await until(() => knows(a, b) && knows(b, a), 'the two peers know each other on the topic');
-}
+const link = (a: Node, b: Node): Promise<void> => linkOnTopic(a, b, TOPIC);
 
 const texts = (judged: Array<{ text: string }>) => judged.map((j) => j.text);
 
@@ -121,6 +106,50 @@ describe('gossip channel on GossipSub', () => {
     expect(pubsub.getScore(honest.peerId.toString())).toBe(0);
   });
 
+  it('keeps a graylisted neighbour graylisted when it hangs up and dials again', async () => {
+    const [victim, hostile] = await Promise.all([peer(), peer()]);
+    const v = channel(victim);
+    const h = channel(hostile);
+    await link(hostile, victim);
+    const pubsub = victim.services.pubsub as Scored;
+    const graylist = -10 * (GOSSIP_SCORING.invalidToMute ** 2 - 1);
+    const hostileId = hostile.peerId.toString();
+    for (let i = 1; i <= GOSSIP_SCORING.invalidToMute; i++) await h.ch.publish(`bad ${i}`);
+    await until(() => pubsub.getScore(hostileId) < graylist, 'the rejects graylist the sender');
+
+    // A fresh connection is a fresh start only if the score is forgotten with the old one.
+    await hostile.hangUp(victim.peerId);
+    await until(() => victim.getConnections(hostile.peerId).length === 0, 'the hostile peer is gone');
+    // Time is what is tested: GossipSub drops a gone peer's score at its next refresh (each second) unless retained.
+    const goneAt = Date.now();
+    await until(() => Date.now() > goneAt + 2 * SCORE_REFRESH_MS, 'two score refreshes have passed');
+    await hostile.dial(victim.getMultiaddrs());
+    await until(() => victim.getConnections(hostile.peerId).length === 1, 'it is back');
+    expect(pubsub.getScore(hostileId)).toBeLessThan(graylist);
+    await h.ch.publish('after dialling again');
+    // Its subscription is not read either: the victim does not count it among the topic's peers.
+    expect(pubsub.getSubscribers(TOPIC).map(String)).not.toContain(hostileId);
+    expect(texts(v.judged)).not.toContain('after dialling again');
+  });
+
+  it('keeps one record per neighbour: topic rejects mute it for swaps and answers, and a mute from those graylists it on the topics', async () => {
+    const [victim, hostile, forger] = await Promise.all([peer(), peer(), peer()]);
+    channel(victim);
+    channel(forger);
+    const h = channel(hostile);
+    await link(hostile, victim);
+    await link(forger, victim);
+    const record = victim.services.gossipScores;
+    for (let i = 1; i <= GOSSIP_SCORING.invalidToMute; i++) await h.ch.publish(`bad ${i}`);
+    await until(() => record.isMuted(hostile.peerId.toString()), "the topic's rejects mute the sender for everything else");
+
+    // The forger sent forged records in greetings (outside the topic): muted there, it is graylisted on the topic.
+    const pubsub = victim.services.pubsub as Scored;
+    const forgerId = forger.peerId.toString();
+    for (let i = 0; i < GOSSIP_SCORING.invalidToMute; i++) record.penalise(forgerId);
+    await until(() => pubsub.getScore(forgerId) < -10 * (GOSSIP_SCORING.invalidToMute ** 2 - 1), 'GossipSub reads the mute');
+  });
+
   it("rejects unread a message over the topic's limit, or one that does not decode", async () => {
     const [a, b] = await Promise.all([peer(), peer()]);
     const chans = [channel(a), channel(b)];
@@ -131,5 +160,23 @@ describe('gossip channel on GossipSub', () => {
     await until(() => texts(chans[1]!.judged).includes('small'), 'the small message arrives');
     expect(texts(chans[1]!.judged)).toEqual(['small']);
     await until(() => (b.services.pubsub as Scored).getScore(a.peerId.toString()) < 0, 'both count against the sender');
+  });
+
+  it('names each neighbour on the topic, those there already and those that join, once GossipSub would send to it', async () => {
+    const [a, b, c] = await Promise.all([peer(), peer(), peer()]);
+    const chans = [channel(a), channel(b), channel(c)];
+    await link(a, b);
+    const joined: string[] = [];
+    // What a joining neighbour missed is sent to it from here: published at once, it must arrive.
+    const stop = chans[0]!.ch.onJoin((id) => {
+      joined.push(id);
+      void chans[0]!.ch.publish(`welcome ${id}`);
+    });
+    expect(joined).toEqual([b.peerId.toString()]);
+    await a.dial(c.getMultiaddrs());
+    await until(() => joined.length === 2, 'the newcomer is named');
+    expect(joined[1]).toBe(c.peerId.toString());
+    await until(() => texts(chans[2]!.judged).includes(`welcome ${c.peerId.toString()}`), 'the newcomer hears what was published as it joined');
+    stop();
   });
 });

@@ -9,7 +9,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { gossipsub, type GossipsubOpts } from '@libp2p/gossipsub';
 import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score';
-import { GOSSIP_SCORING } from './gossip-scores.ts';
+import { GOSSIP_SCORING, type GossipScores } from './gossip-scores.ts';
 
 /** Bytes of the content hash a message is known by (IHAVE/IWANT carry it): 2^-128 collisions are none. */
 const MESSAGE_ID_BYTES = 16;
@@ -25,6 +25,8 @@ const GRAYLIST = INVALID_WEIGHT * (GOSSIP_SCORING.invalidToMute ** 2 - 1);
  * Per decay interval (1 s), what is left of a peer's count of invalid messages: slow enough that the
  * last of `invalidToMute` keeps it graylisted for about GOSSIP_SCORING.muteMs.
  */
+/** A peer muted by gossip-scores.ts (forged swaps, greetings or answers) scores this on every topic: graylisted. */
+const MUTED_SCORE = 2 * GRAYLIST;
 const INVALID_DECAY = Math.pow(Math.sqrt(GRAYLIST / INVALID_WEIGHT) / GOSSIP_SCORING.invalidToMute, 1_000 / GOSSIP_SCORING.muteMs);
 
 export const GOSSIPSUB_SETTINGS = {
@@ -65,7 +67,7 @@ function topicScore(): TopicScoreParams {
 }
 
 /** GossipSub's options for these topics. */
-export function gossipsubOptions(topics: readonly string[]): Partial<GossipsubOpts> {
+export function gossipsubOptions(topics: readonly string[], scores: GossipScores): Partial<GossipsubOpts> {
   return {
     D: GOSSIPSUB_SETTINGS.D,
     Dlo: GOSSIPSUB_SETTINGS.Dlo,
@@ -85,6 +87,9 @@ export function gossipsubOptions(topics: readonly string[]): Partial<GossipsubOp
       IPColocationFactorWeight: 0,
       // Scores outlive a reconnection: a peer cannot clear its record by dialling again.
       retainScore: GOSSIP_SCORING.muteMs,
+      // One record per neighbour: a peer muted for what it sent outside the topics is graylisted on them too.
+      appSpecificScore: (peer) => (scores.isMuted(peer) ? MUTED_SCORE : 0),
+      appSpecificWeight: 1,
     },
     scoreThresholds: {
       gossipThreshold: GRAYLIST / 4,
@@ -94,7 +99,7 @@ export function gossipsubOptions(topics: readonly string[]): Partial<GossipsubOp
   };
 }
 
-/** The GossipSub service for a libp2p node. */
-export function gossipsubService(topics: readonly string[]) {
-  return gossipsub(gossipsubOptions(topics));
+/** The GossipSub service for a libp2p node; `scores` is the node's one record of who sent forged gossip. */
+export function gossipsubService(topics: readonly string[], scores: GossipScores) {
+  return gossipsub(gossipsubOptions(topics, scores));
 }

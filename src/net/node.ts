@@ -13,6 +13,7 @@ import { concatBytes } from '../codec/bytes.ts';
 import { isDialAllowed } from './dial-gater.ts';
 import type { GossipSub } from '@libp2p/gossipsub';
 import { gossipsubService } from './gossipsub-config.ts';
+import { GossipScores } from './gossip-scores.ts';
 
 export const NODE_LIMITS = {
   /** Browsers accept 256 KiB data-channel messages; 16 KiB (libp2p's default, for go/rust interop) halves throughput. */
@@ -28,7 +29,7 @@ export const NODE_LIMITS = {
   dialTimeoutMs: 20_000,
 } as const;
 
-export type PeerNode = Libp2p<{ ping: Ping; identify: unknown; pubsub: GossipSub }>;
+export type PeerNode = Libp2p<{ ping: Ping; identify: unknown; pubsub: GossipSub; gossipScores: GossipScores }>;
 
 export interface NodeOptions {
   relayEndpoints: ReadonlySet<string>;
@@ -45,6 +46,8 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
   // Seed and public key as stored (libp2p's 64-byte form): deriving the key again would build
   // @noble/curves' base-point table on the main thread, ~100 ms of every start-up.
   const privateKey = privateKeyFromRaw(concatBytes(identity.seed, identity.publicKey));
+  // Who sent forged gossip, on a topic or in a swap, greeting or answer: one record, read by GossipSub and by the capabilities.
+  const gossipScores = new GossipScores(Date.now);
   return createLibp2p({
     privateKey,
     start: false,
@@ -75,7 +78,8 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsubService(options.gossipTopics),
+      pubsub: gossipsubService(options.gossipTopics, gossipScores),
+      gossipScores: () => gossipScores,
     },
   });
 }

@@ -11,6 +11,7 @@ import { identityFingerprint } from '../identity/identity.ts';
 import { createPeerNode, type PeerNode } from './node.ts';
 import { errorText } from './direct.ts';
 import { watchLiveness } from './liveness.ts';
+import { keepGossipLinks } from './gossip-links.ts';
 import { isDialAllowed } from './dial-gater.ts';
 import { parseRelayAddress, type NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
@@ -136,6 +137,8 @@ export class PeerService {
         if (this.livenessCuts.length > MAX_RECORDED_CUTS) this.livenessCuts.shift();
       },
     });
+    // GossipSub loses its streams to a neighbour when the one link it used closes and another stays.
+    this.stopGossipLinks = keepGossipLinks(node, node.services.pubsub);
     this.timers.push(setInterval(() => this.refresh(), SNAPSHOT_REFRESH_MS));
     this.timers.push(setInterval(() => this.askRelayIfShort(), WALK.askRelayWhileShortEveryMs));
     this.timers.push(setInterval(() => this.exchangeWithRandomPeer(), WALK.askNeighbourEveryMs));
@@ -146,6 +149,7 @@ export class PeerService {
   private readonly onOnline = (): void => this.relays.retryNow();
   /** Stops pinging connections (liveness.ts). */
   private stopLiveness: () => void = () => undefined;
+  private stopGossipLinks: () => void = () => undefined;
 
   private isDirect(c: Connection): boolean {
     return classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
@@ -320,6 +324,7 @@ export class PeerService {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.stopLiveness();
+    this.stopGossipLinks();
     if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
     this.relays.stop();
     this.dialer.stop();
