@@ -134,4 +134,21 @@ describe('fraud proofs spread', () => {
     await send({ kind: 'fraud', proof: first });
     for (const p of peers) await until(() => p.ledger.isFraudster(offender), `${p.ref.id} learns of the fraud`);
   });
+
+  it("are read against a partner's key even from a sender whose proofs' bucket is spent: a neighbour cannot hide the fraud that matters most", async () => {
+    const hub = new MemoryHub();
+    const peers = await line(hub, () => 1_700_000_000_000);
+    const send = hostile(hub, 'n0');
+    const { offender, first } = forkedKey();
+    // n0 and n1 signed pairs with the offender: its block is pinned there, as their own pairs are.
+    for (const p of peers.slice(0, 2)) await p.store.putMany([first.first], 'strict', 'pinned');
+    expect(peers[1]!.store.isPartner(offender)).toBe(true);
+    // The sender spends its bucket at n0 on proofs against fresh keys, and n0, passing them on, spends its own at n1.
+    for (let i = 0; i < SENDER_BURST_PROOFS; i++) await send({ kind: 'fraud', proof: freshFork(200 + i) });
+    expect(await send({ kind: 'fraud', proof: freshFork(199) })).toBe('ignore');
+    expect(await hub.gossip('n0', 'n1', encodeGossipPayload({ kind: 'fraud', proof: freshFork(198) }))).toBe('ignore');
+    // The proof against their partner still goes through both.
+    expect(await send({ kind: 'fraud', proof: first })).toBe('accept');
+    for (const p of peers.slice(0, 2)) await until(() => p.ledger.isFraudster(offender), `${p.ref.id} learns of the fraud`);
+  });
 });

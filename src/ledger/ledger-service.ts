@@ -674,8 +674,13 @@ export class LedgerService {
     if (this.stopped) return 'ignore';
     if (payload.kind === 'pair' && !isLinkedPair(payload.proposal, payload.agreement)) return 'reject';
     // Over its limit, a sender's messages are neither stored nor passed on: fresh keys that fork are
-    // free to make, and each first proof against one would otherwise travel to every peer.
-    if (payload.kind === 'fraud' ? this.proofIntake.take(from, 1) < 1 : this.intake.take(from, 2) < 2) return 'ignore';
+    // free to make, and each first proof against one would otherwise travel to every peer. A proof
+    // against a key we signed pairs with is read whatever the bucket: a message ignored once is a
+    // duplicate when the other neighbours' copies come (GossipSub marks it seen first), so a neighbour
+    // that spent its own bucket on fresh keys could otherwise hide from us the proof that matters most.
+    // Naming a partner in a forged proof buys nothing: it is rejected, and counts against the sender.
+    const exempt = payload.kind === 'fraud' && this.o.store.isPartner(payload.proof.first.publicKey);
+    if (!exempt && (payload.kind === 'fraud' ? this.proofIntake.take(from, 1) < 1 : this.intake.take(from, 2) < 2)) return 'ignore';
     if (payload.kind === 'fraud') {
       // The first proof against an offender goes on to everyone; an invalid or known proof, or another
       // against a known fraudster, goes no further: nobody can make the network carry proofs twice.
