@@ -13,6 +13,7 @@ import { MemoryHub } from './memory-transport.ts';
 import { makeFraudProof, type FraudProof } from './fraud.ts';
 import { testPeer, transfer } from './test-support.ts';
 import { SENDER_BURST_BLOCKS, SENDER_BURST_PROOFS } from './constants.ts';
+import { GOSSIP_SCORING } from '../net/gossip-scores.ts';
 import { startTestLedger, type TestLedger } from './test-ledger.ts';
 import { encodeGossipPayload, type GossipPayload } from './ledger-gossip-wire.ts';
 
@@ -150,5 +151,21 @@ describe('fraud proofs spread', () => {
     // The proof against their partner still goes through both.
     expect(await send({ kind: 'fraud', proof: first })).toBe('accept');
     for (const p of peers.slice(0, 2)) await until(() => p.ledger.isFraudster(offender), `${p.ref.id} learns of the fraud`);
+  });
+
+  it('naming a partner in a forged proof skips no check: it is rejected, and the third mutes its sender', async () => {
+    const hub = new MemoryHub();
+    const peers = await line(hub, () => 1_700_000_000_000);
+    const send = hostile(hub, 'n0');
+    const { offender, first } = forkedKey();
+    await peers[0]!.store.putMany([first.first], 'strict', 'pinned');
+    const forged = (i: number): FraudProof => ({ ...first, second: { ...first.second, signature: new Uint8Array(64).fill(i) } });
+    for (let i = 1; i <= GOSSIP_SCORING.invalidToMute; i++) expect(await send({ kind: 'fraud', proof: forged(i) })).toBe('reject');
+    // Muted: even the real proof from it is dropped unread (the honest neighbours' copies still come).
+    let read = 0;
+    hub.tapGossip((from) => void (from === 'hostile' && read++));
+    expect(await send({ kind: 'fraud', proof: first })).toBe('ignore');
+    expect(read).toBe(0);
+    expect(peers[0]!.ledger.isFraudster(offender)).toBe(false);
   });
 });

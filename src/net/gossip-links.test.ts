@@ -63,7 +63,8 @@ describe('keepGossipLinks on GossipSub', () => {
     for (const n of [a, b]) n.addEventListener('peer:identify', () => identified++);
     // The second link, as when both ends dialled at once; identify runs on it, so libp2p reports nothing new later.
     await b.dial(a.getMultiaddrs(), { force: true });
-    await until(() => identified === 2, 'the second link is identified at both ends');
+    // At least one report per end (identify may report again, e.g. on a push): wait on the condition, not a count.
+    await until(() => identified >= 2, 'the second link is identified at both ends');
     return { a, b, heard, first };
   }
 
