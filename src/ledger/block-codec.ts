@@ -115,9 +115,23 @@ function parseBlock(r: BinaryReader, encodingFrom: (start: number) => Uint8Array
   const encoding = encodingFrom(start);
   const base = magic.byteOffset;
   const own = (v: Uint8Array): Uint8Array => encoding.subarray(v.byteOffset - base, v.byteOffset - base + v.length);
-  const block = { publicKey: own(publicKey), sequenceNumber, linkPublicKey: own(linkPublicKey), linkSequenceNumber, previousHash: own(previousHash), timestamp: Number(ts), type, transaction: own(transaction), signature: own(signature) };
+  const block = { publicKey: internKey(own(publicKey)), sequenceNumber, linkPublicKey: internKey(own(linkPublicKey)), linkSequenceNumber, previousHash: own(previousHash), timestamp: Number(ts), type, transaction: own(transaction), signature: own(signature) };
   encodingCache.set(block, encoding);
   return block;
+}
+
+/** Keys decoded lately, as one array each: a batch names few keys, and lookups keyed on the array (binaryKey) then hit. */
+const recentKeys: Uint8Array[] = [];
+/** A crawl names its owner and a handful of counterparties; a few more absorb gossip from several chains. */
+const RECENT_KEYS = 8;
+let nextRecent = 0;
+
+/** The array already held for these key bytes, if a recent block named them; else this one, remembered. */
+function internKey(key: Uint8Array): Uint8Array {
+  for (const k of recentKeys) if (bytesEqual(k, key)) return k;
+  recentKeys[nextRecent] = key;
+  nextRecent = (nextRecent + 1) % RECENT_KEYS;
+  return key;
 }
 
 /** Strict decoding of one whole encoding: throws only DecodeError (bounds, magic, version, charset, trailing bytes). */

@@ -56,6 +56,23 @@ describe('Ingestor', () => {
     expect((await fresh.ingest([alice.chain[1]!, fork])).fraud.map((p) => p.kind)).toEqual(['double-sign']);
   });
 
+  it('tells blocks apart by their bytes, not their position: a tampered copy ahead of the real block hides nothing, and repeats count once', async () => {
+    const alice = testPeer('alice', 1);
+    const bob = testPeer('bob', 2);
+    for (let i = 0; i < 2; i++) transfer(alice, bob, 10n);
+    const [first, second] = alice.chain as [HalfBlock, HalfBlock];
+    const tampered = { ...second, timestamp: 1 };
+    const { signature: _, ...rest } = { ...second, timestamp: 5 };
+    const fork = signBlock(rest, alice.seed);
+    const { ing, store } = ingestor();
+    const r = await ing.ingest([tampered, first, second, { ...second }, fork, { ...fork }]);
+    expect(r.validated).toHaveLength(4);
+    expect(r.validated.find((v) => v.block === tampered)?.result.outcome).toBe('invalid');
+    expect(r.fraud.map((p) => p.kind)).toEqual(['double-sign']);
+    expect(store.getSync(alice.publicKey, 2)?.timestamp).toBe(second.timestamp);
+    expect(store.size).toBe(2);
+  });
+
   it('keeps each block in the tier we have reason for: pinned only with our signature on the pair, strangers apart', async () => {
     const [alice, bob, carol, dave, erin, mallory] = (['alice', 'bob', 'carol', 'dave', 'erin', 'mallory'] as const).map((n, i) => testPeer(n, i + 1));
     const store = await IdbBlockStore.open(alice!.publicKey, () => 1, `ingest-tiers-${Date.now()}`);

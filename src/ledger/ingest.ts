@@ -173,14 +173,33 @@ export class Ingestor {
   }
 }
 
+/**
+ * Distinct blocks, in order. Blocks are told apart by owner and position, and
+ * by hash only where two share a position (a fork keeps both): a hash key for
+ * every block cost validation more than the lookups it saved.
+ */
 function dedupe(blocks: readonly HalfBlock[]): HalfBlock[] {
-  const seen = new Set<string>();
-  return blocks.filter((b) => {
-    const key = binaryKey(blockHash(b));
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const byOwner = new Map<string, Map<number, HalfBlock | Set<string>>>();
+  const out: HalfBlock[] = [];
+  for (const b of blocks) {
+    const owner = binaryKey(b.publicKey);
+    let positions = byOwner.get(owner);
+    if (positions === undefined) byOwner.set(owner, (positions = new Map()));
+    const taken = positions.get(b.sequenceNumber);
+    if (taken === undefined) {
+      positions.set(b.sequenceNumber, b);
+      out.push(b);
+      continue;
+    }
+    // A second block at this position: from now on it is keyed by hash.
+    const hashes = taken instanceof Set ? taken : new Set([binaryKey(blockHash(taken))]);
+    positions.set(b.sequenceNumber, hashes);
+    const hash = binaryKey(blockHash(b));
+    if (hashes.has(hash)) continue;
+    hashes.add(hash);
+    out.push(b);
+  }
+  return out;
 }
 
 function isVerified(p: FraudProof, checkSignature: (b: HalfBlock) => boolean): boolean {

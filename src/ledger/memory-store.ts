@@ -4,26 +4,46 @@ import { isAgreement, type HalfBlock } from './block.ts';
 import { sameBlock } from './block-codec.ts';
 import type { BlockStoreReader, BlockStoreWriter, PutResult } from './block-store.ts';
 
-const key = (pk: Uint8Array, seq: number): string => `${binaryKey(pk)}:${seq}`;
+/** One owner's blocks: by sequence number, the numbers sorted (for before/after/range), and agreements to its proposals. */
+interface Chain {
+  bySeq: Map<number, HalfBlock>;
+  seqs: number[];
+  agreements: Map<number, HalfBlock[]>;
+}
+
+const NO_AGREEMENTS: readonly HalfBlock[] = [];
 
 export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
-  private readonly blocks = new Map<string, HalfBlock>();
-  /** Sorted sequence numbers per owner, for before/after/range. */
-  private readonly seqs = new Map<string, number[]>();
-  private readonly agreements = new Map<string, HalfBlock[]>();
+  /** Keyed by owner, then sequence number: no string built per lookup (validation does a dozen per block). */
+  private readonly chains = new Map<string, Chain>();
+  private count = 0;
+
+  private chain(publicKey: Uint8Array): Chain | undefined {
+    return this.chains.get(binaryKey(publicKey));
+  }
+
+  private chainToWrite(publicKey: Uint8Array): Chain {
+    const owner = binaryKey(publicKey);
+    let c = this.chains.get(owner);
+    if (c === undefined) this.chains.set(owner, (c = { bySeq: new Map(), seqs: [], agreements: new Map() }));
+    return c;
+  }
 
   putSync(block: HalfBlock): PutResult {
-    const k = key(block.publicKey, block.sequenceNumber);
-    const existing = this.blocks.get(k);
+    const c = this.chainToWrite(block.publicKey);
+    const existing = c.bySeq.get(block.sequenceNumber);
     if (existing !== undefined) return sameBlock(existing, block) ? 'exists' : 'conflict';
-    this.blocks.set(k, block);
-    const owner = binaryKey(block.publicKey);
-    const list = this.seqs.get(owner) ?? [];
-    list.splice(lowerBound(list, block.sequenceNumber), 0, block.sequenceNumber);
-    this.seqs.set(owner, list);
+    c.bySeq.set(block.sequenceNumber, block);
+    this.count++;
+    const list = c.seqs;
+    // Chains mostly arrive in order: appending skips the search.
+    if (list.length === 0 || list[list.length - 1]! < block.sequenceNumber) list.push(block.sequenceNumber);
+    else list.splice(lowerBound(list, block.sequenceNumber), 0, block.sequenceNumber);
     if (isAgreement(block)) {
-      const lk = key(block.linkPublicKey, block.linkSequenceNumber);
-      this.agreements.set(lk, [...(this.agreements.get(lk) ?? []), block]);
+      const proposer = this.chainToWrite(block.linkPublicKey);
+      const to = proposer.agreements.get(block.linkSequenceNumber);
+      if (to === undefined) proposer.agreements.set(block.linkSequenceNumber, [block]);
+      else to.push(block);
     }
     return 'added';
   }
@@ -33,16 +53,7 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   }
 
   getSync(publicKey: Uint8Array, seq: number): HalfBlock | undefined {
-    return this.blocks.get(key(publicKey, seq));
-  }
-
-  private owner(publicKey: Uint8Array): { hex: string; list: number[] } {
-    const hex = binaryKey(publicKey);
-    return { hex, list: this.seqs.get(hex) ?? [] };
-  }
-
-  private at(hex: string, seq: number | undefined): HalfBlock | undefined {
-    return seq === undefined ? undefined : this.blocks.get(`${hex}:${seq}`);
+    return this.chain(publicKey)?.bySeq.get(seq);
   }
 
   async get(publicKey: Uint8Array, seq: number): Promise<HalfBlock | undefined> {
@@ -50,22 +61,24 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   }
 
   latestSync(publicKey: Uint8Array): HalfBlock | undefined {
-    const { hex, list } = this.owner(publicKey);
-    return this.at(hex, list.at(-1));
+    const c = this.chain(publicKey);
+    return c === undefined || c.seqs.length === 0 ? undefined : c.bySeq.get(c.seqs[c.seqs.length - 1]!);
   }
 
   beforeSync(publicKey: Uint8Array, seq: number): HalfBlock | undefined {
-    const { hex, list } = this.owner(publicKey);
-    return this.at(hex, list[lowerBound(list, seq) - 1]);
+    const c = this.chain(publicKey);
+    const at = c === undefined ? undefined : c.seqs[lowerBound(c.seqs, seq) - 1];
+    return at === undefined ? undefined : c!.bySeq.get(at);
   }
 
   afterSync(publicKey: Uint8Array, seq: number): HalfBlock | undefined {
-    const { hex, list } = this.owner(publicKey);
-    return this.at(hex, list[lowerBound(list, seq + 1)]);
+    const c = this.chain(publicKey);
+    const at = c === undefined ? undefined : c.seqs[lowerBound(c.seqs, seq + 1)];
+    return at === undefined ? undefined : c!.bySeq.get(at);
   }
 
   agreementsForSync(proposerKey: Uint8Array, proposalSeq: number): readonly HalfBlock[] {
-    return this.agreements.get(key(proposerKey, proposalSeq)) ?? [];
+    return this.chain(proposerKey)?.agreements.get(proposalSeq) ?? NO_AGREEMENTS;
   }
 
   async latest(publicKey: Uint8Array): Promise<HalfBlock | undefined> {
@@ -81,28 +94,30 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   }
 
   async range(publicKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
-    const { hex, list } = this.owner(publicKey);
+    const c = this.chain(publicKey);
     const out: HalfBlock[] = [];
-    for (let i = lowerBound(list, from); i < list.length && list[i]! <= to; i++) out.push(this.at(hex, list[i])!);
+    if (c === undefined) return out;
+    for (let i = lowerBound(c.seqs, from); i < c.seqs.length && c.seqs[i]! <= to; i++) out.push(c.bySeq.get(c.seqs[i]!)!);
     return out;
   }
 
   async agreementsFor(proposerKey: Uint8Array, proposalSeq: number): Promise<HalfBlock[]> {
-    return [...(this.agreements.get(key(proposerKey, proposalSeq)) ?? [])];
+    return [...this.agreementsForSync(proposerKey, proposalSeq)];
   }
 
   async agreementsInRange(proposerKey: Uint8Array, from: number, to: number): Promise<HalfBlock[]> {
+    const c = this.chain(proposerKey);
     const out: HalfBlock[] = [];
-    for (let s = from; s <= to; s++) out.push(...(this.agreements.get(key(proposerKey, s)) ?? []));
+    if (c !== undefined) for (let s = from; s <= to; s++) out.push(...(c.agreements.get(s) ?? NO_AGREEMENTS));
     return out;
   }
 
   get size(): number {
-    return this.blocks.size;
+    return this.count;
   }
 
   all(): HalfBlock[] {
-    return [...this.blocks.values()];
+    return [...this.chains.values()].flatMap((c) => [...c.bySeq.values()]);
   }
 }
 
