@@ -10,6 +10,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '../codec/bytes.ts';
+import { x25519PublicKey } from '../crypto/x25519.ts';
 
 const utf8Bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -45,7 +46,7 @@ export interface StaticKey {
 /** A peer's long-term circuit key: the X25519 form of its Ed25519 identity seed. */
 export function staticKeyFromSeed(seed: Uint8Array): StaticKey {
   const secret = ed25519.utils.toMontgomerySecret(seed);
-  return { secret, publicKey: x25519.getPublicKey(secret) };
+  return { secret, publicKey: x25519PublicKey(secret) };
 }
 
 /** The X25519 public key a hop with this Ed25519 identity answers to. */
@@ -60,7 +61,7 @@ export function staticPublicKeyOf(ed25519PublicKey: Uint8Array): Uint8Array {
 /** The originator's ephemeral key for one hop. */
 export function clientStart(random: (n: number) => Uint8Array): StaticKey {
   const secret = random(X25519_KEY_BYTES);
-  return { secret, publicKey: x25519.getPublicKey(secret) };
+  return { secret, publicKey: x25519PublicKey(secret) };
 }
 
 function dh(secret: Uint8Array, publicKey: Uint8Array): Uint8Array {

@@ -14,6 +14,7 @@ import { isDialAllowed } from './dial-gater.ts';
 import type { GossipSub } from '@libp2p/gossipsub';
 import { gossipsubService } from './gossipsub-config.ts';
 import { GossipScores } from './gossip-scores.ts';
+import { noiseCrypto } from './noise-crypto.ts';
 
 export const NODE_LIMITS = {
   /** Browsers accept 256 KiB data-channel messages; 16 KiB (libp2p's default, for go/rust interop) halves throughput. */
@@ -60,7 +61,7 @@ export async function createPeerNode(identity: Identity, options: NodeOptions): 
       }),
       circuitRelayTransport(),
     ],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux()],
     connectionGater: {
       denyDialMultiaddr: (ma) => !isDialAllowed(ma, options.relayEndpoints),
