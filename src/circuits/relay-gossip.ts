@@ -27,6 +27,13 @@ export class RelayGossip {
   private readonly reannounceTimer: ReturnType<typeof setInterval>;
   private readonly waiters = new Set<() => void>();
   private own: RelayAnnouncement | undefined;
+  /**
+   * Our announcement as last sent to each direct neighbour, in a swap or a greeting. One signed in the
+   * moment between a swap and the neighbour's joining the topic reaches it by neither (the swap had the
+   * one before; the topic did not know it yet): its join sends it, once.
+   */
+  private readonly toldOwn = new Map<string, RelayAnnouncement>();
+  private unjoin: (() => void) | undefined;
 
   constructor(
     private readonly libp2p: Libp2p,
@@ -48,8 +55,23 @@ export class RelayGossip {
 
   private readonly onClose = (e: CustomEvent<Connection>): void => {
     const peer = e.detail.remotePeer.toString();
-    if (!this.libp2p.getConnections(e.detail.remotePeer).some(isDirectConnection)) this.swapped.delete(peer);
+    if (this.libp2p.getConnections(e.detail.remotePeer).some(isDirectConnection)) return;
+    this.swapped.delete(peer);
+    this.toldOwn.delete(peer);
   };
+
+  private readonly onJoin = (peer: string): void => {
+    const own = this.own;
+    const connections = directConnectionsTo(this.libp2p, peer);
+    if (own === undefined || this.toldOwn.get(peer) === own || connections.length === 0) return;
+    this.toldOwn.set(peer, own);
+    this.send(connections, encodeAnnouncementFrame({ replyWanted: false, announcements: [own] }), false).catch(() => this.forget(peer, own));
+  };
+
+  /** What we told a neighbour did not reach it: the next join or swap tells it again. */
+  private forget(peer: string, own: RelayAnnouncement | undefined): void {
+    if (own !== undefined && this.toldOwn.get(peer) === own) this.toldOwn.delete(peer);
+  }
 
   async start(): Promise<void> {
     this.news.subscribe(async (_from, a) => verdictOf(judgeAnnouncement(this.directory.offer(a))));
@@ -58,6 +80,7 @@ export class RelayGossip {
     this.libp2p.addEventListener('connection:open', this.onOpen);
     this.libp2p.addEventListener('connection:close', this.onClose);
     for (const c of this.libp2p.getConnections()) if (isDirectConnection(c)) void this.swap(c);
+    this.unjoin = this.news.onJoin(this.onJoin);
   }
 
   /** Signs a fresh announcement of ours (after a settings change, or to renew it) and tells everyone. */
@@ -101,9 +124,10 @@ export class RelayGossip {
   }
 
   /** What we tell a neighbour: ours first, then what we know. */
-  private ourFrame(replyWanted: boolean): Uint8Array {
+  private ourFrame(replyWanted: boolean, to: string): Uint8Array {
     const known = this.directory.forGossip();
     const ours = this.own === undefined ? known : [this.own, ...known.filter((a) => a !== this.own)];
+    if (this.own !== undefined) this.toldOwn.set(to, this.own);
     return encodeAnnouncementFrame({ replyWanted, announcements: ours.slice(0, MAX_ANNOUNCEMENTS_PER_FRAME) });
   }
 
@@ -114,10 +138,12 @@ export class RelayGossip {
 
   private async swap(connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString();
+    const own = this.own;
     try {
-      const reply = await this.send(directConnectionsTo(this.libp2p, peer), this.ourFrame(true), true);
+      const reply = await this.send(directConnectionsTo(this.libp2p, peer), this.ourFrame(true, peer), true);
       if (reply !== undefined) this.take(reply, peer);
     } catch {
+      this.forget(peer, own);
       // The peer left, or does not speak this protocol (a stock client, or a peer of an older
       // announcement version, which cannot check ours): nothing to learn from it.
     } finally {
@@ -151,15 +177,17 @@ export class RelayGossip {
       stream.abort(new Error('muted: this peer sent announcements with bad signatures'));
       return;
     }
+    const own = this.own;
     try {
       const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
       const lp = lpStream(stream, { maxDataLength: MAX_ANNOUNCEMENT_FRAME_BYTES });
       const frame = decodeAnnouncementFrame((await lp.read({ signal })).subarray());
-      if (frame.replyWanted) await lp.write(this.ourFrame(false), { signal });
+      if (frame.replyWanted) await lp.write(this.ourFrame(false, peer), { signal });
       await stream.close({ signal });
       this.take(frame.announcements, peer);
       if (frame.replyWanted) this.markSwapped(peer);
     } catch (err) {
+      this.forget(peer, own);
       stream.abort(err as Error);
     }
   }
@@ -170,6 +198,7 @@ export class RelayGossip {
 
   stop(): void {
     clearInterval(this.reannounceTimer);
+    this.unjoin?.();
     this.news.stop();
     this.libp2p.removeEventListener('connection:open', this.onOpen);
     this.libp2p.removeEventListener('connection:close', this.onClose);
