@@ -16,7 +16,6 @@ const NO_AGREEMENTS: readonly HalfBlock[] = [];
 export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   /** Keyed by owner, then sequence number: no string built per lookup (validation does a dozen per block). */
   private readonly chains = new Map<string, Chain>();
-  private count = 0;
 
   private chain(publicKey: Uint8Array): Chain | undefined {
     return this.chains.get(binaryKey(publicKey));
@@ -34,7 +33,6 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
     const existing = c.bySeq.get(block.sequenceNumber);
     if (existing !== undefined) return sameBlock(existing, block) ? 'exists' : 'conflict';
     c.bySeq.set(block.sequenceNumber, block);
-    this.count++;
     const list = c.seqs;
     // Chains mostly arrive in order: appending skips the search.
     if (list.length === 0 || list[list.length - 1]! < block.sequenceNumber) list.push(block.sequenceNumber);
@@ -113,7 +111,9 @@ export class MemoryBlockStore implements BlockStoreReader, BlockStoreWriter {
   }
 
   get size(): number {
-    return this.count;
+    let n = 0;
+    for (const c of this.chains.values()) n += c.bySeq.size;
+    return n;
   }
 
   all(): HalfBlock[] {
