@@ -9,7 +9,7 @@
 import type { Libp2p } from 'libp2p';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Connection, IdentifyResult } from '@libp2p/interface';
-import { backoffDelay } from '../src/net/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../src/net/backoff.ts';
 import { webSocketEndpoint } from '../src/net/net-config.ts';
 import { requestPex } from '../src/net/pex/pex.ts';
 import { RELAY_PEERS_PROTOCOL } from '../src/net/protocols.ts';
@@ -32,11 +32,22 @@ export const LEARNED_RELAY_ATTEMPTS = 3;
  */
 export const DHT_PEERS_KEPT = 512;
 
+/**
+ * After meeting a relay, a relay looks itself up in the DHT again, this long after (growing with each
+ * lookup, up to kad-dht's own 5-minute self-query): kad-dht takes a new contact into its table only once
+ * it answers a ping, so two relays that reach the same relay at once may each look themselves up before
+ * it holds the other, and would otherwise meet only at the next self-query. Growing, so that peers
+ * claiming the protocol cannot make us walk the DHT more often than that.
+ */
+export const SELF_LOOKUP_BACKOFF: BackoffPolicy = { initialMs: 2_000, maxMs: 5 * 60_000, factor: 2, jitter: 0.2 };
+
 export interface FederationOptions {
   /** Relays met through the DHT that we federate with, beside the configured ones (RelayLimits.learnedRelays). */
   learnedRelays: number;
   /** Whether a relay met through the DHT may be named at a loopback or private address (relay-dht.ts). */
   privateAddresses: boolean;
+  /** Looks this relay up in the relays' DHT, which connects it to the relays nearest to it (relay-dht.ts). */
+  lookUpSelf: () => Promise<void>;
 }
 
 type Log = (message: string) => void;
@@ -138,6 +149,20 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
   };
   for (const addr of peers) keep(addr, 0);
 
+  /** Self-lookups run since start (SELF_LOOKUP_BACKOFF), and whether one is waiting or running. */
+  let lookups = 0;
+  let lookingUp = false;
+  const lookUpAgain = (): void => {
+    if (lookingUp || stopped || learned.size >= options.learnedRelays) return;
+    lookingUp = true;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      lookups++;
+      options.lookUpSelf().catch((err: Error) => log(`looking ourselves up in the relays' DHT failed: ${err.message}`)).finally(() => void (lookingUp = false));
+    }, backoffDelay(lookups, random, SELF_LOOKUP_BACKOFF));
+    timers.add(timer);
+  };
+
   const learn = (id: string, addr: string): void => {
     learned.set(id, addr);
     relayIds.add(id);
@@ -156,10 +181,11 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
     const id = peerId.toString();
     const at = relayAddress(listenAddrs, options.privateAddresses);
     const addr = at === undefined ? undefined : (idOf(at.toString()) === undefined ? at.encapsulate(`/p2p/${id}`) : at).toString();
-    dhtPeers.delete(id);
+    const met = !dhtPeers.delete(id);
     dhtPeers.set(id, addr);
     if (dhtPeers.size > DHT_PEERS_KEPT) dhtPeers.delete(dhtPeers.keys().next().value!);
     if (addr !== undefined && !relayIds.has(id) && learned.size < options.learnedRelays) learn(id, addr);
+    if (met) lookUpAgain();
   };
   node.addEventListener('peer:identify', onIdentify);
   // The address our operator configured, not what the relay says of itself: identify lists every

@@ -4,7 +4,8 @@
  * itself up through it, reaches the relays nearest to it, and is reached by those that look
  * themselves up; federation.ts federates with the relays it meets this way.
  */
-import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht';
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
+import type { Libp2p } from '@libp2p/interface';
 import { isPrivate } from '@libp2p/utils';
 import { MemoryDatastore, MountDatastore } from 'datastore-core';
 import { BlackHoleDatastore } from 'datastore-core/black-hole';
@@ -14,6 +15,9 @@ import { webSocketEndpoint } from '../src/net/net-config.ts';
 
 /** Spoken by relays only: a peer that speaks it says it is a relay, and must then be reachable as one (`relayAddress`). */
 export const RELAY_DHT_PROTOCOL = '/trustmesh/relay-dht/1.0.0';
+
+/** How long a lookup of ourselves may walk the relays' DHT: kad-dht's own self-query gets 5 s; a loaded relay answers slower. */
+const SELF_LOOKUP_TIMEOUT_MS = 10_000;
 
 /** Where the DHT keeps what it is asked to store (provider records, values): in relayDatastore, nowhere. */
 const DHT_DATASTORE_PREFIX = '/dht';
@@ -31,6 +35,14 @@ export function relayDht(privateAddresses: boolean) {
     peerInfoMapper: privateAddresses ? passthroughMapper : removePrivateAddressesMapper,
     datastorePrefix: DHT_DATASTORE_PREFIX,
   });
+}
+
+/**
+ * Looks a relay up in the relays' DHT, as kad-dht's own self-query does: the walk connects it to the
+ * relays nearest to it, which federation.ts meets as they identify.
+ */
+export async function lookUpSelf(node: Libp2p<{ dht: KadDHT }>): Promise<void> {
+  for await (const _ of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(SELF_LOOKUP_TIMEOUT_MS) }));
 }
 
 /**

@@ -21,7 +21,7 @@ import type { WebSocket } from 'ws';
 import { PEX_PROTOCOL, RELAY_PEERS_PROTOCOL, RELAYS_PROTOCOL } from '../src/net/protocols.ts';
 import { answerPex } from '../src/net/pex/pex.ts';
 import { federate } from './federation.ts';
-import { isPrivateDeployment, relayDatastore, relayDht } from './relay-dht.ts';
+import { isPrivateDeployment, lookUpSelf, relayDatastore, relayDht } from './relay-dht.ts';
 import type { RelayConfig } from './config.ts';
 import { CONNECTION_SIZING, limitedAddress, noRefusals, RELAY_LIMITS, RELAY_NAMED_RELAYS, type RelayLimits, type Refusals } from './limits.ts';
 import { relayPexHandlers } from './relay-pex.ts';
@@ -141,7 +141,7 @@ export async function startRelay(config: RelayConfig, privateKey: PrivateKey, lo
     timeoutMs: CONNECTION_SIZING.pingTimeoutMs,
   });
   await node.services.dht.setMode('server');
-  const federation = federate(node, config.peers, log, random, { learnedRelays: limitsInForce.learnedRelays, privateAddresses });
+  const federation = federate(node, config.peers, log, random, { learnedRelays: limitsInForce.learnedRelays, privateAddresses, lookUpSelf: () => lookUpSelf(node) });
 
   // Counted as they open and close: getConnections() builds a list of them all, per log line and per /health.
   let connections = node.getConnections().length;
