@@ -25,28 +25,63 @@ import { loadWallet, type WalletModule } from '../exchange/wallet/lazy.ts';
 import { markStartup } from './startup-timeline.ts';
 import { acquirePeerLockWhenFree, stealPeerLock, tryAcquirePeerLock, type HeldLock } from '../session/tab-lock.ts';
 
-export interface RunningPhase {
-  phase: 'running';
-  identity: Identity;
+/** What a tab runs once it is on the network: the peer, its ledger and reputation. */
+export interface NetworkParts {
   service: PeerService;
   ledger: LedgerRuntime;
+  reputation: ReputationService | undefined;
+}
+
+/** What starts once the network settled (service-start.ts). */
+export interface ServiceParts {
   sharing: SharingService;
   circuits: CircuitService;
   hidden: HiddenSwarms;
   exits: ExitService;
   discovery: DiscoveryService;
   mining: Miner;
-  reputation: ReputationService | undefined;
+}
+
+/**
+ * On the network, its first dial under way: the peer list, identity and ledger work; sharing, circuits,
+ * discovery and mining start once the first direct peer is up or nobody is left to reach (service-start.ts).
+ */
+export interface ConnectingPhase extends NetworkParts {
+  phase: 'connecting';
+  identity: Identity;
   config: NetConfig;
   identityCreated: boolean;
+}
+
+export interface RunningPhase extends Omit<ConnectingPhase, 'phase'>, ServiceParts {
+  phase: 'running';
 }
 
 export type AppPhase =
   | { phase: 'starting' }
   | { phase: 'active-elsewhere' }
   | { phase: 'taken-over' }
+  | ConnectingPhase
   | RunningPhase
   | { phase: 'failed'; error: string };
+
+/** Stops what starts once the network settled, latest first. */
+function stopServices(s: ServiceParts): void {
+  s.mining.stop();
+  s.discovery.stop();
+  s.exits.stop();
+  s.hidden.stop();
+  s.circuits.stop();
+  s.sharing.stop();
+}
+
+/** Stops a tab's peer: its services if they started, then the network. */
+async function stopPeer(p: ConnectingPhase | RunningPhase): Promise<void> {
+  if (p.phase === 'running') stopServices(p);
+  p.reputation?.stop();
+  p.ledger.stop();
+  await p.service.stop();
+}
 
 /** Where the relay setting is kept; it is not secret and must be readable before IndexedDB opens. */
 const RELAY_SETTING_KEY = 'trustmesh.relays';
@@ -79,6 +114,8 @@ export class AppSession {
   private lock: HeldLock | null = null;
   private waitForLock: AbortController | null = null;
   private marketStarted: Promise<MarketHandle> | undefined;
+  /** The peer whose services may still start: cleared when it stops, so a start that finishes late stops again. */
+  private live: PeerService | undefined;
 
   /** `seams`: only test builds pass them (hostile behaviour injected by test code). */
   constructor(readonly seams?: FaultSeams) {}
@@ -162,27 +199,35 @@ export class AppSession {
     store.close();
     markStartup('identity');
     const config = this.netConfig();
-    const { startPeer } = await runtime;
+    const { startNetwork, startServices, networkSettled } = await runtime;
     markStartup('runtime-loaded');
-    const { service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining } = await startPeer(identity, config, this.seams);
-    markStartup('running');
-    this.set({ phase: 'running', identity, service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining, config, identityCreated: created });
-    // Open orders and running trades must keep being answered after a reload, Market page open or not.
-    if (localStorage.getItem(MARKET_ACTIVE_KEY) !== null) void this.market().catch(() => undefined);
+    const network = await startNetwork(identity, config, this.seams);
+    const connecting: ConnectingPhase = { phase: 'connecting', identity, config, identityCreated: created, ...network };
+    this.live = network.service;
+    this.set(connecting);
     void lock.lost.then(async () => {
+      this.live = undefined;
       this.stopMarket();
-      mining.stop();
-      discovery.stop();
-      exits.stop();
-      hidden.stop();
-      circuits.stop();
-      sharing.stop();
-      reputation?.stop();
-      ledger.stop();
-      await service.stop();
+      const current = this.state;
+      if (current.phase === 'connecting' || current.phase === 'running') await stopPeer(current);
       this.lock = null;
       this.set({ phase: 'taken-over' });
     });
+    await networkSettled(network.service);
+    const stopped = (): boolean => this.live !== network.service; // taken over or closed meanwhile
+    if (stopped()) return;
+    let services: ServiceParts;
+    try {
+      services = await startServices(identity, config, this.seams, network);
+    } catch (err) {
+      if (stopped()) return; // the peer stopped under the start (its pubsub, its node): not a failure to show
+      throw err;
+    }
+    if (stopped()) return stopServices(services);
+    markStartup('running');
+    this.set({ ...connecting, ...services, phase: 'running' });
+    // Open orders and running trades must keep being answered after a reload, Market page open or not.
+    if (localStorage.getItem(MARKET_ACTIVE_KEY) !== null) void this.market().catch(() => undefined);
   }
 
   netConfig(): NetConfig {
@@ -231,17 +276,10 @@ export class AppSession {
     // The whole backup is checked before anything is stopped or replaced.
     const walletModule = wallet === undefined ? undefined : await walletForBackup();
     walletModule?.checkWalletExport(wallet);
-    if (this.state.phase === 'running') {
+    if (this.state.phase === 'running' || this.state.phase === 'connecting') {
+      this.live = undefined;
       this.stopMarket();
-      this.state.mining.stop();
-      this.state.discovery.stop();
-      this.state.exits.stop();
-      this.state.hidden.stop();
-      this.state.circuits.stop();
-      this.state.sharing.stop();
-      this.state.reputation?.stop();
-      this.state.ledger.stop();
-      await this.state.service.stop();
+      await stopPeer(this.state);
     }
     // The chain first: an identity without its chain would sign its next block at a used position.
     const { restoreLedgerRecords } = await loadPeerRuntime();
@@ -256,17 +294,10 @@ export class AppSession {
   }
 
   async stop(): Promise<void> {
-    if (this.state.phase === 'running') {
+    if (this.state.phase === 'running' || this.state.phase === 'connecting') {
+      this.live = undefined;
       this.stopMarket();
-      this.state.mining.stop();
-      this.state.discovery.stop();
-      this.state.exits.stop();
-      this.state.hidden.stop();
-      this.state.circuits.stop();
-      this.state.sharing.stop();
-      this.state.reputation?.stop();
-      this.state.ledger.stop();
-      await this.state.service.stop();
+      await stopPeer(this.state);
     }
     this.lock?.release();
   }

@@ -24,20 +24,25 @@ import { toHex } from '../codec/bytes.ts';
 import { judgingOf, startReputation } from './reputation-runtime.ts';
 import type { FaultSeams } from './fault-seams.ts';
 import { markNetworkSteps, markStartup } from './startup-timeline.ts';
-import type { RunningPhase } from './app-session.ts';
+import type { NetworkParts, ServiceParts } from './app-session.ts';
 
 export { restoreLedgerRecords } from './ledger-runtime.ts';
 
-/** The services of a running tab: a RunningPhase without what app-session knows before the peer starts. */
-export type PeerParts = Omit<RunningPhase, 'phase' | 'identity' | 'config' | 'identityCreated'>;
+export { networkSettled } from './service-start.ts';
 
-export async function startPeer(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<PeerParts> {
+/** The peer on the network: libp2p, the ledger and reputation (the peer list, identity and ledger show from here). */
+export async function startNetwork(identity: Identity, config: NetConfig, seams: FaultSeams | undefined): Promise<NetworkParts> {
   const service = await PeerService.start(identity, config, { now: Date.now, random: Math.random, gossipTopics: [LEDGER_GOSSIP_TOPIC, RELAY_ANNOUNCEMENT_TOPIC, SWARM_RECORD_TOPIC] });
   markStartup('node-started');
   markNetworkSteps(service.node, service);
   const ledger = await startLedger(identity, service.node, seams?.ledger);
   markStartup('ledger-started');
   const reputation = startReputation(ledger);
+  return { service, ledger, reputation };
+}
+
+/** What waits for the network to settle (service-start.ts): sharing, circuits, exits, discovery, mining. */
+export async function startServices(identity: Identity, config: NetConfig, seams: FaultSeams | undefined, { service, ledger, reputation }: NetworkParts): Promise<ServiceParts> {
   const judging = judgingOf(reputation);
   const sharing = await SharingService.start({ ledger: ledger.service, registry: ledger.registry, signer: ledger.signer, trackers: config.trackers, iceServers: config.iceServers, random: Math.random, judge: judging.judge, seams: seams?.sharing });
   markStartup('sharing-started');
@@ -66,5 +71,5 @@ export async function startPeer(identity: Identity, config: NetConfig, seams: Fa
     seams: seams?.mining,
   });
   mining.start();
-  return { service, ledger, sharing, circuits, hidden, exits, reputation, discovery, mining };
+  return { sharing, circuits, hidden, exits, discovery, mining };
 }

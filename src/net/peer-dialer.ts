@@ -264,6 +264,8 @@ export function startPeerDialer(node: Libp2p, onChange: () => void, now: () => n
       if (webrtc.length > 0) existing.addrs = webrtc;
     }
     evaluate();
+    // A new peer is pending (or being dialled) now: the snapshot shows it, and a tab's start waits for it (service-start.ts).
+    if (existing === undefined) onChange();
   };
 
   // Both ends dialled at once (the tie-break has a window): both close the same one of the two links. But the

@@ -99,6 +99,10 @@ export class PeerService {
     return service;
   }
 
+  private answered: () => void = () => undefined;
+  /** Settles once a relay first answered who is here (or could not), the peers it named offered to the dialer. */
+  readonly relayAnswered: Promise<void> = new Promise((resolve) => (this.answered = resolve));
+
   /** Dials under way (diagnostics: a settled network has none). */
   dialsInFlight(): number {
     return this.dialer.dialsInFlight();
@@ -200,6 +204,7 @@ export class PeerService {
     } catch {
       // The peer may not speak PEX or may have left; discovery still works.
     }
+    if (this.isRelay(connection)) this.answered();
   }
 
   /**
