@@ -1,6 +1,7 @@
 /**
- * Browser glue: starts the peer stack of a tab (libp2p, the ledger, reputation,
- * WebTorrent sharing, circuits, exits, discovery, mining). app-session.ts reaches this module only
+ * Browser glue: starts the peer stack of a tab in two steps, the network (libp2p, the ledger,
+ * reputation), then, once it settled (service-start.ts), WebTorrent sharing, circuits, exits,
+ * discovery and mining. app-session.ts reaches this module only
  * by dynamic import, after the shell has rendered "Starting your peer…", so the
  * app's first load carries none of it (issue #14's first-load budget; see
  * `npm run size`). Outside this file, import only types from these services.

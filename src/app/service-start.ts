@@ -26,7 +26,7 @@ export function servicesMayStart(f: NetworkStartFacts): boolean {
   return f.directPeers > 0 || (f.relayAnswered && f.pendingDials === 0);
 }
 
-export function startFacts(s: PeerSnapshot, relayAnswered: boolean): NetworkStartFacts {
+function startFacts(s: PeerSnapshot, relayAnswered: boolean): NetworkStartFacts {
   return { directPeers: s.peers.filter((p) => p.role === 'peer' && p.transport === 'webrtc').length, pendingDials: s.pending.filter((p) => p.dialing || p.failures === 0).length, relayAnswered };
 }
 

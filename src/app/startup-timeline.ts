@@ -48,8 +48,7 @@ export function markNetworkSteps(node: Libp2p, peers: { subscribe(listener: (s: 
   };
   let known = false;
   const stopWatching = peers.subscribe((s) => {
-    // A relay's WebSocket reads as a peer until identify names it a relay; tabs never meet over WebSockets.
-    if (known || (s.pending.length === 0 && !s.peers.some((p) => p.role === 'peer' && p.transport !== 'websocket'))) return;
+    if (known || (s.pending.length === 0 && !s.peers.some((p) => p.role === 'peer'))) return;
     known = true;
     markStartup('first-peer-known');
     queueMicrotask(() => stopWatching());

@@ -57,6 +57,11 @@ describe('buildPeerTable', () => {
     expect(rows.map((r) => [r.peerId, r.role])).toEqual([[R, 'relay'], ['B', 'peer']]);
   });
 
+  it('counts a WebSocket peer as a relay before identify names it (tabs meet only over WebRTC): a tab is not shown a peer it does not have', () => {
+    const rows = buildPeerTable([conn(R, relayWs, false, 1), conn('B', `${webrtc}/p2p/B`, false, 2)], new Set(), new Map());
+    expect(rows.map((r) => [r.peerId, r.role])).toEqual([[R, 'relay'], ['B', 'peer']]);
+  });
+
   it('takes the round-trip time from a measurement first, else from the connection with the best transport', () => {
     const rows = buildPeerTable(
       [
@@ -92,7 +97,8 @@ describe('buildPeerTable', () => {
       new Set(['R1', 'R2']),
       new Map(),
     );
-    expect(rows.map((r) => r.peerId)).toEqual(['R1', 'R2', 'P-rtc-a', 'P-rtc-b', 'P-rtc-late', 'P-ws', 'P-relayed']);
+    // P-ws: reached over a WebSocket, a relay whose id was not known yet; the newest relay comes last of them.
+    expect(rows.map((r) => r.peerId)).toEqual(['R1', 'R2', 'P-ws', 'P-rtc-a', 'P-rtc-b', 'P-rtc-late', 'P-relayed']);
   });
 });
 
@@ -122,7 +128,7 @@ describe('buildPeerTable properties', () => {
           expect(row.connections).toBe(mine.length);
           expect(row.since).toBe(Math.min(...mine.map((c) => c.openedAt)));
           expect(RANK[row.transport]).toBe(Math.min(...mine.map((c) => RANK[classifyConnection(c)])));
-          expect(row.role).toBe(relayPeers.includes(row.peerId) ? 'relay' : 'peer');
+          expect(row.role).toBe(relayPeers.includes(row.peerId) || mine.some((c) => classifyConnection(c) === 'websocket') ? 'relay' : 'peer');
         }
       }),
       { numRuns: 300 },

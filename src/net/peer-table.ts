@@ -47,7 +47,8 @@ export function buildPeerTable(
     if (existing === undefined) {
       rows.set(c.remotePeer, {
         peerId: c.remotePeer,
-        role: relayPeers.has(c.remotePeer) ? 'relay' : 'peer',
+        // A tab reaches only relays over WebSockets (dial-gater.ts), so one is a relay before identify names it.
+        role: relayPeers.has(c.remotePeer) || transport === 'websocket' ? 'relay' : 'peer',
         transport,
         connections: 1,
         rttMs: measuredRtt.get(c.remotePeer) ?? c.rttMs,
@@ -56,6 +57,7 @@ export function buildPeerTable(
       continue;
     }
     existing.connections += 1;
+    if (transport === 'websocket') existing.role = 'relay';
     // The row's RTT is that of the link it shows, not of whichever connection came first.
     const better = RANK[transport] < RANK[existing.transport];
     if (better || (transport === existing.transport && existing.rttMs === undefined)) existing.rttMs = measuredRtt.get(c.remotePeer) ?? c.rttMs;
