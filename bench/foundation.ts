@@ -1,11 +1,12 @@
 /**
- * Foundation figures: time from page load to the first direct peer, and libp2p
- * stream throughput over direct WebRTC next to a raw RTCDataChannel baseline
+ * Foundation figures: time from page load to the first direct peer next to the same time for a bare libp2p page
+ * (first-peer-floor.ts), and libp2p stream throughput over direct WebRTC next to a raw RTCDataChannel baseline
  * measured between the same kind of tabs in the same run.
  */
 import type { Page } from '@playwright/test';
 import { median, MiB, type BenchEnv, type Engine, type Figure } from './env.ts';
 import { STARTUP_MARK_PREFIX } from '../src/app/startup-timeline.ts';
+import { floorFirstPeerTimes } from './first-peer-floor.ts';
 
 const FIRST_PEER_RUNS = 5;
 /** The Network page's row of a direct WebRTC peer. */
@@ -126,10 +127,13 @@ export async function libp2pMiBps(from: Page, toPeerId: string, bytes: number): 
 
 export async function benchFoundation(env: BenchEnv): Promise<Figure[]> {
   const figures: Figure[] = [];
+  const floor = await floorFirstPeerTimes(env, FIRST_PEER_RUNS);
+  const floorMedian = median(floor);
+  figures.push({ section: 'foundation', name: `bare libp2p page → first direct WebRTC peer (baseline, median of ${floor.length})`, value: floorMedian / 1000, unit: 's', note: `the network stack's floor: the app's transports and relay, no app; runs: ${floor.map((t) => (t / 1000).toFixed(2)).join(', ')} s` });
   for (const returning of [false, true]) {
     const { times, timelines } = await timeToFirstDirectPeer(env, returning);
     const who = returning ? 'returning visitor' : 'new visitor';
-    figures.push({ section: 'foundation', name: `page load → first direct WebRTC peer shown, ${who} (median of ${times.length})`, value: median(times) / 1000, unit: 's', note: `runs: ${times.map((t) => (t / 1000).toFixed(2)).join(', ')} s; median step times, s since navigation: ${medianTimeline(timelines)}` });
+    figures.push({ section: 'foundation', name: `page load → first direct WebRTC peer shown, ${who} (median of ${times.length})`, value: median(times) / 1000, unit: 's', note: `${(median(times) / floorMedian).toFixed(2)} × the bare page; runs: ${times.map((t) => (t / 1000).toFixed(2)).join(', ')} s; median step times, s since navigation: ${medianTimeline(timelines)}` });
   }
 
   const raw: number[] = [];

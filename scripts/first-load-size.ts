@@ -24,6 +24,7 @@ const KB = 1000;
 /** The chunks that load after the first paint, by the source module Vite names them after. */
 const LATER_CHUNKS = {
   peer: 'src/app/peer-runtime.ts',
+  services: 'src/app/service-runtime.ts',
   market: 'src/exchange/market-service.ts',
   wallet: 'src/exchange/wallet/browser-wallet.ts',
 } as const;
@@ -114,15 +115,17 @@ export function measureDist(distDir: string): SizeReport {
     if (manifest[key] === undefined) return undefined;
     return group([...closureOf(key)].filter((f) => !first.has(f) && !loadedBefore.some((s) => s.has(f))));
   };
-  // Each figure is what that step adds: the peer starts before the Market page can open,
+  // Each figure is what that step adds: the network starts, then the services, before the Market page can open,
   // and the wallet's chunk(s) count once, as the wallet, even when the market imports them.
   const peerFiles = closureOf(LATER_CHUNKS.peer);
+  const serviceFiles = closureOf(LATER_CHUNKS.services);
   const walletFiles = closureOf(LATER_CHUNKS.wallet);
   return {
     firstLoad: group(first),
     later: {
       peer: laterOf(LATER_CHUNKS.peer),
-      market: laterOf(LATER_CHUNKS.market, peerFiles, walletFiles),
+      services: laterOf(LATER_CHUNKS.services, peerFiles),
+      market: laterOf(LATER_CHUNKS.market, peerFiles, serviceFiles, walletFiles),
       wallet: laterOf(LATER_CHUNKS.wallet, peerFiles),
     },
   };
@@ -140,13 +143,14 @@ export function kB(bytes: number): string {
   return (bytes / KB).toFixed(1);
 }
 
-/** "first-load JS: N kB gzipped (limit 250 kB), market chunk M kB, wallet chunk W kB", plus the peer chunk. */
+/** "first-load JS: N kB gzipped (limit 250 kB), market chunk M kB, wallet chunk W kB", plus the peer and services chunks. */
 export function summaryLine(report: SizeReport, limitKb: number = FIRST_LOAD_BUDGET_KB): string {
-  const { market, wallet, peer } = report.later;
+  const { market, wallet, peer, services } = report.later;
   const marketText = market === undefined ? 'no market chunk' : `market chunk ${kB(market.gzipBytes)} kB`;
   const walletText = wallet === undefined ? 'wallet inside the market chunk' : `wallet chunk ${kB(wallet.gzipBytes)} kB`;
   const peerText = peer === undefined ? '' : `, peer chunk ${kB(peer.gzipBytes)} kB (after the first paint)`;
-  return `first-load JS: ${kB(report.firstLoad.gzipBytes)} kB gzipped (limit ${limitKb} kB), ${marketText}, ${walletText}${peerText}`;
+  const servicesText = services === undefined ? '' : `, services chunk ${kB(services.gzipBytes)} kB (after the first peer)`;
+  return `first-load JS: ${kB(report.firstLoad.gzipBytes)} kB gzipped (limit ${limitKb} kB), ${marketText}, ${walletText}${peerText}${servicesText}`;
 }
 
 function parseArgs(argv: string[]): { dist: string | undefined; maxKb: number } {

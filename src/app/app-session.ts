@@ -101,6 +101,17 @@ function loadPeerRuntime(): Promise<typeof import('./peer-runtime.ts')> {
   });
 }
 
+/**
+ * The services' code (service-runtime.ts), asked for once the network settled. Loaded with the peer code, its
+ * evaluation (WebTorrent's alone ~90 ms here) held the node's start back; fetched and compiled early through a
+ * `modulepreload` link, the services started no sooner (measured). A failed load says what to do.
+ */
+function loadServiceRuntime(): Promise<typeof import('./service-runtime.ts')> {
+  return import('./service-runtime.ts').catch((err: unknown) => {
+    throw new Error(`The app's sharing code could not be loaded (${(err as Error).message}). Check your connection and reload the page.`);
+  });
+}
+
 /** The wallet's code, for a backup or a restore; a failed load says what to do. */
 function walletForBackup(): Promise<WalletModule> {
   return loadWallet().catch((err: unknown) => {
@@ -199,7 +210,7 @@ export class AppSession {
     store.close();
     markStartup('identity');
     const config = this.netConfig();
-    const { startNetwork, startServices, networkSettled } = await runtime;
+    const { startNetwork, networkSettled } = await runtime;
     markStartup('runtime-loaded');
     const network = await startNetwork(identity, config, this.seams);
     const connecting: ConnectingPhase = { phase: 'connecting', identity, config, identityCreated: created, ...network };
@@ -218,7 +229,7 @@ export class AppSession {
     if (stopped()) return;
     let services: ServiceParts;
     try {
-      services = await startServices(identity, config, this.seams, network);
+      services = await (await loadServiceRuntime()).startServices(identity, config, this.seams, network);
     } catch (err) {
       if (stopped()) return; // the peer stopped under the start (its pubsub, its node): not a failure to show
       throw err;

@@ -16,6 +16,7 @@ export type StartupStep =
   | 'identity'
   | 'runtime-loaded'
   | 'node-started'
+  | 'relay-connected'
   | 'relay-reserved'
   | 'first-peer-known'
   | 'first-signaling-circuit'
@@ -33,14 +34,16 @@ export function markStartup(step: StartupStep): void {
 }
 
 /**
- * Marks the network's steps to a first direct peer when they happen: the relay reservation, the first peer
- * learnt of (by peer exchange, as a pending dial in the snapshot), the first relayed connection (a WebRTC
- * dial signals over one), and the first direct WebRTC connection.
+ * Marks the network's steps to a first direct peer when they happen: the relay's connection (a tab reaches
+ * only relays over WebSockets), its reservation, the first peer learnt of (by peer exchange, as a pending
+ * dial in the snapshot), the first relayed connection (a WebRTC dial signals over one), and the first
+ * direct WebRTC connection.
  */
 export function markNetworkSteps(node: Libp2p, peers: { subscribe(listener: (s: PeerSnapshot) => void): () => void }): void {
   const onConnection = (evt: CustomEvent<Connection>): void => {
     const c = evt.detail;
     const transport = classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null });
+    if (transport === 'websocket') markStartup('relay-connected');
     if (transport === 'relayed') markStartup('first-signaling-circuit');
     if (transport !== 'webrtc') return;
     markStartup('first-direct-peer');
