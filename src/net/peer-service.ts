@@ -15,13 +15,14 @@ import { keepGossipLinks } from './gossip-links.ts';
 import { isDialAllowed } from './dial-gater.ts';
 import { parseRelayAddress, type NetConfig } from './net-config.ts';
 import { keepRelays, type RelayKeeper, type RelayStatus } from './relay-keeper.ts';
-import { startPeerDialer, isWebRtcCircuitAddr, pexDialAddrs, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
+import { startPeerDialer, isWebRtcCircuitAddr, pexDialAddrs, withPeerId, type PeerDialer, type PendingPeer } from './peer-dialer.ts';
 import { buildPeerTable, classifyConnection, type PeerRow } from './peer-table.ts';
 import { PERF_PROTOCOL, PEX_PROTOCOL, RELAYS_PROTOCOL } from './protocols.ts';
 import { answerPex, requestPex } from './pex/pex.ts';
 import { MAX_PEX_PEERS } from './pex/pex-wire.ts';
 import { WALK } from './walk.ts';
 import { handlePerfStream, runPerf, type PerfResult } from './perf/perf.ts';
+import { RecentPeerBook, type PeerStorage } from './recent-peer-book.ts';
 
 /** The snapshot is refreshed on events, and at least this often for RTT figures. */
 const SNAPSHOT_REFRESH_MS = 2_000;
@@ -60,6 +61,8 @@ export interface PeerServiceDeps {
   random: () => number;
   /** GossipSub topics the node carries (what spreads to everyone). */
   gossipTopics: readonly string[];
+  /** Where the last direct peers are kept for the next start (recent-peers.ts); none: each start asks the relay. */
+  storage?: PeerStorage;
 }
 
 export class PeerService {
@@ -80,8 +83,12 @@ export class PeerService {
     /** WebSocket endpoints we may dial (the gater reads this set): configured relays, then relays they name. */
     private readonly relayEndpoints: Set<string>,
   ) {
+    this.recentPeers = new RecentPeerBook(deps.storage, node.peerId.toString(), deps.now);
     this.current = this.compute();
   }
+
+  /** Our direct peers of the last visits, dialled as soon as the relay they were reserved at is connected. */
+  private readonly recentPeers: RecentPeerBook;
 
   static async start(identity: Identity, config: NetConfig, deps: PeerServiceDeps): Promise<PeerService> {
     const endpoints = new Set(config.relays.flatMap((r) => (r.ok ? [r.endpoint] : [])));
@@ -132,7 +139,12 @@ export class PeerService {
     node.addEventListener('connection:open', (evt) => {
       // A relay is asked for its relays and its peers at once; its peers are dialled once its relays are known,
       // since it may name peers reserved at them.
-      if (this.isRelay(evt.detail)) void this.exchangePeers(evt.detail, this.learnRelays(evt.detail));
+      if (this.isRelay(evt.detail)) {
+        // Peers of the last visits reserved at this relay are dialled now, without waiting a round for its answer.
+        const mayDial = (a: Multiaddr): boolean => isDialAllowed(a.decapsulate('/p2p-circuit'), this.relayEndpoints);
+        for (const p of this.recentPeers.reachedThrough(evt.detail.remotePeer.toString(), mayDial)) this.dialer.offer(p.peerId, p.addrs);
+        void this.exchangePeers(evt.detail, this.learnRelays(evt.detail));
+      }
       else if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
     });
     this.stopLiveness = watchLiveness(node, {
@@ -289,6 +301,7 @@ export class PeerService {
     queueMicrotask(() => {
       this.refreshQueued = false;
       this.recordAddrs();
+      this.recentPeers.note([...new Set(this.directConnections().map((c) => c.remotePeer.toString()))].map((id) => ({ id, addrs: (this.knownAddrs.get(id) ?? []).map((a) => withPeerId(a, id).toString()) })));
       this.current = this.compute();
       for (const l of this.listeners) l(this.current);
     });
