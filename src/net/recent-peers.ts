@@ -6,8 +6,12 @@
  */
 
 export const RECENT_PEERS = {
-  /** A neighbourhood's worth (neighbours.ts keeps 8): more would be dials at start that mostly fail. */
-  max: 8,
+  /**
+   * Enough that one is likely still online; few enough that most of the neighbourhood (neighbours.ts aims for 8,
+   * dialling 4 a round) is drawn from the relay's answer, so peers that held a tab's places cannot keep them by
+   * being remembered.
+   */
+  max: 3,
   /** A peer not seen for a day has most likely closed its tab; its dial would only fail. */
   keepMs: 24 * 60 * 60_000,
   /** One address per relay the peer is reserved at; a tab keeps one or two. */
