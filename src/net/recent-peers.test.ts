@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { NEIGHBOURHOOD } from './neighbours.ts';
 import { decodeRecentPeers, encodeRecentPeers, noteConnected, recall, RECENT_PEERS, shouldStore, type RecentPeer } from './recent-peers.ts';
 
 const addr = (peer: string, relay = 'R'): string => `/ip4/127.0.0.1/tcp/9001/ws/p2p/${relay}/p2p-circuit/webrtc/p2p/${peer}`;
@@ -13,6 +14,12 @@ describe('recent peers', () => {
     list = noteConnected(list, [{ id: 'P9', addrs: [addr('P9', 'S'), addr('P9', 'T'), addr('P9', 'U')] }], 5_000);
     expect(list[0]).toEqual({ id: 'P9', addrs: [addr('P9', 'S'), addr('P9', 'T')], seenAt: 5_000 });
     expect(list).toHaveLength(RECENT_PEERS.max);
+  });
+
+  it("never fills a returning tab's first dial round, so peers that held its places (an eclipse) must win them again in the draw", () => {
+    // Recalled peers are offered before the relay answers: they can take at most this many of the neighbourhood's places.
+    expect(RECENT_PEERS.max).toBeLessThan(NEIGHBOURHOOD.maxDialsPerRound);
+    expect(RECENT_PEERS.max).toBeLessThan(NEIGHBOURHOOD.target / 2);
   });
 
   it('does not keep a peer without an address, or with an id or address too long to be real', () => {
