@@ -15,6 +15,7 @@ import { identify } from '@libp2p/identify';
 import { multiaddr } from '@multiformats/multiaddr';
 import { noiseCrypto } from '../../src/net/noise-crypto.ts';
 import { classifyConnection } from '../../src/net/peer-table.ts';
+import { isWebRtcCircuitAddr } from '../../src/net/peer-dialer.ts';
 import { FLOOR_MARK } from './floor-mark.ts';
 
 performance.mark('floor:script');
@@ -41,7 +42,7 @@ node.addEventListener('connection:open', ({ detail: c }) => {
 performance.mark('floor:node-started');
 if (target === null) {
   node.addEventListener('self:peer:update', () => {
-    const addr = node.getMultiaddrs().find((a) => a.toString().includes('/p2p-circuit/webrtc'));
+    const addr = node.getMultiaddrs().find(isWebRtcCircuitAddr);
     if (addr !== undefined) (globalThis as Record<string, unknown>).__floorAddr = addr.toString();
   });
   await node.dial(multiaddr(relay));

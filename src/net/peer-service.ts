@@ -141,8 +141,7 @@ export class PeerService {
       // since it may name peers reserved at them.
       if (this.isRelay(evt.detail)) {
         // Peers of the last visits reserved at this relay are dialled now, without waiting a round for its answer.
-        const mayDial = (a: Multiaddr): boolean => isDialAllowed(a.decapsulate('/p2p-circuit'), this.relayEndpoints);
-        for (const p of this.recentPeers.reachedThrough(evt.detail.remotePeer.toString(), mayDial)) this.dialer.offer(p.peerId, p.addrs);
+        for (const p of this.recentPeers.reachedThrough(evt.detail.remotePeer.toString(), this.mayDialThrough)) this.dialer.offer(p.peerId, p.addrs);
         void this.exchangePeers(evt.detail, this.learnRelays(evt.detail));
       }
       else if (this.isDirect(evt.detail)) void this.exchangePeers(evt.detail);
@@ -169,6 +168,15 @@ export class PeerService {
 
   private isDirect(c: Connection): boolean {
     return classifyConnection({ remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }) === 'webrtc';
+  }
+
+  /** Whether a WebRTC address's relay is one we may dial (configured, or named by a relay; dial-gater.ts). */
+  private readonly mayDialThrough = (a: Multiaddr): boolean => isDialAllowed(a.decapsulate('/p2p-circuit'), this.relayEndpoints);
+
+  /** Keeps our direct peers, with the addresses we know them at, for the next start (recent-peers.ts). */
+  private rememberDirectPeers(): void {
+    const ids = new Set(this.directConnections().map((c) => c.remotePeer.toString()));
+    this.recentPeers.note([...ids].map((id) => ({ id, addrs: (this.knownAddrs.get(id) ?? []).map((a) => withPeerId(a, id).toString()) })));
   }
 
   /** A tab dials WebSockets only to relays (dial-gater.ts), and nobody dials a tab over them. */
@@ -208,7 +216,7 @@ export class PeerService {
       const learned = await requestPex(connection);
       await relaysKnown;
       for (const p of learned) {
-        const addrs = pexDialAddrs(p.addrs, p.peerId.toString(), fromRelay, (a) => isDialAllowed(a.decapsulate('/p2p-circuit'), this.relayEndpoints));
+        const addrs = pexDialAddrs(p.addrs, p.peerId.toString(), fromRelay, this.mayDialThrough);
         if (addrs.length === 0) continue;
         this.knownAddrs.set(p.peerId.toString(), addrs);
         this.dialer.offer(p.peerId, addrs);
@@ -301,7 +309,7 @@ export class PeerService {
     queueMicrotask(() => {
       this.refreshQueued = false;
       this.recordAddrs();
-      this.recentPeers.note([...new Set(this.directConnections().map((c) => c.remotePeer.toString()))].map((id) => ({ id, addrs: (this.knownAddrs.get(id) ?? []).map((a) => withPeerId(a, id).toString()) })));
+      this.rememberDirectPeers();
       this.current = this.compute();
       for (const l of this.listeners) l(this.current);
     });

@@ -20,6 +20,8 @@ export const RECENT_PEERS = {
   maxAddrChars: 512,
   /** Peer ids are base58 text of ~52 characters; anything longer is not one. */
   maxIdChars: 128,
+  /** Stored text longer than this is not a list we wrote (3 peers of 2 addresses are under 4 kB): not parsed. */
+  maxStoredChars: 16_384,
   /** An unchanged list's "last seen" times are written again at most this often. */
   touchEveryMs: 60_000,
 } as const;
@@ -66,7 +68,7 @@ export function encodeRecentPeers(list: readonly RecentPeer[]): string {
  * empty list, malformed entries are dropped, and the bounds of `noteConnected` apply. Never throws.
  */
 export function decodeRecentPeers(text: string | null): RecentPeer[] {
-  if (text === null || text.length > RECENT_PEERS.max * RECENT_PEERS.maxAddrsPerPeer * (RECENT_PEERS.maxAddrChars + RECENT_PEERS.maxIdChars) * 2) return [];
+  if (text === null || text.length > RECENT_PEERS.maxStoredChars) return [];
   let raw: unknown;
   try {
     raw = JSON.parse(text);
