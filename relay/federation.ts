@@ -15,6 +15,7 @@ import { requestPex } from '../src/net/pex/pex.ts';
 import { RELAY_PEERS_PROTOCOL } from '../src/net/protocols.ts';
 import { randomSample } from '../src/net/random-sample.ts';
 import { RELAY_DHT_PROTOCOL, relayAddress } from './relay-dht.ts';
+import { relayGroup } from './relay-groups.ts';
 
 /**
  * How often a relay asks each federated relay which peers it holds: peers
@@ -25,6 +26,13 @@ export const FEDERATED_SAMPLE_MS = 30_000;
 
 /** Failed dials in a row after which a relay met through the DHT is forgotten: it left, and the DHT brings it back if it returns. */
 export const LEARNED_RELAY_ATTEMPTS = 3;
+
+/**
+ * Relays met through the DHT that we federate with per network (relay-groups.ts): relays are met
+ * first come, so without it whoever starts relays on one host or block that answer first could take
+ * every place, and their samples would make up half of what our tabs hear from us.
+ */
+export const LEARNED_RELAYS_PER_GROUP = 2;
 
 /**
  * Peers that spoke the relays' DHT protocol whose records outlive their connections (relay.ts drops a
@@ -163,15 +171,22 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
     timers.add(timer);
   };
 
+  /** The network a relay's address is in (relay-groups.ts). */
+  const groupOf = (addr: string): string | undefined => relayGroup(multiaddr(addr), options.privateAddresses);
+  /** Whether a relay at `addr` may take a place: fewer than LEARNED_RELAYS_PER_GROUP of those we learned share its network. */
+  const hasRoomFor = (addr: string): boolean => {
+    const group = groupOf(addr);
+    return group !== undefined && [...learned.values()].filter((a) => groupOf(a) === group).length < LEARNED_RELAYS_PER_GROUP;
+  };
   const learn = (id: string, addr: string): void => {
     learned.set(id, addr);
     relayIds.add(id);
     log(`met relay ${addr} through the DHT`);
     keep(addr, 0, id);
   };
-  /** A place freed (a relay left): the relay met most recently that we do not federate with yet takes it. */
+  /** A place freed (a relay left): the relay met most recently that we do not federate with yet, in a network with room, takes it. */
   const learnMore = (): void => {
-    const next = [...dhtPeers].reverse().find(([id, addr]) => addr !== undefined && !relayIds.has(id));
+    const next = [...dhtPeers].reverse().find(([id, addr]) => addr !== undefined && !relayIds.has(id) && hasRoomFor(addr));
     if (next !== undefined && learned.size < options.learnedRelays) learn(next[0], next[1]!);
   };
   // A peer that speaks the relays' DHT protocol is a relay: federate with it while we have room and it has an address tabs can dial.
@@ -184,7 +199,7 @@ export function federate(node: Libp2p, peers: readonly string[], log: Log, rando
     const met = !dhtPeers.delete(id);
     dhtPeers.set(id, addr);
     if (dhtPeers.size > DHT_PEERS_KEPT) dhtPeers.delete(dhtPeers.keys().next().value!);
-    if (addr !== undefined && !relayIds.has(id) && learned.size < options.learnedRelays) learn(id, addr);
+    if (addr !== undefined && !relayIds.has(id) && learned.size < options.learnedRelays && hasRoomFor(addr)) learn(id, addr);
     if (met) lookUpAgain();
   };
   node.addEventListener('peer:identify', onIdentify);
