@@ -24,9 +24,15 @@ describe('a relay address\'s network group', () => {
     expect(group('/dns4/example.org/tcp/443/wss')).not.toBe(group('/ip4/93.184.7.1/tcp/443/wss'));
   });
 
-  it('in a private deployment is the host and port: relays on one machine or LAN are each their own', () => {
+  it('in a private deployment is the host and port of a private address: relays on one machine or LAN are each their own', () => {
     expect(group('/ip4/127.0.0.1/tcp/9090/ws', true)).not.toBe(group('/ip4/127.0.0.1/tcp/9092/ws', true));
+    expect(group('/ip4/10.0.0.7/tcp/9090/ws', true)).not.toBe(group('/ip4/10.0.0.8/tcp/9090/ws', true));
     expect(group('/ip4/127.0.0.1/tcp/9090/ws', true)).toBe(group('/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWGzqFhqGGqQ5fQeWNHTbnM4YJHaSYedBfWBCGSYpeXe1p', true));
+  });
+
+  it('in a private deployment still groups public addresses by network: one public host on many ports is one group', () => {
+    expect(group('/ip4/93.184.7.1/tcp/9090/ws', true)).toBe(group('/ip4/93.184.7.1/tcp/9092/ws', true));
+    expect(group('/dns4/a.sybil.example/tcp/443/wss', true)).toBe(group('/dns4/b.sybil.example/tcp/443/wss', true));
   });
 
   it('is undefined for an address that names no host', () => {
