@@ -5,8 +5,12 @@
  */
 import { Duplex } from 'streamx';
 import { concatBytes, toHex } from '../codec/bytes.ts';
+import { yieldToMain } from '../net/task-slicer.ts';
 import type { EndToEnd } from './hidden-service.ts';
-import { STREAM_WRITE_BUFFER_BYTES } from './constants.ts';
+import { dataCapacity } from './cell-chunks.ts';
+import { LAYER_OVERHEAD } from './layer.ts';
+import { CELL_SIZE_FULL, STREAM_COALESCE_GAP_MS, STREAM_COALESCE_MAX_HOLD_MS, STREAM_WRITE_BUFFER_BYTES } from './constants.ts';
+import { WriteCoalescer, type CoalescerTimers } from './write-coalescer.ts';
 
 /** What WebTorrent reads off a connection: an id, that it is up, and an address to show. */
 export const CIRCUIT_ADDRESS = 'circuit';
@@ -40,20 +44,50 @@ let lastPort = 0;
 /** Shared with exit streams (src/exits/exit-client.ts): both are `circuit:<port>` to the sharing service. */
 export const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
 
+/**
+ * Timers for the write coalescer. A hidden page's timers fire at most once a second, which would
+ * hold every burst that long: there, held writes leave at the end of the task instead.
+ */
+const pageTimers: CoalescerTimers = {
+  now: () => performance.now(),
+  defer(fn, ms) {
+    if (typeof document === 'undefined' || document.visibilityState !== 'hidden') {
+      const timer = setTimeout(fn, ms);
+      return () => clearTimeout(timer);
+    }
+    let cancelled = false;
+    void yieldToMain().then(() => cancelled || fn());
+    return () => (cancelled = true);
+  },
+};
+
 export function connectionOver(session: EndToEnd): CircuitConnection {
+  // Writes go out in full cells where they can (write-coalescer.ts): the BitTorrent wire writes each
+  // 16 KiB block and every small message on its own.
+  const coalescer = new WriteCoalescer(
+    { fullBytes: dataCapacity(CELL_SIZE_FULL, LAYER_OVERHEAD), gapMs: STREAM_COALESCE_GAP_MS, maxHoldMs: STREAM_COALESCE_MAX_HOLD_MS },
+    (data) => session.send(data),
+    (err) => d.destroy(err),
+    pageTimers,
+  );
   const d = new Duplex({
-    // Writes that queue while a batch is on its way go out together, in as few cells as they fill: the BitTorrent
-    // wire writes each 16 KiB block and every small message on its own, and a cell each would cost a WebCrypto
-    // call per layer, a link frame and a data channel message apiece. A writer that respects back-pressure (the
-    // wire's pipe does) queues only up to the high-water mark, so it must hold more than one block.
+    // Writes that queue while a batch is on its way are taken together. A writer that respects back-pressure
+    // (the wire's pipe does) queues only up to the high-water mark, so it must hold more than one block.
     highWaterMark: STREAM_WRITE_BUFFER_BYTES,
     writev(batch: unknown[], cb: (err: Error | null) => void) {
-      session.send(batch.length === 1 ? (batch[0] as Uint8Array) : concatBytes(...(batch as Uint8Array[]))).then(
+      coalescer.write(batch.length === 1 ? (batch[0] as Uint8Array) : concatBytes(...(batch as Uint8Array[]))).then(
+        () => cb(null),
+        (err: Error) => cb(err),
+      );
+    },
+    final(cb: (err: Error | null) => void) {
+      coalescer.flush().then(
         () => cb(null),
         (err: Error) => cb(err),
       );
     },
     destroy(cb: (err: Error | null) => void) {
+      coalescer.dispose();
       void session.close().catch(() => undefined);
       cb(null);
     },
