@@ -4,7 +4,7 @@
  * the circuit, received ones come out in order. A broken circuit ends it.
  */
 import { Duplex } from 'streamx';
-import { concatBytes, toHex } from '../codec/bytes.ts';
+import { toHex } from '../codec/bytes.ts';
 import { yieldToMain } from '../net/task-slicer.ts';
 import type { EndToEnd } from './hidden-service.ts';
 import { dataCapacity } from './cell-chunks.ts';
@@ -75,7 +75,7 @@ export function connectionOver(session: EndToEnd): CircuitConnection {
     // (the wire's pipe does) queues only up to the high-water mark, so it must hold more than one block.
     highWaterMark: STREAM_WRITE_BUFFER_BYTES,
     writev(batch: unknown[], cb: (err: Error | null) => void) {
-      coalescer.write(batch.length === 1 ? (batch[0] as Uint8Array) : concatBytes(...(batch as Uint8Array[]))).then(
+      coalescer.write(...(batch as Uint8Array[])).then(
         () => cb(null),
         (err: Error) => cb(err),
       );

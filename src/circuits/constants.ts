@@ -267,8 +267,8 @@ export const STREAM_WRITE_BUFFER_BYTES = CIRCUIT_WINDOW_BYTES / 2;
  * A circuit stream holds its writes until they fill a full cell or the writer pauses this long
  * (write-coalescer.ts). A seeder answers a burst of requests with blocks read over a few ms, and
  * the downloader's requests come a few per arriving cell: 10 ms spans a burst (3 ms split them:
- * 0.72–0.92 against 0.99–1.01 MiB/s in alternated runs). Sent one block a cell, a hidden download
- * took 1.3–1.8 times the CPU per byte (bench/circuits.ts).
+ * 0.72–0.92 against 0.99–1.01 MiB/s in alternated runs). Sent as written, one or two blocks a
+ * cell, a hidden download took 1.3–1.8 times the CPU per byte (bench/circuits.ts).
  */
 export const STREAM_COALESCE_GAP_MS = 10;
 /**

@@ -81,6 +81,16 @@ describe('WriteCoalescer', () => {
     expect(r.sends.map((s) => s.data.length)).toEqual([1000, 1000, 400]);
   });
 
+  it('takes a batch of writes as one, in order', async () => {
+    const clock = manualTimers();
+    const r = recorder(clock);
+    const c = new WriteCoalescer(LIMITS, r.send, () => undefined, clock.timers);
+    await c.write(bytes(600, 1), bytes(600, 2));
+    expect(r.sends.map((s) => s.data)).toEqual([concatBytes(bytes(600, 1), bytes(400, 2))]);
+    await c.flush();
+    expect(r.sends.map((s) => s.data)).toEqual([concatBytes(bytes(600, 1), bytes(400, 2)), bytes(200, 2)]);
+  });
+
   it('sends a lone small write once the writer has paused for the gap, not before', async () => {
     const clock = manualTimers();
     const r = recorder(clock);
