@@ -5,12 +5,11 @@
  */
 import { Duplex } from 'streamx';
 import { toHex } from '../codec/bytes.ts';
-import { yieldToMain } from '../net/task-slicer.ts';
 import type { EndToEnd } from './hidden-service.ts';
 import { dataCapacity } from './cell-chunks.ts';
 import { LAYER_OVERHEAD } from './layer.ts';
-import { CELL_SIZE_FULL, STREAM_COALESCE_GAP_MS, STREAM_COALESCE_MAX_HOLD_MS, STREAM_WRITE_BUFFER_BYTES } from './constants.ts';
-import { WriteCoalescer, type CoalescerTimers } from './write-coalescer.ts';
+import { CELL_SIZE_FULL, STREAM_WRITE_BUFFER_BYTES } from './constants.ts';
+import { holdWrites } from './held-writes.ts';
 
 /** What WebTorrent reads off a connection: an id, that it is up, and an address to show. */
 export const CIRCUIT_ADDRESS = 'circuit';
@@ -44,31 +43,13 @@ let lastPort = 0;
 /** Shared with exit streams (src/exits/exit-client.ts): both are `circuit:<port>` to the sharing service. */
 export const nextPort = (): number => (lastPort = (lastPort % 65_535) + 1);
 
-/**
- * Timers for the write coalescer. A hidden page's timers fire at most once a second, which would
- * hold every burst that long: there, held writes leave at the end of the task instead.
- */
-const pageTimers: CoalescerTimers = {
-  now: () => performance.now(),
-  defer(fn, ms) {
-    if (typeof document === 'undefined' || document.visibilityState !== 'hidden') {
-      const timer = setTimeout(fn, ms);
-      return () => clearTimeout(timer);
-    }
-    let cancelled = false;
-    void yieldToMain().then(() => cancelled || fn());
-    return () => (cancelled = true);
-  },
-};
-
 export function connectionOver(session: EndToEnd): CircuitConnection {
   // Writes go out in full cells where they can (write-coalescer.ts): the BitTorrent wire writes each
   // 16 KiB block and every small message on its own.
-  const coalescer = new WriteCoalescer(
-    { fullBytes: dataCapacity(CELL_SIZE_FULL, LAYER_OVERHEAD), gapMs: STREAM_COALESCE_GAP_MS, maxHoldMs: STREAM_COALESCE_MAX_HOLD_MS },
+  const coalescer = holdWrites(
+    dataCapacity(CELL_SIZE_FULL, LAYER_OVERHEAD),
     (data) => session.send(data),
     (err) => d.destroy(err),
-    pageTimers,
   );
   const d = new Duplex({
     // Writes that queue while a batch is on its way are taken together. A writer that respects back-pressure

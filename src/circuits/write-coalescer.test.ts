@@ -1,40 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { concatBytes } from '../codec/bytes.ts';
+import { manualTimers } from './test-timers.ts';
 import { WriteCoalescer, type CoalescerTimers } from './write-coalescer.ts';
 
 const LIMITS = { fullBytes: 1000, gapMs: 10, maxHoldMs: 50 };
 const settle = () => new Promise((r) => setTimeout(r, 0));
-
-/** A manual clock: timers fire only when the test advances it. */
-function manualTimers() {
-  let now = 0;
-  let pending: { at: number; fn: () => void; live: boolean }[] = [];
-  const timers: CoalescerTimers = {
-    now: () => now,
-    defer(fn, ms) {
-      const t = { at: now + ms, fn, live: true };
-      pending.push(t);
-      return () => (t.live = false);
-    },
-  };
-  return {
-    timers,
-    /** Moves the clock to `to`, firing due timers in order, each with its promise reactions before the clock moves on. */
-    async advance(to: number) {
-      for (;;) {
-        const due = pending.filter((t) => t.live && t.at <= to).sort((a, b) => a.at - b.at)[0];
-        if (due === undefined) break;
-        now = due.at;
-        due.live = false;
-        due.fn();
-        await settle();
-      }
-      pending = pending.filter((t) => t.live);
-      now = to;
-    },
-  };
-}
 
 /** Records each send with the clock's time; sends resolve at once unless `gate` holds them. */
 function recorder(clock: { timers: CoalescerTimers }) {

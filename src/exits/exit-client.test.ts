@@ -5,20 +5,24 @@ import { bytesEqual } from '../codec/bytes.ts';
 import { EXIT_BEGIN_TIMEOUT_MS, EXIT_SENDME_EVERY_BYTES, EXIT_STREAM_WINDOW_BYTES, MAX_STREAMS_PER_CIRCUIT } from './constants.ts';
 import { ExitCircuitClient, ExitStreamError, type ExitConnection } from './exit-client.ts';
 import { btHandshake, FakeExit, total } from './test-support.ts';
+import { immediateTimers, manualTimers } from '../circuits/test-timers.ts';
+import { STREAM_COALESCE_GAP_MS } from '../circuits/constants.ts';
+import type { CoalescerTimers } from '../circuits/write-coalescer.ts';
+import { MAX_EXIT_DATA_BYTES } from './exit-wire.ts';
 
 const infoHash = rng(40)(20);
 const handshake = (peerId: number) => btHandshake(infoHash, peerId);
 const trackers = ['wss://tracker.example/announce'];
 
 /** An originator, one relay, and the fake exit, with the circuit's client. */
-async function scene() {
+async function scene(timers: CoalescerTimers = immediateTimers) {
   const exit = new FakeExit();
   let exitPeer: Peer | undefined;
   const { peers, net } = mesh(3, { onEndpointData: (peer, end, data) => peer === exitPeer && exit.onData(end, data) });
   const [origin, relay] = peers;
   exitPeer = peers[2]!;
   let circuit: OriginCircuit | undefined;
-  const client = await ExitCircuitClient.open((path, onData) => origin!.node.build(path, onData).then((c) => (circuit = c)), [relay!.key, exitPeer.key]);
+  const client = await ExitCircuitClient.open((path, onData) => origin!.node.build(path, onData).then((c) => (circuit = c)), [relay!.key, exitPeer.key], timers);
   return { exit, client, circuit: circuit!, net, origin: origin!, relay: relay!, exitPeer };
 }
 
@@ -50,6 +54,25 @@ describe('ExitCircuitClient', () => {
     expect(bytesEqual(concat(exit.toSwarm.get(1)!), up)).toBe(true);
     expect(exit.refusals).toEqual([]);
     expect(c).toMatchObject({ remoteAddress: 'circuit', connected: true, pathLength: 2, peerTag: '0101010101010101' });
+  });
+
+  it("holds the wire's writes into full cells: a burst leaves in whole cells, the rest once the writer pauses", async () => {
+    const clock = manualTimers();
+    const { exit, client } = await scene(clock.timers);
+    const c = await client.begin(infoHash, trackers);
+    // A handshake and 24 blocks' worth of small writes, as a wire writes them: two full cells and some over.
+    const up = concat([handshake(1), rng(6)(24 * 16 * 1024)]);
+    const pieces = [up.subarray(0, handshake(1).length), ...Array.from({ length: 24 }, (_, i) => up.subarray(handshake(1).length + i * 16 * 1024, handshake(1).length + (i + 1) * 16 * 1024))];
+    for (const p of pieces) c.write(p);
+    const sent = () => total(exit.toSwarm.get(1) ?? []);
+    await until(() => sent() === 2 * MAX_EXIT_DATA_BYTES, 'the whole cells');
+    // A round trip on the same circuit: a cell sent before its answer would have arrived.
+    await client.begin(infoHash, trackers);
+    expect(exit.toSwarm.get(1)!.map((p) => p.length)).toEqual([MAX_EXIT_DATA_BYTES, MAX_EXIT_DATA_BYTES]);
+    await clock.advance(STREAM_COALESCE_GAP_MS);
+    await until(() => sent() === up.length, 'the rest, after the pause');
+    expect(exit.toSwarm.get(1)!.length).toBeLessThanOrEqual(4); // the rest cut to pad little; 25 when sent as written
+    expect(bytesEqual(concat(exit.toSwarm.get(1)!), up)).toBe(true);
   });
 
   it('never sends past the window the exit granted, and goes on when credit comes', async () => {

@@ -11,9 +11,11 @@
  * so a slow reader holds the exit up instead of filling our memory.
  */
 import { Duplex } from 'streamx';
-import { concatBytes, toHex } from '../codec/bytes.ts';
+import { toHex } from '../codec/bytes.ts';
 import { CIRCUIT_ADDRESS, nextPort, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import type { OriginCircuit } from '../circuits/circuit-node.ts';
+import { holdWrites, pageTimers } from '../circuits/held-writes.ts';
+import type { CoalescerTimers } from '../circuits/write-coalescer.ts';
 import { EXIT_BEGIN_TIMEOUT_MS, EXIT_SENDME_EVERY_BYTES, EXIT_STREAM_WINDOW_BYTES, MAX_BEGINS_PER_CIRCUIT, MAX_STREAMS_PER_CIRCUIT } from './constants.ts';
 import { decodeExitMessage, encodeExitMessage, exitDataChunk, MAX_EXIT_DATA_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
 
@@ -92,19 +94,27 @@ export class ExitCircuitClient {
   onMisbehaved: (reason: Misbehaviour) => void = ignore;
   readonly exitKey: Uint8Array;
 
-  private constructor(private readonly circuit: OriginCircuit) {
+  private constructor(
+    private readonly circuit: OriginCircuit,
+    /** The clock that holds a stream's writes into full cells (held-writes.ts). */
+    private readonly timers: CoalescerTimers,
+  ) {
     this.exitKey = circuit.path[circuit.path.length - 1]!;
     circuit.onBroken = (reason) => this.broke(reason);
     // Broken between its build and now: no stream can begin on it.
     if (circuit.state !== 'ready') this.state = 'broken';
   }
 
-  /** Builds a circuit through `path` (its last key is the exit) and returns its client. */
-  static async open(build: (path: Uint8Array[], onData: (data: Uint8Array) => void) => Promise<OriginCircuit>, path: Uint8Array[]): Promise<ExitCircuitClient> {
+  /** Builds a circuit through `path` (its last key is the exit) and returns its client; `timers` are the page's unless a test sets them. */
+  static async open(
+    build: (path: Uint8Array[], onData: (data: Uint8Array) => void) => Promise<OriginCircuit>,
+    path: Uint8Array[],
+    timers: CoalescerTimers = pageTimers,
+  ): Promise<ExitCircuitClient> {
     let client: ExitCircuitClient | undefined;
     // Nothing comes from an exit before we begin a stream, so nothing is lost before the client exists.
     const circuit = await build(path, (data) => client?.onMessage(data));
-    client = new ExitCircuitClient(circuit);
+    client = new ExitCircuitClient(circuit, timers);
     return client;
   }
 
@@ -214,11 +224,22 @@ export class ExitCircuitClient {
     clearTimeout(opening.timer);
     s.opening = undefined;
     const circuit = this.circuit;
+    // Writes go out in full cells where they can, as on a CircuitConnection (held-writes.ts).
+    const held = holdWrites(
+      MAX_EXIT_DATA_BYTES,
+      (data) => this.write(s, data),
+      (err) => d.destroy(err),
+      this.timers,
+    );
     const d = new Duplex({
-      // Writes that queue while earlier ones go out are sent together, in as few cells as they fill (as CircuitConnection does).
       writev: (batch: unknown[], cb: (err: Error | null) => void) => {
-        const bytes = batch.length === 1 ? (batch[0] as Uint8Array) : concatBytes(...(batch as Uint8Array[]));
-        this.write(s, bytes).then(
+        held.write(...(batch as Uint8Array[])).then(
+          () => cb(null),
+          (err: Error) => cb(err),
+        );
+      },
+      final: (cb: (err: Error | null) => void) => {
+        held.flush().then(
           () => cb(null),
           (err: Error) => cb(err),
         );
@@ -231,6 +252,7 @@ export class ExitCircuitClient {
         cb(null);
       },
       destroy: (cb: (err: Error | null) => void) => {
+        held.dispose();
         if (!s.ended) {
           this.finish(s, 'done');
           this.send({ command: 'end', streamId: s.id, reason: 'done' });

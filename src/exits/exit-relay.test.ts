@@ -17,6 +17,9 @@ import { ACK_CHECK_MS, EXIT_SENDME_EVERY_BYTES, EXIT_SETTLE_AFTER_CLOSE_MS, EXIT
 import { ExitRelay } from './exit-relay.ts';
 import { decodeExitMessage, encodeExitMessage, MAX_EXIT_DATA_BYTES, PEER_TAG_BYTES, type ExitMessage } from './exit-wire.ts';
 import type { ExitSeams } from './seams.ts';
+import { immediateTimers, manualTimers } from '../circuits/test-timers.ts';
+import { STREAM_COALESCE_GAP_MS } from '../circuits/constants.ts';
+import type { CoalescerTimers } from '../circuits/write-coalescer.ts';
 import { ExitDialError, type SwarmDialer, type SwarmPeer } from './swarm-dialer.ts';
 
 const fill = (n: number, v: number) => new Uint8Array(n).fill(v);
@@ -223,7 +226,7 @@ afterEach(() => {
   for (const l of ledgers.splice(0)) l.ledger.stop();
 });
 
-async function exitWith(o: { exiting?: boolean; peers?: number; seams?: ExitSeams } = {}) {
+async function exitWith(o: { exiting?: boolean; peers?: number; seams?: ExitSeams; timers?: CoalescerTimers } = {}) {
   const exit = await startTestLedger(new MemoryHub(), 'exit', EXIT_SEED, `exit-relay-${++dbSeq}`);
   ledgers.push(exit);
   // The relay's clock (ack checks, settling after close) moves only when the test says.
@@ -238,6 +241,8 @@ async function exitWith(o: { exiting?: boolean; peers?: number; seams?: ExitSeam
     exiting: () => exiting.now,
     policy: () => ({ exitCapKiBps: 0, ownTrackers: [] }),
     random: seededBytes(1),
+    // Most tests are about what flows: a peer's bytes are held no longer than the current turn.
+    timers: o.timers ?? immediateTimers,
     seams: o.seams,
   });
   const originator = new Originator(relay, new FakeEnd());
@@ -317,6 +322,40 @@ describe('ExitRelay', () => {
     await eventually(() => h.originator.received() === opening + blocks * blockMessage, 'the rest');
     expect(h.originator.testPayloads().slice(1).every((p) => bytesEqual(p, block))).toBe(true);
     expect(h.originator.of('end')).toEqual([]);
+  });
+
+  it("holds a peer's blocks into full cells for the originator: a burst leaves in whole cells, the rest once the peer pauses", async () => {
+    const clock = manualTimers();
+    const h = await exitWith({ timers: clock.timers });
+    h.originator.begin();
+    await eventually(() => h.originator.of('connected').length === 1, 'connected');
+    h.originator.openWire();
+    // The handshakes are held too, and leave once the peer paused.
+    await eventually(() => clock.pending > 0 && h.seeder.fromExit.length > 0, 'the seeder answered');
+    await drain();
+    expect(h.originator.received()).toBe(0);
+    await clock.advance(STREAM_COALESCE_GAP_MS);
+    await eventually(() => h.originator.seederHandshake() !== undefined, 'the seeder’s handshakes');
+    const before = h.originator.of('data').length;
+    const opening = h.originator.received();
+
+    // A burst of 24 blocks of 16 KiB, as a seeder answers a cell of requests: two full cells and some over.
+    const block = seededBytes(5)(16 * 1024);
+    const blockMessage = encodeExtended(ORIGINATOR_TEST_ID, block).length;
+    for (let i = 0; i < 24; i++) h.seeder.wire.extended(TEST_EXTENSION, block);
+    const full = Math.floor((24 * blockMessage) / MAX_EXIT_DATA_BYTES) * MAX_EXIT_DATA_BYTES;
+    await eventually(() => h.originator.received() - opening === full, 'the whole cells');
+    await drain();
+    expect(h.originator.received() - opening).toBe(full);
+    expect(h.originator.of('data').slice(before).map((m) => m.data.length)).toEqual(Array(full / MAX_EXIT_DATA_BYTES).fill(MAX_EXIT_DATA_BYTES));
+
+    await clock.advance(2 * STREAM_COALESCE_GAP_MS);
+    await eventually(() => h.originator.received() - opening === 24 * blockMessage, 'the rest');
+    // 24 blocks in two full cells and the rest (cut to pad little, exitDataChunk), where each block took a cell of its own when sent as it came.
+    const sizes = h.originator.of('data').slice(before).map((m) => m.data.length);
+    expect(sizes.slice(0, 2)).toEqual([MAX_EXIT_DATA_BYTES, MAX_EXIT_DATA_BYTES]);
+    expect(sizes.length).toBeLessThanOrEqual(4);
+    expect(h.originator.testPayloads().slice(1).every((p) => bytesEqual(p, block))).toBe(true);
   });
 
   it("answers a begin with end 'exit-off' when not exiting, and ends open streams so when exiting stops", async () => {

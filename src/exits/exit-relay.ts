@@ -13,6 +13,8 @@ import { bytesEqual, concatBytes, toHex, utf8 } from '../codec/bytes.ts';
 import type { MessageSigner } from '../crypto/signers.ts';
 import type { LedgerService } from '../ledger/ledger-service.ts';
 import type { PeerRef } from '../ledger/ledger-transport.ts';
+import { holdWrites } from '../circuits/held-writes.ts';
+import type { CoalescerTimers, WriteCoalescer } from '../circuits/write-coalescer.ts';
 import { ACK_CHECK_MS, EXIT_BUFFER_BYTES, EXIT_SETTLE_AFTER_CLOSE_MS } from './constants.ts';
 import { ExitCircuitPolicy, type ExitPolicyConfig } from './exit-policy.ts';
 import { ExitPayer } from './exit-payer.ts';
@@ -31,6 +33,8 @@ export interface ExitRelayOptions {
   /** The exit policy's settings now. */
   policy(): ExitPolicyConfig;
   random(n: number): Uint8Array;
+  /** The clock that holds a peer's bytes into full cells for the originator (held-writes.ts); the page's by default. */
+  timers?: CoalescerTimers | undefined;
   /** Test builds only: where test code intercepts (an exit that stalls). */
   seams?: ExitSeams | undefined;
 }
@@ -40,6 +44,8 @@ interface Stream {
   peer: SwarmPeer | undefined;
   splice: ExitSplice | undefined;
   payer: ExitPayer | undefined;
+  /** Spliced bytes from the peer, held until they fill a full cell or the peer pauses (held-writes.ts). */
+  held: WriteCoalescer;
   /** Spliced bytes from the peer waiting for the originator's credit. */
   toOriginator: Uint8Array[];
   buffered: number;
@@ -112,7 +118,7 @@ class ExitCircuit {
       this.infoHash = infoHash;
       this.o.dialer.join(infoHash, b.trackers.length > 0 ? b.trackers : this.o.policy().ownTrackers);
     }
-    const s: Stream = { id: b.streamId, peer: undefined, splice: undefined, payer: undefined, toOriginator: [], buffered: 0, sending: false, verified: 0n, forwarded: 0, closed: false, settling: undefined };
+    const s: Stream = { id: b.streamId, peer: undefined, splice: undefined, payer: undefined, held: this.holdFromSwarm(() => s), toOriginator: [], buffered: 0, sending: false, verified: 0n, forwarded: 0, closed: false, settling: undefined };
     this.streams.set(b.streamId, s);
     let peer: SwarmPeer;
     try {
@@ -186,13 +192,28 @@ class ExitCircuit {
     for (const p of out.pay) s.payer?.onMessage(p);
     // After the circuit closed, or the originator ended the stream, only the peer's pay messages matter (see close, settleStream).
     if (this.closed || s.settling !== undefined) return;
-    if (out.toOriginator.length > 0) {
-      s.toOriginator.push(out.toOriginator);
-      s.buffered += out.toOriginator.length;
-      // Held here until the originator returns credit: stop reading the peer rather than buffer without bound.
-      if (s.buffered > EXIT_BUFFER_BYTES) s.peer?.conn.pause();
-    }
-    this.pump(s);
+    if (out.toOriginator.length > 0) void s.held.write(out.toOriginator);
+  }
+
+  /**
+   * A peer's wire writes each block on its own, and sent as they came most of its blocks took a
+   * cell each: held until they fill a full cell or the peer pauses, they go out about a dozen to one.
+   */
+  private holdFromSwarm(stream: () => Stream): WriteCoalescer {
+    return holdWrites(
+      MAX_EXIT_DATA_BYTES,
+      async (data) => {
+        const s = stream();
+        if (s.closed || this.closed || s.settling !== undefined) return;
+        s.toOriginator.push(data);
+        s.buffered += data.length;
+        // Held here until the originator returns credit: stop reading the peer rather than buffer without bound.
+        if (s.buffered > EXIT_BUFFER_BYTES) s.peer?.conn.pause();
+        this.pump(s);
+      },
+      () => undefined, // queueing for the pump does not fail
+      this.o.timers,
+    );
   }
 
   /** Sends what the peer sent us, as the originator's credit allows, one cell at a time per stream. */
@@ -258,6 +279,7 @@ class ExitCircuit {
   private settleStream(streamId: number): void {
     const s = this.streams.get(streamId);
     if (s === undefined || s.settling !== undefined) return this.endStream(streamId, 'done', false);
+    s.held.dispose();
     s.toOriginator = [];
     s.buffered = 0;
     if (this.settled(s)) return this.endStream(streamId, 'done', false);
@@ -293,6 +315,7 @@ class ExitCircuit {
     if (s !== undefined) {
       if (s.closed) return;
       s.closed = true;
+      s.held.dispose();
       s.settling?.();
       this.streams.delete(streamId);
       s.payer?.close();
@@ -317,6 +340,7 @@ class ExitCircuit {
     this.closed = true;
     this.policy.closeCircuit();
     for (const s of this.streams.values()) {
+      s.held.dispose();
       s.toOriginator = [];
       s.buffered = 0;
     }
