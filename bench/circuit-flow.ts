@@ -88,16 +88,25 @@ async function headOfLineFigures(chain: Tab[]): Promise<Figure[]> {
     aloneError = `${err.message.split('\n')[0]} (payment log by tab: ${(await paymentLogs(chain)).join(' ')})`;
     return NaN;
   });
-  await circuits(r3.page, 'setReadingFrom', r2.peerId, false);
   let stalledError = '';
   const stalled = circuits(origin.page, 'probe', r3.peerId, [r1.peerId, r2.peerId], BYTES).catch((err: Error) => void (stalledError += ` probe: ${err.message.split('\n')[0]!}`));
   let beside = NaN;
   try {
-    // Until the stalled circuit has its window in the path.
-    await r2.page.waitForFunction((min) => (globalThis as any).__trustmesh.circuits.relayed().some((c: { bytes: number }) => c.bytes >= min), CIRCUIT_WINDOW_BYTES / 2, { timeout: 30_000 });
+    // Its far end stops reading once the circuit carries data: stopped before, it would never be built (the
+    // extend to r3 crosses the same link), and nothing would stall.
+    await r2.page.waitForFunction(() => (globalThis as any).__trustmesh.circuits.relayed().some((c: { bytes: number }) => c.bytes > 0), undefined, { timeout: 30_000 });
+    await circuits(r3.page, 'setReadingFrom', r2.peerId, false);
+    // Until it stalls: what r2 relayed on it stops growing, its window held in the path.
+    let last = -1;
+    for (;;) {
+      const now = await r2.page.evaluate(() => Math.max(0, ...(globalThis as any).__trustmesh.circuits.relayed().map((c: { bytes: number }) => c.bytes)));
+      if (now === last) break;
+      last = now;
+      await r2.page.waitForTimeout(1000);
+    }
     beside = await probeMiBps(origin.page, healthy, BYTES).catch(() => NaN);
   } catch (err) {
-    stalledError += ` waiting for its window: ${(err as Error).message.split('\n')[0]!}`;
+    stalledError += ` waiting for it to carry data: ${(err as Error).message.split('\n')[0]!}`;
   } finally {
     await circuits(r3.page, 'setReadingFrom', r2.peerId, true);
     await stalled;

@@ -105,7 +105,10 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
       await chain[i]!.page.locator(`[data-testid="peer-row"][data-peer-id="${chain[i + 1]!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
     }
     await origin!.page.locator(`[data-testid="peer-row"][data-peer-id="${sink!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
-    await hooksReady(origin!.page);
+    // Every tab's circuits running, and the origin knowing the three relays' announcements: a probe built before
+    // a relay's service started failed its extend ("0 of your 4 connected peers relay now").
+    await Promise.all(chain.map((p) => hooksReady(p.page)));
+    await origin!.page.waitForFunction(() => (globalThis as any).__trustmesh.circuits.relayCounts().connected >= 3, undefined, { timeout: 60_000 });
 
     const paths: Record<number, string[]> = {
       1: [r1!.peerId, sink!.peerId],
