@@ -13,6 +13,8 @@ import { CIRCUIT_WINDOW_BYTES } from '../src/circuits/constants.ts';
 
 const BYTES = 32 * MiB;
 const RUNS = 3;
+/** Seconds to wait for the stalled circuit to stop growing: a window of 2 MiB fills in well under one at these rates. */
+const STALL_CHECKS = 30;
 /** A window no transfer of the bench fills: the end-to-end flow control never binds. */
 const UNBOUND_WINDOW = 1024 * MiB;
 
@@ -96,9 +98,10 @@ async function headOfLineFigures(chain: Tab[]): Promise<Figure[]> {
     // extend to r3 crosses the same link), and nothing would stall.
     await r2.page.waitForFunction(() => (globalThis as any).__trustmesh.circuits.relayed().some((c: { bytes: number }) => c.bytes > 0), undefined, { timeout: 30_000 });
     await circuits(r3.page, 'setReadingFrom', r2.peerId, false);
-    // Until it stalls: what r2 relayed on it stops growing, its window held in the path.
+    // Until it stalls: what r2 relayed on it stops growing for a second, its window held in the path (at most
+    // STALL_CHECKS seconds: a bench never hangs).
     let last = -1;
-    for (;;) {
+    for (let check = 0; check < STALL_CHECKS; check++) {
       const now = await r2.page.evaluate(() => Math.max(0, ...(globalThis as any).__trustmesh.circuits.relayed().map((c: { bytes: number }) => c.bytes)));
       if (now === last) break;
       last = now;

@@ -12,7 +12,7 @@ import { WriteCoalescer, type CoalescerTimers } from './write-coalescer.ts';
  * A hidden page's timers fire at most once a second, which would hold every
  * burst that long: there, held writes leave at the end of the task instead.
  */
-export const pageTimers: CoalescerTimers = {
+const pageTimers: CoalescerTimers = {
   now: () => performance.now(),
   defer(fn, ms) {
     if (typeof document === 'undefined' || document.visibilityState !== 'hidden') {

@@ -14,7 +14,7 @@ import { Duplex } from 'streamx';
 import { toHex } from '../codec/bytes.ts';
 import { CIRCUIT_ADDRESS, nextPort, type CircuitConnection } from '../circuits/circuit-connection.ts';
 import type { OriginCircuit } from '../circuits/circuit-node.ts';
-import { holdWrites, pageTimers } from '../circuits/held-writes.ts';
+import { holdWrites } from '../circuits/held-writes.ts';
 import type { CoalescerTimers } from '../circuits/write-coalescer.ts';
 import { EXIT_BEGIN_TIMEOUT_MS, EXIT_SENDME_EVERY_BYTES, EXIT_STREAM_WINDOW_BYTES, MAX_BEGINS_PER_CIRCUIT, MAX_STREAMS_PER_CIRCUIT } from './constants.ts';
 import { decodeExitMessage, encodeExitMessage, exitDataChunk, MAX_EXIT_DATA_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
@@ -96,8 +96,8 @@ export class ExitCircuitClient {
 
   private constructor(
     private readonly circuit: OriginCircuit,
-    /** The clock that holds a stream's writes into full cells (held-writes.ts). */
-    private readonly timers: CoalescerTimers,
+    /** The clock that holds a stream's writes into full cells (held-writes.ts); the page's when undefined. */
+    private readonly timers: CoalescerTimers | undefined,
   ) {
     this.exitKey = circuit.path[circuit.path.length - 1]!;
     circuit.onBroken = (reason) => this.broke(reason);
@@ -109,7 +109,7 @@ export class ExitCircuitClient {
   static async open(
     build: (path: Uint8Array[], onData: (data: Uint8Array) => void) => Promise<OriginCircuit>,
     path: Uint8Array[],
-    timers: CoalescerTimers = pageTimers,
+    timers?: CoalescerTimers,
   ): Promise<ExitCircuitClient> {
     let client: ExitCircuitClient | undefined;
     // Nothing comes from an exit before we begin a stream, so nothing is lost before the client exists.

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import Wire from 'bittorrent-protocol';
-import { Duplex } from 'streamx';
+import { Duplex, Readable } from 'streamx';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CircuitEnd } from '../circuits/circuit-node.ts';
 import { bytesEqual, concatBytes, toHex } from '../codec/bytes.ts';
@@ -13,7 +13,8 @@ import { identityChallenge } from '../sharing/identity-proof.ts';
 import { decodePayMessage, encodePayMessage, payHandshakeFields, readPayHandshake, type PayMessage } from '../sharing/pay-wire.ts';
 import { BtMessageReader, decodeExtendedHandshake, encodeExtended, encodeExtendedHandshake, extendedOf, handshakePeerId } from './bt-messages.ts';
 import { btHandshake } from './bt-test-support.ts';
-import { ACK_CHECK_MS, EXIT_SENDME_EVERY_BYTES, EXIT_SETTLE_AFTER_CLOSE_MS, EXIT_STREAM_WINDOW_BYTES } from './constants.ts';
+import { chunksOf } from './test-support.ts';
+import { ACK_CHECK_MS, EXIT_BUFFER_BYTES, EXIT_SENDME_EVERY_BYTES, EXIT_SETTLE_AFTER_CLOSE_MS, EXIT_STREAM_WINDOW_BYTES } from './constants.ts';
 import { ExitRelay } from './exit-relay.ts';
 import { decodeExitMessage, encodeExitMessage, MAX_EXIT_DATA_BYTES, PEER_TAG_BYTES, type ExitMessage } from './exit-wire.ts';
 import type { ExitSeams } from './seams.ts';
@@ -353,9 +354,30 @@ describe('ExitRelay', () => {
     await eventually(() => h.originator.received() - opening === 24 * blockMessage, 'the rest');
     // 24 blocks in two full cells and the rest (cut to pad little, exitDataChunk), where each block took a cell of its own when sent as it came.
     const sizes = h.originator.of('data').slice(before).map((m) => m.data.length);
-    expect(sizes.slice(0, 2)).toEqual([MAX_EXIT_DATA_BYTES, MAX_EXIT_DATA_BYTES]);
-    expect(sizes.length).toBeLessThanOrEqual(4);
+    expect(sizes).toEqual([MAX_EXIT_DATA_BYTES, MAX_EXIT_DATA_BYTES, ...chunksOf(24 * blockMessage - full)]);
     expect(h.originator.testPayloads().slice(1).every((p) => bytesEqual(p, block))).toBe(true);
+  });
+
+  it('stops reading a peer that sends more than the originator takes, and reads on once the originator drains it', async () => {
+    const h = await exitWith();
+    await opened(h);
+    const opening = h.originator.received();
+    // No credit comes back: past the stream window and the exit's buffer, a flooding peer is no longer read.
+    const block = seededBytes(6)(200_000);
+    const blocks = Math.ceil((EXIT_STREAM_WINDOW_BYTES + EXIT_BUFFER_BYTES + 1) / block.length) + 2;
+    const blockMessage = encodeExtended(ORIGINATOR_TEST_ID, block).length;
+    for (let i = 0; i < blocks; i++) h.seeder.wire.extended(TEST_EXTENSION, block);
+    await eventually(() => Readable.isPaused(h.seeder.conn as unknown as Readable), 'the peer no longer read');
+    expect(h.originator.received()).toBe(EXIT_STREAM_WINDOW_BYTES);
+    // The originator takes everything: credit goes back, the exit reads the peer again, and every byte arrives.
+    while (h.originator.received() < opening + blocks * blockMessage) {
+      const got = h.originator.received();
+      h.originator.send({ command: 'sendme', streamId: 1, bytes: EXIT_SENDME_EVERY_BYTES });
+      await eventually(() => h.originator.received() > got || h.originator.received() === opening + blocks * blockMessage, 'more after credit');
+    }
+    expect(Readable.isPaused(h.seeder.conn as unknown as Readable)).toBe(false);
+    expect(h.originator.testPayloads().slice(1).every((p) => bytesEqual(p, block))).toBe(true);
+    expect(h.originator.of('end')).toEqual([]);
   });
 
   it("answers a begin with end 'exit-off' when not exiting, and ends open streams so when exiting stops", async () => {

@@ -3,11 +3,18 @@ import type { CircuitEnd } from '../circuits/circuit-node.ts';
 import { concat, until } from '../circuits/test-support.ts';
 import { utf8 } from '../codec/bytes.ts';
 import { ExitCircuitPolicy } from './exit-policy.ts';
-import { decodeExitMessage, encodeExitMessage, MAX_EXIT_DATA_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
+import { decodeExitMessage, encodeExitMessage, exitDataChunk, MAX_EXIT_DATA_BYTES, type EndReason, type ExitMessage } from './exit-wire.ts';
 
 /** A BitTorrent handshake for `infoHash`: the exit policy passes nothing on a stream before one. */
 export const btHandshake = (infoHash: Uint8Array, peerId: number): Uint8Array => concat([utf8.encode('\x13BitTorrent protocol'), new Uint8Array(8), infoHash, new Uint8Array(20).fill(peerId)]);
 export const total = (parts: Uint8Array[]): number => parts.reduce((n, p) => n + p.length, 0);
+
+/** How `n` held bytes of a stream leave as data messages: cut to pad little (exitDataChunk). */
+export function chunksOf(n: number): number[] {
+  const out: number[] = [];
+  for (let left = n; left > 0; left -= out[out.length - 1]!) out.push(exitDataChunk(left));
+  return out;
+}
 
 /** The far end of the circuit: a small exit that connects every begin to a made-up peer, under the real exit policy. */
 export class FakeExit {
