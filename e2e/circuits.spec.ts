@@ -124,7 +124,8 @@ test('when a relay leaves mid-transfer, the circuit is rebuilt through another a
   const { peers, ids } = await mesh(openPeer, 4);
   const [origin, , , sink] = peers;
   const keys = await Promise.all(peers.map((p) => circuits<string>(p.page, 'publicKey')));
-  const probing = circuits<Probe>(origin!.page, 'probe', ids[3], 1, 64 * MiB);
+  // The relay leaves as soon as the path is known: what is left of 32 MiB (at most a few MiB gone by then) comes over the new circuit.
+  const probing = circuits<Probe>(origin!.page, 'probe', ids[3], 1, 32 * MiB);
   await expect.poll(() => circuits<string[] | undefined>(origin!.page, 'currentPath')).toBeDefined();
   const [relayKey] = (await circuits<string[]>(origin!.page, 'currentPath'))!;
   const leaving = peers[keys.indexOf(relayKey!)]!;
@@ -132,7 +133,7 @@ test('when a relay leaves mid-transfer, the circuit is rebuilt through another a
   await leaving.context.close();
 
   const result = await probing;
-  expect(result.bytes).toBe(64 * MiB);
+  expect(result.bytes).toBe(32 * MiB);
   expect(result.rebuilds).toBeGreaterThanOrEqual(1);
   expect(result.path).not.toContain(relayKey);
   expect(sink).toBeDefined();
@@ -198,11 +199,12 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
   // Seven Firefox ESR 140 tabs on 2 cores: the mesh alone takes 75 s, the download 95 s, and the relays'
   // last payouts miss the settle window. Firefox carries this scenario in the mixed network instead.
   test.skip(browserName === 'firefox', 'seven Firefox ESR 140 tabs overload 2 cores; the mixed project runs it');
-  // In the mixed network the downloader is a Firefox tab: on a loaded 2-core CI it drew 10 MB at about
-  // 100 kB/s and the seven-tab mesh took two minutes, so there it fetches 3 MB with three relays, the
-  // fewest a 1-hop hidden transfer needs (the point is that the engines interoperate; Chromium takes 10 MB).
+  // Three relays, the fewest a 1-hop hidden transfer needs (each plays more than one part: guard, introduction
+  // point, rendezvous point); seven tabs took 40 s more to mesh on 2 cores. In the mixed network the downloader
+  // is a Firefox tab, which on a loaded 2-core CI drew 10 MB at about 100 kB/s: there it fetches 3 MB (the point
+  // is that the engines interoperate; Chromium takes 10 MB).
   const size = mixedEngines ? 3_000_000 : 10_000_000;
-  const tabs = mixedEngines ? 5 : 7;
+  const tabs = 5;
   test.setTimeout(360_000);
   const { peers, ids } = await mesh(openPeer, tabs);
   const [seeder, downloader, ...relays] = peers;
@@ -283,9 +285,9 @@ test('a hidden seeder serves a file over 1-hop circuits on each side, met at a r
 });
 
 test('a hidden download survives a relay leaving mid-transfer: it reaches the seeder again over new circuits', async ({ openPeer }) => {
-  // Seven profiles and a 10 MiB file over onion circuits: slow on 2 cores under load (after the relay left, the
-  // rest came at about 0.3 MiB/s here, so 40 MiB ran past four minutes; the relay leaves at a tenth, so 9 MiB still come after). The new circuits avoid the relays of
-  // the one that broke (the dead tab's connection lingers), so recovery takes seconds.
+  // Seven profiles and a 4 MiB file over onion circuits: slow on 2 cores under load (after the relay left, the
+  // rest came at about 0.3 MiB/s here); the relay leaves at a tenth, so 3.6 MiB still come after. The new circuits
+  // avoid the relays of the one that broke (the dead tab's connection lingers), so recovery takes seconds.
   test.setTimeout(300_000);
   const { peers, ids } = await mesh(openPeer, 7);
   const [seeder, downloader] = peers;
@@ -294,7 +296,7 @@ test('a hidden download survives a relay leaving mid-transfer: it reaches the se
   await circuits(downloader!.page, 'block', ids[0]);
   await expect.poll(async () => (await circuits<string[]>(downloader!.page, 'directPeerIds')).includes(ids[0]!)).toBe(false);
 
-  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 10 * 1024 * 1024, 'hidden-long.bin', 72, { hidden: true });
+  const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder!.page, 'seedGenerated', 4 * MiB, 'hidden-long.bin', 72, { hidden: true });
   await circuits(seeder!.page, 'hide', file.infoHash, 1);
   await circuits(downloader!.page, 'downloadHidden', file.magnet, 1);
   await expect.poll(async () => (await sharing<{ infoHash: string; progress: number }[]>(downloader!.page, 'views')).find((t) => t.infoHash === file.infoHash)?.progress ?? 0).toBeGreaterThan(0.1);

@@ -12,6 +12,7 @@ import { freePort } from './ports.ts';
 import { startStockClient } from './stock-webtorrent.ts';
 import { startRelayProcess, startStaticServer, type RelayProcess, type StaticServer } from './processes.ts';
 import { firefoxLaunchOptions } from './firefox.ts';
+import { launchBackgroundBrowser } from './background-browser.ts';
 
 export interface Network {
   relay: RelayProcess;
@@ -41,6 +42,8 @@ interface Fixtures {
     /** A Chromium profile on disk instead of an in-memory one: what a visitor's browser has (e.g. quota as the browser enforces it on files). */
     onDisk?: boolean;
   }) => Promise<PeerPage>;
+  /** A peer in a Chromium of its own whose tab `hide()` really hides (Chromium only; background-browser.ts). */
+  openBackgroundPeer: () => Promise<PeerPage & { hide(): Promise<void> }>;
 }
 
 /** Tags a test to run in Firefox and in a network of Firefox and Chromium tabs too (playwright.config.ts). */
@@ -91,6 +94,16 @@ export const test = base.extend<Fixtures & EngineOptions, WorkerFixtures>({
     });
     for (const c of contexts) await c.close().catch(() => undefined);
     for (const dir of profiles) rmSync(dir, { recursive: true, force: true });
+  },
+  openBackgroundPeer: async ({ net }, use) => {
+    const opened: { close(): Promise<void> }[] = [];
+    await use(async () => {
+      const b = await launchBackgroundBrowser();
+      opened.push(b);
+      const peer = await new PeerPage(b.page, b.page.context(), net.appUrl()).open();
+      return Object.assign(peer, { hide: b.hide });
+    });
+    for (const b of opened) await b.close();
   },
   openStock: async ({ browser, net }, use) => {
     const contexts: import('@playwright/test').BrowserContext[] = [];

@@ -229,8 +229,8 @@ export class CircuitService {
   }
 
   /** Circuits this tab built that are still open (hops as keys, bytes, state). */
-  ownCircuits(): { path: string[]; sent: number; received: number; paid: bigint; state: OriginCircuit['state'] }[] {
-    return this.node.originatedCircuits().map((c) => ({ path: c.pathHex(), sent: c.bytesSent, received: c.bytesReceived, paid: c.paid, state: c.state }));
+  ownCircuits(): { path: string[]; sent: number; sentCells: number; received: number; paid: bigint; state: OriginCircuit['state'] }[] {
+    return this.node.originatedCircuits().map((c) => ({ path: c.pathHex(), sent: c.bytesSent, sentCells: c.dataCellsSent, received: c.bytesReceived, paid: c.paid, state: c.state }));
   }
 
   /** Our open circuits whose first hop is this neighbour: the neighbourhood keeps it while we use it (src/net/peer-dialer.ts). */

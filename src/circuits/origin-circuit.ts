@@ -29,6 +29,8 @@ export class OriginCircuit {
   state: 'building' | 'ready' | 'broken' | 'closed' = 'building';
   brokenReason: DestroyReason | undefined;
   bytesSent = 0;
+  /** Data cells sent: with bytesSent, how full they went (writes held into full cells, or one block a cell). */
+  dataCellsSent = 0;
   bytesReceived = 0;
   /** Cell bytes through our first link, both ways (payment steps count in these). */
   onionBytes = 0;
@@ -222,6 +224,7 @@ export class OriginCircuit {
       done.catch(() => undefined); // the caller hears of a failure through the last one
       done = this.sendData(last, chunk);
       this.bytesSent += chunk.length;
+      this.dataCellsSent++;
     }
     return done;
   }
