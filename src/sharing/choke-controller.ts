@@ -10,6 +10,7 @@ import type { CircuitWireAccount } from './circuit-wire-account.ts';
 import type { PeerLink } from './peer-link.ts';
 import { allocateSlots, proposalStep, standing, type PeerFacts, type Standing } from './policy.ts';
 import type { VerifiedBalance } from '../ledger/ledger-service.ts';
+import { pageDefer } from '../workers/page-clock.ts';
 
 /** A peer's verified balance as this seeder counts it (its credits may count only as far as they are trusted). */
 export type BalanceJudge = (key: Uint8Array, verified: VerifiedBalance) => bigint;
@@ -18,14 +19,14 @@ export const rawBalance: BalanceJudge = (_key, verified) => verified.net;
 
 /** Rechoke often enough that payments and refusals take effect within a couple of seconds. */
 const RECHOKE_INTERVAL_MS = 2_000;
-/** A newly interested peer waits at most this long for its first decision. */
+/** A newly interested peer waits at most this long for its first decision (in a background tab too: page-clock.ts). */
 const RECHOKE_SOON_MS = 100;
 
 export class ChokeController {
   private allowed = new Set<Wire>();
   private standings = new Map<Wire, Standing>();
   private readonly timer: ReturnType<typeof setInterval>;
-  private soonTimer: ReturnType<typeof setTimeout> | undefined;
+  private cancelSoon: (() => void) | undefined;
 
   constructor(
     private readonly torrent: Torrent,
@@ -54,8 +55,8 @@ export class ChokeController {
 
   /** Decides now, batched with other triggers in the same instant. */
   soon(): void {
-    this.soonTimer ??= setTimeout(() => {
-      this.soonTimer = undefined;
+    this.cancelSoon ??= pageDefer(() => {
+      this.cancelSoon = undefined;
       this.rechoke();
     }, RECHOKE_SOON_MS);
   }
@@ -134,6 +135,7 @@ export class ChokeController {
 
   stop(): void {
     clearInterval(this.timer);
-    if (this.soonTimer !== undefined) clearTimeout(this.soonTimer);
+    this.cancelSoon?.();
+    this.cancelSoon = undefined;
   }
 }
