@@ -14,6 +14,9 @@ import { chromium, expect, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from './chromium.ts';
 import { waitFor } from './processes.ts';
 
+/** How long the browser gets to quit before it is killed. */
+const QUIT_GRACE_MS = 5_000;
+
 export interface BackgroundBrowser {
   /** A tab of the browser's own profile: the app runs here. */
   page: Page;
@@ -28,10 +31,16 @@ export async function launchBackgroundBrowser(): Promise<BackgroundBrowser> {
   const proc: ChildProcess = spawn(findChromium(), [...CHROMIUM_ARGS, '--headless', '--remote-debugging-port=0', `--user-data-dir=${dir}`, 'about:blank'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const close = async (): Promise<void> => {
-    await browser?.close().catch(() => undefined); // attached over CDP: this only detaches
-    proc.kill();
-    await exited; // its profile is written to until it has gone
-    rmSync(dir, { recursive: true, force: true });
+    // Attached over CDP, Playwright's close only detaches: ask the browser itself to quit, so it shuts its
+    // helper processes down before it exits (a plain kill left them writing to the profile for a moment).
+    const cdp = await browser?.newBrowserCDPSession().catch(() => undefined);
+    await cdp?.send('Browser.close').catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    const hardKill = setTimeout(() => proc.kill('SIGKILL'), QUIT_GRACE_MS);
+    if (proc.exitCode === null && proc.signalCode === null) await exited;
+    clearTimeout(hardKill);
+    // A helper may still be letting go of a file: retried, as Node does for ENOTEMPTY and EBUSY.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
   let browser: Browser | undefined;
   try {
