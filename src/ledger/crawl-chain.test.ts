@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HalfBlock } from './block.ts';
 import { CRAWL_INGEST_BLOCKS, CRAWL_PAGES_IN_FLIGHT, MAX_CRAWL_BLOCKS } from './constants.ts';
 import type { LedgerService } from './ledger-service.ts';
@@ -70,6 +70,8 @@ describe('LedgerService.crawlChain', () => {
     expect(holder.asked).toEqual(Array.from({ length: Math.ceil(length / MAX_CRAWL_BLOCKS) }, (_, i) => 1 + i * MAX_CRAWL_BLOCKS));
     expect(progress.at(-1)).toBe(length);
     expect(progress.length).toBe(Math.ceil((2 * length) / CRAWL_INGEST_BLOCKS));
+    // Every page went in one session (one stream on libp2p), ended when the crawl was.
+    await vi.waitFor(() => expect(hub.sessionLog).toEqual([{ from: 'carol', to: 'holder', requests: holder.asked.length, closed: true }]));
   });
 
   it('asks again for the rest of an answer cut short, before the pages after it', async () => {

@@ -582,6 +582,16 @@ export class LedgerService {
    * `onPage` reports progress after each batch stored.
    */
   async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void, channel?: LedgerChannel, fromSeq = 1): Promise<number> {
+    // Over the ledger's own transport, every page goes on one stream rather than a stream each.
+    const session = channel === undefined ? this.o.transport.session(peer) : undefined;
+    try {
+      return await this.crawlPages(peer, publicKey, onPage, channel ?? session!, fromSeq);
+    } finally {
+      void session?.close(); // waits for answers still in flight (each bounded by its timeout); nobody needs to wait for that
+    }
+  }
+
+  private async crawlPages(peer: PeerRef, publicKey: Uint8Array, onPage: ((fetched: number, latest: number) => void) | undefined, channel: LedgerChannel, fromSeq: number): Promise<number> {
     const ask = (from: number): { from: number; answer: Promise<LedgerMessage> } => {
       const answer = this.requestWithRetries(peer, { type: 'crawl-request', publicKey, start: from, end: from + MAX_CRAWL_BLOCKS - 1, limit: MAX_CRAWL_BLOCKS }, LEDGER_TIMINGS.crawlTimeoutMs, channel);
       answer.catch(() => undefined); // awaited in order below; a later page failing after an earlier one threw is not unhandled

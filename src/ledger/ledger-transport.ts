@@ -12,9 +12,17 @@ export interface PeerRef {
 
 export type LedgerHandler = (from: PeerRef, message: LedgerMessage) => Promise<LedgerMessage | undefined>;
 
+/** Requests to one peer that share one stream, answered in order (a whole-chain crawl's pages); closed when done. */
+export interface LedgerSessionRequests {
+  request(message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
+  close(): Promise<void>;
+}
+
 export interface LedgerTransport {
   /** Sends a request and waits for the one response. */
   request(peer: PeerRef, message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
+  /** Requests to `peer` sent one after another without a stream each; the caller closes it. */
+  session(peer: PeerRef): LedgerSessionRequests;
   /** What spreads to everyone: block pairs and fraud proofs. */
   readonly gossip: GossipChannel<GossipPayload>;
   /** Peers reachable now over direct connections. */

@@ -1,7 +1,11 @@
 /**
- * Wire format of the ledger protocol, /trustmesh/ledger/1.0.0. Each stream
- * carries one request frame and one response frame (length-prefixed by the
- * stream reader, at most MAX_LEDGER_FRAME_BYTES). A frame is:
+ * Wire format of the ledger protocol, /trustmesh/ledger/1.0.0. A stream
+ * carries request frames from the side that opened it, each answered by one
+ * response frame in the order asked; the requester may send the next before
+ * the last is answered, and ends the stream when done (ledger-stream.ts). A
+ * peer that answers one request and ends the stream, as every stream was used
+ * before, is asked again on a new stream. Frames are length-prefixed by the
+ * stream reader, at most MAX_LEDGER_FRAME_BYTES. A frame is:
  *
  *   version u8 (1) | message type u8 | body
  *

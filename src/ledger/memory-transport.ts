@@ -29,6 +29,9 @@ export class MemoryHub {
   private readonly taps = new Set<(from: string, to: string, message: LedgerMessage) => void>();
   private readonly gossipTaps = new Set<(from: string, to: string, payload: GossipPayload) => void>();
 
+  /** Every session opened: by whom, to whom, how many requests it carried, whether it was closed. */
+  readonly sessionLog: { from: string; to: string; requests: number; closed: boolean }[] = [];
+
   constructor(private readonly now: () => number = Date.now) {}
 
   tap(listener: (from: string, to: string, message: LedgerMessage) => void): () => void {
@@ -53,17 +56,30 @@ export class MemoryHub {
       const res = await target.handler(ref, message);
       return res === undefined ? undefined : encodeLedgerMessage(res);
     };
+    const request = async (peer: PeerRef, message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PeerUnreachableError('timed out')), timeoutMs)));
+      try {
+        const res = await Promise.race([deliver(peer, encodeLedgerMessage(message)), timeout]);
+        if (res === undefined) throw new PeerUnreachableError('no response');
+        return decodeLedgerMessage(res);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     return {
-      async request(peer, message, timeoutMs) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new PeerUnreachableError('timed out')), timeoutMs)));
-        try {
-          const res = await Promise.race([deliver(peer, encodeLedgerMessage(message)), timeout]);
-          if (res === undefined) throw new PeerUnreachableError('no response');
-          return decodeLedgerMessage(res);
-        } finally {
-          clearTimeout(timer);
-        }
+      request,
+      // The hub has no streams to share: a session's requests go one by one, and are logged (what tests assert).
+      session: (peer) => {
+        const log = { from: ref.id, to: peer.id, requests: 0, closed: false };
+        this.sessionLog.push(log);
+        return {
+          request: (message, timeoutMs) => {
+            log.requests++;
+            return request(peer, message, timeoutMs);
+          },
+          close: async () => void (log.closed = true),
+        };
       },
       gossip: {
         publish: async (payload) => {
