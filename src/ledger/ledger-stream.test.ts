@@ -172,6 +172,19 @@ describe('serveLedgerStream against a hostile requester', () => {
     expect(inbound.status).toBe('aborted');
   });
 
+  it('does not count the time its own answer takes against the requester: an answer slower than the idle limit still arrives', async () => {
+    const [outbound, inbound] = await streamPair();
+    const served = serveLedgerStream(inbound, async (m) => {
+      await new Promise((r) => setTimeout(r, 150)); // a sign request that crawls its proposer first
+      return answerTo(m);
+    }, 50);
+    const session = new LedgerSession(async () => outbound);
+    expect(reasonOf(await session.request(ask(1), 5_000))).toBe('answer to 1');
+    await session.close();
+    await served;
+    expect(inbound.status).toBe('closed');
+  });
+
   it('aborts on a frame announced longer than MAX_LEDGER_FRAME_BYTES without waiting for its body', async () => {
     const [outbound, inbound] = await streamPair();
     const served = serveLedgerStream(inbound, async (m) => answerTo(m));

@@ -12,7 +12,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import { decodeLedgerMessage, encodeLedgerMessage, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError } from './ledger-transport.ts';
 
-/** A request must arrive whole within this, and the next one within this of the last answer: an idle or slow requester cannot hold a stream open. */
+/** The next request must arrive whole within this of the last answer written: an idle or slow requester cannot hold a stream open. */
 export const INBOUND_READ_TIMEOUT_MS = 15_000;
 /** Handling may crawl the requester first; the requester's own timeout bounds it too. */
 export const HANDLER_TIMEOUT_MS = 30_000;
@@ -21,14 +21,29 @@ export const MAX_PIPELINED_REQUESTS = 4;
 
 type Frames = LengthPrefixedStream<Stream>;
 
-/** The next frame, or undefined once the requester has ended its side between requests. */
-async function nextFrame(stream: Stream, lp: Frames, timeoutMs: number): Promise<Uint8Array | undefined> {
+/**
+ * The next frame, or undefined once the requester has ended its side between requests. The requester is
+ * given `timeoutMs` from when every answer asked so far (`answered`) is written: one waiting for a slow
+ * answer (a sign request whose handling crawls it first) is not idle.
+ */
+async function nextFrame(stream: Stream, lp: Frames, answered: Promise<unknown>, timeoutMs: number): Promise<Uint8Array | undefined> {
+  const idle = new AbortController();
+  let read = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  void answered
+    .catch(() => undefined)
+    .then(() => {
+      if (!read) timer = setTimeout(() => idle.abort(new Error(`no request within ${timeoutMs} ms`)), timeoutMs);
+    });
   try {
-    return (await lp.read({ signal: AbortSignal.timeout(timeoutMs) })).subarray();
+    return (await lp.read({ signal: idle.signal })).subarray();
   } catch (err) {
     // An end in the middle of a frame drops that frame only: nothing was asked.
     if (stream.remoteWriteStatus !== 'writable') return undefined;
     throw err;
+  } finally {
+    read = true;
+    clearTimeout(timer);
   }
 }
 
@@ -46,7 +61,7 @@ export async function serveLedgerStream(stream: Stream, answer: (m: LedgerMessag
   try {
     for (;;) {
       while (answering.length >= MAX_PIPELINED_REQUESTS) await answering.shift();
-      const frame = await nextFrame(stream, lp, readTimeoutMs);
+      const frame = await nextFrame(stream, lp, written, readTimeoutMs);
       if (frame === undefined) break;
       const reply = answer(decodeLedgerMessage(frame));
       const before = written;
