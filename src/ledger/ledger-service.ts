@@ -19,7 +19,7 @@ import type { IdbBlockStore, StoredFraud } from './idb-store.ts';
 import type { BlockReads } from './idb-block-reads.ts';
 import { Ingestor, type IngestResult } from './ingest.ts';
 import { isLinkedPair, ownAndLinked, SenderBuckets } from './intake-limits.ts';
-import { PeerUnreachableError, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
+import { PeerUnreachableError, type LedgerChannel, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 import { MAX_CONTEXT_BLOCKS, MAX_CRAWL_RESPONSE_BLOCKS, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import type { GossipPayload } from './ledger-gossip-wire.ts';
 import { OwnChain } from './own-chain.ts';
@@ -51,14 +51,7 @@ export class FraudsterError extends Error {
   }
 }
 
-/**
- * Another way to reach a peer than the ledger's own transport: e.g. the
- * BitTorrent wire, whose peers are not libp2p peers. Requests and answers are
- * the same ledger messages.
- */
-export interface LedgerChannel {
-  request(message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
-}
+export type { LedgerChannel } from './ledger-transport.ts';
 
 /** One way to ask a peer: over the ledger's own transport (no channel) or over a channel. */
 export interface LedgerRoute {
@@ -582,12 +575,13 @@ export class LedgerService {
    * `onPage` reports progress after each batch stored.
    */
   async crawlChain(peer: PeerRef, publicKey: Uint8Array, onPage?: (fetched: number, latest: number) => void, channel?: LedgerChannel, fromSeq = 1): Promise<number> {
+    if (channel !== undefined) return this.crawlPages(peer, publicKey, onPage, channel, fromSeq);
     // Over the ledger's own transport, every page goes on one stream rather than a stream each.
-    const session = channel === undefined ? this.o.transport.session(peer) : undefined;
+    const session = this.o.transport.session(peer);
     try {
-      return await this.crawlPages(peer, publicKey, onPage, channel ?? session!, fromSeq);
+      return await this.crawlPages(peer, publicKey, onPage, session, fromSeq);
     } finally {
-      void session?.close(); // waits for answers still in flight (each bounded by its timeout); nobody needs to wait for that
+      void session.close(); // waits for answers still in flight (each bounded by its timeout); nobody needs to wait for that
     }
   }
 

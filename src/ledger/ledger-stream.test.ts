@@ -6,6 +6,7 @@ import type { Stream } from '@libp2p/interface';
 import { LedgerSession, MAX_PIPELINED_REQUESTS, serveLedgerStream } from './ledger-stream.ts';
 import { decodeLedgerMessage, encodeLedgerMessage, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
 import { PeerUnreachableError } from './ledger-transport.ts';
+import { finished, varint } from '../net/test-support.ts';
 
 const KEY = new Uint8Array(32).fill(7);
 const ask = (n: number): LedgerMessage => ({ type: 'crawl-request', publicKey: KEY, start: n, end: n, limit: 1 });
@@ -13,11 +14,6 @@ const ask = (n: number): LedgerMessage => ({ type: 'crawl-request', publicKey: K
 const answerTo = (m: LedgerMessage): LedgerMessage => ({ type: 'sign-refused', code: 'policy', reason: `answer to ${m.type === 'crawl-request' ? m.start : '?'}` });
 const reasonOf = (m: LedgerMessage): string => (m.type === 'sign-refused' ? m.reason : m.type);
 
-/** Resolves once the stream is finished at both ends (at once if it already is). */
-function finished(stream: Stream): Promise<void> {
-  if (stream.status !== 'open' && stream.status !== 'closing') return Promise.resolve();
-  return new Promise((resolve) => stream.addEventListener('close', () => resolve(), { once: true }));
-}
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
@@ -37,6 +33,10 @@ function servedSession(serve: (inbound: Stream) => Promise<void>): { session: Le
   });
   return { session, opened: () => opened, served };
 }
+
+
+/** A frame as lpStream sends it: its length, then its bytes. */
+const lengthPrefixed = (frame: Uint8Array): Uint8Array => new Uint8Array([...varint(frame.length), ...frame]);
 
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 1));
@@ -87,12 +87,16 @@ describe('LedgerSession with serveLedgerStream', () => {
       return answerTo(m);
     });
     // A requester that sends far more than the limit before reading anything.
-    const lp = lpStream(outbound, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
-    const total = 3 * MAX_PIPELINED_REQUESTS;
-    for (let n = 0; n < total; n++) await lp.write(encodeLedgerMessage(ask(n)));
-    await until(() => running === MAX_PIPELINED_REQUESTS);
-    await new Promise((r) => setTimeout(r, 20)); // what would start more, had the limit not held, has had its turn
+    let delivered = 0;
+    inbound.addEventListener('message', (e) => void (delivered += e.data.byteLength));
+    const frames = Array.from({ length: 3 * MAX_PIPELINED_REQUESTS }, (_, n) => lengthPrefixed(encodeLedgerMessage(ask(n))));
+    for (const f of frames) outbound.send(f);
+    const total = frames.length;
+    // Every request has reached the server, and one more turn of the event loop has let it take all it would.
+    await until(() => delivered === frames.reduce((n, f) => n + f.length, 0) && running >= MAX_PIPELINED_REQUESTS);
+    await new Promise((r) => setImmediate(r));
     expect(running).toBe(MAX_PIPELINED_REQUESTS);
+    const lp = lpStream(outbound, { maxDataLength: MAX_LEDGER_FRAME_BYTES });
     release.resolve();
     const got: string[] = [];
     for (let n = 0; n < total; n++) got.push(reasonOf(decodeLedgerMessage((await lp.read()).subarray())));
@@ -188,13 +192,7 @@ describe('serveLedgerStream against a hostile requester', () => {
   it('aborts on a frame announced longer than MAX_LEDGER_FRAME_BYTES without waiting for its body', async () => {
     const [outbound, inbound] = await streamPair();
     const served = serveLedgerStream(inbound, async (m) => answerTo(m));
-    let n = MAX_LEDGER_FRAME_BYTES + 1;
-    const varint: number[] = [];
-    do {
-      varint.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-      n = Math.floor(n / 0x80);
-    } while (n > 0);
-    outbound.send(new Uint8Array(varint));
+    outbound.send(varint(MAX_LEDGER_FRAME_BYTES + 1));
     await served;
     expect(inbound.status).toBe('aborted');
   });

@@ -10,7 +10,7 @@
 import type { Stream } from '@libp2p/interface';
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import { decodeLedgerMessage, encodeLedgerMessage, MAX_LEDGER_FRAME_BYTES, type LedgerMessage } from './ledger-wire.ts';
-import { PeerUnreachableError } from './ledger-transport.ts';
+import { PeerUnreachableError, type LedgerSessionRequests } from './ledger-transport.ts';
 
 /** The next request must arrive whole within this of the last answer written: an idle or slow requester cannot hold a stream open. */
 export const INBOUND_READ_TIMEOUT_MS = 15_000;
@@ -94,9 +94,9 @@ interface OpenStream {
  * Requests to one peer over one stream, answered in order. The stream opens
  * at the first request; a request that fails (timeout, broken or ended
  * stream, malformed answer) aborts it, failing those behind it too, and the
- * next request opens a new one. A LedgerChannel: retries go through it.
+ * next request opens a new one, so retries go through it as through any channel.
  */
-export class LedgerSession {
+export class LedgerSession implements LedgerSessionRequests {
   private current: Promise<OpenStream> | undefined;
 
   constructor(private readonly open: (signal: AbortSignal) => Promise<Stream>) {}

@@ -12,9 +12,17 @@ export interface PeerRef {
 
 export type LedgerHandler = (from: PeerRef, message: LedgerMessage) => Promise<LedgerMessage | undefined>;
 
-/** Requests to one peer that share one stream, answered in order (a whole-chain crawl's pages); closed when done. */
-export interface LedgerSessionRequests {
+/**
+ * One way to ask a peer: e.g. the BitTorrent wire, whose peers are not libp2p
+ * peers, or a session of the ledger's own transport. Requests and answers are
+ * the same ledger messages.
+ */
+export interface LedgerChannel {
   request(message: LedgerMessage, timeoutMs: number): Promise<LedgerMessage>;
+}
+
+/** Requests to one peer that share one stream, answered in order (a whole-chain crawl's pages); closed when done. */
+export interface LedgerSessionRequests extends LedgerChannel {
   close(): Promise<void>;
 }
 

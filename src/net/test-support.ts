@@ -10,3 +10,19 @@ export function connectionTo(stream: Stream, protocols: string[] = []): Connecti
     },
   } as unknown as Connection;
 }
+
+/** An unsigned varint, as lpStream writes lengths. */
+export function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  do {
+    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+    n = Math.floor(n / 0x80);
+  } while (n > 0);
+  return new Uint8Array(out);
+}
+
+/** Resolves once the stream is finished at both ends (at once if it already is). */
+export function finished(stream: Stream): Promise<void> {
+  if (stream.status !== 'open' && stream.status !== 'closing') return Promise.resolve();
+  return new Promise((resolve) => stream.addEventListener('close', () => resolve(), { once: true }));
+}

@@ -7,7 +7,7 @@ import { DecodeError } from '../../codec/binary.ts';
 import { PEX_PROTOCOL } from '../protocols.ts';
 import { answerPex, requestPex } from './pex.ts';
 import { decodePexResponse, encodePexResponse, MAX_PEER_ID_BYTES, MAX_PEX_FRAME_BYTES, MAX_PEX_PEERS, type PexEntry } from './pex-wire.ts';
-import { connectionTo } from '../test-support.ts';
+import { connectionTo, finished, varint } from '../test-support.ts';
 
 const RELAY = '12D3KooWDczDgB9rFdQxNJJF6sKmFhMzpfo1k74i7cZDy6pYTyCa';
 const PEER_1 = '12D3KooWGqt8g7yUq3MZyoAnsmhugrvT7tN4F7xJhiMm5zDAM6Ae';
@@ -15,21 +15,7 @@ const PEER_2 = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq';
 const circuitTo = (peer: string): string => `/ip4/127.0.0.1/tcp/9090/ws/p2p/${RELAY}/p2p-circuit/webrtc/p2p/${peer}`;
 
 
-/** An unsigned varint, as lpStream writes lengths. */
-function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  do {
-    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-    n = Math.floor(n / 0x80);
-  } while (n > 0);
-  return new Uint8Array(out);
-}
 
-/** Resolves once the stream is finished at both ends (at once if it already is). */
-function finished(stream: Stream): Promise<void> {
-  if (stream.status !== 'open' && stream.status !== 'closing') return Promise.resolve();
-  return new Promise((resolve) => stream.addEventListener('close', () => resolve(), { once: true }));
-}
 
 /** The remote side of a PEX exchange that answers with raw bytes. */
 async function answerWith(inbound: Stream, frame: Uint8Array): Promise<void> {
