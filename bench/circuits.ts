@@ -6,7 +6,7 @@
 import type { Page } from '@playwright/test';
 import { countCpuTime, type CpuTime } from './cpu-time.ts';
 import { median, MiB, type BenchEnv, type Figure } from './env.ts';
-import { circuits, hooksReady } from '../e2e/support/ledger.ts';
+import { circuits } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
 import { flowFigures } from './circuit-flow.ts';
 import { traceMainThreadTasks } from './main-thread.ts';
@@ -28,7 +28,6 @@ export async function hiddenDownload(env: BenchEnv, seed: number): Promise<{ MiB
   for (let i = 0; i < 5; i++) peers.push(await env.openPeer());
   try {
     const [seeder, downloader] = peers;
-    await Promise.all(peers.map((p) => hooksReady(p.page)));
     await circuits(seeder!.page, 'block', downloader!.peerId);
     await circuits(downloader!.page, 'block', seeder!.peerId);
     for (const p of [seeder!, downloader!]) await p.page.waitForFunction(() => (globalThis as any).__trustmesh.circuits.relayCounts().connected >= 3, undefined, { timeout: 60_000 });
@@ -105,9 +104,8 @@ async function probeFigures(env: BenchEnv): Promise<{ figures: Figure[]; direct:
       await chain[i]!.page.locator(`[data-testid="peer-row"][data-peer-id="${chain[i + 1]!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
     }
     await origin!.page.locator(`[data-testid="peer-row"][data-peer-id="${sink!.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
-    // Every tab's circuits running, and the origin knowing the three relays' announcements: a probe built before
+    // Every tab's circuits run (openPeer), and the origin knows the three relays' announcements: a probe built before
     // a relay's service started failed its extend ("0 of your 4 connected peers relay now").
-    await Promise.all(chain.map((p) => hooksReady(p.page)));
     await origin!.page.waitForFunction(() => (globalThis as any).__trustmesh.circuits.relayCounts().connected >= 3, undefined, { timeout: 60_000 });
 
     const paths: Record<number, string[]> = {

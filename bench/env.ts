@@ -4,6 +4,7 @@ import { build } from 'vite';
 import { resolve } from 'node:path';
 import { CHROMIUM_ARGS, findChromium } from '../e2e/support/chromium.ts';
 import { firefoxLaunchOptions } from '../e2e/support/firefox.ts';
+import { hooksReady } from '../e2e/support/ledger.ts';
 import { freePort } from '../e2e/support/ports.ts';
 import { startRelayProcess, startStaticServer, type RelayProcess, type StaticServer } from '../e2e/support/processes.ts';
 
@@ -17,7 +18,7 @@ export interface BenchEnv {
   relay: RelayProcess;
   server: StaticServer;
   appUrl: string;
-  /** A fresh profile running the app (in Chromium unless told), once its peer is up. */
+  /** A fresh profile running the app (in Chromium unless told), once its peer is running (its test hooks answer). */
   openPeer(engine?: Engine): Promise<{ page: Page; peerId: string; close(): Promise<void> }>;
   close(): Promise<void>;
 }
@@ -44,6 +45,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       const fp = page.getByTestId('fingerprint');
       await fp.waitFor();
       const peerId = (await fp.getAttribute('data-peer-id')) ?? '';
+      // Direct peers show before the app has started sharing and circuits, and the hooks refuse until then.
+      await hooksReady(page);
       return { page, peerId, close: () => context.close() };
     },
     async close() {

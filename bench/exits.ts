@@ -8,7 +8,7 @@
  * another's connections; the seeder seeds the one file throughout.
  */
 import type { Page } from '@playwright/test';
-import { hooks, hooksReady } from '../e2e/support/ledger.ts';
+import { hooks } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
 import { median, MiB, type BenchEnv, type Figure } from './env.ts';
 
@@ -51,7 +51,6 @@ async function timedDownload(downloader: Peer, file: { infoHash: string; magnet:
 async function directDownload(env: BenchEnv, seeder: Peer, file: { infoHash: string; magnet: string; sha256: string }): Promise<Timed> {
   const downloader = await env.openPeer();
   try {
-    await hooksReady(downloader.page);
     return await timedDownload(downloader, file, 0, { seeder: seeder.page, downloader: downloader.page });
   } finally {
     await downloader.close();
@@ -61,7 +60,6 @@ async function directDownload(env: BenchEnv, seeder: Peer, file: { infoHash: str
 async function exitDownload(env: BenchEnv, seeder: Peer, file: { infoHash: string; magnet: string; sha256: string }): Promise<Timed> {
   const [exit, downloader] = [await env.openPeer(), await env.openPeer()];
   try {
-    await Promise.all([hooksReady(exit.page), hooksReady(downloader.page)]);
     await exits(exit.page, 'setExiting', true);
     await downloader.page.locator(`[data-testid="peer-row"][data-peer-id="${exit.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
     await downloader.page.waitForFunction(() => (globalThis as any).__trustmesh.exits.counts().connected >= 1, undefined, { timeout: 60_000 });
@@ -85,7 +83,6 @@ export async function benchExits(env: BenchEnv): Promise<Figure[]> {
   const direct: Timed[] = [];
   const viaExit: Timed[] = [];
   try {
-    await hooksReady(seeder.page);
     const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', BYTES, 'exit-bench.bin', 400);
     for (let run = 0; run < RUNS; run++) {
       direct.push(await directDownload(env, seeder, file));

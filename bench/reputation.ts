@@ -35,7 +35,6 @@ function recompute(page: Page, edges: number): Promise<Run> {
 export async function benchReputation(env: BenchEnv): Promise<Figure[]> {
   const figures: Figure[] = [];
   const tab = await env.openPeer();
-  await tab.page.waitForFunction(() => (globalThis as unknown as { __trustmesh?: { phase(): string } }).__trustmesh?.phase() === 'running');
   for (const size of SIZES) {
     const r = await recompute(tab.page, size);
     const compute = median(r.computeMs);

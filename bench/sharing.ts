@@ -8,7 +8,6 @@
  */
 import type { Page } from '@playwright/test';
 import { startStockClient, stockDownloadTimed, stockSeed } from '../e2e/support/stock-webtorrent.ts';
-import { hooksReady } from '../e2e/support/ledger.ts';
 import { sharing } from '../e2e/support/sharing.ts';
 import { median, MiB, type BenchEnv, type Engine, type Figure } from './env.ts';
 import { rawDataChannelMiBps } from './foundation.ts';
@@ -21,7 +20,6 @@ const GB = 1e9;
 export async function paidDownload(env: BenchEnv, seed: number, bytes = BYTES, seederEngine: Engine = 'chromium', leecherEngine: Engine = 'chromium'): Promise<{ mibps: number; blocks: number }> {
   const [seeder, leecher] = [await env.openPeer(seederEngine), await env.openPeer(leecherEngine)];
   try {
-    await Promise.all([hooksReady(seeder.page), hooksReady(leecher.page)]);
     const file = await sharing<{ infoHash: string; magnet: string; sha256: string }>(seeder.page, 'seedGenerated', bytes, `bench-${seed}.bin`, seed);
     const before = (await sharing<number>(seeder.page, 'ownChainLength')) + (await sharing<number>(leecher.page, 'ownChainLength'));
     const { ms } = await sharing<{ ms: number }>(leecher.page, 'downloadTimed', file.magnet);
