@@ -25,6 +25,9 @@ const SINK = '/trustmesh-bench/sink/1.0.0';
 let uncaught = 0;
 process.on('uncaughtException', () => uncaught++);
 
+/** The flooding tracker client's address, as the relay's proxy names it (loopback itself is the proxy and is not limited). */
+const FLOOD_HEADERS = { 'X-Forwarded-For': '203.0.113.66' };
+
 /** Each exhaustion the limits guard against, all at once, for `durationMs` from when its peers are ready. */
 async function attack(relay: { p2p: Multiaddr; httpUrl: string }, durationMs: number): Promise<() => Promise<Figure[]>> {
   const figures: Figure[] = [];
@@ -43,7 +46,7 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, durationMs: nu
   }, { runOnLimitedConnection: true });
   const tunnelStart = await startClient(relay.p2p, false);
   const big = await trackerSocket(relay.httpUrl);
-  const ws = await trackerSocket(relay.httpUrl);
+  const ws = await trackerSocket(relay.httpUrl, FLOOD_HEADERS);
   const walker = await startClient(relay.p2p, false);
   process.stdout.write('ready\n');
   const until = Date.now() + durationMs;
@@ -86,7 +89,8 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, durationMs: nu
     fig('tunnel through chained relayed connections', tunnelled / 1024, 'KiB', `${(tunnelled / 1024 / seconds).toFixed(1)} KiB/s over ${connections} connections, ${refusedDials} dials refused or cut; budget ${RELAY_LIMITS.relayedBytesPerPeer.bytes / 1024} KiB per ${RELAY_LIMITS.relayedBytesPerPeer.windowMs / 60_000} min`);
   })());
 
-  // 3. Tracker: an oversize message, then one socket joins as many swarms and sends as many requests as it can.
+  // 3. Tracker: an oversize message, then one address (named by the proxy, as in production) joins as many swarms and
+  // sends as many requests as it can, opening a new socket whenever the relay closes one.
   running.push((async () => {
     const code = await new Promise<number>((r) => {
       big.once('close', (c) => r(c));
@@ -95,17 +99,32 @@ async function attack(relay: { p2p: Multiaddr; httpUrl: string }, durationMs: nu
     fig('tracker socket sending 64 KiB + 1 closed with', code, 'code');
     let accepted = 0;
     let refused = 0;
-    ws.on('message', (data) => ('failure reason' in (JSON.parse(String(data)) as object) ? refused++ : accepted++));
+    let closedByRelay = 0;
+    let opensRefused = 0;
+    let ending = false;
+    const watch = (s: WebSocket): WebSocket => {
+      s.on('message', (data) => ('failure reason' in (JSON.parse(String(data)) as object) ? refused++ : accepted++));
+      s.once('close', () => ending || closedByRelay++);
+      return s;
+    };
+    let socket: WebSocket | undefined = watch(ws);
     let sent = 0;
-    while (Date.now() < until && ws.readyState === WebSocket.OPEN) {
-      ws.send(JSON.stringify({ action: 'announce', event: 'started', info_hash: `flood-${sent}`.padEnd(20, '.'), peer_id: trackerPeerId(777_777), offers: [] }));
+    while (Date.now() < until) {
+      if (socket?.readyState !== WebSocket.OPEN) {
+        socket = await trackerSocket(relay.httpUrl, FLOOD_HEADERS).then(watch, () => undefined);
+        if (socket === undefined) opensRefused++;
+        continue;
+      }
+      socket.send(JSON.stringify({ action: 'announce', event: 'started', info_hash: `flood-${sent}`.padEnd(20, '.'), peer_id: trackerPeerId(777_777), offers: [] }));
       sent++;
       if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
-      if (ws.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
+      if (socket.bufferedAmount > 1024 * 1024) await new Promise((r) => setTimeout(r, 10));
     }
     await new Promise((r) => setTimeout(r, 500)); // late replies
-    fig('tracker announces from one socket: accepted', accepted, 'count', `${sent} sent, ${refused} refused; limits ${RELAY_LIMITS.trackerSwarmsPerSocket} swarms, ${RELAY_LIMITS.trackerRequestsPerSocket.count} requests per ${RELAY_LIMITS.trackerRequestsPerSocket.windowMs / 1000} s`);
-    ws.terminate();
+    ending = true;
+    const { trackerRequestsPerSocket: perSocket, trackerRefusalsBeforeCut, trackerSocketOpensPerAddress: opens } = RELAY_LIMITS;
+    fig('tracker announces from one address: accepted', accepted, 'count', `${sent} sent, ${refused} refused, ${closedByRelay} sockets closed by the relay, ${opensRefused} new sockets refused; limits ${RELAY_LIMITS.trackerSwarmsPerSocket} swarms, ${perSocket.count} requests per ${perSocket.windowMs / 1000} s a socket, closed ${trackerRefusalsBeforeCut} past it, ${opens.count} sockets opened per ${opens.windowMs / 1000} s an address`);
+    socket?.terminate();
   })());
 
   // 4. Discovery: one connection asks the relay who is there as fast as it can (each answer samples every reservation).

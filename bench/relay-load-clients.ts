@@ -65,8 +65,8 @@ export async function startClient(relay: Multiaddr, reachable: boolean): Promise
 export const hasReservation = (node: Libp2p): boolean =>
   node.getMultiaddrs().some((ma) => ma.toString().includes('/p2p-circuit')) && node.getConnections().some((c) => c.status === 'open' && c.limits === undefined);
 
-export function trackerSocket(httpUrl: string): Promise<WebSocket> {
-  const ws = new WebSocket(httpUrl.replace(/^http/, 'ws'));
+export function trackerSocket(httpUrl: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  const ws = new WebSocket(httpUrl.replace(/^http/, 'ws'), { headers });
   ws.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));

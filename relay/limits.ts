@@ -69,6 +69,14 @@ export interface RelayLimits {
   /** Tracker requests from one IP together. */
   trackerRequestsPerAddress: Window;
   /**
+   * Requests a tracker socket may send past its share in one window before it is closed: each costs the
+   * relay a parse and a reply (one socket sending 18,000 a second held a relay's event loop 260 ms at p95),
+   * and an honest client, announcing each torrent every 30 s, never reaches its share.
+   */
+  trackerRefusalsBeforeCut: number;
+  /** Tracker sockets one IP may open per window: a socket closed for flooding would otherwise come back at once. A tab opens one per tracker as it loads. */
+  trackerSocketOpensPerAddress: Window;
+  /**
    * Relays found through the relays' DHT that we federate with, beside those configured with --peer:
    * each costs a connection and a sample every 30 s, and a few give every relay paths to the rest.
    */
@@ -93,6 +101,8 @@ export const RELAY_LIMITS: RelayLimits = {
   trackerOffersPerAnnounce: 10,
   trackerRequestsPerSocket: { count: 300, windowMs: 30_000 },
   trackerRequestsPerAddress: { count: 3_000, windowMs: 30_000 },
+  trackerRefusalsBeforeCut: 32,
+  trackerSocketOpensPerAddress: { count: 10, windowMs: 1_000 },
   learnedRelays: 8,
 };
 
@@ -195,12 +205,14 @@ export interface Refusals {
   relayedStreamsCut: number;
   trackerRequests: number;
   trackerSockets: number;
+  /** Tracker sockets closed for sending past their refused share. */
+  trackerSocketsCut: number;
   /** PEX requests over a connection's share. */
   pexAnswers: number;
 }
 
 export function noRefusals(): Refusals {
-  return { connections: 0, reservations: 0, relayedConnections: 0, relayedStreamsCut: 0, trackerRequests: 0, trackerSockets: 0, pexAnswers: 0 };
+  return { connections: 0, reservations: 0, relayedConnections: 0, relayedStreamsCut: 0, trackerRequests: 0, trackerSockets: 0, trackerSocketsCut: 0, pexAnswers: 0 };
 }
 
 /** Keys tracked before stale windows are swept, so a stream of fresh keys costs bounded memory. */

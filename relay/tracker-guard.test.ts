@@ -2,7 +2,8 @@
  * The WebTorrent tracker's limits on real sockets (127.0.0.1): message size,
  * offers per announce, requests per socket and per address, swarms per socket
  * and per address, sockets per address. A refused request gets the tracker's
- * `failure reason` and the socket stays open, so the client keeps its other swarms.
+ * `failure reason` and the socket stays open, so the client keeps its other swarms,
+ * unless it keeps sending past its share.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -103,6 +104,32 @@ describe('tracker requests', () => {
     expect(relay.health().refused.trackerRequests).toBe(2);
   });
 
+  it('closes a socket that keeps sending past its share, unread, and serves other sockets meanwhile', async () => {
+    const relay = await relayWith({ trackerRequestsPerSocket: { count: 2, windowMs: 30_000 }, trackerRefusalsBeforeCut: 3 });
+    const ws = await open(relay);
+    for (let i = 0; i < 2; i++) expect(await ask(ws, announce(hash(1)))).not.toHaveProperty('failure reason');
+    for (let i = 0; i < 3; i++) expect(await ask(ws, announce(hash(1)))).toHaveProperty('failure reason', expect.stringContaining('too many requests'));
+    // The flood's next message costs the relay no parse and no reply: the socket is gone.
+    await expect(ask(ws, announce(hash(1)))).rejects.toThrow(/closed/);
+    expect(relay.health().refused).toMatchObject({ trackerRequests: 3, trackerSocketsCut: 1 });
+    expect(await ask(await open(relay), announce(hash(1), { peer_id: 'Q'.repeat(20) }))).not.toHaveProperty('failure reason');
+  });
+
+  it('charges malformed messages to the share: garbage cannot be sent without limit', async () => {
+    const relay = await relayWith({ trackerRequestsPerSocket: { count: 2, windowMs: 30_000 } });
+    const ws = await open(relay);
+    for (let i = 0; i < 2; i++) expect(await ask(ws, 'not a tracker request')).toHaveProperty('failure reason', 'malformed tracker request');
+    expect(await ask(ws, announce(hash(1)))).toHaveProperty('failure reason', expect.stringContaining('too many requests'));
+  });
+
+  it('refuses, but does not close, a socket whose address used up its share on other sockets', async () => {
+    const relay = await relayWith({ trackerRequestsPerAddress: { count: 2, windowMs: 30_000 }, trackerRefusalsBeforeCut: 1 });
+    const [greedy, honest] = [await open(relay), await open(relay)];
+    for (let i = 0; i < 2; i++) expect(await ask(greedy, announce(hash(1)))).not.toHaveProperty('failure reason');
+    for (let i = 0; i < 3; i++) expect(await ask(honest, announce(hash(2), { peer_id: 'Q'.repeat(20) }))).toHaveProperty('failure reason', expect.stringContaining('too many requests'));
+    expect(relay.health().refused.trackerSocketsCut).toBe(0);
+  });
+
   it('refuses requests beyond the per-address rate, across sockets', async () => {
     const relay = await relayWith({ trackerRequestsPerAddress: { count: 3, windowMs: 30_000 } });
     const [a, b] = [await open(relay), await open(relay)];
@@ -157,6 +184,19 @@ describe('tracker sockets per address', () => {
     expect(relay.health().refused.trackerSockets).toBe(1);
     second.close();
     await until(async () => (await open(relay).then(() => true, () => false)), 'a place to free up');
+  });
+
+  it('answers 429 to an address opening sockets faster than its share, and lets it in again in the next window', async () => {
+    let t = 1_000_000;
+    const relay = await relayWith({ trackerSocketOpensPerAddress: { count: 2, windowMs: 1_000 } }, () => t);
+    const first = await open(relay);
+    first.close();
+    await open(relay);
+    // Closing a socket does not give its open back: a socket cut for flooding cannot come straight back.
+    await expect(open(relay)).rejects.toThrow(/429/);
+    expect(relay.health().refused.trackerSockets).toBe(1);
+    t += 1_000;
+    await open(relay);
   });
 
   it('answers 429 to a socket beyond the per-address cap', async () => {

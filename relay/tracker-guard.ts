@@ -2,9 +2,11 @@
  * Glue: what reaches the WebTorrent tracker (bittorrent-tracker) inside the
  * relay. Messages are checked before the tracker sees them; a refused request
  * gets a `failure reason`, as the tracker itself answers bad requests, and the
- * socket stays open. Checked: shape (fields the tracker trusts outside its
- * try/catch), offers per announce, requests per socket and per address, and
- * swarms per socket and per address.
+ * socket stays open, unless it keeps sending past its share of requests: then
+ * it is closed. Checked: requests per socket and per address (every message,
+ * before it is read), shape (fields the tracker trusts outside its try/catch),
+ * offers per announce, and swarms per socket and per address; sockets opened
+ * per address.
  */
 import type { WebSocket } from 'ws';
 import { Tally, WindowCounter, type RelayLimits, type Refusals } from './limits.ts';
@@ -58,12 +60,13 @@ export function trackerGuard(limits: RelayLimits, refusals: Refusals, now: () =>
   const socketsPerAddress = new Tally<string>();
   const swarmsPerAddress = new Tally<string>();
   const requestsPerAddress = new WindowCounter<string>(limits.trackerRequestsPerAddress.count, limits.trackerRequestsPerAddress.windowMs, now);
+  const opensPerAddress = new WindowCounter<string>(limits.trackerSocketOpensPerAddress.count, limits.trackerSocketOpensPerAddress.windowMs, now);
 
   let sockets = 0;
 
   return {
     admits: (address) => {
-      const ok = sockets < limits.trackerSockets && (address === undefined || socketsPerAddress.get(address) < limits.trackerSocketsPerAddress);
+      const ok = sockets < limits.trackerSockets && (address === undefined || (socketsPerAddress.get(address) < limits.trackerSocketsPerAddress && opensPerAddress.take(address)));
       if (!ok) refusals.trackerSockets++;
       return ok;
     },
@@ -76,18 +79,19 @@ export function trackerGuard(limits: RelayLimits, refusals: Refusals, now: () =>
       if (perAddress) socketsPerAddress.add(address);
       const swarms = new Set<string>();
       const requests = new WindowCounter<'socket'>(limits.trackerRequestsPerSocket.count, limits.trackerRequestsPerSocket.windowMs, now);
+      const pastShare = new WindowCounter<'socket'>(limits.trackerRefusalsBeforeCut, limits.trackerRequestsPerSocket.windowMs, now);
+      let cut = false;
       ws.once('close', () => {
         if (!perAddress) return;
         socketsPerAddress.add(address, -1);
         swarmsPerAddress.add(address, -swarms.size);
       });
 
-      /** Why the request may not reach the tracker, or undefined when it may. */
+      /** Charges a message to the socket's and the address's shares (both, so a socket over its own also uses its address's). */
+      const charge = (): { socket: boolean; address: boolean } => ({ socket: requests.take('socket'), address: !perAddress || requestsPerAddress.take(address) });
+
+      /** Why a request within its shares may not reach the tracker, or undefined when it may. */
       const refusal = (req: TrackerRequest): string | undefined => {
-        // Both windows are charged, so a socket over its own share also uses its address's.
-        const socketOk = requests.take('socket');
-        const addressOk = !perAddress || requestsPerAddress.take(address);
-        if (!socketOk || !addressOk) return 'too many requests: announce again after the interval';
         if (req.action !== 'announce' || typeof req.infoHash !== 'string') return undefined;
         if (Array.isArray(req.offers) && req.offers.length > limits.trackerOffersPerAnnounce) {
           return `too many offers: at most ${limits.trackerOffersPerAnnounce} per announce`;
@@ -107,8 +111,18 @@ export function trackerGuard(limits: RelayLimits, refusals: Refusals, now: () =>
       const emit = ws.emit.bind(ws);
       ws.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
         if (event !== 'message') return emit(event, ...args);
+        // Messages already received when the socket was closed are dropped unread.
+        if (cut) return true;
+        const within = charge();
+        // Only the socket's own share counts towards closing it: an honest socket is refused, not closed, when others of its address used up theirs.
+        if (!within.socket && !pastShare.take('socket')) {
+          cut = true;
+          refusals.trackerSocketsCut++;
+          ws.terminate();
+          return true;
+        }
         const req = parseTrackerRequest(args[0]);
-        const reason = req === undefined ? 'malformed tracker request' : refusal(req);
+        const reason = !within.socket || !within.address ? 'too many requests: announce again after the interval' : req === undefined ? 'malformed tracker request' : refusal(req);
         if (reason === undefined) return emit(event, ...args);
         refusals.trackerRequests++;
         // action and info_hash let the WebTorrent client route the failure to its torrent.
