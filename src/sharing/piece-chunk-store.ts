@@ -6,7 +6,7 @@
  * and read each back through a blob: most of a download's CPU went there.
  */
 import type { PieceStoreClient } from '../workers/piece-store-client.ts';
-import { pieceLengthAt } from '../workers/piece-store-protocol.ts';
+import { pieceLengthAt, PieceStoreError } from '../workers/piece-store-protocol.ts';
 
 type Callback<T = void> = (err: Error | null, value?: T) => void;
 const noop = (): void => undefined;
@@ -34,7 +34,10 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
     private readonly file: string;
     private readonly legacyDir: string | undefined;
     private readonly length: number;
-    private readonly opened: Promise<unknown>;
+    /** Resolves with the file's size when it was opened. */
+    private readonly opened: Promise<{ size?: number }>;
+    /** Pieces put since the file was opened, a bit each: the only ones past its size at open that can be stored. */
+    private readonly written: Uint8Array;
     private closed = false;
 
     constructor(chunkLength: number, opts: ChunkStoreOptions = {}) {
@@ -46,6 +49,7 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
       this.file = infoHash;
       this.length = Number(opts.length);
       this.legacyDir = opts.name;
+      this.written = new Uint8Array(Math.ceil(Math.ceil(this.length / this.chunkLength) / 8));
       this.opened = client.request({ op: 'open', file: this.file, pieceLength: this.chunkLength, length: this.length, legacyDir: this.legacyDir });
       this.opened.catch(noop); // reported by the first put or get
     }
@@ -54,6 +58,7 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
       if (this.closed) return queueMicrotask(() => cb(new Error('Storage is closed')));
       // A copy of its own to transfer: WebTorrent keeps using `buf` (it serves reads from it until the put ends).
       const data = buf.slice();
+      if (Number.isInteger(index) && index >= 0) this.written[index >> 3]! |= 1 << (index & 7);
       this.after(client.request({ op: 'put', file: this.file, index, data }, [data.buffer]), () => undefined, cb);
     }
 
@@ -64,7 +69,14 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
       const offset = opts?.offset ?? 0;
       const length = opts?.length ?? pieceLength - offset;
       if (length === 0 && offset >= 0 && offset <= pieceLength) return queueMicrotask(() => cb(null, new Uint8Array(0)));
-      this.after(client.request({ op: 'get', file: this.file, index, offset, length }), (r) => r.data ?? new Uint8Array(0), cb);
+      // WebTorrent asks for every piece of a new download before it requests any (to verify what it has): a piece
+      // past the file as it was opened, and not put since, is answered here, not by a round trip to the worker each.
+      const read = this.opened.then(({ size }) => {
+        const end = index * this.chunkLength + offset + length;
+        if (size !== undefined && end > size && !this.isWritten(index)) throw new PieceStoreError('NotFoundError', `piece ${index} is not stored`);
+        return client.request({ op: 'get', file: this.file, index, offset, length });
+      });
+      this.after(read, (r) => r.data ?? new Uint8Array(0), cb);
     }
 
     close(cb: Callback = noop): void {
@@ -76,6 +88,10 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
     destroy(cb: Callback = noop): void {
       this.closed = true;
       this.after(client.request({ op: 'destroy', file: this.file, legacyDir: this.legacyDir }), () => undefined, cb);
+    }
+
+    private isWritten(index: number): boolean {
+      return Number.isInteger(index) && index >= 0 && ((this.written[index >> 3] ?? 0) & (1 << (index & 7))) !== 0;
     }
 
     /** Runs `request` once the file is open, and answers `cb` with `pick` of its result or the error. */

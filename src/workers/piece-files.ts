@@ -73,13 +73,12 @@ export class PieceFiles {
     }
   }
 
-  private async run(req: PieceRequest): Promise<{ data?: Uint8Array; supported?: boolean }> {
+  private async run(req: PieceRequest): Promise<{ data?: Uint8Array; supported?: boolean; size?: number }> {
     switch (req.op) {
       case 'probe':
         return { supported: this.dir.supported() };
       case 'open':
-        await this.open(req);
-        return {};
+        return { size: (await this.open(req)).handle.getSize() };
       case 'put':
         this.put(this.opened(req.file), req.index, req.data);
         return {};
@@ -96,16 +95,18 @@ export class PieceFiles {
     }
   }
 
-  private async open(spec: PieceFileSpec): Promise<void> {
+  private async open(spec: PieceFileSpec): Promise<OpenFile> {
     if (!(spec.pieceLength > 0) || !(spec.length > 0) || !Number.isSafeInteger(spec.pieceLength) || !Number.isSafeInteger(spec.length)) {
       throw new PieceStoreError('TypeError', `a torrent of ${spec.length} bytes in pieces of ${spec.pieceLength} cannot be stored`);
     }
-    if (this.files.has(spec.file)) return;
+    const open = this.files.get(spec.file);
+    if (open !== undefined) return open;
     const handle = await this.dir.open(spec.file);
     const pieces = Math.ceil(spec.length / spec.pieceLength);
     const f: OpenFile = { ...spec, handle, pieces, dirty: false };
     this.files.set(spec.file, f);
     if (spec.legacyDir !== undefined) await this.moveLegacy(f, spec.legacyDir);
+    return f;
   }
 
   private async moveLegacy(f: OpenFile, legacyDir: string): Promise<void> {

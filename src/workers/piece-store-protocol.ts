@@ -30,7 +30,8 @@ export type PieceRequest =
 export type PieceCall = PieceRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 export type PieceResponse =
-  | { id: number; ok: true; data?: Uint8Array; supported?: boolean }
+  /** `size`: an open's answer, the file's length in bytes once open (pieces wholly past it are not stored). */
+  | { id: number; ok: true; data?: Uint8Array; supported?: boolean; size?: number }
   /** `name` is the DOMException's (QuotaExceededError, NotFoundError, …) so the page can say what happened. */
   | { id: number; ok: false; name: string; message: string };
 
