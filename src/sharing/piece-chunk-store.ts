@@ -58,7 +58,7 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
       if (this.closed) return queueMicrotask(() => cb(new Error('Storage is closed')));
       // A copy of its own to transfer: WebTorrent keeps using `buf` (it serves reads from it until the put ends).
       const data = buf.slice();
-      if (Number.isInteger(index) && index >= 0) this.written[index >> 3]! |= 1 << (index & 7);
+      this.markWritten(index);
       this.after(client.request({ op: 'put', file: this.file, index, data }, [data.buffer]), () => undefined, cb);
     }
 
@@ -88,6 +88,11 @@ export function pieceChunkStore(client: PieceStoreClient): new (chunkLength: num
     destroy(cb: Callback = noop): void {
       this.closed = true;
       this.after(client.request({ op: 'destroy', file: this.file, legacyDir: this.legacyDir }), () => undefined, cb);
+    }
+
+    private markWritten(index: number): void {
+      // An index outside the torrent marks nothing: the worker refuses its put.
+      if (Number.isInteger(index) && index >= 0 && index >> 3 < this.written.length) this.written[index >> 3]! |= 1 << (index & 7);
     }
 
     private isWritten(index: number): boolean {
