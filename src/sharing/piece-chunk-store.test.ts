@@ -19,6 +19,17 @@ function inProcess(dir = new MemoryDirectory()) {
   return { dir, client, port, Store: pieceChunkStore(client) };
 }
 
+/** The pieces whose gets reach the worker, in order. */
+function getsReaching(port: PiecePort): number[] {
+  const asked: number[] = [];
+  const post = port.post;
+  port.post = (req, transfer) => {
+    if (req.op === 'get') asked.push(req.index);
+    post(req, transfer);
+  };
+  return asked;
+}
+
 const promised = <T>(run: (cb: (err: Error | null, v?: T) => void) => void): Promise<T | undefined> =>
   new Promise((resolve, reject) => run((err, v) => (err ? reject(err) : resolve(v))));
 const put = (s: ChunkStore, i: number, b: Uint8Array) => promised<void>((cb) => s.put(i, b, cb));
@@ -44,12 +55,7 @@ describe('the piece chunk store (what WebTorrent sees)', () => {
 
   it('answers a new download\'s checks for pieces it lacks without asking the worker, and reads what is put since', async () => {
     const { port, Store } = inProcess();
-    const asked: number[] = [];
-    const post = port.post;
-    port.post = (req, transfer) => {
-      if (req.op === 'get') asked.push(req.index);
-      post(req, transfer);
-    };
+    const asked = getsReaching(port);
     const s = new Store(10, { torrent: { infoHash: HASH }, length: 1_000 });
     // What WebTorrent does on adding a torrent: a get of every piece (a round trip each delayed a 16 MiB download's first byte by 0.6 s).
     const checks = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => get(s, i)));
@@ -62,7 +68,8 @@ describe('the piece chunk store (what WebTorrent sees)', () => {
   });
 
   it('asks the worker for every piece inside a file kept from before (a resumed download)', async () => {
-    const { Store } = inProcess();
+    const { port, Store } = inProcess();
+    const asked = getsReaching(port);
     const opts = { torrent: { infoHash: HASH }, length: 100 };
     const s = new Store(10, opts);
     await put(s, 3, new Uint8Array(10).fill(3));
@@ -72,6 +79,7 @@ describe('the piece chunk store (what WebTorrent sees)', () => {
     // Inside the file but never written: zeros from the worker, which fail their hash check.
     expect(await get(resumed, 1)).toEqual(new Uint8Array(10));
     await expect(get(resumed, 4)).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(asked).toEqual([3, 1]);
   });
 
   it('keeps pieces across a close and a new store of the same torrent (a reload), and destroy removes them', async () => {
