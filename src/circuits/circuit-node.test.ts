@@ -130,6 +130,26 @@ describe('circuits', () => {
     await until(() => other!.received.length === 1, 'data on the other circuit');
   });
 
+  it('fails a build at once when the link to a hop that has not answered closes: no answer can come on it', async () => {
+    const { peers, net } = mesh(4);
+    const [origin, r1, r2, other] = peers;
+    // The first hop has not read the create yet when its link goes.
+    net.link(r1!.key, origin!.key).stopReading();
+    const first = origin!.node.build([r1!.key]);
+    await until(() => net.link(origin!.key, r1!.key).sent.length === 1, 'the create');
+    net.link(origin!.key, r1!.key).close();
+    await expect(first).rejects.toMatchObject({ code: 'broken' });
+    // A create that cannot even be sent (its stream broke since the link was picked) fails as quickly.
+    net.link(origin!.key, r1!.key).send = () => Promise.reject(new Error('stream reset'));
+    await expect(origin!.node.build([r1!.key])).rejects.toMatchObject({ code: 'broken' });
+    // The same for a relay's extend: the originator hears at once that the next hop is unreachable.
+    net.link(r2!.key, r1!.key).stopReading();
+    const extended = other!.node.build([r1!.key, r2!.key]);
+    await until(() => net.link(r1!.key, r2!.key).sent.length === 1, 'the relay’s create to the next hop');
+    net.link(r1!.key, r2!.key).close();
+    await expect(extended).rejects.toThrow(/unreachable|could not be reached/);
+  });
+
   it('reports a broken hop to the originator and frees every relay', async () => {
     const { peers, net } = mesh(4);
     const [origin, r1, r2, r3] = peers;

@@ -1,8 +1,8 @@
 /** A circuit link over in-memory libp2p streams (streamPair): its reader, its flow control, its test tap. */
 import { lpStream, streamPair } from '@libp2p/utils';
 import { describe, expect, it } from 'vitest';
-import { CREDIT_FRAME_TYPE, encodeFrame } from './cell-wire.ts';
-import { MAX_FRAME_BYTES } from './constants.ts';
+import { CREDIT_FRAME_TYPE, decodeFrame, encodeFrame } from './cell-wire.ts';
+import { LINK_WINDOW_BYTES, MAX_FRAME_BYTES } from './constants.ts';
 import { toHex } from '../codec/bytes.ts';
 import { StreamLink } from './libp2p-links.ts';
 import type { CircuitSeams } from './seams.ts';
@@ -87,5 +87,70 @@ describe('StreamLink', () => {
     await l.send(genuine);
     expect((await peer.read()).subarray()).toEqual(genuine);
     expect(seen).toHaveLength(1);
+  });
+
+  it('reads credit while a frame waits for the window to be answered: a full window does not stall the link', async () => {
+    const [outbound, inbound] = await streamPair();
+    const l = new StreamLink(KEY, inbound);
+    const answer = encodeFrame({ type: 'created', circuitId: 5, Y: new Uint8Array(32), auth: new Uint8Array(32) });
+    let answered = false;
+    // Like a relay's `create`: its handling sends the `created` on this same link, through the window.
+    void l.readFrames(() => ({
+      receive: async () => {
+        await l.send(answer);
+        answered = true;
+      },
+    }));
+    const peer = lpStream(outbound);
+    // What we sent that the neighbour has not processed yet fills our window to the byte.
+    const overhead = encodeFrame({ type: 'relay', circuitId: 7, onion: new Uint8Array(0) }).length;
+    const cell = encodeFrame({ type: 'relay', circuitId: 7, onion: new Uint8Array(LINK_WINDOW_BYTES / 16 - overhead) });
+    for (let i = 0; i < 16; i++) await l.send(cell);
+    const sent = l.window.inFlight;
+    expect(sent).toBe(LINK_WINDOW_BYTES);
+    await peer.write(encodeFrame({ type: 'create', circuitId: 5, X: new Uint8Array(32) }));
+    // The neighbour processes our cells, and says so behind its create.
+    await peer.write(encodeFrame({ type: 'credit', circuitId: 0, bytes: sent }));
+    await until(() => answered, 'the created sent, once the credit behind the create is read');
+    expect(l.closed).toBe(false);
+  });
+
+  it('ends the link of a neighbour that sends past the window it was given', async () => {
+    const [outbound, inbound] = await streamPair();
+    const l = new StreamLink(KEY, inbound);
+    let handling = 0;
+    // Nothing is handled (a next hop that does not move), so no credit goes back.
+    void l.readFrames(() => ({ receive: () => (handling++, new Promise<void>(() => undefined)) }));
+    const peer = lpStream(outbound);
+    const cell = encodeFrame({ type: 'relay', circuitId: 7, onion: new Uint8Array(64 * 1024) });
+    const within = Math.floor((LINK_WINDOW_BYTES + MAX_FRAME_BYTES) / cell.length);
+    for (let i = 0; i < within; i++) await peer.write(cell);
+    await until(() => handling === 1, 'the first frame in handling');
+    expect(l.closed).toBe(false);
+    await peer.write(cell);
+    await until(() => l.closed, 'the link closed at the frame past the window');
+  });
+
+  it('hands on every frame read before the stream ended, in order, and only then has ended', async () => {
+    const [outbound, inbound] = await streamPair();
+    const l = new StreamLink(KEY, inbound);
+    const received: number[] = [];
+    let release = (): void => undefined;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const ended = l.readFrames(() => ({
+      receive: async (_link, frame) => {
+        const { circuitId } = decodeFrame(frame);
+        if (circuitId === 1) await slow;
+        received.push(circuitId);
+      },
+    }));
+    const peer = lpStream(outbound);
+    for (const circuitId of [1, 2, 3]) await peer.write(encodeFrame({ type: 'destroy', circuitId, reason: 'requested' }));
+    await outbound.close();
+    await until(() => l.closed, 'the end of the stream read while the first frame is still in handling');
+    expect(received).toEqual([]);
+    release();
+    await ended;
+    expect(received).toEqual([1, 2, 3]);
   });
 });

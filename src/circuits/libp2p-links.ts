@@ -2,11 +2,15 @@
  * Circuit links over libp2p (browser glue): one long-lived stream on
  * CIRCUIT_PROTOCOL per neighbour, length-prefixed frames, on direct WebRTC
  * connections only, so the signaling relay never carries circuit traffic.
- * A link's reader hands each frame to the CircuitNode and waits for it, so a
- * slow next hop slows the previous one down (back-pressure along the path).
+ * A link hands its frames to the CircuitNode one at a time, each once the last
+ * is handled, and returns credit only for handled frames, so a slow next hop
+ * slows the previous one down (back-pressure along the path). Credit is read
+ * apart from that, at once: handling a frame may wait for this link's own
+ * window (a `created` answering a `create`), which only that credit opens.
  * A frame that does not decode is dropped there, never fatal to the link and
  * the other circuits on it; only a frame over MAX_FRAME_BYTES (the length
- * prefix cannot be trusted after it) or a broken stream ends a link.
+ * prefix cannot be trusted after it), a neighbour sending past the window we
+ * gave it, or a broken stream ends a link.
  */
 import type { Connection, Stream } from '@libp2p/interface';
 import type { Libp2p } from 'libp2p';
@@ -27,6 +31,8 @@ import type { CircuitSeams } from './seams.ts';
 const OPEN_TIMEOUT_MS = 10_000;
 /** Links one neighbour may open to us (normally one; a reload leaves a stale one for a while). */
 const MAX_INBOUND_LINKS = 4;
+/** Frames read and not yet handled: a sender keeps within our window, or one frame larger than it alone. */
+const MAX_UNHANDLED_BYTES = LINK_WINDOW_BYTES + MAX_FRAME_BYTES;
 
 const remoteKeyOf = (connection: Connection): Uint8Array | undefined => keyedPeer(connection.remotePeer)?.publicKey;
 
@@ -93,13 +99,16 @@ export class StreamLink implements CircuitLink {
   }
 
   /**
-   * Reads frames until the stream ends or breaks, or one is over
-   * MAX_FRAME_BYTES; then closes the link. Credit feeds the window; every
-   * other frame goes to the circuits, which drop what does not decode (a
-   * malformed credit frame too): one bad frame must not cut every circuit on
-   * the link.
+   * Reads frames until the stream ends or breaks, one is over MAX_FRAME_BYTES,
+   * or the neighbour sends past its window; then closes the link once every
+   * frame read is handled. Credit feeds the window as it is read; every other
+   * frame goes to the circuits in order (handleFrames), which drop what does
+   * not decode (a malformed credit frame too): one bad frame must not cut
+   * every circuit on the link.
    */
   async readFrames(circuits: () => Pick<CircuitNode, 'receive'>): Promise<void> {
+    const inbox = new FrameInbox();
+    const handled = this.handleFrames(inbox, circuits);
     try {
       for (;;) {
         const frame = (await this.lp.read()).subarray();
@@ -110,15 +119,32 @@ export class StreamLink implements CircuitLink {
           this.window.credit(credit);
           continue;
         }
-        await circuits().receive(this, frame);
-        const back = this.window.consumed(frame.length);
-        if (back !== undefined) this.sendCredit(back);
-        await slicer.maybeYield();
+        if (inbox.bytes + frame.length > MAX_UNHANDLED_BYTES) break;
+        inbox.push(frame);
       }
     } catch {
       // The stream ended or broke, or a frame was oversized: the link is gone.
     } finally {
+      // Closed first: a frame's handling that waits for this link's window fails now instead of waiting for credit that cannot come.
       this.close();
+      inbox.end();
+    }
+    await handled;
+  }
+
+  /** Hands the frames read to the circuits, one at a time, and returns credit for them. */
+  private async handleFrames(inbox: FrameInbox, circuits: () => Pick<CircuitNode, 'receive'>): Promise<void> {
+    for (let frame = await inbox.next(); frame !== undefined; frame = await inbox.next()) {
+      try {
+        await circuits().receive(this, frame);
+      } catch {
+        // The circuits drop what they cannot use; anything else thrown is a fault on this link: it ends.
+        this.close();
+      }
+      inbox.handled(frame);
+      const back = this.window.consumed(frame.length);
+      if (back !== undefined && !this.closed) this.sendCredit(back);
+      await slicer.maybeYield();
     }
   }
 
@@ -127,6 +153,41 @@ export class StreamLink implements CircuitLink {
     this.closed = true;
     this.window.close(new CircuitError('closed', 'the link is closed'));
     this.stream.abort(new Error('circuit link closed'));
+  }
+}
+
+/** Frames read and waiting for their handling, in order; `bytes` counts them until handled. */
+class FrameInbox {
+  private readonly frames: Uint8Array[] = [];
+  private waiting: ((frame: Uint8Array | undefined) => void) | undefined;
+  private ended = false;
+  bytes = 0;
+
+  push(frame: Uint8Array): void {
+    this.bytes += frame.length;
+    if (this.waiting === undefined) this.frames.push(frame);
+    else this.take()(frame);
+  }
+
+  /** The next frame; undefined once the reading ended and every frame was taken. */
+  next(): Promise<Uint8Array | undefined> {
+    if (this.frames.length > 0 || this.ended) return Promise.resolve(this.frames.shift());
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  handled(frame: Uint8Array): void {
+    this.bytes -= frame.length;
+  }
+
+  end(): void {
+    this.ended = true;
+    if (this.waiting !== undefined) this.take()(undefined);
+  }
+
+  private take(): (frame: Uint8Array | undefined) => void {
+    const w = this.waiting!;
+    this.waiting = undefined;
+    return w;
   }
 }
 

@@ -8,14 +8,16 @@
 import { bytesEqual, compareBytes } from '../codec/bytes.ts';
 import type { CircuitLink } from './circuit-link.ts';
 import type { CircuitNodeOptions } from './circuit-node-options.ts';
-import type { DestroyReason, LinkFrame } from './cell-wire.ts';
+import { encodeFrame, type DestroyReason, type LinkFrame } from './cell-wire.ts';
 import { HANDSHAKE_TIMEOUT_MS, MAX_HOPS, MAX_PATH_LENGTH, PAYOUT_EVERY_BYTES, PAYOUT_GRACE_MS, PAYOUT_JITTER } from './constants.ts';
 import { CircuitError } from './errors.ts';
 import { clientFinish, clientStart, staticPublicKeyOf } from './handshake.ts';
 import { OriginCircuit } from './origin-circuit.ts';
 import type { AnnouncedTarget, Hop } from './relayed.ts';
 
-type Pending = { resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
+const linkLost = (): CircuitError => new CircuitError('broken', 'the link to the next hop closed before it answered');
+
+type Pending = { link: CircuitLink; resolve(v: { Y: Uint8Array; auth: Uint8Array }): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> };
 
 /** What building needs of the relay core. */
 export interface OriginatorHost {
@@ -77,32 +79,30 @@ export class Originator {
   create(hop: Hop, X: Uint8Array): Promise<{ Y: Uint8Array; auth: Uint8Array }> {
     const s = this.host.slot(hop.link, hop.circuitId);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pendingCreates.delete(s);
-        reject(new CircuitError('timeout', 'the next hop did not answer in time'));
-      }, HANDSHAKE_TIMEOUT_MS);
-      this.pendingCreates.set(s, { resolve, reject, timer });
-      void this.host.sendFrame(hop, { type: 'create', circuitId: hop.circuitId, X });
+      const timer = setTimeout(() => this.settle(s)?.reject(new CircuitError('timeout', 'the next hop did not answer in time')), HANDSHAKE_TIMEOUT_MS);
+      this.pendingCreates.set(s, { link: hop.link, resolve, reject, timer });
+      hop.link.send(encodeFrame({ type: 'create', circuitId: hop.circuitId, X })).catch(() => this.settle(s)?.reject(linkLost()));
     });
+  }
+
+  /** The create waiting at `slot`, no longer waiting; undefined if it was not. */
+  private settle(slot: string): Pending | undefined {
+    const p = this.pendingCreates.get(slot);
+    if (p === undefined) return undefined;
+    this.pendingCreates.delete(slot);
+    clearTimeout(p.timer);
+    return p;
   }
 
   /** `created` arrived for one of our creates. */
   created(slot: string, answer: { Y: Uint8Array; auth: Uint8Array }): void {
-    const p = this.pendingCreates.get(slot);
-    if (p === undefined) return;
-    this.pendingCreates.delete(slot);
-    clearTimeout(p.timer);
-    p.resolve(answer);
+    this.settle(slot)?.resolve(answer);
   }
 
   /** `destroy` arrived for a slot that is neither side of a circuit we relay. */
   destroyed(slot: string, reason: DestroyReason): void {
     this.originated.get(slot)?.broken(reason);
-    const p = this.pendingCreates.get(slot);
-    if (p === undefined) return;
-    this.pendingCreates.delete(slot);
-    clearTimeout(p.timer);
-    p.reject(
+    this.settle(slot)?.reject(
       reason === 'unpaid'
         ? new CircuitError('unpaid', 'that relay refuses new circuits from you until you pay what you owe it for relaying (unpaid)')
         : new CircuitError('refused', `the hop refused the circuit (${reason})`),
@@ -123,6 +123,8 @@ export class Originator {
 
   linkClosed(link: CircuitLink): void {
     for (const c of [...this.originated.values()]) if (c.firstHop.link === link) c.broken('hop-lost');
+    // No answer can come on it: said now, not after the handshake's time is up.
+    for (const [s, p] of [...this.pendingCreates]) if (p.link === link) this.settle(s)?.reject(linkLost());
   }
 
   async sweep(now: number): Promise<void> {
