@@ -64,6 +64,8 @@ export interface CpuTime {
   /** What was busy, e.g. "1.83 of 2 cores busy, 10.1 CPU-s: page main threads 2.9, …". */
   summary: string;
   coresBusy: number;
+  /** CPU time of every thread counted, in ms. */
+  cpuMs: number;
 }
 
 /** Starts counting; the returned function stops and summarises (undefined where /proc is missing). */
@@ -82,6 +84,6 @@ export function countCpuTime(): () => CpuTime | undefined {
     const totalMs = [...byGroup.values()].reduce((a, b) => a + b, 0);
     const coresBusy = totalMs / wallMs;
     const parts = [...byGroup].sort((a, b) => b[1] - a[1]).map(([g, ms]) => `${g} ${(ms / 1000).toFixed(1)}`);
-    return { coresBusy, summary: `${coresBusy.toFixed(2)} of ${cpus().length} cores busy, ${(totalMs / 1000).toFixed(1)} CPU-s: ${parts.join(', ')}` };
+    return { coresBusy, cpuMs: totalMs, summary: `${coresBusy.toFixed(2)} of ${cpus().length} cores busy, ${(totalMs / 1000).toFixed(1)} CPU-s: ${parts.join(', ')}` };
   };
 }

@@ -18,6 +18,8 @@ const PERSIST_PAIRS = 3_000;
 const CRAWL_CHAIN_BLOCKS = 10_000;
 /** Crawls, each by a fresh tab, of which the median is the figure: one crawl moved from 3.8 to 6.5 s between runs. */
 const CRAWL_RUNS = 3;
+/** Payments timed in a row between two tabs (a transfer pays every few MiB, one at a time per peer). */
+const PAYMENTS = 100;
 /** The issue's network for fork-proof spread, and its bound. */
 const PROOF_TABS = 6;
 const PROOF_SPREAD_TARGET_MS = 10_000;
@@ -62,6 +64,7 @@ export async function benchLedger(env: BenchEnv): Promise<Figure[]> {
   for (let i = 0; i < CRAWL_RUNS; i++) crawls.push(await crawlOnce(env, a, aKey, have.seq));
   const crawl = [...crawls].sort((x, y) => x.ms - y.ms)[CRAWL_RUNS >> 1]!;
   figures.push({ section: 'ledger', name: `crawl of a ${have.seq}-block chain (+ linked halves) tab to tab (median of ${CRAWL_RUNS})`, value: crawl.ms / 1000, unit: 's', note: `${Math.round((2 * have.seq) / (crawl.ms / 1000))} blocks/s verified, validated and stored; target 2 s; runs ${crawls.map((c) => (c.ms / 1000).toFixed(2)).join(', ')} s${crawl.cpu === undefined ? '' : `; median run: ${crawl.cpu}`}` });
+  figures.push(await benchPayments(env, a));
   await a.close();
   figures.push(await benchProofSpread(env));
   return figures;
@@ -83,6 +86,32 @@ async function crawlOnce(env: BenchEnv, holder: { page: Page; peerId: string }, 
     return { ms, cpu: used?.summary };
   } finally {
     await b.close();
+  }
+}
+
+/** A fresh tab pays `payee` PAYMENTS times in a row over their direct connection, each a signed pair in both chains: the time each takes, and its CPU. */
+async function benchPayments(env: BenchEnv, payee: { page: Page; peerId: string }): Promise<Figure> {
+  const payer = await env.openPeer();
+  try {
+    await payer.page.locator(`[data-testid="peer-row"][data-peer-id="${payee.peerId}"][data-transport="webrtc"]`).waitFor({ timeout: 60_000 });
+    await call(payee.page, 'ledger', 'acceptAll');
+    const inRow = (n: number): Promise<number> =>
+      payer.page.evaluate(
+        async ([to, count]) => {
+          const start = performance.now();
+          for (let i = 0; i < count; i++) await (globalThis as unknown as { __trustmesh: Hooks }).__trustmesh.ledger.pay!(to, 1000);
+          return performance.now() - start;
+        },
+        [payee.peerId, n] as const,
+      );
+    await inRow(PAYMENTS / 10);
+    const cpu = countCpuTime();
+    const ms = await inRow(PAYMENTS);
+    const used = cpu();
+    const perPayment = used === undefined ? '' : `; ${Math.round(used.cpuMs / PAYMENTS)} ms of CPU each`;
+    return { section: 'ledger', name: `payments in a row to one peer (${PAYMENTS}), each a pair signed by both`, value: ms / PAYMENTS, unit: 'ms', note: `one stream kept for them${perPayment}${used === undefined ? '' : `; ${used.summary}`}` };
+  } finally {
+    await payer.close();
   }
 }
 

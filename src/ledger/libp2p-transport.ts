@@ -1,6 +1,7 @@
 /**
  * The ledger protocol over libp2p streams (browser glue): requests answered
- * in order on a stream (ledger-stream.ts), length-prefixed frames, and gossip on its GossipSub
+ * in order on a stream (ledger-stream.ts), single requests to a peer on a
+ * stream kept for it while they keep coming (peer-sessions.ts), length-prefixed frames, and gossip on its GossipSub
  * topic, on direct (non-relayed) connections only, so signaling relays never
  * carry ledger data.
  */
@@ -12,6 +13,7 @@ import { topicChannel, type GossipServices } from '../net/gossipsub-channel.ts';
 import { decodeGossipPayload, encodeGossipPayload, LEDGER_GOSSIP_TOPIC, MAX_LEDGER_GOSSIP_BYTES } from './ledger-gossip-wire.ts';
 import { LEDGER_PROTOCOL } from './ledger-wire.ts';
 import { LedgerSession, serveLedgerStream } from './ledger-stream.ts';
+import { PeerSessions } from './peer-sessions.ts';
 import { PeerUnreachableError, type LedgerHandler, type LedgerTransport, type PeerRef } from './ledger-transport.ts';
 
 /** Concurrent inbound ledger streams per connection. */
@@ -36,17 +38,13 @@ export function libp2pLedgerTransport(node: Libp2p<GossipServices>): LedgerTrans
     }
   };
 
+  // A kept stream is used while it is open on the peer's newest direct connection.
+  const kept = new PeerSessions(openStream, (peer, stream) => stream.status === 'open' && (connectionsTo(peer)[0]?.streams.includes(stream) ?? false));
+
   const gossip = topicChannel(node, { topic: LEDGER_GOSSIP_TOPIC, maxBytes: MAX_LEDGER_GOSSIP_BYTES, encode: encodeGossipPayload, decode: decodeGossipPayload });
 
   return {
-    async request(peer, message, timeoutMs) {
-      const session = new LedgerSession((signal) => openStream(peer, signal));
-      try {
-        return await session.request(message, timeoutMs);
-      } finally {
-        void session.close();
-      }
-    },
+    request: (peer, message, timeoutMs) => kept.request(peer, message, timeoutMs),
     session: (peer) => new LedgerSession((signal) => openStream(peer, signal)),
     gossip,
     peers: () => directPeers(node),
@@ -63,6 +61,7 @@ export function libp2pLedgerTransport(node: Libp2p<GossipServices>): LedgerTrans
     },
     stop() {
       void node.unhandle(LEDGER_PROTOCOL);
+      kept.closeAll();
       gossip.stop();
     },
   };
