@@ -124,8 +124,13 @@ describe('StreamLink', () => {
     const peer = lpStream(outbound);
     const cell = encodeFrame({ type: 'relay', circuitId: 7, onion: new Uint8Array(64 * 1024) });
     const within = Math.floor((LINK_WINDOW_BYTES + MAX_FRAME_BYTES) / cell.length);
+    // Something of ours in flight, so the neighbour's credit for it shows when the reader got past its frames.
+    const ours = encodeFrame({ type: 'destroy', circuitId: 1, reason: 'requested' });
+    await l.send(ours);
     for (let i = 0; i < within; i++) await peer.write(cell);
-    await until(() => handling === 1, 'the first frame in handling');
+    await peer.write(encodeFrame({ type: 'credit', circuitId: 0, bytes: ours.length }));
+    await until(() => l.window.inFlight === 0, 'the credit read behind every frame within the window');
+    expect(handling).toBe(1);
     expect(l.closed).toBe(false);
     await peer.write(cell);
     await until(() => l.closed, 'the link closed at the frame past the window');

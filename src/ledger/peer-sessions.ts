@@ -71,8 +71,10 @@ export class PeerSessions {
   /** The kept session to `peer` if it is idle and its stream still usable, a new one if there is none (or it was unusable); undefined while it is busy. */
   private idle(peer: PeerRef): Kept | undefined {
     const kept = this.byPeer.get(peer.id);
-    if (kept !== undefined && kept.stream !== undefined && !this.usable(peer, kept.stream)) this.drop(peer.id, kept);
-    else if (kept !== undefined) return kept.busy ? undefined : kept;
+    if (kept !== undefined) {
+      if (kept.stream === undefined || this.usable(peer, kept.stream)) return kept.busy ? undefined : kept;
+      this.drop(peer.id, kept);
+    }
     const fresh: Kept = {
       busy: false,
       session: new LedgerSession(async (signal) => {
